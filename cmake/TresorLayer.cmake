@@ -1,0 +1,33 @@
+# tresor_layer(NAME DEPS <targets...>)
+#
+# Every folder under src/ is one static library, tresor_<NAME>, built from the
+# .cc files in it and its subfolders. Files ending in _test.cc form the
+# executable <NAME>_test, registered with CTest. DEPS are what the layer may
+# link; scripts/check_layers.py enforces the matching include rules.
+function(tresor_layer NAME)
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  set(lib_sources ${all_sources})
+  list(FILTER lib_sources EXCLUDE REGEX "_test\\.cc$")
+  set(test_sources ${all_sources})
+  list(FILTER test_sources INCLUDE REGEX "_test\\.cc$")
+
+  if(lib_sources)
+    add_library(tresor_${NAME} STATIC ${lib_sources})
+    target_include_directories(tresor_${NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(tresor_${NAME} PUBLIC ${ARG_DEPS})
+  else()  # A layer with headers only (or not yet written).
+    add_library(tresor_${NAME} INTERFACE)
+    target_include_directories(tresor_${NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(tresor_${NAME} INTERFACE ${ARG_DEPS})
+  endif()
+
+  if(test_sources)
+    add_executable(${NAME}_test ${test_sources})
+    target_link_libraries(${NAME}_test PRIVATE tresor_${NAME} ${ARG_TEST_DEPS}
+                          GTest::gtest_main GTest::gmock)
+    gtest_discover_tests(${NAME}_test DISCOVERY_MODE PRE_TEST
+                         PROPERTIES LABELS unit)
+  endif()
+endfunction()
