@@ -1,0 +1,24 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import TresorServer  # noqa: E402
+
+
+@pytest.fixture
+def server():
+    """A started, uninitialised server on file storage."""
+    s = TresorServer(storage="file")
+    s.start()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def unsealed(server):
+    """A server initialised with 1 share and unsealed; yields (server, init_json)."""
+    init = server.init(1, 1)
+    server.unseal(init["keys"])
+    yield server, init

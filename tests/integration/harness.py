@@ -1,0 +1,177 @@
+"""Runs the real tresor binary for integration tests.
+
+TresorServer starts `tresor server` on a free loopback port with its own
+temporary directory and config, waits until it answers, and stops it
+(SIGTERM, or kill -9 for crash tests). api() speaks HTTP with the standard
+library only; cli() runs the tresor CLI against the server.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BINARY = os.environ.get("TRESOR_BINARY") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "tresor")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout=30.0, interval=0.02, what="condition"):
+    """Polls condition() until it returns a true value; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+class Response:
+    def __init__(self, status, body, headers):
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+    @property
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+    def __repr__(self):
+        return f"Response({self.status}, {self.body[:300]!r})"
+
+
+class TresorServer:
+    def __init__(self, storage="file", workdir=None, extra_config="", listener_extra="",
+                 tls=None, env=None):
+        self._tmp = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="tresor-it-")
+            workdir = self._tmp.name
+        self.workdir = workdir
+        self.port = free_port()
+        self.scheme = "https" if tls else "http"
+        self.address = f"{self.scheme}://127.0.0.1:{self.port}"
+        self.data_dir = os.path.join(workdir, "data")
+        self.config_path = os.path.join(workdir, "server.hcl")
+        self.log_path = os.path.join(workdir, "server.log")
+        self.storage = storage
+        self.extra_config = extra_config
+        self.listener_extra = listener_extra
+        self.tls = tls
+        self.env = env or {}
+        self.proc = None
+        self.write_config()
+
+    def write_config(self, log_level="info"):
+        storage = (f'storage "file" {{\n  path = "{self.data_dir}"\n}}\n'
+                   if self.storage == "file" else 'storage "inmem" {}\n')
+        if self.tls:
+            tls = (f'  tls_cert_file = "{self.tls[0]}"\n  tls_key_file = "{self.tls[1]}"\n')
+        else:
+            tls = "  tls_disable = true\n"
+        with open(self.config_path, "w") as f:
+            f.write(storage)
+            f.write(f'listener "tcp" {{\n  address = "127.0.0.1:{self.port}"\n{tls}'
+                    f'{self.listener_extra}}}\n')
+            f.write(f'log_level = "{log_level}"\n{self.extra_config}\n')
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BINARY, "server", f"-config={self.config_path}"],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **self.env})
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self):
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.logs()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return True
+            except OSError:
+                return False
+        wait_for(ready, what="the server to listen")
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        self.log.close()
+        self.proc = None
+        return code
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def close(self):
+        self.stop()
+        if self._tmp:
+            self._tmp.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- HTTP ---------------------------------------------------------------
+    def api(self, method, path, body=None, token=None, headers=None, raw=None, context=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(f"{self.address}/v1/{path}", data=data, method=method)
+        if token:
+            req.add_header("X-Vault-Token", token)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30, context=context) as r:
+                return Response(r.status, r.read().decode(), dict(r.headers))
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.read().decode(), dict(e.headers))
+
+    # --- common flows -------------------------------------------------------
+    def init(self, shares=1, threshold=1):
+        r = self.api("PUT", "sys/init", {"secret_shares": shares, "secret_threshold": threshold})
+        assert r.status == 200, r
+        return r.json
+
+    def unseal(self, keys):
+        r = None
+        for k in keys:
+            r = self.api("PUT", "sys/unseal", {"key": k})
+            assert r.status == 200, r
+        return r.json
+
+    def cli(self, *args, token=None, input=None, env=None):
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("VAULT_", "TRESOR_"))}
+        full_env["TRESOR_ADDR"] = self.address
+        full_env["HOME"] = self.workdir
+        if token:
+            full_env["TRESOR_TOKEN"] = token
+        full_env.update(env or {})
+        return subprocess.run([BINARY, *args], capture_output=True, text=True, input=input,
+                              env=full_env, timeout=60)
