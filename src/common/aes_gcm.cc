@@ -46,8 +46,8 @@ bool UpdateAad(EVP_CIPHER_CTX* ctx, std::string_view aad, bool encrypt) {
 
 // Encrypts `in` into `out` (same length) in int-sized chunks. GCM is a stream
 // mode, so every Update writes exactly as many bytes as it reads.
-bool UpdateData(EVP_CIPHER_CTX* ctx, const unsigned char* in, std::size_t size,
-                unsigned char* out, bool encrypt) {
+bool UpdateData(EVP_CIPHER_CTX* ctx, const unsigned char* in, std::size_t size, unsigned char* out,
+                bool encrypt) {
   std::size_t done = 0;
   while (done < size) {
     std::size_t n = std::min(size - done, kMaxChunk);
@@ -60,8 +60,8 @@ bool UpdateData(EVP_CIPHER_CTX* ctx, const unsigned char* in, std::size_t size,
   return true;
 }
 
-StatusOr<std::string> Seal(const SecureBytes& key, const unsigned char* plaintext,
-                           std::size_t size, std::string_view aad) {
+StatusOr<std::string> Seal(const SecureBytes& key, const unsigned char* plaintext, std::size_t size,
+                           std::string_view aad) {
   TRESOR_RETURN_IF_ERROR(CheckKey(key));
   std::string out(kAesGcmNonceSize + size + kAesGcmTagSize, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
@@ -77,8 +77,8 @@ StatusOr<std::string> Seal(const SecureBytes& key, const unsigned char* plaintex
       !UpdateAad(ctx.get(), aad, /*encrypt=*/true) ||
       !UpdateData(ctx.get(), plaintext, size, ciphertext, /*encrypt=*/true) ||
       EVP_EncryptFinal_ex(ctx.get(), tag, &final_len) != 1 || final_len != 0 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAesGcmTagSize),
-                          tag) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAesGcmTagSize), tag) !=
+          1) {
     return InternalError("AES-256-GCM encryption failed");
   }
   return out;

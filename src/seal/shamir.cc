@@ -72,8 +72,8 @@ StatusOr<std::vector<SecureBytes>> Split(const SecureBytes& secret, int parts, i
   if (threshold < 1 || threshold > parts || parts > kMaxShares) {
     return InvalidArgumentError("shares and threshold must satisfy 1 <= threshold <= shares <= " +
                                 std::to_string(kMaxShares) + " (got shares " +
-                                std::to_string(parts) + ", threshold " +
-                                std::to_string(threshold) + ")");
+                                std::to_string(parts) + ", threshold " + std::to_string(threshold) +
+                                ")");
   }
   if (secret.empty()) return InvalidArgumentError("cannot split an empty secret");
 

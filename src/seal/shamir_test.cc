@@ -77,8 +77,7 @@ TEST(Gf256Test, FieldAxiomsHold) {
       ASSERT_EQ(gf256::Mul(x, y), gf256::Mul(y, x));
       for (unsigned c = 0; c < 256; c += 13) {
         auto z = static_cast<std::uint8_t>(c);
-        ASSERT_EQ(gf256::Mul(x, gf256::Add(y, z)),
-                  gf256::Add(gf256::Mul(x, y), gf256::Mul(x, z)));
+        ASSERT_EQ(gf256::Mul(x, gf256::Add(y, z)), gf256::Add(gf256::Mul(x, y), gf256::Mul(x, z)));
         ASSERT_EQ(gf256::Mul(gf256::Mul(x, y), z), gf256::Mul(x, gf256::Mul(y, z)));
       }
     }
@@ -181,10 +180,9 @@ TEST(ShamirTest, SplitValidatesArguments) {
     bool ok;
   };
   const Case cases[] = {
-      {1, 1, true},     {5, 3, true},     {255, 255, true}, {255, 1, true},
-      {0, 0, false},    {1, 0, false},    {5, 0, false},    {5, -1, false},
-      {3, 4, false},    {256, 2, false},  {256, 256, false}, {-1, 1, false},
-      {1000, 3, false},
+      {1, 1, true},      {5, 3, true},   {255, 255, true}, {255, 1, true}, {0, 0, false},
+      {1, 0, false},     {5, 0, false},  {5, -1, false},   {3, 4, false},  {256, 2, false},
+      {256, 256, false}, {-1, 1, false}, {1000, 3, false},
   };
   for (const Case& c : cases) {
     auto shares = Split(secret, c.parts, c.threshold);
