@@ -1,0 +1,44 @@
+#include "storage/factory.h"
+
+#include "storage/file/file_backend.h"
+#include "storage/inmem/inmem_backend.h"
+
+namespace tresor::storage {
+namespace {
+
+// InvalidArgument naming the first option not in allowed.
+Status RejectUnknownOptions(const std::string& type,
+                            const std::map<std::string, std::string>& options,
+                            std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : options) {
+    bool known = false;
+    for (std::string_view candidate : allowed) known = known || name == candidate;
+    if (!known) {
+      return InvalidArgumentError("storage \"" + type + "\": unknown option \"" + name + "\"");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Backend>> CreateBackend(const std::string& type,
+                                                 const std::map<std::string, std::string>& options) {
+  if (type == "inmem") {
+    TRESOR_RETURN_IF_ERROR(RejectUnknownOptions(type, options, {}));
+    return std::unique_ptr<Backend>(std::make_unique<InmemBackend>());
+  }
+  if (type == "file") {
+    TRESOR_RETURN_IF_ERROR(RejectUnknownOptions(type, options, {"path"}));
+    auto path = options.find("path");
+    if (path == options.end() || path->second.empty()) {
+      return InvalidArgumentError("storage \"file\": option \"path\" is required");
+    }
+    TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<FileBackend> backend, FileBackend::Open(path->second));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return InvalidArgumentError("storage type \"" + type +
+                              "\" is not supported; use inmem or file");
+}
+
+}  // namespace tresor::storage
