@@ -1,0 +1,234 @@
+#include "core/lifecycle.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/aes_gcm.h"
+#include "common/random.h"
+#include "seal/shamir.h"
+
+namespace tresor::core {
+namespace {
+
+constexpr char kSealConfigKey[] = "core/seal-config";
+constexpr char kRootKeyKey[] = "core/root-key";
+constexpr char kClusterInfoKey[] = "core/cluster/local/info";
+constexpr std::size_t kKeyBytes = 32;
+
+Status ValidateSealConfig(int shares, int threshold) {
+  if (shares < 1) return InvalidArgumentError("secret_shares must be at least 1");
+  if (shares > 255) return InvalidArgumentError("secret_shares must be at most 255");
+  if (threshold < 1) return InvalidArgumentError("secret_threshold must be at least 1");
+  if (threshold > shares) {
+    return InvalidArgumentError("secret_threshold cannot be larger than secret_shares");
+  }
+  if (shares > 1 && threshold == 1) {
+    return InvalidArgumentError("secret_threshold must be greater than 1 when secret_shares > 1");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Lifecycle::Lifecycle(storage::Backend& physical, Clock& clock, std::string cluster_name)
+    : physical_(physical),
+      clock_(clock),
+      configured_cluster_name_(std::move(cluster_name)),
+      barrier_(physical, clock),
+      tokens_(barrier_, clock) {}
+
+Lifecycle::~Lifecycle() { (void)Seal(); }
+
+StatusOr<std::optional<SealConfig>> Lifecycle::ReadSealConfig() {
+  TRESOR_ASSIGN_OR_RETURN(auto stored, physical_.Get(kSealConfigKey));
+  if (!stored.has_value()) return std::optional<SealConfig>();
+  try {
+    auto j = nlohmann::json::parse(*stored);
+    SealConfig config{j.at("secret_shares").get<int>(), j.at("secret_threshold").get<int>()};
+    if (!ValidateSealConfig(config.secret_shares, config.secret_threshold).ok()) {
+      return CorruptionError("stored seal configuration is out of range");
+    }
+    return std::optional<SealConfig>(config);
+  } catch (const nlohmann::json::exception& e) {
+    return CorruptionError(std::string("stored seal configuration cannot be parsed: ") + e.what());
+  }
+}
+
+StatusOr<bool> Lifecycle::Initialized() {
+  if (initialized_cache_.load()) return true;
+  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  if (config.has_value()) initialized_cache_.store(true);
+  return config.has_value();
+}
+
+Status Lifecycle::WipeAbortedInit() {
+  // Only reached when core/seal-config is absent: anything under core/ or
+  // sys/ is the remains of an init that crashed before its commit point.
+  std::vector<storage::Operation> ops;
+  for (const char* prefix : {"core/", "sys/"}) {
+    TRESOR_ASSIGN_OR_RETURN(auto keys, storage::ListRecursive(physical_, prefix));
+    for (auto& key : keys) ops.push_back(storage::Operation::Delete(std::move(key)));
+  }
+  if (ops.empty()) return Status::Ok();
+  spdlog::warn("removing {} entries left by an interrupted initialisation", ops.size());
+  return physical_.Batch(ops);
+}
+
+StatusOr<InitResult> Lifecycle::Initialize(const InitOptions& options) {
+  TRESOR_RETURN_IF_ERROR(ValidateSealConfig(options.secret_shares, options.secret_threshold));
+  std::lock_guard lock(mu_);
+  TRESOR_ASSIGN_OR_RETURN(auto existing, ReadSealConfig());
+  if (existing.has_value()) return FailedPreconditionError("Vault is already initialized");
+  TRESOR_RETURN_IF_ERROR(WipeAbortedInit());
+
+  SecureBytes unseal_key = RandomSecureBytes(kKeyBytes);
+  SecureBytes root_key = RandomSecureBytes(kKeyBytes);
+  TRESOR_ASSIGN_OR_RETURN(auto shares, seal::Split(unseal_key, options.secret_shares,
+                                                   options.secret_threshold));
+  TRESOR_ASSIGN_OR_RETURN(std::string wrapped_root, AesGcmSeal(unseal_key, AsStringView(root_key),
+                                                               kRootKeyKey));
+  TRESOR_RETURN_IF_ERROR(physical_.Put(kRootKeyKey, wrapped_root));
+  TRESOR_RETURN_IF_ERROR(barrier_.Initialize(root_key));
+
+  // Unseal briefly to write what lives inside the barrier, then seal again.
+  TRESOR_RETURN_IF_ERROR(barrier_.Unseal(root_key));
+  auto populate = [&]() -> StatusOr<std::string> {
+    TRESOR_RETURN_IF_ERROR(tokens_.Load());
+    std::string name = configured_cluster_name_.empty()
+                           ? "tresor-cluster-" + RandomBase62(8)
+                           : configured_cluster_name_;
+    nlohmann::json info = {{"name", name}, {"id", RandomUuid()}};
+    TRESOR_RETURN_IF_ERROR(barrier_.Put(kClusterInfoKey, info.dump()));
+    return tokens_.CreateRootToken(options.root_token_id);
+  };
+  StatusOr<std::string> root_token = populate();
+  tokens_.Unload();
+  barrier_.Seal();
+  if (!root_token.ok()) return root_token.status();
+
+  // The commit point: from here on the server is initialised.
+  nlohmann::json config = {{"type", "shamir"},
+                           {"secret_shares", options.secret_shares},
+                           {"secret_threshold", options.secret_threshold}};
+  TRESOR_RETURN_IF_ERROR(physical_.Put(kSealConfigKey, config.dump()));
+  initialized_cache_.store(true);
+  spdlog::info("initialised with {} key shares and a threshold of {}", options.secret_shares,
+               options.secret_threshold);
+  return InitResult{std::move(shares), std::move(*root_token)};
+}
+
+StatusOr<SealStatus> Lifecycle::StatusLocked() {
+  SealStatus status;
+  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  status.initialized = config.has_value();
+  status.sealed = barrier_.Sealed();
+  if (config.has_value()) {
+    status.shares = config->secret_shares;
+    status.threshold = config->secret_threshold;
+  }
+  status.progress = static_cast<int>(pending_shares_.size());
+  status.nonce = nonce_;
+  if (!status.sealed) {
+    status.cluster_name = cluster_name_;
+    status.cluster_id = cluster_id_;
+  }
+  return status;
+}
+
+StatusOr<SealStatus> Lifecycle::GetSealStatus() {
+  std::lock_guard lock(mu_);
+  return StatusLocked();
+}
+
+StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
+  std::lock_guard lock(mu_);
+  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
+  if (!barrier_.Sealed()) return StatusLocked();
+  if (share.size() != kKeyBytes + 1) {
+    return InvalidArgumentError("key is not an unseal key share of this server: expected " +
+                                std::to_string(kKeyBytes + 1) + " bytes, got " +
+                                std::to_string(share.size()));
+  }
+  for (const auto& given : pending_shares_) {
+    if (ConstantTimeEquals(AsStringView(given), AsStringView(share))) return StatusLocked();
+  }
+  if (pending_shares_.empty()) nonce_ = RandomUuid();
+  pending_shares_.push_back(share);
+  if (static_cast<int>(pending_shares_.size()) < config->secret_threshold) return StatusLocked();
+
+  auto combined = seal::Combine(pending_shares_);
+  pending_shares_.clear();
+  nonce_.clear();
+  Status unsealed = combined.ok() ? UnsealWithKey(*combined) : combined.status();
+  if (!unsealed.ok()) {
+    spdlog::warn("unseal attempt failed: {}", unsealed.message());
+    return unsealed;
+  }
+  spdlog::info("unsealed");
+  return StatusLocked();
+}
+
+Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
+  TRESOR_ASSIGN_OR_RETURN(auto wrapped, physical_.Get(kRootKeyKey));
+  if (!wrapped.has_value()) return CorruptionError("the stored root key is missing");
+  auto root_key = AesGcmOpenSecure(unseal_key, *wrapped, kRootKeyKey);
+  if (!root_key.ok()) {
+    return InvalidArgumentError(
+        "the key shares given do not combine into this server's unseal key; unseal progress "
+        "has been reset, start again with valid shares");
+  }
+  TRESOR_RETURN_IF_ERROR(barrier_.Unseal(*root_key));
+  Status loaded = tokens_.Load();
+  if (loaded.ok()) loaded = LoadClusterInfoLocked();
+  if (!loaded.ok()) {
+    tokens_.Unload();
+    barrier_.Seal();
+    return loaded;
+  }
+  return Status::Ok();
+}
+
+Status Lifecycle::LoadClusterInfoLocked() {
+  TRESOR_ASSIGN_OR_RETURN(auto stored, barrier_.Get(kClusterInfoKey));
+  if (!stored.has_value()) return CorruptionError("cluster identity is missing");
+  try {
+    auto j = nlohmann::json::parse(*stored);
+    cluster_id_ = j.at("id").get<std::string>();
+    cluster_name_ = configured_cluster_name_.empty() ? j.at("name").get<std::string>()
+                                                     : configured_cluster_name_;
+  } catch (const nlohmann::json::exception& e) {
+    return CorruptionError(std::string("cluster identity cannot be parsed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+StatusOr<SealStatus> Lifecycle::ResetUnsealProgress() {
+  std::lock_guard lock(mu_);
+  pending_shares_.clear();
+  nonce_.clear();
+  return StatusLocked();
+}
+
+Status Lifecycle::Seal() {
+  std::lock_guard lock(mu_);
+  pending_shares_.clear();
+  nonce_.clear();
+  if (barrier_.Sealed()) return Status::Ok();
+  tokens_.Unload();
+  barrier_.Seal();
+  spdlog::info("sealed");
+  return Status::Ok();
+}
+
+StatusOr<barrier::KeyStatus> Lifecycle::KeyStatus() { return barrier_.ActiveKeyStatus(); }
+
+StatusOr<barrier::KeyStatus> Lifecycle::Rotate() {
+  std::lock_guard lock(mu_);
+  TRESOR_ASSIGN_OR_RETURN(auto status, barrier_.Rotate());
+  spdlog::info("rotated the barrier key to term {}", status.term);
+  return status;
+}
+
+}  // namespace tresor::core

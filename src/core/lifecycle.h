@@ -1,0 +1,122 @@
+// The server's lifecycle: not initialised -> sealed <-> unsealed, and the
+// keys that move it between states.
+//
+// Key hierarchy (docs/seal.md):
+//   unseal key (32 bytes)  = Shamir-combine(threshold shares); never stored.
+//   root key   (32 bytes)  stored at physical "core/root-key", sealed with
+//                          AES-256-GCM under the unseal key (AAD = the path).
+//   keyring                barrier terms, sealed under the root key
+//                          (barrier/, physical "core/keyring").
+// Physical "core/seal-config" (plaintext: shares and threshold, no secret)
+// is written last at init and is what "initialised" means, so a crash in
+// the middle of init leaves a server that is simply not initialised.
+//
+// Who calls it: core/sys_* handlers, and server/ for -dev mode.
+// Threads: thread-safe. Init, unseal, seal and rotate are serialised by one
+// mutex; reads of the state are lock-free where they are on hot paths.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "barrier/barrier.h"
+#include "common/clock.h"
+#include "common/secure_memory.h"
+#include "common/status.h"
+#include "core/token_store.h"
+#include "storage/backend.h"
+
+namespace tresor::core {
+
+struct SealConfig {
+  int secret_shares = 0;
+  int secret_threshold = 0;
+};
+
+struct InitOptions {
+  int secret_shares = 0;
+  int secret_threshold = 0;
+  // The root token to create, for `server -dev -dev-root-token-id`.
+  std::optional<std::string> root_token_id;
+};
+
+struct InitResult {
+  std::vector<SecureBytes> key_shares;
+  std::string root_token;
+};
+
+struct SealStatus {
+  bool initialized = false;
+  bool sealed = true;
+  int threshold = 0;
+  int shares = 0;
+  int progress = 0;
+  std::string nonce;
+  // Known only while unsealed (they live inside the barrier).
+  std::string cluster_name;
+  std::string cluster_id;
+};
+
+class Lifecycle {
+ public:
+  // physical: the untrusted storage; outlives this object.
+  // cluster_name: from the config; empty to generate one at init.
+  Lifecycle(storage::Backend& physical, Clock& clock, std::string cluster_name);
+  ~Lifecycle();
+
+  StatusOr<bool> Initialized();
+
+  // Creates the keys, the root token and the cluster identity; leaves the
+  // server sealed. FailedPrecondition when already initialised,
+  // InvalidArgument for a share/threshold combination Vault refuses.
+  StatusOr<InitResult> Initialize(const InitOptions& options);
+
+  StatusOr<SealStatus> GetSealStatus();
+
+  // Adds one key share (raw bytes). A share already given is not counted
+  // twice. When the threshold is reached, combines the shares and unseals;
+  // shares that do not combine into this server's unseal key reset the
+  // progress and return InvalidArgument. FailedPrecondition when not
+  // initialised. Unsealed already: returns the status unchanged.
+  StatusOr<SealStatus> SubmitUnsealShare(const SecureBytes& share);
+  // Forgets the shares given so far.
+  StatusOr<SealStatus> ResetUnsealProgress();
+
+  // Seals: wipes every key from memory. Sealing a sealed server is OK.
+  Status Seal();
+  bool Sealed() const { return barrier_.Sealed(); }
+
+  StatusOr<barrier::KeyStatus> KeyStatus();
+  StatusOr<barrier::KeyStatus> Rotate();
+
+  // The plaintext view of storage. REQUIRES: unsealed, for any call on it to
+  // succeed (it answers kSealed otherwise).
+  storage::Backend& Barrier() { return barrier_; }
+  TokenStore& Tokens() { return tokens_; }
+
+ private:
+  StatusOr<std::optional<SealConfig>> ReadSealConfig();
+  StatusOr<SealStatus> StatusLocked();
+  Status UnsealWithKey(const SecureBytes& unseal_key);
+  Status LoadClusterInfoLocked();
+  Status WipeAbortedInit();
+
+  storage::Backend& physical_;
+  Clock& clock_;
+  const std::string configured_cluster_name_;
+  barrier::AesGcmBarrier barrier_;
+  TokenStore tokens_;
+
+  std::mutex mu_;
+  std::atomic<bool> initialized_cache_{false};  // Once true, stays true.
+  std::vector<SecureBytes> pending_shares_;     // GUARDED_BY(mu_)
+  std::string nonce_;                           // GUARDED_BY(mu_)
+  std::string cluster_name_;                    // GUARDED_BY(mu_)
+  std::string cluster_id_;                      // GUARDED_BY(mu_)
+};
+
+}  // namespace tresor::core

@@ -1,0 +1,131 @@
+// sys/init, sys/seal-status, sys/unseal, sys/seal.
+#include <nlohmann/json.hpp>
+
+#include "common/encoding.h"
+#include "common/version.h"
+#include "core/core.h"
+#include "core/request_fields.h"
+#include "core/sys_handlers.h"
+
+namespace tresor::core {
+namespace {
+
+constexpr char kPgpWhy[] = "Tresor does not encrypt key shares with PGP keys yet";
+constexpr char kRecoveryWhy[] = "recovery keys exist only with auto-unseal, which Tresor does not support yet";
+
+nlohmann::json SealStatusJson(const SealStatus& s, const CoreOptions& options) {
+  nlohmann::json j = {{"type", "shamir"},
+                      {"initialized", s.initialized},
+                      {"sealed", s.sealed},
+                      {"t", s.threshold},
+                      {"n", s.shares},
+                      {"progress", s.progress},
+                      {"nonce", s.nonce},
+                      {"version", kVersion},
+                      {"build_date", kBuildDate},
+                      {"migration", false},
+                      {"recovery_seal", false},
+                      {"storage_type", options.storage_type}};
+  if (!s.sealed) {
+    j["cluster_name"] = s.cluster_name;
+    j["cluster_id"] = s.cluster_id;
+  }
+  return j;
+}
+
+StatusOr<Response> HandleInitRead(SysContext ctx, const Request&) {
+  TRESOR_ASSIGN_OR_RETURN(bool initialized, ctx.lifecycle.Initialized());
+  return Response::Raw({{"initialized", initialized}});
+}
+
+StatusOr<Response> HandleInitUpdate(SysContext ctx, const Request& req) {
+  for (const char* field : {"pgp_keys", "root_token_pgp_key"}) {
+    TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kPgpWhy));
+  }
+  for (const char* field :
+       {"recovery_shares", "recovery_threshold", "recovery_pgp_keys", "stored_shares"}) {
+    TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kRecoveryWhy));
+  }
+  TRESOR_ASSIGN_OR_RETURN(auto shares, OptionalInt(req.data, "secret_shares"));
+  TRESOR_ASSIGN_OR_RETURN(auto threshold, OptionalInt(req.data, "secret_threshold"));
+  if (!shares.has_value() || !threshold.has_value()) {
+    return InvalidArgumentError("secret_shares and secret_threshold are required");
+  }
+  if (*shares < 0 || *shares > 1000 || *threshold < 0 || *threshold > 1000) {
+    return InvalidArgumentError("secret_shares and secret_threshold must be between 1 and 255");
+  }
+  InitOptions options{static_cast<int>(*shares), static_cast<int>(*threshold), std::nullopt};
+  TRESOR_ASSIGN_OR_RETURN(InitResult result, ctx.lifecycle.Initialize(options));
+  nlohmann::json keys = nlohmann::json::array(), keys_b64 = nlohmann::json::array();
+  for (const auto& share : result.key_shares) {
+    keys.push_back(HexEncode(AsStringView(share)));
+    keys_b64.push_back(Base64Encode(AsStringView(share)));
+  }
+  return Response::Raw(
+      {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", result.root_token}});
+}
+
+StatusOr<Response> HandleSealStatus(SysContext ctx, const Request&) {
+  TRESOR_ASSIGN_OR_RETURN(SealStatus status, ctx.lifecycle.GetSealStatus());
+  return Response::Raw(SealStatusJson(status, ctx.options));
+}
+
+// Vault accepts a share as hex or base64; hex is tried first, and a hex
+// reading of the wrong length falls back to base64.
+StatusOr<SecureBytes> DecodeShare(std::string key) {
+  auto from_hex = HexDecode(key);
+  auto decoded = from_hex.ok() && from_hex->size() == 33 ? std::move(from_hex) : Base64Decode(key);
+  if (!decoded.ok() && from_hex.ok()) decoded = std::move(from_hex);
+  SecureWipe(key);
+  if (!decoded.ok()) return InvalidArgumentError("'key' must be a valid hex or base64 string");
+  SecureBytes share = ToSecureBytes(*decoded);
+  SecureWipe(*decoded);
+  return share;
+}
+
+StatusOr<Response> HandleUnseal(SysContext ctx, const Request& req) {
+  TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, "migrate", "seal migration is not supported"));
+  TRESOR_ASSIGN_OR_RETURN(auto reset, OptionalBool(req.data, "reset"));
+  TRESOR_ASSIGN_OR_RETURN(auto key, OptionalString(req.data, "key"));
+  StatusOr<SealStatus> status = SealStatus();
+  if (reset.value_or(false)) {
+    status = ctx.lifecycle.ResetUnsealProgress();
+  } else if (!key.has_value() || key->empty()) {
+    return InvalidArgumentError(
+        "'key' must be specified in request body as JSON, or 'reset' set to true");
+  } else {
+    TRESOR_ASSIGN_OR_RETURN(SecureBytes share, DecodeShare(std::move(*key)));
+    status = ctx.lifecycle.SubmitUnsealShare(share);
+  }
+  if (!status.ok()) return status.status();
+  return Response::Raw(SealStatusJson(*status, ctx.options));
+}
+
+StatusOr<Response> HandleSeal(SysContext ctx, const Request&) {
+  TRESOR_RETURN_IF_ERROR(ctx.lifecycle.Seal());
+  return Response::Empty();
+}
+
+}  // namespace
+
+void RegisterSealHandlers(SysRouter& router, SysContext ctx) {
+  using std::placeholders::_1;
+  router.Add("sys/init", {.unauthenticated = true,
+                          .handlers = {{Operation::kRead, std::bind(HandleInitRead, ctx, _1)},
+                                       {Operation::kUpdate, std::bind(HandleInitUpdate, ctx, _1)}}});
+  router.Add("sys/seal-status",
+             {.unauthenticated = true,
+              .handlers = {{Operation::kRead, std::bind(HandleSealStatus, ctx, _1)}}});
+  router.Add("sys/unseal", {.unauthenticated = true,
+                            .handlers = {{Operation::kUpdate, std::bind(HandleUnseal, ctx, _1)}}});
+  router.Add("sys/seal", {.root_only = true,
+                          .handlers = {{Operation::kUpdate, std::bind(HandleSeal, ctx, _1)}}});
+}
+
+void RegisterSysHandlers(SysRouter& router, SysContext context) {
+  RegisterSealHandlers(router, context);
+  RegisterHealthHandlers(router, context);
+  RegisterKeyHandlers(router, context);
+}
+
+}  // namespace tresor::core
