@@ -10,6 +10,12 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// One spelling per path, so that the durable image is keyed consistently.
+std::string Clean(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return std::string(path);
+}
+
 // Existence as far as we can tell; an unreadable path counts as absent.
 bool ExistsOnBase(Filesystem* base, const std::string& path) {
   auto exists = base->FileExists(path);
@@ -89,7 +95,8 @@ StatusOr<std::string> FaultInjectingFilesystem::ReadFile(const std::string& path
   return base_->ReadFile(path);
 }
 
-Status FaultInjectingFilesystem::WriteNewFile(const std::string& path, std::string_view data) {
+Status FaultInjectingFilesystem::WriteNewFile(const std::string& raw_path, std::string_view data) {
+  const std::string path = Clean(raw_path);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("write", path));
@@ -117,7 +124,8 @@ Status FaultInjectingFilesystem::WriteNewFile(const std::string& path, std::stri
   return fault ? *fault : status;
 }
 
-Status FaultInjectingFilesystem::SyncFile(const std::string& path) {
+Status FaultInjectingFilesystem::SyncFile(const std::string& raw_path) {
+  const std::string path = Clean(raw_path);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("fsync", path));
@@ -129,7 +137,10 @@ Status FaultInjectingFilesystem::SyncFile(const std::string& path) {
   return Status::Ok();
 }
 
-Status FaultInjectingFilesystem::Rename(const std::string& from, const std::string& to) {
+Status FaultInjectingFilesystem::Rename(const std::string& raw_from,
+                                        const std::string& raw_to) {
+  const std::string from = Clean(raw_from);
+  const std::string to = Clean(raw_to);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("rename", from));
@@ -142,7 +153,8 @@ Status FaultInjectingFilesystem::Rename(const std::string& from, const std::stri
   return Status::Ok();
 }
 
-Status FaultInjectingFilesystem::SyncDir(const std::string& dir) {
+Status FaultInjectingFilesystem::SyncDir(const std::string& raw_dir) {
+  const std::string dir = Clean(raw_dir);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("fsync directory", dir));
@@ -161,7 +173,8 @@ Status FaultInjectingFilesystem::SyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status FaultInjectingFilesystem::RemoveFile(const std::string& path) {
+Status FaultInjectingFilesystem::RemoveFile(const std::string& raw_path) {
+  const std::string path = Clean(raw_path);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("unlink", path));
@@ -171,7 +184,8 @@ Status FaultInjectingFilesystem::RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
-StatusOr<bool> FaultInjectingFilesystem::RemoveDirIfEmpty(const std::string& dir) {
+StatusOr<bool> FaultInjectingFilesystem::RemoveDirIfEmpty(const std::string& raw_dir) {
+  const std::string dir = Clean(raw_dir);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("rmdir", dir));
@@ -184,7 +198,8 @@ StatusOr<std::vector<DirEntry>> FaultInjectingFilesystem::ListDir(const std::str
   return base_->ListDir(dir);
 }
 
-StatusOr<std::vector<std::string>> FaultInjectingFilesystem::CreateDirs(const std::string& dir) {
+StatusOr<std::vector<std::string>> FaultInjectingFilesystem::CreateDirs(const std::string& raw_dir) {
+  const std::string dir = Clean(raw_dir);
   SleepIfSlow();
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("mkdir", dir));

@@ -48,8 +48,9 @@ namespace tresor::storage {
 
 class FaultInjectingFilesystem final : public Filesystem {
  public:
-  // base must outlive this object. Paths must be given in one spelling
-  // (FileBackend always builds them the same way).
+  // base must outlive this object. Trailing slashes are ignored, but a path
+  // must otherwise be spelt the same way each time (no "a/./b", no symlinks
+  // to a tracked directory); FileBackend always builds them the same way.
   explicit FaultInjectingFilesystem(Filesystem* base);
 
   StatusOr<std::string> ReadFile(const std::string& path) override;

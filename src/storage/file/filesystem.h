@@ -97,7 +97,7 @@ Filesystem* DefaultFilesystem();
 // "a/b/c" -> "a/b"; "c" -> "". Paths in this layer never end with '/'.
 std::string ParentDir(std::string_view path);
 
-// a + "/" + b, or b when a is empty.
+// a + "/" + b; b when a is empty, a when b is empty.
 std::string JoinPath(std::string_view a, std::string_view b);
 
 }  // namespace tresor::storage

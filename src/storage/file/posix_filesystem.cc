@@ -113,6 +113,7 @@ std::string ParentDir(std::string_view path) {
 
 std::string JoinPath(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
   std::string out(a);
   if (out.back() != '/') out += '/';
   out += b;
