@@ -1,0 +1,100 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "common/encoding.h"
+#include "common/logging.h"
+#include "common/secure_memory.h"
+#include "storage/factory.h"
+
+namespace tresor::server {
+namespace {
+
+constexpr std::chrono::seconds kDrainDeadline{10};
+
+http::ListenerOptions ToListenerOptions(const ListenerConfig& l) {
+  http::ListenerOptions o;
+  o.address = l.address;
+  o.tls_disable = l.tls_disable;
+  o.tls_cert_file = l.tls_cert_file;
+  o.tls_key_file = l.tls_key_file;
+  o.tls_min_version = l.tls_min_version;
+  o.max_request_size = l.max_request_size;
+  o.read_header_timeout = l.http_read_header_timeout;
+  o.read_timeout = l.http_read_timeout;
+  o.write_timeout = l.http_write_timeout;
+  o.idle_timeout = l.http_idle_timeout;
+  return o;
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config) : config_(std::move(config)) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  TRESOR_RETURN_IF_ERROR(SetLogLevel(config_.log_level));
+  TRESOR_RETURN_IF_ERROR(DisableCoreDumps());
+  SetMemoryLockingEnabled(!config_.disable_mlock);
+  if (!config_.disable_mlock) TRESOR_RETURN_IF_ERROR(CheckMemoryLockingWorks());
+
+  const StorageConfig& sc = *config_.storage;
+  TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options));
+  core_ = std::make_unique<core::Core>(*storage_, SystemClock::Get(),
+                                       core::CoreOptions{sc.type, config_.cluster_name});
+  std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
+  http_ = std::make_unique<http::Server>(*core_, io_threads);
+  for (const auto& listener : config_.listeners) {
+    TRESOR_RETURN_IF_ERROR(http_->AddListener(ToListenerOptions(listener)));
+  }
+  http_->Start();
+  return Status::Ok();
+}
+
+StatusOr<std::pair<std::string, std::string>> Server::InitializeForDev(
+    const std::optional<std::string>& root_token_id) {
+  core::Lifecycle& lifecycle = core_->lifecycle();
+  TRESOR_ASSIGN_OR_RETURN(auto init, lifecycle.Initialize({1, 1, root_token_id}));
+  TRESOR_ASSIGN_OR_RETURN(auto status, lifecycle.SubmitUnsealShare(init.key_shares.front()));
+  if (status.sealed) return InternalError("dev server did not unseal");
+  return std::make_pair(Base64Encode(AsStringView(init.key_shares.front())), init.root_token);
+}
+
+void Server::Stop() {
+  if (http_) {
+    http_->Shutdown(kDrainDeadline);
+    http_.reset();
+  }
+  if (core_) {
+    core_->lifecycle().Seal().IgnoreError();
+    core_.reset();
+  }
+  if (storage_) {
+    Status closed = storage_->Close();
+    if (!closed.ok()) spdlog::error("closing storage: {}", closed.ToString());
+    storage_.reset();
+  }
+}
+
+void Server::Reload() {
+  if (config_.source_file.empty()) return;
+  auto fresh = LoadConfigFile(config_.source_file);
+  if (!fresh.ok()) {
+    spdlog::error("reload: keeping the running configuration: {}", fresh.status().message());
+    return;
+  }
+  Status applied = SetLogLevel(fresh->log_level);
+  if (!applied.ok()) {
+    spdlog::error("reload: {}", applied.message());
+    return;
+  }
+  config_.log_level = fresh->log_level;
+  spdlog::info("reloaded configuration; log level is {}", config_.log_level);
+}
+
+std::string Server::ListenAddress(std::size_t i) const { return http_->BoundAddress(i); }
+
+}  // namespace tresor::server

@@ -1,0 +1,52 @@
+// The running server: owns storage, the core and the HTTP listeners, in
+// that order of construction (and the reverse order of destruction).
+//
+// Who calls it: server_command.cc.
+// Threads: Start and Stop from the main thread; the HTTP layer runs its own.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "core/core.h"
+#include "http/server.h"
+#include "server/config.h"
+#include "storage/backend.h"
+
+namespace tresor::server {
+
+class Server {
+ public:
+  explicit Server(ServerConfig config);
+  ~Server();
+
+  // Applies process hygiene (no core dumps; memory locking unless
+  // disable_mlock), opens storage, builds the core, binds every listener.
+  Status Start();
+
+  // For -dev: initialises with one share, unseals, and returns
+  // {unseal key (base64), root token}.
+  StatusOr<std::pair<std::string, std::string>> InitializeForDev(
+      const std::optional<std::string>& root_token_id);
+
+  // Stops accepting, lets in-flight requests finish (up to a deadline),
+  // seals (wiping keys) and closes storage.
+  void Stop();
+
+  // SIGHUP: re-reads the config file and applies what may change while
+  // running (the log level).
+  void Reload();
+
+  // host:port actually bound by listener i.
+  std::string ListenAddress(std::size_t i) const;
+  const ServerConfig& config() const { return config_; }
+
+ private:
+  ServerConfig config_;
+  std::unique_ptr<storage::Backend> storage_;
+  std::unique_ptr<core::Core> core_;
+  std::unique_ptr<http::Server> http_;
+};
+
+}  // namespace tresor::server
