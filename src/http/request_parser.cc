@@ -1,0 +1,160 @@
+#include "http/request_parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "common/random.h"
+#include "http/query_string.h"
+
+namespace tresor::http {
+namespace {
+
+namespace beast_http = boost::beast::http;
+
+constexpr std::string_view kApiPrefix = "/v1/";
+
+// Thrown from the JSON parser callback to abandon a too-deep document; it
+// never leaves this file.
+struct JsonTooDeep {};
+
+// Go's strconv.ParseBool truth values, which Vault uses for ?list=.
+bool IsTrue(std::string_view v) {
+  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+}
+
+bool IsAllWhitespace(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+struct MethodMapping {
+  core::Operation operation;
+  bool head_only = false;
+};
+
+StatusOr<MethodMapping> MapMethod(const HttpRequest& request) {
+  switch (request.method()) {
+    case beast_http::verb::get: return MethodMapping{core::Operation::kRead};
+    case beast_http::verb::head: return MethodMapping{core::Operation::kRead, true};
+    case beast_http::verb::post:
+    case beast_http::verb::put: return MethodMapping{core::Operation::kUpdate};
+    case beast_http::verb::patch: return MethodMapping{core::Operation::kPatch};
+    case beast_http::verb::delete_: return MethodMapping{core::Operation::kDelete};
+    default: break;
+  }
+  // LIST is not a verb Beast knows; methods are case-sensitive (RFC 9110).
+  if (request.method_string() == "LIST") return MethodMapping{core::Operation::kList};
+  return UnsupportedOperationError("unsupported method");
+}
+
+// The token from X-Vault-Token, else from "Authorization: Bearer <token>".
+std::string ClientToken(const HttpRequest& request) {
+  auto vault_token = request.find("X-Vault-Token");
+  if (vault_token != request.end() && !Trim(ToStdView(vault_token->value())).empty()) {
+    return std::string(Trim(ToStdView(vault_token->value())));
+  }
+  auto authorization = request.find(beast_http::field::authorization);
+  if (authorization == request.end()) return "";
+  std::string_view value = Trim(ToStdView(authorization->value()));
+  // Other schemes may be meant for plugins; they are not a Vault token.
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!StartsWithIgnoreCase(value, kBearer)) return "";
+  return std::string(Trim(value.substr(kBearer.size())));
+}
+
+StatusOr<nlohmann::json> ParseBody(const std::string& body) {
+  if (IsAllWhitespace(body)) return nlohmann::json();  // null: no body
+  nlohmann::json data;
+  try {
+    data = nlohmann::json::parse(
+        body, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+          if (depth > kMaxJsonDepth) throw JsonTooDeep{};
+          return true;
+        });
+  } catch (const JsonTooDeep&) {
+    return InvalidArgumentError("failed to parse JSON input: nesting deeper than " +
+                                std::to_string(kMaxJsonDepth) + " levels");
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() quotes the text it last read, which may be a secret: report
+    // only where the error is.
+    return InvalidArgumentError("failed to parse JSON input: syntax error at byte " +
+                                std::to_string(e.byte));
+  } catch (const nlohmann::json::exception&) {
+    return InvalidArgumentError("failed to parse JSON input: invalid JSON");
+  }
+  if (!data.is_object()) {
+    return InvalidArgumentError("failed to parse JSON input: the body must be a JSON object");
+  }
+  return data;
+}
+
+}  // namespace
+
+StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
+                                        std::string_view remote_address) {
+  const std::string_view target = ToStdView(request.target());
+  const std::size_t question = target.find('?');
+  const std::string_view raw_path = target.substr(0, question);
+  const std::string_view raw_query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  if (raw_path.substr(0, kApiPrefix.size()) != kApiPrefix) {
+    return NotFoundError("no handler for route: only /v1/ paths are served");
+  }
+  TRESOR_ASSIGN_OR_RETURN(MethodMapping method, MapMethod(request));
+
+  // Normalisation proper (dot segments, double slashes) is the router's
+  // later concern; a NUL byte is refused outright because C APIs below
+  // would silently truncate the path at it.
+  if (raw_path.find('\0') != std::string_view::npos ||
+      raw_path.find("%00") != std::string_view::npos) {
+    return InvalidArgumentError("invalid path: contains a NUL byte");
+  }
+  auto decoded_path = PercentDecodePath(raw_path.substr(kApiPrefix.size()));
+  if (!decoded_path.ok()) return decoded_path.status().WithContext("invalid path");
+  std::string path = std::move(*decoded_path);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+
+  core::Request result;
+  result.operation = method.operation;
+  result.head_only = method.head_only;
+  result.path = std::move(path);
+  TRESOR_ASSIGN_OR_RETURN(result.query, ParseQueryString(raw_query));
+  if (request.method() == beast_http::verb::get) {
+    auto list = result.query.find("list");
+    if (list != result.query.end() && IsTrue(list->second)) {
+      result.operation = core::Operation::kList;
+      result.query.erase(list);
+    }
+  }
+  TRESOR_ASSIGN_OR_RETURN(result.data, ParseBody(request.body()));
+  result.client_token = ClientToken(request);
+  auto content_type = request.find(beast_http::field::content_type);
+  if (content_type != request.end()) result.content_type = std::string(content_type->value());
+  result.remote_address = std::string(remote_address);
+  result.request_id = RandomUuid();
+  return result;
+}
+
+}  // namespace tresor::http
