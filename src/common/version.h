@@ -5,6 +5,7 @@
 namespace tresor {
 
 inline constexpr char kVersion[] = "0.1.0";
-inline constexpr char kBuildDate[] = __DATE__;
+// When this build was configured, RFC 3339 in UTC, as Vault reports it.
+extern const char kBuildDate[];
 
 }  // namespace tresor
