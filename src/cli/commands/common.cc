@@ -1,0 +1,40 @@
+#include "cli/commands/common.h"
+
+namespace tresor::cli {
+namespace {
+
+std::string Expected(size_t min, size_t max) {
+  return min == max ? std::to_string(min) : std::to_string(min) + "-" + std::to_string(max);
+}
+
+}  // namespace
+
+void AddServerCommandFlags(FlagSet& flags, ServerCommandFlags* values) {
+  AddClientFlags(flags, &values->client);
+  AddFormatFlag(flags, &values->format);
+}
+
+StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
+                                                         const ClientFlags& values) {
+  TRESOR_ASSIGN_OR_RETURN(ClientOptions options, ResolveClientOptions(flags, values));
+  return HttpClient::Create(std::move(options));
+}
+
+void PrintError(CommandIo& io, std::string_view doing, const Status& status) {
+  io.err << "Error " << doing << ": " << status.message() << "\n";
+}
+
+bool CheckArgCount(const FlagSet& flags, CommandIo& io, size_t min, size_t max) {
+  size_t got = flags.Args().size();
+  if (got > max) {
+    io.err << "Too many arguments (expected " << Expected(min, max) << ", got " << got << ")\n";
+    return false;
+  }
+  if (got < min) {
+    io.err << "Not enough arguments (expected " << Expected(min, max) << ", got " << got << ")\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace tresor::cli

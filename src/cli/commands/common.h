@@ -1,0 +1,39 @@
+// Helpers shared by the commands that talk to a server: binding the
+// connection and output flags, building the HTTP client from them, and
+// printing errors the way Vault does ("Error <doing what>: <why>").
+//
+// Who calls it: the command files in this folder.
+// Thread safety: as the commands themselves (one thread).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cli/command.h"
+#include "cli/environment.h"
+#include "cli/http_client.h"
+
+namespace tresor::cli {
+
+// The flags of every server command: connection (-address, TLS) and -format.
+struct ServerCommandFlags {
+  ClientFlags client;
+  std::string format;
+};
+void AddServerCommandFlags(FlagSet& flags, ServerCommandFlags* values);
+
+// The HTTP client for the flags and environment. Returns what
+// ResolveClientOptions or HttpClient::Create return on error.
+StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
+                                                         const ClientFlags& values);
+
+// Writes "Error <doing>: <status message>\n" to io.err.
+void PrintError(CommandIo& io, std::string_view doing, const Status& status);
+
+// Checks the number of positional arguments. On a mismatch writes Vault's
+// "Too many arguments (expected 0, got 2)" / "Not enough arguments ..." to
+// io.err and returns false.
+bool CheckArgCount(const FlagSet& flags, CommandIo& io, size_t min, size_t max);
+
+}  // namespace tresor::cli

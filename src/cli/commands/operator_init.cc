@@ -1,0 +1,149 @@
+#include "cli/commands/operator_init.h"
+
+#include "cli/commands/builtin.h"
+#include "cli/commands/common.h"
+#include "cli/output.h"
+
+namespace tresor::cli {
+namespace {
+
+Json StringArray(const Json& response, const char* key) {
+  Json out = Json::array();
+  if (response.is_object() && response.contains(key) && response[key].is_array()) {
+    for (const Json& item : response[key]) {
+      if (item.is_string()) out.push_back(item);
+    }
+  }
+  return out;
+}
+
+std::string RootToken(const Json& response) {
+  if (response.is_object() && response.contains("root_token") &&
+      response["root_token"].is_string()) {
+    return response["root_token"].get<std::string>();
+  }
+  return "";
+}
+
+class OperatorInitCommand final : public Command {
+ public:
+  std::string Help() const override {
+    return "Usage: tresor operator init [options]\n\n"
+           "  Initializes a Tresor server. Initialization generates the root key that\n"
+           "  protects all data, splits it into unseal key shares (Shamir's secret\n"
+           "  sharing), and creates the initial root token. It happens exactly once per\n"
+           "  cluster, against a server that is not yet initialized.\n\n"
+           "  Start initialization with the default options (5 shares, threshold 3):\n\n"
+           "      $ tresor operator init\n\n"
+           "  Check whether the server is initialized (exit 0 yes, 2 no, 1 error):\n\n"
+           "      $ tresor operator init -status";
+  }
+
+  void DefineFlags(FlagSet& flags) override {
+    AddServerCommandFlags(flags, &common_);
+    flags.Int("key-shares", &shares_, 5,
+              "Number of key shares to split the generated root key into. This is the "
+              "number of \"unseal keys\" to generate.");
+    flags.Int("key-threshold", &threshold_, 3,
+              "Number of key shares required to reconstruct the root key. This must be "
+              "less than or equal to -key-shares.");
+    flags.Bool("status", &status_only_, false,
+               "Print the current initialization status. An exit code of 0 means the "
+               "server is initialized, 2 that it is not, 1 an error.");
+  }
+
+  int Execute(const FlagSet& flags, CommandIo& io) override {
+    if (!CheckArgCount(flags, io, 0, 0)) return kExitUsage;
+    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
+    if (!format.ok()) {
+      io.err << format.status().message() << "\n";
+      return kExitUsage;
+    }
+    auto client = NewClientFromFlags(flags, common_.client);
+    if (!client.ok()) {
+      PrintError(io, status_only_ ? "checking init status" : "initializing", client.status());
+      return kExitError;
+    }
+    if (status_only_) return PrintStatus(**client, io);
+
+    Json request = {{"secret_shares", shares_}, {"secret_threshold", threshold_}};
+    StatusOr<Json> response = (*client)->Call("PUT", "/v1/sys/init", request);
+    if (!response.ok()) {
+      PrintError(io, "initializing", response.status());
+      return kExitError;
+    }
+    if (*format == "json") {
+      io.out << FormatJson(InitJson(*response, shares_, threshold_));
+    } else {
+      io.out << FormatInitTable(*response, shares_, threshold_);
+    }
+    return kExitOk;
+  }
+
+ private:
+  // Vault returns 1 on error here, since 2 already means "not initialized".
+  static int PrintStatus(HttpClient& client, CommandIo& io) {
+    StatusOr<Json> response = client.Call("GET", "/v1/sys/init");
+    if (!response.ok()) {
+      PrintError(io, "checking init status", response.status());
+      return kExitError;
+    }
+    bool initialized = response->is_object() && response->value("initialized", false);
+    io.out << (initialized ? "Tresor is initialized\n" : "Tresor is not initialized\n");
+    return initialized ? kExitOk : kExitUsage;
+  }
+
+  ServerCommandFlags common_;
+  int64_t shares_ = 5;
+  int64_t threshold_ = 3;
+  bool status_only_ = false;
+};
+
+}  // namespace
+
+std::string FormatInitTable(const Json& response, int64_t shares, int64_t threshold) {
+  Json keys = StringArray(response, "keys_base64");
+  if (keys.empty()) keys = StringArray(response, "keys");
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    out += "Unseal Key " + std::to_string(i + 1) + ": " + keys[i].get<std::string>() + "\n";
+  }
+  out += "\nInitial Root Token: " + RootToken(response) + "\n\n";
+  const std::string t = std::to_string(threshold);
+  out += WrapAtLength("Tresor initialized with " + std::to_string(shares) +
+                      " key shares and a key threshold of " + t +
+                      ". Please securely distribute the key shares printed above. When "
+                      "Tresor is re-sealed, restarted, or stopped, you must supply at least " +
+                      t + " of these keys to unseal it before it can start servicing requests.") +
+         "\n\n";
+  out += WrapAtLength("Tresor does not store the generated root key. Without at least " + t +
+                      " keys to reconstruct the root key, Tresor will remain permanently "
+                      "sealed!") +
+         "\n\n";
+  out += WrapAtLength(
+             "It is possible to generate new unseal keys, provided you have a quorum "
+             "of existing unseal keys shares. See \"tresor operator rekey\" for more "
+             "information.") +
+         "\n";
+  return out;
+}
+
+Json InitJson(const Json& response, int64_t shares, int64_t threshold) {
+  Json out = Json::object();
+  out["unseal_keys_b64"] = StringArray(response, "keys_base64");
+  out["unseal_keys_hex"] = StringArray(response, "keys");
+  out["unseal_shares"] = shares;
+  out["unseal_threshold"] = threshold;
+  out["recovery_keys_b64"] = StringArray(response, "recovery_keys_base64");
+  out["recovery_keys_hex"] = StringArray(response, "recovery_keys");
+  out["recovery_keys_shares"] = 0;
+  out["recovery_keys_threshold"] = 0;
+  out["root_token"] = RootToken(response);
+  return out;
+}
+
+std::unique_ptr<Command> NewOperatorInitCommand() {
+  return std::make_unique<OperatorInitCommand>();
+}
+
+}  // namespace tresor::cli

@@ -1,0 +1,96 @@
+// `tresor operator unseal [KEY]`: submits one unseal key share (or -reset)
+// and prints the resulting seal status. Without KEY the share is read from
+// stdin: hidden at a terminal, one line from a pipe.
+#include "cli/commands/builtin.h"
+#include "cli/commands/common.h"
+#include "cli/commands/sys_output.h"
+#include "cli/output.h"
+#include "cli/terminal.h"
+#include "common/secure_memory.h"
+
+namespace tresor::cli {
+namespace {
+
+class OperatorUnsealCommand final : public Command {
+ public:
+  std::string Help() const override {
+    return "Usage: tresor operator unseal [options] [KEY]\n\n"
+           "  Provides a portion of the root key to unseal a Tresor server. The server\n"
+           "  starts sealed and serves nothing until enough shares (the threshold) have\n"
+           "  been given. The key may be given as an argument, but that leaves it in your\n"
+           "  shell history; without it the key is read from stdin, hidden when stdin is\n"
+           "  a terminal.\n\n"
+           "      $ tresor operator unseal\n\n"
+           "  Discard the shares given so far:\n\n"
+           "      $ tresor operator unseal -reset";
+  }
+
+  void DefineFlags(FlagSet& flags) override {
+    AddServerCommandFlags(flags, &common_);
+    flags.Bool("reset", &reset_, false,
+               "Discard any previously entered keys to the unseal process.");
+  }
+
+  int Execute(const FlagSet& flags, CommandIo& io) override {
+    if (!CheckArgCount(flags, io, 0, reset_ ? 0 : 1)) return kExitUsage;
+    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
+    if (!format.ok()) {
+      io.err << format.status().message() << "\n";
+      return kExitUsage;
+    }
+    auto client = NewClientFromFlags(flags, common_.client);
+    if (!client.ok()) {
+      PrintError(io, "unsealing", client.status());
+      return kExitError;
+    }
+
+    Json request;
+    if (reset_) {
+      request = {{"reset", true}};
+    } else {
+      std::string key;
+      if (!flags.Args().empty()) {
+        key = flags.Args()[0];
+      } else {
+        StatusOr<std::string> read =
+            ReadSecretLine(io.in_fd, "Unseal Key (will be hidden): ", io.err);
+        if (!read.ok()) {
+          PrintError(io, "reading the unseal key", read.status());
+          return kExitError;
+        }
+        key = std::move(*read);
+      }
+      if (key.empty()) {
+        io.err << "Error unsealing: no unseal key was given\n";
+        return kExitError;
+      }
+      request = {{"key", std::move(key)}};
+      SecureWipe(key);
+    }
+    StatusOr<Json> response = (*client)->Call("PUT", "/v1/sys/unseal", request);
+    if (request.contains("key")) SecureWipe(request["key"].get_ref<std::string&>());
+    if (!response.ok()) {
+      PrintError(io, "unsealing", response.status());
+      return kExitError;
+    }
+    Json leader = FetchLeader(**client);
+    if (*format == "json") {
+      io.out << FormatJson(SealStatusJson(*response, leader));
+    } else {
+      io.out << FormatSealStatusTable(*response, leader);
+    }
+    return kExitOk;
+  }
+
+ private:
+  ServerCommandFlags common_;
+  bool reset_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewOperatorUnsealCommand() {
+  return std::make_unique<OperatorUnsealCommand>();
+}
+
+}  // namespace tresor::cli

@@ -1,0 +1,369 @@
+#include "cli/http_client.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <optional>
+
+#include "common/secure_memory.h"
+#include "common/version.h"
+
+namespace tresor::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using Deadline = std::chrono::steady_clock::time_point;
+
+constexpr int kMaxRedirects = 3;
+constexpr uint64_t kMaxResponseBytes = 64 * 1024 * 1024;
+
+// Go's url.Error names the method "Get", "Put", ...; Vault users know that form.
+std::string GoMethod(std::string_view method) {
+  std::string out(method);
+  for (size_t i = 1; i < out.size(); ++i) {
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+  }
+  return out;
+}
+
+// Go prints error strings in lower case ("connection refused").
+std::string Lower(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+// Starts one asynchronous operation through `start(handler)` and runs the
+// io_context until it completes or the deadline passes. A timed-out
+// operation is abandoned; the caller then destroys the socket, which cancels
+// it. Synchronous Beast calls cannot time out, hence this shape.
+template <typename Start>
+error_code RunUntil(asio::io_context& ioc, Deadline deadline, Start start) {
+  std::optional<error_code> result;
+  start([&result](error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run_until(deadline);
+  return result.value_or(asio::error::timed_out);
+}
+
+bool IsIpLiteral(const std::string& host) {
+  error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// A response as read by ReadResponse, before JSON parsing.
+struct RawResponse {
+  int status = 0;
+  std::string body;
+  std::string location;
+};
+
+// Writes `request` and reads the response on a connected (and, for TLS,
+// handshaken) stream. `failure` describes a network error for the caller.
+template <typename Stream>
+StatusOr<RawResponse> Exchange(asio::io_context& ioc, Stream& stream, Deadline deadline,
+                               http::request<http::string_body>& request,
+                               const std::string& failure_prefix) {
+  error_code ec = RunUntil(
+      ioc, deadline, [&](auto handler) { http::async_write(stream, request, std::move(handler)); });
+  if (ec == asio::error::timed_out) {
+    return UnavailableError(failure_prefix + "Client.Timeout exceeded while sending the request");
+  }
+  if (ec) return UnavailableError(failure_prefix + Lower(ec.message()));
+
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBytes);
+  ec = RunUntil(ioc, deadline, [&](auto handler) {
+    http::async_read(stream, buffer, parser, std::move(handler));
+  });
+  if (ec == asio::error::timed_out) {
+    return UnavailableError(failure_prefix + "Client.Timeout exceeded while awaiting the response");
+  }
+  if (ec) return UnavailableError(failure_prefix + Lower(ec.message()));
+  http::response<http::string_body> response = parser.release();
+  RawResponse raw;
+  raw.status = static_cast<int>(response.result_int());
+  raw.body = std::move(response.body());
+  if (auto it = response.find(http::field::location); it != response.end()) {
+    raw.location = std::string(it->value());
+  }
+  return raw;
+}
+
+// Splits an absolute redirect target into the base URL and request target.
+StatusOr<std::pair<Url, std::string>> ParseRedirect(const std::string& location) {
+  size_t scheme_end = location.find("://");
+  if (scheme_end == std::string::npos) {
+    return UnavailableError("redirect to a relative location is not supported");
+  }
+  size_t path_start = location.find('/', scheme_end + 3);
+  std::string base = location.substr(0, path_start);
+  std::string target = path_start == std::string::npos ? "/" : location.substr(path_start);
+  TRESOR_ASSIGN_OR_RETURN(Url url, ParseUrl(base));
+  return std::make_pair(std::move(url), std::move(target));
+}
+
+}  // namespace
+
+struct HttpClient::Tls {
+  ssl::context context{ssl::context::tls_client};
+};
+
+HttpClient::HttpClient(ClientOptions options, Url url, std::unique_ptr<Tls> tls)
+    : options_(std::move(options)), url_(std::move(url)), tls_(std::move(tls)) {}
+
+HttpClient::~HttpClient() = default;
+
+StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(ClientOptions options) {
+  TRESOR_ASSIGN_OR_RETURN(Url url, ParseUrl(options.address));
+  std::unique_ptr<Tls> tls;
+  if (url.tls) {
+    tls = std::make_unique<Tls>();
+    SSL_CTX* native = tls->context.native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    error_code ec;
+    if (options.tls_skip_verify) {
+      tls->context.set_verify_mode(ssl::verify_none);
+    } else {
+      tls->context.set_verify_mode(ssl::verify_peer);
+      if (!options.ca_cert.empty()) {
+        tls->context.load_verify_file(options.ca_cert, ec);
+        if (ec) return IOError("Error loading CA File: " + options.ca_cert + ": " + ec.message());
+      }
+      if (!options.ca_path.empty()) {
+        tls->context.add_verify_path(options.ca_path, ec);
+        if (ec) return IOError("Error loading CA Path: " + options.ca_path + ": " + ec.message());
+      }
+      if (options.ca_cert.empty() && options.ca_path.empty()) {
+        tls->context.set_default_verify_paths(ec);
+        if (ec) return IOError("Error loading the system CA store: " + ec.message());
+      }
+    }
+    if (!options.client_cert.empty() || !options.client_key.empty()) {
+      if (options.client_cert.empty() || options.client_key.empty()) {
+        return InvalidArgumentError("both -client-cert and -client-key must be set");
+      }
+      tls->context.use_certificate_chain_file(options.client_cert, ec);
+      if (ec) return IOError("Error loading client certificate " + options.client_cert);
+      tls->context.use_private_key_file(options.client_key, ssl::context::pem, ec);
+      if (ec) return IOError("Error loading client key " + options.client_key);
+    }
+  }
+  return std::unique_ptr<HttpClient>(
+      new HttpClient(std::move(options), std::move(url), std::move(tls)));
+}
+
+StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_view path,
+                                        const Json& body) {
+  std::string verb(method);
+  std::string target = url_.path_prefix + std::string(path);
+  if (verb == "LIST") {
+    verb = "GET";
+    target += target.find('?') == std::string::npos ? "?list=true" : "&list=true";
+  }
+  // Bodies carry unseal keys and secrets: every exit below wipes this copy.
+  std::string body_text = body.is_null() ? "" : body.dump();
+  Url url = url_;
+  for (int redirects = 0;; ++redirects) {
+    StatusOr<HttpResponse> response = SendOnce(url, verb, target, body_text);
+    if (!response.ok()) {
+      SecureWipe(body_text);
+      return response;
+    }
+    bool redirect =
+        (response->status == 307 || response->status == 308) && !response->location.empty();
+    if (!redirect || redirects == kMaxRedirects) {
+      SecureWipe(body_text);
+      return response;
+    }
+    auto next = ParseRedirect(response->location);
+    if (!next.ok()) {
+      SecureWipe(body_text);
+      return next.status();
+    }
+    if (next->first.tls != url_.tls) {
+      SecureWipe(body_text);
+      return UnavailableError("refusing redirect from " + url_.Format("") + " to " +
+                              next->first.Format("") + ": the scheme differs");
+    }
+    url = std::move(next->first);
+    target = std::move(next->second);
+  }
+}
+
+StatusOr<HttpResponse> HttpClient::SendOnce(const Url& url, std::string_view method,
+                                            const std::string& target, const std::string& body) {
+  const std::string shown_url = (url.tls ? "https://" : "http://") + url.HostPort() + target;
+  const std::string prefix = GoMethod(method) + " \"" + shown_url + "\": ";
+  const Deadline deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.timeout);
+  const Deadline connect_deadline =
+      std::min(deadline, std::chrono::steady_clock::now() +
+                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 options_.connect_timeout));
+
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  tcp::resolver::results_type endpoints;
+  error_code ec = RunUntil(ioc, connect_deadline, [&](auto handler) {
+    resolver.async_resolve(url.host, std::to_string(url.port),
+                           [&endpoints, handler](error_code ec, tcp::resolver::results_type r) {
+                             endpoints = std::move(r);
+                             handler(ec);
+                           });
+  });
+  if (ec) {
+    return UnavailableError(prefix + "dial tcp: lookup " + url.host + ": " +
+                            (ec == asio::error::timed_out ? "i/o timeout" : Lower(ec.message())));
+  }
+
+  http::request<http::string_body> request;
+  request.method_string(boost::beast::string_view(method.data(), method.size()));
+  request.target(target);
+  request.version(11);
+  request.set(http::field::host, url.HostPort());
+  request.set(http::field::user_agent, std::string("tresor-cli/") + kVersion);
+  request.set("X-Vault-Request", "true");
+  if (!options_.token.empty()) request.set("X-Vault-Token", options_.token);
+  if (!body.empty()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body;
+  }
+  request.prepare_payload();
+
+  auto connect = [&](tcp::socket& socket) -> Status {
+    error_code connect_ec = RunUntil(ioc, connect_deadline, [&](auto handler) {
+      asio::async_connect(socket, endpoints, std::move(handler));
+    });
+    if (connect_ec) {
+      return UnavailableError(prefix + "dial tcp " + url.HostPort() + ": " +
+                              (connect_ec == asio::error::timed_out
+                                   ? "i/o timeout"
+                                   : "connect: " + Lower(connect_ec.message())));
+    }
+    return Status::Ok();
+  };
+
+  StatusOr<RawResponse> raw = UnavailableError("not sent");
+  if (!url.tls) {
+    tcp::socket socket(ioc);
+    TRESOR_RETURN_IF_ERROR(connect(socket));
+    raw = Exchange(ioc, socket, deadline, request, prefix);
+  } else {
+    ssl::stream<tcp::socket> stream(ioc, tls_->context);
+    const std::string server_name =
+        options_.tls_server_name.empty() ? url.host : options_.tls_server_name;
+    const bool name_is_ip = IsIpLiteral(server_name);
+    // SNI carries DNS names only (RFC 6066 forbids IP literals).
+    if (!name_is_ip && SSL_set_tlsext_host_name(stream.native_handle(), server_name.c_str()) != 1) {
+      return InternalError("could not set the TLS server name");
+    }
+    if (!options_.tls_skip_verify) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      int set = name_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str())
+                           : X509_VERIFY_PARAM_set1_host(param, server_name.c_str(), 0);
+      if (set != 1) return InternalError("could not set the TLS name to verify");
+    }
+    TRESOR_RETURN_IF_ERROR(connect(stream.next_layer()));
+    ec = RunUntil(ioc, deadline, [&](auto handler) {
+      stream.async_handshake(ssl::stream_base::client, std::move(handler));
+    });
+    if (ec) {
+      long verify = SSL_get_verify_result(stream.native_handle());
+      std::string why = verify != X509_V_OK
+                            ? std::string("x509: ") + X509_verify_cert_error_string(verify)
+                            : (ec == asio::error::timed_out ? std::string("handshake timeout")
+                                                            : Lower(ec.message()));
+      return UnavailableError(prefix + "tls: " + why);
+    }
+    raw = Exchange(ioc, stream, deadline, request, prefix);
+  }
+  if (!request.body().empty()) SecureWipe(request.body());
+  if (!raw.ok()) return raw.status();
+
+  HttpResponse response;
+  response.status = raw->status;
+  response.location = std::move(raw->location);
+  response.raw_body = std::move(raw->body);
+  if (!response.raw_body.empty()) {
+    response.body = Json::parse(response.raw_body, nullptr, /*allow_exceptions=*/false);
+    if (response.body.is_discarded()) response.body = nullptr;
+  }
+  return response;
+}
+
+StatusOr<Json> HttpClient::Call(std::string_view method, std::string_view path, const Json& body) {
+  TRESOR_ASSIGN_OR_RETURN(HttpResponse response, Send(method, path, body));
+  if (response.status >= 200 && response.status < 300) return std::move(response.body);
+  std::string verb = method == "LIST" ? "GET" : std::string(method);
+  std::string shown_path = std::string(path) + (method == "LIST" ? "?list=true" : "");
+  return ApiErrorStatus(verb, url_.Format(shown_path), response);
+}
+
+std::string FormatApiError(std::string_view method, std::string_view url,
+                           const HttpResponse& response) {
+  std::string out = "Error making API request.\n\nURL: " + std::string(method) + " " +
+                    std::string(url) + "\nCode: " + std::to_string(response.status) + ". ";
+  std::vector<std::string> errors;
+  if (response.body.is_object()) {
+    auto it = response.body.find("errors");
+    if (it != response.body.end() && it->is_array()) {
+      for (const Json& error : *it) {
+        errors.push_back(error.is_string() ? error.get<std::string>() : error.dump());
+      }
+    }
+  }
+  if (errors.empty()) {
+    out += "Raw Message:\n\n" + response.raw_body;
+    return out;
+  }
+  out += "Errors:\n\n";
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (i > 0) out += "\n";
+    out += "* " + errors[i];
+  }
+  return out;
+}
+
+Status ApiErrorStatus(std::string_view method, std::string_view url, const HttpResponse& response) {
+  StatusCode code = StatusCode::kInternal;
+  switch (response.status) {
+    case 400:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case 403:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case 404:
+      code = StatusCode::kNotFound;
+      break;
+    case 405:
+      code = StatusCode::kUnsupportedOperation;
+      break;
+    case 413:
+      code = StatusCode::kTooLarge;
+      break;
+    case 503:
+      code = StatusCode::kUnavailable;
+      break;
+    default:
+      break;
+  }
+  return Status(code, FormatApiError(method, url, response));
+}
+
+}  // namespace tresor::cli
