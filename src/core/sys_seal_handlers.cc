@@ -22,7 +22,7 @@ nlohmann::json SealStatusJson(const SealStatus& s, const CoreOptions& options) {
                       {"progress", s.progress},
                       {"nonce", s.nonce},
                       {"version", kVersion},
-                      {"build_date", kBuildDate},
+                      {"build_date", std::string(kBuildDate)},
                       {"migration", false},
                       {"recovery_seal", false},
                       {"storage_type", options.storage_type}};
