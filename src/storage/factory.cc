@@ -22,8 +22,8 @@ Status RejectUnknownOptions(const std::string& type,
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Backend>> CreateBackend(const std::string& type,
-                                                 const std::map<std::string, std::string>& options) {
+StatusOr<std::unique_ptr<Backend>> CreateBackend(
+    const std::string& type, const std::map<std::string, std::string>& options) {
   if (type == "inmem") {
     TRESOR_RETURN_IF_ERROR(RejectUnknownOptions(type, options, {}));
     return std::unique_ptr<Backend>(std::make_unique<InmemBackend>());
@@ -37,8 +37,7 @@ StatusOr<std::unique_ptr<Backend>> CreateBackend(const std::string& type,
     TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<FileBackend> backend, FileBackend::Open(path->second));
     return std::unique_ptr<Backend>(std::move(backend));
   }
-  return InvalidArgumentError("storage type \"" + type +
-                              "\" is not supported; use inmem or file");
+  return InvalidArgumentError("storage type \"" + type + "\" is not supported; use inmem or file");
 }
 
 }  // namespace tresor::storage

@@ -74,11 +74,11 @@ class FaultInjectingBackend final : public Backend {
   Backend* const base_;
 
   mutable std::mutex mu_;
-  bool fail_writes_ = false;                 // GUARDED_BY(mu_)
-  bool fail_reads_ = false;                  // GUARDED_BY(mu_)
-  bool disk_full_ = false;                   // GUARDED_BY(mu_)
-  std::optional<std::size_t> fail_after_;    // GUARDED_BY(mu_)
-  std::chrono::microseconds delay_{0};       // GUARDED_BY(mu_)
+  bool fail_writes_ = false;               // GUARDED_BY(mu_)
+  bool fail_reads_ = false;                // GUARDED_BY(mu_)
+  bool disk_full_ = false;                 // GUARDED_BY(mu_)
+  std::optional<std::size_t> fail_after_;  // GUARDED_BY(mu_)
+  std::chrono::microseconds delay_{0};     // GUARDED_BY(mu_)
 
   std::atomic<std::size_t> gets_{0};
   std::atomic<std::size_t> puts_{0};

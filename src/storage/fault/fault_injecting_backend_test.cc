@@ -33,7 +33,7 @@ TEST(FaultInjectingBackend, FailedWritesNeverReachTheBackend) {
   EXPECT_EQ(b.Put("k", "new").code(), StatusCode::kIOError);
   EXPECT_EQ(b.Delete("k").code(), StatusCode::kIOError);
   EXPECT_EQ(b.Batch({Operation::Put("k", "new")}).code(), StatusCode::kIOError);
-  EXPECT_EQ(**b.Get("k"), "old");  // Reads still work.
+  EXPECT_EQ(**b.Get("k"), "old");      // Reads still work.
   EXPECT_EQ(b.PutCountForTest(), 2u);  // Failed calls are counted too.
   b.ClearFaults();
 

@@ -22,7 +22,8 @@ bool ExistsOnBase(Filesystem* base, const std::string& path) {
   return exists.ok() && *exists;
 }
 
-Status Injected(std::string_view op, const std::string& path, StatusCode code = StatusCode::kIOError) {
+Status Injected(std::string_view op, const std::string& path,
+                StatusCode code = StatusCode::kIOError) {
   return Status(code, std::string(op) + " " + path + ": injected fault");
 }
 
@@ -137,8 +138,7 @@ Status FaultInjectingFilesystem::SyncFile(const std::string& raw_path) {
   return Status::Ok();
 }
 
-Status FaultInjectingFilesystem::Rename(const std::string& raw_from,
-                                        const std::string& raw_to) {
+Status FaultInjectingFilesystem::Rename(const std::string& raw_from, const std::string& raw_to) {
   const std::string from = Clean(raw_from);
   const std::string to = Clean(raw_to);
   SleepIfSlow();
@@ -198,7 +198,8 @@ StatusOr<std::vector<DirEntry>> FaultInjectingFilesystem::ListDir(const std::str
   return base_->ListDir(dir);
 }
 
-StatusOr<std::vector<std::string>> FaultInjectingFilesystem::CreateDirs(const std::string& raw_dir) {
+StatusOr<std::vector<std::string>> FaultInjectingFilesystem::CreateDirs(
+    const std::string& raw_dir) {
   const std::string dir = Clean(raw_dir);
   SleepIfSlow();
   std::lock_guard lock(mu_);

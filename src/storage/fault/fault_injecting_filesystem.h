@@ -111,18 +111,18 @@ class FaultInjectingFilesystem final : public Filesystem {
   mutable std::mutex mu_;
   // Inode contents as of their last SyncFile; nullopt when never synced.
   std::map<InodeId, std::optional<std::string>> synced_content_;  // GUARDED_BY(mu_)
-  std::map<std::string, InodeId> live_inodes_;                      // GUARDED_BY(mu_)
-  std::map<std::string, DirImage> durable_dirs_;                    // GUARDED_BY(mu_)
-  InodeId next_inode_ = 1;                                          // GUARDED_BY(mu_)
+  std::map<std::string, InodeId> live_inodes_;                    // GUARDED_BY(mu_)
+  std::map<std::string, DirImage> durable_dirs_;                  // GUARDED_BY(mu_)
+  InodeId next_inode_ = 1;                                        // GUARDED_BY(mu_)
 
-  int fail_next_writes_ = 0;                     // GUARDED_BY(mu_)
-  bool fail_all_writes_ = false;                 // GUARDED_BY(mu_)
-  bool disk_full_ = false;                       // GUARDED_BY(mu_)
-  bool fail_sync_file_ = false;                  // GUARDED_BY(mu_)
-  bool fail_sync_dir_ = false;                   // GUARDED_BY(mu_)
-  std::optional<std::size_t> crash_after_;       // GUARDED_BY(mu_)
-  std::chrono::microseconds delay_{0};           // GUARDED_BY(mu_)
-  std::size_t mutations_ = 0;                    // GUARDED_BY(mu_)
+  int fail_next_writes_ = 0;                // GUARDED_BY(mu_)
+  bool fail_all_writes_ = false;            // GUARDED_BY(mu_)
+  bool disk_full_ = false;                  // GUARDED_BY(mu_)
+  bool fail_sync_file_ = false;             // GUARDED_BY(mu_)
+  bool fail_sync_dir_ = false;              // GUARDED_BY(mu_)
+  std::optional<std::size_t> crash_after_;  // GUARDED_BY(mu_)
+  std::chrono::microseconds delay_{0};      // GUARDED_BY(mu_)
+  std::size_t mutations_ = 0;               // GUARDED_BY(mu_)
 };
 
 }  // namespace tresor::storage

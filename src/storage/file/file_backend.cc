@@ -45,8 +45,7 @@ StatusOr<std::unique_ptr<FileBackend>> FileBackend::Open(std::string dir, Filesy
   auto lock = fs->LockFile(JoinPath(dir, kLockName));
   if (!lock.ok()) {
     if (lock.status().code() == StatusCode::kFailedPrecondition) {
-      return FailedPreconditionError("storage directory " + dir +
-                                     " is in use by another process");
+      return FailedPreconditionError("storage directory " + dir + " is in use by another process");
     }
     return lock.status();
   }
@@ -123,7 +122,7 @@ Status FileBackend::ReplayJournalLocked() {
       }
       for (const Operation& op : *ops) {
         TRESOR_RETURN_IF_ERROR(op.type == Operation::Type::kPut ? PutFileLocked(op.key, op.value)
-                                                                 : DeleteFileLocked(op.key));
+                                                                : DeleteFileLocked(op.key));
       }
     }
     // Either applied, or incomplete and so never acknowledged: drop it.
@@ -294,7 +293,7 @@ Status FileBackend::Batch(const std::vector<Operation>& ops) {
 
   for (const Operation& op : ops) {
     status = op.type == Operation::Type::kPut ? PutFileLocked(op.key, op.value)
-                                               : DeleteFileLocked(op.key);
+                                              : DeleteFileLocked(op.key);
     if (!status.ok()) {
       // Half applied: serve nothing until the journal has been replayed.
       replay_pending_ = true;

@@ -118,7 +118,7 @@ TEST(FileBackendCrash, KillNineNeverLosesAnAcknowledgedWrite) {
   const unsigned seed = std::random_device()();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
-  State state;              // What the directory holds after `applied` ops.
+  State state;  // What the directory holds after `applied` ops.
   std::uint64_t applied = 0;
   int rounds_with_inflight_applied = 0;
   for (int round = 0; round < 30; ++round) {

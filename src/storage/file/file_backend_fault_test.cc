@@ -184,8 +184,9 @@ TEST_F(FileBackendFaultTest, PowerCutsKeepEveryAcknowledgedWrite) {
     for (int i = 0; i < count; ++i) {
       bool put = kind == 2 ? rng() % 3 != 0 : kind == 0;
       std::string k = key();
-      ops.push_back(put ? Operation::Put(k, "v" + std::to_string(step) + std::string(rng() % 3000, 'x'))
-                        : Operation::Delete(k));
+      ops.push_back(
+          put ? Operation::Put(k, "v" + std::to_string(step) + std::string(rng() % 3000, 'x'))
+              : Operation::Delete(k));
     }
     State after = model;
     for (const Operation& op : ops) {
@@ -197,14 +198,25 @@ TEST_F(FileBackendFaultTest, PowerCutsKeepEveryAcknowledgedWrite) {
     }
     int fault = rng() % 10;
     switch (fault) {
-      case 0: fs_.FailNextWrites(1); break;
-      case 1: fs_.SetFailSyncFile(true); break;
-      case 2: fs_.SetFailSyncDir(true); break;
-      case 3: fs_.SetDiskFull(true); break;
-      case 4: fs_.CrashAfterMutations(rng() % 20); break;
-      default: break;  // No fault.
+      case 0:
+        fs_.FailNextWrites(1);
+        break;
+      case 1:
+        fs_.SetFailSyncFile(true);
+        break;
+      case 2:
+        fs_.SetFailSyncDir(true);
+        break;
+      case 3:
+        fs_.SetDiskFull(true);
+        break;
+      case 4:
+        fs_.CrashAfterMutations(rng() % 20);
+        break;
+      default:
+        break;  // No fault.
     }
-    Status status = kind == 2 ? backend_->Batch(ops)
+    Status status = kind == 2                              ? backend_->Batch(ops)
                     : ops[0].type == Operation::Type::kPut ? backend_->Put(ops[0].key, ops[0].value)
                                                            : backend_->Delete(ops[0].key);
     if (status.ok()) {
@@ -232,7 +244,8 @@ TEST_F(FileBackendFaultTest, PowerCutsKeepEveryAcknowledgedWrite) {
 // batch is applied entirely or not at all.
 TEST_F(FileBackendFaultTest, BatchCutAtEveryStepIsAllOrNothing) {
   const std::vector<Operation> batch{Operation::Put("a/x", "new-x"), Operation::Delete("a/gone"),
-                                     Operation::Put("b/c/y", "new-y"), Operation::Put("a/x", "final-x")};
+                                     Operation::Put("b/c/y", "new-y"),
+                                     Operation::Put("a/x", "final-x")};
   const State before{{"a/x", "old-x"}, {"a/gone", "old"}, {"z", "untouched"}};
   const State after{{"a/x", "final-x"}, {"b/c/y", "new-y"}, {"z", "untouched"}};
   auto reset_to_before = [&] {

@@ -116,10 +116,10 @@ TEST(FileBackend, HostileKeysStayInsideTheDirectory) {
   std::string dir = parent.path() + "/store";
   auto b = OpenOrDie(dir);
   ASSERT_TRUE(b);
-  std::vector<std::string> hostile{"..%2f..%2fetc", "%2e%2e",    "a/..%2f",      "...",
-                                   ".hidden",       "LOCK",       "batch.journal", "data",
-                                   "_x",            "x/_y",       "%",             "sp ace/t\tab",
-                                   "\xc3\xa9t\xc3\xa9", "\x01\x7f\xff", "~user", "a\\b"};
+  std::vector<std::string> hostile{
+      "..%2f..%2fetc",     "%2e%2e",       "a/..%2f", "...",  ".hidden", "LOCK",
+      "batch.journal",     "data",         "_x",      "x/_y", "%",       "sp ace/t\tab",
+      "\xc3\xa9t\xc3\xa9", "\x01\x7f\xff", "~user",   "a\\b"};
   for (const std::string& key : hostile) {
     ASSERT_TRUE(b->Put(key, "v:" + key).ok()) << key;
   }
@@ -162,7 +162,7 @@ TEST(FileBackend, RefusesOverlongSegmentsAndKeys) {
   ASSERT_TRUE(b->Put(longest, "v").ok());
   EXPECT_EQ(**b->Get(longest), "v");
   EXPECT_EQ(b->Put(longest + "s", "v").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(b->Put(std::string(100, '/') , "v").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(b->Put(std::string(100, '/'), "v").code(), StatusCode::kInvalidArgument);
   std::string deep;
   for (int i = 0; i < 40; ++i) deep += std::string(100, 'd') + "/";
   EXPECT_EQ(b->Put(deep + "leaf", "v").code(), StatusCode::kInvalidArgument);
@@ -224,8 +224,8 @@ TEST(FileBackend, OpenReplaysACompleteJournalAndDropsAnIncompleteOne) {
     ASSERT_TRUE(b->Put("k", "old").ok());
     ASSERT_TRUE(b->Put("d", "doomed").ok());
   }
-  std::string journal = EncodeJournal({Operation::Put("k", "new"), Operation::Delete("d"),
-                                       Operation::Put("n/m", "added")});
+  std::string journal = EncodeJournal(
+      {Operation::Put("k", "new"), Operation::Delete("d"), Operation::Put("n/m", "added")});
   // A torn journal: the batch was never acknowledged, so nothing changes.
   WriteRaw(tmp.path() + "/batch.journal", journal.substr(0, journal.size() - 1));
   {

@@ -27,9 +27,9 @@ TEST(KeyEncoding, DecodeRefusesNonCanonicalNames) {
   EXPECT_FALSE(DecodeSegment("").has_value());
   EXPECT_FALSE(DecodeSegment(".tmp-abc").has_value());
   EXPECT_FALSE(DecodeSegment("_a").has_value());
-  EXPECT_FALSE(DecodeSegment("%41").has_value());   // 'A' must not be escaped.
-  EXPECT_FALSE(DecodeSegment("%2e").has_value());   // Lower-case hex.
-  EXPECT_FALSE(DecodeSegment("%2").has_value());    // Truncated escape.
+  EXPECT_FALSE(DecodeSegment("%41").has_value());  // 'A' must not be escaped.
+  EXPECT_FALSE(DecodeSegment("%2e").has_value());  // Lower-case hex.
+  EXPECT_FALSE(DecodeSegment("%2").has_value());   // Truncated escape.
   EXPECT_FALSE(DecodeSegment("a%").has_value());
   EXPECT_FALSE(DecodeSegment("%ZZ").has_value());
   EXPECT_FALSE(DecodeSegment("LOCK.old").has_value());

@@ -15,8 +15,8 @@ namespace {
 // Maps errno to a Status code; the message names the operation and the path
 // so that an operator can find the failing file.
 Status ErrnoStatus(int err, std::string_view op, const std::string& path) {
-  std::string message = std::string(op) + " " + path + ": " +
-                        std::error_code(err, std::generic_category()).message();
+  std::string message =
+      std::string(op) + " " + path + ": " + std::error_code(err, std::generic_category()).message();
   switch (err) {
     case ENOENT:
       return NotFoundError(std::move(message));
@@ -220,7 +220,8 @@ StatusOr<std::vector<std::string>> PosixFilesystem::CreateDirs(const std::string
     if (errno != EEXIST) return ErrnoStatus(errno, "mkdir", partial);
     struct stat st;
     if (::stat(partial.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", partial);
-    if (!S_ISDIR(st.st_mode)) return IOError("mkdir " + partial + ": exists and is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      return IOError("mkdir " + partial + ": exists and is not a directory");
   }
   return created;
 }
@@ -240,7 +241,8 @@ StatusOr<std::unique_ptr<FileLock>> PosixFilesystem::LockFile(const std::string&
   if (RetryOnEintr([&] { return ::flock(raw, LOCK_EX | LOCK_NB); }) != 0) {
     int err = errno;
     ::close(raw);
-    if (err == EWOULDBLOCK) return FailedPreconditionError("lock " + path + ": held by another user");
+    if (err == EWOULDBLOCK)
+      return FailedPreconditionError("lock " + path + ": held by another user");
     return ErrnoStatus(err, "lock", path);
   }
   return std::unique_ptr<FileLock>(new PosixFileLock(raw, path));

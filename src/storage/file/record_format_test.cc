@@ -6,8 +6,8 @@ namespace tresor::storage {
 namespace {
 
 TEST(ValueFile, RoundTripsAnyBytes) {
-  for (std::string value : {std::string(), std::string("x"), std::string("a\0b\xff", 4),
-                            std::string(100000, 'z')}) {
+  for (std::string value :
+       {std::string(), std::string("x"), std::string("a\0b\xff", 4), std::string(100000, 'z')}) {
     auto decoded = DecodeValueFile(EncodeValueFile(value), "k");
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
     EXPECT_EQ(*decoded, value);
@@ -39,8 +39,8 @@ TEST(ValueFile, EveryTruncationOrExtensionIsCorruption) {
 }
 
 TEST(Journal, RoundTripsOpsInOrder) {
-  std::vector<Operation> ops{Operation::Put("a/b", std::string("v\0", 2)),
-                             Operation::Delete("c"), Operation::Put("a/b", "")};
+  std::vector<Operation> ops{Operation::Put("a/b", std::string("v\0", 2)), Operation::Delete("c"),
+                             Operation::Put("a/b", "")};
   auto decoded = DecodeJournal(EncodeJournal(ops));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ASSERT_EQ(decoded->size(), 3u);
