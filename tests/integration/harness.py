@@ -3,7 +3,10 @@
 TresorServer starts `tresor server` on a free loopback port with its own
 temporary directory and config, waits until it answers, and stops it
 (SIGTERM, or kill -9 for crash tests). api() speaks HTTP with the standard
-library only; cli() runs the tresor CLI against the server.
+library; raw_http() sends exact bytes (bad methods, NUL in paths, oversized
+headers) and reads the answer until the server closes; cli() runs the tresor
+CLI against the server. wait_for() is how tests wait: on a condition, never
+on a fixed sleep.
 """
 import json
 import os
@@ -47,8 +50,41 @@ class Response:
     def json(self):
         return json.loads(self.body) if self.body else None
 
+    @property
+    def errors(self):
+        """The `errors` list of a Vault error body; fails if the body has none."""
+        body = self.json
+        assert isinstance(body, dict) and isinstance(body.get("errors"), list), self
+        return body["errors"]
+
     def __repr__(self):
         return f"Response({self.status}, {self.body[:300]!r})"
+
+
+def read_http_response(sock):
+    """Reads one HTTP response from sock until the server closes it.
+
+    Returns (status, headers with lower-case names, raw body bytes). A reset
+    after the response has arrived is treated like a close.
+    """
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1."), f"not an HTTP response: {data[:200]!r}"
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
 
 
 class TresorServer:
@@ -106,11 +142,16 @@ class TresorServer:
                 return False
         wait_for(ready, what="the server to listen")
 
+    @property
+    def pid(self):
+        return self.proc.pid
+
     def logs(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signals the server and waits for it; returns its exit code."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -124,7 +165,8 @@ class TresorServer:
         return self.stop(signal.SIGKILL)
 
     def restart(self):
-        self.stop()
+        code = self.stop()
+        assert code == 0, f"server exited with {code}:\n{self.logs()}"
         return self.start()
 
     def close(self):
@@ -152,7 +194,30 @@ class TresorServer:
         except urllib.error.HTTPError as e:
             return Response(e.code, e.read().decode(), dict(e.headers))
 
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=30)
+
+    def raw_http(self, request_bytes):
+        """Sends request_bytes as they are and reads the answer until close.
+
+        request_bytes should ask for `Connection: close` (or be something the
+        server closes after). A server that stops reading early (413) may
+        reset the rest of the send; the response is read all the same.
+        """
+        with self.connect() as sock:
+            try:
+                sock.sendall(request_bytes)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            status, headers, body = read_http_response(sock)
+        return Response(status, body.decode(errors="replace"), headers)
+
     # --- common flows -------------------------------------------------------
+    def seal_status(self):
+        r = self.api("GET", "sys/seal-status")
+        assert r.status == 200, r
+        return r.json
+
     def init(self, shares=1, threshold=1):
         r = self.api("PUT", "sys/init", {"secret_shares": shares, "secret_threshold": threshold})
         assert r.status == 200, r
@@ -164,6 +229,11 @@ class TresorServer:
             r = self.api("PUT", "sys/unseal", {"key": k})
             assert r.status == 200, r
         return r.json
+
+    def key_term(self, token):
+        r = self.api("GET", "sys/key-status", token=token)
+        assert r.status == 200, r
+        return r.json["term"]
 
     def cli(self, *args, token=None, input=None, env=None):
         full_env = {k: v for k, v in os.environ.items()
