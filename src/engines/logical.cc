@@ -1,6 +1,6 @@
-#include "core/request.h"
+#include "engines/logical.h"
 
-namespace tresor::core {
+namespace tresor::logical {
 
 std::string_view OperationName(Operation op) {
   switch (op) {
@@ -14,4 +14,4 @@ std::string_view OperationName(Operation op) {
   return "unknown";
 }
 
-}  // namespace tresor::core
+}  // namespace tresor::logical

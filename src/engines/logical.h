@@ -1,0 +1,134 @@
+// The logical request and response, and the contract every engine (secrets
+// engine or auth method) implements. It sits in engines/ because engines sit
+// below core/ and must see these types; core/request.h re-exports them for
+// the layers above.
+//
+// A request reaches an engine after core has normalised the path, found the
+// mount (longest prefix), authenticated the token and checked it against ACL
+// policy. The engine sees the path relative to its mount and a storage view
+// confined to its own mount (see EngineContext); it never sees raw storage.
+//
+// Threads: Engine::Handle is called concurrently from many threads.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "storage/backend.h"
+
+namespace tresor::logical {
+
+// Vault's logical operations. HTTP GET is kRead (kList with ?list=true),
+// LIST is kList, POST and PUT are kUpdate until core tells kCreate from
+// kUpdate with the engine's Exists(), PATCH is kPatch, DELETE is kDelete.
+// HEAD is kRead with head_only set.
+enum class Operation { kRead, kList, kCreate, kUpdate, kPatch, kDelete };
+
+std::string_view OperationName(Operation op);
+
+struct Request {
+  Operation operation = Operation::kRead;
+  // From http/: the path after "/v1/", without a leading or trailing '/'.
+  // Core rewrites it to be relative to the mount before calling an engine
+  // ("data/foo" for "secret/data/foo").
+  std::string path;
+  // The JSON body (an object), or null when there was none.
+  nlohmann::json data;
+  // Query parameters, decoded. Vault reads some GET parameters as data.
+  std::map<std::string, std::string> query;
+  // From X-Vault-Token or Authorization: Bearer; empty when absent.
+  std::string client_token;
+  std::string content_type;
+  std::string remote_address;
+  std::string request_id;
+  bool head_only = false;
+  // Whether the request path ended in '/' (for LIST of a folder).
+  bool trailing_slash = false;
+
+  // --- Set by core before an engine sees the request. ---
+  // The mount this request was routed to, with its trailing '/' ("secret/").
+  std::string mount_point;
+  // A stable, non-reversible identifier of the client token (hex HMAC under
+  // the cluster's token salt): what cubbyhole keys its storage by. Never
+  // the token itself.
+  std::string client_token_hash;
+  // The token's accessor and policies, for engines that report them.
+  std::string client_token_accessor;
+  std::vector<std::string> client_token_policies;
+};
+
+struct Response {
+  // How the body is shaped.
+  enum class Shape {
+    // Vault's envelope: request_id, lease_id, renewable, lease_duration,
+    // data, wrap_info, warnings, auth. 204 with no body when data, auth and
+    // warnings are all empty.
+    kEnvelope,
+    // `data` is the whole body, as for sys/seal-status, sys/init,
+    // sys/health, sys/leader.
+    kRaw,
+    // The envelope, with data's fields also copied to the top level, as
+    // Vault does for several older sys endpoints (sys/key-status, sys/mounts).
+    kEnvelopeWithTopLevelData,
+  };
+  Shape shape = Shape::kEnvelope;
+  // An HTTP status to use instead of the default (200, or 204 for an empty
+  // envelope). sys/health uses it for its configurable codes.
+  int http_status = 0;
+  nlohmann::json data;  // null or an object
+  nlohmann::json auth;  // null or an object
+  std::vector<std::string> warnings;
+  std::string lease_id;
+  bool renewable = false;
+  long long lease_duration = 0;
+  // Extra HTTP headers (for example Location on a redirect).
+  std::map<std::string, std::string> headers;
+
+  static Response Raw(nlohmann::json body, int http_status = 0) {
+    Response r;
+    r.shape = Shape::kRaw;
+    r.data = std::move(body);
+    r.http_status = http_status;
+    return r;
+  }
+  static Response Data(nlohmann::json data) {
+    Response r;
+    r.data = std::move(data);
+    return r;
+  }
+  static Response Empty() { return Response(); }
+};
+
+// What an engine is given when its mount is created or loaded at unseal.
+struct EngineContext {
+  // The engine's own storage, inside the barrier, confined to its mount
+  // ("logical/<uuid>/" or "auth/<uuid>/"). Outlives the engine.
+  storage::Backend& storage;
+  Clock& clock;
+  // The mount's options (for kv: {"version": "2"}), as Vault stores them.
+  std::map<std::string, std::string> options;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Answers one request; request.path is relative to the mount. A non-OK
+  // status becomes {"errors": [message]} with the HTTP code of its code.
+  virtual StatusOr<Response> Handle(const Request& request) = 0;
+
+  // Whether request.path names something that already exists, so core can
+  // tell kCreate from kUpdate for ACL policy (Vault's existence check).
+  // std::nullopt: the engine does not distinguish, and writes are updates.
+  virtual StatusOr<std::optional<bool>> Exists(const Request& request) {
+    return std::optional<bool>();
+  }
+};
+
+}  // namespace tresor::logical
