@@ -170,9 +170,13 @@ class TresorServer:
         return self.start()
 
     def close(self):
-        self.stop()
+        """Stops the server (it must exit 0: a sanitizer report or a crash
+        at shutdown fails the test) and removes its directory."""
+        code = self.stop()
+        logs = self.logs() if code not in (0, None) else ""
         if self._tmp:
             self._tmp.cleanup()
+        assert code in (0, None), f"server exited with {code} at shutdown:\n{logs}"
 
     def __enter__(self):
         return self.start()
