@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "storage/fault/fault_injecting_backend.h"
 #include "storage/inmem/inmem_backend.h"
@@ -387,6 +389,28 @@ TEST_F(TokenStoreTest, FailedWriteChangesNothing) {
   auto entry = store_->Lookup(t.token);
   ASSERT_TRUE(entry.ok() && entry->has_value());
   EXPECT_FALSE((*entry)->last_renewal_time.has_value());
+}
+
+TEST_F(TokenStoreTest, ConcurrentUsesNeverExceedNumUses) {
+  NewToken spec;
+  spec.policies = {"default"};
+  spec.ttl = hours(1);
+  spec.num_uses = 50;
+  CreatedToken t = MustCreate(spec);
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 20; ++j) {
+        auto used = store_->UseToken(t.token);
+        if (used.ok() && used->has_value()) ++granted;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_FALSE(Valid(t.token));
+  EXPECT_EQ(revoked_.size(), 1u);
 }
 
 }  // namespace
