@@ -23,7 +23,7 @@ StatusOr<Response> Core::Handle(const Request& request) {
   const SysRoute* route = sys_.Find(request.path);
   if (route == nullptr || !route->unauthenticated) {
     if (lifecycle_.Sealed()) return SealedError();
-    TRESOR_RETURN_IF_ERROR(Authorize(request, route != nullptr && route->root_only));
+    TRESOR_RETURN_IF_ERROR(Authorize(request, route != nullptr && route->sudo));
   }
   if (route == nullptr) {
     return NotFoundError("no handler for route \"" + request.path + "\". route entry not found.");

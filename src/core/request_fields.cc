@@ -36,7 +36,8 @@ std::string JsonTypeName(const nlohmann::json& value) {
 StatusOr<std::optional<long long>> OptionalInt(const nlohmann::json& data, std::string_view name) {
   const nlohmann::json* v = Find(data, name);
   if (v == nullptr) return std::optional<long long>();
-  if (v->is_number_integer()) return std::optional<long long>(v->get<long long>());
+  // nlohmann counts unsigned numbers as integers too: test unsigned first,
+  // or a value above LLONG_MAX would wrap to a negative one.
   if (v->is_number_unsigned()) {
     auto u = v->get<unsigned long long>();
     if (u > static_cast<unsigned long long>(LLONG_MAX)) {
@@ -44,8 +45,13 @@ StatusOr<std::optional<long long>> OptionalInt(const nlohmann::json& data, std::
     }
     return std::optional<long long>(static_cast<long long>(u));
   }
+  if (v->is_number_integer()) return std::optional<long long>(v->get<long long>());
   if (v->is_number_float()) {
     double d = v->get<double>();
+    // Range check before the cast: converting an out-of-range double is UB.
+    if (!(d >= -9.2e18 && d <= 9.2e18)) {
+      return InvalidArgumentError(std::string(name) + ": integer out of range");
+    }
     if (d == static_cast<double>(static_cast<long long>(d))) {
       return std::optional<long long>(static_cast<long long>(d));
     }

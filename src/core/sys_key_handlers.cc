@@ -26,9 +26,9 @@ StatusOr<Response> HandleRotate(SysContext ctx, const Request&) {
 void RegisterKeyHandlers(SysRouter& router, SysContext ctx) {
   using std::placeholders::_1;
   router.Add("sys/key-status",
-             {.root_only = true,
+             {.sudo = true,
               .handlers = {{Operation::kRead, std::bind(HandleKeyStatus, ctx, _1)}}});
-  router.Add("sys/rotate", {.root_only = true,
+  router.Add("sys/rotate", {.sudo = true,
                             .handlers = {{Operation::kUpdate, std::bind(HandleRotate, ctx, _1)}}});
 }
 

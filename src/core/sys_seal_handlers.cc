@@ -51,8 +51,9 @@ StatusOr<Response> HandleInitUpdate(SysContext ctx, const Request& req) {
   if (!shares.has_value() || !threshold.has_value()) {
     return InvalidArgumentError("secret_shares and secret_threshold are required");
   }
+  // Lifecycle validates the exact bounds; this only keeps the int cast safe.
   if (*shares < 0 || *shares > 1000 || *threshold < 0 || *threshold > 1000) {
-    return InvalidArgumentError("secret_shares and secret_threshold must be between 1 and 255");
+    return InvalidArgumentError("secret_shares must be 1 to 255 and secret_threshold 1 to secret_shares");
   }
   InitOptions options{static_cast<int>(*shares), static_cast<int>(*threshold), std::nullopt};
   TRESOR_ASSIGN_OR_RETURN(InitResult result, ctx.lifecycle.Initialize(options));
@@ -118,7 +119,7 @@ void RegisterSealHandlers(SysRouter& router, SysContext ctx) {
               .handlers = {{Operation::kRead, std::bind(HandleSealStatus, ctx, _1)}}});
   router.Add("sys/unseal", {.unauthenticated = true,
                             .handlers = {{Operation::kUpdate, std::bind(HandleUnseal, ctx, _1)}}});
-  router.Add("sys/seal", {.root_only = true,
+  router.Add("sys/seal", {.sudo = true,
                           .handlers = {{Operation::kUpdate, std::bind(HandleSeal, ctx, _1)}}});
 }
 

@@ -129,6 +129,11 @@ class Engine {
   virtual StatusOr<std::optional<bool>> Exists(const Request& request) {
     return std::optional<bool>();
   }
+
+  // Paths (relative to the mount) that need the sudo capability as well as
+  // the operation's own, as Vault's root-protected paths do. An entry ending
+  // in '*' matches every path with that prefix.
+  virtual std::vector<std::string> SudoPaths() const { return {}; }
 };
 
 }  // namespace tresor::logical
