@@ -55,8 +55,7 @@ Status CheckCharacters(std::string_view path) {
       return InvalidArgumentError("invalid path: contains a control character");
     }
     if (c == '\\') return InvalidArgumentError("invalid path: contains a backslash");
-    if (c == '%' && i + 2 < path.size() &&
-        IsHexDigit(static_cast<unsigned char>(path[i + 1])) &&
+    if (c == '%' && i + 2 < path.size() && IsHexDigit(static_cast<unsigned char>(path[i + 1])) &&
         IsHexDigit(static_cast<unsigned char>(path[i + 2]))) {
       return InvalidArgumentError(
           "invalid path: contains a percent-encoded sequence after decoding (double encoding)");

@@ -14,9 +14,19 @@ using namespace std::string_literals;  // "..."s keeps embedded NUL bytes
 // Every input below is what NormalizePath receives: the path after "/v1/"
 // once percent-decoded by http/. Where the case is about an encoding, the
 // name gives the form sent on the wire.
+// What each refusal must be for: a fragment of the error message. Checking
+// it proves a case is refused by the rule it exercises, not by accident.
+constexpr char kDotSegment[] = "'.' or '..' segment";
+constexpr char kEscape[] = "percent-encoded";
+constexpr char kNul[] = "NUL byte";
+constexpr char kControl[] = "control character";
+constexpr char kBackslash[] = "backslash";
+constexpr char kUtf8[] = "not valid UTF-8";
+
 struct RefusedCase {
   std::string name;
   std::string decoded;
+  std::string reason;
 };
 
 class RefusedPathTest : public testing::TestWithParam<RefusedCase> {};
@@ -26,73 +36,74 @@ TEST_P(RefusedPathTest, IsInvalidArgument) {
   auto result = NormalizePath(c.decoded);
   ASSERT_FALSE(result.ok()) << c.name << " was accepted as " << result->path;
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << c.name;
-  EXPECT_EQ(result.status().message().rfind("invalid path: ", 0), 0u)
-      << result.status().message();
+  EXPECT_EQ(result.status().message().rfind("invalid path: ", 0), 0u) << result.status().message();
+  EXPECT_NE(result.status().message().find(c.reason), std::string::npos)
+      << c.name << ": " << result.status().message();
 }
 
 const std::vector<RefusedCase>& RefusedCases() {
   static const std::vector<RefusedCase> cases = {
       // Dot segments, plain.
-      {"DotDotInMiddle", "sys/../secret"},
-      {"DotInMiddle", "secret/./x"},
-      {"DotDotLeading", "../sys"},
-      {"DotDotTrailing", "secret/.."},
-      {"DotDotTrailingSlash", "secret/../"},
-      {"DotDotAlone", ".."},
-      {"DotAlone", "."},
-      {"DotSlash", "./"},
-      {"DotDotAfterLeadingSlashes", "//../sys"},
-      {"DotDotAfterDoubleSlash", "sys//../secret"},
-      {"DotDotAfterDots", "secret/...//.."},
-      {"DotDotChain", "secret/data/../../../sys/raw/core"},
+      {"DotDotInMiddle", "sys/../secret", kDotSegment},
+      {"DotInMiddle", "secret/./x", kDotSegment},
+      {"DotDotLeading", "../sys", kDotSegment},
+      {"DotDotTrailing", "secret/..", kDotSegment},
+      {"DotDotTrailingSlash", "secret/../", kDotSegment},
+      {"DotDotAlone", "..", kDotSegment},
+      {"DotAlone", ".", kDotSegment},
+      {"DotSlash", "./", kDotSegment},
+      {"DotDotAfterLeadingSlashes", "//../sys", kDotSegment},
+      {"DotDotAfterDoubleSlash", "sys//../secret", kDotSegment},
+      {"DotDotAfterDots", "secret/...//..", kDotSegment},
+      {"DotDotChain", "secret/data/../../../sys/raw/core", kDotSegment},
       // Wire "secret%2f..%2fsys" and "%2E%2e/x": decoded once, these are plain
       // ".." segments (DotDotLeading covers wire "%2e%2e/sys").
-      {"EncodedSlashesAroundDotDot", "secret/../sys"},
-      {"EncodedMixedCaseDotDot", "../x"},
-      {"WireDotSlashEncoded", "secret/./../sys"},
+      {"EncodedSlashesAroundDotDot", "secret/../sys", kDotSegment},
+      {"EncodedMixedCaseDotDot", "../x", kDotSegment},
+      {"DotThenDotDot", "secret/./../sys", kDotSegment},
       // Escapes left after the one decoding step (double encoding).
-      {"DoubleEncodedDotDot", "%2e%2e/sys"},        // wire %252e%252e/sys
-      {"DoubleEncodedMixedCase", "%2E%2e/sys"},     // wire %252E%252e/sys
-      {"DoubleEncodedUpperCase", "secret/%2E%2E"},  // wire secret/%252E%252E
-      {"DoubleEncodedHalfDot", "secret/.%2e"},      // wire secret/.%252e
-      {"DoubleEncodedSlash", "secret%2fdata"},      // wire secret%252fdata
-      {"DoubleEncodedSlashUpper", "secret%2Fdata"},
-      {"DoubleEncodedBackslash", "secret%5c..%5csys"},  // wire %255c
-      {"DoubleEncodedNul", "secret/%00"},               // wire secret/%2500
-      {"TripleEncodedDot", "secret/%252e%252e"},        // wire %25252e
-      {"DoubleEncodedOverlongDot", "secret/%c0%ae%c0%ae"},
-      {"NestedEscapeTrick", "secret/%%32%65"},  // "%%32%65" -> "%2e" in lax decoders
-      {"DoubleEncodedNewline", "secret/%0a"},
-      {"EscapeAtEnd", "secret/a%41"},
+      {"DoubleEncodedDotDot", "%2e%2e/sys", kEscape},        // wire %252e%252e/sys
+      {"DoubleEncodedMixedCase", "%2E%2e/sys", kEscape},     // wire %252E%252e/sys
+      {"DoubleEncodedUpperCase", "secret/%2E%2E", kEscape},  // wire secret/%252E%252E
+      {"DoubleEncodedHalfDot", "secret/.%2e", kEscape},      // wire secret/.%252e
+      {"DoubleEncodedSlash", "secret%2fdata", kEscape},      // wire secret%252fdata
+      {"DoubleEncodedSlashUpper", "secret%2Fdata", kEscape},
+      {"DoubleEncodedBackslash", "secret%5c..%5csys", kEscape},  // wire %255c
+      {"DoubleEncodedNul", "secret/%00", kEscape},               // wire secret/%2500
+      {"TripleEncodedDot", "secret/%252e%252e", kEscape},        // wire %25252e
+      {"DoubleEncodedOverlongDot", "secret/%c0%ae%c0%ae", kEscape},
+      {"NestedEscapeTrick", "secret/%%32%65", kEscape},  // "%%32%65" -> "%2e" in lax decoders
+      {"DoubleEncodedNewline", "secret/%0a", kEscape},
+      {"EscapeAtEnd", "secret/a%41", kEscape},
       // NUL and other control characters.
-      {"NulAtEnd", "secret/\0"s},
-      {"NulInMiddle", "secret/x\0y"s},
-      {"NulTruncatingDotDot", "secret/\0/../sys"s},
-      {"SohControl", "secret/\x01"},
-      {"Newline", "secret/\n"},
-      {"CrLfHeaderInjection", "secret/\r\nX-Injected: 1"},
-      {"Tab", "secret/a\tb"},
-      {"Delete", "secret/\x7f"},
-      {"AnsiEscape", "secret/\x1b[31mred"},
+      {"NulAtEnd", "secret/\0"s, kNul},
+      {"NulInMiddle", "secret/x\0y"s, kNul},
+      {"NulTruncatingDotDot", "secret/\0/../sys"s, kNul},
+      {"SohControl", "secret/\x01", kControl},
+      {"Newline", "secret/\n", kControl},
+      {"CrLfHeaderInjection", "secret/\r\nX-Injected: 1", kControl},
+      {"Tab", "secret/a\tb", kControl},
+      {"Delete", "secret/\x7f", kControl},
+      {"AnsiEscape", "secret/\x1b[31mred", kControl},
       // Backslashes, which some platforms and proxies treat as '/'.
-      {"Backslash", "secret\\..\\sys"},
-      {"BackslashDotDot", "..\\sys"},
-      {"BackslashInName", "secret/a\\b"},
+      {"Backslash", "secret\\..\\sys", kBackslash},
+      {"BackslashDotDot", "..\\sys", kBackslash},
+      {"BackslashInName", "secret/a\\b", kBackslash},
       // Invalid UTF-8, including overlong forms of '.', '/' and '\'.
-      {"OverlongDot2Byte", "secret/\xC0\xAE\xC0\xAE/sys"},
-      {"OverlongSlash2Byte", "secret\xC0\xAF..\xC0\xAFsys"},
-      {"OverlongDot3Byte", "secret/\xE0\x80\xAE"},
-      {"OverlongDot4Byte", "secret/\xF0\x80\x80\xAE"},
-      {"OverlongBackslash", "secret/\xC1\x9C"},
-      {"Surrogate", "secret/\xED\xA0\x80"},
-      {"AboveMaxCodePoint", "secret/\xF4\x90\x80\x80"},
-      {"ByteFF", "secret/\xFF"},
-      {"LoneContinuation", "secret/\x80"},
-      {"TruncatedSequence", "secret/\xE2\x80"},
-      {"TruncatedAtSlash", "secret/\xE2\x80/x"},
+      {"OverlongDot2Byte", "secret/\xC0\xAE\xC0\xAE/sys", kUtf8},
+      {"OverlongSlash2Byte", "secret\xC0\xAF..\xC0\xAFsys", kUtf8},
+      {"OverlongDot3Byte", "secret/\xE0\x80\xAE", kUtf8},
+      {"OverlongDot4Byte", "secret/\xF0\x80\x80\xAE", kUtf8},
+      {"OverlongBackslash", "secret/\xC1\x9C", kUtf8},
+      {"Surrogate", "secret/\xED\xA0\x80", kUtf8},
+      {"AboveMaxCodePoint", "secret/\xF4\x90\x80\x80", kUtf8},
+      {"ByteFF", "secret/\xFF", kUtf8},
+      {"LoneContinuation", "secret/\x80", kUtf8},
+      {"TruncatedSequence", "secret/\xE2\x80", kUtf8},
+      {"TruncatedAtSlash", "secret/\xE2\x80/x", kUtf8},
       // C1 controls: NEL (a line break to some parsers) and CSI.
-      {"C1NextLine", "secret/\xC2\x85"},
-      {"C1Csi", "secret/\xC2\x9B" "31m"},
+      {"C1NextLine", "secret/\xC2\x85", kControl},
+      {"C1Csi", "secret/\xC2\x9B[31m", kControl},
   };
   return cases;
 }
@@ -152,7 +163,7 @@ const std::vector<AcceptedCase>& AcceptedCases() {
       {"Accented", "secret/caf\xC3\xA9", "secret/caf\xC3\xA9", false},
       {"Emoji", "secret/\xF0\x9F\x94\x91", "secret/\xF0\x9F\x94\x91", false},
       {"MaxCodePoint", "secret/\xF4\x8F\xBF\xBF", "secret/\xF4\x8F\xBF\xBF", false},
-      {"NoBreakSpaceNotC1", "secret/a\xC2\xA0" "b", "secret/a\xC2\xA0" "b", false},
+      {"NoBreakSpaceNotC1", "secret/a\u00A0b", "secret/a\u00A0b", false},
       // A '%' that does not start an escape is a literal character.
       {"PercentAtEnd", "secret/100%", "secret/100%", false},
       {"PercentThenLetters", "secret/50%off", "secret/50%off", false},
@@ -170,6 +181,11 @@ INSTANTIATE_TEST_SUITE_P(Paths, AcceptedPathTest, testing::ValuesIn(AcceptedCase
                          [](const testing::TestParamInfo<AcceptedCase>& info) {
                            return info.param.name;
                          });
+
+TEST(PathNormalizeTest, HostileTableStaysLarge) {
+  // The issue asks for at least 40 hostile cases; keep it from shrinking.
+  EXPECT_GE(RefusedCases().size(), 40u);
+}
 
 TEST(PathNormalizeTest, ErrorDoesNotQuoteThePath) {
   // A path may carry a token (auth/token/lookup/<token>); errors must not echo it.
