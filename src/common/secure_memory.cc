@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -14,6 +16,14 @@
 namespace tresor {
 namespace {
 std::atomic<bool> g_lock_memory{true};
+
+// The system calls themselves, not libc's wrappers: AddressSanitizer
+// intercepts mlock() and makes it a no-op, which would leave keys unlocked
+// (and untestable) in the sanitizer build.
+int LockPages(const void* p, std::size_t n) { return static_cast<int>(syscall(SYS_mlock, p, n)); }
+int UnlockPages(const void* p, std::size_t n) {
+  return static_cast<int>(syscall(SYS_munlock, p, n));
+}
 }  // namespace
 
 void SecureWipe(void* p, std::size_t n) {
@@ -32,13 +42,13 @@ bool MemoryLockingEnabled() { return g_lock_memory.load(); }
 
 Status CheckMemoryLockingWorks() {
   char probe[64] = {};
-  if (mlock(probe, sizeof(probe)) != 0) {
+  if (LockPages(probe, sizeof(probe)) != 0) {
     int err = errno;
     return FailedPreconditionError(
         std::string("cannot lock memory (") + std::strerror(err) +
         "); run with CAP_IPC_LOCK or a higher RLIMIT_MEMLOCK, or set disable_mlock = true");
   }
-  munlock(probe, sizeof(probe));
+  UnlockPages(probe, sizeof(probe));
   return Status::Ok();
 }
 
@@ -71,7 +81,7 @@ void* SecureAllocate(std::size_t bytes) {
   // CheckMemoryLockingWorks(); here it must not fail the operation.
   if (g_lock_memory.load()) {
     std::memset(p, 0, bytes);  // mlock wants initialised memory; keys overwrite it anyway.
-    (void)mlock(p, bytes);
+    (void)LockPages(p, bytes);
   }
   return p;
 }
