@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
-#include <optional>
-#include <type_traits>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <optional>
+#include <type_traits>
 
 #include "http/request_parser.h"
 #include "http/response_writer.h"
@@ -76,7 +75,15 @@ class Connection final : public DrainableConnection,
   }
 
  private:
-  enum class State { kStarting, kWaitingForRequest, kReadingRequest, kHandling, kWriting, kClosing, kClosed };
+  enum class State {
+    kStarting,
+    kWaitingForRequest,
+    kReadingRequest,
+    kHandling,
+    kWriting,
+    kClosing,
+    kClosed
+  };
 
   static Stream MakeStream(tcp::socket socket, const ConnectionEnvironment& env) {
     if constexpr (kTls) {
@@ -114,13 +121,12 @@ class Connection final : public DrainableConnection,
     parser_->header_limit(kMaxHeaderBytes);
     if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
     Tcp().expires_after(first ? Options().read_header_timeout : Options().idle_timeout);
-    stream_.async_read_some(
-        buffer_.prepare(kReadChunk),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-          self->buffer_.commit(n);
-          if (ec) return self->Close();
-          self->ReadHeader();
-        });
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->Close();
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
@@ -167,17 +173,16 @@ class Connection final : public DrainableConnection,
   void OnReadError(beast::error_code ec) {
     if (ec == beast_http::error::body_limit) {
       return RespondAndClose(TooLargeError("request body too large: the limit is " +
-                                           std::to_string(Options().max_request_size) +
-                                           " bytes"));
+                                           std::to_string(Options().max_request_size) + " bytes"));
     }
     if (ec == beast_http::error::header_limit) {
       return RespondAndClose(TooLargeError("request headers too large"));
     }
     // A malformed message earns a 400; a timeout, a reset or a client that
     // went away mid-message gets nothing more.
-    const bool malformed = ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category() &&
-                           ec != beast_http::error::end_of_stream &&
-                           ec != beast_http::error::partial_message;
+    const bool malformed =
+        ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category() &&
+        ec != beast_http::error::end_of_stream && ec != beast_http::error::partial_message;
     if (malformed) return RespondAndClose(InvalidArgumentError("malformed HTTP request"));
     Close();
   }
@@ -262,8 +267,8 @@ class Connection final : public DrainableConnection,
   }
 
   void OnWrite(beast::error_code ec) {
-    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-        SteadyClock::now() - request_start_);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - request_start_);
     spdlog::debug("http: {} {} -> {} in {:.3f} ms from {}{}", log_method_, log_path_,
                   response_->result_int(), elapsed.count() / 1000.0, remote_address_,
                   ec ? " (write failed)" : "");

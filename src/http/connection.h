@@ -14,12 +14,11 @@
 // further requests queue in the pool without holding an I/O thread.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
 
 #include "core/request.h"
 #include "http/connection_registry.h"

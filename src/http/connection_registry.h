@@ -57,8 +57,8 @@ class ConnectionRegistry {
  private:
   mutable std::mutex mu_;
   std::condition_variable empty_cv_;
-  std::atomic<bool> draining_{false};             // written under mu_
-  std::uint64_t next_id_ = 1;                      // guarded by mu_
+  std::atomic<bool> draining_{false};                                        // written under mu_
+  std::uint64_t next_id_ = 1;                                                // guarded by mu_
   std::map<std::uint64_t, std::weak_ptr<DrainableConnection>> connections_;  // guarded by mu_
 };
 

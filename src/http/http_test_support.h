@@ -11,19 +11,18 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <functional>
-#include <string>
-#include <utility>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <utility>
 
 #include "core/request.h"
 #include "http/http_types.h"
@@ -95,11 +94,13 @@ class TestClient {
   }
 
   beast::error_code Send(HttpRequest& request) {
-    return Run([&](auto handler) { beast_http::async_write(stream_, request, std::move(handler)); });
+    return Run(
+        [&](auto handler) { beast_http::async_write(stream_, request, std::move(handler)); });
   }
 
   beast::error_code SendRaw(const std::string& bytes) {
-    return Run([&](auto handler) { net::async_write(stream_, net::buffer(bytes), std::move(handler)); });
+    return Run(
+        [&](auto handler) { net::async_write(stream_, net::buffer(bytes), std::move(handler)); });
   }
 
   // Reads one response; `head` says the request was HEAD (no body follows).
@@ -185,8 +186,8 @@ class TempDir {
 inline bool MakeSelfSignedCert(const std::filesystem::path& dir, const std::string& name) {
   const std::string command =
       "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-      " -keyout '" + (dir / (name + ".key")).string() + "' -out '" +
-      (dir / (name + ".crt")).string() +
+      " -keyout '" +
+      (dir / (name + ".key")).string() + "' -out '" + (dir / (name + ".crt")).string() +
       "' -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1";
   return std::system(command.c_str()) == 0;
 }

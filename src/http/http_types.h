@@ -1,15 +1,14 @@
-// The Beast message types (and a string_view conversion) the http/ layer exchanges between its parts:
-// the connection reads an HttpRequest, request_parser turns it into a
-// core::Request, response_writer builds an HttpResponse.
+// The Beast message types (and a string_view conversion) the http/ layer exchanges between its
+// parts: the connection reads an HttpRequest, request_parser turns it into a core::Request,
+// response_writer builds an HttpResponse.
 //
 // Thread safety: type aliases only.
 #pragma once
 
-#include <string_view>
-
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <string_view>
 
 namespace tresor::http {
 

@@ -2,10 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <charconv>
 
 #include "http/tls_context.h"
 
@@ -134,11 +133,11 @@ void Listener::Accept() {
   if (stopped_) return;
   // Each connection gets its own strand, so connections proceed in
   // parallel on the I/O threads while each one's steps stay ordered.
-  acceptor_.async_accept(net::make_strand(io_),
-                         [self = shared_from_this()](boost::system::error_code ec,
-                                                     tcp::socket socket) {
-                           self->OnAccept(ec, std::move(socket));
-                         });
+  acceptor_.async_accept(
+      net::make_strand(io_),
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        self->OnAccept(ec, std::move(socket));
+      });
 }
 
 void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {

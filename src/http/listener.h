@@ -10,12 +10,11 @@
 // be called from any thread. CloseNow only when no I/O thread runs.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
 
 #include "common/status.h"
 #include "http/connection.h"

@@ -1,11 +1,10 @@
 #include "http/request_parser.h"
 
 #include <algorithm>
-#include <cctype>
-#include <string>
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <cctype>
+#include <string>
 
 #include "common/random.h"
 #include "http/query_string.h"
@@ -27,8 +26,9 @@ bool IsTrue(std::string_view v) {
 }
 
 bool IsAllWhitespace(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  });
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
@@ -55,13 +55,19 @@ struct MethodMapping {
 
 StatusOr<MethodMapping> MapMethod(const HttpRequest& request) {
   switch (request.method()) {
-    case beast_http::verb::get: return MethodMapping{core::Operation::kRead};
-    case beast_http::verb::head: return MethodMapping{core::Operation::kRead, true};
+    case beast_http::verb::get:
+      return MethodMapping{core::Operation::kRead};
+    case beast_http::verb::head:
+      return MethodMapping{core::Operation::kRead, true};
     case beast_http::verb::post:
-    case beast_http::verb::put: return MethodMapping{core::Operation::kUpdate};
-    case beast_http::verb::patch: return MethodMapping{core::Operation::kPatch};
-    case beast_http::verb::delete_: return MethodMapping{core::Operation::kDelete};
-    default: break;
+    case beast_http::verb::put:
+      return MethodMapping{core::Operation::kUpdate};
+    case beast_http::verb::patch:
+      return MethodMapping{core::Operation::kPatch};
+    case beast_http::verb::delete_:
+      return MethodMapping{core::Operation::kDelete};
+    default:
+      break;
   }
   // LIST is not a verb Beast knows; methods are case-sensitive (RFC 9110).
   if (request.method_string() == "LIST") return MethodMapping{core::Operation::kList};
@@ -87,8 +93,8 @@ StatusOr<nlohmann::json> ParseBody(const std::string& body) {
   if (IsAllWhitespace(body)) return nlohmann::json();  // null: no body
   nlohmann::json data;
   try {
-    data = nlohmann::json::parse(
-        body, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    data =
+        nlohmann::json::parse(body, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
           if (depth > kMaxJsonDepth) throw JsonTooDeep{};
           return true;
         });

@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <string>
-
 #include <boost/beast/http.hpp>
+#include <string>
 
 namespace tresor::http {
 namespace {
@@ -52,8 +51,8 @@ TEST(RequestParserTest, MapsMethodsToOperations) {
     auto parsed = Parse(c.request);
     ASSERT_TRUE(parsed.ok()) << c.request.method_string() << " " << c.request.target() << ": "
                              << parsed.status().ToString();
-    EXPECT_EQ(parsed->operation, c.operation) << c.request.method_string() << " "
-                                              << c.request.target();
+    EXPECT_EQ(parsed->operation, c.operation)
+        << c.request.method_string() << " " << c.request.target();
     EXPECT_EQ(parsed->head_only, c.head_only);
     EXPECT_EQ(parsed->path, "secret/foo");
   }
@@ -68,10 +67,10 @@ TEST(RequestParserTest, ListQueryParameterIsConsumedOthersKept) {
 }
 
 TEST(RequestParserTest, OtherMethodsAre405) {
-  for (auto request : {Make(beast_http::verb::options, "/v1/secret/foo"),
-                       Make(beast_http::verb::trace, "/v1/secret/foo"),
-                       MakeCustom("list", "/v1/secret/foo"),
-                       MakeCustom("FROB", "/v1/secret/foo")}) {
+  for (auto request :
+       {Make(beast_http::verb::options, "/v1/secret/foo"),
+        Make(beast_http::verb::trace, "/v1/secret/foo"), MakeCustom("list", "/v1/secret/foo"),
+        MakeCustom("FROB", "/v1/secret/foo")}) {
     auto parsed = Parse(request);
     ASSERT_FALSE(parsed.ok()) << request.method_string();
     EXPECT_EQ(parsed.status().code(), StatusCode::kUnsupportedOperation);

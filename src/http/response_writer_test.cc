@@ -170,10 +170,13 @@ TEST(ResponseWriterTest, KeepAliveAndVersionFollowTheContext) {
 }
 
 TEST(ResponseWriterTest, InvalidUtf8IsReplacedNotThrown) {
-  auto http_response =
-      BuildHttpResponse(core::Response::Data({{"value", std::string("a\xff" "b")}}), Context());
+  auto http_response = BuildHttpResponse(core::Response::Data({{"value", std::string("a\xff"
+                                                                                     "b")}}),
+                                         Context());
   EXPECT_EQ(http_response.result_int(), 200);
-  EXPECT_EQ(Body(http_response)["data"]["value"], "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(Body(http_response)["data"]["value"],
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 }  // namespace

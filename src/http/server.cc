@@ -67,8 +67,7 @@ void Server::Shutdown(std::chrono::milliseconds drain_deadline) {
   for (auto& listener : listeners) listener->Stop();
   registry_.BeginDrain();
   if (started && !registry_.WaitUntilEmpty(deadline)) {
-    spdlog::warn("http: drain deadline passed with {} connection(s) still open",
-                 registry_.size());
+    spdlog::warn("http: drain deadline passed with {} connection(s) still open", registry_.size());
   }
 
   std::vector<std::thread> io_threads;

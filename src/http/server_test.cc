@@ -300,9 +300,8 @@ TEST(ServerTest, AddListenerReportsBadTlsFilesAndAddresses) {
 }
 
 TEST(ServerTest, HandlerExceptionBecomes500) {
-  FunctionHandler handler([](const core::Request&) -> StatusOr<core::Response> {
-    throw std::runtime_error("boom");
-  });
+  FunctionHandler handler(
+      [](const core::Request&) -> StatusOr<core::Response> { throw std::runtime_error("boom"); });
   Server server(handler, 1, 1);
   ASSERT_TRUE(server.AddListener(PlainLoopbackOptions()).ok());
   server.Start();

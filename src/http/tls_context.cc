@@ -59,8 +59,8 @@ StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ListenerOptio
   boost::system::error_code ec;
   context->use_certificate_chain_file(options.tls_cert_file, ec);
   if (ec) {
-    return InvalidArgumentError("failed to load TLS certificate file \"" +
-                                options.tls_cert_file + "\": " + Reason(ec));
+    return InvalidArgumentError("failed to load TLS certificate file \"" + options.tls_cert_file +
+                                "\": " + Reason(ec));
   }
   context->use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
   if (ec) {
@@ -70,8 +70,8 @@ StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ListenerOptio
   if (SSL_CTX_check_private_key(native) != 1) {
     ERR_clear_error();
     return InvalidArgumentError("TLS key file \"" + options.tls_key_file +
-                                "\" does not match certificate file \"" +
-                                options.tls_cert_file + "\"");
+                                "\" does not match certificate file \"" + options.tls_cert_file +
+                                "\"");
   }
   return context;
 }

@@ -10,10 +10,9 @@
 // shared read-only by all connections of the listener.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string_view>
-
-#include <boost/asio/ssl/context.hpp>
 
 #include "common/status.h"
 #include "http/listener_options.h"
