@@ -15,6 +15,9 @@ using logical::Response;
 
 constexpr std::string_view kMergePatchType = "application/merge-patch+json";
 
+// Vault's limit on how deep subkeys/ walks; deeper objects become leaves.
+constexpr long long kMaxSubkeysDepth = 100;
+
 // The body of data/ writes and patches: the secret and the optional
 // check-and-set version.
 struct DataWrite {
@@ -65,11 +68,10 @@ void AddUnknownFieldsWarning(const nlohmann::json& body, Response& response) {
 }
 
 // Replaces every leaf (a non-object or an empty object) with null, in
-// place. Objects at level `max_depth` (top level is 1) become leaves too;
-// max_depth 0 means no limit.
+// place. Objects at level `max_depth` (top level is 1) become leaves too.
 void StripValues(nlohmann::json& object, long long level, long long max_depth) {
   for (auto& [key, value] : object.items()) {
-    bool descend = value.is_object() && !value.empty() && (max_depth == 0 || level < max_depth);
+    bool descend = value.is_object() && !value.empty() && level < max_depth;
     if (descend) {
       StripValues(value, level + 1, max_depth);
     } else {
@@ -196,7 +198,9 @@ StatusOr<Response> KvV2Engine::ReadSubkeys(std::string_view path, const Request&
     return response;
   }
   nlohmann::json subkeys = entry->data;
-  StripValues(subkeys, 1, depth.value_or(0));
+  long long max_depth = depth.value_or(0);
+  if (max_depth == 0 || max_depth > kMaxSubkeysDepth) max_depth = kMaxSubkeysDepth;
+  StripValues(subkeys, 1, max_depth);
   response.data["subkeys"] = std::move(subkeys);
   return response;
 }

@@ -249,6 +249,16 @@ TEST_F(KvV2DataTest, SubkeysReplaceLeavesWithNull) {
   EXPECT_TRUE(deleted.data["subkeys"].is_null());
 }
 
+TEST_F(KvV2DataTest, SubkeysStopAtVaultsDepthLimit) {
+  json deep = "leaf";
+  for (int i = 0; i < 120; ++i) deep = json{{"n", deep}};
+  Put("deep", deep);
+  json subkeys = Ok(Operation::kRead, "subkeys/deep").data["subkeys"];
+  int levels = 0;
+  for (const json* node = &subkeys; node->is_object(); node = &(*node)["n"]) ++levels;
+  EXPECT_EQ(levels, 100);
+}
+
 TEST_F(KvV2DataTest, PathsNoEndpointMatchesGetVaultsWarning) {
   for (const char* path : {"foo", "data", "nothing/here"}) {
     SCOPED_TRACE(path);

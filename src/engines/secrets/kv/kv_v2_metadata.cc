@@ -116,7 +116,7 @@ StatusOr<Response> KvV2Engine::ReadMetadata(std::string_view path) {
 }
 
 StatusOr<Response> KvV2Engine::WriteMetadata(std::string_view path, const Request& request) {
-  TRESOR_ASSIGN_OR_RETURN(std::string key, RecordKey(path));
+  TRESOR_RETURN_IF_ERROR(RecordKey(path).status());
   TRESOR_ASSIGN_OR_RETURN(Settings s, ParseSettings(request.data, /*negative_duration_allowed=*/
                                                     false, /*with_custom_metadata=*/true,
                                                     /*patch=*/false));
@@ -149,7 +149,7 @@ StatusOr<Response> KvV2Engine::PatchMetadata(std::string_view path, const Reques
     return Response::Raw(
         {{"errors", {"PATCH requires Content-Type of application/merge-patch+json"}}}, 415);
   }
-  TRESOR_ASSIGN_OR_RETURN(std::string key, RecordKey(path));
+  TRESOR_RETURN_IF_ERROR(RecordKey(path).status());
   TRESOR_ASSIGN_OR_RETURN(Settings s, ParseSettings(request.data, /*negative_duration_allowed=*/
                                                     false, /*with_custom_metadata=*/true,
                                                     /*patch=*/true));
