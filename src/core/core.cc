@@ -101,14 +101,12 @@ StatusOr<Response> Core::Handle(const Request& request) {
     }
     return route->Dispatch(authorized);
   }
-  if (IsSysPath(request.path)) {
-    return NotFoundError("unsupported path: " + request.path);
-  }
   return HandleWithEngine(std::move(authorized), *acl);
 }
 
 StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& acl) {
   auto routed = mounts_.Route(request.path);
+  // "sys/" has no engine: a sys/ path the SysRouter does not know ends here.
   if (!routed.has_value() || routed->mount->engine == nullptr) {
     return NotFoundError("no handler for route \"" + request.path +
                          "\". route entry not found.");
