@@ -1,95 +1,16 @@
-// Tests of MountTable over a plain in-memory backend standing in for the
-// barrier (the table only needs a Backend), with the real engine catalog.
+// Tests of MountTable: built-ins, routing, path rules, remount and tune
+// validation, Find and List (mount_table_test_support.h has the fixture).
 #include "core/mount_table.h"
 
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <string>
-#include <vector>
-
-#include "core/engine_factory.h"
-#include "engines/auth/token/token_store.h"
-#include "storage/fault/fault_injecting_backend.h"
-#include "storage/inmem/inmem_backend.h"
-#include "storage/prefix_view.h"
+#include "core/mount_table_test_support.h"
 
 namespace tresor::core {
 namespace {
 
 using std::chrono::hours;
 using std::chrono::seconds;
-
-// Everything one MountTable needs, over a storage the caller owns, so that
-// a test can build a second table on the same storage (a restart).
-struct TableRig {
-  explicit TableRig(storage::Backend& barrier)
-      : token_view(barrier, "sys/token/"),
-        tokens(token_view, clock),
-        table(barrier, clock, BuiltinEngineFactory(tokens)) {}
-
-  FakeClock clock;
-  storage::PrefixView token_view;
-  engines::token::TokenStore tokens;
-  MountTable table;
-};
-
-MountEntry Typed(std::string path, std::string type) {
-  MountEntry entry;
-  entry.path = std::move(path);
-  entry.type = std::move(type);
-  return entry;
-}
-
-MountEntry Kv(std::string path, std::string version = "") {
-  MountEntry entry = Typed(std::move(path), "kv");
-  if (!version.empty()) entry.options["version"] = version;
-  return entry;
-}
-
-std::vector<std::string> Paths(const std::vector<std::shared_ptr<const Mount>>& mounts) {
-  std::vector<std::string> out;
-  for (const auto& mount : mounts) out.push_back(mount->entry.path);
-  return out;
-}
-
-std::size_t KeysUnder(storage::Backend& backend, const std::string& prefix) {
-  auto keys = storage::ListRecursive(backend, prefix);
-  EXPECT_TRUE(keys.ok()) << keys.status().ToString();
-  return keys.ok() ? keys->size() : 0;
-}
-
-// Writes three keys (one nested) into the mount's own storage.
-void WriteData(const Mount& mount) {
-  ASSERT_TRUE(mount.view->Put("a", "1").ok());
-  ASSERT_TRUE(mount.view->Put("b", "2").ok());
-  ASSERT_TRUE(mount.view->Put("dir/c", "3").ok());
-}
-
-class MountTableTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(rig_->table.Load().ok()); }
-
-  MountTable& table() { return rig_->table; }
-
-  std::shared_ptr<const Mount> MustEnable(MountEntry entry, MountKind kind = MountKind::kSecrets) {
-    auto enabled = table().Enable(kind, std::move(entry));
-    EXPECT_TRUE(enabled.ok()) << enabled.status().ToString();
-    if (!enabled.ok()) return nullptr;
-    return table().Find(kind, enabled->path);
-  }
-
-  // A new MountTable on the same storage, loaded: what a restart sees.
-  std::unique_ptr<TableRig> Restart() {
-    auto rig = std::make_unique<TableRig>(barrier_);
-    Status loaded = rig->table.Load();
-    EXPECT_TRUE(loaded.ok()) << loaded.ToString();
-    return rig;
-  }
-
-  storage::InmemBackend barrier_;
-  std::unique_ptr<TableRig> rig_ = std::make_unique<TableRig>(barrier_);
-};
 
 TEST_F(MountTableTest, FirstLoadCreatesTheBuiltinsOnce) {
   EXPECT_EQ(Paths(table().List(MountKind::kSecrets)),
@@ -148,42 +69,6 @@ TEST_F(MountTableTest, BuiltinsAreNeverDisabledMovedOrEnabledAgain) {
   EXPECT_EQ(**barrier_.Get("core/auth"), auth_before);
   EXPECT_EQ(Paths(table().List(MountKind::kSecrets)),
             (std::vector<std::string>{"cubbyhole/", "sys/"}));
-}
-
-TEST_F(MountTableTest, ChangesPersistAcrossUnloadLoadAndRestart) {
-  auto kv = MustEnable(Kv("kv/", "2"));
-  ASSERT_NE(kv, nullptr);
-  const std::string uuid = kv->entry.uuid;
-  EXPECT_FALSE(uuid.empty());
-  EXPECT_EQ(kv->entry.accessor.rfind("kv_", 0), 0u);
-  ASSERT_NE(MustEnable(Kv("gone/")), nullptr);
-  ASSERT_TRUE(table().Disable(MountKind::kSecrets, "gone/").ok());
-  MountTune tune;
-  tune.description = "tuned";
-  tune.default_lease_ttl = hours(1);
-  tune.max_lease_ttl = hours(2);
-  ASSERT_TRUE(table().Tune(MountKind::kSecrets, "kv/", tune).ok());
-  ASSERT_TRUE(table().Remount(MountKind::kSecrets, "kv/", "moved/").ok());
-
-  auto check = [&](MountTable& t) {
-    EXPECT_EQ(Paths(t.List(MountKind::kSecrets)),
-              (std::vector<std::string>{"cubbyhole/", "moved/", "sys/"}));
-    auto moved = t.Find(MountKind::kSecrets, "moved/");
-    ASSERT_NE(moved, nullptr);
-    EXPECT_EQ(moved->entry.uuid, uuid);
-    EXPECT_EQ(moved->entry.description, "tuned");
-    EXPECT_EQ(moved->entry.config.max_lease_ttl, hours(2));
-    EXPECT_EQ(moved->entry.options.at("version"), "2");
-    EXPECT_EQ(t.Find(MountKind::kSecrets, "kv/"), nullptr);
-    EXPECT_EQ(t.Find(MountKind::kSecrets, "gone/"), nullptr);
-  };
-  table().Unload();
-  EXPECT_TRUE(table().List(MountKind::kSecrets).empty());
-  EXPECT_FALSE(table().Route("moved/data/x").has_value());
-  ASSERT_TRUE(table().Load().ok());
-  check(table());
-  auto restarted = Restart();
-  check(restarted->table);
 }
 
 TEST_F(MountTableTest, RoutesByLongestPrefixOnSegmentBoundaries) {
@@ -246,120 +131,6 @@ TEST_F(MountTableTest, ReservedPathsAreRefused) {
   // Names that merely start like a reserved one are fine.
   EXPECT_NE(MustEnable(Kv("system/")), nullptr);
   EXPECT_NE(MustEnable(Kv("authz/")), nullptr);
-}
-
-TEST_F(MountTableTest, DisableDeletesOnlyThatMountsData) {
-  auto doomed = MustEnable(Kv("doomed/"));
-  auto kept = MustEnable(Kv("kept/"));
-  ASSERT_NE(doomed, nullptr);
-  ASSERT_NE(kept, nullptr);
-  WriteData(*doomed);
-  WriteData(*kept);
-  const std::string doomed_prefix = "logical/" + doomed->entry.uuid + "/";
-  const std::string kept_prefix = "logical/" + kept->entry.uuid + "/";
-  EXPECT_EQ(KeysUnder(barrier_, doomed_prefix), 3u);
-
-  ASSERT_TRUE(table().Disable(MountKind::kSecrets, "doomed/").ok());
-  EXPECT_EQ(KeysUnder(barrier_, doomed_prefix), 0u);
-  EXPECT_EQ(KeysUnder(barrier_, kept_prefix), 3u);
-  EXPECT_EQ(table().Find(MountKind::kSecrets, "doomed/"), nullptr);
-  EXPECT_FALSE(table().Route("doomed/a").has_value());
-  EXPECT_EQ(Restart()->table.Find(MountKind::kSecrets, "doomed/"), nullptr);
-  // A request that got the mount before it was disabled keeps a usable
-  // (now empty) view.
-  EXPECT_FALSE(doomed->view->Get("a")->has_value());
-  // Disabling what is not there is OK, as in Vault.
-  EXPECT_TRUE(table().Disable(MountKind::kSecrets, "doomed/").ok());
-  EXPECT_TRUE(table().Disable(MountKind::kSecrets, "never/").ok());
-}
-
-// Disable with storage failing after each possible number of operations:
-// whatever point the failure hits, the state after a restart is either the
-// mount with all its data or neither; and the failure that hits after the
-// row's removal is committed leaves data that the next Load sweeps.
-TEST(MountTableCrashTest, FailedDisableNeverLeavesHalfAMount) {
-  bool saw_orphaned_data = false;
-  bool saw_success = false;
-  for (std::size_t allowed = 0; allowed < 12 && !saw_success; ++allowed) {
-    SCOPED_TRACE("operations allowed: " + std::to_string(allowed));
-    storage::InmemBackend inmem;
-    storage::FaultInjectingBackend faulty(&inmem);
-    std::string prefix;
-    {
-      TableRig rig(faulty);
-      ASSERT_TRUE(rig.table.Load().ok());
-      auto enabled = rig.table.Enable(MountKind::kSecrets, Kv("kv/"));
-      ASSERT_TRUE(enabled.ok());
-      auto mount = rig.table.Find(MountKind::kSecrets, "kv/");
-      WriteData(*mount);
-      prefix = "logical/" + mount->entry.uuid + "/";
-
-      faulty.FailAfterOperations(allowed);
-      Status disabled = rig.table.Disable(MountKind::kSecrets, "kv/");
-      faulty.ClearFaults();
-      saw_success = disabled.ok();
-      if (disabled.ok()) {
-        EXPECT_EQ(KeysUnder(inmem, prefix), 0u);
-      }
-    }
-    const bool row_kept = (*inmem.Get("core/mounts"))->find("\"kv/\"") != std::string::npos;
-    const std::size_t left = KeysUnder(inmem, prefix);
-    if (row_kept) {
-      EXPECT_EQ(left, 3u) << "a mount whose row survived lost data";
-    } else if (left > 0) {
-      saw_orphaned_data = true;
-    }
-
-    TableRig restarted(faulty);
-    ASSERT_TRUE(restarted.table.Load().ok());
-    EXPECT_EQ(restarted.table.Find(MountKind::kSecrets, "kv/") != nullptr, row_kept);
-    EXPECT_EQ(KeysUnder(inmem, prefix), row_kept ? 3u : 0u);
-  }
-  EXPECT_TRUE(saw_success);
-  EXPECT_TRUE(saw_orphaned_data) << "no failure point fell between the commit and the delete";
-}
-
-TEST_F(MountTableTest, LoadSweepsDataNoRowNames) {
-  storage::PrefixView orphan(barrier_, "logical/0000-orphan/");
-  ASSERT_TRUE(orphan.Put("x", "1").ok());
-  storage::PrefixView auth_orphan(barrier_, "auth/0000-orphan/");
-  ASSERT_TRUE(auth_orphan.Put("y/z", "1").ok());
-  auto kv = MustEnable(Kv("kv/"));
-  WriteData(*kv);
-  auto cubbyhole = table().Find(MountKind::kSecrets, "cubbyhole/");
-  ASSERT_TRUE(cubbyhole->view->Put("hash/k", "v").ok());
-
-  auto restarted = Restart();
-  EXPECT_EQ(KeysUnder(barrier_, "logical/0000-orphan/"), 0u);
-  EXPECT_EQ(KeysUnder(barrier_, "auth/0000-orphan/"), 0u);
-  EXPECT_EQ(KeysUnder(barrier_, "logical/" + kv->entry.uuid + "/"), 3u);
-  EXPECT_EQ(KeysUnder(barrier_, "logical/" + cubbyhole->entry.uuid + "/"), 1u);
-  // The token store's own storage (sys/token/) is not a mount's: untouched.
-  EXPECT_TRUE(barrier_.Put("sys/token/salt", "s").ok());
-  ASSERT_TRUE(restarted->table.Load().ok());
-  EXPECT_TRUE(barrier_.Get("sys/token/salt")->has_value());
-}
-
-TEST_F(MountTableTest, RemountKeepsDataAndFreesTheOldPath) {
-  auto kv = MustEnable(Kv("kv/", "2"));
-  WriteData(*kv);
-  const std::string prefix = "logical/" + kv->entry.uuid + "/";
-  ASSERT_TRUE(table().Remount(MountKind::kSecrets, "kv/", "team/kv/").ok());
-  EXPECT_EQ(KeysUnder(barrier_, prefix), 3u);
-  auto moved = table().Find(MountKind::kSecrets, "team/kv/");
-  ASSERT_NE(moved, nullptr);
-  EXPECT_EQ(moved->entry.uuid, kv->entry.uuid);
-  EXPECT_EQ(moved->entry.accessor, kv->entry.accessor);
-  EXPECT_EQ(**moved->view->Get("dir/c"), "3");
-  auto routed = table().Route("team/kv/data/a");
-  ASSERT_TRUE(routed.has_value());
-  EXPECT_EQ(routed->mount->entry.uuid, kv->entry.uuid);
-  EXPECT_FALSE(table().Route("kv/data/a").has_value());
-  // The old path is free again; the data survives a restart.
-  EXPECT_NE(MustEnable(Kv("kv/")), nullptr);
-  auto restarted = Restart();
-  EXPECT_EQ(KeysUnder(barrier_, prefix), 3u);
-  EXPECT_EQ(restarted->table.Find(MountKind::kSecrets, "team/kv/")->entry.uuid, kv->entry.uuid);
 }
 
 TEST_F(MountTableTest, RemountRefusals) {
@@ -452,32 +223,6 @@ TEST_F(MountTableTest, FindAndListKeepKindsApart) {
   EXPECT_EQ(table().Find(MountKind::kSecrets, "auth/token/"), nullptr);
   EXPECT_NE(table().Find(MountKind::kAuth, "token/"), nullptr);
   EXPECT_EQ(table().Find(MountKind::kSecrets, "alpha"), nullptr);  // table form only
-}
-
-TEST_F(MountTableTest, FailedEnableChangesNothing) {
-  auto unknown = table().Enable(MountKind::kSecrets, Typed("x/", "nosuch"));
-  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(unknown.status().message(), "plugin not found in the catalog: nosuch");
-  EXPECT_EQ(table().Find(MountKind::kSecrets, "x/"), nullptr);
-
-  storage::FaultInjectingBackend faulty(&barrier_);
-  TableRig rig(faulty);
-  ASSERT_TRUE(rig.table.Load().ok());
-  const std::string before = **barrier_.Get("core/mounts");
-  faulty.SetFailWrites(true);
-  auto failed = rig.table.Enable(MountKind::kSecrets, Kv("kv/"));
-  EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
-  EXPECT_EQ(rig.table.Find(MountKind::kSecrets, "kv/"), nullptr);
-  EXPECT_FALSE(rig.table.Route("kv/x").has_value());
-  faulty.ClearFaults();
-  EXPECT_EQ(**barrier_.Get("core/mounts"), before);
-}
-
-TEST_F(MountTableTest, CorruptTableFailsLoad) {
-  ASSERT_TRUE(barrier_.Put("core/mounts", "not json").ok());
-  TableRig rig(barrier_);
-  EXPECT_EQ(rig.table.Load().code(), StatusCode::kCorruption);
-  EXPECT_TRUE(rig.table.List(MountKind::kSecrets).empty());
 }
 
 TEST(SplitMountPathTest, AuthPathsGoToTheAuthTable) {
