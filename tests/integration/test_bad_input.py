@@ -369,9 +369,9 @@ ROWS = [
         "cannot move \"sys/\": it is built in", "unsealed", method="POST", headers=ROOT_HEADER,
         body=body({"from": "sys", "to": "sys2"})),
     # sys/auth
-    Row("sys/auth", "`POST sys/auth/userpass`, unknown type", 400,
-        "plugin not found in the catalog: userpass", "unsealed", method="POST",
-        target="/v1/sys/auth/userpass", headers=ROOT_HEADER, body=body({"type": "userpass"})),
+    Row("sys/auth", "`POST sys/auth/nosuch`, unknown type", 400,
+        "plugin not found in the catalog: nosuch", "unsealed", method="POST",
+        target="/v1/sys/auth/nosuch", headers=ROOT_HEADER, body=body({"type": "nosuch"})),
     Row("sys/auth", "`POST sys/auth/token2`, type `token`", 400,
         "cannot enable another \"token\"", "unsealed", method="POST",
         target="/v1/sys/auth/token2", headers=ROOT_HEADER, body=body({"type": "token"})),

@@ -456,8 +456,16 @@ def test_list_auth_methods(root):
     methods = root.sys.list_auth_methods()
     assert methods["data"]["token/"]["type"] == "token"
     assert methods["token/"] == methods["data"]["token/"]
-    assert methods["data"]["token/"]["accessor"].startswith("auth_token_")
     with pytest.raises(hvac.exceptions.InvalidRequest):
-        root.sys.enable_auth_method("userpass")
+        root.sys.enable_auth_method("no-such-method")
     with pytest.raises(hvac.exceptions.InvalidRequest):
         root.sys.disable_auth_method("token")
+
+
+def test_auth_mount_accessor_has_vaults_shape(root):
+    # Vault names auth mount accessors auth_<type>_<8 hex> and secrets mount
+    # accessors <type>_<8 hex>.
+    accessor = root.sys.list_auth_methods()["data"]["token/"]["accessor"]
+    assert re.fullmatch(r"auth_token_[0-9a-f]{8}", accessor), accessor
+    accessor = root.sys.list_mounted_secrets_engines()["data"]["secret/"]["accessor"]
+    assert re.fullmatch(r"kv_[0-9a-f]{8}", accessor), accessor
