@@ -469,3 +469,21 @@ def test_auth_mount_accessor_has_vaults_shape(root):
     assert re.fullmatch(r"auth_token_[0-9a-f]{8}", accessor), accessor
     accessor = root.sys.list_mounted_secrets_engines()["data"]["secret/"]["accessor"]
     assert re.fullmatch(r"kv_[0-9a-f]{8}", accessor), accessor
+
+
+def test_hvac_authentication_helpers(root, dev):
+    assert root.is_authenticated() is True
+    assert client(dev, "hvs.AAAAAAAAAAAAAAAAAAAAAAAA").is_authenticated() is False
+    data = root.auth.token.lookup_self()["data"]
+    assert data["display_name"] == "root" and data["path"] == "auth/token/root"
+    assert data["orphan"] is True and data["renewable"] is False
+    with pytest.raises(hvac.exceptions.InvalidRequest) as e:
+        root.auth.token.renew_self()
+    assert "lease is not renewable" in str(e.value)
+    # hvac's default display_name is "token"; Vault prefixes it with "token-".
+    auth = new_token(root, policies=["default"])
+    assert root.auth.token.lookup(auth["client_token"])["data"]["display_name"] == "token-token"
+    assert auth["metadata"] is None
+    # Revoking a token that does not exist is not an error, as in Vault.
+    root.auth.token.revoke("hvs.AAAAAAAAAAAAAAAAAAAAAAAA")
+    assert root.is_authenticated() is True

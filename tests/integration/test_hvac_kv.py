@@ -355,3 +355,35 @@ def test_empty_list_is_bare_404(dev, method, path):
     assert r.status_code == 404, r.text
     assert r.json() == {"errors": []}
     assert r.headers["Content-Type"].startswith("application/json")
+
+
+def test_v2_paths_with_spaces_and_unicode(root, dev):
+    # hvac percent-encodes paths; the server must decode them once.
+    path = "odd names/with space/grüße"
+    kv2(root).create_or_update_secret(path=path, secret={"ok": "yes"})
+    assert kv2(root).read_secret_version(path=path)["data"]["data"] == {"ok": "yes"}
+    assert kv2(root).list_secrets(path="odd names")["data"]["keys"] == ["with space/"]
+    assert kv2(root).list_secrets(path="odd names/with space")["data"]["keys"] == ["grüße"]
+    r = dev.api("GET", "secret/data/odd%20names/with%20space/gr%C3%BC%C3%9Fe", token=ROOT_TOKEN)
+    assert r.status == 200 and r.json["data"]["data"] == {"ok": "yes"}, r
+    kv2(root).delete_metadata_and_all_versions(path=path)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        kv2(root).list_secrets(path="odd names")
+
+
+def test_v1_lease_duration_follows_the_mounts_tuned_default(root):
+    # Vault's KV v1 answers lease_duration = the mount's default lease TTL
+    # (System().DefaultLeaseTTL()) when the secret has no ttl field; 768h only
+    # when the mount is not tuned.
+    root.sys.enable_secrets_engine("kv", path="kv1-tuned", options={"version": "1"},
+                                   config={"default_lease_ttl": "1h"})
+    try:
+        root.secrets.kv.v1.create_or_update_secret(path="a", secret={"b": "c"},
+                                                   mount_point="kv1-tuned")
+        r = root.secrets.kv.v1.read_secret(path="a", mount_point="kv1-tuned")
+        assert r["lease_duration"] == 3600, r
+        root.sys.tune_mount_configuration("kv1-tuned", default_lease_ttl="2h")
+        r = root.secrets.kv.v1.read_secret(path="a", mount_point="kv1-tuned")
+        assert r["lease_duration"] == 7200, r
+    finally:
+        root.sys.disable_secrets_engine("kv1-tuned")
