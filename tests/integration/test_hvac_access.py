@@ -487,3 +487,34 @@ def test_hvac_authentication_helpers(root, dev):
     # Revoking a token that does not exist is not an error, as in Vault.
     root.auth.token.revoke("hvs.AAAAAAAAAAAAAAAAAAAAAAAA")
     assert root.is_authenticated() is True
+
+
+def test_mount_with_only_a_max_lease_ttl(root):
+    # Vault accepts a max below the system default when no default is given
+    # (`vault secrets enable -max-lease-ttl=1h kv`): it only compares a
+    # default that was set. Its tune read then shows the system default and
+    # the mount's max, as they are stored.
+    root.sys.enable_secrets_engine("kv", path="max-only", config={"max_lease_ttl": "1h"})
+    try:
+        tune = root.sys.read_mount_configuration("max-only")["data"]
+        assert tune["max_lease_ttl"] == 3600
+        root.sys.tune_mount_configuration("max-only", max_lease_ttl="30m")
+        assert root.sys.read_mount_configuration("max-only")["data"]["max_lease_ttl"] == 1800
+    finally:
+        root.sys.disable_secrets_engine("max-only")
+
+
+def test_token_ttls_follow_the_tuned_token_mount(root, dev):
+    # Vault's token store takes its default and max TTL from the auth/token/
+    # mount's tune (sys/auth/token/tune), as it does for every mount.
+    root.sys.tune_auth_method("token", default_lease_ttl="1h", max_lease_ttl="2h")
+    try:
+        assert root.sys.read_auth_method_tuning("token")["data"]["default_lease_ttl"] == 3600
+        auth = new_token(root, policies=["default"])
+        assert auth["lease_duration"] == 3600
+        capped = root.auth.token.create(policies=["default"], ttl="5h")
+        assert capped["auth"]["lease_duration"] == 7200
+        assert any("capped" in w for w in capped.get("warnings") or []), capped
+    finally:
+        root.sys.tune_auth_method("token", default_lease_ttl="system", max_lease_ttl="system")
+    assert new_token(root, policies=["default"])["lease_duration"] == SYSTEM_TTL
