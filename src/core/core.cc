@@ -6,6 +6,7 @@
 #include "core/sys_handlers.h"
 #include "core/sys_mount_handlers.h"
 #include "core/sys_policy_handlers.h"
+#include "engines/auth/token/token_responses.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
 
 namespace tresor::core {
@@ -84,6 +85,14 @@ StatusOr<Response> Core::Handle(const Request& request) {
     return route->Dispatch(request);
   }
   if (lifecycle_.Sealed()) return SealedError();
+  if (route == nullptr) {
+    // An auth method's login needs no token and no policy.
+    auto routed = mounts_.Route(request.path);
+    if (routed.has_value() && routed->mount->engine != nullptr &&
+        routed->mount->IsUnauthenticated(routed->relative_path)) {
+      return HandleLogin(request, *routed->mount, routed->relative_path);
+    }
+  }
 
   TRESOR_ASSIGN_OR_RETURN(auto token, lifecycle_.Tokens().UseToken(request.client_token));
   if (!token.has_value()) return PermissionDeniedError();
@@ -104,6 +113,35 @@ StatusOr<Response> Core::Handle(const Request& request) {
   return HandleWithEngine(std::move(authorized), *acl);
 }
 
+StatusOr<Response> Core::HandleLogin(const Request& request, const Mount& mount,
+                                     const std::string& relative_path) {
+  Request relative = request;
+  relative.path = relative_path;
+  relative.mount_point = mount.route_prefix;
+  if (relative.operation == Operation::kUpdate) relative.operation = Operation::kCreate;
+  TRESOR_ASSIGN_OR_RETURN(Response response, mount.engine->Handle(relative));
+  if (!response.login.has_value()) return response;
+
+  // The engine vouched for the caller; the token is core's to mint, within
+  // the mount's TTLs.
+  const Response::Login& login = *response.login;
+  std::chrono::seconds max_ttl = mount.entry.EffectiveMaxLeaseTtl();
+  if (login.max_ttl_seconds > 0) max_ttl = std::min(max_ttl, std::chrono::seconds(login.max_ttl_seconds));
+  std::chrono::seconds ttl = login.ttl_seconds > 0 ? std::chrono::seconds(login.ttl_seconds)
+                                                   : mount.entry.EffectiveDefaultLeaseTtl();
+  engines::token::NewToken spec;
+  spec.policies = login.policies;
+  spec.meta = login.metadata;
+  spec.display_name = login.display_name;
+  spec.ttl = std::min(ttl, max_ttl);
+  spec.explicit_max_ttl = max_ttl;
+  spec.path = mount.route_prefix + relative_path;
+  TRESOR_ASSIGN_OR_RETURN(auto created, lifecycle_.Tokens().Create(spec));
+  response.auth = engines::token::AuthData(created.entry, created.token, spec.ttl.count());
+  response.login.reset();
+  return response;
+}
+
 StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& acl) {
   auto routed = mounts_.Route(request.path);
   // "sys/" has no engine: a sys/ path the SysRouter does not know ends here.
@@ -120,6 +158,8 @@ StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& ac
   const std::string full_path = std::move(request.path);
   request.path = routed->relative_path;
   request.mount_point = mount.route_prefix;
+  request.mount_default_lease_ttl = mount.entry.EffectiveDefaultLeaseTtl();
+  request.mount_max_lease_ttl = mount.entry.EffectiveMaxLeaseTtl();
 
   // Vault's existence check: a write to something that does not exist yet
   // needs "create", to something that does, "update".

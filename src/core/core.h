@@ -61,6 +61,10 @@ class Core final : public RequestHandler {
 
  private:
   StatusOr<Response> HandleWithEngine(Request request, const policy::Acl& acl);
+  // An auth method's unauthenticated path (login): no token, no ACL; a
+  // successful login becomes a new orphan token.
+  StatusOr<Response> HandleLogin(const Request& request, const Mount& mount,
+                                 const std::string& relative_path);
   void RunReaper();
 
   Clock& clock_;

@@ -1,13 +1,14 @@
 #include "core/engine_factory.h"
 
 #include "engines/auth/token/token_engine.h"
+#include "engines/auth/userpass/userpass_engine.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
 #include "engines/secrets/kv/kv_engine.h"
 
 namespace tresor::core {
 
 bool IsKnownEngineType(MountKind kind, std::string_view type) {
-  if (kind == MountKind::kAuth) return type == "token";
+  if (kind == MountKind::kAuth) return type == "token" || type == "userpass";
   return type == "kv" || type == "generic" || type == "cubbyhole" || type == "system";
 }
 
@@ -16,6 +17,9 @@ EngineFactory BuiltinEngineFactory(engines::token::TokenStore& tokens) {
              -> StatusOr<std::unique_ptr<logical::Engine>> {
     if (kind == MountKind::kAuth && entry.type == "token") {
       return engines::token::NewTokenEngine(tokens);
+    }
+    if (kind == MountKind::kAuth && entry.type == "userpass") {
+      return engines::userpass::NewUserpassEngine(context);
     }
     if (kind == MountKind::kSecrets) {
       if (entry.type == "kv" || entry.type == "generic") {

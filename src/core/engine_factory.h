@@ -3,7 +3,7 @@
 //
 //   secrets: kv (options.version "1" or "2", default 1), generic (Vault's
 //            old name for kv, same options), cubbyhole (built in)
-//   auth:    token (built in; shares the core's token store)
+//   auth:    token (built in; shares the core's token store), userpass
 // Any other type is refused as Vault does: "plugin not found in the catalog".
 //
 // Who calls it: core, once, to give the MountTable its EngineFactory.

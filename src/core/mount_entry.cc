@@ -1,13 +1,21 @@
 #include "core/mount_entry.h"
 
+#include <algorithm>
+
 namespace tresor::core {
 
 std::chrono::seconds MountEntry::EffectiveDefaultLeaseTtl() const {
-  return config.default_lease_ttl.count() > 0 ? config.default_lease_ttl : kSystemDefaultLeaseTtl;
+  // An unset default never exceeds the mount's max.
+  if (config.default_lease_ttl.count() > 0) return config.default_lease_ttl;
+  return std::min(kSystemDefaultLeaseTtl, EffectiveMaxLeaseTtl());
 }
 
 std::chrono::seconds MountEntry::EffectiveMaxLeaseTtl() const {
   return config.max_lease_ttl.count() > 0 ? config.max_lease_ttl : kSystemMaxLeaseTtl;
+}
+
+bool MountEntry::DefaultLeaseTtlFitsMax() const {
+  return config.default_lease_ttl.count() == 0 || config.default_lease_ttl <= EffectiveMaxLeaseTtl();
 }
 
 nlohmann::json MountEntryToJson(const MountEntry& entry) {

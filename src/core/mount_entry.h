@@ -48,6 +48,9 @@ struct MountEntry {
   // The TTLs the mount actually grants (the system's where unset).
   std::chrono::seconds EffectiveDefaultLeaseTtl() const;
   std::chrono::seconds EffectiveMaxLeaseTtl() const;
+  // False only when a default was set and exceeds the effective max; an
+  // unset default under a small max is fine (the max caps it), as in Vault.
+  bool DefaultLeaseTtlFitsMax() const;
 };
 
 // The stored form.

@@ -37,18 +37,27 @@ bool IsBuiltinType(std::string_view type) {
 constexpr std::string_view kReservedSecretPrefixes[] = {"sys/", "auth/", "cubbyhole/",
                                                         "identity/", "audit/"};
 
+// Vault's shapes: "kv_1a2b3c4d", "auth_token_1a2b3c4d".
+std::string AccessorFor(MountKind kind, const std::string& type) {
+  return (kind == MountKind::kAuth ? "auth_" : "") + type + "_" + RandomUuid().substr(0, 8);
+}
+
 MountEntry BuiltinEntry(std::string path, std::string type, std::string description) {
   MountEntry entry;
   entry.path = std::move(path);
   entry.type = type;
   entry.description = std::move(description);
   entry.uuid = RandomUuid();
-  entry.accessor = type + "_" + RandomUuid().substr(0, 8);
+  entry.accessor = AccessorFor(MountKind::kSecrets, type);
   return entry;
 }
 
 std::vector<MountEntry> DefaultEntries(MountKind kind) {
-  if (kind == MountKind::kAuth) return {BuiltinEntry("token/", "token", "token based credentials")};
+  if (kind == MountKind::kAuth) {
+    MountEntry token = BuiltinEntry("token/", "token", "token based credentials");
+    token.accessor = AccessorFor(MountKind::kAuth, "token");
+    return {token};
+  }
   return {BuiltinEntry("cubbyhole/", "cubbyhole", "per-token private secret storage"),
           BuiltinEntry("sys/", "system", "system endpoints used for control, policy and debugging")};
 }
@@ -57,10 +66,9 @@ bool Overlaps(std::string_view a, std::string_view b) {
   return a.starts_with(b) || b.starts_with(a);
 }
 
-}  // namespace
-
-bool Mount::NeedsSudo(std::string_view relative_path) const {
-  for (const auto& pattern : sudo_paths) {
+// Whether path is one of `patterns` (exact, or a prefix ending in '*').
+bool MatchesAny(const std::vector<std::string>& patterns, std::string_view relative_path) {
+  for (const auto& pattern : patterns) {
     if (!pattern.empty() && pattern.back() == '*') {
       if (relative_path.starts_with(std::string_view(pattern).substr(0, pattern.size() - 1))) {
         return true;
@@ -70,6 +78,16 @@ bool Mount::NeedsSudo(std::string_view relative_path) const {
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool Mount::NeedsSudo(std::string_view relative_path) const {
+  return MatchesAny(sudo_paths, relative_path);
+}
+
+bool Mount::IsUnauthenticated(std::string_view relative_path) const {
+  return MatchesAny(unauthenticated_paths, relative_path);
 }
 
 std::pair<MountKind, std::string> SplitMountPath(std::string_view path) {
@@ -127,6 +145,7 @@ StatusOr<std::shared_ptr<const Mount>> MountTable::Build(MountKind kind, const M
     TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<logical::Engine> engine,
                             factory_(kind, entry, context));
     mount->sudo_paths = engine->SudoPaths();
+    mount->unauthenticated_paths = engine->UnauthenticatedPaths();
     mount->engine = std::move(engine);
   }
   return std::shared_ptr<const Mount>(std::move(mount));
@@ -244,7 +263,7 @@ StatusOr<MountEntry> MountTable::Enable(MountKind kind, MountEntry entry) {
   Table table = Snapshot();
   TRESOR_RETURN_IF_ERROR(CheckPathFree(kind, table, entry.path, ""));
   entry.uuid = RandomUuid();
-  entry.accessor = entry.type + "_" + RandomUuid().substr(0, 8);
+  entry.accessor = AccessorFor(kind, entry.type);
   TRESOR_ASSIGN_OR_RETURN(auto mount, Build(kind, entry));
   table[mount->route_prefix] = mount;
   TRESOR_RETURN_IF_ERROR(WriteTable(kind, table));
@@ -296,7 +315,7 @@ StatusOr<MountEntry> MountTable::Tune(MountKind kind, std::string_view path,
     }
     entry.options[key] = value;
   }
-  if (entry.EffectiveDefaultLeaseTtl() > entry.EffectiveMaxLeaseTtl()) {
+  if (!entry.DefaultLeaseTtlFitsMax()) {
     return InvalidArgumentError("the default lease TTL cannot be greater than the max lease TTL");
   }
   it->second = tuned;

@@ -53,11 +53,15 @@ struct Mount {
   std::shared_ptr<storage::PrefixView> view;
   // nullptr for "sys/", which core answers itself.
   std::shared_ptr<logical::Engine> engine;
-  // The engine's SudoPaths(), relative to the mount.
+  // The engine's SudoPaths() and UnauthenticatedPaths(), relative to the
+  // mount.
   std::vector<std::string> sudo_paths;
+  std::vector<std::string> unauthenticated_paths;
 
   // Whether `relative_path` needs sudo on this mount.
   bool NeedsSudo(std::string_view relative_path) const;
+  // Whether `relative_path` is answered without a token (a login).
+  bool IsUnauthenticated(std::string_view relative_path) const;
 };
 
 // Builds the engine of a mount. InvalidArgument for an unknown type or bad

@@ -58,7 +58,7 @@ StatusOr<MountEntry> ReadEnableFields(FieldReader& fields, MountKind kind) {
   TRESOR_ASSIGN_OR_RETURN(auto max_ttl, LeaseTtl(config, "max_lease_ttl"));
   entry.config.default_lease_ttl = default_ttl.value_or(std::chrono::seconds(0));
   entry.config.max_lease_ttl = max_ttl.value_or(std::chrono::seconds(0));
-  if (entry.EffectiveDefaultLeaseTtl() > entry.EffectiveMaxLeaseTtl()) {
+  if (!entry.DefaultLeaseTtlFitsMax()) {
     return InvalidArgumentError("the default lease TTL cannot be greater than the max lease TTL");
   }
   return entry;

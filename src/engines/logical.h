@@ -11,6 +11,7 @@
 // Threads: Engine::Handle is called concurrently from many threads.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,10 @@ struct Request {
   // The token's accessor and policies, for engines that report them.
   std::string client_token_accessor;
   std::vector<std::string> client_token_policies;
+  // The mount's effective lease TTLs (as tuned, else the system's 768h);
+  // 0 when the request did not come through a mount (engine unit tests).
+  std::chrono::seconds mount_default_lease_ttl{0};
+  std::chrono::seconds mount_max_lease_ttl{0};
 };
 
 struct Response {
@@ -83,6 +88,17 @@ struct Response {
   int http_status = 0;
   nlohmann::json data;  // null or an object
   nlohmann::json auth;  // null or an object
+  // Set by an auth method's login endpoint instead of `auth`: who logged in
+  // and what their token may do. Core creates the token (bounded by the
+  // mount's TTLs) and fills `auth` with it; an engine never mints tokens.
+  struct Login {
+    std::vector<std::string> policies;
+    std::map<std::string, std::string> metadata;
+    std::string display_name;          // "userpass-alice"
+    long long ttl_seconds = 0;         // 0: the mount's default lease TTL
+    long long max_ttl_seconds = 0;     // 0: the mount's max lease TTL
+  };
+  std::optional<Login> login;
   std::vector<std::string> warnings;
   std::string lease_id;
   bool renewable = false;
@@ -134,6 +150,10 @@ class Engine {
   // the operation's own, as Vault's root-protected paths do. An entry ending
   // in '*' matches every path with that prefix.
   virtual std::vector<std::string> SudoPaths() const { return {}; }
+
+  // Paths (relative to the mount, '*' suffix as above) answered without a
+  // token and without an ACL check: an auth method's login endpoints.
+  virtual std::vector<std::string> UnauthenticatedPaths() const { return {}; }
 };
 
 }  // namespace tresor::logical

@@ -135,7 +135,13 @@ StatusOr<logical::Response> TokenEngine::Create(const logical::Request& request,
   }
   TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> policies, ChildPolicies(in, *parent));
 
-  TtlDecision ttl = CreationTtl(store_.limits(), in.ttl, in.period, in.explicit_max_ttl,
+  // The token mount's tuned TTLs, when the request came through the mount.
+  TtlLimits limits = store_.limits();
+  if (request.mount_default_lease_ttl.count() > 0) {
+    limits.default_ttl = request.mount_default_lease_ttl;
+  }
+  if (request.mount_max_lease_ttl.count() > 0) limits.max_ttl = request.mount_max_lease_ttl;
+  TtlDecision ttl = CreationTtl(limits, in.ttl, in.period, in.explicit_max_ttl,
                                 Contains(policies, "root"));
   bool renewable = in.renewable;
   if (ttl.ttl == seconds(0)) {

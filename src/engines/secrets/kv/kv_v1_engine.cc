@@ -18,8 +18,10 @@ Status ValidatePath(const std::string& path) {
 }
 
 // The lease Vault reports for a KV v1 secret: its own "ttl" (or "lease")
-// when that parses as a duration, else the default.
-long long LeaseSeconds(const nlohmann::json& data) {
+// when that parses as a duration, else the mount's default lease TTL.
+long long LeaseSeconds(const nlohmann::json& data, std::chrono::seconds mount_default) {
+  const long long fallback =
+      mount_default.count() > 0 ? mount_default.count() : kDefaultLeaseSeconds;
   for (const char* field : {"ttl", "lease"}) {
     auto it = data.find(field);
     if (it == data.end()) continue;
@@ -28,9 +30,9 @@ long long LeaseSeconds(const nlohmann::json& data) {
       auto parsed = ParseDuration(it->get<std::string>());
       if (parsed.ok()) return parsed->count();
     }
-    return kDefaultLeaseSeconds;  // present but unparseable: Vault ignores it
+    return fallback;  // present but unparseable: Vault ignores it
   }
-  return kDefaultLeaseSeconds;
+  return fallback;
 }
 
 }  // namespace
@@ -38,7 +40,7 @@ long long LeaseSeconds(const nlohmann::json& data) {
 StatusOr<Response> KvV1Engine::Handle(const Request& request) {
   switch (request.operation) {
     case Operation::kRead:
-      return Read(request.path);
+      return Read(request.path, request.mount_default_lease_ttl);
     case Operation::kCreate:
     case Operation::kUpdate:
       return Write(request.path, request.data);
@@ -61,7 +63,7 @@ StatusOr<std::optional<bool>> KvV1Engine::Exists(const Request& request) {
   return std::optional<bool>(bytes.has_value());
 }
 
-StatusOr<Response> KvV1Engine::Read(const std::string& path) {
+StatusOr<Response> KvV1Engine::Read(const std::string& path, std::chrono::seconds mount_default) {
   TRESOR_RETURN_IF_ERROR(ValidatePath(path));
   TRESOR_ASSIGN_OR_RETURN(auto bytes, storage_.Get(path));
   if (!bytes) return NotFoundError("");
@@ -70,7 +72,7 @@ StatusOr<Response> KvV1Engine::Read(const std::string& path) {
     return CorruptionError("kv secret at \"" + path + "\" is not a JSON object");
   }
   Response response;
-  response.lease_duration = LeaseSeconds(data);
+  response.lease_duration = LeaseSeconds(data, mount_default);
   response.data = std::move(data);
   return response;
 }

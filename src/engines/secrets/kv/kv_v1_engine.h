@@ -32,7 +32,7 @@ class KvV1Engine final : public logical::Engine {
   StatusOr<std::optional<bool>> Exists(const logical::Request& request) override;
 
  private:
-  StatusOr<logical::Response> Read(const std::string& path);
+  StatusOr<logical::Response> Read(const std::string& path, std::chrono::seconds mount_default);
   StatusOr<logical::Response> Write(const std::string& path, const nlohmann::json& data);
   StatusOr<logical::Response> List(const std::string& path);
 

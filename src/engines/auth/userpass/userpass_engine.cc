@@ -1,0 +1,224 @@
+#include "engines/auth/userpass/userpass_engine.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/password_hash.h"
+#include "common/secure_memory.h"
+#include "engines/auth/token/token_entry.h"
+#include "engines/field_reader.h"
+
+namespace tresor::engines::userpass {
+namespace {
+
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+constexpr std::string_view kUsersPrefix = "users/";
+constexpr std::string_view kLoginPrefix = "login/";
+constexpr char kInvalidLogin[] = "invalid username or password";
+
+struct User {
+  std::string password_hash;
+  std::vector<std::string> policies;
+  long long ttl = 0;
+  long long max_ttl = 0;
+};
+
+nlohmann::json ToJson(const User& user) {
+  return {{"password_hash", user.password_hash},
+          {"token_policies", user.policies},
+          {"token_ttl", user.ttl},
+          {"token_max_ttl", user.max_ttl}};
+}
+
+StatusOr<User> FromJson(const std::string& text) {
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  try {
+    return User{json.at("password_hash").get<std::string>(),
+                json.at("token_policies").get<std::vector<std::string>>(),
+                json.at("token_ttl").get<long long>(), json.at("token_max_ttl").get<long long>()};
+  } catch (const nlohmann::json::exception&) {
+    return CorruptionError("a stored userpass user cannot be parsed");
+  }
+}
+
+// Vault's user names are case-insensitive; '/' would make a name two path
+// segments.
+StatusOr<std::string> UserName(std::string_view name) {
+  if (name.empty()) return InvalidArgumentError("username: missing in the path");
+  if (name.find('/') != std::string_view::npos) {
+    return InvalidArgumentError("username: must not contain '/'");
+  }
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower;
+}
+
+class UserpassEngine final : public logical::Engine {
+ public:
+  explicit UserpassEngine(const logical::EngineContext& context) : storage_(context.storage) {}
+
+  std::vector<std::string> UnauthenticatedPaths() const override { return {"login/*"}; }
+
+  StatusOr<std::optional<bool>> Exists(const Request& request) override {
+    std::string_view path = request.path;
+    if (!path.starts_with(kUsersPrefix)) return std::optional<bool>();
+    auto name = UserName(path.substr(kUsersPrefix.size()));
+    if (!name.ok()) return std::optional<bool>();
+    TRESOR_ASSIGN_OR_RETURN(auto stored, storage_.Get("user/" + *name));
+    return std::optional<bool>(stored.has_value());
+  }
+
+  StatusOr<Response> Handle(const Request& request) override {
+    std::string_view path = request.path;
+    if (path == "users" || path == "users/") {
+      if (request.operation == Operation::kList) return ListUsers();
+    } else if (path.starts_with(kLoginPrefix)) {
+      if (IsWrite(request.operation)) return Login(path.substr(kLoginPrefix.size()), request);
+    } else if (path.starts_with(kUsersPrefix)) {
+      return HandleUser(path.substr(kUsersPrefix.size()), request);
+    } else {
+      return NotFoundError("unsupported path: " + request.path);
+    }
+    return UnsupportedOperationError(std::string(logical::OperationName(request.operation)) +
+                                     " is not supported on " + request.path);
+  }
+
+ private:
+  static bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
+
+  StatusOr<Response> HandleUser(std::string_view rest, const Request& request) {
+    std::string_view field;
+    for (std::string_view suffix : {"/password", "/policies"}) {
+      if (rest.ends_with(suffix)) {
+        field = suffix.substr(1);
+        rest.remove_suffix(suffix.size());
+      }
+    }
+    TRESOR_ASSIGN_OR_RETURN(std::string name, UserName(rest));
+    if (!field.empty()) {
+      if (!IsWrite(request.operation)) {
+        return UnsupportedOperationError("only POST and PUT are supported on " + request.path);
+      }
+      return UpdateUser(name, request, field);
+    }
+    switch (request.operation) {
+      case Operation::kRead:
+        return ReadUser(name);
+      case Operation::kCreate:
+      case Operation::kUpdate:
+        return UpdateUser(name, request, "");
+      case Operation::kDelete:
+        TRESOR_RETURN_IF_ERROR(storage_.Delete("user/" + name));
+        return Response::Empty();
+      default:
+        return UnsupportedOperationError(std::string(logical::OperationName(request.operation)) +
+                                         " is not supported on " + request.path);
+    }
+  }
+
+  StatusOr<std::optional<User>> LoadUser(const std::string& name) {
+    TRESOR_ASSIGN_OR_RETURN(auto stored, storage_.Get("user/" + name));
+    if (!stored.has_value()) return std::optional<User>();
+    TRESOR_ASSIGN_OR_RETURN(User user, FromJson(*stored));
+    return std::optional<User>(std::move(user));
+  }
+
+  StatusOr<Response> ReadUser(const std::string& name) {
+    TRESOR_ASSIGN_OR_RETURN(auto user, LoadUser(name));
+    if (!user.has_value()) return NotFoundError("");
+    return Response::Data({{"token_policies", user->policies},
+                           {"policies", user->policies},
+                           {"token_ttl", user->ttl},
+                           {"token_max_ttl", user->max_ttl},
+                           {"ttl", user->ttl},
+                           {"max_ttl", user->max_ttl}});
+  }
+
+  // Creates or changes a user; `only` limits the change to "password" or
+  // "policies" (the sub-endpoints), which need the user to exist.
+  StatusOr<Response> UpdateUser(const std::string& name, const Request& request,
+                                std::string_view only) {
+    TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
+    TRESOR_ASSIGN_OR_RETURN(auto existing, LoadUser(name));
+    if (!only.empty() && !existing.has_value()) {
+      return InvalidArgumentError("username does not exist");
+    }
+    User user = existing.value_or(User{});
+    if (only.empty() || only == "password") {
+      TRESOR_ASSIGN_OR_RETURN(auto password, fields.String("password"));
+      if (password.has_value() && !password->empty()) {
+        user.password_hash = HashPassword(*password);
+        SecureWipe(*password);
+      } else if (!existing.has_value() || only == "password") {
+        return InvalidArgumentError("password: field is required");
+      }
+    }
+    if (only.empty() || only == "policies") {
+      TRESOR_ASSIGN_OR_RETURN(auto policies, fields.StringList("token_policies"));
+      TRESOR_ASSIGN_OR_RETURN(auto legacy, fields.StringList("policies"));
+      if (!policies.has_value()) policies = legacy;
+      if (policies.has_value()) user.policies = token::SanitizePolicies(*policies, false);
+    }
+    if (only.empty()) {
+      for (auto [name_a, name_b, target] :
+           {std::tuple{"token_ttl", "ttl", &user.ttl}, {"token_max_ttl", "max_ttl", &user.max_ttl}}) {
+        TRESOR_ASSIGN_OR_RETURN(auto value, fields.Duration(name_a));
+        TRESOR_ASSIGN_OR_RETURN(auto legacy, fields.Duration(name_b));
+        if (!value.has_value()) value = legacy;
+        if (value.has_value()) *target = value->count();
+      }
+      if (user.max_ttl > 0 && user.ttl > user.max_ttl) {
+        return InvalidArgumentError("token_ttl cannot be greater than token_max_ttl");
+      }
+    }
+    TRESOR_RETURN_IF_ERROR(storage_.Put("user/" + name, ToJson(user).dump()));
+    Response response;
+    if (auto warning = fields.UnusedFieldsWarning()) response.warnings.push_back(*warning);
+    return response;
+  }
+
+  StatusOr<Response> ListUsers() {
+    TRESOR_ASSIGN_OR_RETURN(auto keys, storage_.List("user/"));
+    if (keys.empty()) return NotFoundError("");
+    return Response::Data({{"keys", keys}});
+  }
+
+  StatusOr<Response> Login(std::string_view raw_name, const Request& request) {
+    TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
+    TRESOR_ASSIGN_OR_RETURN(std::string name, UserName(raw_name));
+    TRESOR_ASSIGN_OR_RETURN(auto password, fields.String("password"));
+    if (!password.has_value() || password->empty()) {
+      return InvalidArgumentError("password: field is required");
+    }
+    TRESOR_ASSIGN_OR_RETURN(auto user, LoadUser(name));
+    // An unknown user costs the same hashing as a known one.
+    static const std::string kDummyHash = HashPassword("not a password");
+    TRESOR_ASSIGN_OR_RETURN(bool match, VerifyPassword(*password, user.has_value()
+                                                                      ? user->password_hash
+                                                                      : kDummyHash));
+    SecureWipe(*password);
+    if (!user.has_value() || !match) return InvalidArgumentError(kInvalidLogin);
+
+    Response response;
+    response.login = Response::Login{token::SanitizePolicies(user->policies, true),
+                                     {{"username", name}},
+                                     "userpass-" + name,
+                                     user->ttl,
+                                     user->max_ttl};
+    return response;
+  }
+
+  storage::Backend& storage_;
+};
+
+}  // namespace
+
+std::unique_ptr<logical::Engine> NewUserpassEngine(const logical::EngineContext& context) {
+  return std::make_unique<UserpassEngine>(context);
+}
+
+}  // namespace tresor::engines::userpass
