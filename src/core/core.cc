@@ -1,39 +1,131 @@
 #include "core/core.h"
 
+#include <spdlog/spdlog.h>
+
+#include "core/engine_factory.h"
 #include "core/sys_handlers.h"
+#include "core/sys_mount_handlers.h"
+#include "core/sys_policy_handlers.h"
+#include "engines/secrets/cubbyhole/cubbyhole.h"
 
 namespace tresor::core {
+namespace {
+
+bool IsSysPath(std::string_view path) { return path == "sys" || path.starts_with("sys/"); }
+
+}  // namespace
 
 Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     : clock_(clock),
       options_(std::move(options)),
-      lifecycle_(physical, clock, options_.cluster_name) {
+      lifecycle_(physical, clock, options_.cluster_name),
+      policies_(lifecycle_.Barrier()),
+      mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
   RegisterSysHandlers(sys_, SysContext{lifecycle_, options_, clock_});
+  RegisterMountHandlers(sys_, mounts_, policies_);
+  RegisterPolicyHandlers(
+      sys_, PolicyHandlerContext{
+                policies_, [this](const std::string& token) -> StatusOr<std::vector<std::string>> {
+                  TRESOR_ASSIGN_OR_RETURN(auto entry, lifecycle_.Tokens().Lookup(token));
+                  if (!entry.has_value()) return PermissionDeniedError();
+                  return entry->policies;
+                }});
+  // A revoked token's cubbyhole goes with it.
+  lifecycle_.Tokens().SetRevokeHook([this](const std::string& token_hash) {
+    auto cubbyhole = mounts_.Find(MountKind::kSecrets, "cubbyhole/");
+    if (cubbyhole == nullptr) return;
+    Status destroyed = engines::cubbyhole::DestroyCubbyhole(*cubbyhole->view, token_hash);
+    if (!destroyed.ok()) {
+      spdlog::error("could not delete a revoked token's cubbyhole: {}", destroyed.message());
+    }
+  });
+  lifecycle_.SetUnsealHooks(
+      [this] {
+        policies_.InvalidateCache();
+        return mounts_.Load();
+      },
+      [this] {
+        mounts_.Unload();
+        policies_.InvalidateCache();
+      });
+  if (options_.token_reap_interval.count() > 0) reaper_ = std::thread([this] { RunReaper(); });
 }
 
-Status Core::Authorize(const Request& request, bool root_only) {
-  if (request.client_token.empty()) return PermissionDeniedError();
-  TRESOR_ASSIGN_OR_RETURN(auto entry, lifecycle_.Tokens().Lookup(request.client_token));
-  if (!entry.has_value()) return PermissionDeniedError();
-  if (root_only && !entry->IsRoot()) return PermissionDeniedError();
-  return Status::Ok();
+Core::~Core() {
+  {
+    std::lock_guard lock(reaper_mu_);
+    stopping_ = true;
+  }
+  reaper_cv_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+  // Seal while the members the seal hook touches still exist.
+  lifecycle_.Seal().IgnoreError();
 }
+
+void Core::RunReaper() {
+  std::unique_lock lock(reaper_mu_);
+  while (!reaper_cv_.wait_for(lock, options_.token_reap_interval, [this] { return stopping_; })) {
+    lock.unlock();
+    if (!lifecycle_.Sealed()) {
+      auto reaped = ReapExpiredTokens();
+      if (!reaped.ok() && reaped.status().code() != StatusCode::kSealed) {
+        spdlog::warn("reaping expired tokens failed: {}", reaped.status().message());
+      }
+    }
+    lock.lock();
+  }
+}
+
+StatusOr<std::size_t> Core::ReapExpiredTokens() { return lifecycle_.Tokens().ReapExpired(); }
 
 StatusOr<Response> Core::Handle(const Request& request) {
-  const SysRoute* route = sys_.Find(request.path);
-  if (route == nullptr || !route->unauthenticated) {
-    if (lifecycle_.Sealed()) return SealedError();
-    TRESOR_RETURN_IF_ERROR(Authorize(request, route != nullptr && route->sudo));
+  const SysRoute* route = IsSysPath(request.path) ? sys_.Find(request.path) : nullptr;
+  if (route != nullptr && route->unauthenticated) {
+    return route->Dispatch(request);
   }
-  if (route == nullptr) {
-    return NotFoundError("no handler for route \"" + request.path + "\". route entry not found.");
+  if (lifecycle_.Sealed()) return SealedError();
+
+  TRESOR_ASSIGN_OR_RETURN(auto token, lifecycle_.Tokens().UseToken(request.client_token));
+  if (!token.has_value()) return PermissionDeniedError();
+  TRESOR_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Acl> acl,
+                          policies_.AclFor(token->policies));
+
+  Request authorized = request;
+  authorized.client_token_hash = token->id_hash;
+  authorized.client_token_accessor = token->accessor;
+  authorized.client_token_policies = token->policies;
+
+  if (route != nullptr) {
+    if (!route->any_token && !acl->Allows(request.operation, request.path, route->sudo)) {
+      return PermissionDeniedError();
+    }
+    return route->Dispatch(authorized);
   }
-  auto handler = route->handlers.find(request.operation);
-  if (handler == route->handlers.end()) {
-    return UnsupportedOperationError(std::string(OperationName(request.operation)) +
-                                     " is not supported on " + request.path);
+  return HandleWithEngine(std::move(authorized), *acl);
+}
+
+StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& acl) {
+  auto routed = mounts_.Route(request.path);
+  // "sys/" has no engine: a sys/ path the SysRouter does not know ends here.
+  if (!routed.has_value() || routed->mount->engine == nullptr) {
+    return NotFoundError("no handler for route \"" + request.path +
+                         "\". route entry not found.");
   }
-  return handler->second(request);
+  const Mount& mount = *routed->mount;
+  const std::string full_path = std::move(request.path);
+  request.path = routed->relative_path;
+  request.mount_point = mount.route_prefix;
+
+  // Vault's existence check: a write to something that does not exist yet
+  // needs "create", to something that does, "update".
+  if (request.operation == Operation::kUpdate) {
+    TRESOR_ASSIGN_OR_RETURN(std::optional<bool> exists, mount.engine->Exists(request));
+    if (exists.has_value() && !*exists) request.operation = Operation::kCreate;
+  }
+  if (!acl.Allows(request.operation, full_path, mount.NeedsSudo(request.path))) {
+    return PermissionDeniedError();
+  }
+  return mount.engine->Handle(request);
 }
 
 }  // namespace tresor::core

@@ -1,17 +1,32 @@
 // Core: the request pipeline and the composition of the server's state.
-// Every request passes through Handle: route -> sealed check -> token ->
-// (root-only check until ACLs land) -> handler.
+// Every request passes through Handle:
+//   sys route? -> sealed check -> token (UseToken) -> ACL policy -> handler
+// where the handler is a core sys/ endpoint or the engine of the mount with
+// the longest matching prefix. The ACL check uses the full request path and
+// Vault's create-versus-update rule (an engine's Exists decides whether a
+// write creates), and demands sudo on root-protected paths.
+//
+// State that lives only while unsealed (the mount table's engines, the token
+// store's salt, cached ACLs) is loaded by the unseal hook and dropped by the
+// seal hook (Lifecycle::SetUnsealHooks).
 //
 // Who calls it: http/ (through RequestHandler), server/ (construction and
 // -dev set-up).
-// Threads: Handle is safe to call from many threads at once.
+// Threads: Handle is safe to call from many threads at once. A background
+// thread reaps expired tokens while the Core lives.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/clock.h"
 #include "core/lifecycle.h"
+#include "core/mount_table.h"
+#include "core/policy/policy_store.h"
 #include "core/request.h"
 #include "core/sys_router.h"
 #include "storage/backend.h"
@@ -23,25 +38,42 @@ struct CoreOptions {
   std::string storage_type;
   // From the config; empty to generate one at init.
   std::string cluster_name;
+  // How often expired tokens are revoked in the background; 0 disables the
+  // background thread (tests call ReapExpiredTokens themselves).
+  std::chrono::seconds token_reap_interval{60};
 };
 
 class Core final : public RequestHandler {
  public:
   // physical and clock outlive the Core.
   Core(storage::Backend& physical, Clock& clock, CoreOptions options);
+  ~Core() override;
 
   StatusOr<Response> Handle(const Request& request) override;
 
+  // Revokes every token that has expired or run out of uses. Sealed when
+  // sealed.
+  StatusOr<std::size_t> ReapExpiredTokens();
+
   Lifecycle& lifecycle() { return lifecycle_; }
+  MountTable& mounts() { return mounts_; }
   const CoreOptions& options() const { return options_; }
 
  private:
-  Status Authorize(const Request& request, bool root_only);
+  StatusOr<Response> HandleWithEngine(Request request, const policy::Acl& acl);
+  void RunReaper();
 
   Clock& clock_;
   const CoreOptions options_;
   Lifecycle lifecycle_;
+  policy::PolicyStore policies_;
+  MountTable mounts_;
   SysRouter sys_;
+
+  std::mutex reaper_mu_;
+  std::condition_variable reaper_cv_;
+  bool stopping_ = false;  // GUARDED_BY(reaper_mu_)
+  std::thread reaper_;
 };
 
 }  // namespace tresor::core

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/request_fields.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::core {
@@ -132,25 +131,6 @@ TEST_F(CoreTest, UnsealBadInput) {
   EXPECT_EQ(Call(Operation::kRead, "sys/seal-status")->data["progress"], 1);
   auto reset = Call(Operation::kUpdate, "sys/unseal", {{"reset", true}});
   EXPECT_EQ(reset->data["progress"], 0);
-}
-
-}  // namespace
-}  // namespace tresor::core
-
-namespace tresor::core {
-namespace {
-
-TEST(RequestFields, IntegersOutOfRangeAreRefusedNotWrapped) {
-  for (auto body : {nlohmann::json::parse(R"({"n": 18446744073709551615})"),
-                    nlohmann::json::parse(R"({"n": 1e20})"), nlohmann::json::parse(R"({"n": -1e20})")}) {
-    auto v = OptionalInt(body, "n");
-    ASSERT_FALSE(v.ok()) << body.dump();
-    EXPECT_NE(v.status().message().find("out of range"), std::string::npos);
-  }
-  EXPECT_EQ(**OptionalInt(nlohmann::json::parse(R"({"n": 9007199254740993})"), "n"),
-            9007199254740993LL);
-  EXPECT_EQ(**OptionalInt(nlohmann::json::parse(R"({"n": -5})"), "n"), -5);
-  EXPECT_EQ(**OptionalInt(nlohmann::json::parse(R"({"n": 3.0})"), "n"), 3);
 }
 
 }  // namespace

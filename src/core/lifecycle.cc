@@ -36,7 +36,14 @@ Lifecycle::Lifecycle(storage::Backend& physical, Clock& clock, std::string clust
       clock_(clock),
       configured_cluster_name_(std::move(cluster_name)),
       barrier_(physical, clock),
-      tokens_(barrier_, clock) {}
+      token_view_(barrier_, "sys/token/"),
+      tokens_(token_view_, clock) {}
+
+void Lifecycle::SetUnsealHooks(std::function<Status()> on_unseal, std::function<void()> on_seal) {
+  std::lock_guard lock(mu_);
+  on_unseal_ = std::move(on_unseal);
+  on_seal_ = std::move(on_seal);
+}
 
 Lifecycle::~Lifecycle() { (void)Seal(); }
 
@@ -182,7 +189,9 @@ Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
   TRESOR_RETURN_IF_ERROR(barrier_.Unseal(*root_key));
   Status loaded = tokens_.Load();
   if (loaded.ok()) loaded = LoadClusterInfoLocked();
+  if (loaded.ok() && on_unseal_) loaded = on_unseal_();
   if (!loaded.ok()) {
+    if (on_seal_) on_seal_();
     tokens_.Unload();
     barrier_.Seal();
     return loaded;
@@ -216,6 +225,7 @@ Status Lifecycle::Seal() {
   pending_shares_.clear();
   nonce_.clear();
   if (barrier_.Sealed()) return Status::Ok();
+  if (on_seal_) on_seal_();
   tokens_.Unload();
   barrier_.Seal();
   spdlog::info("sealed");

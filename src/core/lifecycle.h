@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,7 +28,8 @@
 #include "common/clock.h"
 #include "common/secure_memory.h"
 #include "common/status.h"
-#include "core/token_store.h"
+#include "engines/auth/token/token_store.h"
+#include "storage/prefix_view.h"
 #include "storage/backend.h"
 
 namespace tresor::core {
@@ -96,7 +98,14 @@ class Lifecycle {
   // The plaintext view of storage. REQUIRES: unsealed, for any call on it to
   // succeed (it answers kSealed otherwise).
   storage::Backend& Barrier() { return barrier_; }
-  TokenStore& Tokens() { return tokens_; }
+  engines::token::TokenStore& Tokens() { return tokens_; }
+
+  // What the rest of core sets up once the barrier is open (the mount
+  // table, policies) and tears down before it closes. on_unseal runs under
+  // the lifecycle lock after the token store has loaded, at every unseal;
+  // when it fails the server stays sealed. on_seal runs before the keys are
+  // wiped. Set once, before the server serves requests.
+  void SetUnsealHooks(std::function<Status()> on_unseal, std::function<void()> on_seal);
 
  private:
   StatusOr<std::optional<SealConfig>> ReadSealConfig();
@@ -109,7 +118,12 @@ class Lifecycle {
   Clock& clock_;
   const std::string configured_cluster_name_;
   barrier::AesGcmBarrier barrier_;
-  TokenStore tokens_;
+  // The token store keeps its salt and entries under sys/token/ inside the
+  // barrier.
+  storage::PrefixView token_view_;
+  engines::token::TokenStore tokens_;
+  std::function<Status()> on_unseal_;
+  std::function<void()> on_seal_;
 
   std::mutex mu_;
   std::atomic<bool> initialized_cache_{false};  // Once true, stays true.

@@ -5,10 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "core/request_fields.h"
+#include "engines/request_fields.h"
 
 namespace tresor::core {
 namespace {
+
+using engines::JsonTypeName;
+using engines::OptionalString;
 
 constexpr char kLegacyPrefix[] = "sys/policy/";
 constexpr char kAclPrefix[] = "sys/policies/acl/";

@@ -27,6 +27,17 @@ struct SysRoute {
   // example sys/capabilities-self, which any token may call about itself).
   bool any_token = false;
   std::map<Operation, SysHandler> handlers;
+
+  // Runs the handler of request.operation; UnsupportedOperation (405) when
+  // the route has none.
+  StatusOr<Response> Dispatch(const Request& request) const {
+    auto handler = handlers.find(request.operation);
+    if (handler == handlers.end()) {
+      return UnsupportedOperationError(std::string(OperationName(request.operation)) +
+                                       " is not supported on " + request.path);
+    }
+    return handler->second(request);
+  }
 };
 
 class SysRouter {

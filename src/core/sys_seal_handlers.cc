@@ -4,11 +4,16 @@
 #include "common/encoding.h"
 #include "common/version.h"
 #include "core/core.h"
-#include "core/request_fields.h"
+#include "engines/request_fields.h"
 #include "core/sys_handlers.h"
 
 namespace tresor::core {
 namespace {
+
+using engines::OptionalBool;
+using engines::OptionalInt;
+using engines::OptionalString;
+using engines::RefuseUnsupported;
 
 constexpr char kPgpWhy[] = "Tresor does not encrypt key shares with PGP keys yet";
 constexpr char kRecoveryWhy[] = "recovery keys exist only with auto-unseal, which Tresor does not support yet";

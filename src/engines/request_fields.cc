@@ -16,12 +16,13 @@ const nlohmann::json* Find(const nlohmann::json& data, std::string_view name) {
   return &*it;
 }
 
-Status TypeError(std::string_view name, std::string_view expected, const nlohmann::json& got) {
+}  // namespace
+
+Status FieldTypeError(std::string_view name, std::string_view expected,
+                      const nlohmann::json& got) {
   return InvalidArgumentError(std::string(name) + ": expected " + std::string(expected) + ", got " +
                               JsonTypeName(got));
 }
-
-}  // namespace
 
 std::string JsonTypeName(const nlohmann::json& value) {
   switch (value.type()) {
@@ -48,7 +49,8 @@ std::string JsonTypeName(const nlohmann::json& value) {
 StatusOr<std::optional<long long>> OptionalInt(const nlohmann::json& data, std::string_view name) {
   const nlohmann::json* v = Find(data, name);
   if (v == nullptr) return std::optional<long long>();
-  if (v->is_number_integer()) return std::optional<long long>(v->get<long long>());
+  // nlohmann counts unsigned numbers as integers too: test unsigned first,
+  // or a value above LLONG_MAX would wrap to a negative one.
   if (v->is_number_unsigned()) {
     auto u = v->get<unsigned long long>();
     if (u > static_cast<unsigned long long>(LLONG_MAX)) {
@@ -56,22 +58,25 @@ StatusOr<std::optional<long long>> OptionalInt(const nlohmann::json& data, std::
     }
     return std::optional<long long>(static_cast<long long>(u));
   }
+  if (v->is_number_integer()) return std::optional<long long>(v->get<long long>());
   if (v->is_number_float()) {
     double d = v->get<double>();
-    // The range check comes first: casting an out-of-range double is UB.
-    if (d >= -9.2e18 && d <= 9.2e18 && d == static_cast<double>(static_cast<long long>(d))) {
+    // Range check before the cast: converting an out-of-range double is UB.
+    if (!(d >= -9.2e18 && d <= 9.2e18)) {
+      return InvalidArgumentError(std::string(name) + ": integer out of range");
+    }
+    if (d == static_cast<double>(static_cast<long long>(d))) {
       return std::optional<long long>(static_cast<long long>(d));
     }
-    return TypeError(name, "an integer", *v);
   }
-  return TypeError(name, "an integer", *v);
+  return FieldTypeError(name, "an integer", *v);
 }
 
 StatusOr<std::optional<bool>> OptionalBool(const nlohmann::json& data, std::string_view name) {
   const nlohmann::json* v = Find(data, name);
   if (v == nullptr) return std::optional<bool>();
   if (v->is_boolean()) return std::optional<bool>(v->get<bool>());
-  return TypeError(name, "a boolean", *v);
+  return FieldTypeError(name, "a boolean", *v);
 }
 
 StatusOr<std::optional<std::string>> OptionalString(const nlohmann::json& data,
@@ -79,13 +84,13 @@ StatusOr<std::optional<std::string>> OptionalString(const nlohmann::json& data,
   const nlohmann::json* v = Find(data, name);
   if (v == nullptr) return std::optional<std::string>();
   if (v->is_string()) return std::optional<std::string>(v->get<std::string>());
-  return TypeError(name, "a string", *v);
+  return FieldTypeError(name, "a string", *v);
 }
 
 StatusOr<const nlohmann::json*> OptionalObject(const nlohmann::json& data, std::string_view name) {
   const nlohmann::json* v = Find(data, name);
   if (v == nullptr || v->is_object()) return v;
-  return TypeError(name, "an object", *v);
+  return FieldTypeError(name, "an object", *v);
 }
 
 StatusOr<long long> ParseIntegerText(std::string_view name, std::string_view text) {
@@ -133,6 +138,17 @@ std::optional<std::string> UnknownFieldsWarning(const nlohmann::json& data,
     joined += name;
   }
   return "Endpoint ignored these unrecognized parameters: [" + joined + "]";
+}
+
+Status RefuseUnsupported(const nlohmann::json& data, std::string_view name,
+                         std::string_view why) {
+  const nlohmann::json* v = Find(data, name);
+  if (v == nullptr) return Status::Ok();
+  bool empty = (v->is_string() && v->get<std::string>().empty()) ||
+               ((v->is_array() || v->is_object()) && v->empty()) ||
+               (v->is_number() && v->get<double>() == 0) || (v->is_boolean() && !v->get<bool>());
+  if (empty) return Status::Ok();
+  return InvalidArgumentError(std::string(name) + " is not supported: " + std::string(why));
 }
 
 }  // namespace tresor::engines

@@ -21,6 +21,11 @@
 namespace tresor::engines {
 
 // The JSON type name as used in messages: "a string", "an integer", ...
+// InvalidArgument "<name>: expected <expected>, got <type of got>"; never
+// the value, which may be a secret.
+Status FieldTypeError(std::string_view name, std::string_view expected,
+                      const nlohmann::json& got);
+
 std::string JsonTypeName(const nlohmann::json& value);
 
 // Each returns std::nullopt when the field is absent or null (or `data` is
@@ -52,5 +57,10 @@ StatusOr<std::optional<long long>> OptionalIntFromQueryOrBody(
 // rather than refusing them, and so do engines.
 std::optional<std::string> UnknownFieldsWarning(const nlohmann::json& data,
                                                 std::initializer_list<std::string_view> known);
+
+// Refuses a field whose value is present and not empty (null, "", [], {},
+// 0 and false count as empty), for options Tresor does not support yet.
+Status RefuseUnsupported(const nlohmann::json& data, std::string_view name,
+                         std::string_view why);
 
 }  // namespace tresor::engines

@@ -53,5 +53,18 @@ TEST(EngineRequestFieldsTest, UnknownFieldsWarning) {
             std::optional<std::string>("Endpoint ignored these unrecognized parameters: [b z]"));
 }
 
+TEST(RequestFields, IntegersOutOfRangeAreRefusedNotWrapped) {
+  for (auto body : {nlohmann::json::parse(R"({"n": 18446744073709551615})"),
+                    nlohmann::json::parse(R"({"n": 1e20})"), nlohmann::json::parse(R"({"n": -1e20})")}) {
+    auto v = OptionalInt(body, "n");
+    ASSERT_FALSE(v.ok()) << body.dump();
+    EXPECT_NE(v.status().message().find("out of range"), std::string::npos);
+  }
+  EXPECT_EQ(**OptionalInt(nlohmann::json::parse(R"({"n": 9007199254740993})"), "n"),
+            9007199254740993LL);
+  EXPECT_EQ(**OptionalInt(nlohmann::json::parse(R"({"n": -5})"), "n"), -5);
+  EXPECT_EQ(**OptionalInt(nlohmann::json::parse(R"({"n": 3.0})"), "n"), 3);
+}
+
 }  // namespace
 }  // namespace tresor::engines

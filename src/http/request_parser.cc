@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/random.h"
+#include "core/path_normalize.h"
 #include "http/query_string.h"
 
 namespace tresor::http {
@@ -130,22 +131,23 @@ StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
   }
   TRESOR_ASSIGN_OR_RETURN(MethodMapping method, MapMethod(request));
 
-  // Normalisation proper (dot segments, double slashes) is the router's
-  // later concern; a NUL byte is refused outright because C APIs below
-  // would silently truncate the path at it.
+  // A NUL byte is refused before decoding as well as by NormalizePath,
+  // because C APIs below would silently truncate the path at it.
   if (raw_path.find('\0') != std::string_view::npos ||
       raw_path.find("%00") != std::string_view::npos) {
     return InvalidArgumentError("invalid path: contains a NUL byte");
   }
   auto decoded_path = PercentDecodePath(raw_path.substr(kApiPrefix.size()));
   if (!decoded_path.ok()) return decoded_path.status().WithContext("invalid path");
-  std::string path = std::move(*decoded_path);
-  while (!path.empty() && path.back() == '/') path.pop_back();
+  // The one normalisation step: routing, ACL checks and engines all see
+  // exactly this path (docs/paths.md).
+  TRESOR_ASSIGN_OR_RETURN(core::NormalizedPath normalized, core::NormalizePath(*decoded_path));
 
   core::Request result;
   result.operation = method.operation;
   result.head_only = method.head_only;
-  result.path = std::move(path);
+  result.path = std::move(normalized.path);
+  result.trailing_slash = normalized.trailing_slash;
   TRESOR_ASSIGN_OR_RETURN(result.query, ParseQueryString(raw_query));
   if (request.method() == beast_http::verb::get) {
     auto list = result.query.find("list");

@@ -43,7 +43,11 @@ HttpResponse BuildHttpResponse(const StatusOr<core::Response>& result,
 
   if (!result.ok()) {
     status = HttpStatusForCode(result.status().code());
-    body = Dump(json{{"errors", json::array({result.status().message()})}});
+    // An error without a message is Vault's bare 404 ({"errors":[]}) for a
+    // missing secret or an empty LIST.
+    json errors = json::array();
+    if (!result.status().message().empty()) errors.push_back(result.status().message());
+    body = Dump(json{{"errors", errors}});
   } else {
     const core::Response& response = *result;
     extra_headers = &response.headers;

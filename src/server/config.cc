@@ -242,7 +242,8 @@ class ConfigReader {
     // failing, so `max_lease_ttl = "1h"` alone is a valid config.
     if (config.max_lease_ttl.count() == 0) config.max_lease_ttl = kDefaultLeaseTtl;
     if (seen.count("default_lease_ttl") == 0 || config.default_lease_ttl.count() == 0) {
-      config.default_lease_ttl = std::min(kDefaultLeaseTtl, config.max_lease_ttl);
+      config.default_lease_ttl =
+          config.max_lease_ttl < kDefaultLeaseTtl ? config.max_lease_ttl : kDefaultLeaseTtl;
     }
     if (config.default_lease_ttl > config.max_lease_ttl) {
       return Error(

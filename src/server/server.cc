@@ -60,6 +60,13 @@ StatusOr<std::pair<std::string, std::string>> Server::InitializeForDev(
   TRESOR_ASSIGN_OR_RETURN(auto init, lifecycle.Initialize({1, 1, root_token_id}));
   TRESOR_ASSIGN_OR_RETURN(auto status, lifecycle.SubmitUnsealShare(init.key_shares.front()));
   if (status.sealed) return InternalError("dev server did not unseal");
+  // As Vault's dev server: KV version 2 at secret/.
+  core::MountEntry secret;
+  secret.path = "secret/";
+  secret.type = "kv";
+  secret.description = "key/value secret storage";
+  secret.options["version"] = "2";
+  TRESOR_RETURN_IF_ERROR(core_->mounts().Enable(core::MountKind::kSecrets, secret).status());
   return std::make_pair(Base64Encode(AsStringView(init.key_shares.front())), init.root_token);
 }
 

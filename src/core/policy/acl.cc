@@ -77,6 +77,26 @@ bool Acl::Allows(Operation op, std::string_view path, bool needs_sudo) const {
   return !needs_sudo || (*caps & kSudo) != 0;
 }
 
+bool Acl::HasAnyAccessUnder(std::string_view prefix) const {
+  if (root_) return true;
+  auto grants = [](CapabilitySet caps) { return caps != 0 && (caps & kDeny) == 0; };
+  std::string_view bare = prefix;
+  if (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
+  for (const auto& [path, caps] : exact_) {
+    if (grants(caps) && (path.starts_with(prefix) || path == bare)) return true;
+  }
+  for (const auto& [pattern, caps] : wildcard_) {
+    if (!grants(caps)) continue;
+    // The literal part before the first wildcard.
+    std::string_view head = pattern.text();
+    std::size_t plus = head.find('+');
+    if (plus != std::string_view::npos) head = head.substr(0, plus);
+    if (!head.empty() && head.back() == '*') head.remove_suffix(1);
+    if (head.starts_with(prefix) || prefix.starts_with(head)) return true;
+  }
+  return false;
+}
+
 CapabilitySet Acl::CapabilitiesOn(std::string_view path) const {
   if (root_) return kCreate | kRead | kUpdate | kPatch | kDelete | kList | kSudo;
   return Lookup(path).value_or(0);

@@ -68,6 +68,14 @@ class Acl {
   // sorted capability names.
   std::vector<std::string> Capabilities(std::string_view path) const;
 
+  // Whether any rule may grant something on a path under `prefix` (a mount's
+  // route prefix, "secret/"): what sys/internal/ui/mounts asks before it
+  // describes a mount, so that it cannot be used to discover mounts the
+  // token has no business with. A '+' segment is assumed to match, so the
+  // answer may be yes for a rule that matches nothing real; never no for a
+  // rule that grants something there. Always true for the root ACL.
+  bool HasAnyAccessUnder(std::string_view prefix) const;
+
   // How many distinct patterns the ACL holds (after merging).
   std::size_t RuleCountForTest() const { return exact_.size() + wildcard_.size(); }
 

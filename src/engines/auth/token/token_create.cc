@@ -28,7 +28,7 @@ struct CreateFields {
   long long num_uses = 0;
 };
 
-StatusOr<CreateFields> ReadCreateFields(TokenFields& fields) {
+StatusOr<CreateFields> ReadCreateFields(FieldReader& fields) {
   CreateFields out;
   TRESOR_ASSIGN_OR_RETURN(auto type, fields.String("type"));
   if (type.has_value() && *type == "batch") {
@@ -112,7 +112,7 @@ StatusOr<std::vector<std::string>> ChildPolicies(const CreateFields& in, const T
 }  // namespace
 
 StatusOr<logical::Response> TokenEngine::Create(const logical::Request& request,
-                                                TokenFields& fields, bool orphan_path) {
+                                                FieldReader& fields, bool orphan_path) {
   TRESOR_ASSIGN_OR_RETURN(CreateFields in, ReadCreateFields(fields));
 
   TRESOR_ASSIGN_OR_RETURN(auto parent, store_.Lookup(request.client_token));

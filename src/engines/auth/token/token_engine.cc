@@ -18,7 +18,7 @@ Status Unsupported(const Request& request) {
 }
 
 // A required string field; `missing` is Vault's message when it is absent.
-StatusOr<std::string> Required(TokenFields& fields, std::string_view name,
+StatusOr<std::string> Required(FieldReader& fields, std::string_view name,
                                std::string_view missing) {
   TRESOR_ASSIGN_OR_RETURN(auto value, fields.String(name));
   if (!value.has_value() || value->empty()) return InvalidArgumentError(std::string(missing));
@@ -35,7 +35,7 @@ StatusOr<Response> TokenEngine::Handle(const Request& request) {
   const std::string& path = request.path;
   if (path == "create" || path == "create-orphan") {
     if (!IsWrite(request.operation)) return Unsupported(request);
-    TRESOR_ASSIGN_OR_RETURN(TokenFields fields, TokenFields::FromRequest(request));
+    TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
     return Create(request, fields, path == "create-orphan");
   }
   if (path.rfind("create/", 0) == 0) {
@@ -49,7 +49,7 @@ StatusOr<Response> TokenEngine::Handle(const Request& request) {
   // Every other endpoint reads a body or query; parse it once, up front, so
   // a malformed body is refused before anything is looked at.
   const bool is_read = request.operation == Operation::kRead;
-  TRESOR_ASSIGN_OR_RETURN(TokenFields fields, TokenFields::FromRequest(request));
+  TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
   if (path == "lookup") {
     if (!is_read && !IsWrite(request.operation)) return Unsupported(request);
     TRESOR_ASSIGN_OR_RETURN(auto token, fields.String("token"));
@@ -110,7 +110,7 @@ StatusOr<Response> TokenEngine::Lookup(const std::string& token, const std::stri
   return Response::Data(LookupData(*entry, id_to_show, store_.clock().Now()));
 }
 
-StatusOr<Response> TokenEngine::LookupAccessor(TokenFields& fields) {
+StatusOr<Response> TokenEngine::LookupAccessor(FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(std::string accessor, Required(fields, "accessor", "missing accessor"));
   TRESOR_ASSIGN_OR_RETURN(auto entry, store_.LookupByAccessor(accessor));
   if (!entry.has_value()) return InvalidArgumentError("invalid accessor");
@@ -118,7 +118,7 @@ StatusOr<Response> TokenEngine::LookupAccessor(TokenFields& fields) {
 }
 
 StatusOr<Response> TokenEngine::Renew(const std::optional<TokenEntry>& entry,
-                                      const std::string& client_token, TokenFields& fields) {
+                                      const std::string& client_token, FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(auto increment, fields.Duration("increment"));
   if (!entry.has_value()) return InvalidArgumentError("token not found");
   TRESOR_ASSIGN_OR_RETURN(
@@ -130,7 +130,7 @@ StatusOr<Response> TokenEngine::Renew(const std::optional<TokenEntry>& entry,
   return response;
 }
 
-StatusOr<Response> TokenEngine::RevokeAccessor(TokenFields& fields) {
+StatusOr<Response> TokenEngine::RevokeAccessor(FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(std::string accessor, Required(fields, "accessor", "missing accessor"));
   TRESOR_ASSIGN_OR_RETURN(auto entry, store_.LookupByAccessor(accessor));
   if (!entry.has_value()) return InvalidArgumentError("invalid accessor");
@@ -138,7 +138,7 @@ StatusOr<Response> TokenEngine::RevokeAccessor(TokenFields& fields) {
   return Response::Empty();
 }
 
-StatusOr<Response> TokenEngine::RevokeOrphan(TokenFields& fields) {
+StatusOr<Response> TokenEngine::RevokeOrphan(FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(std::string token, Required(fields, "token", "missing token ID"));
   TRESOR_ASSIGN_OR_RETURN(auto entry, store_.Lookup(token));
   if (!entry.has_value()) return InvalidArgumentError("token to revoke not found");

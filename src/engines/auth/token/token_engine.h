@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "engines/auth/token/token_fields.h"
+#include "engines/field_reader.h"
 #include "engines/auth/token/token_store.h"
 #include "engines/logical.h"
 
@@ -42,14 +42,14 @@ class TokenEngine final : public logical::Engine {
   std::vector<std::string> SudoPaths() const override { return {"accessors*", "revoke-orphan*"}; }
 
  private:
-  StatusOr<logical::Response> Create(const logical::Request& request, TokenFields& fields,
+  StatusOr<logical::Response> Create(const logical::Request& request, FieldReader& fields,
                                      bool orphan_path);
   StatusOr<logical::Response> Lookup(const std::string& token, const std::string& id_to_show);
-  StatusOr<logical::Response> LookupAccessor(TokenFields& fields);
+  StatusOr<logical::Response> LookupAccessor(FieldReader& fields);
   StatusOr<logical::Response> Renew(const std::optional<TokenEntry>& entry,
-                                    const std::string& client_token, TokenFields& fields);
-  StatusOr<logical::Response> RevokeAccessor(TokenFields& fields);
-  StatusOr<logical::Response> RevokeOrphan(TokenFields& fields);
+                                    const std::string& client_token, FieldReader& fields);
+  StatusOr<logical::Response> RevokeAccessor(FieldReader& fields);
+  StatusOr<logical::Response> RevokeOrphan(FieldReader& fields);
   StatusOr<logical::Response> ListAccessors();
   StatusOr<logical::Response> Tidy();
 

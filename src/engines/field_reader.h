@@ -1,13 +1,13 @@
-// Typed reading of the token endpoints' request bodies, with Vault's weak
-// typing where clients rely on it (hvac and the CLI send "ttl" as "1h" or
-// 3600, "policies" as a list or "a,b", booleans as true or "true") and a 400
+// Typed reading of request bodies for the endpoints that follow Vault's weak
+// typing (the token endpoints, sys/mounts): clients send "ttl" as "1h" or
+// 3600, "policies" as a list or "a,b", booleans as true or "true"), and a 400
 // naming the field for anything else.
 //
 // Messages name the field and the JSON type received, never the value: some
 // fields ("token") hold secrets. The one exception is a duration string that
 // does not parse, which is quoted so that the caller sees the typo.
 //
-// Who calls it: the token engine. Threads: a value; used by one request.
+// Who calls it: the token engine and core's sys/mounts handlers. Threads: a value; used by one request.
 #pragma once
 
 #include <chrono>
@@ -22,14 +22,18 @@
 #include "common/status.h"
 #include "engines/logical.h"
 
-namespace tresor::engines::token {
+namespace tresor::engines {
 
-class TokenFields {
+class FieldReader {
  public:
   // The body of request as an object. For a GET (kRead/kList) the decoded
   // query parameters are read as fields, as Vault does. InvalidArgument when
   // the body is neither absent nor a JSON object.
-  static StatusOr<TokenFields> FromRequest(const logical::Request& request);
+  static StatusOr<FieldReader> FromRequest(const logical::Request& request);
+  // The fields of a nested object (sys/mounts' "config"); `name` is the
+  // field it came from, for the message when it is not an object. Absent or
+  // null reads as an empty object.
+  static StatusOr<FieldReader> FromObject(const nlohmann::json& value, std::string_view name);
 
   // Each returns std::nullopt when the field is absent or null, and
   // InvalidArgument "<name>: expected ..., got ..." when it has a type that
@@ -49,19 +53,20 @@ class TokenFields {
   // their JSON text).
   StatusOr<std::optional<std::map<std::string, std::string>>> StringMap(std::string_view name);
 
+  // The field as given (null when absent), for a nested object to read with
+  // FromObject.
+  const nlohmann::json& Raw(std::string_view name);
+
   // Vault's warning for fields present in the body that no accessor above
   // asked for; empty when every field was read.
   std::optional<std::string> UnusedFieldsWarning() const;
 
  private:
-  explicit TokenFields(nlohmann::json data) : data_(std::move(data)) {}
+  explicit FieldReader(nlohmann::json data) : data_(std::move(data)) {}
   const nlohmann::json* Find(std::string_view name);
 
   nlohmann::json data_;
   std::set<std::string, std::less<>> read_;
 };
 
-// The JSON type as said in messages: "a string", "a list", ...
-std::string JsonTypeName(const nlohmann::json& value);
-
-}  // namespace tresor::engines::token
+}  // namespace tresor::engines

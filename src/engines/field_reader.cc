@@ -1,18 +1,14 @@
-#include "engines/auth/token/token_fields.h"
+#include "engines/field_reader.h"
 
 #include <charconv>
 #include <cmath>
 #include <limits>
 
 #include "common/duration.h"
+#include "engines/request_fields.h"
 
-namespace tresor::engines::token {
+namespace tresor::engines {
 namespace {
-
-Status TypeError(std::string_view name, std::string_view expected, const nlohmann::json& got) {
-  return InvalidArgumentError(std::string(name) + ": expected " + std::string(expected) + ", got " +
-                              JsonTypeName(got));
-}
 
 std::optional<long long> ParseInteger(std::string_view text) {
   long long value = 0;
@@ -48,29 +44,7 @@ std::string Trim(std::string_view s) {
 
 }  // namespace
 
-std::string JsonTypeName(const nlohmann::json& value) {
-  switch (value.type()) {
-    case nlohmann::json::value_t::null:
-      return "null";
-    case nlohmann::json::value_t::boolean:
-      return "a boolean";
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-      return "an integer";
-    case nlohmann::json::value_t::number_float:
-      return "a number with a fraction";
-    case nlohmann::json::value_t::string:
-      return "a string";
-    case nlohmann::json::value_t::array:
-      return "a list";
-    case nlohmann::json::value_t::object:
-      return "an object";
-    default:
-      return "an unsupported value";
-  }
-}
-
-StatusOr<TokenFields> TokenFields::FromRequest(const logical::Request& request) {
+StatusOr<FieldReader> FieldReader::FromRequest(const logical::Request& request) {
   nlohmann::json data = nlohmann::json::object();
   if (request.operation == logical::Operation::kRead ||
       request.operation == logical::Operation::kList) {
@@ -82,24 +56,36 @@ StatusOr<TokenFields> TokenFields::FromRequest(const logical::Request& request) 
     return InvalidArgumentError("the request body must be a JSON object, got " +
                                 JsonTypeName(request.data));
   }
-  return TokenFields(std::move(data));
+  return FieldReader(std::move(data));
 }
 
-const nlohmann::json* TokenFields::Find(std::string_view name) {
+StatusOr<FieldReader> FieldReader::FromObject(const nlohmann::json& value, std::string_view name) {
+  if (value.is_null()) return FieldReader(nlohmann::json::object());
+  if (!value.is_object()) return FieldTypeError(name, "an object", value);
+  return FieldReader(value);
+}
+
+const nlohmann::json& FieldReader::Raw(std::string_view name) {
+  static const nlohmann::json kNull;
+  const nlohmann::json* v = Find(name);
+  return v == nullptr ? kNull : *v;
+}
+
+const nlohmann::json* FieldReader::Find(std::string_view name) {
   read_.emplace(name);
   auto it = data_.find(std::string(name));
   if (it == data_.end() || it->is_null()) return nullptr;
   return &*it;
 }
 
-StatusOr<std::optional<std::string>> TokenFields::String(std::string_view name) {
+StatusOr<std::optional<std::string>> FieldReader::String(std::string_view name) {
   const nlohmann::json* v = Find(name);
   if (v == nullptr) return std::optional<std::string>();
-  if (!v->is_string()) return TypeError(name, "a string", *v);
+  if (!v->is_string()) return FieldTypeError(name, "a string", *v);
   return std::optional<std::string>(v->get<std::string>());
 }
 
-StatusOr<std::optional<bool>> TokenFields::Bool(std::string_view name) {
+StatusOr<std::optional<bool>> FieldReader::Bool(std::string_view name) {
   const nlohmann::json* v = Find(name);
   if (v == nullptr) return std::optional<bool>();
   if (v->is_boolean()) return std::optional<bool>(v->get<bool>());
@@ -114,10 +100,10 @@ StatusOr<std::optional<bool>> TokenFields::Bool(std::string_view name) {
     }
     return InvalidArgumentError(std::string(name) + ": expected true or false");
   }
-  return TypeError(name, "a boolean", *v);
+  return FieldTypeError(name, "a boolean", *v);
 }
 
-StatusOr<std::optional<long long>> TokenFields::Int(std::string_view name) {
+StatusOr<std::optional<long long>> FieldReader::Int(std::string_view name) {
   const nlohmann::json* v = Find(name);
   if (v == nullptr) return std::optional<long long>();
   if (auto n = IntegralNumber(*v)) return std::optional<long long>(*n);
@@ -127,16 +113,16 @@ StatusOr<std::optional<long long>> TokenFields::Int(std::string_view name) {
     }
     return InvalidArgumentError(std::string(name) + ": expected an integer");
   }
-  return TypeError(name, "an integer", *v);
+  return FieldTypeError(name, "an integer", *v);
 }
 
-StatusOr<std::optional<std::chrono::seconds>> TokenFields::Duration(std::string_view name) {
+StatusOr<std::optional<std::chrono::seconds>> FieldReader::Duration(std::string_view name) {
   using Result = std::optional<std::chrono::seconds>;
   const nlohmann::json* v = Find(name);
   if (v == nullptr) return Result();
   if (v->is_number()) {
     std::optional<long long> n = IntegralNumber(*v);
-    if (!n.has_value()) return TypeError(name, "whole seconds or a duration string", *v);
+    if (!n.has_value()) return FieldTypeError(name, "whole seconds or a duration string", *v);
     if (*n < 0) return InvalidArgumentError(std::string(name) + ": must not be negative");
     if (*n > kMaxDuration.count()) {
       return InvalidArgumentError(std::string(name) + ": duration is too large");
@@ -152,10 +138,10 @@ StatusOr<std::optional<std::chrono::seconds>> TokenFields::Duration(std::string_
     }
     return Result(*parsed);
   }
-  return TypeError(name, "a duration (\"1h\" or seconds)", *v);
+  return FieldTypeError(name, "a duration (\"1h\" or seconds)", *v);
 }
 
-StatusOr<std::optional<std::vector<std::string>>> TokenFields::StringList(std::string_view name) {
+StatusOr<std::optional<std::vector<std::string>>> FieldReader::StringList(std::string_view name) {
   using Result = std::optional<std::vector<std::string>>;
   const nlohmann::json* v = Find(name);
   if (v == nullptr) return Result();
@@ -171,7 +157,7 @@ StatusOr<std::optional<std::vector<std::string>>> TokenFields::StringList(std::s
     }
     return Result(std::move(out));
   }
-  if (!v->is_array()) return TypeError(name, "a list of strings", *v);
+  if (!v->is_array()) return FieldTypeError(name, "a list of strings", *v);
   for (const nlohmann::json& item : *v) {
     if (!item.is_string()) {
       return InvalidArgumentError(std::string(name) + ": expected a list of strings, got " +
@@ -182,12 +168,12 @@ StatusOr<std::optional<std::vector<std::string>>> TokenFields::StringList(std::s
   return Result(std::move(out));
 }
 
-StatusOr<std::optional<std::map<std::string, std::string>>> TokenFields::StringMap(
+StatusOr<std::optional<std::map<std::string, std::string>>> FieldReader::StringMap(
     std::string_view name) {
   using Result = std::optional<std::map<std::string, std::string>>;
   const nlohmann::json* v = Find(name);
   if (v == nullptr) return Result();
-  if (!v->is_object()) return TypeError(name, "an object of strings", *v);
+  if (!v->is_object()) return FieldTypeError(name, "an object of strings", *v);
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : v->items()) {
     if (value.is_string()) {
@@ -202,7 +188,7 @@ StatusOr<std::optional<std::map<std::string, std::string>>> TokenFields::StringM
   return Result(std::move(out));
 }
 
-std::optional<std::string> TokenFields::UnusedFieldsWarning() const {
+std::optional<std::string> FieldReader::UnusedFieldsWarning() const {
   std::string unused;
   for (const auto& [key, value] : data_.items()) {
     if (read_.count(key) != 0) continue;
@@ -212,4 +198,4 @@ std::optional<std::string> TokenFields::UnusedFieldsWarning() const {
   return "Endpoint ignored these unrecognized parameters: [" + unused + "]";
 }
 
-}  // namespace tresor::engines::token
+}  // namespace tresor::engines
