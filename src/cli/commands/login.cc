@@ -109,6 +109,11 @@ class LoginCommand final : public Command {
       }
     }
     Json secret = AuthFromLookup(token, *lookup);
+    // lookup-self echoes the token as data.id; do not leave it in freed memory.
+    if (Json* data = lookup->contains("data") ? &(*lookup)["data"] : nullptr;
+        data != nullptr && data->is_object() && data->contains("id") && (*data)["id"].is_string()) {
+      SecureWipe((*data)["id"].get_ref<std::string&>());
+    }
     int code = Print(io, format, secret);
     SecureWipe(secret["auth"]["client_token"].get_ref<std::string&>());
     return code;
