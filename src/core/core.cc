@@ -108,6 +108,11 @@ StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& ac
   auto routed = mounts_.Route(request.path);
   // "sys/" has no engine: a sys/ path the SysRouter does not know ends here.
   if (!routed.has_value() || routed->mount->engine == nullptr) {
+    // Policy first, as in Vault: a 404 to a token that may not use the path
+    // would tell it which mounts exist.
+    if (!acl.Allows(request.operation, request.path, /*needs_sudo=*/false)) {
+      return PermissionDeniedError();
+    }
     return NotFoundError("no handler for route \"" + request.path +
                          "\". route entry not found.");
   }
@@ -125,7 +130,21 @@ StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& ac
   if (!acl.Allows(request.operation, full_path, mount.NeedsSudo(request.path))) {
     return PermissionDeniedError();
   }
-  return mount.engine->Handle(request);
+  StatusOr<Response> response = mount.engine->Handle(request);
+  // A token's last use revokes it, and empties its cubbyhole, before the
+  // request runs; what that request wrote to the cubbyhole goes too.
+  if (mount.entry.type == "cubbyhole" && response.ok() &&
+      (request.operation == Operation::kCreate || request.operation == Operation::kUpdate)) {
+    auto live = lifecycle_.Tokens().LookupByHash(request.client_token_hash);
+    if (live.ok() && !live->has_value()) {
+      Status destroyed =
+          engines::cubbyhole::DestroyCubbyhole(*mount.view, request.client_token_hash);
+      if (!destroyed.ok()) {
+        spdlog::error("could not delete a used-up token's cubbyhole: {}", destroyed.message());
+      }
+    }
+  }
+  return response;
 }
 
 }  // namespace tresor::core

@@ -5,12 +5,19 @@ ROWS below holds each row's doc text (endpoint, input, status, message
 fragment) and how to send it; test_doc_and_rows_agree fails when the doc and
 ROWS drift apart. Each row asserts the status, a Vault error body whose
 message contains the fragment, that the server's state (initialised, sealed,
-threshold/shares, unseal progress and nonce, key term) is exactly as before,
-and that the server still answers afterwards.
+threshold/shares, unseal progress and nonce, key term; on the unsealed server
+also the mount and auth tables, every policy's text, the token accessors, a
+user token, the KV v1/v2 data and config and root's cubbyhole) is exactly as
+before, and that the server still answers afterwards.
+
+test_huge_lists_are_bounded covers the huge inputs that are not table rows
+because Tresor (like Vault) accepts them: each gets an answer in bounded time
+and the server keeps serving.
 """
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -19,6 +26,7 @@ from harness import TresorServer
 
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "bad-input.md")
 ROOT = "<root token>"  # replaced by the server's real root token
+USER = "<user token>"  # replaced by the unsealed server's token with policy `reader`
 
 
 @dataclass
@@ -37,16 +45,19 @@ class Row:
     def doc_cells(self):
         return (self.endpoint, self.input, str(self.status), self.fragment)
 
-    def request(self, root_token):
+    def request(self, root_token, user_token="none"):
         if self.raw is not None:
             return self.raw
         target = self.target or f"/v1/{self.endpoint}"
         lines = [f"{self.method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
         for name, value in self.headers.items():
-            lines.append(f"{name}: {value.replace(ROOT, root_token)}")
-        if self.body is not None:
-            lines.append(f"Content-Length: {len(self.body)}")
-        return "\r\n".join(lines).encode() + b"\r\n\r\n" + (self.body or b"")
+            value = value.replace(ROOT, root_token).replace(USER, user_token)
+            lines.append(f"{name}: {value}")
+        payload = self.body
+        if payload is not None:
+            payload = payload.replace(USER.encode(), user_token.encode())
+            lines.append(f"Content-Length: {len(payload)}")
+        return "\r\n".join(lines).encode() + b"\r\n\r\n" + (payload or b"")
 
 
 def body(obj):
@@ -54,6 +65,7 @@ def body(obj):
 
 
 ROOT_HEADER = {"X-Vault-Token": ROOT}
+USER_HEADER = {"X-Vault-Token": USER}
 BAD_TOKEN = {"X-Vault-Token": "hvs.AAAAAAAAAAAAAAAAAAAAAAAA"}
 HEX_32_BYTES = "ab" * 32
 HEX_34_BYTES = "ab" * 34
@@ -246,6 +258,371 @@ ROWS = [
         method="GET", target="/v1/sys/health", headers={"X-Padding": "a" * 70000}),
     Row("any path", "not HTTP (`HELLO`)", 400, "malformed HTTP request", "unsealed",
         raw=b"HELLO\r\n\r\n"),
+    # --- secrets engines, policies and tokens (unsealed; the fixture data is
+    # KV v2 at secret/ with secret/data/a at version 1, KV v1 at kv1/, policy
+    # `reader` and a user token holding it; see Servers) ---
+    # sys/mounts
+    Row("sys/mounts", "`POST sys/mounts/m1`, `type` a number", 400,
+        "type: expected a string, got an integer", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER, body=body({"type": 5})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, unknown `type` (`nosuch`)", 400,
+        "plugin not found in the catalog: nosuch", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER, body=body({"type": "nosuch"})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, no `type`", 400, "type: field is required",
+        "unsealed", method="POST", target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=b"{}"),
+    Row("sys/mounts", "`POST sys/mounts/m1`, `config` a string", 400,
+        "config: expected an object, got a string", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "config": "x"})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, `default_lease_ttl` `\"1x\"`", 400,
+        "default_lease_ttl: invalid duration \"1x\": unknown unit \"x\"", "unsealed",
+        method="POST", target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "config": {"default_lease_ttl": "1x"}})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, `default_lease_ttl` `\"-5s\"`", 400,
+        "default_lease_ttl: invalid duration \"-5s\": durations cannot be negative", "unsealed",
+        method="POST", target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "config": {"default_lease_ttl": "-5s"}})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, `max_lease_ttl` a list", 400,
+        "max_lease_ttl: expected a duration", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "config": {"max_lease_ttl": [1]}})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, kv `options.version` `\"3\"`", 400,
+        "kv: version must be \"1\" or \"2\", got \"3\"", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "options": {"version": "3"}})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, `options` a string", 400,
+        "options: expected an object of strings, got a string", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "options": "v2"})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, `local` `\"maybe\"`", 400,
+        "local: expected true or false", "unsealed", method="POST",
+        target="/v1/sys/mounts/m1", headers=ROOT_HEADER,
+        body=body({"type": "kv", "local": "maybe"})),
+    Row("sys/mounts", "`POST sys/mounts/secret` (in use)", 400,
+        "path is already in use at secret/", "unsealed", method="POST",
+        target="/v1/sys/mounts/secret", headers=ROOT_HEADER, body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/secret/x` (inside a mount)", 400,
+        "path is already in use at secret/", "unsealed", method="POST",
+        target="/v1/sys/mounts/secret/x", headers=ROOT_HEADER, body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/sys/x` (reserved)", 400, "\"sys/\" is reserved",
+        "unsealed", method="POST", target="/v1/sys/mounts/sys/x", headers=ROOT_HEADER,
+        body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/a*b`", 400, "'*' and '+' are not allowed",
+        "unsealed", method="POST", target="/v1/sys/mounts/a*b", headers=ROOT_HEADER,
+        body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/a/../b`", 400,
+        "invalid path: contains a '.' or '..' segment", "unsealed", method="POST",
+        target="/v1/sys/mounts/a/../b", headers=ROOT_HEADER, body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/a/%2e%2e/b` (encoded dots)", 400,
+        "invalid path: contains a '.' or '..' segment", "unsealed", method="POST",
+        target="/v1/sys/mounts/a/%2e%2e/b", headers=ROOT_HEADER, body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/a%00b` (encoded NUL)", 400,
+        "invalid path: contains a NUL byte", "unsealed", method="POST",
+        target="/v1/sys/mounts/a%00b", headers=ROOT_HEADER, body=body({"type": "kv"})),
+    Row("sys/mounts", "`POST sys/mounts/m1`, user token (no policy for it)", 403,
+        "permission denied", "unsealed", method="POST", target="/v1/sys/mounts/m1",
+        headers=USER_HEADER, body=body({"type": "kv"})),
+    Row("sys/mounts", "`DELETE sys/mounts/sys`", 400, "cannot disable \"sys/\": it is built in",
+        "unsealed", method="DELETE", target="/v1/sys/mounts/sys", headers=ROOT_HEADER),
+    Row("sys/mounts", "`DELETE sys/mounts/cubbyhole`", 400,
+        "cannot disable \"cubbyhole/\": it is built in", "unsealed", method="DELETE",
+        target="/v1/sys/mounts/cubbyhole", headers=ROOT_HEADER),
+    # sys/mounts/<path>/tune
+    Row("sys/mounts/secret/tune", "`default_lease_ttl` `\"1x\"`", 400,
+        "default_lease_ttl: invalid duration \"1x\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"default_lease_ttl": "1x"})),
+    Row("sys/mounts/secret/tune", "`max_lease_ttl` `\"-5s\"`", 400,
+        "max_lease_ttl: invalid duration \"-5s\": durations cannot be negative", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"max_lease_ttl": "-5s"})),
+    Row("sys/mounts/secret/tune", "`default_lease_ttl` a boolean", 400,
+        "default_lease_ttl: expected a duration", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"default_lease_ttl": True})),
+    Row("sys/mounts/secret/tune", "default `2h` above max `1h`", 400,
+        "the default lease TTL cannot be greater than the max lease TTL", "unsealed",
+        method="POST", headers=ROOT_HEADER,
+        body=body({"default_lease_ttl": "2h", "max_lease_ttl": "1h"})),
+    Row("sys/mounts/secret/tune", "`options.version` `\"1\"` on a v2 mount", 400,
+        "changing the version of a KV mount (2 to 1) is not supported", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"options": {"version": "1"}})),
+    Row("sys/mounts/nomount/tune", "`POST`, no mount there", 400,
+        "cannot tune \"nomount/\": no mount at that path", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"default_lease_ttl": "1h"})),
+    # sys/remount
+    Row("sys/remount", "`POST`, body `{}`", 400, "from: field is required", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("sys/remount", "`POST`, `from` a number", 400, "from: expected a string, got an integer",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"from": 1, "to": "x"})),
+    Row("sys/remount", "`POST`, `from` not a mount", 400, "no mount at \"nomount/\"",
+        "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"from": "nomount", "to": "x"})),
+    Row("sys/remount", "`POST`, `to` reserved (`sys/x`)", 400, "\"sys/\" is reserved",
+        "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"from": "secret", "to": "sys/x"})),
+    Row("sys/remount", "`POST`, `to` in use (`kv1`)", 400, "path is already in use at kv1/",
+        "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"from": "secret", "to": "kv1"})),
+    Row("sys/remount", "`POST`, `to` with a `..` segment", 400,
+        "\".\" and \"..\" segments are not allowed", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"from": "secret", "to": "a/../b"})),
+    Row("sys/remount", "`POST`, `from` `sys` (built in)", 400,
+        "cannot move \"sys/\": it is built in", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"from": "sys", "to": "sys2"})),
+    # sys/auth
+    Row("sys/auth", "`POST sys/auth/nosuch`, unknown type", 400,
+        "plugin not found in the catalog: nosuch", "unsealed", method="POST",
+        target="/v1/sys/auth/nosuch", headers=ROOT_HEADER, body=body({"type": "nosuch"})),
+    Row("sys/auth", "`POST sys/auth/token2`, type `token`", 400,
+        "cannot enable another \"token\"", "unsealed", method="POST",
+        target="/v1/sys/auth/token2", headers=ROOT_HEADER, body=body({"type": "token"})),
+    Row("sys/auth", "`DELETE sys/auth/token`", 400,
+        "cannot disable \"auth/token/\": it is built in", "unsealed", method="DELETE",
+        target="/v1/sys/auth/token", headers=ROOT_HEADER),
+    Row("sys/auth", "`POST sys/auth/token/tune`, `default_lease_ttl` `\"1x\"`", 400,
+        "default_lease_ttl: invalid duration \"1x\"", "unsealed", method="POST",
+        target="/v1/sys/auth/token/tune", headers=ROOT_HEADER,
+        body=body({"default_lease_ttl": "1x"})),
+    # sys/policy, sys/policies/acl
+    Row("sys/policy", "`PUT sys/policy/bad`, unknown capability on line 2", 400,
+        "failed to parse policy: line 2: unknown capability \"reed\"", "unsealed",
+        target="/v1/sys/policy/bad", headers=ROOT_HEADER,
+        body=body({"policy": 'path "a" {\n  capabilities = ["reed"]\n}\n'})),
+    Row("sys/policy", "`PUT sys/policy/bad`, `[` never closed", 400,
+        "failed to parse policy: line 2, column 18:", "unsealed", target="/v1/sys/policy/bad",
+        headers=ROOT_HEADER, body=body({"policy": 'path "a" {\n  capabilities = ["read"\n'})),
+    Row("sys/policy", "`PUT sys/policy/bad`, `allowed_parameters` on line 3", 400,
+        "line 3: \"allowed_parameters\" is not supported yet", "unsealed",
+        target="/v1/sys/policy/bad", headers=ROOT_HEADER,
+        body=body({"policy": 'path "a" {\n  capabilities = ["read"]\n'
+                             '  allowed_parameters = {}\n}\n'})),
+    Row("sys/policy", "`PUT sys/policy/bad`, `*` inside a pattern", 400,
+        "'*' is only allowed at the end of a path", "unsealed", target="/v1/sys/policy/bad",
+        headers=ROOT_HEADER, body=body({"policy": 'path "a*b" {\n  capabilities = ["read"]\n}\n'})),
+    Row("sys/policy", "`PUT sys/policy/bad`, JSON policy with an unknown capability", 400,
+        "failed to parse policy: path \"a\": unknown capability \"reed\"", "unsealed",
+        target="/v1/sys/policy/bad", headers=ROOT_HEADER,
+        body=body({"policy": '{"path": {"a": {"capabilities": ["reed"]}}}'})),
+    Row("sys/policy", "`PUT sys/policy/bad`, malformed JSON policy", 400,
+        "failed to parse policy: line 1, column 10: invalid JSON", "unsealed",
+        target="/v1/sys/policy/bad", headers=ROOT_HEADER, body=body({"policy": '{"path": '})),
+    Row("sys/policy", "`PUT sys/policy/bad`, `policy` a number", 400,
+        "policy: expected a string, got an integer", "unsealed", target="/v1/sys/policy/bad",
+        headers=ROOT_HEADER, body=body({"policy": 5})),
+    Row("sys/policy", "`PUT sys/policy/bad`, no `policy`", 400,
+        "'policy' parameter not supplied or empty", "unsealed", target="/v1/sys/policy/bad",
+        headers=ROOT_HEADER, body=b"{}"),
+    Row("sys/policy", "`PUT sys/policy/root`", 400, "cannot update \"root\" policy",
+        "unsealed", target="/v1/sys/policy/root", headers=ROOT_HEADER,
+        body=body({"policy": 'path "a" {\n  capabilities = ["read"]\n}\n'})),
+    Row("sys/policy", "`DELETE sys/policy/root`", 400, "cannot delete \"root\" policy",
+        "unsealed", method="DELETE", target="/v1/sys/policy/root", headers=ROOT_HEADER),
+    Row("sys/policy", "`DELETE sys/policy/default`", 400, "cannot delete \"default\" policy",
+        "unsealed", method="DELETE", target="/v1/sys/policy/default", headers=ROOT_HEADER),
+    Row("sys/policy", "`PUT sys/policy/%2e%2e` (encoded dots)", 400,
+        "invalid path: contains a '.' or '..' segment", "unsealed",
+        target="/v1/sys/policy/%2e%2e", headers=ROOT_HEADER,
+        body=body({"policy": 'path "a" {\n  capabilities = ["read"]\n}\n'})),
+    Row("sys/policy", "`PUT sys/policy/a%2Fb` (encoded slash)", 400,
+        "policy name must not contain '/'", "unsealed", target="/v1/sys/policy/a%2Fb",
+        headers=ROOT_HEADER, body=body({"policy": 'path "a" {\n  capabilities = ["read"]\n}\n'})),
+    Row("sys/policy", "`PUT sys/policy/bad`, user token", 403, "permission denied",
+        "unsealed", target="/v1/sys/policy/bad", headers=USER_HEADER,
+        body=body({"policy": 'path "*" {\n  capabilities = ["sudo"]\n}\n'})),
+    Row("sys/policies/acl", "`PUT sys/policies/acl/bad`, unknown top-level key on line 4", 400,
+        "failed to parse policy: line 4: unknown key \"bogus\"", "unsealed",
+        target="/v1/sys/policies/acl/bad", headers=ROOT_HEADER,
+        body=body({"policy": 'path "a" {\n  capabilities = ["read"]\n}\nbogus "x" {}\n'})),
+    Row("sys/policies/acl", "`DELETE sys/policies/acl/default`", 400,
+        "cannot delete \"default\" policy", "unsealed", method="DELETE",
+        target="/v1/sys/policies/acl/default", headers=ROOT_HEADER),
+    # sys/capabilities, sys/capabilities-self
+    Row("sys/capabilities", "`POST`, no `token`", 400, "'token' must be supplied", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"paths": ["a"]})),
+    Row("sys/capabilities", "`POST`, unknown `token`", 400, "invalid token", "unsealed",
+        method="POST", headers=ROOT_HEADER,
+        body=body({"token": "hvs.AAAAAAAAAAAAAAAAAAAAAAAA", "paths": ["a"]})),
+    Row("sys/capabilities", "`POST`, `paths` a number", 400,
+        "paths: expected a list of strings, got an integer", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"token": USER, "paths": 5})),
+    Row("sys/capabilities-self", "`POST`, body `{}`", 400, "'path' or 'paths' must be supplied",
+        "unsealed", method="POST", headers=USER_HEADER, body=b"{}"),
+    Row("sys/capabilities-self", "`POST`, `paths` a list of numbers", 400,
+        "paths: expected a string, got an integer", "unsealed", method="POST",
+        headers=USER_HEADER, body=body({"paths": [1, 2]})),
+    # auth/token/*
+    Row("auth/token/create", "`POST`, `policies` a number", 400,
+        "policies: expected a list of strings, got an integer", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"policies": 5})),
+    Row("auth/token/create", "`POST`, `ttl` `\"1x\"`", 400,
+        "ttl: invalid duration \"1x\": unknown unit \"x\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"ttl": "1x"})),
+    Row("auth/token/create", "`POST`, `ttl` `\"-5s\"`", 400,
+        "ttl: invalid duration \"-5s\": durations cannot be negative", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"ttl": "-5s"})),
+    Row("auth/token/create", "`POST`, `explicit_max_ttl` `\"1x\"`", 400,
+        "explicit_max_ttl: invalid duration \"1x\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"explicit_max_ttl": "1x"})),
+    Row("auth/token/create", "`POST`, `period` `\"-5s\"`", 400,
+        "period: invalid duration \"-5s\": durations cannot be negative", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"period": "-5s"})),
+    Row("auth/token/create", "`POST`, `num_uses` -1", 400, "number of uses cannot be negative",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"num_uses": -1})),
+    Row("auth/token/create", "`POST`, `num_uses` `\"many\"`", 400,
+        "num_uses: expected an integer", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"num_uses": "many"})),
+    Row("auth/token/create", "`POST`, `renewable` `\"maybe\"`", 400,
+        "renewable: expected true or false", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"renewable": "maybe"})),
+    Row("auth/token/create", "`POST`, `meta` a list", 400,
+        "meta: expected an object of strings, got a list", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"meta": ["a"]})),
+    Row("auth/token/create", "`POST`, `meta` value an object", 400,
+        "meta: expected string values, got an object", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"meta": {"a": {"b": 1}}})),
+    Row("auth/token/create", "`POST`, `type` `batch`", 400, "batch tokens are not supported",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"type": "batch"})),
+    Row("auth/token/create", "`POST`, `role_name` given", 400, "token roles are not supported",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"role_name": "r"})),
+    Row("auth/token/create", "`POST`, `entity_alias` given", 400,
+        "entity_alias is not supported", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"entity_alias": "r"})),
+    Row("auth/token/create", "`POST`, `id` with a space", 400,
+        "token ID must be printable ASCII without spaces", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"id": "has space"})),
+    Row("auth/token/create", "`POST`, `id` of 300 characters", 400,
+        "token ID must be at most 256 characters", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"id": "x" * 300})),
+    Row("auth/token/create", "`POST`, user token (its policies do not allow it)", 403,
+        "permission denied", "unsealed", method="POST",
+        headers=USER_HEADER, body=body({"policies": ["root"]})),
+    Row("auth/token/create/role1", "`POST` (a role)", 400, "token roles are not supported",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("auth/token/lookup", "`POST`, `token` a number", 400,
+        "token: expected a string, got an integer", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"token": 5})),
+    Row("auth/token/lookup", "`POST`, unknown `token`", 403, "bad token", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"token": "hvs.AAAAAAAAAAAAAAAAAAAAAAAA"})),
+    Row("auth/token/lookup-accessor", "`POST`, no `accessor`", 400, "missing accessor",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("auth/token/lookup-accessor", "`POST`, unknown `accessor`", 400, "invalid accessor",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"accessor": "nope"})),
+    Row("auth/token/renew", "`POST`, `increment` `\"1x\"`", 400,
+        "increment: invalid duration \"1x\"", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"token": USER, "increment": "1x"})),
+    Row("auth/token/renew", "`POST`, `increment` `\"-5s\"`", 400,
+        "increment: invalid duration \"-5s\": durations cannot be negative", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"token": USER, "increment": "-5s"})),
+    Row("auth/token/renew", "`POST`, unknown `token`", 400, "token not found", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"token": "hvs.AAAAAAAAAAAAAAAAAAAAAAAA"})),
+    Row("auth/token/renew", "`POST`, no `token`", 400, "missing token ID", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("auth/token/renew-self", "`POST`, `increment` `\"1x\"`", 400,
+        "increment: invalid duration \"1x\"", "unsealed", method="POST", headers=USER_HEADER,
+        body=body({"increment": "1x"})),
+    Row("auth/token/revoke", "`POST`, no `token`", 400, "missing token ID", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("auth/token/revoke-accessor", "`POST`, unknown `accessor`", 400, "invalid accessor",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"accessor": "nope"})),
+    Row("auth/token/revoke-orphan", "`POST`, unknown `token`", 400, "token to revoke not found",
+        "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"token": "hvs.AAAAAAAAAAAAAAAAAAAAAAAA"})),
+    Row("auth/token/revoke-orphan", "`POST`, user token (no sudo)", 403, "permission denied",
+        "unsealed", method="POST", headers=USER_HEADER, body=body({"token": USER})),
+    Row("auth/token/accessors", "`LIST`, user token (no sudo)", 403, "permission denied",
+        "unsealed", method="LIST", headers=USER_HEADER),
+    Row("auth/token/accessors", "`GET`, root token", 405,
+        "read is not supported on auth/token/accessors", "unsealed", method="GET",
+        headers=ROOT_HEADER),
+    Row("auth/token/nosuch", "`POST`, root token", 404, "unsupported path", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    # KV v2 at secret/
+    Row("secret/data/a", "`POST`, `data` a string", 400, "data: expected an object, got a string",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"data": "x"})),
+    Row("secret/data/a", "`POST`, body `{}`", 400, "no data provided", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("secret/data/a", "`POST`, `options.cas` a string", 400,
+        "cas: expected an integer, got a string", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"data": {"k": "v"}, "options": {"cas": "1"}})),
+    Row("secret/data/a", "`POST`, `options.cas` 7 (the version is 1)", 400,
+        "check-and-set parameter did not match the current version", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"data": {"k": "v"}, "options": {"cas": 7}})),
+    Row("secret/data/a", "`POST`, `options` a string", 400,
+        "options: expected an object, got a string", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"data": {"k": "v"}, "options": "x"})),
+    Row("secret/data/a", "`POST`, user token (read-only policy)", 403, "permission denied",
+        "unsealed", method="POST", headers=USER_HEADER, body=body({"data": {"k": "v"}})),
+    Row("secret/data/a", "`GET ?version=x`", 400, "version: expected an integer, got \"x\"",
+        "unsealed", method="GET", target="/v1/secret/data/a?version=x", headers=ROOT_HEADER),
+    Row("secret/data/a", "`GET ?version=-1`", 400, "version: must not be negative", "unsealed",
+        method="GET", target="/v1/secret/data/a?version=-1", headers=ROOT_HEADER),
+    Row("secret/data/a", "`PATCH` with `Content-Type: application/json`", 415,
+        "PATCH requires Content-Type of application/merge-patch+json", "unsealed",
+        method="PATCH", headers={**ROOT_HEADER, "Content-Type": "application/json"},
+        body=body({"data": {"k": "v"}})),
+    Row("secret/data/a", "`GET secret/data/x/../a`", 400,
+        "invalid path: contains a '.' or '..' segment", "unsealed", method="GET",
+        target="/v1/secret/data/x/../a", headers=ROOT_HEADER),
+    Row("secret/data/a", "`GET secret/data/%2e%2e/a` (encoded dots)", 400,
+        "invalid path: contains a '.' or '..' segment", "unsealed", method="GET",
+        target="/v1/secret/data/%2e%2e/a", headers=ROOT_HEADER),
+    Row("secret/delete/a", "`POST`, `versions` `[\"x\"]`", 400,
+        "versions: expected positive version numbers, got \"x\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"versions": ["x"]})),
+    Row("secret/delete/a", "`POST`, `versions` `[-1]`", 400,
+        "versions: expected positive version numbers, got \"-1\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"versions": [-1]})),
+    Row("secret/delete/a", "`POST`, `versions` a list of 100001 numbers", 400,
+        "versions: at most 1000 version numbers per request", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"versions": list(range(1, 100002))})),
+    Row("secret/destroy/a", "`POST`, body `{}`", 400, "no version number provided", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("secret/destroy/a", "`GET`", 405, "unsupported operation", "unsealed", method="GET",
+        headers=ROOT_HEADER),
+    Row("secret/metadata/a", "`POST`, `max_versions` -1", 400, "max_versions: must not be negative",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"max_versions": -1})),
+    Row("secret/metadata/a", "`POST`, `cas_required` `\"maybe\"`", 400,
+        "cas_required: expected a boolean, got a string", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"cas_required": "maybe"})),
+    Row("secret/metadata/a", "`POST`, `delete_version_after` `\"1x\"`", 400,
+        "delete_version_after: invalid duration \"1x\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"delete_version_after": "1x"})),
+    Row("secret/metadata/a", "`POST`, `delete_version_after` `\"-5s\"`", 400,
+        "delete_version_after: must not be negative", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"delete_version_after": "-5s"})),
+    Row("secret/metadata/a", "`POST`, `custom_metadata` with 65 keys", 400,
+        "custom_metadata validation failed: payload must contain at most 64 keys", "unsealed",
+        method="POST", headers=ROOT_HEADER,
+        body=body({"custom_metadata": {f"k{i}": "v" for i in range(65)}})),
+    Row("secret/metadata/a", "`POST`, `custom_metadata` value a number", 400,
+        "custom_metadata validation failed: value for key \"k\": expected a string", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=body({"custom_metadata": {"k": 5}})),
+    Row("secret/config", "`POST`, `max_versions` -1", 400, "max_versions: must not be negative",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=body({"max_versions": -1})),
+    Row("secret/config", "`POST`, `delete_version_after` `\"1x\"`", 400,
+        "delete_version_after: invalid duration \"1x\"", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=body({"delete_version_after": "1x"})),
+    Row("secret/config", "`DELETE`", 405, "unsupported operation", "unsealed", method="DELETE",
+        headers=ROOT_HEADER),
+    # KV v1 at kv1/, cubbyhole, unknown mounts
+    Row("kv1/x", "`POST`, body `{}`", 400, "missing data fields", "unsealed", method="POST",
+        headers=ROOT_HEADER, body=b"{}"),
+    Row("kv1/x", "`POST`, no body", 400, "missing data fields", "unsealed", method="POST",
+        headers=ROOT_HEADER),
+    Row("kv1/x", "`GET kv1/a/%2E%2E/x` (encoded dots)", 400,
+        "invalid path: contains a '.' or '..' segment", "unsealed", method="GET",
+        target="/v1/kv1/a/%2E%2E/x", headers=ROOT_HEADER),
+    Row("cubbyhole/x", "`POST cubbyhole/x/` (trailing slash)", 400,
+        "cannot write to a path ending in '/'", "unsealed", method="POST",
+        target="/v1/cubbyhole/x/", headers=ROOT_HEADER, body=body({"a": 1})),
+    Row("cubbyhole/x", "`POST`, body `{}`", 400, "missing data fields", "unsealed",
+        method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("cubbyhole/x", "`PATCH`", 405, "cubbyhole does not support the patch operation",
+        "unsealed", method="PATCH",
+        headers={**ROOT_HEADER, "Content-Type": "application/merge-patch+json"},
+        body=body({"a": 1})),
+    Row("unknown paths", "`GET nomount/x`, root token", 404,
+        "no handler for route \"nomount/x\"", "unsealed", method="GET",
+        target="/v1/nomount/x", headers=ROOT_HEADER),
 ]
 
 
@@ -274,7 +651,12 @@ def test_doc_and_rows_agree():
 def test_doc_names_every_endpoint():
     endpoints = {r.endpoint for r in ROWS}
     for e in ("sys/init", "sys/unseal", "sys/seal", "sys/seal-status", "sys/health",
-              "sys/leader", "sys/key-status", "sys/rotate", "unknown paths", "any path"):
+              "sys/leader", "sys/key-status", "sys/rotate", "unknown paths", "any path",
+              "sys/mounts", "sys/mounts/secret/tune", "sys/remount", "sys/auth", "sys/policy",
+              "sys/policies/acl", "sys/capabilities", "sys/capabilities-self",
+              "auth/token/create", "auth/token/lookup", "auth/token/renew",
+              "auth/token/revoke", "auth/token/revoke-orphan", "auth/token/accessors",
+              "secret/data/a", "secret/metadata/a", "secret/config", "kv1/x", "cubbyhole/x"):
         assert e in endpoints
 
 
@@ -290,6 +672,53 @@ class Servers:
         unsealed = self.servers["unsealed"].init(1, 1)
         self.servers["unsealed"].unseal(unsealed["keys"])
         self.tokens["unsealed"] = unsealed["root_token"]
+        self.user_token = self.populate(self.servers["unsealed"], unsealed["root_token"])
+
+    @staticmethod
+    def populate(server, root):
+        """What the engine rows act on: KV v2 at secret/ (secret/data/a at
+        version 1), KV v1 at kv1/ (kv1/x), policy `reader` (read on
+        secret/data/*), a token with it, and an entry in root's cubbyhole.
+        Returns the token."""
+        def ok(method, path, body=None):
+            r = server.api(method, path, body, token=root)
+            assert r.status in (200, 204), r
+            return r
+        ok("POST", "sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})
+        ok("POST", "sys/mounts/kv1", {"type": "kv", "options": {"version": "1"}})
+        ok("POST", "secret/data/a", {"data": {"k": "v1"}})
+        ok("POST", "kv1/x", {"k": "v"})
+        ok("PUT", "sys/policy/reader",
+           {"policy": 'path "secret/data/*" {\n  capabilities = ["read"]\n}\n'})
+        ok("POST", "cubbyhole/x", {"k": "v"})
+        return ok("POST", "auth/token/create", {"policies": ["reader"]}).json["auth"][
+            "client_token"]
+
+    def engine_state(self, server, root):
+        """Everything the engine rows could change, read through the API."""
+        def get(method, path, token=root):
+            r = server.api(method, path, token=token)
+            return r.status, r.json
+
+        def without_request_id(answer):
+            status, body = answer
+            return status, {k: v for k, v in (body or {}).items() if k != "request_id"}
+
+        policies = get("GET", "sys/policy")[1]["policies"]
+        user = get("GET", "auth/token/lookup-self", token=self.user_token)[1]["data"]
+        return {
+            "mounts": without_request_id(get("GET", "sys/mounts")),
+            "auth": without_request_id(get("GET", "sys/auth")),
+            "policies": {p: get("GET", f"sys/policy/{p}")[1]["rules"] for p in policies},
+            "accessors": sorted(get("LIST", "auth/token/accessors")[1]["data"]["keys"]),
+            "user": {k: v for k, v in user.items() if k != "ttl"},  # ttl counts down
+            "kv2": without_request_id(get("GET", "secret/metadata/a")),
+            "kv2_list": get("LIST", "secret/metadata/")[1]["data"],
+            "kv2_config": get("GET", "secret/config")[1]["data"],
+            "kv1": get("GET", "kv1/x")[1]["data"],
+            "kv1_list": get("LIST", "kv1/")[1]["data"],
+            "cubbyhole": get("LIST", "cubbyhole/")[1]["data"],
+        }
 
     def snapshot(self, state):
         server = self.servers[state]
@@ -297,6 +726,8 @@ class Servers:
         snap = {k: status[k] for k in ("initialized", "sealed", "t", "n", "progress", "nonce")}
         if not status["sealed"]:
             snap["term"] = server.key_term(self.tokens[state])
+        if state == "unsealed":
+            snap["engines"] = self.engine_state(server, self.tokens[state])
         return snap
 
     def close(self):
@@ -319,7 +750,7 @@ def row_id(row):
 def test_bad_input(servers, row):
     server = servers.servers[row.state]
     before = servers.snapshot(row.state)
-    r = server.raw_http(row.request(servers.tokens[row.state]))
+    r = server.raw_http(row.request(servers.tokens[row.state], servers.user_token))
     assert r.status == row.status, r
     errors = r.errors
     assert errors and all(isinstance(e, str) and e for e in errors), r
@@ -329,3 +760,48 @@ def test_bad_input(servers, row):
     assert servers.snapshot(row.state) == before
     assert server.proc.poll() is None
     assert server.api("GET", "sys/health").status in (200, 501, 503)
+
+
+HUGE = 100000
+
+
+@pytest.mark.parametrize("method,path,payload,accepted", [
+    # Vault sets no limit on a token's policies or metadata; only a root
+    # caller may name policies it does not hold.
+    ("POST", "auth/token/create", {"policies": [f"p{i}" for i in range(HUGE)]}, True),
+    ("POST", "auth/token/create", {"meta": {f"k{i}": "v" for i in range(HUGE)}}, True),
+    ("POST", "sys/capabilities-self", {"paths": [f"secret/p{i}" for i in range(HUGE)]}, True),
+    ("PUT", "sys/policy/huge",
+     {"policy": "".join(f'path "secret/p{i}" {{\n  capabilities = ["read"]\n}}\n'
+                        for i in range(HUGE))}, True),
+    # Refused outright: version lists are capped at 1000.
+    ("POST", "secret/delete/a", {"versions": list(range(1, HUGE + 1))}, False),
+    ("POST", "secret/destroy/a", {"versions": ",".join(str(i) for i in range(1, HUGE + 1))},
+     False),
+], ids=["token-policies", "token-meta", "capabilities-paths", "policy-rules",
+        "kv-delete-versions", "kv-destroy-versions-string"])
+def test_huge_lists_are_bounded(unsealed, method, path, payload, accepted):
+    server, init = unsealed
+    root = init["root_token"]
+    Servers.populate(server, root)
+    start = time.monotonic()
+    r = server.api(method, path, payload, token=root)
+    elapsed = time.monotonic() - start
+    assert elapsed < 60, f"{path} took {elapsed:.1f}s"
+    if accepted:
+        assert r.status in (200, 204), r
+    else:
+        assert r.status == 400, r
+        assert "at most 1000 version numbers" in r.errors[0]
+        meta = server.api("GET", "secret/metadata/a", token=root).json["data"]
+        assert meta["versions"]["1"]["deletion_time"] == ""
+        assert meta["versions"]["1"]["destroyed"] is False
+    assert server.proc.poll() is None
+    assert server.api("GET", "secret/data/a", token=root).json["data"]["data"] == {"k": "v1"}
+    if path == "auth/token/create":
+        # The token works, and its lookup is answered in bounded time too.
+        token = r.json["auth"]["client_token"]
+        start = time.monotonic()
+        looked_up = server.api("GET", "auth/token/lookup-self", token=token)
+        assert looked_up.status == 200, looked_up
+        assert time.monotonic() - start < 60
