@@ -130,6 +130,13 @@ void FlagSet::Duration(std::string name, std::string* target, std::string defaul
   Define(std::move(name), Kind::kDuration, target, std::move(default_value), std::move(usage));
 }
 
+void FlagSet::StringList(std::string name, std::vector<std::string>* target, bool split_commas,
+                         std::string usage) {
+  target->clear();
+  Define(std::move(name), split_commas ? Kind::kCommaList : Kind::kList, target, "",
+         std::move(usage));
+}
+
 Status FlagSet::Assign(const std::string& name, Flag& flag, std::string_view value) {
   auto invalid = [&](std::string_view why) {
     return InvalidArgumentError("invalid value \"" + std::string(value) + "\" for flag -" + name +
@@ -156,6 +163,20 @@ Status FlagSet::Assign(const std::string& name, Flag& flag, std::string_view val
                                     name + ": parse error");
       }
       *static_cast<bool*>(flag.target) = *parsed;
+      break;
+    }
+    case Kind::kList:
+      static_cast<std::vector<std::string>*>(flag.target)->emplace_back(value);
+      break;
+    case Kind::kCommaList: {
+      auto* list = static_cast<std::vector<std::string>*>(flag.target);
+      size_t start = 0;
+      while (true) {
+        size_t comma = value.find(',', start);
+        list->emplace_back(value.substr(start, comma - start));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
       break;
     }
     case Kind::kDuration: {
@@ -257,6 +278,10 @@ std::string FlagSet::Usage() const {
         break;
       case Kind::kDuration:
         out << "=<duration>";
+        break;
+      case Kind::kList:
+      case Kind::kCommaList:
+        out << "=<string>";
         break;
     }
     out << "\n      " << flag.usage;

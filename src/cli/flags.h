@@ -54,6 +54,12 @@ class FlagSet {
   // it is forwarded verbatim); Parse() rejects text ParseDuration() rejects.
   void Duration(std::string name, std::string* target, std::string default_value,
                 std::string usage);
+  // A repeatable flag: every occurrence appends its value to *target (which
+  // starts empty). With `split_commas`, "-policy=a,b" appends "a" and "b", as
+  // Vault's StringSliceVar does; without it the value is kept whole, for
+  // k=v values that may themselves contain commas.
+  void StringList(std::string name, std::vector<std::string>* target, bool split_commas,
+                  std::string usage);
 
   // Parses `args` (the arguments after the command name).
   // On success, Args() holds the positional arguments, and HelpRequested()
@@ -78,7 +84,7 @@ class FlagSet {
   std::string Usage() const;
 
  private:
-  enum class Kind { kString, kInt, kBool, kDuration };
+  enum class Kind { kString, kInt, kBool, kDuration, kList, kCommaList };
   struct Flag {
     Kind kind;
     void* target;

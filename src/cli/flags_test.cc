@@ -235,3 +235,29 @@ TEST(DurationTest, GoSyntaxAndBareSeconds) {
 
 }  // namespace
 }  // namespace tresor::cli
+
+namespace tresor::cli {
+namespace {
+
+TEST(FlagSetListTest, RepeatableListsSplitCommasOnlyWhenAsked) {
+  FlagSet flags("test");
+  std::vector<std::string> policies;
+  std::vector<std::string> metadata;
+  flags.StringList("policy", &policies, true, "policies");
+  flags.StringList("metadata", &metadata, false, "metadata");
+  ASSERT_TRUE(
+      flags.Parse({"-policy=a,b", "--policy", "c", "-metadata=k=v,w", "-metadata", "x=y", "arg"})
+          .ok());
+  EXPECT_EQ(policies, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(metadata, (std::vector<std::string>{"k=v,w", "x=y"}));
+  EXPECT_TRUE(flags.IsSet("policy"));
+  EXPECT_EQ(flags.Args(), std::vector<std::string>{"arg"});
+  EXPECT_NE(flags.Usage().find("  -policy=<string>\n"), std::string::npos);
+  FlagSet missing("test");
+  missing.StringList("policy", &policies, true, "policies");
+  EXPECT_TRUE(policies.empty());  // defining resets the list
+  EXPECT_FALSE(missing.Parse({"-policy"}).ok());
+}
+
+}  // namespace
+}  // namespace tresor::cli

@@ -239,7 +239,9 @@ StatusOr<HttpResponse> HttpClient::SendOnce(const Url& url, std::string_view met
   request.set("X-Vault-Request", "true");
   if (!options_.token.empty()) request.set("X-Vault-Token", options_.token);
   if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
+    // Vault's KV v2 accepts PATCH only as a JSON merge patch (RFC 7386).
+    request.set(http::field::content_type,
+                method == "PATCH" ? "application/merge-patch+json" : "application/json");
     request.body() = body;
   }
   request.prepare_payload();

@@ -43,9 +43,10 @@ class HttpClient {
   static StatusOr<std::unique_ptr<HttpClient>> Create(ClientOptions options);
   ~HttpClient();
 
-  // Sends `method` (GET, PUT, POST, DELETE, or LIST, which is sent as GET
-  // with ?list=true as Vault's client does) to `path` ("/v1/sys/init"), with
-  // `body` serialised as JSON when not null.
+  // Sends `method` (GET, PUT, POST, DELETE, PATCH, or LIST, which is sent as
+  // GET with ?list=true as Vault's client does) to `path` ("/v1/sys/init"),
+  // with `body` serialised as JSON when not null (Content-Type
+  // application/json, or application/merge-patch+json for PATCH).
   // Returns the response whatever its HTTP status. Returns Unavailable when
   // no response arrived, with a message in the style of Vault's Go client:
   //   Put "http://127.0.0.1:8200/v1/sys/init": dial tcp 127.0.0.1:8200: connect: connection refused

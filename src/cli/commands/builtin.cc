@@ -15,6 +15,57 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
   registry.RegisterGroup("server", "Start a Tresor server");
   registry.Register("status", "Print seal and HA status", NewStatusCommand);
   registry.Register("version", "Prints the Tresor version", NewVersionCommand);
+
+  registry.Register("read", "Read data and retrieves secrets", NewReadCommand);
+  registry.Register("write", "Write data, configuration, and secrets", NewWriteCommand);
+  registry.Register("list", "List data or secrets", NewListCommand);
+  registry.Register("delete", "Delete secrets and configuration", NewDeleteCommand);
+  registry.Register("login", "Authenticate locally", NewLoginCommand);
+
+  registry.RegisterGroup("kv", "Interact with Tresor's Key-Value storage");
+  registry.Register("kv get", "Retrieves data from the KV store", NewKvGetCommand);
+  registry.Register("kv put", "Sets or updates data in the KV store", NewKvPutCommand);
+  registry.Register("kv patch", "Sets or updates data in the KV store without overwriting",
+                    NewKvPatchCommand);
+  registry.Register("kv delete", "Deletes versions in the KV store", NewKvDeleteCommand);
+  registry.Register("kv undelete", "Undeletes versions in the KV store", NewKvUndeleteCommand);
+  registry.Register("kv destroy", "Permanently removes one or more versions in the KV store",
+                    NewKvDestroyCommand);
+  registry.Register("kv list", "List data or secrets", NewKvListCommand);
+  registry.RegisterGroup("kv metadata", "Interact with Tresor's Key-Value storage metadata");
+  registry.Register("kv metadata get", "Retrieves key metadata from the KV store",
+                    NewKvMetadataGetCommand);
+  registry.Register("kv metadata put", "Sets or updates key settings in the KV store",
+                    NewKvMetadataPutCommand);
+  registry.Register("kv metadata delete", "Deletes all versions and metadata for a key",
+                    NewKvMetadataDeleteCommand);
+
+  registry.RegisterGroup("token", "Interact with tokens");
+  registry.Register("token create", "Create a new token", NewTokenCreateCommand);
+  registry.Register("token lookup", "Display information about a token", NewTokenLookupCommand);
+  registry.Register("token renew", "Renew a token lease", NewTokenRenewCommand);
+  registry.Register("token revoke", "Revoke a token and its children", NewTokenRevokeCommand);
+  registry.Register("token capabilities", "Print capabilities of a token on a path",
+                    NewTokenCapabilitiesCommand);
+
+  registry.RegisterGroup("policy", "Interact with policies");
+  registry.Register("policy write", "Uploads a named policy from a file", NewPolicyWriteCommand);
+  registry.Register("policy read", "Prints the contents of a policy", NewPolicyReadCommand);
+  registry.Register("policy list", "Lists the installed policies", NewPolicyListCommand);
+  registry.Register("policy delete", "Deletes a policy by name", NewPolicyDeleteCommand);
+  registry.Register("policy fmt", "Formats a policy on disk", NewPolicyFmtCommand);
+
+  registry.RegisterGroup("secrets", "Interact with secrets engines");
+  registry.Register("secrets enable", "Enable a secrets engine", NewSecretsEnableCommand);
+  registry.Register("secrets disable", "Disable a secrets engine", NewSecretsDisableCommand);
+  registry.Register("secrets list", "List enabled secrets engines", NewSecretsListCommand);
+  registry.Register("secrets tune", "Tune a secrets engine configuration", NewSecretsTuneCommand);
+  registry.Register("secrets move", "Move a secrets engine to a new path", NewSecretsMoveCommand);
+
+  registry.RegisterGroup("auth", "Interact with auth methods");
+  registry.Register("auth enable", "Enables a new auth method", NewAuthEnableCommand);
+  registry.Register("auth disable", "Disables an auth method", NewAuthDisableCommand);
+  registry.Register("auth list", "Lists enabled auth methods", NewAuthListCommand);
 }
 
 }  // namespace tresor::cli

@@ -21,6 +21,41 @@ std::unique_ptr<Command> NewOperatorRotateCommand();
 std::unique_ptr<Command> NewStatusCommand();
 std::unique_ptr<Command> NewVersionCommand();
 
+// Issue 3: secrets, tokens, policies, mounts.
+std::unique_ptr<Command> NewReadCommand();
+std::unique_ptr<Command> NewWriteCommand();
+std::unique_ptr<Command> NewListCommand();
+std::unique_ptr<Command> NewDeleteCommand();
+std::unique_ptr<Command> NewKvGetCommand();
+std::unique_ptr<Command> NewKvPutCommand();
+std::unique_ptr<Command> NewKvPatchCommand();
+std::unique_ptr<Command> NewKvDeleteCommand();
+std::unique_ptr<Command> NewKvUndeleteCommand();
+std::unique_ptr<Command> NewKvDestroyCommand();
+std::unique_ptr<Command> NewKvListCommand();
+std::unique_ptr<Command> NewKvMetadataGetCommand();
+std::unique_ptr<Command> NewKvMetadataPutCommand();
+std::unique_ptr<Command> NewKvMetadataDeleteCommand();
+std::unique_ptr<Command> NewLoginCommand();
+std::unique_ptr<Command> NewTokenCreateCommand();
+std::unique_ptr<Command> NewTokenLookupCommand();
+std::unique_ptr<Command> NewTokenRenewCommand();
+std::unique_ptr<Command> NewTokenRevokeCommand();
+std::unique_ptr<Command> NewTokenCapabilitiesCommand();
+std::unique_ptr<Command> NewPolicyWriteCommand();
+std::unique_ptr<Command> NewPolicyReadCommand();
+std::unique_ptr<Command> NewPolicyListCommand();
+std::unique_ptr<Command> NewPolicyDeleteCommand();
+std::unique_ptr<Command> NewPolicyFmtCommand();
+std::unique_ptr<Command> NewSecretsEnableCommand();
+std::unique_ptr<Command> NewSecretsDisableCommand();
+std::unique_ptr<Command> NewSecretsListCommand();
+std::unique_ptr<Command> NewSecretsTuneCommand();
+std::unique_ptr<Command> NewSecretsMoveCommand();
+std::unique_ptr<Command> NewAuthEnableCommand();
+std::unique_ptr<Command> NewAuthDisableCommand();
+std::unique_ptr<Command> NewAuthListCommand();
+
 void RegisterBuiltinCommands(CommandRegistry& registry);
 
 }  // namespace tresor::cli

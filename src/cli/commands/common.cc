@@ -1,5 +1,7 @@
 #include "cli/commands/common.h"
 
+#include "common/secure_memory.h"
+
 namespace tresor::cli {
 namespace {
 
@@ -17,6 +19,15 @@ void AddServerCommandFlags(FlagSet& flags, ServerCommandFlags* values) {
 StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
                                                          const ClientFlags& values) {
   TRESOR_ASSIGN_OR_RETURN(ClientOptions options, ResolveClientOptions(flags, values));
+  return HttpClient::Create(std::move(options));
+}
+
+StatusOr<std::unique_ptr<HttpClient>> NewClientWithToken(const FlagSet& flags,
+                                                         const ClientFlags& values,
+                                                         std::string token) {
+  TRESOR_ASSIGN_OR_RETURN(ClientOptions options, ResolveClientOptions(flags, values));
+  SecureWipe(options.token);
+  options.token = std::move(token);
   return HttpClient::Create(std::move(options));
 }
 

@@ -28,6 +28,12 @@ void AddServerCommandFlags(FlagSet& flags, ServerCommandFlags* values);
 StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
                                                          const ClientFlags& values);
 
+// Like NewClientFromFlags, but sending `token` instead of the token from
+// the environment or token file (`login` checks the token it is given).
+StatusOr<std::unique_ptr<HttpClient>> NewClientWithToken(const FlagSet& flags,
+                                                         const ClientFlags& values,
+                                                         std::string token);
+
 // Writes "Error <doing>: <status message>\n" to io.err.
 void PrintError(CommandIo& io, std::string_view doing, const Status& status);
 

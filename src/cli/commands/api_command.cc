@@ -1,0 +1,91 @@
+#include "cli/commands/api_command.h"
+
+namespace tresor::cli {
+
+void ApiCommand::DefineFlags(FlagSet& flags) {
+  AddServerCommandFlags(flags, &common_);
+  if (with_field_) {
+    flags.String("field", &field_, "",
+                 "Print only the field with the given name. Specifying this option will take "
+                 "precedence over other formatting directives.");
+  }
+  DefineCommandFlags(flags);
+}
+
+int ApiCommand::Execute(const FlagSet& flags, CommandIo& io) {
+  if (!CheckArgCount(flags, io, min_args_, max_args_)) return kExitUsage;
+  if (!Validate(flags, io)) return kExitUsage;
+  StatusOr<std::string> format = ResolveFormat(flags, common_.format);
+  if (!format.ok()) return UsageFailure(io, format.status().message());
+  auto client = NewClientFromFlags(flags, common_.client);
+  if (!client.ok()) {
+    io.err << client.status().message() << "\n";
+    return kExitUsage;
+  }
+  ApiContext context{flags, io, **client, *format};
+  return Run(context);
+}
+
+std::string ApiPath(std::string_view path) {
+  while (path.starts_with('/')) path.remove_prefix(1);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "/v1/";
+  for (char c : path) {
+    auto byte = static_cast<unsigned char>(c);
+    bool keep = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+                (byte >= '0' && byte <= '9') ||
+                std::string_view("-._~$&+,/:;=@").find(c) != std::string_view::npos;
+    if (keep) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+  }
+  return out;
+}
+
+StatusOr<Json> CallAllowMissing(HttpClient& client, std::string_view method, std::string_view path,
+                                const Json& body) {
+  TRESOR_ASSIGN_OR_RETURN(HttpResponse response, client.Send(method, path, body));
+  if (response.status == 404) {
+    const Json& parsed = response.body;
+    bool has_data = parsed.is_object() && parsed.contains("data") && !parsed["data"].is_null() &&
+                    !parsed["data"].empty();
+    bool has_warnings = parsed.is_object() && parsed.contains("warnings") &&
+                        parsed["warnings"].is_array() && !parsed["warnings"].empty();
+    return has_data || has_warnings ? parsed : Json();
+  }
+  if (response.status >= 200 && response.status < 300) return std::move(response.body);
+  bool list = method == "LIST";
+  return ApiErrorStatus(list ? "GET" : method,
+                        client.url().Format(std::string(path) + (list ? "?list=true" : "")),
+                        response);
+}
+
+int ApiFailure(CommandIo& io, std::string_view doing, const Status& status) {
+  PrintError(io, doing, status);
+  return kExitUsage;
+}
+
+int UsageFailure(CommandIo& io, std::string_view message) {
+  io.err << message << "\n";
+  return kExitUsage;
+}
+
+std::string SanitizePath(std::string_view path) {
+  size_t begin = path.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return "";
+  size_t end = path.find_last_not_of(" \t\r\n");
+  path = path.substr(begin, end - begin + 1);
+  while (path.starts_with('/')) path.remove_prefix(1);
+  return std::string(path);
+}
+
+std::string EnsureTrailingSlash(std::string path) {
+  if (!path.empty() && !path.ends_with('/')) path += '/';
+  return path;
+}
+
+}  // namespace tresor::cli

@@ -1,0 +1,169 @@
+// `tresor login [TOKEN]`: checks a token against the server (GET
+// auth/token/lookup-self with it) and stores it in $HOME/.tresor-token,
+// which later commands read (token_file.h). Only Vault's token method is
+// supported. Without TOKEN, or with "-", the token is read from stdin:
+// hidden at a terminal, one line from a pipe.
+#include "cli/commands/builtin.h"
+#include "cli/commands/common.h"
+#include "cli/commands/secret_output.h"
+#include "cli/output.h"
+#include "cli/terminal.h"
+#include "cli/token_file.h"
+#include "common/secure_memory.h"
+
+namespace tresor::cli {
+namespace {
+
+// The auth block Vault's token login method builds from lookup-self, so the
+// output (and -field=token_policies etc.) match `vault login`.
+Json AuthFromLookup(const std::string& token, const Json& lookup) {
+  const Json& data = DataOf(lookup);
+  Json policies = data.value("policies", Json::array());
+  Json identity = data.value("identity_policies", Json::array());
+  if (identity.is_null()) identity = Json::array();
+  Json all = policies;
+  for (const Json& policy : identity) all.push_back(policy);
+  return Json{{"auth",
+               {{"client_token", token},
+                {"accessor", data.value("accessor", "")},
+                {"policies", all},
+                {"token_policies", policies},
+                {"identity_policies", identity},
+                {"metadata", data.value("meta", Json::object())},
+                {"lease_duration", data.value("ttl", 0)},
+                {"renewable", data.value("renewable", false)}}}};
+}
+
+class LoginCommand final : public Command {
+ public:
+  std::string Help() const override {
+    return "Usage: tresor login [options] [TOKEN]\n\n"
+           "  Authenticates with a token: the token is checked against the server and\n"
+           "  stored in $HOME/.tresor-token (mode 0600), which later commands use.\n"
+           "  Without TOKEN, or with \"-\", the token is read from stdin (hidden at a\n"
+           "  terminal), which keeps it out of your shell history.\n\n"
+           "      $ tresor login\n"
+           "      $ echo $TOKEN | tresor login -";
+  }
+
+  void DefineFlags(FlagSet& flags) override {
+    AddServerCommandFlags(flags, &common_);
+    flags.String("method", &method_, "token",
+                 "Type of authentication to use. Tresor's CLI supports \"token\" only.");
+    flags.Bool("no-store", &no_store_, false,
+               "Do not persist the token to the token file after authentication.");
+    flags.Bool("no-print", &no_print_, false,
+               "Do not display the token. The token will still be stored.");
+    flags.String("field", &field_, "",
+                 "Print only the field with the given name, e.g. -field=token_accessor.");
+  }
+
+  int Execute(const FlagSet& flags, CommandIo& io) override {
+    if (!CheckArgCount(flags, io, 0, 1)) return kExitUsage;
+    if (method_ != "token") {
+      io.err << "Unknown auth method: " << method_ << ". Tresor's CLI supports \"token\".\n";
+      return kExitUsage;
+    }
+    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
+    if (!format.ok()) {
+      io.err << format.status().message() << "\n";
+      return kExitUsage;
+    }
+    std::string token;
+    if (!flags.Args().empty() && flags.Args()[0] != "-") {
+      token = flags.Args()[0];
+    } else {
+      StatusOr<std::string> read = ReadSecretLine(io.in_fd, "Token (will be hidden): ", io.err);
+      if (!read.ok()) {
+        io.err << "Error reading the token: " << read.status().message() << "\n";
+        return kExitError;
+      }
+      token = std::move(*read);
+    }
+    int code = LoginWith(flags, io, *format, token);
+    SecureWipe(token);
+    return code;
+  }
+
+ private:
+  int LoginWith(const FlagSet& flags, CommandIo& io, const std::string& format,
+                const std::string& token) {
+    if (token.empty()) {
+      io.err << "A token must be passed to auth, please view the help for more information.\n";
+      return kExitUsage;
+    }
+    auto client = NewClientWithToken(flags, common_.client, token);
+    if (!client.ok()) {
+      io.err << client.status().message() << "\n";
+      return kExitUsage;
+    }
+    StatusOr<Json> lookup = (*client)->Call("GET", "/v1/auth/token/lookup-self");
+    if (!lookup.ok()) {
+      PrintError(io, "authenticating", lookup.status());
+      return kExitUsage;
+    }
+    if (!no_store_) {
+      if (Status stored = WriteTokenFile(token); !stored.ok()) {
+        PrintError(io, "storing token", stored);
+        return kExitUsage;
+      }
+    }
+    Json secret = AuthFromLookup(token, *lookup);
+    // lookup-self echoes the token as data.id; do not leave it in freed memory.
+    if (Json* data = lookup->contains("data") ? &(*lookup)["data"] : nullptr;
+        data != nullptr && data->is_object() && data->contains("id") && (*data)["id"].is_string()) {
+      SecureWipe((*data)["id"].get_ref<std::string&>());
+    }
+    int code = Print(io, format, secret);
+    SecureWipe(secret["auth"]["client_token"].get_ref<std::string&>());
+    return code;
+  }
+
+  int Print(CommandIo& io, const std::string& format, const Json& secret) {
+    if (FirstEnv({"TRESOR_TOKEN", "VAULT_TOKEN"})) {
+      io.err << WrapAtLength(
+                    "WARNING! The TRESOR_TOKEN or VAULT_TOKEN environment variable is set! "
+                    "This takes precedence over the value set by this command. To use the "
+                    "value set by this command, unset the variable or set it to the token "
+                    "displayed below.")
+             << "\n\n";
+    }
+    if (no_store_) {
+      io.err << WrapAtLength(
+                    "The token was not stored in the token file. Set the TRESOR_TOKEN "
+                    "environment variable or pass the token below with each request to "
+                    "Tresor.")
+             << "\n\n";
+    }
+    if (!field_.empty()) return PrintFieldValue(io, format, SecretField(secret, field_));
+    if (no_print_) return kExitOk;
+    if (format == "json") {
+      io.out << FormatJson(secret);
+      return kExitOk;
+    }
+    if (no_store_) {
+      io.out << "Success! You are now authenticated.\n\n";
+    } else {
+      io.out << WrapAtLength(
+                    "Success! You are now authenticated. The token information displayed "
+                    "below is already stored in the token helper. You do NOT need to run "
+                    "\"tresor login\" again. Future Tresor requests will automatically use "
+                    "this token.")
+             << "\n\n";
+    }
+    io.out << SecretTable(secret);
+    return kExitOk;
+  }
+
+  ServerCommandFlags common_;
+  std::string method_;
+  std::string field_;
+  bool no_store_ = false;
+  bool no_print_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewLoginCommand() { return std::make_unique<LoginCommand>(); }
+
+}  // namespace tresor::cli
