@@ -4,7 +4,8 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import TresorServer  # noqa: E402
+from harness import ROOT_TOKEN, DevServer, TresorServer  # noqa: E402
+from hvac_support import client  # noqa: E402
 
 
 @pytest.fixture
@@ -22,3 +23,17 @@ def unsealed(server):
     init = server.init(1, 1)
     server.unseal(init["keys"])
     yield server, init
+
+
+@pytest.fixture(scope="module")
+def dev():
+    """A -dev server shared by a test module, with root token ROOT_TOKEN."""
+    s = DevServer().start()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def root(dev):
+    """An hvac client for dev with the root token."""
+    return client(dev, ROOT_TOKEN)

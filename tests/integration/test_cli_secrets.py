@@ -6,31 +6,15 @@ import json
 import os
 import re
 import stat
-import subprocess
 
 import pytest
 
-from harness import BINARY, TresorServer
-
-
-class DevServer(TresorServer):
-    """`tresor server -dev` with root token "root" on a free port."""
-
-    def start(self, wait=True):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BINARY, "server", "-dev", "-dev-root-token-id=root",
-             f"-dev-listen-address=127.0.0.1:{self.port}"],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
-        if wait:
-            self.wait_ready()
-        return self
+from harness import DevServer
 
 
 @pytest.fixture
 def dev():
-    s = DevServer(storage="inmem")
-    s.start()
+    s = DevServer(root_token="root").start()
     yield s
     s.close()
 

@@ -17,21 +17,10 @@ import re
 import hvac
 import pytest
 
-from hvac_support import ROOT_TOKEN, DevServer, client
+from hvac_support import client
 
 SYSTEM_TTL = 2764800  # 768h, Vault's default and max lease TTL
 
-
-@pytest.fixture(scope="module")
-def dev():
-    s = DevServer().start()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def root(dev):
-    return client(dev, ROOT_TOKEN)
 
 
 def new_token(root, **kwargs):

@@ -12,19 +12,8 @@ import hvac
 import pytest
 import requests
 
-from hvac_support import ROOT_TOKEN, DevServer, client
+from hvac_support import ROOT_TOKEN
 
-
-@pytest.fixture(scope="module")
-def dev():
-    s = DevServer().start()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def root(dev):
-    return client(dev, ROOT_TOKEN)
 
 
 def kv2(c):
