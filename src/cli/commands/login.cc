@@ -1,10 +1,15 @@
 // `tresor login [TOKEN]`: checks a token against the server (GET
 // auth/token/lookup-self with it) and stores it in $HOME/.tresor-token,
-// which later commands read (token_file.h). Only Vault's token method is
-// supported. Without TOKEN, or with "-", the token is read from stdin:
-// hidden at a terminal, one line from a pipe.
+// which later commands read (token_file.h). Without TOKEN, or with "-", the
+// token is read from stdin: hidden at a terminal, one line from a pipe.
+//
+// `tresor login -method=userpass [-path=P] username=NAME [password=PW]`
+// logs in with the userpass method (auth_userpass.h) and stores the token
+// the server minted the same way.
+#include "cli/commands/auth_userpass.h"
 #include "cli/commands/builtin.h"
 #include "cli/commands/common.h"
+#include "cli/commands/kv_args.h"
 #include "cli/commands/secret_output.h"
 #include "cli/output.h"
 #include "cli/terminal.h"
@@ -37,19 +42,23 @@ Json AuthFromLookup(const std::string& token, const Json& lookup) {
 class LoginCommand final : public Command {
  public:
   std::string Help() const override {
-    return "Usage: tresor login [options] [TOKEN]\n\n"
+    return "Usage: tresor login [options] [TOKEN | K=V...]\n\n"
            "  Authenticates with a token: the token is checked against the server and\n"
            "  stored in $HOME/.tresor-token (mode 0600), which later commands use.\n"
            "  Without TOKEN, or with \"-\", the token is read from stdin (hidden at a\n"
            "  terminal), which keeps it out of your shell history.\n\n"
            "      $ tresor login\n"
-           "      $ echo $TOKEN | tresor login -";
+           "      $ echo $TOKEN | tresor login -\n\n" +
+           UserpassLoginHelp();
   }
 
   void DefineFlags(FlagSet& flags) override {
     AddServerCommandFlags(flags, &common_);
     flags.String("method", &method_, "token",
-                 "Type of authentication to use. Tresor's CLI supports \"token\" only.");
+                 "Type of authentication to use: \"token\" or \"userpass\".");
+    flags.String("path", &path_, "",
+                 "Path where the auth method is enabled (default: the method's name, "
+                 "e.g. \"userpass\"). Not used by the token method.");
     flags.Bool("no-store", &no_store_, false,
                "Do not persist the token to the token file after authentication.");
     flags.Bool("no-print", &no_print_, false,
@@ -59,16 +68,18 @@ class LoginCommand final : public Command {
   }
 
   int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 0, 1)) return kExitUsage;
-    if (method_ != "token") {
-      io.err << "Unknown auth method: " << method_ << ". Tresor's CLI supports \"token\".\n";
+    if (method_ != "token" && method_ != "userpass") {
+      io.err << "Unknown auth method: " << method_
+             << ". Tresor's CLI supports \"token\" and \"userpass\".\n";
       return kExitUsage;
     }
+    if (method_ == "token" && !CheckArgCount(flags, io, 0, 1)) return kExitUsage;
     StatusOr<std::string> format = ResolveFormat(flags, common_.format);
     if (!format.ok()) {
       io.err << format.status().message() << "\n";
       return kExitUsage;
     }
+    if (method_ == "userpass") return LoginWithUserpass(flags, io, *format);
     std::string token;
     if (!flags.Args().empty() && flags.Args()[0] != "-") {
       token = flags.Args()[0];
@@ -102,21 +113,61 @@ class LoginCommand final : public Command {
       PrintError(io, "authenticating", lookup.status());
       return kExitUsage;
     }
-    if (!no_store_) {
-      if (Status stored = WriteTokenFile(token); !stored.ok()) {
-        PrintError(io, "storing token", stored);
-        return kExitUsage;
-      }
-    }
     Json secret = AuthFromLookup(token, *lookup);
     // lookup-self echoes the token as data.id; do not leave it in freed memory.
     if (Json* data = lookup->contains("data") ? &(*lookup)["data"] : nullptr;
         data != nullptr && data->is_object() && data->contains("id") && (*data)["id"].is_string()) {
       SecureWipe((*data)["id"].get_ref<std::string&>());
     }
-    int code = Print(io, format, secret);
+    int code = StoreAndPrint(io, format, token, secret);
     SecureWipe(secret["auth"]["client_token"].get_ref<std::string&>());
     return code;
+  }
+
+  // The userpass method: the arguments are its key=value configuration.
+  // Errors parsing them exit 1, as in Vault; the login's errors exit 2.
+  int LoginWithUserpass(const FlagSet& flags, CommandIo& io, const std::string& format) {
+    StatusOr<Json> config = ParseStringMapArgs(flags.Args(), io.in_fd);
+    if (!config.ok()) {
+      PrintError(io, "parsing configuration", config.status());
+      return kExitError;
+    }
+    // The login path needs no token; a stale one from the token file or the
+    // environment must not travel with the password.
+    auto client = NewClientWithToken(flags, common_.client, "");
+    if (!client.ok()) {
+      io.err << client.status().message() << "\n";
+      return kExitUsage;
+    }
+    StatusOr<Json> secret =
+        UserpassLogin(**client, *config, path_.empty() ? kUserpassDefaultMount : path_, io);
+    if (!secret.ok()) {
+      PrintError(io, "authenticating", secret.status());
+      return kExitUsage;
+    }
+    std::string& token = (*secret)["auth"]["client_token"].get_ref<std::string&>();
+    int code = StoreAndPrint(io, format, token, *secret);
+    SecureWipe(token);
+    return code;
+  }
+
+  // Stores `token` in the token file (unless -no-store) and prints `secret`.
+  // When storing fails the token is printed anyway, with Vault's note, since
+  // a login may have minted it and it would otherwise be lost.
+  int StoreAndPrint(CommandIo& io, const std::string& format, const std::string& token,
+                    const Json& secret) {
+    if (!no_store_) {
+      if (Status stored = WriteTokenFile(token); !stored.ok()) {
+        PrintError(io, "storing token", stored);
+        io.err << WrapAtLength(
+                      "Authentication was successful, but the token was not persisted. The "
+                      "resulting token is shown below for your records.")
+               << "\n";
+        io.out << (format == "json" ? FormatJson(secret) : SecretTable(secret));
+        return kExitUsage;
+      }
+    }
+    return Print(io, format, secret);
   }
 
   int Print(CommandIo& io, const std::string& format, const Json& secret) {
@@ -157,6 +208,7 @@ class LoginCommand final : public Command {
 
   ServerCommandFlags common_;
   std::string method_;
+  std::string path_;
   std::string field_;
   bool no_store_ = false;
   bool no_print_ = false;

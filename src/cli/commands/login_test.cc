@@ -100,7 +100,7 @@ TEST_F(LoginTest, UsageErrors) {
   SetStdin("\n");
   EXPECT_EQ(Run({"login", kNoServer}), 2);
   EXPECT_EQ(err(), "A token must be passed to auth, please view the help for more information.\n");
-  EXPECT_EQ(Run({"login", "-method=userpass", kNoServer}), 2);
+  EXPECT_EQ(Run({"login", "-method=ldap", kNoServer}), 2);
   EXPECT_EQ(Run({"login", kNoServer, "a", "b"}), 2);
 }
 
