@@ -185,7 +185,8 @@ class TresorServer:
         self.close()
 
     # --- HTTP ---------------------------------------------------------------
-    def api(self, method, path, body=None, token=None, headers=None, raw=None, context=None):
+    def api(self, method, path, body=None, token=None, headers=None, raw=None, context=None,
+            timeout=30):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(f"{self.address}/v1/{path}", data=data, method=method)
         if token:
@@ -193,7 +194,7 @@ class TresorServer:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=30, context=context) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
                 return Response(r.status, r.read().decode(), dict(r.headers))
         except urllib.error.HTTPError as e:
             return Response(e.code, e.read().decode(), dict(e.headers))
