@@ -1,0 +1,376 @@
+#include "raft/state_store.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "raft/state_image.h"
+
+namespace tresor::raft {
+namespace {
+
+constexpr std::string_view kDataDb = "data";
+constexpr std::string_view kMetaDb = "meta";
+constexpr std::string_view kAppliedIndexKey = "applied_index";
+
+MDB_val ToVal(std::string_view bytes) {
+  // LMDB never writes through a key or data argument, only reads it.
+  return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
+}
+
+std::string_view FromVal(const MDB_val& val) {
+  return std::string_view(static_cast<const char*>(val.mv_data), val.mv_size);
+}
+
+std::string EncodeIndex(std::uint64_t index) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, index >>= 8) out[i] = static_cast<char>(index & 0xff);
+  return out;
+}
+
+std::uint64_t DecodeIndex(std::string_view bytes) {
+  std::uint64_t index = 0;
+  for (char c : bytes) index = (index << 8) | static_cast<unsigned char>(c);
+  return index;
+}
+
+// RAII for LMDB handles: a transaction that was not committed is aborted,
+// a cursor is closed (cursors are declared after their transaction, so they
+// go first).
+struct TxnAborter {
+  void operator()(MDB_txn* txn) const { mdb_txn_abort(txn); }
+};
+using TxnPtr = std::unique_ptr<MDB_txn, TxnAborter>;
+struct CursorCloser {
+  void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
+};
+using CursorPtr = std::unique_ptr<MDB_cursor, CursorCloser>;
+struct EnvCloser {
+  void operator()(MDB_env* env) const { mdb_env_close(env); }
+};
+using EnvPtr = std::unique_ptr<MDB_env, EnvCloser>;
+
+Status OpenError(int rc, std::string_view what) {
+  return IOError("state store: " + std::string(what) + ": " + mdb_strerror(rc));
+}
+
+// The applied index recorded in txn's meta database (0 when none is).
+StatusOr<std::uint64_t> ReadAppliedIndex(MDB_txn* txn, MDB_dbi meta) {
+  MDB_val key = ToVal(kAppliedIndexKey);
+  MDB_val value;
+  int rc = mdb_get(txn, meta, &key, &value);
+  if (rc == MDB_NOTFOUND) return std::uint64_t{0};
+  if (rc != 0) return OpenError(rc, "reading the applied index");
+  if (value.mv_size != 8) return CorruptionError("state store: applied index is not 8 bytes");
+  return DecodeIndex(FromVal(value));
+}
+
+Status ValidateOps(const std::vector<StateOp>& ops) {
+  for (const StateOp& op : ops) {
+    // Never quote the key: paths can say more about a secret than they should.
+    if (op.key.empty()) return InvalidArgumentError("state store: empty key");
+    if (op.key.size() > kMaxStateKeyBytes) {
+      return InvalidArgumentError("state store: key longer than " +
+                                  std::to_string(kMaxStateKeyBytes) + " bytes");
+    }
+    // The state image stores value lengths as u32.
+    if (op.type == StateOp::Type::kPut && op.value.size() > UINT32_MAX) {
+      return TooLargeError("state store: value of 4 GiB or more");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
+                                                       std::size_t map_size_bytes) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return IOError("state store: creating directory " + dir + ": " + std::strerror(errno));
+  }
+  MDB_env* raw_env = nullptr;
+  int rc = mdb_env_create(&raw_env);
+  if (rc != 0) return OpenError(rc, "creating the LMDB environment");
+  EnvPtr env(raw_env);
+  if ((rc = mdb_env_set_maxdbs(env.get(), 2)) != 0) return OpenError(rc, "setting maxdbs");
+  if ((rc = mdb_env_set_mapsize(env.get(), map_size_bytes)) != 0) {
+    return OpenError(rc, "setting the map size");
+  }
+  // MDB_NOTLS: read transactions are not tied to a thread, so HTTP threads
+  // (and thread pools) may use them freely. MDB_NOMETASYNC: see the header.
+  rc = mdb_env_open(env.get(), dir.c_str(), MDB_NOTLS | MDB_NOMETASYNC, 0600);
+  if (rc != 0) return OpenError(rc, "opening " + dir);
+  // Free the reader slots of processes that died holding them, so they do
+  // not pin old pages (and fill the map) forever.
+  int dead_readers = 0;
+  if ((rc = mdb_reader_check(env.get(), &dead_readers)) != 0) {
+    return OpenError(rc, "checking reader slots");
+  }
+
+  MDB_txn* raw_txn = nullptr;
+  if ((rc = mdb_txn_begin(env.get(), nullptr, 0, &raw_txn)) != 0) {
+    return OpenError(rc, "beginning the setup transaction");
+  }
+  TxnPtr txn(raw_txn);
+  MDB_dbi data = 0, meta = 0;
+  if ((rc = mdb_dbi_open(txn.get(), kDataDb.data(), MDB_CREATE, &data)) != 0) {
+    return OpenError(rc, "opening the data database");
+  }
+  if ((rc = mdb_dbi_open(txn.get(), kMetaDb.data(), MDB_CREATE, &meta)) != 0) {
+    return OpenError(rc, "opening the meta database");
+  }
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get(), meta));
+  rc = mdb_txn_commit(txn.release());
+  if (rc != 0) return OpenError(rc, "committing the setup transaction");
+  return std::unique_ptr<StateStore>(new StateStore(env.release(), data, meta, applied));
+}
+
+StateStore::StateStore(MDB_env* env, MDB_dbi data, MDB_dbi meta, std::uint64_t applied_index)
+    : env_(env),
+      data_dbi_(data),
+      meta_dbi_(meta),
+      staged_applied_index_(applied_index),
+      committed_applied_index_(applied_index) {}
+
+StateStore::~StateStore() {
+  AbortWriteTxn();
+  mdb_env_close(env_);
+}
+
+Status StateStore::LmdbError(int rc, std::string_view what) const {
+  std::string context = "state store: " + std::string(what) + ": ";
+  if (rc == MDB_MAP_FULL) {
+    MDB_envinfo info;
+    mdb_env_info(env_, &info);
+    return ResourceExhaustedError(context + "the LMDB map is full (map size " +
+                                  std::to_string(info.me_mapsize) + " bytes)");
+  }
+  if (rc == MDB_READERS_FULL) {
+    return UnavailableError(context + "every LMDB reader slot is in use");
+  }
+  return IOError(context + mdb_strerror(rc));
+}
+
+// ---- readers ----
+
+StatusOr<std::optional<std::string>> StateStore::Get(std::string_view key) const {
+  if (key.empty() || key.size() > kMaxStateKeyBytes) return std::optional<std::string>();
+  MDB_txn* raw_txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
+  if (rc != 0) return LmdbError(rc, "beginning a read");
+  TxnPtr txn(raw_txn);
+  MDB_val k = ToVal(key);
+  MDB_val value;
+  rc = mdb_get(txn.get(), data_dbi_, &k, &value);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string>();
+  if (rc != 0) return LmdbError(rc, "reading a key");
+  return std::optional<std::string>(std::string(FromVal(value)));
+}
+
+StatusOr<std::vector<std::string>> StateStore::ListPage(std::string_view prefix,
+                                                        std::string_view after,
+                                                        std::size_t limit) const {
+  if (!prefix.empty() && prefix.back() != '/') {
+    return InvalidArgumentError("state store: a list prefix is empty or ends with '/'");
+  }
+  MDB_txn* raw_txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
+  if (rc != 0) return LmdbError(rc, "beginning a read");
+  TxnPtr txn(raw_txn);
+  MDB_cursor* raw_cursor = nullptr;
+  if ((rc = mdb_cursor_open(txn.get(), data_dbi_, &raw_cursor)) != 0) {
+    return LmdbError(rc, "opening a cursor");
+  }
+  CursorPtr cursor(raw_cursor);
+
+  // Every name greater than `after` comes from a key at or past
+  // prefix + after, so start there rather than at the folder's first key.
+  std::string seek = std::string(prefix) + std::string(after);
+  MDB_val key = ToVal(seek), value;
+  // LMDB refuses a zero-length key, even to seek with.
+  rc = mdb_cursor_get(cursor.get(), &key, &value, seek.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  std::vector<std::string> out;
+  while (rc == 0) {
+    std::string_view found = FromVal(key);
+    if (found.substr(0, prefix.size()) != prefix) break;
+    std::string_view rest = found.substr(prefix.size());
+    std::size_t slash = rest.find('/');
+    std::string name(slash == std::string_view::npos ? rest : rest.substr(0, slash + 1));
+    if (name > after) {
+      out.push_back(name);
+      if (limit > 0 && out.size() >= limit) return out;
+    }
+    if (slash == std::string_view::npos) {
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT);
+    } else {
+      // Skip the whole sub-tree: seek past every key starting prefix + name,
+      // i.e. to prefix + name with its '/' replaced by the next byte, '0'.
+      seek = std::string(prefix) + name;
+      seek.back() = '/' + 1;
+      key = ToVal(seek);
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
+    }
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "listing keys");
+  return out;
+}
+
+std::uint64_t StateStore::AppliedIndex() const {
+  return committed_applied_index_.load(std::memory_order_acquire);
+}
+
+// ---- writer ----
+
+Status StateStore::EnsureWriteTxn() {
+  if (write_txn_ != nullptr) return Status::Ok();
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+  if (rc != 0) return LmdbError(rc, "beginning a write");
+  write_txn_ = txn;
+  // Rewrite the current index at once so that the meta page is already
+  // dirty in this transaction: later updates of the same 8-byte value are
+  // made in place and need no new page, so recording an entry's index still
+  // works when a failed entry has just filled the map.
+  Status status = WriteAppliedIndex(write_txn_, staged_applied_index_);
+  if (!status.ok()) AbortWriteTxn();
+  return status;
+}
+
+Status StateStore::WriteAppliedIndex(MDB_txn* txn, std::uint64_t index) {
+  std::string encoded = EncodeIndex(index);
+  MDB_val key = ToVal(kAppliedIndexKey), value = ToVal(encoded);
+  int rc = mdb_put(txn, meta_dbi_, &key, &value, 0);
+  return rc == 0 ? Status::Ok() : LmdbError(rc, "recording the applied index");
+}
+
+void StateStore::AbortWriteTxn() {
+  if (write_txn_ == nullptr) return;
+  mdb_txn_abort(write_txn_);
+  write_txn_ = nullptr;
+  staged_applied_index_ = committed_applied_index_.load(std::memory_order_relaxed);
+}
+
+Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
+  if (index <= staged_applied_index_) return Status::Ok();
+  TRESOR_RETURN_IF_ERROR(EnsureWriteTxn());
+
+  // The entry's own outcome. Its failure is the proposer's error, not the
+  // store's: the entry is applied (with no effect) and the group goes on.
+  Status entry_status = ValidateOps(ops);
+  if (entry_status.ok() && !ops.empty()) {
+    MDB_txn* raw_child = nullptr;
+    int rc = mdb_txn_begin(env_, write_txn_, 0, &raw_child);
+    if (rc != 0) {
+      entry_status = LmdbError(rc, "beginning an entry");
+    } else {
+      TxnPtr child(raw_child);
+      for (const StateOp& op : ops) {
+        MDB_val key = ToVal(op.key);
+        if (op.type == StateOp::Type::kPut) {
+          MDB_val value = ToVal(op.value);
+          rc = mdb_put(child.get(), data_dbi_, &key, &value, 0);
+        } else {
+          rc = mdb_del(child.get(), data_dbi_, &key, nullptr);
+          if (rc == MDB_NOTFOUND) rc = 0;  // Deleting a missing key is fine.
+        }
+        if (rc != 0) break;
+      }
+      // On success the child's changes merge into the group; on failure the
+      // TxnPtr aborts the child and the group is as it was before.
+      if (rc == 0) rc = mdb_txn_commit(child.release());
+      if (rc != 0) entry_status = LmdbError(rc, "staging an entry");
+    }
+  }
+
+  Status recorded = WriteAppliedIndex(write_txn_, index);
+  if (!recorded.ok()) {
+    AbortWriteTxn();
+    return recorded;
+  }
+  staged_applied_index_ = index;
+  return entry_status;
+}
+
+Status StateStore::MarkApplied(std::uint64_t index) { return Stage(index, {}); }
+
+bool StateStore::HasStaged() const { return write_txn_ != nullptr; }
+
+Status StateStore::Commit() {
+  if (write_txn_ == nullptr) return Status::Ok();
+  // mdb_txn_commit frees the transaction whether or not it succeeds.
+  int rc = mdb_txn_commit(write_txn_);
+  write_txn_ = nullptr;
+  if (rc != 0) {
+    staged_applied_index_ = committed_applied_index_.load(std::memory_order_relaxed);
+    return LmdbError(rc, "committing");
+  }
+  committed_applied_index_.store(staged_applied_index_, std::memory_order_release);
+  return Status::Ok();
+}
+
+// ---- snapshots ----
+
+StatusOr<std::string> StateStore::SaveImage() const {
+  if (write_txn_ != nullptr) {
+    return FailedPreconditionError("state store: cannot save an image while entries are staged");
+  }
+  MDB_txn* raw_txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
+  if (rc != 0) return LmdbError(rc, "beginning a read");
+  TxnPtr txn(raw_txn);
+  // The index from the same transaction as the data: one point in time.
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get(), meta_dbi_));
+  MDB_cursor* raw_cursor = nullptr;
+  if ((rc = mdb_cursor_open(txn.get(), data_dbi_, &raw_cursor)) != 0) {
+    return LmdbError(rc, "opening a cursor");
+  }
+  CursorPtr cursor(raw_cursor);
+  StateImageWriter writer(applied);
+  MDB_val key, value;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    writer.Add(FromVal(key), FromVal(value));
+  }
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, "reading the state for an image");
+  return writer.Finish();
+}
+
+Status StateStore::LoadImage(std::string_view image) {
+  if (write_txn_ != nullptr) {
+    return FailedPreconditionError("state store: cannot load an image while entries are staged");
+  }
+  MDB_txn* raw_txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &raw_txn);
+  if (rc != 0) return LmdbError(rc, "beginning a write");
+  TxnPtr txn(raw_txn);
+  // Empty the data database (keeping it open) in the same transaction that
+  // fills it: until the commit readers keep seeing the old state, and any
+  // error below aborts back to it.
+  if ((rc = mdb_drop(txn.get(), data_dbi_, 0)) != 0) return LmdbError(rc, "clearing the state");
+  std::uint64_t applied = 0;
+  // ParseStateImage verifies the whole image before the first record and
+  // guarantees keys in increasing order, so they can be appended.
+  TRESOR_RETURN_IF_ERROR(
+      ParseStateImage(image, &applied, [&](std::string_view key, std::string_view value) -> Status {
+        MDB_val k = ToVal(key), v = ToVal(value);
+        int put_rc = mdb_put(txn.get(), data_dbi_, &k, &v, MDB_APPEND);
+        return put_rc == 0 ? Status::Ok() : LmdbError(put_rc, "loading an image");
+      }));
+  TRESOR_RETURN_IF_ERROR(WriteAppliedIndex(txn.get(), applied));
+  rc = mdb_txn_commit(txn.release());
+  if (rc != 0) return LmdbError(rc, "committing an image");
+  staged_applied_index_ = applied;
+  committed_applied_index_.store(applied, std::memory_order_release);
+  return Status::Ok();
+}
+
+StatusOr<std::uint64_t> StateStore::ImageIndex(std::string_view image) {
+  std::uint64_t applied = 0;
+  TRESOR_RETURN_IF_ERROR(ParseStateImage(
+      image, &applied, [](std::string_view, std::string_view) { return Status::Ok(); }));
+  return applied;
+}
+
+}  // namespace tresor::raft

@@ -1,0 +1,168 @@
+// StateStore: the replicated key/value state of one raft node, kept in an
+// LMDB environment. The raft FSM (raft/fsm.*) is its only writer: it stages
+// the operations of applied log entries and commits them in groups, so that
+// many entries share one fsync. The storage layer's raft backend reads it
+// from the HTTP threads.
+//
+// On disk: directory `dir` (0700) holds LMDB's data.mdb and lock.mdb (0600).
+// Two named databases: "data" holds the keys, "meta" holds the applied index
+// under the key "applied_index" (u64 big endian). The applied index is
+// written in the same transaction as the entries it covers, so after any
+// crash the data and the index agree.
+//
+// Durability: Commit returns once LMDB has fsynced the data pages; the meta
+// page is written after them without its own fsync (MDB_NOMETASYNC). A
+// machine crash can therefore lose at most the last commit, which raft
+// replays from its log (Stage skips what the store already holds), and never
+// corrupts the store.
+//
+// Keys: 1..kMaxStateKeyBytes (511, LMDB's limit) bytes; Stage refuses a
+// longer key with InvalidArgument rather than store it in some other way.
+// The storage layer's key rules (no NUL, no dot segments) are checked by the
+// storage backend above, not here. Values may have any size up to the map.
+//
+// Threads: one writer thread calls Stage, MarkApplied, HasStaged, Commit,
+// SaveImage and LoadImage. Get, ListPage and AppliedIndex may be called from
+// any number of threads at once, concurrently with the writer; each call
+// uses its own MVCC read transaction, sees exactly one committed state and
+// never blocks or is blocked by the writer.
+#pragma once
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tresor::raft {
+
+// One change carried by a raft log entry.
+struct StateOp {
+  enum class Type { kPut, kDelete };
+  Type type;
+  std::string key;
+  std::string value;  // kPut only.
+
+  static StateOp Put(std::string key, std::string value) {
+    return {Type::kPut, std::move(key), std::move(value)};
+  }
+  static StateOp Delete(std::string key) { return {Type::kDelete, std::move(key), {}}; }
+};
+
+class StateStore {
+ public:
+  // Opens the environment in `dir`, creating the directory (0700, its parent
+  // must exist) and the store when missing. map_size_bytes is LMDB's map size:
+  // the upper bound of the store (the file is sparse, so a large bound costs
+  // nothing until used); an existing larger store keeps its own size.
+  // Another process may open the same directory (LMDB allows it; raft's own
+  // data directory lock is what keeps two servers apart).
+  // Errors: IOError with LMDB's message.
+  static StatusOr<std::unique_ptr<StateStore>> Open(const std::string& dir,
+                                                    std::size_t map_size_bytes);
+  // Aborts anything staged and closes the environment.
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // ---- readers: any thread, concurrently with the writer ----
+
+  // The committed value at key; nullopt when absent. Errors: Unavailable when
+  // all LMDB reader slots are taken, IOError otherwise.
+  StatusOr<std::optional<std::string>> Get(std::string_view key) const;
+
+  // storage::Backend::ListPage's semantics over the committed keys: the
+  // immediate children of prefix in byte order ("a" for key prefix+"a", "b/"
+  // once for any key prefix+"b/..."), only names strictly greater than
+  // `after`, at most `limit` of them when limit > 0. Skips a whole sub-tree
+  // with one seek, so listing a folder costs its children, not its keys.
+  // Errors: InvalidArgument when prefix is neither "" nor ends in '/';
+  // otherwise as Get.
+  StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
+                                              std::size_t limit) const;
+
+  // The index of the last log entry whose ops are committed (0 for a new
+  // store). It may trail the data a reader sees by one commit for an instant.
+  std::uint64_t AppliedIndex() const;
+
+  // ---- writer: one thread only ----
+
+  // Stages the ops of log entry `index` in the open write transaction
+  // (beginning one when none is open), inside a nested transaction: a failing
+  // entry leaves the entries staged before it intact and stages nothing of
+  // its own, but its index is recorded as applied all the same (raft has
+  // applied it; its error goes back to the client that proposed it).
+  // Entries with index <= the applied index (committed or staged) are skipped
+  // and return Ok: after a restart raft replays entries the store holds.
+  // Staged changes are invisible to readers until Commit.
+  // Errors (for this entry only): InvalidArgument for an empty key or one
+  // longer than kMaxStateKeyBytes, ResourceExhausted when the map is full.
+  // If even the index cannot be recorded, the whole open group is discarded
+  // and the error returned; the caller treats that as fatal, as for Commit.
+  Status Stage(std::uint64_t index, const std::vector<StateOp>& ops);
+
+  // Records index as applied with no ops (raft entries that carry no data,
+  // e.g. barriers); same skipping rule and group-discard rule as Stage.
+  Status MarkApplied(std::uint64_t index);
+
+  // True while a write transaction is open (something staged or marked).
+  bool HasStaged() const;
+
+  // Commits the open write transaction durably (see the header comment) and
+  // publishes it to readers; Ok and a no-op when nothing is staged.
+  // Errors: ResourceExhausted when the map is full, IOError otherwise; the
+  // staged entries are then lost and the store is back at its last commit
+  // (the caller treats this as fatal and lets raft replay).
+  Status Commit();
+
+  // ---- snapshots (writer thread; nothing may be staged) ----
+
+  // A state image (format in raft/state_image.h) of the whole committed state
+  // and its applied index, read in one read transaction: one point in time.
+  // Errors: FailedPrecondition when something is staged; as Get otherwise.
+  StatusOr<std::string> SaveImage() const;
+
+  // Replaces the whole state (data and applied index) with image's, in one
+  // write transaction committed durably. The image is verified completely
+  // before anything changes; on any error the state is exactly as before.
+  // Errors: InvalidArgument (not an image) or Corruption (checksum or
+  // records bad) from verification; FailedPrecondition when something is
+  // staged; ResourceExhausted when it does not fit the map; IOError.
+  Status LoadImage(std::string_view image);
+
+  // The applied index recorded in image, after verifying all of it.
+  // Errors: as LoadImage's verification.
+  static StatusOr<std::uint64_t> ImageIndex(std::string_view image);
+
+ private:
+  StateStore(MDB_env* env, MDB_dbi data, MDB_dbi meta, std::uint64_t applied_index);
+
+  // Begins the write transaction when none is open.
+  Status EnsureWriteTxn();
+  // Writes staged_applied_index_ into the open write transaction's meta.
+  Status WriteAppliedIndex(MDB_txn* txn, std::uint64_t index);
+  // Aborts the open write transaction, if any; staged work is dropped.
+  void AbortWriteTxn();
+  // Turns an LMDB error code into a Status; `what` names the operation.
+  Status LmdbError(int rc, std::string_view what) const;
+
+  MDB_env* const env_;
+  const MDB_dbi data_dbi_;
+  const MDB_dbi meta_dbi_;
+
+  // Writer thread only.
+  MDB_txn* write_txn_ = nullptr;
+  std::uint64_t staged_applied_index_;
+
+  // Written by the writer after each commit, read by any thread.
+  std::atomic<std::uint64_t> committed_applied_index_;
+};
+
+}  // namespace tresor::raft
