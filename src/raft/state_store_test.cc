@@ -448,5 +448,29 @@ TEST_F(StateStoreTest, AFullMapIsResourceExhaustedAndLosesNothingCommitted) {
   EXPECT_EQ(store.AppliedIndex(), next + 2);
 }
 
+// An entry too big for the map fails on its own: the entries staged before
+// and after it in the same group are committed, and its index counts.
+TEST_F(StateStoreTest, AnEntryThatFillsTheMapKeepsTheRestOfItsGroup) {
+  store_.reset();
+  TempDirForTest small_dir;
+  constexpr std::size_t kSmallMap = 256 << 10;
+  auto opened = StateStore::Open(small_dir.path() + "/state", kSmallMap);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  StateStore& store = **opened;
+
+  ASSERT_TRUE(store.Stage(1, {StateOp::Put("before", "1")}).ok());
+  Status full =
+      store.Stage(2, {StateOp::Put("small", "x"), StateOp::Put("huge", std::string(1 << 20, 'h'))});
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted) << full.ToString();
+  ASSERT_TRUE(store.Stage(3, {StateOp::Put("after", "3")}).ok());
+  ASSERT_TRUE(store.Commit().ok());
+
+  EXPECT_EQ(*store.Get("before").value(), "1");
+  EXPECT_EQ(*store.Get("after").value(), "3");
+  EXPECT_FALSE(store.Get("small")->has_value());
+  EXPECT_FALSE(store.Get("huge")->has_value());
+  EXPECT_EQ(store.AppliedIndex(), 3u);
+}
+
 }  // namespace
 }  // namespace tresor::raft
