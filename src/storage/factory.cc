@@ -2,6 +2,7 @@
 
 #include "storage/file/file_backend.h"
 #include "storage/inmem/inmem_backend.h"
+#include "storage/raft/raft_backend.h"
 
 namespace tresor::storage {
 namespace {
@@ -23,7 +24,8 @@ Status RejectUnknownOptions(const std::string& type,
 }  // namespace
 
 StatusOr<std::unique_ptr<Backend>> CreateBackend(
-    const std::string& type, const std::map<std::string, std::string>& options) {
+    const std::string& type, const std::map<std::string, std::string>& options,
+    const std::string& cluster_address) {
   if (type == "inmem") {
     TRESOR_RETURN_IF_ERROR(RejectUnknownOptions(type, options, {}));
     return std::unique_ptr<Backend>(std::make_unique<InmemBackend>());
@@ -37,7 +39,13 @@ StatusOr<std::unique_ptr<Backend>> CreateBackend(
     TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<FileBackend> backend, FileBackend::Open(path->second));
     return std::unique_ptr<Backend>(std::move(backend));
   }
-  return InvalidArgumentError("storage type \"" + type + "\" is not supported; use inmem or file");
+  if (type == "raft") {
+    TRESOR_ASSIGN_OR_RETURN(RaftBackendOptions raft, ParseRaftOptions(options, cluster_address));
+    TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<RaftBackend> backend, RaftBackend::Open(raft));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return InvalidArgumentError("storage type \"" + type +
+                              "\" is not supported; use raft, file or inmem");
 }
 
 }  // namespace tresor::storage

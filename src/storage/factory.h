@@ -7,7 +7,9 @@
 //   "inmem"  the in-memory backend; takes no option.
 //   "file"   FileBackend (storage/file/file_backend.h); requires "path", the
 //            storage directory, and takes no other option.
-// "raft" and external backends will be added here as they land.
+//   "raft"   RaftBackend (storage/raft/raft_backend.h): integrated storage;
+//            cluster_address (host:port) is where its raft traffic listens.
+// External backends will be added here as they land.
 //
 // Threads: thread-safe (no shared state); the returned backend documents its
 // own promises.
@@ -26,6 +28,7 @@ namespace tresor::storage {
 // otherwise the backend's own opening error (e.g. FailedPrecondition when a
 // file storage directory is in use).
 StatusOr<std::unique_ptr<Backend>> CreateBackend(const std::string& type,
-                                                 const std::map<std::string, std::string>& options);
+                                                 const std::map<std::string, std::string>& options,
+                                                 const std::string& cluster_address = "");
 
 }  // namespace tresor::storage

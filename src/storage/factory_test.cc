@@ -47,7 +47,7 @@ TEST(CreateBackend, UnknownTypeIsRejectedWithTheSupportedList) {
   auto backend = CreateBackend("consul", {});
   EXPECT_EQ(backend.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(backend.status().message(),
-            "storage type \"consul\" is not supported; use inmem or file");
+            "storage type \"consul\" is not supported; use raft, file or inmem");
 }
 
 }  // namespace

@@ -1,0 +1,382 @@
+#include "raft/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <filesystem>
+#include <future>
+
+#include "raft/command.h"
+
+namespace tresor::raft {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status MakePrivateDir(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return IOError("cannot create " + path + ": " + ec.message());
+  fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return IOError("cannot restrict " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status FromRaft(int rv, std::string_view what, const char* detail) {
+  std::string message = std::string(what) + ": " + raft_strerror(rv);
+  if (detail != nullptr && *detail != '\0') message += std::string(" (") + detail + ")";
+  switch (rv) {
+    case RAFT_NOTLEADER:
+      return FailedPreconditionError("not the raft leader");
+    case RAFT_LEADERSHIPLOST:
+    case RAFT_SHUTDOWN:
+    case RAFT_CANCELED:
+      return UnavailableError(message + "; the write may or may not have been applied");
+    case RAFT_TOOBIG:
+      return TooLargeError(message);
+    case RAFT_NOSPACE:
+      return ResourceExhaustedError(message);
+    default:
+      return IOError(message);
+  }
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kFollower:
+      return "follower";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
+    case Role::kUnavailable:
+      break;
+  }
+  return "unavailable";
+}
+
+// One writer (or barrier) waiting for the raft thread. Created by the
+// waiting thread, owned by the raft thread from Post until it answers.
+struct Node::PendingWrite {
+  Node* node = nullptr;
+  struct raft_apply apply {};
+  struct raft_barrier barrier {};
+  Status result;
+  std::promise<Status> done;
+
+  static void OnApplied(struct raft_apply* req, int status, void* result) {
+    auto* self = static_cast<PendingWrite*>(req->data);
+    self->Finish(status, status == 0 ? Fsm::ResultOf(result) : Status::Ok(), "raft apply");
+  }
+  static void OnBarrier(struct raft_barrier* req, int status) {
+    auto* self = static_cast<PendingWrite*>(req->data);
+    self->Finish(status, Status::Ok(), "raft barrier");
+  }
+  // Failed entries are answered now; applied ones after the group commit.
+  void Finish(int status, Status entry_result, std::string_view what) {
+    if (status != 0) {
+      done.set_value(FromRaft(status, what, nullptr));
+      delete this;
+      return;
+    }
+    result = std::move(entry_result);
+    node->awaiting_commit_.push_back(this);
+  }
+};
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+StatusOr<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
+  if (options.dir.empty()) return InvalidArgumentError("raft: a data directory is required");
+  if (options.id == 0) return InvalidArgumentError("raft: the node id must not be zero");
+  if (options.cluster_address.empty()) {
+    return InvalidArgumentError("raft: a cluster address (host:port) is required");
+  }
+  std::unique_ptr<Node> node(new Node(std::move(options)));
+  TRESOR_RETURN_IF_ERROR(node->Init());
+  return node;
+}
+
+Status Node::Init() {
+  raft_dir_ = options_.dir + "/raft";
+  TRESOR_RETURN_IF_ERROR(MakePrivateDir(options_.dir));
+  TRESOR_RETURN_IF_ERROR(MakePrivateDir(raft_dir_));
+  TRESOR_ASSIGN_OR_RETURN(store_, StateStore::Open(options_.dir + "/state", options_.state_map_size));
+  fsm_ = std::make_unique<Fsm>(*store_);
+
+  if (int rv = uv_loop_init(&loop_); rv != 0) {
+    return IOError(std::string("raft: event loop: ") + uv_strerror(rv));
+  }
+  uv_async_init(&loop_, &wakeup_, &Node::OnAsync);
+  wakeup_.data = this;
+  uv_check_init(&loop_, &after_iteration_);
+  after_iteration_.data = this;
+  uv_check_start(&after_iteration_, &Node::OnCheck);
+
+  if (int rv = raft_uv_tcp_init(&transport_, &loop_); rv != 0) {
+    return FromRaft(rv, "raft: transport", nullptr);
+  }
+  if (int rv = raft_uv_init(&io_, &loop_, raft_dir_.c_str(), &transport_); rv != 0) {
+    return FromRaft(rv, "raft: log in " + raft_dir_, io_.errmsg);
+  }
+  if (int rv = raft_init(&raft_, &io_, fsm_->get(), options_.id, options_.cluster_address.c_str());
+      rv != 0) {
+    return FromRaft(rv, "raft: init", raft_errmsg(&raft_));
+  }
+  // A log segment that fails its checksum must stop the node, not be moved
+  // aside: auto-recovery would silently drop acknowledged entries.
+  raft_uv_set_auto_recovery(&io_, false);
+  raft_.data = this;
+  fsm_->SetRaft(&raft_);
+  raft_set_election_timeout(&raft_, options_.election_timeout_ms);
+  raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
+  raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
+  raft_set_snapshot_trailing(&raft_, options_.trailing_logs);
+  raft_set_pre_vote(&raft_, true);
+  RefreshStatus();
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  return Status::Ok();
+}
+
+Node::~Node() { Close(); }
+
+bool Node::IsPristine() const {
+  if (started_) return false;
+  std::error_code ec;
+  return !fs::exists(raft_dir_ + "/metadata1", ec) && !fs::exists(raft_dir_ + "/metadata2", ec);
+}
+
+bool Node::Post(std::function<void()> task) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (closing_) return false;
+    queue_.push_back(std::move(task));
+  }
+  uv_async_send(&wakeup_);
+  return true;
+}
+
+Status Node::RunOnLoop(std::function<Status()> task) {
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> answer = done->get_future();
+  if (!Post([done, task = std::move(task)] { done->set_value(task()); })) {
+    return UnavailableError("raft: the node is shutting down");
+  }
+  return answer.get();
+}
+
+Status Node::StartOnLoop() {
+  if (started_) return FailedPreconditionError("raft: already started");
+  if (int rv = raft_start(&raft_); rv != 0) return FromRaft(rv, "raft: start", raft_errmsg(&raft_));
+  started_ = true;
+  RefreshStatus();
+  return Status::Ok();
+}
+
+Status Node::Bootstrap() {
+  TRESOR_RETURN_IF_ERROR(RunOnLoop([this]() -> Status {
+    if (!IsPristine()) return FailedPreconditionError("raft: this node already has raft state");
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    int rv = raft_configuration_add(&conf, options_.id, options_.cluster_address.c_str(), RAFT_VOTER);
+    if (rv == 0) rv = raft_bootstrap(&raft_, &conf);
+    raft_configuration_close(&conf);
+    if (rv != 0) return FromRaft(rv, "raft: bootstrap", raft_errmsg(&raft_));
+    return StartOnLoop();
+  }));
+  // A one-voter cluster elects itself within one election timeout.
+  return WaitUntilLeader(std::chrono::seconds(30))
+             ? Status::Ok()
+             : UnavailableError("raft: bootstrapped, but no leader was elected");
+}
+
+bool Node::WaitUntilLeader(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(status_mutex_);
+  return status_changed_.wait_for(lock, timeout, [this] { return status_.role == Role::kLeader; });
+}
+
+Status Node::Start() {
+  return RunOnLoop([this]() -> Status {
+    if (IsPristine()) return FailedPreconditionError("raft: no raft state; bootstrap or join first");
+    return StartOnLoop();
+  });
+}
+
+Status Node::StartJoining() {
+  return RunOnLoop([this]() -> Status {
+    if (!IsPristine()) return FailedPreconditionError("raft: this node already has raft state");
+    return StartOnLoop();
+  });
+}
+
+Status Node::Apply(const std::vector<StateOp>& ops) {
+  std::string payload = EncodeCommand(ops);
+  if (payload.size() > options_.max_entry_size) {
+    return TooLargeError("the write is " + std::to_string(payload.size()) +
+                         " bytes, over the raft max_entry_size of " +
+                         std::to_string(options_.max_entry_size));
+  }
+  auto* pending = new PendingWrite;
+  pending->node = this;
+  std::future<Status> answer = pending->done.get_future();
+  bool posted = Post([this, pending, payload = std::move(payload)] {
+    if (!broken_.ok()) {
+      pending->done.set_value(broken_);
+      delete pending;
+      return;
+    }
+    struct raft_buffer buf;
+    buf.len = payload.size();
+    buf.base = raft_malloc(buf.len);
+    std::memcpy(buf.base, payload.data(), payload.size());
+    pending->apply.data = pending;
+    int rv = raft_apply(&raft_, &pending->apply, &buf, 1, &PendingWrite::OnApplied);
+    if (rv != 0) {
+      raft_free(buf.base);  // not handed over on failure
+      pending->done.set_value(FromRaft(rv, "raft apply", raft_errmsg(&raft_)));
+      delete pending;
+    }
+  });
+  if (!posted) {
+    delete pending;
+    return UnavailableError("raft: the node is shutting down");
+  }
+  return answer.get();
+}
+
+Status Node::Barrier() {
+  auto* pending = new PendingWrite;
+  pending->node = this;
+  std::future<Status> answer = pending->done.get_future();
+  Status posted = RunOnLoop([this, pending]() -> Status {
+    pending->barrier.data = pending;
+    int rv = raft_barrier(&raft_, &pending->barrier, &PendingWrite::OnBarrier);
+    if (rv != 0) {
+      pending->done.set_value(FromRaft(rv, "raft barrier", raft_errmsg(&raft_)));
+      delete pending;
+    }
+    return Status::Ok();
+  });
+  if (!posted.ok()) {
+    delete pending;
+    return posted;
+  }
+  return answer.get();
+}
+
+NodeStatus Node::GetStatus() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+void Node::OnAsync(uv_async_t* handle) { static_cast<Node*>(handle->data)->DrainQueue(); }
+
+void Node::OnCheck(uv_check_t* handle) { static_cast<Node*>(handle->data)->AfterIteration(); }
+
+void Node::DrainQueue() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(queue_mutex_);
+    tasks.swap(queue_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Node::AfterIteration() {
+  if (fsm_->HasStaged()) {
+    Status committed = fsm_->CommitStaged();
+    if (!committed.ok()) FailBroken(committed);
+    ++group_commits_;
+  }
+  RefreshStatus();  // before the answers, so a writer sees its own entry applied
+  for (PendingWrite* pending : awaiting_commit_) {
+    pending->done.set_value(broken_.ok() ? std::move(pending->result) : broken_);
+    delete pending;
+  }
+  awaiting_commit_.clear();
+}
+
+void Node::FailBroken(const Status& cause) {
+  // The log holds entries the store could not keep: serving on would answer
+  // reads from a state that misses acknowledged writes. Refuse writes until
+  // a restart replays the log.
+  spdlog::critical("raft: the state store failed to commit ({}); restart this node",
+                   cause.message());
+  broken_ = UnavailableError("raft: the local state store failed; the node must be restarted");
+}
+
+void Node::RefreshStatus() {
+  NodeStatus next;
+  next.started = started_;
+  switch (raft_state(&raft_)) {
+    case RAFT_FOLLOWER:
+      next.role = Role::kFollower;
+      break;
+    case RAFT_CANDIDATE:
+      next.role = Role::kCandidate;
+      break;
+    case RAFT_LEADER:
+      next.role = Role::kLeader;
+      break;
+    default:
+      next.role = Role::kUnavailable;
+  }
+  const char* leader_address = nullptr;
+  raft_id leader_id = 0;
+  raft_leader(&raft_, &leader_id, &leader_address);
+  next.leader_id = leader_id;
+  if (leader_address != nullptr) next.leader_address = leader_address;
+  next.term = raft_.current_term;
+  next.commit_index = raft_.commit_index;
+  next.applied_index = raft_last_applied(&raft_);
+  next.last_index = raft_last_index(&raft_);
+  for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+    const struct raft_server& s = raft_.configuration.servers[i];
+    next.configuration.push_back({s.id, s.address, s.role == RAFT_VOTER});
+  }
+  bool changed;
+  {
+    std::lock_guard lock(status_mutex_);
+    changed = next.role != status_.role || next.leader_id != status_.leader_id ||
+              next.applied_index != status_.applied_index || next.started != status_.started ||
+              next.configuration.size() != status_.configuration.size();
+    status_ = std::move(next);
+  }
+  if (changed) status_changed_.notify_all();
+}
+
+void Node::Close() {
+  if (closed_.exchange(true)) return;
+  if (!thread_.joinable()) return;  // Init failed before the loop ran
+  {
+    std::lock_guard lock(queue_mutex_);
+    closing_ = true;
+    // Runs after every task posted before it; libraft fails what is still
+    // in flight with RAFT_SHUTDOWN.
+    queue_.push_back([this] {
+      raft_close(&raft_, [](struct raft* r) {
+        Node* self = static_cast<Node*>(r->data);
+        raft_uv_close(&self->io_);
+        raft_uv_tcp_close(&self->transport_);
+        uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), nullptr);
+        uv_check_stop(&self->after_iteration_);
+        uv_close(reinterpret_cast<uv_handle_t*>(&self->after_iteration_), nullptr);
+      });
+    });
+  }
+  uv_async_send(&wakeup_);
+  thread_.join();
+  // Writers answered by libraft's shutdown but never committed.
+  for (PendingWrite* pending : awaiting_commit_) {
+    Status committed = fsm_->CommitStaged();
+    pending->done.set_value(committed.ok() ? std::move(pending->result) : committed);
+    delete pending;
+  }
+  awaiting_commit_.clear();
+  if (fsm_->HasStaged()) fsm_->CommitStaged().IgnoreError();
+  uv_loop_close(&loop_);
+}
+
+}  // namespace tresor::raft

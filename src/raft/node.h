@@ -1,0 +1,173 @@
+// raft::Node: one member of a raft cluster. Owns the libraft instance, its
+// libuv event loop and thread (the raft thread), the TCP transport and the
+// state machine (Fsm over a StateStore in `dir`/state).
+//
+// The one queue between threads: every call that touches libraft (Apply,
+// Barrier, Bootstrap, membership changes, Close) posts a task to the raft
+// thread through Post() (a mutex-guarded vector drained by a uv_async
+// handle) and waits on a future. Writes from many threads therefore
+// pipeline into libraft, which batches the entries that arrive together into
+// one log append (one fsync); the entries applied in one loop iteration are
+// committed to LMDB together (one fsync) at the end of that iteration (a
+// uv_check handle), and only then are their writers answered.
+//
+// Reads never go through the raft thread: state() is the StateStore, whose
+// readers use their own MVCC transactions.
+//
+// Life cycle: Open prepares everything and starts the thread but not
+// libraft. A node whose raft directory is empty is pristine: Bootstrap makes
+// it a one-voter cluster, StartJoining starts it with no configuration so
+// that a leader can add it. A node with raft state on disk is started by
+// Start (or by Open when options.start_if_initialised).
+//
+// Threads: every public method is safe from any thread except the raft
+// thread itself (they wait for it).
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "raft/libraft.h"
+#include "raft/fsm.h"
+#include "raft/state_store.h"
+
+namespace tresor::raft {
+
+struct NodeOptions {
+  std::string dir;              // holds raft/ (libraft's log and snapshots) and state/ (LMDB)
+  std::uint64_t id = 0;         // this server's raft id; non-zero
+  std::string cluster_address;  // host:port the raft transport listens on
+  unsigned election_timeout_ms = 1000;
+  unsigned heartbeat_timeout_ms = 100;
+  unsigned snapshot_threshold = 8192;  // entries between raft snapshots
+  unsigned trailing_logs = 10000;      // entries kept after a snapshot
+  std::size_t max_entry_size = 1 << 20;
+  std::size_t state_map_size = std::size_t{8} << 30;
+};
+
+enum class Role { kUnavailable, kFollower, kCandidate, kLeader };
+std::string_view RoleName(Role role);
+
+struct ServerInfo {
+  std::uint64_t id = 0;
+  std::string address;
+  bool voter = false;  // RAFT_VOTER; otherwise a non-voter (RAFT_STANDBY or RAFT_SPARE)
+};
+
+// A copy of the raft state, refreshed by the raft thread after every loop
+// iteration.
+struct NodeStatus {
+  bool started = false;
+  Role role = Role::kUnavailable;
+  std::uint64_t leader_id = 0;
+  std::string leader_address;
+  std::uint64_t term = 0;
+  std::uint64_t commit_index = 0;
+  std::uint64_t applied_index = 0;
+  std::uint64_t last_index = 0;
+  std::vector<ServerInfo> configuration;
+};
+
+class Node {
+ public:
+  // Opens the state store and prepares libraft; InvalidArgument for bad
+  // options, IOError when the directory or the store cannot be opened.
+  static StatusOr<std::unique_ptr<Node>> Open(NodeOptions options);
+  ~Node();
+
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // True while no raft state exists on disk and libraft is not started.
+  bool IsPristine() const;
+  // Pristine only (FailedPrecondition otherwise): writes a configuration of
+  // this server alone, starts libraft and waits until it leads.
+  Status Bootstrap();
+  // Starts libraft on existing raft state (FailedPrecondition when pristine
+  // or already started).
+  Status Start();
+  // Starts a pristine node with no configuration, to be added by a leader.
+  Status StartJoining();
+
+  // The replicated state, for reads.
+  const StateStore& state() const { return *store_; }
+
+  // Appends ops as one entry and waits until it is committed, applied and
+  // durable here. FailedPrecondition("not the raft leader") off the leader,
+  // TooLarge over max_entry_size, Unavailable when leadership was lost or
+  // the node stopped before the entry committed (it may or may not apply).
+  Status Apply(const std::vector<StateOp>& ops);
+  // Waits until every entry of earlier terms is applied here (leader only):
+  // after it, a read of state() sees every write acknowledged before.
+  Status Barrier();
+
+  NodeStatus GetStatus() const;
+  // How many group commits the state store has made: with many writers in
+  // flight this grows slower than the number of writes.
+  std::uint64_t group_commits() const { return group_commits_; }
+  // Waits up to `timeout` for this node to lead; true when it does.
+  bool WaitUntilLeader(std::chrono::milliseconds timeout) const;
+
+  // Stops libraft and the thread; pending writes fail with Unavailable.
+  // Idempotent.
+  void Close();
+
+  // Queues task for the raft thread (the queue described above); false
+  // once the node is closing (the task is dropped).
+  bool Post(std::function<void()> task);
+
+ private:
+  explicit Node(NodeOptions options);
+  Status Init();
+  Status RunOnLoop(std::function<Status()> task);
+  Status StartOnLoop();
+  void DrainQueue();
+  void AfterIteration();
+  void RefreshStatus();
+  void FailBroken(const Status& cause);
+
+  static void OnAsync(uv_async_t* handle);
+  static void OnCheck(uv_check_t* handle);
+
+  NodeOptions options_;
+  std::string raft_dir_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<Fsm> fsm_;
+
+  uv_loop_t loop_{};
+  uv_async_t wakeup_{};
+  uv_check_t after_iteration_{};
+  struct raft_uv_transport transport_{};
+  struct raft_io io_{};
+  struct raft raft_{};
+  std::thread thread_;
+
+  std::mutex queue_mutex_;
+  std::vector<std::function<void()>> queue_;
+  bool closing_ = false;  // guarded by queue_mutex_
+
+  // Raft thread only: writers whose entries are applied but not yet durable.
+  struct PendingWrite;
+  std::vector<PendingWrite*> awaiting_commit_;
+  Status broken_;  // raft thread only: set when the store failed to commit
+
+  mutable std::mutex status_mutex_;
+  mutable std::condition_variable status_changed_;
+  NodeStatus status_;
+  std::atomic<bool> started_{false};
+  std::atomic<std::uint64_t> group_commits_{0};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace tresor::raft

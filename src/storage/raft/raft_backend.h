@@ -1,0 +1,71 @@
+// storage::RaftBackend: integrated storage. Reads come from this node's copy
+// of the replicated state (raft::StateStore, LMDB); writes become raft log
+// entries (raft::Node::Apply) and return once a majority has them and this
+// node has applied them durably.
+//
+// A node whose directory holds no raft state is pristine: the first write
+// (what `operator init` does) bootstraps a one-node cluster with this node
+// as its only voter, as Vault's raft storage does at init. Joining another
+// cluster instead is the job of sys/storage/raft/join (to come).
+//
+// Options (storage "raft" { ... }): path (required), node_id (default: a
+// random id kept in <path>/node-id), performance_multiplier (election
+// timeout 500 ms x multiplier; default 1), max_entry_size (bytes, default
+// 1 MiB), snapshot_threshold (default 8192), trailing_logs (default 10000).
+//
+// Threads: every method is safe from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "raft/node.h"
+#include "storage/backend.h"
+
+namespace tresor::storage {
+
+struct RaftBackendOptions {
+  std::string path;
+  std::string node_id;  // empty: read or create <path>/node-id
+  std::string cluster_address = "127.0.0.1:8201";  // host:port for raft traffic
+  unsigned performance_multiplier = 1;
+  std::size_t max_entry_size = 1 << 20;
+  unsigned snapshot_threshold = 8192;
+  unsigned trailing_logs = 10000;
+};
+
+// Reads the storage "raft" options; InvalidArgument naming a bad one.
+StatusOr<RaftBackendOptions> ParseRaftOptions(const std::map<std::string, std::string>& options,
+                                              const std::string& cluster_address);
+
+class RaftBackend : public Backend {
+ public:
+  // Opens the node in options.path; starts raft at once when the node has
+  // raft state already (a restart).
+  static StatusOr<std::unique_ptr<RaftBackend>> Open(const RaftBackendOptions& options);
+  ~RaftBackend() override;
+
+  StatusOr<std::optional<std::string>> Get(std::string_view key) override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Delete(std::string_view key) override;
+  StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
+                                              std::size_t limit) override;
+  Status Batch(const std::vector<Operation>& ops) override;
+  Status Close() override;
+
+  const std::string& node_id() const { return node_id_; }
+  raft::Node& node() { return *node_; }
+
+ private:
+  RaftBackend(std::string node_id, std::unique_ptr<raft::Node> node, unsigned election_ms);
+  Status Write(const std::vector<raft::StateOp>& ops);
+
+  const std::string node_id_;
+  std::unique_ptr<raft::Node> node_;
+  const unsigned election_ms_;
+  std::mutex bootstrap_mutex_;  // one bootstrap, however many first writers
+};
+
+}  // namespace tresor::storage
