@@ -1,9 +1,11 @@
 # Tresor's default configuration, used by scripts/start: a single server on
-# loopback, keeping its (encrypted) data under .tresor/data.
+# loopback on integrated (raft) storage, keeping its (encrypted) data under
+# .tresor/data. It is a one-node raft cluster: other nodes can join it.
 # For anything but a laptop, enable TLS: set tls_cert_file and tls_key_file
 # and remove tls_disable.
-storage "file" {
-  path = ".tresor/data"
+storage "raft" {
+  path    = ".tresor/data"
+  node_id = "tresor-1"
 }
 
 listener "tcp" {
@@ -11,5 +13,6 @@ listener "tcp" {
   tls_disable = true
 }
 
-api_addr  = "http://127.0.0.1:8200"
-log_level = "info"
+api_addr     = "http://127.0.0.1:8200"
+cluster_addr = "http://127.0.0.1:8201"
+log_level    = "info"

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "common/encoding.h"
@@ -29,7 +30,29 @@ http::ListenerOptions ToListenerOptions(const ListenerConfig& l) {
   return o;
 }
 
+// host:port of a "scheme://host:port[/...]" URL; "" when there is none.
+std::string HostPortOfUrl(const std::string& url) {
+  std::size_t start = url.find("://");
+  if (start == std::string::npos) return "";
+  std::string rest = url.substr(start + 3);
+  return rest.substr(0, rest.find('/'));
+}
+
 }  // namespace
+
+std::string ClusterAddressFor(const ServerConfig& config) {
+  std::string from_url = HostPortOfUrl(config.cluster_addr);
+  if (!from_url.empty()) return from_url;
+  if (config.listeners.empty()) return "127.0.0.1:8201";
+  const ListenerConfig& first = config.listeners.front();
+  if (!first.cluster_address.empty()) return first.cluster_address;
+  // As Vault: the API port + 1 on the same host (port 0 stays 0: any port).
+  std::size_t colon = first.address.rfind(':');
+  std::string host = first.address.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+  int port = std::atoi(first.address.c_str() + colon + 1);
+  return host + ":" + std::to_string(port == 0 ? 0 : port + 1);
+}
 
 Server::Server(ServerConfig config) : config_(std::move(config)) {}
 
@@ -42,7 +65,7 @@ Status Server::Start() {
   if (!config_.disable_mlock) TRESOR_RETURN_IF_ERROR(CheckMemoryLockingWorks());
 
   const StorageConfig& sc = *config_.storage;
-  TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options));
+  TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options, ClusterAddressFor(config_)));
   core_ = std::make_unique<core::Core>(*storage_, SystemClock::Get(),
                                        core::CoreOptions{sc.type, config_.cluster_name});
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());

@@ -16,6 +16,11 @@
 
 namespace tresor::server {
 
+// The host:port raft traffic of this node listens on and is reached at:
+// the host:port of cluster_addr, else the first listener's
+// cluster_address, else its address with the port + 1 (Vault's rule).
+std::string ClusterAddressFor(const ServerConfig& config);
+
 class Server {
  public:
   explicit Server(ServerConfig config);

@@ -11,7 +11,7 @@ from hvac_support import client  # noqa: E402
 @pytest.fixture
 def server():
     """A started, uninitialised server on file storage."""
-    s = TresorServer(storage="file")
+    s = TresorServer()
     s.start()
     yield s
     s.close()

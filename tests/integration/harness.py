@@ -88,7 +88,7 @@ def read_http_response(sock):
 
 
 class TresorServer:
-    def __init__(self, storage="file", workdir=None, extra_config="", listener_extra="",
+    def __init__(self, storage="raft", workdir=None, extra_config="", listener_extra="",
                  tls=None, env=None):
         self._tmp = None
         if workdir is None:
@@ -96,6 +96,7 @@ class TresorServer:
             workdir = self._tmp.name
         self.workdir = workdir
         self.port = free_port()
+        self.cluster_port = free_port()
         self.scheme = "https" if tls else "http"
         self.address = f"{self.scheme}://127.0.0.1:{self.port}"
         self.data_dir = os.path.join(workdir, "data")
@@ -110,8 +111,12 @@ class TresorServer:
         self.write_config()
 
     def write_config(self, log_level="info"):
-        storage = (f'storage "file" {{\n  path = "{self.data_dir}"\n}}\n'
-                   if self.storage == "file" else 'storage "inmem" {}\n')
+        if self.storage == "inmem":
+            storage = 'storage "inmem" {}\n'
+        else:
+            storage = f'storage "{self.storage}" {{\n  path = "{self.data_dir}"\n}}\n'
+        if self.storage == "raft":
+            storage += f'cluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
         if self.tls:
             tls = (f'  tls_cert_file = "{self.tls[0]}"\n  tls_key_file = "{self.tls[1]}"\n')
         else:

@@ -12,6 +12,8 @@ import signal
 import stat
 import threading
 
+import pytest
+
 from harness import TresorServer, read_http_response, wait_for
 
 
@@ -169,13 +171,23 @@ def unseal_request_head(length):
             f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode()
 
 
-def test_sigterm_drops_requests_still_being_read_and_answers_those_being_handled(server):
+@pytest.fixture
+def file_server():
+    s = TresorServer(storage="file")
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_sigterm_drops_requests_still_being_read_and_answers_those_being_handled(file_server):
     """docs/http.md, Shutdown: connections still reading a request are closed;
     requests being handled finish and get their answer; then the process exits 0.
 
     A request is held "being handled" deterministically by turning the seal
     config file into a FIFO: the handler blocks in open() until the test opens
-    the FIFO's other end, which tells the test the handler is running."""
+    the FIFO's other end, which tells the test the handler is running (file
+    storage: one file per key)."""
+    server = file_server
     init = server.init(3, 2)
     server.unseal([init["keys"][0]])
 
