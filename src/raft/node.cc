@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -100,6 +101,9 @@ StatusOr<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
 }
 
 Status Node::Init() {
+  // libuv writes to peer sockets with write(2): a peer that went away must
+  // be an error on that stream, not a SIGPIPE that kills the server.
+  std::signal(SIGPIPE, SIG_IGN);
   raft_dir_ = options_.dir + "/raft";
   TRESOR_RETURN_IF_ERROR(MakePrivateDir(options_.dir));
   TRESOR_RETURN_IF_ERROR(MakePrivateDir(raft_dir_));
@@ -114,6 +118,12 @@ Status Node::Init() {
   uv_check_init(&loop_, &after_iteration_);
   after_iteration_.data = this;
   uv_check_start(&after_iteration_, &Node::OnCheck);
+
+  uv_timer_init(&loop_, &promoter_);
+  promoter_.data = this;
+  uv_timer_start(
+      &promoter_, [](uv_timer_t* t) { static_cast<Node*>(t->data)->PromoteNonVoters(); }, 1000,
+      1000);
 
   if (int rv = raft_uv_tcp_init(&transport_, &loop_); rv != 0) {
     return FromRaft(rv, "raft: transport", nullptr);
@@ -266,6 +276,129 @@ Status Node::Barrier() {
   return answer.get();
 }
 
+namespace {
+
+// A configuration change in flight, answered from libraft's callback.
+struct PendingChange {
+  struct raft_change req {};
+  std::promise<int> done;
+};
+
+void OnChanged(struct raft_change* req, int status) {
+  auto* change = static_cast<PendingChange*>(req->data);
+  change->done.set_value(status);
+  delete change;
+}
+
+}  // namespace
+
+Status Node::ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
+                          std::string_view what) {
+  auto* change = new PendingChange;
+  change->req.data = change;
+  std::future<int> answer = change->done.get_future();
+  Status posted = RunOnLoop([this, change, start = std::move(start), what]() -> Status {
+    if (raft_state(&raft_) != RAFT_LEADER) {
+      delete change;
+      return FailedPreconditionError("not the raft leader");
+    }
+    int rv = start(&change->req, &OnChanged);
+    if (rv != 0) {
+      delete change;
+      return FromRaft(rv, what, raft_errmsg(&raft_));
+    }
+    return Status::Ok();
+  });
+  if (!posted.ok()) return posted;
+  int rv = answer.get();
+  return rv == 0 ? Status::Ok() : FromRaft(rv, what, nullptr);
+}
+
+Status Node::AddServer(std::uint64_t id, const std::string& address) {
+  if (id == 0 || address.empty()) return InvalidArgumentError("raft: a server needs an id and an address");
+  TRESOR_RETURN_IF_ERROR(ChangeOnLoop(
+      [this, id, address](struct raft_change* req, raft_change_cb cb) {
+        return raft_add(&raft_, req, id, address.c_str(), cb);
+      },
+      "raft: adding a server"));
+  // A spare does not replicate; a standby does, and the promoter makes it
+  // a voter once it has caught up.
+  return ChangeOnLoop(
+      [this, id](struct raft_change* req, raft_change_cb cb) {
+        return raft_assign(&raft_, req, id, RAFT_STANDBY, cb);
+      },
+      "raft: making the server a non-voter");
+}
+
+Status Node::RemoveServer(std::uint64_t id) {
+  NodeStatus now = GetStatus();
+  bool known = false;
+  for (const ServerInfo& server : now.configuration) known = known || server.id == id;
+  if (!known) return NotFoundError("no raft peer with that id");
+  return ChangeOnLoop(
+      [this, id](struct raft_change* req, raft_change_cb cb) {
+        return raft_remove(&raft_, req, id, cb);
+      },
+      "raft: removing a server");
+}
+
+void Node::PromoteNonVoters() {
+  if (promoting_ || raft_state(&raft_) != RAFT_LEADER) return;
+  for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+    const struct raft_server& server = raft_.configuration.servers[i];
+    if (server.role != RAFT_STANDBY) continue;
+    auto* req = new raft_change();
+    req->data = this;
+    // libraft replicates to the server until it has caught up, and only
+    // then commits it as a voter; a server that cannot keep up stays a
+    // non-voter and is tried again on the next tick.
+    int rv = raft_assign(&raft_, req, server.id, RAFT_VOTER, [](struct raft_change* r, int status) {
+      Node* self = static_cast<Node*>(r->data);
+      self->promoting_ = false;
+      if (status != 0) spdlog::info("raft: promotion to voter deferred: {}", raft_strerror(status));
+      delete r;
+    });
+    if (rv != 0) {
+      delete req;
+      return;
+    }
+    promoting_ = true;
+    return;
+  }
+}
+
+Status Node::TransferLeadership(std::uint64_t id) {
+  struct PendingTransfer {
+    struct raft_transfer req {};
+    std::promise<void> done;
+  };
+  auto* transfer = new PendingTransfer;
+  transfer->req.data = transfer;
+  std::future<void> finished = transfer->done.get_future();
+  Status posted = RunOnLoop([this, transfer, id]() -> Status {
+    if (raft_state(&raft_) != RAFT_LEADER) {
+      delete transfer;
+      return FailedPreconditionError("not the raft leader");
+    }
+    int rv = raft_transfer(&raft_, &transfer->req, id, [](struct raft_transfer* req) {
+      auto* self = static_cast<PendingTransfer*>(req->data);
+      self->done.set_value();
+      delete self;
+    });
+    if (rv != 0) {
+      delete transfer;
+      return FromRaft(rv, "raft: leadership transfer", raft_errmsg(&raft_));
+    }
+    return Status::Ok();
+  });
+  if (!posted.ok()) return posted;
+  finished.get();
+  if (GetStatus().role == Role::kLeader && raft_state(&raft_) == RAFT_LEADER) {
+    return UnavailableError("raft: leadership transfer did not complete; this node still leads");
+  }
+  return Status::Ok();
+}
+
 NodeStatus Node::GetStatus() const {
   std::lock_guard lock(status_mutex_);
   return status_;
@@ -362,6 +495,8 @@ void Node::Close() {
         raft_uv_tcp_close(&self->transport_);
         uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), nullptr);
         uv_check_stop(&self->after_iteration_);
+        uv_timer_stop(&self->promoter_);
+        uv_close(reinterpret_cast<uv_handle_t*>(&self->promoter_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&self->after_iteration_), nullptr);
       });
     });

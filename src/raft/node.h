@@ -112,6 +112,17 @@ class Node {
   // after it, a read of state() sees every write acknowledged before.
   Status Barrier();
 
+  // Membership (leader only; FailedPrecondition elsewhere). AddServer adds
+  // id as a non-voter that replicates the log (RAFT_STANDBY); a promoter on
+  // the raft thread makes caught-up non-voters voters (libraft catches a
+  // server up before it counts it in the quorum). RemoveServer takes id out
+  // of the configuration; NotFound for an unknown id.
+  Status AddServer(std::uint64_t id, const std::string& address);
+  Status RemoveServer(std::uint64_t id);
+  // Hands leadership to `id`, or to the most up-to-date voter when id is 0,
+  // and waits until this node no longer leads.
+  Status TransferLeadership(std::uint64_t id);
+
   NodeStatus GetStatus() const;
   // How many group commits the state store has made: with many writers in
   // flight this grows slower than the number of writes.
@@ -137,6 +148,9 @@ class Node {
   void RefreshStatus();
   void FailBroken(const Status& cause);
 
+  Status ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
+                      std::string_view what);
+  void PromoteNonVoters();
   static void OnAsync(uv_async_t* handle);
   static void OnCheck(uv_check_t* handle);
 
@@ -148,6 +162,8 @@ class Node {
   uv_loop_t loop_{};
   uv_async_t wakeup_{};
   uv_check_t after_iteration_{};
+  uv_timer_t promoter_{};
+  bool promoting_ = false;  // raft thread only
   struct raft_uv_transport transport_{};
   struct raft_io io_{};
   struct raft raft_{};

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -175,6 +180,118 @@ TEST(NodeTest, AfterCloseEverythingFailsCleanly) {
   node->Close();
   EXPECT_EQ(node->Apply({StateOp::Put("a", "1")}).code(), StatusCode::kUnavailable);
   EXPECT_EQ(node->Barrier().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tresor::raft
+
+namespace tresor::raft {
+namespace {
+
+// A port nobody listens on right now (bound then released).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  TRESOR_CHECK(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+// Waits (on the node's own status changes, polled at the loop's pace) until
+// predicate holds or the deadline passes.
+template <typename Predicate>
+bool Eventually(Predicate predicate, std::chrono::seconds deadline = std::chrono::seconds(20)) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polls a condition
+  }
+  return predicate();
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 3; ++i) {
+      NodeOptions o;
+      o.dir = dirs_[i].path();
+      o.id = static_cast<std::uint64_t>(i + 1);
+      o.cluster_address = "127.0.0.1:" + std::to_string(FreePort());
+      o.election_timeout_ms = 300;
+      o.heartbeat_timeout_ms = 50;
+      options_[i] = o;
+      nodes_[i] = OpenOrDie(o);
+    }
+    ASSERT_TRUE(nodes_[0]->Bootstrap().ok());
+    for (int i = 1; i < 3; ++i) {
+      ASSERT_TRUE(nodes_[i]->StartJoining().ok());
+      Status added = nodes_[0]->AddServer(options_[i].id, options_[i].cluster_address);
+      ASSERT_TRUE(added.ok()) << added.ToString();
+    }
+    ASSERT_TRUE(Eventually([&] { return Voters(*nodes_[0]) == 3; }));
+  }
+
+  static int Voters(const Node& node) {
+    int n = 0;
+    for (const ServerInfo& s : node.GetStatus().configuration) n += s.voter ? 1 : 0;
+    return n;
+  }
+
+  int LeaderIndex() const {
+    for (int i = 0; i < 3; ++i) {
+      if (nodes_[i] && nodes_[i]->GetStatus().role == Role::kLeader) return i;
+    }
+    return -1;
+  }
+
+  TempDirForTest dirs_[3];
+  NodeOptions options_[3];
+  std::unique_ptr<Node> nodes_[3];
+};
+
+TEST_F(ClusterTest, JoinedNodesReplicateAndRefuseWritesAsFollowers) {
+  ASSERT_TRUE(nodes_[0]->Apply({StateOp::Put("shared", "v1")}).ok());
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_TRUE(Eventually([&] { return ValueAt(*nodes_[i], "shared") == "v1"; }));
+    EXPECT_EQ(nodes_[i]->Apply({StateOp::Put("x", "y")}).code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(nodes_[i]->GetStatus().leader_id, 1u);
+  }
+}
+
+TEST_F(ClusterTest, LeaderLossElectsANewLeaderThatHasEveryAcknowledgedWrite) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(nodes_[0]->Apply({StateOp::Put("k" + std::to_string(i), "v")}).ok());
+  }
+  nodes_[0]->Close();
+  nodes_[0].reset();
+  ASSERT_TRUE(Eventually([&] { return LeaderIndex() > 0; }));
+  Node& leader = *nodes_[LeaderIndex()];
+  ASSERT_TRUE(leader.Barrier().ok());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(ValueAt(leader, "k" + std::to_string(i)), "v");
+  EXPECT_TRUE(leader.Apply({StateOp::Put("after", "failover")}).ok());
+  // The old leader comes back as a follower and catches up.
+  nodes_[0] = OpenOrDie(options_[0]);
+  ASSERT_TRUE(nodes_[0]->Start().ok());
+  EXPECT_TRUE(Eventually([&] { return ValueAt(*nodes_[0], "after") == "failover"; }));
+  EXPECT_NE(nodes_[0]->GetStatus().role, Role::kLeader);
+}
+
+TEST_F(ClusterTest, TransferMovesLeadershipAndRemoveShrinksTheCluster) {
+  ASSERT_TRUE(nodes_[0]->TransferLeadership(0).ok());
+  ASSERT_TRUE(Eventually([&] { return LeaderIndex() > 0; }));
+  int leader = LeaderIndex();
+  EXPECT_EQ(nodes_[leader]->RemoveServer(99).code(), StatusCode::kNotFound);
+  int other = leader == 1 ? 2 : 1;
+  ASSERT_TRUE(nodes_[leader]->RemoveServer(options_[other].id).ok());
+  EXPECT_EQ(nodes_[leader]->GetStatus().configuration.size(), 2u);
+  EXPECT_TRUE(nodes_[leader]->Apply({StateOp::Put("two", "nodes")}).ok());
+  EXPECT_EQ(nodes_[other]->AddServer(5, "127.0.0.1:1").code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
