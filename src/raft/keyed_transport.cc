@@ -1,0 +1,567 @@
+#include "raft/keyed_transport.h"
+
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "common/check.h"
+#include "common/hmac.h"
+#include "common/random.h"
+
+namespace tresor::raft {
+namespace {
+
+constexpr std::string_view kMagic = "TRSRAFT1";
+constexpr std::size_t kNonceSize = 32;
+constexpr std::size_t kProofSize = 32;
+constexpr std::size_t kHelloHeadSize = 8 + 8 + 2;  // magic, raft id, address length
+constexpr std::size_t kMaxAddressSize = 255;
+constexpr std::size_t kMaxReadSize = kMaxAddressSize + kNonceSize;  // the hello's tail
+constexpr int kListenBacklog = 128;
+// Logged at debug only: no key is the normal state of a sealed node, and
+// its peers knock every second.
+constexpr const char* kNoKey = "no cluster key yet";
+
+void PutU64(std::string* out, std::uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+}
+
+std::uint64_t GetU64(const char* p) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(p[i]);
+  return value;
+}
+
+// The message each side MACs. Everything before the address has a fixed
+// size, so the concatenation is unambiguous; the labels keep a proof of
+// one role from ever being valid for the other.
+std::string ProofInput(std::string_view label, std::string_view first_nonce,
+                       std::string_view second_nonce, raft_id connector_id,
+                       std::string_view connector_address) {
+  std::string input;
+  input.reserve(label.size() + 2 * kNonceSize + 8 + connector_address.size());
+  input.append(label).append(first_nonce).append(second_nonce);
+  PutU64(&input, connector_id);
+  input.append(connector_address);
+  return input;
+}
+
+// "a.b.c.d:port", as libraft's own TCP transport accepts.
+bool ParseIpv4(const std::string& address, bool allow_port_zero, sockaddr_in* out) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  unsigned long port = 0;
+  for (std::size_t i = colon + 1; i < address.size(); ++i) {
+    char c = address[i];
+    if (c < '0' || c > '9') return false;
+    port = port * 10 + static_cast<unsigned long>(c - '0');
+    if (port > 65535) return false;
+  }
+  if (port == 0 && !allow_port_zero) return false;
+  return uv_ip4_addr(address.substr(0, colon).c_str(), static_cast<int>(port), out) == 0;
+}
+
+std::string PeerName(const uv_tcp_t* tcp) {
+  sockaddr_storage peer{};
+  int len = sizeof(peer);
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "unknown peer";
+  char host[64] = {};
+  int port = 0;
+  if (peer.ss_family == AF_INET) {
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&peer);
+    uv_ip4_name(in4, host, sizeof(host));
+    port = ntohs(in4->sin_port);
+  } else if (peer.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&peer);
+    uv_ip6_name(in6, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+// One connection from TCP accept/connect until it is proven (handed to
+// libraft) or refused. Owned by the transport's live_ set; deleted once its
+// handles are closed (the TCP handle only when refused: a proven one now
+// belongs to libraft).
+struct KeyedTransport::Handshake {
+  enum class Step {
+    kConnecting,          // connector: TCP connect in flight
+    kReadHelloHead,       // acceptor: magic, id, address length
+    kReadHelloTail,       // acceptor: address, nonce_c
+    kReadAcceptorProof,   // connector: nonce_a, proof_a
+    kReadConnectorProof,  // acceptor: proof_c
+    kProven,              // waiting only for our last write to complete
+  };
+
+  struct Write {
+    uv_write_t req{};
+    std::string bytes;
+    Handshake* hs = nullptr;
+  };
+
+  KeyedTransport* owner = nullptr;
+  bool acceptor = false;
+  std::string peer;         // for logs: the remote ip:port, or the address dialled
+  uv_tcp_t* tcp = nullptr;  // raft_malloc'd: libraft raft_free()s the streams it is handed
+  uv_timer_t timer{};
+  uv_connect_t connect_req{};
+  int open_handles = 0;
+  int pending_writes = 0;
+  bool closing = false;  // refused, canceled or handed over: no further steps
+  Step step = Step::kConnecting;
+
+  std::array<char, kMaxReadSize> in{};
+  std::size_t received = 0;
+  std::size_t wanted = 0;
+
+  raft_id connector_id = 0;
+  std::string connector_address;
+  std::size_t address_length = 0;  // acceptor, between the two hello reads
+  std::string nonce_c;
+  std::string nonce_a;
+
+  // Connector only: libraft's request, answered exactly once (unless the
+  // attempt failed inside Connect, which then returns the error instead).
+  struct raft_uv_connect* req = nullptr;
+  int connect_status = RAFT_NOCONNECTION;
+
+  const SecureBytes& key() const { return owner->key_; }
+
+  void StartTimer() {
+    uv_timer_start(&timer, &Handshake::OnTimeout,
+                   static_cast<std::uint64_t>(owner->handshake_timeout_.count()), 0);
+  }
+
+  // Reads exactly n bytes into `in`, then runs the step: never more, so
+  // the bytes that follow the handshake stay in the socket for libraft.
+  void Read(std::size_t n, Step next) {
+    received = 0;
+    wanted = n;
+    step = next;
+    int rv =
+        uv_read_start(reinterpret_cast<uv_stream_t*>(tcp), &Handshake::OnAlloc, &Handshake::OnRead);
+    if (rv != 0) owner->Refuse(this, std::string("cannot read: ") + uv_strerror(rv));
+  }
+
+  void Send(std::string bytes) {
+    auto* write = new Write;
+    write->bytes = std::move(bytes);
+    write->hs = this;
+    write->req.data = write;
+    uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+    int rv =
+        uv_write(&write->req, reinterpret_cast<uv_stream_t*>(tcp), &buf, 1, &Handshake::OnWritten);
+    if (rv != 0) {
+      delete write;
+      owner->Refuse(this, std::string("cannot write: ") + uv_strerror(rv));
+      return;
+    }
+    ++pending_writes;
+  }
+
+  // Closes the handles; the connector's callback (if any) gets `status`
+  // once they are closed.
+  void Abort(int status) {
+    closing = true;
+    connect_status = status;
+    owner->pending_.erase(this);
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp), &Handshake::OnClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer), &Handshake::OnClosed);
+  }
+
+  void OnStepRead() {
+    switch (step) {
+      case Step::kReadHelloHead:
+        OnHelloHead();
+        return;
+      case Step::kReadHelloTail:
+        OnHelloTail();
+        return;
+      case Step::kReadAcceptorProof:
+        OnAcceptorProof();
+        return;
+      case Step::kReadConnectorProof:
+        OnConnectorProof();
+        return;
+      case Step::kConnecting:
+      case Step::kProven:
+        break;
+    }
+    TRESOR_CHECK(!"a read completed in a step that reads nothing");
+  }
+
+  // Connector, TCP connected: step 1.
+  void SendHello() {
+    nonce_c = RandomBytes(kNonceSize);
+    std::string hello(kMagic);
+    PutU64(&hello, connector_id);
+    hello.push_back(static_cast<char>(connector_address.size() >> 8));
+    hello.push_back(static_cast<char>(connector_address.size() & 0xff));
+    hello.append(connector_address).append(nonce_c);
+    Send(std::move(hello));
+    if (!closing) Read(2 * kNonceSize, Step::kReadAcceptorProof);
+  }
+
+  void OnHelloHead() {
+    if (std::memcmp(in.data(), kMagic.data(), kMagic.size()) != 0) {
+      owner->Refuse(this, "not a Tresor raft handshake");
+      return;
+    }
+    connector_id = GetU64(in.data() + 8);
+    address_length = (static_cast<unsigned char>(in[16]) << 8) | static_cast<unsigned char>(in[17]);
+    if (connector_id == 0 || address_length == 0 || address_length > kMaxAddressSize) {
+      owner->Refuse(this, "malformed hello");
+      return;
+    }
+    Read(address_length + kNonceSize, Step::kReadHelloTail);
+  }
+
+  // Acceptor: step 2.
+  void OnHelloTail() {
+    connector_address.assign(in.data(), address_length);
+    nonce_c.assign(in.data() + address_length, kNonceSize);
+    if (connector_address.find('\0') != std::string::npos) {
+      owner->Refuse(this, "malformed hello");
+      return;
+    }
+    if (key().empty()) {
+      owner->Refuse(this, kNoKey, spdlog::level::debug);
+      return;
+    }
+    nonce_a = RandomBytes(kNonceSize);
+    std::string reply = nonce_a;
+    reply += HmacSha256(key(),
+                        ProofInput("acceptor", nonce_c, nonce_a, connector_id, connector_address));
+    Send(std::move(reply));
+    if (!closing) Read(kProofSize, Step::kReadConnectorProof);
+  }
+
+  // Connector: checks step 2, sends step 3.
+  void OnAcceptorProof() {
+    nonce_a.assign(in.data(), kNonceSize);
+    std::string_view proof_a(in.data() + kNonceSize, kProofSize);
+    if (key().empty()) {
+      owner->Refuse(this, kNoKey, spdlog::level::debug);
+      return;
+    }
+    std::string expected = HmacSha256(
+        key(), ProofInput("acceptor", nonce_c, nonce_a, connector_id, connector_address));
+    if (!ConstantTimeEquals(expected, proof_a)) {
+      owner->Refuse(this, "the peer did not prove it holds the cluster key");
+      return;
+    }
+    Send(HmacSha256(key(),
+                    ProofInput("connector", nonce_a, nonce_c, connector_id, connector_address)));
+    if (closing) return;
+    step = Step::kProven;
+    MaybeHandOver();
+  }
+
+  // Acceptor: checks step 3.
+  void OnConnectorProof() {
+    std::string_view proof_c(in.data(), kProofSize);
+    if (key().empty()) {
+      owner->Refuse(this, kNoKey, spdlog::level::debug);
+      return;
+    }
+    std::string expected = HmacSha256(
+        key(), ProofInput("connector", nonce_a, nonce_c, connector_id, connector_address));
+    if (!ConstantTimeEquals(expected, proof_c)) {
+      owner->Refuse(this, "the peer did not prove it holds the cluster key");
+      return;
+    }
+    step = Step::kProven;
+    MaybeHandOver();
+  }
+
+  // libraft gets the stream only once nothing of ours is in flight on it.
+  void MaybeHandOver() {
+    if (!closing && step == Step::kProven && pending_writes == 0) owner->HandOver(this);
+  }
+
+  static void OnAlloc(uv_handle_t* handle, std::size_t /*suggested*/, uv_buf_t* buf) {
+    auto* hs = static_cast<Handshake*>(handle->data);
+    *buf =
+        uv_buf_init(hs->in.data() + hs->received, static_cast<unsigned>(hs->wanted - hs->received));
+  }
+
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
+    auto* hs = static_cast<Handshake*>(stream->data);
+    if (nread < 0) {
+      hs->owner->Refuse(hs, nread == UV_EOF
+                                ? std::string("the peer closed the connection")
+                                : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
+      return;
+    }
+    hs->received += static_cast<std::size_t>(nread);
+    if (hs->received < hs->wanted) return;
+    uv_read_stop(stream);
+    hs->OnStepRead();
+  }
+
+  static void OnWritten(uv_write_t* req, int status) {
+    auto* write = static_cast<Write*>(req->data);
+    Handshake* hs = write->hs;
+    delete write;
+    --hs->pending_writes;
+    if (hs->closing) return;  // canceled by our own uv_close: nothing to do
+    if (status != 0) {
+      hs->owner->Refuse(hs, std::string("write: ") + uv_strerror(status));
+      return;
+    }
+    hs->MaybeHandOver();
+  }
+
+  static void OnConnected(uv_connect_t* req, int status) {
+    auto* hs = static_cast<Handshake*>(req->data);
+    if (hs->closing) return;
+    if (status != 0) {
+      // The peer is down or unreachable: not a refusal, and libraft logs
+      // its own retries.
+      spdlog::debug("raft: cannot connect to {}: {}", hs->peer, uv_strerror(status));
+      hs->Abort(RAFT_NOCONNECTION);
+      return;
+    }
+    hs->SendHello();
+  }
+
+  static void OnTimeout(uv_timer_t* timer) {
+    auto* hs = static_cast<Handshake*>(timer->data);
+    hs->owner->Refuse(hs, "the handshake timed out");
+  }
+
+  static void OnClosed(uv_handle_t* handle) {
+    auto* hs = static_cast<Handshake*>(handle->data);
+    if (handle == reinterpret_cast<uv_handle_t*>(hs->tcp)) {
+      raft_free(hs->tcp);
+      hs->tcp = nullptr;
+    }
+    if (--hs->open_handles > 0) return;
+    if (hs->req != nullptr) {
+      struct raft_uv_connect* req = hs->req;
+      hs->req = nullptr;
+      req->cb(req, nullptr, hs->connect_status);
+    }
+    hs->owner->Forget(hs);
+  }
+};
+
+KeyedTransport::KeyedTransport(uv_loop_t* loop, std::chrono::milliseconds handshake_timeout)
+    : loop_(loop), handshake_timeout_(handshake_timeout) {
+  transport_.impl = this;
+  transport_.init = &KeyedTransport::Init;
+  transport_.listen = &KeyedTransport::Listen;
+  transport_.connect = &KeyedTransport::Connect;
+  transport_.close = &KeyedTransport::Close;
+}
+
+KeyedTransport::~KeyedTransport() {
+  // Open handles would call back into freed memory.
+  TRESOR_CHECK(live_.empty() && !listener_open_);
+}
+
+void KeyedTransport::SetKey(std::string key) {
+  SecureBytes fresh(key.begin(), key.end());
+  SecureWipe(key);
+  key_.swap(fresh);  // the old key is wiped when `fresh` is freed
+  has_key_.store(!key_.empty(), std::memory_order_relaxed);
+}
+
+void KeyedTransport::SetError(const std::string& message) {
+  std::snprintf(transport_.errmsg, sizeof(transport_.errmsg), "%s", message.c_str());
+}
+
+int KeyedTransport::Init(struct raft_uv_transport* t, raft_id id, const char* address) {
+  auto* self = static_cast<KeyedTransport*>(t->impl);
+  if (id == 0 || address == nullptr) return RAFT_INVALID;
+  std::size_t length = std::strlen(address);
+  if (length == 0 || length > kMaxAddressSize) {
+    self->SetError("raft address must be 1 to 255 bytes");
+    return RAFT_INVALID;
+  }
+  self->id_ = id;
+  self->address_ = address;
+  return 0;
+}
+
+int KeyedTransport::Listen(struct raft_uv_transport* t, raft_uv_accept_cb cb) {
+  auto* self = static_cast<KeyedTransport*>(t->impl);
+  sockaddr_in addr{};
+  if (!ParseIpv4(self->address_, /*allow_port_zero=*/true, &addr)) {
+    self->SetError("cannot parse raft address " + self->address_ + " (want a.b.c.d:port)");
+    return RAFT_INVALID;
+  }
+  self->accept_cb_ = cb;
+  uv_tcp_init(self->loop_, &self->listener_);
+  self->listener_.data = self;
+  self->listener_open_ = true;
+  auto* listener = reinterpret_cast<uv_stream_t*>(&self->listener_);
+  int rv = uv_tcp_bind(&self->listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
+  if (rv == 0) rv = uv_listen(listener, kListenBacklog, &KeyedTransport::OnConnection);
+  if (rv != 0) {
+    self->SetError("cannot listen on " + self->address_ + ": " + uv_strerror(rv));
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->listener_), &KeyedTransport::OnListenerClosed);
+    return RAFT_IOERR;
+  }
+  sockaddr_storage bound{};
+  int len = sizeof(bound);
+  if (uv_tcp_getsockname(&self->listener_, reinterpret_cast<sockaddr*>(&bound), &len) == 0 &&
+      bound.ss_family == AF_INET) {
+    self->port_ = ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+  }
+  return 0;
+}
+
+KeyedTransport::Handshake* KeyedTransport::NewHandshake(bool acceptor, std::string peer) {
+  auto* hs = new Handshake;
+  hs->owner = this;
+  hs->acceptor = acceptor;
+  hs->peer = std::move(peer);
+  hs->tcp = static_cast<uv_tcp_t*>(raft_malloc(sizeof(uv_tcp_t)));
+  TRESOR_CHECK(hs->tcp != nullptr);
+  uv_tcp_init(loop_, hs->tcp);
+  uv_timer_init(loop_, &hs->timer);
+  hs->tcp->data = hs;
+  hs->timer.data = hs;
+  hs->connect_req.data = hs;
+  hs->open_handles = 2;
+  live_.insert(hs);
+  pending_.insert(hs);
+  return hs;
+}
+
+void KeyedTransport::OnConnection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<KeyedTransport*>(listener->data);
+  if (status != 0) {
+    spdlog::warn("raft: accepting a connection failed: {}", uv_strerror(status));
+    return;
+  }
+  Handshake* hs = self->NewHandshake(/*acceptor=*/true, "");
+  if (int rv = uv_accept(listener, reinterpret_cast<uv_stream_t*>(hs->tcp)); rv != 0) {
+    self->Refuse(hs, std::string("accept: ") + uv_strerror(rv));
+    return;
+  }
+  hs->peer = PeerName(hs->tcp);
+  if (self->key_.empty()) {
+    self->Refuse(hs, kNoKey, spdlog::level::debug);
+    return;
+  }
+  if (self->pending_.size() > kMaxPendingHandshakes) {
+    self->Refuse(hs, "too many handshakes in progress");
+    return;
+  }
+  hs->StartTimer();
+  hs->Read(kHelloHeadSize, Handshake::Step::kReadHelloHead);
+}
+
+int KeyedTransport::Connect(struct raft_uv_transport* t, struct raft_uv_connect* req, raft_id id,
+                            const char* address, raft_uv_connect_cb cb) {
+  auto* self = static_cast<KeyedTransport*>(t->impl);
+  if (self->closing_) return RAFT_CANCELED;
+  if (self->id_ == 0) {
+    self->SetError("transport not initialised");
+    return RAFT_INVALID;
+  }
+  sockaddr_in addr{};
+  if (address == nullptr || !ParseIpv4(address, /*allow_port_zero=*/false, &addr)) {
+    self->SetError(std::string("cannot parse raft address ") + (address ? address : "(null)"));
+    return RAFT_NOCONNECTION;
+  }
+  if (self->key_.empty()) {
+    // Refused before dialling: without the key we could not check the
+    // peer's proof. libraft retries after its connect retry delay.
+    self->refused_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("raft: not connecting to server {} at {}: no cluster key yet", id, address);
+    self->SetError("no cluster key yet");
+    return RAFT_NOCONNECTION;
+  }
+  Handshake* hs = self->NewHandshake(/*acceptor=*/false, address);
+  hs->connector_id = self->id_;
+  hs->connector_address = self->address_;
+  int rv = uv_tcp_connect(&hs->connect_req, hs->tcp, reinterpret_cast<const sockaddr*>(&addr),
+                          &Handshake::OnConnected);
+  if (rv != 0) {
+    hs->Abort(RAFT_NOCONNECTION);  // req not set yet: libraft hears the error from us
+    self->SetError(std::string("cannot connect to ") + address + ": " + uv_strerror(rv));
+    return RAFT_NOCONNECTION;
+  }
+  req->cb = cb;
+  hs->req = req;
+  hs->StartTimer();
+  return 0;
+}
+
+void KeyedTransport::Refuse(Handshake* hs, const std::string& reason,
+                            spdlog::level::level_enum level) {
+  if (hs->closing) return;
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  std::string who = hs->acceptor ? "from " + hs->peer : "to " + hs->peer;
+  if (hs->acceptor && hs->connector_id != 0) {
+    who += " (claiming raft id " + std::to_string(hs->connector_id) + ")";
+  }
+  spdlog::log(level, "raft: refused the {} connection {}: {}",
+              hs->acceptor ? "incoming" : "outgoing", who, reason);
+  hs->Abort(RAFT_NOCONNECTION);
+}
+
+void KeyedTransport::HandOver(Handshake* hs) {
+  hs->closing = true;
+  pending_.erase(hs);
+  uv_timer_stop(&hs->timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(&hs->timer), &Handshake::OnClosed);
+  uv_tcp_t* stream = hs->tcp;
+  hs->tcp = nullptr;  // libraft's now: it uv_close()s and raft_free()s it
+  --hs->open_handles;
+  stream->data = nullptr;
+  auto* uv_stream = reinterpret_cast<uv_stream_t*>(stream);
+  if (hs->acceptor) {
+    accept_cb_(&transport_, hs->connector_id, hs->connector_address.c_str(), uv_stream);
+    return;
+  }
+  struct raft_uv_connect* req = hs->req;
+  hs->req = nullptr;
+  req->cb(req, uv_stream, 0);
+}
+
+void KeyedTransport::Forget(Handshake* hs) {
+  live_.erase(hs);
+  pending_.erase(hs);
+  delete hs;
+  MaybeFireCloseCb();
+}
+
+void KeyedTransport::OnListenerClosed(uv_handle_t* handle) {
+  auto* self = static_cast<KeyedTransport*>(handle->data);
+  self->listener_open_ = false;
+  self->port_ = 0;
+  self->MaybeFireCloseCb();
+}
+
+void KeyedTransport::Close(struct raft_uv_transport* t, raft_uv_transport_close_cb cb) {
+  auto* self = static_cast<KeyedTransport*>(t->impl);
+  self->closing_ = true;
+  self->close_cb_ = cb;
+  auto* listener = reinterpret_cast<uv_handle_t*>(&self->listener_);
+  if (self->listener_open_ && !uv_is_closing(listener)) {
+    uv_close(listener, &KeyedTransport::OnListenerClosed);
+  }
+  // Aborting erases from pending_, so walk a copy.
+  std::vector<Handshake*> in_flight(self->pending_.begin(), self->pending_.end());
+  for (Handshake* hs : in_flight) hs->Abort(RAFT_CANCELED);
+  self->MaybeFireCloseCb();
+}
+
+void KeyedTransport::MaybeFireCloseCb() {
+  if (!closing_ || listener_open_ || !live_.empty() || close_cb_ == nullptr) return;
+  raft_uv_transport_close_cb cb = close_cb_;
+  close_cb_ = nullptr;
+  cb(&transport_);
+}
+
+}  // namespace tresor::raft

@@ -1,0 +1,139 @@
+// KeyedTransport: libraft's `struct raft_uv_transport` over libuv TCP, for
+// which every connection must first prove, in both directions, that its
+// peer holds the cluster key. The raft cluster port therefore serves only
+// members: a process without the key cannot join, vote or inject raft
+// messages. docs/cluster-security.md describes the threat model.
+//
+// The handshake, at the start of every connection (integers big-endian):
+//   1. connector -> acceptor: "TRSRAFT1", connector raft id (u64), connector
+//      address (u16 length, 1..255 bytes, no NUL), nonce_c (32 random bytes)
+//   2. acceptor -> connector: nonce_a (32 random bytes),
+//      proof_a = HMAC-SHA256(key, "acceptor" || nonce_c || nonce_a || id || address)
+//   3. connector -> acceptor, once proof_a verified:
+//      proof_c = HMAC-SHA256(key, "connector" || nonce_a || nonce_c || id || address)
+// Proofs are compared in constant time. Only after step 3 does libraft get
+// the stream (accept_cb on one side, the connect callback on the other),
+// with reading stopped and not one byte of its own protocol consumed; from
+// there the stream carries libraft's protocol unchanged. Nothing is
+// encrypted: raft payloads are barrier ciphertext already.
+//
+// Any failure (no key, bad magic or proof, malformed hello, a peer that
+// closes or stays silent for the handshake timeout) closes the connection,
+// counts it in refused() and never reaches libraft's callbacks; an
+// outgoing attempt that fails completes with RAFT_NOCONNECTION.
+//
+// Who calls it: raft::Node creates one per node, hands get() to
+// raft_uv_init and SetKey()s the cluster key (kept in the barrier) on its
+// raft thread. Tests drive it directly on a loop of their own.
+//
+// Threads: everything runs on the thread of the libuv loop given to the
+// constructor (the raft thread); has_key(), refused() and port() may be
+// read from any thread.
+#pragma once
+
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+
+#include "common/secure_memory.h"
+#include "raft/libraft.h"
+
+namespace tresor::raft {
+
+class KeyedTransport {
+ public:
+  static constexpr std::chrono::milliseconds kDefaultHandshakeTimeout{5000};
+  // At most this many connections may be mid-handshake at once; more are
+  // refused at once, so that idle sockets cannot pile up.
+  static constexpr std::size_t kMaxPendingHandshakes = 64;
+
+  // REQUIRES: loop outlives this object. handshake_timeout bounds every
+  // handshake, TCP connect included (tests pass a short one).
+  explicit KeyedTransport(uv_loop_t* loop,
+                          std::chrono::milliseconds handshake_timeout = kDefaultHandshakeTimeout);
+  // REQUIRES: libraft's close (transport->close) has called its callback,
+  // or the transport never listened nor connected.
+  ~KeyedTransport();
+
+  KeyedTransport(const KeyedTransport&) = delete;
+  KeyedTransport& operator=(const KeyedTransport&) = delete;
+
+  // The interface to pass to raft_uv_init; valid as long as this object.
+  // Its `data` field belongs to the user (libraft sets it), `impl` to us.
+  struct raft_uv_transport* get() {
+    return &transport_;
+  }
+
+  // Replaces the cluster key (an empty key forgets it: every connection is
+  // refused again). The old key and `key` are wiped. Connections already
+  // proven stay open; handshakes in progress finish with the new key.
+  // Raft thread only.
+  void SetKey(std::string key);
+  bool has_key() const { return has_key_.load(std::memory_order_relaxed); }
+
+  // How many connections were refused, in either direction: no key, bad
+  // proof, malformed handshake, timeout, peer gone mid-handshake.
+  // Canceled connects (close()) are not counted. Diagnostics and tests.
+  std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
+  // The TCP port the listener is bound to; 0 before listen. Listening on
+  // "host:0" binds an ephemeral port, which tests read here.
+  int port() const { return port_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Handshake;  // one connection being proven, in either direction
+
+  // The raft_uv_transport entry points (see raft/uv.h for the contract).
+  static int Init(struct raft_uv_transport* t, raft_id id, const char* address);
+  static int Listen(struct raft_uv_transport* t, raft_uv_accept_cb cb);
+  static int Connect(struct raft_uv_transport* t, struct raft_uv_connect* req, raft_id id,
+                     const char* address, raft_uv_connect_cb cb);
+  static void Close(struct raft_uv_transport* t, raft_uv_transport_close_cb cb);
+
+  static void OnConnection(uv_stream_t* listener, int status);
+  static void OnListenerClosed(uv_handle_t* handle);
+
+  void SetError(const std::string& message);
+  Handshake* NewHandshake(bool acceptor, std::string peer);
+  // Called by a Handshake: it succeeded (proven) or failed (refused).
+  void HandOver(Handshake* hs);
+  // Closes a handshake that failed, counts and logs it (never a secret).
+  void Refuse(Handshake* hs, const std::string& reason,
+              spdlog::level::level_enum level = spdlog::level::warn);
+  // Called when a Handshake has closed its last handle and is deleted.
+  void Forget(Handshake* hs);
+  void MaybeFireCloseCb();
+
+  uv_loop_t* loop_;
+  std::chrono::milliseconds handshake_timeout_;
+  struct raft_uv_transport transport_ {};
+
+  raft_id id_ = 0;
+  std::string address_;  // this server's own address, sent in every hello
+  raft_uv_accept_cb accept_cb_ = nullptr;
+
+  uv_tcp_t listener_{};
+  bool listener_open_ = false;  // initialised and its close callback not yet run
+  std::atomic<int> port_{0};
+
+  SecureBytes key_;
+  std::atomic<bool> has_key_{false};
+  std::atomic<std::uint64_t> refused_{0};
+
+  // Every Handshake not yet deleted (some may be closing their handles);
+  // `pending_` holds those still mid-handshake, which close() cancels.
+  std::unordered_set<Handshake*> live_;
+  std::unordered_set<Handshake*> pending_;
+
+  bool closing_ = false;
+  raft_uv_transport_close_cb close_cb_ = nullptr;
+
+  friend struct Handshake;
+};
+
+}  // namespace tresor::raft
