@@ -31,7 +31,7 @@
 // read from any thread.
 #pragma once
 
-#include <spdlog/spdlog.h>
+#include <spdlog/common.h>
 #include <uv.h>
 
 #include <atomic>

@@ -441,6 +441,40 @@ TEST_F(KeyedTransportTest, OutsidersAreRefusedAndTheListenerKeepsServing) {
   EXPECT_EQ(a.accepted[0].id, 2u);
 }
 
+TEST_F(KeyedTransportTest, TooManyPendingHandshakesAreRefusedOnArrival) {
+  Peer& a = NewPeer(1, key_);
+  a.Listen();
+  const int port = a.transport.port();
+  std::size_t idle_connected = 0;
+  bool extra_closed = false;
+  std::uint64_t refused_when_extra_closed = 0;
+  {
+    Background flood(&wake_, [&] {
+      // The listener accepts in arrival order, so the extra connection is
+      // accepted last, with the idle ones all mid-handshake.
+      std::vector<int> idle;
+      for (std::size_t i = 0; i < KeyedTransport::kMaxPendingHandshakes; ++i) {
+        idle.push_back(ConnectTo(port));
+        if (idle.back() >= 0) ++idle_connected;
+      }
+      int extra = ConnectTo(port);
+      extra_closed = PeerCloses(extra);
+      refused_when_extra_closed = a.transport.refused();
+      close(extra);
+      for (int fd : idle) close(fd);
+    });
+    ASSERT_TRUE(RunUntil([&] { return flood.done(); }));
+  }
+  EXPECT_EQ(idle_connected, KeyedTransport::kMaxPendingHandshakes);
+  EXPECT_TRUE(extra_closed);
+  EXPECT_EQ(refused_when_extra_closed, 1u) << "refused on arrival, not after a timeout";
+  // The idle ones hung up; each is a refusal too, and the listener serves on.
+  ASSERT_TRUE(
+      RunUntil([&] { return a.transport.refused() == 1 + KeyedTransport::kMaxPendingHandshakes; }));
+  Peer& b = NewPeer(2, key_);
+  EXPECT_EQ(ConnectAndWait(b, a)->status, 0);
+}
+
 TEST_F(KeyedTransportTest, ReplayedConnectorProofIsRefused) {
   Peer& a = NewPeer(1, key_);
   a.Listen();
