@@ -13,6 +13,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "http/forwarder.h"
 #include "http/request_parser.h"
 #include "http/response_writer.h"
 
@@ -229,6 +230,11 @@ class Connection final : public DrainableConnection,
       context.request_id = parsed->request_id;
       context.head_only = parsed->head_only;
       try {
+        // A standby relays the request to the active node (http/forwarder.h).
+        if (auto active_url = env_.handler->ForwardTarget(*parsed)) {
+          return Respond(AnswerAsStandby(*active_url, request, remote_address_, context),
+                         context.keep_alive);
+        }
         result = env_.handler->Handle(*parsed);
       } catch (const std::exception& e) {
         // Handlers report errors as Status; an escaped exception is a bug,
@@ -238,11 +244,13 @@ class Connection final : public DrainableConnection,
         result = InternalError("internal error");
       }
     }
-    HttpResponse response = BuildHttpResponse(result, context);
+    Respond(BuildHttpResponse(result, context), context.keep_alive);
+  }
+
+  // Hands `response` from the worker back to the strand for writing.
+  void Respond(HttpResponse response, bool keep_alive) {
     net::post(executor_, [self = this->shared_from_this(), response = std::move(response),
-                          keep_alive = context.keep_alive]() mutable {
-      self->Write(std::move(response), keep_alive);
-    });
+                          keep_alive]() mutable { self->Write(std::move(response), keep_alive); });
   }
 
   void SetWriteExpiry() {
