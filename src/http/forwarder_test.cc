@@ -229,6 +229,38 @@ TEST(ForwarderTest, NonHttpAnswerIsIOError) {
   EXPECT_EQ(answer.status().code(), StatusCode::kIOError);
 }
 
+TEST(AnswerAsStandbyTest, RelaysAChunkedAnswerWithALengthInTheClientsVersion) {
+  ScriptedUpstream upstream(
+      "HTTP/1.1 202 Accepted\r\nX-Reply: yes\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n");
+  ResponseContext context;
+  context.http_version = 10;
+  HttpResponse response = AnswerAsStandby(
+      upstream.Url(), MakeRequest(beast_http::verb::get, "/v1/a"), "127.0.0.1:9", context);
+  EXPECT_EQ(response.result_int(), 202);
+  EXPECT_EQ(response.version(), 10u);
+  EXPECT_EQ(response.body(), "hello");
+  EXPECT_EQ(response.at(beast_http::field::content_length), "5");
+  EXPECT_EQ(response.at("X-Reply"), "yes");
+  EXPECT_EQ(response.find(beast_http::field::transfer_encoding), response.end());
+}
+
+TEST(AnswerAsStandbyTest, AnswerLostAfterSendingIs500NotARedirect) {
+  // The request reached the upstream, so a redirect could make the client
+  // repeat a write; the garbled answer must become a 500.
+  ScriptedUpstream upstream("SSH-2.0-OpenSSH_9.2\r\n");
+  HttpResponse response =
+      AnswerAsStandby(upstream.Url(), MakeRequest(beast_http::verb::put, "/v1/a", R"({"a":1})"),
+                      "127.0.0.1:9", ResponseContext{});
+  EXPECT_EQ(response.result_int(), 500);
+  EXPECT_EQ(response.find(beast_http::field::location), response.end());
+  const auto body = nlohmann::json::parse(response.body());
+  EXPECT_EQ(body["errors"][0].get<std::string>().rfind("error forwarding to " + upstream.Url(), 0),
+            0u)
+      << body.dump();
+  EXPECT_TRUE(upstream.WaitForRequest().has_value());
+}
+
 class ForwarderTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
