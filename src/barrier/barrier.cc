@@ -64,6 +64,13 @@ Status AesGcmBarrier::Initialize(const SecureBytes& root_key) {
   return PersistKeyring(keyring, root_key);
 }
 
+StatusOr<std::string> AesGcmBarrier::SealWithRootKey(std::string_view plaintext,
+                                                     std::string_view aad) const {
+  std::shared_lock lock(mu_);
+  if (!keyring_.has_value()) return SealedError();
+  return AesGcmSeal(root_key_, plaintext, aad);
+}
+
 Status AesGcmBarrier::Unseal(const SecureBytes& root_key) {
   TRESOR_RETURN_IF_ERROR(CheckRootKey(root_key));
   std::unique_lock lock(mu_);

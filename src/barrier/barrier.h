@@ -89,6 +89,11 @@ class AesGcmBarrier final : public storage::Backend {
 
   bool Sealed() const;
 
+  // Encrypts plaintext under the root key (AES-256-GCM, AAD = aad): for a
+  // raft join challenge, which only a holder of the unseal keys can open
+  // (they open the stored root key). SealedError when sealed.
+  StatusOr<std::string> SealWithRootKey(std::string_view plaintext, std::string_view aad) const;
+
   // Adds a keyring term and persists the keyring (sealed under the root key)
   // before any value is encrypted under the new term. Returns the new term's
   // status. SealedError when sealed; on a physical error the in-memory keyring

@@ -20,9 +20,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     : clock_(clock),
       options_(std::move(options)),
       lifecycle_(physical, clock, options_.cluster_name),
+      ha_(lifecycle_, dynamic_cast<storage::RaftBackend*>(&physical), clock,
+          HaOptions{options_.api_addr, options_.cluster_addr}),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
-  RegisterSysHandlers(sys_, SysContext{lifecycle_, options_, clock_});
+  RegisterSysHandlers(sys_, SysContext{lifecycle_, options_, clock_, ha_});
   RegisterMountHandlers(sys_, mounts_, policies_);
   RegisterPolicyHandlers(
       sys_, PolicyHandlerContext{
@@ -50,9 +52,16 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
         policies_.InvalidateCache();
       });
   if (options_.token_reap_interval.count() > 0) reaper_ = std::thread([this] { RunReaper(); });
+  // A new active node reloads what a standby may hold stale copies of.
+  ha_.Start([this] {
+    policies_.InvalidateCache();
+    mounts_.Unload();
+    return mounts_.Load();
+  });
 }
 
 Core::~Core() {
+  ha_.Stop();
   {
     std::lock_guard lock(reaper_mu_);
     stopping_ = true;
@@ -67,7 +76,8 @@ void Core::RunReaper() {
   std::unique_lock lock(reaper_mu_);
   while (!reaper_cv_.wait_for(lock, options_.token_reap_interval, [this] { return stopping_; })) {
     lock.unlock();
-    if (!lifecycle_.Sealed()) {
+    // Only the active node writes; a standby's reaping is the active's job.
+    if (!lifecycle_.Sealed() && ha_.IsActive()) {
       auto reaped = ReapExpiredTokens();
       if (!reaped.ok() && reaped.status().code() != StatusCode::kSealed) {
         spdlog::warn("reaping expired tokens failed: {}", reaped.status().message());

@@ -17,13 +17,17 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "common/clock.h"
+#include "core/ha.h"
 #include "core/lifecycle.h"
 #include "core/mount_table.h"
 #include "core/policy/policy_store.h"
@@ -41,6 +45,15 @@ struct CoreOptions {
   // How often expired tokens are revoked in the background; 0 disables the
   // background thread (tests call ReapExpiredTokens themselves).
   std::chrono::seconds token_reap_interval{60};
+  // High availability (raft storage only): what this node advertises.
+  std::string api_addr{};
+  std::string cluster_addr{};
+  // How a joining node talks to the leader's API: POSTs body to
+  // base_url + "/v1/" + path and returns the JSON answer (an error status
+  // carries the leader's message). Set by server/; null in unit tests.
+  std::function<StatusOr<nlohmann::json>(const std::string& base_url, const std::string& path,
+                                         const nlohmann::json& body)>
+      post_json = nullptr;
 };
 
 class Core final : public RequestHandler {
@@ -50,6 +63,10 @@ class Core final : public RequestHandler {
   ~Core() override;
 
   StatusOr<Response> Handle(const Request& request) override;
+  std::optional<std::string> ForwardTarget(const Request& request) override {
+    return ha_.ForwardTarget(request);
+  }
+  Ha& ha() { return ha_; }
 
   // Revokes every token that has expired or run out of uses. Sealed when
   // sealed.
@@ -70,6 +87,7 @@ class Core final : public RequestHandler {
   Clock& clock_;
   const CoreOptions options_;
   Lifecycle lifecycle_;
+  Ha ha_;
   policy::PolicyStore policies_;
   MountTable mounts_;
   SysRouter sys_;

@@ -75,7 +75,7 @@ class CorePipelineTest : public ::testing::Test {
 
   storage::InmemBackend physical_;
   FakeClock clock_;
-  Core core_{physical_, clock_, CoreOptions{"inmem", "", std::chrono::seconds(0)}};
+  Core core_{physical_, clock_, CoreOptions{.storage_type = "inmem", .cluster_name = "", .token_reap_interval = std::chrono::seconds(0)}};
   SecureBytes unseal_key_;
   std::string root_;
 };

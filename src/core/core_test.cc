@@ -31,7 +31,7 @@ class CoreTest : public ::testing::Test {
 
   storage::InmemBackend physical_;
   FakeClock clock_;
-  Core core_{physical_, clock_, CoreOptions{"inmem", ""}};
+  Core core_{physical_, clock_, CoreOptions{.storage_type = "inmem", .cluster_name = ""}};
 };
 
 TEST_F(CoreTest, SealedServerAnswersOnlyUnauthenticatedSysPaths) {

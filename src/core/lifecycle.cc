@@ -125,9 +125,28 @@ StatusOr<InitResult> Lifecycle::Initialize(const InitOptions& options) {
   return InitResult{std::move(shares), std::move(*root_token)};
 }
 
+void Lifecycle::BeginJoin(SealConfig config, std::function<Status(const SecureBytes&)> complete) {
+  std::lock_guard lock(mu_);
+  pending_shares_.clear();
+  nonce_.clear();
+  join_ = PendingJoin{config, std::move(complete)};
+}
+
+bool Lifecycle::JoinPending() {
+  std::lock_guard lock(mu_);
+  return join_.has_value();
+}
+
+StatusOr<std::string> Lifecycle::StoredRootKeyRecord() {
+  TRESOR_ASSIGN_OR_RETURN(auto wrapped, physical_.Get(kRootKeyKey));
+  if (!wrapped.has_value()) return FailedPreconditionError("Vault is not initialized");
+  return *wrapped;
+}
+
 StatusOr<SealStatus> Lifecycle::StatusLocked() {
   SealStatus status;
   TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  if (!config.has_value() && join_.has_value()) config = join_->config;
   status.initialized = config.has_value();
   status.sealed = barrier_.Sealed();
   if (config.has_value()) {
@@ -151,6 +170,8 @@ StatusOr<SealStatus> Lifecycle::GetSealStatus() {
 StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
   std::lock_guard lock(mu_);
   TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  bool joining = !config.has_value() && join_.has_value();
+  if (joining) config = join_->config;
   if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
   if (!barrier_.Sealed()) return StatusLocked();
   if (share.size() != kKeyBytes + 1) {
@@ -168,7 +189,12 @@ StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
   auto combined = seal::Combine(pending_shares_);
   pending_shares_.clear();
   nonce_.clear();
-  Status unsealed = combined.ok() ? UnsealWithKey(*combined) : combined.status();
+  Status unsealed = combined.status();
+  if (combined.ok() && joining) {
+    unsealed = join_->complete(*combined);
+    if (unsealed.ok()) join_.reset();
+  }
+  if (unsealed.ok()) unsealed = UnsealWithKey(*combined);
   if (!unsealed.ok()) {
     spdlog::warn("unseal attempt failed: {}", unsealed.message());
     return unsealed;

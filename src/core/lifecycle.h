@@ -107,6 +107,23 @@ class Lifecycle {
   // wiped. Set once, before the server serves requests.
   void SetUnsealHooks(std::function<Status()> on_unseal, std::function<void()> on_seal);
 
+  // Raft join (core/raft_cluster.h): a node that joined a cluster has no
+  // seal configuration of its own until raft replicates it. Until then the
+  // lifecycle reports the cluster's `config` (initialised, sealed) and,
+  // when the unseal shares reach its threshold, hands the combined unseal
+  // key to `complete` (which proves it to the leader and waits for the
+  // replicated state) before unsealing from local storage as usual.
+  void BeginJoin(SealConfig config, std::function<Status(const SecureBytes&)> complete);
+  bool JoinPending();
+  // The root-key record as stored (sealed under the unseal key), for a
+  // joining node.
+  StatusOr<std::string> StoredRootKeyRecord();
+  // plaintext sealed under the root key (AAD = aad); SealedError when sealed.
+  StatusOr<std::string> SealWithRootKey(std::string_view plaintext, std::string_view aad) {
+    return barrier_.SealWithRootKey(plaintext, aad);
+  }
+  static constexpr std::string_view kRootKeyPath = "core/root-key";
+
  private:
   StatusOr<std::optional<SealConfig>> ReadSealConfig();
   StatusOr<SealStatus> StatusLocked();
@@ -122,6 +139,11 @@ class Lifecycle {
   // barrier.
   storage::PrefixView token_view_;
   engines::token::TokenStore tokens_;
+  struct PendingJoin {
+    SealConfig config;
+    std::function<Status(const SecureBytes&)> complete;
+  };
+  std::optional<PendingJoin> join_;  // GUARDED_BY(mu_)
   std::function<Status()> on_unseal_;
   std::function<void()> on_seal_;
 

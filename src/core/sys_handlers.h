@@ -7,6 +7,7 @@
 #pragma once
 
 #include "common/clock.h"
+#include "core/ha.h"
 #include "core/lifecycle.h"
 #include "core/sys_router.h"
 
@@ -18,11 +19,15 @@ struct SysContext {
   Lifecycle& lifecycle;
   const CoreOptions& options;
   Clock& clock;
+  Ha& ha;
 };
 
 void RegisterSysHandlers(SysRouter& router, SysContext context);
 void RegisterSealHandlers(SysRouter& router, SysContext context);
 void RegisterHealthHandlers(SysRouter& router, SysContext context);
 void RegisterKeyHandlers(SysRouter& router, SysContext context);
+// sys/storage/raft/* (join, bootstrap challenge/answer, configuration,
+// remove-peer, autopilot/state), sys/ha-status, sys/step-down.
+void RegisterRaftHandlers(SysRouter& router, SysContext context);
 
 }  // namespace tresor::core

@@ -50,17 +50,21 @@ StatusOr<Response> HandleHealth(SysContext ctx, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(int uninit_code, QueryCode(req, "uninitcode", 501));
   TRESOR_ASSIGN_OR_RETURN(int removed_code, QueryCode(req, "removedcode", 530));
   TRESOR_ASSIGN_OR_RETURN(int ha_unhealthy_code, QueryCode(req, "haunhealthycode", 474));
-  // Standbys, DR secondaries, removed nodes and HA health come with
-  // integrated storage; until then a node is never in those states.
-  (void)standby_ok, (void)perf_standby_ok, (void)standby_code, (void)dr_code, (void)perf_code,
-      (void)removed_code, (void)ha_unhealthy_code;
+  // No DR or performance replication; removed nodes and HA health are
+  // reported through sys/storage/raft/autopilot/state instead.
+  (void)perf_standby_ok, (void)dr_code, (void)perf_code, (void)removed_code,
+      (void)ha_unhealthy_code;
 
   TRESOR_ASSIGN_OR_RETURN(SealStatus status, ctx.lifecycle.GetSealStatus());
-  int code = !status.initialized ? uninit_code : status.sealed ? sealed_code : active_code;
+  bool standby = !status.sealed && ctx.ha.IsStandby();
+  int code = !status.initialized ? uninit_code
+             : status.sealed     ? sealed_code
+             : standby           ? (standby_ok ? active_code : standby_code)
+                                 : active_code;
   nlohmann::json body = {
       {"initialized", status.initialized},
       {"sealed", status.sealed},
-      {"standby", false},
+      {"standby", standby},
       {"performance_standby", false},
       {"replication_performance_mode", "disabled"},
       {"replication_dr_mode", "disabled"},
@@ -75,14 +79,20 @@ StatusOr<Response> HandleHealth(SysContext ctx, const Request& req) {
   return Response::Raw(std::move(body), code);
 }
 
-StatusOr<Response> HandleLeader(SysContext, const Request&) {
-  return Response::Raw({{"ha_enabled", false},
-                        {"is_self", false},
-                        {"active_time", "0001-01-01T00:00:00Z"},
-                        {"leader_address", ""},
-                        {"leader_cluster_address", ""},
-                        {"performance_standby", false},
-                        {"performance_standby_last_remote_wal", 0}});
+StatusOr<Response> HandleLeader(SysContext ctx, const Request&) {
+  LeaderInfo leader = ctx.ha.Leader();
+  nlohmann::json body = {{"ha_enabled", leader.ha_enabled},
+                         {"is_self", leader.is_self},
+                         {"active_time", leader.active_time},
+                         {"leader_address", leader.leader_address},
+                         {"leader_cluster_address", leader.leader_cluster_address},
+                         {"performance_standby", false},
+                         {"performance_standby_last_remote_wal", 0}};
+  if (leader.ha_enabled) {
+    body["raft_committed_index"] = leader.raft_committed_index;
+    body["raft_applied_index"] = leader.raft_applied_index;
+  }
+  return Response::Raw(std::move(body));
 }
 
 }  // namespace

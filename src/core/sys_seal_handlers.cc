@@ -131,6 +131,7 @@ void RegisterSealHandlers(SysRouter& router, SysContext ctx) {
 void RegisterSysHandlers(SysRouter& router, SysContext context) {
   RegisterSealHandlers(router, context);
   RegisterHealthHandlers(router, context);
+  RegisterRaftHandlers(router, context);
   RegisterKeyHandlers(router, context);
 }
 

@@ -469,6 +469,7 @@ void Node::RefreshStatus() {
     const struct raft_server& s = raft_.configuration.servers[i];
     next.configuration.push_back({s.id, s.address, s.role == RAFT_VOTER});
   }
+  leader_ = next.role == Role::kLeader;
   bool changed;
   {
     std::lock_guard lock(status_mutex_);

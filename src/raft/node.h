@@ -124,6 +124,8 @@ class Node {
   Status TransferLeadership(std::uint64_t id);
 
   NodeStatus GetStatus() const;
+  // Lock-free: whether the raft thread last saw this node lead.
+  bool IsLeader() const { return leader_; }
   // How many group commits the state store has made: with many writers in
   // flight this grows slower than the number of writes.
   std::uint64_t group_commits() const { return group_commits_; }
@@ -182,6 +184,7 @@ class Node {
   mutable std::condition_variable status_changed_;
   NodeStatus status_;
   std::atomic<bool> started_{false};
+  std::atomic<bool> leader_{false};
   std::atomic<std::uint64_t> group_commits_{0};
   std::atomic<bool> closed_{false};
 };

@@ -8,6 +8,7 @@
 #include "common/encoding.h"
 #include "common/logging.h"
 #include "common/secure_memory.h"
+#include "server/leader_client.h"
 #include "storage/factory.h"
 
 namespace tresor::server {
@@ -40,6 +41,15 @@ std::string HostPortOfUrl(const std::string& url) {
 
 }  // namespace
 
+std::string ApiAddrFor(const ServerConfig& config) {
+  if (!config.api_addr.empty()) return config.api_addr;
+  if (config.listeners.empty()) return "";
+  const ListenerConfig& first = config.listeners.front();
+  std::string host_port = first.address;
+  if (host_port.rfind("0.0.0.0:", 0) == 0) host_port = "127.0.0.1" + host_port.substr(7);
+  return (first.tls_disable ? "http://" : "https://") + host_port;
+}
+
 std::string ClusterAddressFor(const ServerConfig& config) {
   std::string from_url = HostPortOfUrl(config.cluster_addr);
   if (!from_url.empty()) return from_url;
@@ -66,8 +76,11 @@ Status Server::Start() {
 
   const StorageConfig& sc = *config_.storage;
   TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options, ClusterAddressFor(config_)));
-  core_ = std::make_unique<core::Core>(*storage_, SystemClock::Get(),
-                                       core::CoreOptions{sc.type, config_.cluster_name});
+  core::CoreOptions core_options{.storage_type = sc.type, .cluster_name = config_.cluster_name};
+  core_options.api_addr = ApiAddrFor(config_);
+  core_options.cluster_addr = "https://" + ClusterAddressFor(config_);
+  core_options.post_json = PostJsonToNode;
+  core_ = std::make_unique<core::Core>(*storage_, SystemClock::Get(), std::move(core_options));
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
   http_ = std::make_unique<http::Server>(*core_, io_threads);
   for (const auto& listener : config_.listeners) {

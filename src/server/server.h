@@ -20,6 +20,9 @@ namespace tresor::server {
 // the host:port of cluster_addr, else the first listener's
 // cluster_address, else its address with the port + 1 (Vault's rule).
 std::string ClusterAddressFor(const ServerConfig& config);
+// The URL clients reach this node at: api_addr, else the first listener's
+// address with its scheme.
+std::string ApiAddrFor(const ServerConfig& config);
 
 class Server {
  public:

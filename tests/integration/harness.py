@@ -116,7 +116,8 @@ class TresorServer:
         else:
             storage = f'storage "{self.storage}" {{\n  path = "{self.data_dir}"\n}}\n'
         if self.storage == "raft":
-            storage += f'cluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
+            storage += (f'cluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
+                        f'api_addr = "{self.address}"\n')
         if self.tls:
             tls = (f'  tls_cert_file = "{self.tls[0]}"\n  tls_key_file = "{self.tls[1]}"\n')
         else:

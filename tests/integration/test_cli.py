@@ -57,7 +57,7 @@ def test_unseal_by_argument_and_by_stdin_and_status_codes(server):
     second = json.loads(ok(server.cli("operator", "unseal", "-format=json",
                                       input=init["unseal_keys_b64"][1] + "\n")))
     assert second["sealed"] is False
-    assert second["ha_enabled"] is False  # merged from sys/leader
+    assert second["ha_enabled"] is True  # merged from sys/leader (raft storage)
 
     unsealed = server.cli("status", "-format=json")
     assert unsealed.returncode == 0, unsealed

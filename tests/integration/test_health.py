@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from harness import TresorServer
+from harness import wait_for, TresorServer
 
 CODE_PARAMETERS = ["activecode", "standbycode", "sealedcode", "uninitcode", "drsecondarycode",
                    "performancestandbycode", "removedcode", "haunhealthycode"]
@@ -112,13 +112,22 @@ def test_bad_parameter_values_are_400(states, query):
 
 
 @pytest.mark.parametrize("state", ["uninit", "sealed", "active"])
-def test_leader_reports_no_ha(states, state):
-    r = states[state].api("GET", "sys/leader")
+def test_leader_reports_ha_on_raft(states, state):
+    server = states[state]
+    if state == "active":
+        # The raft leader becomes the active node right after unseal.
+        wait_for(lambda: server.api("GET", "sys/leader").json["is_self"], timeout=30)
+    r = server.api("GET", "sys/leader")
     assert r.status == 200, r
     body = r.json
-    assert body["ha_enabled"] is False
-    assert body["is_self"] is False
-    assert body["leader_address"] == "" and body["leader_cluster_address"] == ""
+    assert body["ha_enabled"] is True
+    assert body["is_self"] is (state == "active")
+    if state == "active":
+        assert body["leader_address"] == server.address
+        assert body["leader_cluster_address"].startswith("https://127.0.0.1:")
+        assert body["raft_applied_index"] > 0
+    else:
+        assert body["leader_address"] == ""
     assert body["performance_standby"] is False
     assert "active_time" in body and "performance_standby_last_remote_wal" in body
 

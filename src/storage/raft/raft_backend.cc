@@ -87,9 +87,18 @@ StatusOr<RaftBackendOptions> ParseRaftOptions(const std::map<std::string, std::s
   return out;
 }
 
-RaftBackend::RaftBackend(std::string node_id, std::unique_ptr<raft::Node> node,
-                         unsigned election_ms)
-    : node_id_(std::move(node_id)), node_(std::move(node)), election_ms_(election_ms) {}
+std::uint64_t RaftBackend::RaftIdFor(const std::string& node_id) {
+  std::uint64_t id = raft_digest(node_id.data(), 0);
+  return id == 0 ? 1 : id;
+}
+
+RaftBackend::RaftBackend(std::string node_id, std::string cluster_address,
+                         std::unique_ptr<raft::Node> node, unsigned election_ms)
+    : node_id_(std::move(node_id)),
+      raft_id_(RaftIdFor(node_id_)),
+      cluster_address_(std::move(cluster_address)),
+      node_(std::move(node)),
+      election_ms_(election_ms) {}
 
 RaftBackend::~RaftBackend() { Close().IgnoreError(); }
 
@@ -110,12 +119,12 @@ StatusOr<std::unique_ptr<RaftBackend>> RaftBackend::Open(const RaftBackendOption
   if (node_id.empty()) {
     TRESOR_ASSIGN_OR_RETURN(node_id, LoadOrCreateNodeId(options.path));
   }
-  node.id = raft_digest(node_id.data(), 0);
-  if (node.id == 0) node.id = 1;
+  node.id = RaftIdFor(node_id);
   TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<raft::Node> raft_node, raft::Node::Open(std::move(node)));
   if (!raft_node->IsPristine()) TRESOR_RETURN_IF_ERROR(raft_node->Start());
   return std::unique_ptr<RaftBackend>(
-      new RaftBackend(std::move(node_id), std::move(raft_node), 500 * options.performance_multiplier));
+      new RaftBackend(std::move(node_id), options.cluster_address, std::move(raft_node),
+                      500 * options.performance_multiplier));
 }
 
 StatusOr<std::optional<std::string>> RaftBackend::Get(std::string_view key) {

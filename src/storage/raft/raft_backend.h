@@ -56,13 +56,20 @@ class RaftBackend : public Backend {
   Status Close() override;
 
   const std::string& node_id() const { return node_id_; }
+  std::uint64_t raft_id() const { return raft_id_; }
+  const std::string& cluster_address() const { return cluster_address_; }
+  // The raft id a node_id maps to (what libraft calls the server).
+  static std::uint64_t RaftIdFor(const std::string& node_id);
   raft::Node& node() { return *node_; }
 
  private:
-  RaftBackend(std::string node_id, std::unique_ptr<raft::Node> node, unsigned election_ms);
+  RaftBackend(std::string node_id, std::string cluster_address, std::unique_ptr<raft::Node> node,
+              unsigned election_ms);
   Status Write(const std::vector<raft::StateOp>& ops);
 
   const std::string node_id_;
+  const std::uint64_t raft_id_;
+  const std::string cluster_address_;
   std::unique_ptr<raft::Node> node_;
   const unsigned election_ms_;
   std::mutex bootstrap_mutex_;  // one bootstrap, however many first writers

@@ -1,0 +1,163 @@
+#include "core/ha.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+namespace tresor::core {
+namespace {
+
+constexpr char kActiveRecord[] = "core/ha/active";
+constexpr char kZeroTime[] = "0001-01-01T00:00:00Z";
+// How often the watcher looks at the raft role. Losing leadership is also
+// checked on every request (IsLeader is lock-free), so this only bounds how
+// soon a new leader starts serving.
+constexpr std::chrono::milliseconds kWatchInterval{25};
+
+// How long a standby waits for the record of a newly elected active node.
+constexpr std::chrono::seconds kRecordWait{5};
+
+// Paths every node answers for itself, standby or not.
+bool AnsweredLocally(const std::string& path) {
+  static const char* const kLocal[] = {"sys/health",      "sys/leader", "sys/seal-status",
+                                       "sys/unseal",      "sys/init",   "sys/seal",
+                                       "sys/storage/raft/join"};
+  for (const char* local : kLocal) {
+    if (path == local) return true;
+  }
+  return path.rfind("sys/storage/raft/bootstrap/", 0) == 0;
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Ha::Ha(Lifecycle& lifecycle, storage::RaftBackend* raft, Clock& clock, HaOptions options)
+    : lifecycle_(lifecycle), raft_(raft), clock_(clock), options_(std::move(options)) {}
+
+Ha::~Ha() { Stop(); }
+
+void Ha::Start(std::function<Status()> on_become_active) {
+  if (raft_ == nullptr) return;
+  on_become_active_ = std::move(on_become_active);
+  watcher_ = std::thread([this] { Watch(); });
+}
+
+void Ha::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  active_ = false;
+}
+
+void Ha::Watch() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    bool leads = raft_->node().IsLeader() && !lifecycle_.Sealed();
+    if (leads && !active_) {
+      Status became = BecomeActive();
+      if (became.ok()) {
+        active_ = true;
+        spdlog::info("ha: this node is now the active node");
+      } else {
+        spdlog::warn("ha: could not become active yet: {}", became.message());
+      }
+    } else if (!leads && active_) {
+      active_ = false;
+      spdlog::info("ha: this node is now a standby");
+    }
+    lock.lock();
+    stop_cv_.wait_for(lock, kWatchInterval, [this] { return stopping_; });
+  }
+}
+
+Status Ha::BecomeActive() {
+  TRESOR_RETURN_IF_ERROR(raft_->node().Barrier());
+  if (on_become_active_) TRESOR_RETURN_IF_ERROR(on_become_active_());
+  std::string since = Rfc3339(clock_.Now());
+  nlohmann::json record = {{"node_id", raft_->node_id()},
+                           {"raft_id", raft_->raft_id()},
+                           {"api_addr", options_.api_addr},
+                           {"cluster_addr", options_.cluster_addr},
+                           {"active_time", since}};
+  TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kActiveRecord, record.dump()));
+  std::lock_guard lock(mu_);
+  active_since_ = since;
+  return Status::Ok();
+}
+
+std::string Ha::ActiveApiAddr() const {
+  std::uint64_t leader = raft_->node().GetStatus().leader_id;
+  if (leader == 0) return "";
+  auto stored = lifecycle_.Barrier().Get(kActiveRecord);
+  if (!stored.ok() || !stored->has_value()) return "";
+  try {
+    auto record = nlohmann::json::parse(**stored);
+    if (record.at("raft_id").get<std::uint64_t>() != leader) return "";
+    return record.at("api_addr").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return "";
+  }
+}
+
+std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
+  if (raft_ == nullptr || lifecycle_.Sealed() || AnsweredLocally(request.path)) return std::nullopt;
+  // A leader that lost its majority stops serving at once, without waiting
+  // for the watcher.
+  if (active_ && raft_->node().IsLeader()) return std::nullopt;
+  // Just after a change of leader (or an unseal) this node may be finishing
+  // becoming active, or the new active's record may not have reached it
+  // yet: wait a little rather than answer 503, so that a fail-over stays
+  // invisible to clients.
+  auto deadline = std::chrono::steady_clock::now() + kRecordWait;
+  while (true) {
+    if (raft_->node().IsLeader()) {
+      if (active_) return std::nullopt;
+    } else if (std::string target = ActiveApiAddr(); !target.empty()) {
+      return target;
+    }
+    if (std::chrono::steady_clock::now() >= deadline || lifecycle_.Sealed()) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polls the role and replication
+  }
+}
+
+LeaderInfo Ha::Leader() const {
+  LeaderInfo info;
+  info.active_time = kZeroTime;
+  if (raft_ == nullptr) return info;
+  info.ha_enabled = true;
+  raft::NodeStatus status = raft_->node().GetStatus();
+  info.raft_committed_index = status.commit_index;
+  info.raft_applied_index = status.applied_index;
+  if (lifecycle_.Sealed()) return info;
+  info.is_self = active_;
+  if (active_) {
+    info.leader_address = options_.api_addr;
+    info.leader_cluster_address = options_.cluster_addr;
+    std::lock_guard lock(mu_);
+    info.active_time = active_since_;
+    return info;
+  }
+  info.leader_address = ActiveApiAddr();
+  if (!status.leader_address.empty()) info.leader_cluster_address = "https://" + status.leader_address;
+  return info;
+}
+
+Status Ha::StepDown() {
+  if (raft_ == nullptr) return Status::Ok();  // Vault: a no-op without HA
+  if (!active_) return FailedPreconditionError("this node is not the active node");
+  return raft_->node().TransferLeadership(0);
+}
+
+}  // namespace tresor::core

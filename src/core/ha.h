@@ -1,0 +1,98 @@
+// core::Ha: high availability on integrated storage. The raft leader is the
+// active node; every other unsealed node is a standby.
+//
+// A watcher thread follows the raft role. When this node leads and is
+// unsealed it becomes active: a raft barrier (so every entry of earlier
+// terms is applied here), the become-active hook (core reloads the mount
+// table and drops cached policies: a standby's copies may be stale), then
+// it records itself at core/ha/active (inside the barrier: node id, raft id,
+// api_addr, cluster_addr, since when). Losing leadership makes it a standby
+// at once, before any further request is served as active.
+//
+// ForwardTarget tells http/ where a standby sends a request: the active's
+// api_addr as recorded, accepted only while the recorded raft id is the
+// leader raft reports (a record left by a previous active is never used).
+//
+// With any other storage (file, inmem) HA is off: the node is always active.
+// Threads: every method is safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "core/lifecycle.h"
+#include "core/request.h"
+#include "storage/raft/raft_backend.h"
+
+namespace tresor::core {
+
+struct HaOptions {
+  std::string api_addr;      // advertised to standbys (forwarding, sys/leader)
+  std::string cluster_addr;  // reported by sys/leader
+};
+
+struct LeaderInfo {
+  bool ha_enabled = false;
+  bool is_self = false;
+  std::string leader_address;          // the active's api_addr, "" when unknown
+  std::string leader_cluster_address;
+  std::string active_time;             // RFC 3339, Vault's zero time when unknown
+  std::uint64_t raft_committed_index = 0;
+  std::uint64_t raft_applied_index = 0;
+};
+
+class Ha {
+ public:
+  // raft is null when the storage is not raft (HA off). Both outlive Ha.
+  Ha(Lifecycle& lifecycle, storage::RaftBackend* raft, Clock& clock, HaOptions options);
+  ~Ha();
+
+  // Starts the watcher; on_become_active runs before the node serves as
+  // active (its failure keeps the node a standby and is retried).
+  void Start(std::function<Status()> on_become_active);
+  void Stop();
+
+  bool enabled() const { return raft_ != nullptr; }
+  // Active: HA off, or this node leads, is unsealed and finished becoming
+  // active.
+  bool IsActive() const { return raft_ == nullptr || active_; }
+  // An unsealed node that is not active and not about to be (a raft
+  // leader finishing becoming active is not a standby).
+  bool IsStandby() const {
+    return raft_ != nullptr && !lifecycle_.Sealed() && !active_ && !raft_->node().IsLeader();
+  }
+
+  std::optional<std::string> ForwardTarget(const Request& request) const;
+  LeaderInfo Leader() const;
+  // Asks raft to hand leadership to the most up-to-date voter.
+  Status StepDown();
+  storage::RaftBackend* raft() const { return raft_; }
+
+ private:
+  void Watch();
+  Status BecomeActive();
+  // The active's api_addr when the record names the current raft leader.
+  std::string ActiveApiAddr() const;
+
+  Lifecycle& lifecycle_;
+  storage::RaftBackend* const raft_;
+  Clock& clock_;
+  const HaOptions options_;
+  std::function<Status()> on_become_active_;
+  std::atomic<bool> active_{false};
+  std::string active_since_;  // GUARDED_BY(mu_)
+  mutable std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread watcher_;
+};
+
+}  // namespace tresor::core

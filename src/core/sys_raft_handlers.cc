@@ -1,0 +1,334 @@
+// sys/storage/raft/* (join, bootstrap/challenge, bootstrap/answer,
+// configuration, remove-peer, autopilot/state), sys/ha-status and
+// sys/step-down. docs/ha.md describes the join protocol:
+//
+//   joining node                         active node
+//   sys/storage/raft/join ------------>  bootstrap/challenge
+//     {leader_api_addr}                   nonce sealed under the root key,
+//                                         the stored root-key record (sealed
+//                                         under the unseal key), seal config
+//   (operator unseals with the cluster's keys: unseal key -> root key ->
+//    nonce)
+//                         ------------>  bootstrap/answer {nonce}
+//                                         constant-time check, then the node
+//                                         is added as a raft non-voter
+//   raft replicates everything; the node unseals from its own copy.
+//
+// Only a holder of the unseal keys can answer, so a stranger cannot join.
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/aes_gcm.h"
+#include "common/encoding.h"
+#include "common/random.h"
+#include "common/version.h"
+#include "common/secure_memory.h"
+#include "core/core.h"
+#include "core/sys_handlers.h"
+#include "engines/field_reader.h"
+
+namespace tresor::core {
+namespace {
+
+using engines::FieldReader;
+
+constexpr char kSealConfigKey[] = "core/seal-config";
+constexpr char kServerNamesPrefix[] = "core/raft/servers/";
+constexpr std::chrono::seconds kChallengeLifetime{300};
+constexpr std::chrono::seconds kReplicationWait{60};
+
+std::string ChallengeAad(const std::string& server_id) { return "raft-challenge/" + server_id; }
+
+struct Challenge {
+  std::string nonce;
+  std::chrono::steady_clock::time_point expires;
+};
+
+// Challenges handed out by this node while active, by server_id.
+struct Challenges {
+  std::mutex mu;
+  std::map<std::string, Challenge> pending;
+};
+
+StatusOr<std::string> RequiredString(FieldReader& fields, std::string_view name) {
+  TRESOR_ASSIGN_OR_RETURN(auto value, fields.String(name));
+  if (!value.has_value() || value->empty()) {
+    return InvalidArgumentError(std::string(name) + " is required");
+  }
+  return *value;
+}
+
+storage::RaftBackend* RaftOrNull(SysContext ctx) { return ctx.ha.raft(); }
+
+Status RequireRaft(SysContext ctx) {
+  if (RaftOrNull(ctx) == nullptr) {
+    return InvalidArgumentError("raft storage is not in use on this node; this endpoint needs "
+                                "storage \"raft\"");
+  }
+  return Status::Ok();
+}
+
+// The node_id a raft id stands for (recorded when the node joined).
+std::string NodeName(SysContext ctx, std::uint64_t raft_id) {
+  storage::RaftBackend* raft = RaftOrNull(ctx);
+  if (raft != nullptr && raft_id == raft->raft_id()) return raft->node_id();
+  auto stored = ctx.lifecycle.Barrier().Get(kServerNamesPrefix + std::to_string(raft_id));
+  if (stored.ok() && stored->has_value()) return **stored;
+  return std::to_string(raft_id);
+}
+
+StatusOr<Response> HandleChallenge(SysContext ctx, std::shared_ptr<Challenges> challenges,
+                                   const Request& req) {
+  TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
+  if (ctx.lifecycle.Sealed()) return SealedError();
+  if (!ctx.ha.IsActive()) {
+    return FailedPreconditionError("this node is not the active node; join through the active one");
+  }
+  TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
+  TRESOR_ASSIGN_OR_RETURN(std::string server_id, RequiredString(fields, "server_id"));
+  std::string nonce = RandomBytes(32);
+  TRESOR_ASSIGN_OR_RETURN(std::string sealed,
+                          ctx.lifecycle.SealWithRootKey(nonce, ChallengeAad(server_id)));
+  TRESOR_ASSIGN_OR_RETURN(std::string root_key_record, ctx.lifecycle.StoredRootKeyRecord());
+  TRESOR_ASSIGN_OR_RETURN(SealStatus status, ctx.lifecycle.GetSealStatus());
+  {
+    std::lock_guard lock(challenges->mu);
+    challenges->pending[server_id] = {nonce, std::chrono::steady_clock::now() + kChallengeLifetime};
+  }
+  SecureWipe(nonce);
+  return Response::Data({{"challenge", Base64Encode(sealed)},
+                         {"root_key_record", Base64Encode(root_key_record)},
+                         {"seal_config",
+                          {{"secret_shares", status.shares}, {"secret_threshold", status.threshold}}}});
+}
+
+StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<Challenges> challenges,
+                                const Request& req) {
+  TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
+  if (ctx.lifecycle.Sealed()) return SealedError();
+  if (!ctx.ha.IsActive()) return FailedPreconditionError("this node is not the active node");
+  TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
+  TRESOR_ASSIGN_OR_RETURN(std::string server_id, RequiredString(fields, "server_id"));
+  TRESOR_ASSIGN_OR_RETURN(std::string cluster_addr, RequiredString(fields, "cluster_addr"));
+  TRESOR_ASSIGN_OR_RETURN(std::string answer_b64, RequiredString(fields, "answer"));
+  auto answer = Base64Decode(answer_b64);
+  if (!answer.ok()) return InvalidArgumentError("answer: expected base64");
+  Challenge challenge;
+  {
+    std::lock_guard lock(challenges->mu);
+    auto it = challenges->pending.find(server_id);
+    if (it == challenges->pending.end() || it->second.expires < std::chrono::steady_clock::now()) {
+      return InvalidArgumentError("no pending join challenge for server_id \"" + server_id +
+                                  "\"; run sys/storage/raft/join again");
+    }
+    challenge = it->second;
+    challenges->pending.erase(it);  // one answer per challenge
+  }
+  bool matches = ConstantTimeEquals(*answer, challenge.nonce);
+  SecureWipe(challenge.nonce);
+  if (!matches) {
+    return PermissionDeniedError("the join answer does not match the challenge: the node was "
+                                 "unsealed with keys of another cluster");
+  }
+  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  std::uint64_t id = storage::RaftBackend::RaftIdFor(server_id);
+  TRESOR_RETURN_IF_ERROR(
+      ctx.lifecycle.Barrier().Put(kServerNamesPrefix + std::to_string(id), server_id));
+  TRESOR_RETURN_IF_ERROR(raft.node().AddServer(id, cluster_addr));
+  spdlog::info("raft: {} joined as a non-voter at {}", server_id, cluster_addr);
+  return Response::Data({{"joined", true}});
+}
+
+// Runs on the joining node when its unseal shares are complete.
+Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string& challenge,
+                    const std::string& root_key_record, const SecureBytes& unseal_key) {
+  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  auto root_key = AesGcmOpenSecure(unseal_key, root_key_record, Lifecycle::kRootKeyPath);
+  if (!root_key.ok()) {
+    return InvalidArgumentError("the key shares given do not combine into the unseal key of the "
+                                "cluster being joined; unseal progress has been reset");
+  }
+  auto nonce = AesGcmOpenSecure(*root_key, challenge, ChallengeAad(raft.node_id()));
+  if (!nonce.ok()) return CorruptionError("the join challenge cannot be opened");
+  if (!ctx.options.post_json) return InternalError("no client to reach the leader");
+  auto answered = ctx.options.post_json(leader, "sys/storage/raft/bootstrap/answer",
+                                        {{"server_id", raft.node_id()},
+                                         {"cluster_addr", raft.cluster_address()},
+                                         {"answer", Base64Encode(AsStringView(*nonce))}});
+  if (!answered.ok()) {
+    return answered.status().WithContext("the leader at " + leader + " refused the join");
+  }
+  if (raft.node().IsPristine()) TRESOR_RETURN_IF_ERROR(raft.node().StartJoining());
+  // Unsealing reads the keyring and the rest from this node's own copy.
+  auto deadline = std::chrono::steady_clock::now() + kReplicationWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto config = raft.Get(kSealConfigKey);
+    if (config.ok() && config->has_value()) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polls replication
+  }
+  return UnavailableError("joined, but the cluster's data has not arrived within " +
+                          std::to_string(kReplicationWait.count()) + "s; try unsealing again");
+}
+
+StatusOr<Response> HandleJoin(SysContext ctx, const Request& req) {
+  TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
+  TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
+  TRESOR_ASSIGN_OR_RETURN(std::string leader, RequiredString(fields, "leader_api_addr"));
+  if (leader.rfind("http://", 0) != 0 && leader.rfind("https://", 0) != 0) {
+    return InvalidArgumentError("leader_api_addr must be a URL such as https://10.0.0.1:8200");
+  }
+  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  TRESOR_ASSIGN_OR_RETURN(bool initialized, ctx.lifecycle.Initialized());
+  if (initialized || !raft.node().IsPristine() || ctx.lifecycle.JoinPending()) {
+    return InvalidArgumentError("this node is already initialized or part of a raft cluster; "
+                                "only a new node can join (wipe its storage path to reuse it)");
+  }
+  if (!ctx.options.post_json) return InternalError("no client to reach the leader");
+  auto answer = ctx.options.post_json(leader, "sys/storage/raft/bootstrap/challenge",
+                                      {{"server_id", raft.node_id()},
+                                       {"cluster_addr", raft.cluster_address()}});
+  if (!answer.ok()) {
+    return InvalidArgumentError("could not join the cluster at " + leader + ": " +
+                                answer.status().message());
+  }
+  std::string challenge, root_key_record;
+  SealConfig config;
+  try {
+    const nlohmann::json& data = answer->at("data");
+    auto c = Base64Decode(data.at("challenge").get<std::string>());
+    auto r = Base64Decode(data.at("root_key_record").get<std::string>());
+    if (!c.ok() || !r.ok()) throw std::runtime_error("bad base64");
+    challenge = *c;
+    root_key_record = *r;
+    config.secret_shares = data.at("seal_config").at("secret_shares").get<int>();
+    config.secret_threshold = data.at("seal_config").at("secret_threshold").get<int>();
+  } catch (const std::exception&) {
+    return InvalidArgumentError("could not join the cluster at " + leader +
+                                ": its answer is not a Tresor join challenge");
+  }
+  ctx.lifecycle.BeginJoin(config, [ctx, leader, challenge, root_key_record](const SecureBytes& key) {
+    return CompleteJoin(ctx, leader, challenge, root_key_record, key);
+  });
+  spdlog::info("raft: join of {} prepared; unseal this node with the cluster's keys", leader);
+  return Response::Data({{"joined", true}});
+}
+
+StatusOr<Response> HandleConfiguration(SysContext ctx, const Request&) {
+  TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
+  raft::NodeStatus status = RaftOrNull(ctx)->node().GetStatus();
+  nlohmann::json servers = nlohmann::json::array();
+  for (const raft::ServerInfo& server : status.configuration) {
+    servers.push_back({{"node_id", NodeName(ctx, server.id)},
+                       {"address", server.address},
+                       {"leader", server.id == status.leader_id},
+                       {"voter", server.voter},
+                       {"protocol_version", "3"}});
+  }
+  return Response::Data({{"config", {{"index", status.commit_index}, {"servers", servers}}}});
+}
+
+StatusOr<Response> HandleRemovePeer(SysContext ctx, const Request& req) {
+  TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
+  TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
+  TRESOR_ASSIGN_OR_RETURN(std::string server_id, RequiredString(fields, "server_id"));
+  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  if (server_id == raft.node_id()) {
+    return InvalidArgumentError("cannot remove the active node itself; step it down first and "
+                                "remove it from the new active node");
+  }
+  Status removed = raft.node().RemoveServer(storage::RaftBackend::RaftIdFor(server_id));
+  if (removed.code() == StatusCode::kNotFound) {
+    return InvalidArgumentError("no raft peer with server_id \"" + server_id + "\"");
+  }
+  TRESOR_RETURN_IF_ERROR(removed);
+  return Response::Empty();
+}
+
+StatusOr<Response> HandleAutopilotState(SysContext ctx, const Request&) {
+  TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
+  raft::NodeStatus status = RaftOrNull(ctx)->node().GetStatus();
+  nlohmann::json servers = nlohmann::json::object();
+  nlohmann::json voters = nlohmann::json::array();
+  int voter_count = 0;
+  std::string leader_name;
+  for (const raft::ServerInfo& server : status.configuration) {
+    std::string name = NodeName(ctx, server.id);
+    bool is_leader = server.id == status.leader_id;
+    if (is_leader) leader_name = name;
+    if (server.voter) {
+      voters.push_back(name);
+      ++voter_count;
+    }
+    servers[name] = {{"id", name},
+                     {"name", name},
+                     {"address", server.address},
+                     {"node_status", "alive"},
+                     {"status", is_leader ? "leader" : server.voter ? "voter" : "non-voter"},
+                     {"healthy", true}};
+    if (is_leader) servers[name]["last_index"] = status.last_index;
+  }
+  int failure_tolerance = voter_count > 0 ? (voter_count - 1) / 2 : 0;
+  return Response::Data({{"healthy", status.leader_id != 0},
+                         {"failure_tolerance", failure_tolerance},
+                         {"leader", leader_name},
+                         {"voters", voters},
+                         {"servers", servers}});
+}
+
+StatusOr<Response> HandleHaStatus(SysContext ctx, const Request&) {
+  nlohmann::json nodes = nlohmann::json::array();
+  storage::RaftBackend* raft = RaftOrNull(ctx);
+  if (raft != nullptr) {
+    raft::NodeStatus status = raft->node().GetStatus();
+    LeaderInfo leader = ctx.ha.Leader();
+    for (const raft::ServerInfo& server : status.configuration) {
+      bool active = server.id == status.leader_id;
+      nodes.push_back({{"hostname", NodeName(ctx, server.id)},
+                       {"api_address", active ? leader.leader_address : ""},
+                       {"cluster_address", "https://" + server.address},
+                       {"active_node", active},
+                       {"version", kVersion}});
+    }
+  }
+  return Response::Data({{"nodes", nodes}});
+}
+
+StatusOr<Response> HandleStepDown(SysContext ctx, const Request&) {
+  TRESOR_RETURN_IF_ERROR(ctx.ha.StepDown());
+  return Response::Empty();
+}
+
+}  // namespace
+
+void RegisterRaftHandlers(SysRouter& router, SysContext ctx) {
+  using std::placeholders::_1;
+  auto challenges = std::make_shared<Challenges>();
+  router.Add("sys/storage/raft/join",
+             {.unauthenticated = true,
+              .handlers = {{Operation::kUpdate, std::bind(HandleJoin, ctx, _1)}}});
+  router.Add("sys/storage/raft/bootstrap/challenge",
+             {.unauthenticated = true,
+              .handlers = {{Operation::kUpdate, std::bind(HandleChallenge, ctx, challenges, _1)}}});
+  router.Add("sys/storage/raft/bootstrap/answer",
+             {.unauthenticated = true,
+              .handlers = {{Operation::kUpdate, std::bind(HandleAnswer, ctx, challenges, _1)}}});
+  router.Add("sys/storage/raft/configuration",
+             {.sudo = true, .handlers = {{Operation::kRead, std::bind(HandleConfiguration, ctx, _1)}}});
+  router.Add("sys/storage/raft/remove-peer",
+             {.sudo = true,
+              .handlers = {{Operation::kUpdate, std::bind(HandleRemovePeer, ctx, _1)}}});
+  router.Add("sys/storage/raft/autopilot/state",
+             {.handlers = {{Operation::kRead, std::bind(HandleAutopilotState, ctx, _1)}}});
+  router.Add("sys/ha-status",
+             {.handlers = {{Operation::kRead, std::bind(HandleHaStatus, ctx, _1)}}});
+  router.Add("sys/step-down",
+             {.sudo = true,
+              .handlers = {{Operation::kUpdate, std::bind(HandleStepDown, ctx, _1)}}});
+}
+
+}  // namespace tresor::core

@@ -1,0 +1,209 @@
+"""Integrated raft storage and high availability on real processes: a
+3-node cluster formed by sys/storage/raft/join, standbys forwarding reads
+and writes, 307 with X-Vault-No-Request-Forwarding, failover after kill -9
+of the active under a concurrent writer (every acknowledged write must be
+readable afterwards), the killed node rejoining, step-down, and bad input
+on the raft endpoints."""
+import http.client
+import threading
+import time
+
+import pytest
+
+from harness import TresorServer, wait_for
+
+
+def leader_of(nodes):
+    for n in nodes:
+        if n.proc is None:
+            continue
+        r = n.api("GET", "sys/leader")
+        if r.status == 200 and r.json["is_self"]:
+            return n
+    return None
+
+
+def voters(node, token):
+    r = node.api("GET", "sys/storage/raft/configuration", token=token)
+    assert r.status == 200, r
+    return [s for s in r.json["data"]["config"]["servers"] if s["voter"]]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    nodes = [TresorServer(storage="raft") for _ in range(3)]
+    for n in nodes:
+        n.start()
+    first = nodes[0]
+    init = first.init(3, 2)
+    keys, root = init["keys"], init["root_token"]
+    first.unseal(keys[:2])
+    wait_for(lambda: first.api("GET", "sys/leader").json["is_self"], timeout=30)
+    assert first.api("POST", "sys/mounts/kv", {"type": "kv", "options": {"version": "2"}},
+                     token=root).status == 204
+    for n in nodes[1:]:
+        r = n.api("POST", "sys/storage/raft/join", {"leader_api_addr": first.address})
+        assert r.status == 200, r
+        assert r.json["data"]["joined"] is True
+        status = n.seal_status()
+        assert status["initialized"] is True and status["sealed"] is True
+        assert status["t"] == 2 and status["n"] == 3
+        n.unseal(keys[:2])
+        assert n.seal_status()["sealed"] is False
+    wait_for(lambda: len(voters(first, root)) == 3, timeout=60)
+    yield nodes, keys, root
+    for n in nodes:
+        n.close()
+
+
+def test_standbys_report_the_active_and_answer_health_with_429(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    assert active is not None
+    for n in nodes:
+        if n is active:
+            continue
+        leader = n.api("GET", "sys/leader").json
+        assert leader["ha_enabled"] is True and leader["is_self"] is False
+        assert leader["leader_address"] == active.address
+        assert n.api("GET", "sys/health").status == 429
+        assert n.api("GET", "sys/health?standbyok=true").status == 200
+        assert n.api("GET", "sys/health").json["standby"] is True
+    assert active.api("GET", "sys/health").status == 200
+
+
+def test_standbys_forward_reads_and_writes(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    standbys = [n for n in nodes if n is not active]
+    r = standbys[0].api("POST", "kv/data/forwarded", {"data": {"via": "standby"}}, token=root)
+    assert r.status == 200, r
+    r = standbys[1].api("GET", "kv/data/forwarded", token=root)
+    assert r.status == 200, r
+    assert r.json["data"]["data"] == {"via": "standby"}
+    # Errors come back as the active gave them.
+    assert standbys[0].api("GET", "kv/data/forwarded", token="bogus").status == 403
+
+
+def test_no_forwarding_header_redirects_to_the_active(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    standby = next(n for n in nodes if n is not active)
+    conn = http.client.HTTPConnection("127.0.0.1", standby.port, timeout=30)
+    conn.request("GET", "/v1/kv/data/forwarded?version=1",
+                 headers={"X-Vault-Token": root, "X-Vault-No-Request-Forwarding": "true"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 307
+    assert resp.getheader("Location") == f"{active.address}/v1/kv/data/forwarded?version=1"
+
+
+def test_configuration_and_autopilot_list_every_node(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    servers = voters(active, root)
+    assert len(servers) == 3
+    assert sum(1 for s in servers if s["leader"]) == 1
+    state = active.api("GET", "sys/storage/raft/autopilot/state", token=root)
+    assert state.status == 200, state
+    assert state.json["data"]["failure_tolerance"] == 1
+    assert len(state.json["data"]["voters"]) == 3
+
+
+def test_bad_input_on_raft_endpoints_changes_nothing(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    # A node that is already initialised cannot join.
+    r = active.api("POST", "sys/storage/raft/join", {"leader_api_addr": active.address})
+    assert r.status == 400 and "already initialized" in r.errors[0]
+    r = active.api("POST", "sys/storage/raft/join", {})
+    assert r.status == 400 and "leader_api_addr" in r.errors[0]
+    r = active.api("POST", "sys/storage/raft/remove-peer", {"server_id": "no-such-node"},
+                   token=root)
+    assert r.status == 400 and "no-such-node" in r.errors[0]
+    r = active.api("POST", "sys/storage/raft/bootstrap/answer",
+                   {"server_id": "stranger", "cluster_addr": "127.0.0.1:1", "answer": "AAAA"})
+    assert r.status == 400 and "no pending join challenge" in r.errors[0]
+    assert len(voters(active, root)) == 3
+
+
+def test_join_to_a_wrong_address_is_refused_and_the_node_stays_new():
+    with TresorServer(storage="raft") as lonely:
+        r = lonely.api("POST", "sys/storage/raft/join", {"leader_api_addr": "http://127.0.0.1:1"})
+        assert r.status == 400 and "could not join" in r.errors[0]
+        assert lonely.seal_status()["initialized"] is False
+        r = lonely.api("POST", "sys/storage/raft/join", {"leader_api_addr": "not-a-url"})
+        assert r.status == 400
+
+
+def test_a_forged_answer_cannot_join(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    r = active.api("POST", "sys/storage/raft/bootstrap/challenge",
+                   {"server_id": "intruder", "cluster_addr": "127.0.0.1:1"})
+    assert r.status == 200, r
+    r = active.api("POST", "sys/storage/raft/bootstrap/answer",
+                   {"server_id": "intruder", "cluster_addr": "127.0.0.1:1",
+                    "answer": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})
+    assert r.status == 403
+    assert len(active.api("GET", "sys/storage/raft/configuration",
+                          token=root).json["data"]["config"]["servers"]) == 3
+
+
+def test_failover_after_kill_keeps_every_acknowledged_write(cluster):
+    nodes, keys, root = cluster
+    active = leader_of(nodes)
+    standbys = [n for n in nodes if n is not active]
+    acknowledged = []
+    stop = threading.Event()
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            for target in standbys:
+                try:
+                    r = target.api("POST", f"kv/data/w{i}", {"data": {"i": i}}, token=root,
+                                   timeout=10)
+                except OSError:
+                    continue
+                if r.status == 200:
+                    acknowledged.append(i)
+                    break
+            i += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    wait_for(lambda: len(acknowledged) >= 20, timeout=60)
+    active.kill()
+    killed_at = len(acknowledged)
+    wait_for(lambda: leader_of(standbys) is not None, timeout=30)
+    wait_for(lambda: len(acknowledged) >= killed_at + 20, timeout=60)
+    stop.set()
+    thread.join()
+    new_active = leader_of(standbys)
+    for i in acknowledged:
+        r = new_active.api("GET", f"kv/data/w{i}", token=root)
+        assert r.status == 200 and r.json["data"]["data"] == {"i": i}, (i, r)
+    # The killed node restarts sealed, is unsealed, and rejoins as a standby
+    # that has every write.
+    active.start()
+    active.unseal(keys[:2])
+    wait_for(lambda: active.api("GET", "sys/health").status == 429, timeout=60)
+    # It forwards once it has caught up with the new active's record.
+    wait_for(lambda: active.api("GET", "sys/leader").json["leader_address"] == new_active.address,
+             timeout=60)
+    last = acknowledged[-1]
+    r = active.api("GET", f"kv/data/w{last}", token=root)
+    assert r.status == 200 and r.json["data"]["data"] == {"i": last}
+
+
+def test_step_down_moves_the_active_node(cluster):
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    r = active.api("PUT", "sys/step-down", token=root)
+    assert r.status == 204, r
+    wait_for(lambda: leader_of(nodes) not in (None, active), timeout=30)
+    new_active = leader_of(nodes)
+    r = active.api("GET", "kv/data/forwarded", token=root)
+    assert r.status == 200
+    assert new_active.api("GET", "sys/health").status == 200
