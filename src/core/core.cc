@@ -45,9 +45,12 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   lifecycle_.SetUnsealHooks(
       [this] {
         policies_.InvalidateCache();
-        return mounts_.Load();
+        TRESOR_RETURN_IF_ERROR(mounts_.Load());
+        ha_.OnUnseal();
+        return Status::Ok();
       },
       [this] {
+        ha_.OnSeal();
         mounts_.Unload();
         policies_.InvalidateCache();
       });

@@ -4,10 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/random.h"
+
 namespace tresor::core {
 namespace {
 
 constexpr char kActiveRecord[] = "core/ha/active";
+constexpr char kClusterKeyPath[] = "core/raft/cluster-key";
 constexpr char kZeroTime[] = "0001-01-01T00:00:00Z";
 // How often the watcher looks at the raft role. Losing leadership is also
 // checked on every request (IsLeader is lock-free), so this only bounds how
@@ -82,8 +85,30 @@ void Ha::Watch() {
   }
 }
 
+void Ha::OnUnseal() {
+  if (raft_ == nullptr) return;
+  auto key = lifecycle_.Barrier().Get(kClusterKeyPath);
+  if (key.ok() && key->has_value()) raft_->node().SetClusterKey(std::move(**key));
+}
+
+void Ha::OnSeal() {
+  if (raft_ != nullptr) raft_->node().SetClusterKey("");
+}
+
+StatusOr<std::string> Ha::ClusterKey() const {
+  TRESOR_ASSIGN_OR_RETURN(auto key, lifecycle_.Barrier().Get(kClusterKeyPath));
+  if (!key.has_value()) return UnavailableError("the cluster key is not created yet");
+  return std::move(*key);
+}
+
 Status Ha::BecomeActive() {
   TRESOR_RETURN_IF_ERROR(raft_->node().Barrier());
+  TRESOR_ASSIGN_OR_RETURN(auto key, lifecycle_.Barrier().Get(kClusterKeyPath));
+  if (!key.has_value()) {
+    key = RandomBytes(32);
+    TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterKeyPath, *key));
+  }
+  raft_->node().SetClusterKey(std::move(*key));
   if (on_become_active_) TRESOR_RETURN_IF_ERROR(on_become_active_());
   std::string since = Rfc3339(clock_.Now());
   nlohmann::json record = {{"node_id", raft_->node_id()},

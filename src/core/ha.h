@@ -71,6 +71,15 @@ class Ha {
   }
 
   std::optional<std::string> ForwardTarget(const Request& request) const;
+
+  // The cluster key raft connections prove membership with
+  // (docs/cluster-security.md), kept in the barrier at core/raft/cluster-key
+  // and created by the first active node. OnUnseal hands it to the raft
+  // transport (a sealed node takes no part in raft: OnSeal forgets it);
+  // ClusterKey is what the join answer gives a node that proved the keys.
+  void OnUnseal();
+  void OnSeal();
+  StatusOr<std::string> ClusterKey() const;
   LeaderInfo Leader() const;
   // Asks raft to hand leadership to the most up-to-date voter.
   Status StepDown();

@@ -139,9 +139,14 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<Challenges> chal
   std::uint64_t id = storage::RaftBackend::RaftIdFor(server_id);
   TRESOR_RETURN_IF_ERROR(
       ctx.lifecycle.Barrier().Put(kServerNamesPrefix + std::to_string(id), server_id));
+  TRESOR_ASSIGN_OR_RETURN(std::string cluster_key, ctx.ha.ClusterKey());
   TRESOR_RETURN_IF_ERROR(raft.node().AddServer(id, cluster_addr));
   spdlog::info("raft: {} joined as a non-voter at {}", server_id, cluster_addr);
-  return Response::Data({{"joined", true}});
+  // The node proved it holds the unseal keys: it may have the key raft
+  // connections are checked with.
+  Response joined = Response::Data({{"joined", true}, {"cluster_key", Base64Encode(cluster_key)}});
+  SecureWipe(cluster_key);
+  return joined;
 }
 
 // Runs on the joining node when its unseal shares are complete.
@@ -163,6 +168,15 @@ Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string
   if (!answered.ok()) {
     return answered.status().WithContext("the leader at " + leader + " refused the join");
   }
+  std::string cluster_key;
+  try {
+    auto key = Base64Decode(answered->at("data").at("cluster_key").get<std::string>());
+    if (!key.ok()) throw std::runtime_error("bad base64");
+    cluster_key = std::move(*key);
+  } catch (const std::exception&) {
+    return UnavailableError("the leader at " + leader + " answered the join without a cluster key");
+  }
+  raft.node().SetClusterKey(std::move(cluster_key));
   if (raft.node().IsPristine()) TRESOR_RETURN_IF_ERROR(raft.node().StartJoining());
   // Unsealing reads the keyring and the rest from this node's own copy.
   auto deadline = std::chrono::steady_clock::now() + kReplicationWait;

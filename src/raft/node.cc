@@ -125,10 +125,8 @@ Status Node::Init() {
       &promoter_, [](uv_timer_t* t) { static_cast<Node*>(t->data)->PromoteNonVoters(); }, 1000,
       1000);
 
-  if (int rv = raft_uv_tcp_init(&transport_, &loop_); rv != 0) {
-    return FromRaft(rv, "raft: transport", nullptr);
-  }
-  if (int rv = raft_uv_init(&io_, &loop_, raft_dir_.c_str(), &transport_); rv != 0) {
+  transport_ = std::make_unique<KeyedTransport>(&loop_);
+  if (int rv = raft_uv_init(&io_, &loop_, raft_dir_.c_str(), transport_->get()); rv != 0) {
     return FromRaft(rv, "raft: log in " + raft_dir_, io_.errmsg);
   }
   if (int rv = raft_init(&raft_, &io_, fsm_->get(), options_.id, options_.cluster_address.c_str());
@@ -399,6 +397,11 @@ Status Node::TransferLeadership(std::uint64_t id) {
   return Status::Ok();
 }
 
+void Node::SetClusterKey(std::string key) {
+  auto shared = std::make_shared<std::string>(std::move(key));
+  Post([this, shared] { transport_->SetKey(std::move(*shared)); });
+}
+
 NodeStatus Node::GetStatus() const {
   std::lock_guard lock(status_mutex_);
   return status_;
@@ -493,7 +496,6 @@ void Node::Close() {
       raft_close(&raft_, [](struct raft* r) {
         Node* self = static_cast<Node*>(r->data);
         raft_uv_close(&self->io_);
-        raft_uv_tcp_close(&self->transport_);
         uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), nullptr);
         uv_check_stop(&self->after_iteration_);
         uv_timer_stop(&self->promoter_);
@@ -512,6 +514,7 @@ void Node::Close() {
   }
   awaiting_commit_.clear();
   if (fsm_->HasStaged()) fsm_->CommitStaged().IgnoreError();
+  transport_.reset();  // its handles closed with the loop
   uv_loop_close(&loop_);
 }
 

@@ -40,6 +40,7 @@
 #include "common/status.h"
 #include "raft/libraft.h"
 #include "raft/fsm.h"
+#include "raft/keyed_transport.h"
 #include "raft/state_store.h"
 
 namespace tresor::raft {
@@ -123,6 +124,11 @@ class Node {
   // and waits until this node no longer leads.
   Status TransferLeadership(std::uint64_t id);
 
+  // The cluster key the transport proves membership with
+  // (docs/cluster-security.md); until one is set, and after "" is set,
+  // this node neither accepts nor makes raft connections.
+  void SetClusterKey(std::string key);
+
   NodeStatus GetStatus() const;
   // Lock-free: whether the raft thread last saw this node lead.
   bool IsLeader() const { return leader_; }
@@ -166,7 +172,7 @@ class Node {
   uv_check_t after_iteration_{};
   uv_timer_t promoter_{};
   bool promoting_ = false;  // raft thread only
-  struct raft_uv_transport transport_{};
+  std::unique_ptr<KeyedTransport> transport_;
   struct raft_io io_{};
   struct raft raft_{};
   std::thread thread_;

@@ -215,6 +215,8 @@ bool Eventually(Predicate predicate, std::chrono::seconds deadline = std::chrono
   return predicate();
 }
 
+const std::string kClusterKey(32, 'k');
+
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -227,6 +229,7 @@ class ClusterTest : public ::testing::Test {
       o.heartbeat_timeout_ms = 50;
       options_[i] = o;
       nodes_[i] = OpenOrDie(o);
+      nodes_[i]->SetClusterKey(kClusterKey);
     }
     ASSERT_TRUE(nodes_[0]->Bootstrap().ok());
     for (int i = 1; i < 3; ++i) {
@@ -277,6 +280,7 @@ TEST_F(ClusterTest, LeaderLossElectsANewLeaderThatHasEveryAcknowledgedWrite) {
   EXPECT_TRUE(leader.Apply({StateOp::Put("after", "failover")}).ok());
   // The old leader comes back as a follower and catches up.
   nodes_[0] = OpenOrDie(options_[0]);
+  nodes_[0]->SetClusterKey(kClusterKey);
   ASSERT_TRUE(nodes_[0]->Start().ok());
   EXPECT_TRUE(Eventually([&] { return ValueAt(*nodes_[0], "after") == "failover"; }));
   EXPECT_NE(nodes_[0]->GetStatus().role, Role::kLeader);

@@ -207,3 +207,30 @@ def test_step_down_moves_the_active_node(cluster):
     r = active.api("GET", "kv/data/forwarded", token=root)
     assert r.status == 200
     assert new_active.api("GET", "sys/health").status == 200
+
+
+def test_a_stranger_on_the_cluster_port_is_refused(cluster):
+    """docs/cluster-security.md: raft connections must prove the cluster key;
+    a process that cannot is disconnected and changes nothing."""
+    import os
+    import socket
+    import struct
+    nodes, _, root = cluster
+    active = leader_of(nodes)
+    address = f"127.0.0.1:{active.cluster_port}".encode()
+    forged_hello = (b"TRSRAFT1" + struct.pack(">Q", 424242) + struct.pack(">H", len(address))
+                    + address + os.urandom(32))
+    for payload in (b"GET / HTTP/1.1\r\n\r\n", forged_hello + os.urandom(32)):
+        with socket.create_connection(("127.0.0.1", active.cluster_port), timeout=30) as s:
+            s.sendall(payload)
+            s.settimeout(30)
+            try:
+                while s.recv(4096):
+                    pass  # the acceptor's half of the handshake, then the close
+            except ConnectionResetError:
+                pass
+    servers = active.api("GET", "sys/storage/raft/configuration",
+                         token=root).json["data"]["config"]["servers"]
+    assert len(servers) == 3
+    assert active.api("POST", "kv/data/after-stranger", {"data": {"ok": 1}},
+                      token=root).status == 200
