@@ -3,6 +3,12 @@
 // fixed bytes) and against http::Server over TLS. Waits are on the
 // upstream's condition variable, never sleeps; the one timeout test waits
 // for ForwardRequest's own deadline of one second.
+// GCC 12 with -fsanitize=address reports a false -Wmaybe-uninitialized inside
+// Beast's request parser (boost::optional in content_length), which the
+// scripted upstream below instantiates; silenced for this test only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include "http/forwarder.h"
 
 #include <gtest/gtest.h>
@@ -333,3 +339,5 @@ TEST_F(ForwarderTlsTest, TrustedCertificateForAnotherNameIsUnavailable) {
 
 }  // namespace
 }  // namespace tresor::http
+
+#pragma GCC diagnostic pop
