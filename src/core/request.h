@@ -35,7 +35,7 @@ class RequestHandler {
   // itself, such as sys/health). Otherwise the active node's api_addr
   // ("http://10.0.0.1:8200"), or "" when this node is a standby that knows of
   // no active node right now (answered 503). http/ forwards the request
-  // there and returns the answer, or redirects with 307 (see http/forward.h).
+  // there and returns the answer, or redirects with 307 (see http/forwarder.h).
   virtual std::optional<std::string> ForwardTarget(const Request& request) {
     return std::nullopt;
   }
