@@ -26,15 +26,26 @@ def get(url, token=None):
         return json.loads(r.read())
 
 
+def node_logs(root):
+    logs = []
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        if name.endswith(".log"):
+            with open(os.path.join(root, name), errors="replace") as f:
+                logs.append(f"--- {name}\n{f.read()[-2000:]}")
+    return "\n".join(logs)
+
+
 def test_cluster_up_down_up():
     with tempfile.TemporaryDirectory(prefix="tresor-cluster-") as root:
-        base = random.randrange(20000, 40000, 100)
+        # Below the kernel's ephemeral range (32768+), where the other tests'
+        # free ports come from: a fixed block there could be taken meanwhile.
+        base = random.randrange(10000, 30000, 100)
         env = {**os.environ, "TRESOR_BINARY": os.path.abspath(BINARY),
                "TRESOR_CLUSTER_DIR": os.path.join(root, "c"),
                "TRESOR_CLUSTER_BASE_PORT": str(base)}
         try:
             up = run("up", "3", env=env)
-            assert up.returncode == 0, up.stdout + up.stderr
+            assert up.returncode == 0, up.stdout + up.stderr + node_logs(os.path.join(root, "c"))
             assert "cluster of 3 nodes is up" in up.stdout
             with open(os.path.join(root, "c", "init.json")) as f:
                 token = json.load(f)["root_token"]
@@ -45,7 +56,8 @@ def test_cluster_up_down_up():
             down = run("down", env=env)
             assert down.returncode == 0, down.stderr
             again = run("up", "3", env=env)
-            assert again.returncode == 0, again.stdout + again.stderr
+            assert again.returncode == 0, (again.stdout + again.stderr +
+                                           node_logs(os.path.join(root, "c")))
             leader = get(f"http://127.0.0.1:{base + 20}/v1/sys/leader")
             assert leader["ha_enabled"] is True and leader["leader_address"]
         finally:
