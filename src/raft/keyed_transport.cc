@@ -390,33 +390,47 @@ int KeyedTransport::Init(struct raft_uv_transport* t, raft_id id, const char* ad
   return 0;
 }
 
-int KeyedTransport::Listen(struct raft_uv_transport* t, raft_uv_accept_cb cb) {
-  auto* self = static_cast<KeyedTransport*>(t->impl);
+Status KeyedTransport::Bind(const std::string& address) {
+  if (listener_open_) return FailedPreconditionError("raft: the cluster port is already bound");
   sockaddr_in addr{};
-  if (!ParseIpv4(self->address_, /*allow_port_zero=*/true, &addr)) {
-    self->SetError("cannot parse raft address " + self->address_ + " (want a.b.c.d:port)");
-    return RAFT_INVALID;
+  if (!ParseIpv4(address, /*allow_port_zero=*/true, &addr)) {
+    return InvalidArgumentError("raft: cannot parse cluster address " + address +
+                                " (want a.b.c.d:port)");
   }
-  self->accept_cb_ = cb;
-  uv_tcp_init(self->loop_, &self->listener_);
-  self->listener_.data = self;
-  self->listener_open_ = true;
-  auto* listener = reinterpret_cast<uv_stream_t*>(&self->listener_);
-  int rv = uv_tcp_bind(&self->listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rv == 0) rv = uv_listen(listener, kListenBacklog, &KeyedTransport::OnConnection);
+  uv_tcp_init(loop_, &listener_);
+  listener_.data = this;
+  listener_open_ = true;
+  // libuv reports EADDRINUSE from uv_listen, not from uv_tcp_bind.
+  int rv = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
+  if (rv == 0) {
+    rv = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kListenBacklog,
+                   &KeyedTransport::OnConnection);
+  }
   if (rv != 0) {
-    self->SetError("cannot listen on " + self->address_ + ": " + uv_strerror(rv));
-    uv_close(reinterpret_cast<uv_handle_t*>(&self->listener_), &KeyedTransport::OnListenerClosed);
-    return RAFT_IOERR;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), &KeyedTransport::OnListenerClosed);
+    return IOError("raft: cannot listen on cluster address " + address + ": " +
+                   uv_strerror(rv));
   }
   sockaddr_storage bound{};
   int len = sizeof(bound);
-  if (uv_tcp_getsockname(&self->listener_, reinterpret_cast<sockaddr*>(&bound), &len) == 0 &&
+  if (uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len) == 0 &&
       bound.ss_family == AF_INET) {
-    self->port_ = ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+    port_ = ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+  }
+  return Status::Ok();
+}
+
+int KeyedTransport::Listen(struct raft_uv_transport* t, raft_uv_accept_cb cb) {
+  auto* self = static_cast<KeyedTransport*>(t->impl);
+  self->accept_cb_ = cb;
+  if (self->listener_open_) return 0;  // bound early by Bind()
+  if (Status bound = self->Bind(self->address_); !bound.ok()) {
+    self->SetError(std::string(bound.message()));
+    return bound.code() == StatusCode::kInvalidArgument ? RAFT_INVALID : RAFT_IOERR;
   }
   return 0;
 }
+
 
 KeyedTransport::Handshake* KeyedTransport::NewHandshake(bool acceptor, std::string peer) {
   auto* hs = new Handshake;
@@ -521,6 +535,12 @@ void KeyedTransport::HandOver(Handshake* hs) {
   stream->data = nullptr;
   auto* uv_stream = reinterpret_cast<uv_stream_t*>(stream);
   if (hs->acceptor) {
+    if (accept_cb_ == nullptr) {
+      // Bound early, raft not started yet: the peer will retry.
+      uv_close(reinterpret_cast<uv_handle_t*>(stream),
+               [](uv_handle_t* h) { raft_free(h); });
+      return;
+    }
     accept_cb_(&transport_, hs->connector_id, hs->connector_address.c_str(), uv_stream);
     return;
   }

@@ -41,6 +41,7 @@
 #include <unordered_set>
 
 #include "common/secure_memory.h"
+#include "common/status.h"
 #include "raft/libraft.h"
 
 namespace tresor::raft {
@@ -80,6 +81,13 @@ class KeyedTransport {
   // proof, malformed handshake, timeout, peer gone mid-handshake.
   // Canceled connects (close()) are not counted. Diagnostics and tests.
   std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
+  // Binds and listens on `address` (a.b.c.d:port) now, before libraft
+  // starts, so that a taken port fails the server's start with a message
+  // naming it instead of the first write. libraft's listen then only
+  // installs its accept callback; connections proven before that are
+  // closed (the peer retries). Call before the loop runs or on its thread.
+  Status Bind(const std::string& address);
 
   // The TCP port the listener is bound to; 0 before listen. Listening on
   // "host:0" binds an ephemeral port, which tests read here.

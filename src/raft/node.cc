@@ -113,6 +113,16 @@ Status Node::Init() {
   if (int rv = uv_loop_init(&loop_); rv != 0) {
     return IOError(std::string("raft: event loop: ") + uv_strerror(rv));
   }
+  // Listen now: a taken cluster port fails the server's start, naming the
+  // port, rather than the bootstrap at init (which would leave raft state
+  // behind) or the first election.
+  transport_ = std::make_unique<KeyedTransport>(&loop_);
+  if (Status bound = transport_->Bind(options_.cluster_address); !bound.ok()) {
+    uv_run(&loop_, UV_RUN_NOWAIT);  // runs the failed listener's close callback
+    transport_.reset();
+    uv_loop_close(&loop_);
+    return bound;
+  }
   uv_async_init(&loop_, &wakeup_, &Node::OnAsync);
   wakeup_.data = this;
   uv_check_init(&loop_, &after_iteration_);
@@ -125,7 +135,6 @@ Status Node::Init() {
       &promoter_, [](uv_timer_t* t) { static_cast<Node*>(t->data)->PromoteNonVoters(); }, 1000,
       1000);
 
-  transport_ = std::make_unique<KeyedTransport>(&loop_);
   if (int rv = raft_uv_init(&io_, &loop_, raft_dir_.c_str(), transport_->get()); rv != 0) {
     return FromRaft(rv, "raft: log in " + raft_dir_, io_.errmsg);
   }

@@ -51,6 +51,35 @@ TEST(NodeTest, RejectsBadOptions) {
   EXPECT_EQ(Node::Open(o).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(NodeTest, ATakenClusterPortFailsOpenNamingThePortAndLeavesNoRaftState) {
+  // Another process holds the port: Open must say so, not a later bootstrap.
+  int holder = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(holder, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string taken = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  TempDirForTest dir;
+  NodeOptions o = OptionsIn(dir.path());
+  o.cluster_address = taken;
+  auto node = Node::Open(o);
+  close(holder);
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.status().code(), StatusCode::kIOError);
+  EXPECT_NE(node.status().message().find(taken), std::string::npos) << node.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/raft/metadata1"));
+
+  // Once the port is free the same directory opens and bootstraps.
+  auto reopened = OpenOrDie(o);
+  EXPECT_TRUE(reopened->IsPristine());
+  EXPECT_TRUE(reopened->Bootstrap().ok());
+}
+
 TEST(NodeTest, PristineNodeRefusesWritesUntilBootstrapped) {
   TempDirForTest dir;
   auto node = OpenOrDie(OptionsIn(dir.path()));

@@ -10,6 +10,7 @@ on a fixed sleep.
 """
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,10 +23,24 @@ BINARY = os.environ.get("TRESOR_BINARY") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "tresor")
 
 
+# Listening ports come from below the kernel's ephemeral range (32768 and
+# up): a port picked there could be taken by any test's outgoing connection
+# before the server binds it. scripts/cluster tests use 10000-19999.
+_PORT_RANGE = (20000, 32700)
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that is free now, chosen at random below the
+    ephemeral range. Another test may still take it before the server binds;
+    TresorServer.start retries a first start that fails that way."""
+    while True:
+        port = random.randrange(*_PORT_RANGE)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def wait_for(condition, timeout=30.0, interval=0.02, what="condition"):
@@ -108,6 +123,7 @@ class TresorServer:
         self.tls = tls
         self.env = env or {}
         self.proc = None
+        self._started = False
         self.write_config()
 
     def write_config(self, log_level="info"):
@@ -129,13 +145,36 @@ class TresorServer:
             f.write(f'log_level = "{log_level}"\n{self.extra_config}\n')
 
     def start(self, wait=True):
+        first_start = not self._started
+        self._started = True
+        self._spawn()
+        if not wait:
+            return self
+        for _ in range(5):
+            try:
+                self.wait_ready()
+                return self
+            except AssertionError:
+                # Only a first start may move to other ports: later, the
+                # addresses are part of the node's identity in the cluster.
+                if not (first_start and self._port_was_taken()):
+                    raise
+            self.stop()
+            self.port, self.cluster_port = free_port(), free_port()
+            self.address = f"{self.scheme}://127.0.0.1:{self.port}"
+            self.write_config()
+            self._spawn()
+        self.wait_ready()
+        return self
+
+    def _spawn(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BINARY, "server", f"-config={self.config_path}"],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **self.env})
-        if wait:
-            self.wait_ready()
-        return self
+
+    def _port_was_taken(self):
+        return "Address already in use" in self.logs() or "address already in use" in self.logs()
 
     def wait_ready(self):
         def ready():
