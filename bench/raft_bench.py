@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""Raft benchmark of Tresor (issue 4's "Measure"; the seed of issue 6's suite).
+
+Starts real `tresor server` processes on loopback, each with its own data
+directory under --workdir (on the disk being measured, not a tmpfs), and
+measures:
+
+  * KV v2 writes (tresor-loadgen kv2-write, 100-byte values) at 1, 16 and 64
+    keep-alive connections on a single raft node;
+  * the same on a 3-node cluster, through the active node and through a
+    standby (which forwards every request to the active);
+  * failover: a writer sends sequential writes through the standbys, the
+    active is killed with SIGKILL, and the time from the kill to the first
+    acknowledged write sent after it is recorded; the killed node is then
+    restarted, unsealed, and waited for until it is a healthy standby again
+    (polled, never slept for); 10 trials (--quick: 3), median and max;
+  * the disk's own fsync latency in the same directory (fsync_probe.py).
+
+Writes bench/results/raft.json and raft.md, and regenerates
+docs/performance.md from them. Run through `make bench` / `make bench-quick`.
+Standard library only; the servers are driven through
+tests/integration/harness.py (TresorServer, wait_for).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+import fsync_probe  # noqa: E402
+
+# harness reads TRESOR_BINARY when imported: main() sets it first.
+TresorServer = None
+wait_for = None
+
+CONNECTIONS = (1, 16, 64)
+RETRY_PAUSE_S = 0.01
+# Polls of cluster state give up after this long: a node that has not
+# rejoined in two minutes is a failure worth reporting, not a data point.
+STATE_TIMEOUT_S = 120
+
+
+def load_harness(binary):
+    global TresorServer, wait_for
+    os.environ["TRESOR_BINARY"] = binary
+    import harness
+    TresorServer = harness.TresorServer
+    wait_for = harness.wait_for
+
+
+def log(message):
+    print(f"[raft_bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- cluster helpers ---------------------------------------------------------
+
+def is_active(node):
+    if node.proc is None:
+        return False
+    try:
+        r = node.api("GET", "sys/leader", timeout=5)
+    except OSError:
+        return False
+    return r.status == 200 and r.json.get("is_self") is True
+
+
+def active_of(nodes):
+    return next((n for n in nodes if is_active(n)), None)
+
+
+def ensure_kv2_at_secret(node, token):
+    """Mounts KV v2 at secret/ unless it is there already (a non-dev server
+    may start without it)."""
+    r = node.api("GET", "sys/mounts/secret", token=token)
+    if r.status == 200:
+        options = (r.json.get("data") or r.json).get("options") or {}
+        if str(options.get("version")) != "2":
+            raise RuntimeError(f"secret/ is mounted but not KV v2: {r}")
+        return
+    r = node.api("POST", "sys/mounts/secret", {"type": "kv", "options": {"version": "2"}},
+                 token=token)
+    if r.status not in (200, 204):
+        raise RuntimeError(f"mounting secret/ failed: {r}")
+
+
+def voter_count(node, token):
+    r = node.api("GET", "sys/storage/raft/configuration", token=token, timeout=5)
+    if r.status != 200:
+        return 0
+    return sum(1 for s in r.json["data"]["config"]["servers"] if s["voter"])
+
+
+def autopilot_healthy(active, token, voters):
+    """True when the active's autopilot state says the cluster is healthy
+    with `voters` voters."""
+    try:
+        r = active.api("GET", "sys/storage/raft/autopilot/state", token=token, timeout=5)
+    except OSError:
+        return False
+    if r.status != 200:
+        return False
+    data = r.json.get("data") or {}
+    return data.get("healthy") is not False and len(data.get("voters") or []) == voters
+
+
+def is_healthy_standby(node, active, token, voters):
+    """node answers sys/health as a standby (429), names `active` as the
+    leader, has applied every entry the active had committed just before,
+    and the active reports a healthy cluster of `voters` voters."""
+    try:
+        committed = active.api("GET", "sys/leader", timeout=5).json["raft_committed_index"]
+        if node.api("GET", "sys/health", timeout=5).status != 429:
+            return False
+        leader = node.api("GET", "sys/leader", timeout=5).json
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
+    return (leader.get("leader_address") == active.address and
+            leader.get("raft_applied_index", -1) >= committed and
+            autopilot_healthy(active, token, voters))
+
+
+def start_single(workdir):
+    os.makedirs(workdir, exist_ok=True)
+    node = TresorServer(storage="raft", workdir=workdir).start()
+    init = node.init(1, 1)
+    node.unseal(init["keys"])
+    wait_for(lambda: is_active(node), timeout=STATE_TIMEOUT_S, what="the node to become active")
+    ensure_kv2_at_secret(node, init["root_token"])
+    return node, init["root_token"]
+
+
+def start_cluster(workdir, size=3):
+    """Starts `size` nodes, initialises the first, joins and unseals the
+    others; returns (nodes, unseal keys, root token) once every node is a
+    voter and autopilot reports the cluster healthy."""
+    nodes = []
+    for i in range(size):
+        path = os.path.join(workdir, f"node{i + 1}")
+        os.makedirs(path, exist_ok=True)
+        nodes.append(TresorServer(storage="raft", workdir=path))
+    for n in nodes:
+        n.start()
+    first = nodes[0]
+    init = first.init(1, 1)
+    keys, root = init["keys"], init["root_token"]
+    first.unseal(keys)
+    wait_for(lambda: is_active(first), timeout=STATE_TIMEOUT_S, what="node1 to become active")
+    ensure_kv2_at_secret(first, root)
+    for n in nodes[1:]:
+        r = n.api("POST", "sys/storage/raft/join", {"leader_api_addr": first.address})
+        if r.status != 200:
+            raise RuntimeError(f"join failed: {r}")
+        n.unseal(keys)
+    wait_for(lambda: voter_count(first, root) == size, timeout=STATE_TIMEOUT_S,
+             what="every node to be a voter")
+    wait_for(lambda: all(is_healthy_standby(n, first, root, size) for n in nodes[1:]),
+             timeout=STATE_TIMEOUT_S, what="every standby to be healthy")
+    return nodes, keys, root
+
+
+def kill_all(nodes):
+    for n in nodes:
+        if n.proc is not None:
+            n.kill()
+
+
+# --- measurements ------------------------------------------------------------
+
+def run_loadgen(loadgen, node, token, connections, duration, prefix):
+    cmd = [loadgen, "--addr", node.address, "--token", token,
+           "--connections", str(connections), "--duration", str(duration),
+           "--workload", "kv2-write", "--value-size", "100", "--key-prefix", prefix, "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 180)
+    if out.returncode != 0:
+        raise RuntimeError(f"tresor-loadgen failed ({out.returncode}): {out.stderr.strip()}")
+    return json.loads(out.stdout)
+
+
+def write_series(loadgen, node, token, scenario, duration, results):
+    for c in CONNECTIONS:
+        prefix = f"{scenario.replace(' ', '-').replace(',', '')}-{c}"
+        r = run_loadgen(loadgen, node, token, c, duration, prefix)
+        r["scenario"] = scenario
+        results.append(r)
+        log(f"{scenario:<28} {c:>3} conn  {r['throughput_rps']:8.1f} req/s  "
+            f"p50 {r['latency_ms']['p50']:7.2f} ms  p99 {r['latency_ms']['p99']:7.2f} ms  "
+            f"errors {r['errors']}")
+
+
+class SequentialWriter(threading.Thread):
+    """Writes secret/data/<prefix>/<i> one after another through `targets`
+    (trying the next target when one fails) and records when each
+    acknowledged write was sent and acknowledged."""
+
+    def __init__(self, targets, token, prefix):
+        super().__init__(daemon=True)
+        self.targets = targets
+        self.token = token
+        self.prefix = prefix
+        self.acks = []  # (sent_at, acked_at), monotonic seconds
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def run(self):
+        i = 0
+        while not self.stopping.is_set():
+            target = self.targets[i % len(self.targets)]
+            sent_at = time.monotonic()
+            try:
+                r = target.api("POST", f"secret/data/{self.prefix}/{i}", {"data": {"i": i}},
+                               token=self.token, timeout=10)
+                ok = r.status == 200
+            except (OSError, urllib.error.URLError):
+                ok = False
+            if ok:
+                with self.lock:
+                    self.acks.append((sent_at, time.monotonic()))
+            else:
+                # While no node is active every attempt fails at once; a
+                # 10 ms pause keeps this loop from taking a core from the
+                # nodes electing a leader (and bounds the resolution).
+                self.stopping.wait(RETRY_PAUSE_S)
+            i += 1
+
+    def ack_count(self):
+        with self.lock:
+            return len(self.acks)
+
+    def first_ack_sent_after(self, t):
+        with self.lock:
+            return next((acked for sent, acked in self.acks if sent >= t), None)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
+def failover_trials(nodes, keys, root, trials):
+    results = []
+    for trial in range(1, trials + 1):
+        active = wait_for(lambda: active_of(nodes), timeout=STATE_TIMEOUT_S,
+                          what="an active node")
+        standbys = [n for n in nodes if n is not active]
+        wait_for(lambda: all(is_healthy_standby(n, active, root, len(nodes)) for n in standbys),
+                 timeout=STATE_TIMEOUT_S, what="a healthy cluster before the kill")
+        writer = SequentialWriter(standbys, root, f"failover-{trial}")
+        writer.start()
+        wait_for(lambda: writer.ack_count() >= 10, timeout=STATE_TIMEOUT_S,
+                 what="writes through the standbys")
+        killed_at = time.monotonic()
+        active.kill()
+        first_ack = wait_for(lambda: writer.first_ack_sent_after(killed_at),
+                             timeout=STATE_TIMEOUT_S, interval=0.005,
+                             what="the first write after the kill")
+        writer.stop()
+        failover_s = first_ack - killed_at
+        new_active = wait_for(lambda: active_of(standbys), timeout=STATE_TIMEOUT_S,
+                              what="the new active node")
+        restarted_at = time.monotonic()
+        active.start()
+        active.unseal(keys)
+        wait_for(lambda: is_healthy_standby(active, new_active, root, len(nodes)),
+                 timeout=STATE_TIMEOUT_S, what="the killed node to be a healthy standby")
+        rejoin_s = time.monotonic() - restarted_at
+        results.append({"trial": trial, "failover_s": failover_s, "rejoin_s": rejoin_s,
+                        "writes_acknowledged": writer.ack_count()})
+        log(f"failover trial {trial}/{trials}: first acknowledged write {failover_s:.3f} s "
+            f"after kill -9; restarted node healthy standby after {rejoin_s:.3f} s")
+    return results
+
+
+# --- machine description -----------------------------------------------------
+
+def build_description(build_dir):
+    """The build type and its flags, from the build directory's CMake cache."""
+    cache = {}
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                name, sep, value = line.rstrip("\n").partition("=")
+                if sep:
+                    cache[name.split(":")[0]] = value
+    except OSError:
+        return "unknown"
+    build_type = cache.get("CMAKE_BUILD_TYPE", "")
+    flags = cache.get(f"CMAKE_CXX_FLAGS_{build_type.upper()}", "")
+    return f"{build_type or 'no build type'} (`{flags.strip()}`)"
+
+
+def machine_description(workdir):
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    fs = "unknown"
+    try:
+        best = ""
+        real = os.path.realpath(workdir)
+        with open("/proc/mounts") as f:
+            for line in f:
+                device, mount, fstype = line.split()[:3]
+                if (real == mount or real.startswith(mount.rstrip("/") + "/")) and \
+                        len(mount) >= len(best):
+                    best, fs = mount, f"{fstype} on {device} (mounted at {mount})"
+    except OSError:
+        pass
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return {"cpu_model": model, "cores": os.cpu_count(), "kernel": platform.release(),
+            "filesystem": fs, "loadavg_at_start": load}
+
+
+# --- reports -----------------------------------------------------------------
+
+def fmt(value, digits=2):
+    return f"{value:.{digits}f}"
+
+
+def markdown_tables(results):
+    lines = []
+    f = results["fsync"]
+    lines += ["### Disk fsync (4 KiB append + fdatasync, 200 samples, in the data directory)",
+              "",
+              "| p50 ms | p99 ms | max ms |",
+              "|---:|---:|---:|",
+              f"| {fmt(f['p50_ms'], 3)} | {fmt(f['p99_ms'], 3)} | {fmt(f['max_ms'], 3)} |",
+              ""]
+    lines += ["### KV v2 writes (tresor-loadgen kv2-write, 100-byte values, "
+              f"{results['duration_s']:g} s per row)",
+              "",
+              "| scenario | connections | req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results["writes"]:
+        lat = r["latency_ms"]
+        lines.append(f"| {r['scenario']} | {r['connections']} | {fmt(r['throughput_rps'], 1)} | "
+                     f"{fmt(lat['p50'])} | {fmt(lat['p99'])} | {fmt(lat['p99_9'])} | "
+                     f"{fmt(lat['max'])} | {r['errors']} |")
+    lines.append("")
+    errors = [r for r in results["writes"] if r["errors"]]
+    for r in errors:
+        lines.append(f"First error of {r['scenario']}, {r['connections']} connections: "
+                     f"`{r['first_error'][:200]}`")
+    if errors:
+        lines.append("")
+    ratio = results["ratios"]
+    lines += ["### Write latency against the disk",
+              "",
+              "| measure | value | issue 6 target |",
+              "|---|---:|---|",
+              f"| p99 of 1 writer on a single node / disk fsync p99 | "
+              f"{fmt(ratio['single_p99_1conn_over_fsync_p99'])}x | within 3x |",
+              f"| p50 of 1 writer on a single node / disk fsync p50 | "
+              f"{fmt(ratio['single_p50_1conn_over_fsync_p50'])}x | |",
+              ""]
+    fo = results["failover"]
+    lines += [f"### Failover (3 nodes, kill -9 of the active, {len(fo['trials'])} trials)",
+              "",
+              "Failover: from the kill to the first acknowledged write sent after it, by a "
+              "sequential writer through the standbys. Rejoin: from restarting the killed node "
+              "(it comes back sealed and is unsealed) to it being a healthy standby again.",
+              "",
+              "| | median s | max s | issue 6 target |",
+              "|---|---:|---:|---|",
+              f"| failover | {fmt(fo['median_s'], 3)} | {fmt(fo['max_s'], 3)} | "
+              "median < 1.5 s, max < 3 s |",
+              f"| rejoin | {fmt(fo['rejoin_median_s'], 3)} | {fmt(fo['rejoin_max_s'], 3)} | |",
+              "",
+              "| trial | failover s | rejoin s |",
+              "|---:|---:|---:|"]
+    for t in fo["trials"]:
+        lines.append(f"| {t['trial']} | {fmt(t['failover_s'], 3)} | {fmt(t['rejoin_s'], 3)} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def performance_doc(results, tables):
+    m = results["machine"]
+    return f"""<!-- GENERATED by `make bench` (bench/raft_bench.py) from bench/results/raft.json.
+     Do not edit by hand: change bench/raft_bench.py and run `make bench` again. -->
+# Performance
+
+Generated by `make bench` (`bench/raft_bench.py`); **do not edit by hand**.
+Every figure below comes from the run described here.
+
+## The run
+
+- Date: {results['generated_at']}
+- Command: `{results['command']}`{' (quick mode: shorter runs, fewer failover trials)' if results['quick'] else ''}
+- Machine: {m['cpu_model']}, {m['cores']} cores, Linux {m['kernel']}
+- Data directory: {m['filesystem']}
+- Load average at start: {m['loadavg_at_start']}; at end: {m['loadavg_at_end']}
+- Build: {results['build']}, `tresor` and `tresor-loadgen` from this checkout
+
+The machine was **shared** with other work while this ran (see the load
+average: it has {m['cores']} cores), and the load generator runs on the same
+cores as the servers. The absolute figures are indicative only; what means
+something is the ratios between figures measured together in this run
+(single node against 3 nodes, active against standby, write latency against
+the disk's own fsync latency).
+
+Every server is a real `tresor server` process on loopback with raft
+storage in its own directory under the build tree (the same disk the fsync
+probe measures), plain HTTP, one unseal key. Writes are KV v2 `POST
+/v1/secret/data/<unique key>` with a 100-byte value and the root token, each
+connection a closed loop on a keep-alive connection. Through a standby,
+every request is forwarded to the active node (one new connection per
+forwarded request today: docs/ha.md).
+
+## Results
+
+{tables}
+## Not measured yet
+
+Issue 6 grows this into the full suite: etcd, PostgreSQL and an nginx
+ceiling side by side in the same run, reads, mixed and token workloads, an
+open-loop (rate-limited) mode, snapshots, cold start, unseal time and
+memory, and a profile of the slowest workload.
+"""
+
+
+# --- main --------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"),
+                        help="where tresor and tresor-loadgen were built")
+    parser.add_argument("--workdir", help="servers' data directories (default: "
+                        "<build-dir>/bench-work, wiped before and after)")
+    parser.add_argument("--duration", type=float, help="seconds per load run (10; quick 3)")
+    parser.add_argument("--trials", type=int, help="failover trials (10; quick 3)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
+    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
+    parser.add_argument("--command", help="the command to record as having produced the run")
+    args = parser.parse_args()
+
+    duration = args.duration or (3.0 if args.quick else 10.0)
+    trials = args.trials or (3 if args.quick else 10)
+    build_dir = os.path.abspath(args.build_dir)
+    binary = os.path.join(build_dir, "tresor")
+    loadgen = os.path.join(build_dir, "tresor-loadgen")
+    for path in (binary, loadgen):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"raft_bench: {path} is missing: build it first (make bench does)")
+    load_harness(binary)
+    workdir = os.path.abspath(args.workdir or os.path.join(build_dir, "bench-work"))
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    command = args.command or " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:])
+
+    results = {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc)
+        .strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command, "quick": args.quick, "duration_s": duration,
+        "machine": machine_description(workdir), "build": build_description(build_dir),
+        "writes": [],
+    }
+    started = time.monotonic()
+    log(f"fsync probe in {workdir}")
+    results["fsync"] = fsync_probe.probe(workdir)
+    log(f"disk fsync p50 {results['fsync']['p50_ms']:.3f} ms, "
+        f"p99 {results['fsync']['p99_ms']:.3f} ms")
+
+    log("single node")
+    node, root = start_single(os.path.join(workdir, "single"))
+    try:
+        write_series(loadgen, node, root, "single node", duration, results["writes"])
+    finally:
+        kill_all([node])
+
+    log("3-node cluster")
+    nodes, keys, root = start_cluster(os.path.join(workdir, "cluster"))
+    try:
+        active = active_of(nodes)
+        standby = next(n for n in nodes if n is not active)
+        write_series(loadgen, active, root, "3 nodes, via active", duration, results["writes"])
+        write_series(loadgen, standby, root, "3 nodes, via standby", duration,
+                     results["writes"])
+        trial_results = failover_trials(nodes, keys, root, trials)
+    finally:
+        kill_all(nodes)
+
+    failovers = [t["failover_s"] for t in trial_results]
+    rejoins = [t["rejoin_s"] for t in trial_results]
+    results["failover"] = {
+        "trials": trial_results,
+        "median_s": statistics.median(failovers), "max_s": max(failovers),
+        "rejoin_median_s": statistics.median(rejoins), "rejoin_max_s": max(rejoins),
+    }
+    single_1 = next(r for r in results["writes"]
+                    if r["scenario"] == "single node" and r["connections"] == 1)
+    results["ratios"] = {
+        "single_p99_1conn_over_fsync_p99":
+            single_1["latency_ms"]["p99"] / results["fsync"]["p99_ms"],
+        "single_p50_1conn_over_fsync_p50":
+            single_1["latency_ms"]["p50"] / results["fsync"]["p50_ms"],
+    }
+    with open("/proc/loadavg") as f:
+        results["machine"]["loadavg_at_end"] = " ".join(f.read().split()[:3])
+    results["wall_time_s"] = time.monotonic() - started
+
+    os.makedirs(args.results_dir, exist_ok=True)
+    with open(os.path.join(args.results_dir, "raft.json"), "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    tables = markdown_tables(results)
+    with open(os.path.join(args.results_dir, "raft.md"), "w") as f:
+        f.write(f"# Raft benchmark ({results['generated_at']}, `{command}`)\n\n"
+                "Generated by bench/raft_bench.py; see docs/performance.md.\n\n" + tables)
+    with open(args.doc, "w") as f:
+        f.write(performance_doc(results, tables))
+    shutil.rmtree(workdir, ignore_errors=True)
+    log(f"done in {results['wall_time_s']:.0f} s: {args.results_dir}/raft.json, raft.md, "
+        f"{os.path.relpath(args.doc, REPO)}")
+
+
+if __name__ == "__main__":
+    main()
