@@ -228,6 +228,28 @@ Status Node::StartJoining() {
   });
 }
 
+Status Node::Recover(const std::vector<ServerInfo>& servers) {
+  if (servers.empty()) return InvalidArgumentError("raft recover: the new configuration is empty");
+  return RunOnLoop([this, &servers]() -> Status {
+    if (started_) return FailedPreconditionError("raft recover: the node is running");
+    if (IsPristine()) return FailedPreconditionError("raft recover: this node has no raft state");
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    int rv = 0;
+    for (const ServerInfo& server : servers) {
+      rv = raft_configuration_add(&conf, server.id, server.address.c_str(), RAFT_VOTER);
+      if (rv != 0) break;
+    }
+    if (rv == 0) rv = raft_recover(&raft_, &conf);
+    raft_configuration_close(&conf);
+    if (rv == RAFT_DUPLICATEID || rv == RAFT_DUPLICATEADDRESS) {
+      return InvalidArgumentError("raft recover: the new configuration names a server twice");
+    }
+    if (rv != 0) return FromRaft(rv, "raft recover", raft_errmsg(&raft_));
+    return Status::Ok();
+  });
+}
+
 Status Node::Apply(const std::vector<StateOp>& ops) {
   std::string payload = EncodeCommand(ops);
   if (payload.size() > options_.max_entry_size) {

@@ -100,6 +100,12 @@ class Node {
   Status Start();
   // Starts a pristine node with no configuration, to be added by a leader.
   Status StartJoining();
+  // Quorum-loss recovery, offline: appends `servers` (voters; this node
+  // among them) to the log on disk as the new configuration, through
+  // libraft's raft_recover. Only on a node that has raft state and is not
+  // started (FailedPrecondition otherwise); the node is then closed and
+  // reopened to serve. InvalidArgument for an empty or duplicate list.
+  Status Recover(const std::vector<ServerInfo>& servers);
 
   // The replicated state, for reads.
   const StateStore& state() const { return *store_; }

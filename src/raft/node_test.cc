@@ -327,5 +327,36 @@ TEST_F(ClusterTest, TransferMovesLeadershipAndRemoveShrinksTheCluster) {
   EXPECT_EQ(nodes_[other]->AddServer(5, "127.0.0.1:1").code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(ClusterTest, RecoverAfterQuorumLossMakesTheSurvivorServeWithEveryWrite) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(nodes_[0]->Apply({StateOp::Put("k" + std::to_string(i), "v")}).ok());
+  }
+  // The survivor must hold every acknowledged write before the others die.
+  ASSERT_TRUE(Eventually([&] { return ValueAt(*nodes_[2], "k4") == "v"; }));
+  nodes_[0]->Close();
+  nodes_[1]->Close();
+  nodes_[2]->Close();
+
+  // Bad calls change nothing.
+  nodes_[2] = OpenOrDie(options_[2]);
+  EXPECT_EQ(nodes_[2]->Recover({}).code(), StatusCode::kInvalidArgument);
+  ServerInfo self{options_[2].id, options_[2].cluster_address, true};
+  EXPECT_EQ(nodes_[2]->Recover({self, self}).code(), StatusCode::kInvalidArgument);
+  TempDirForTest pristine_dir;
+  NodeOptions pristine = OptionsIn(pristine_dir.path());
+  EXPECT_EQ(OpenOrDie(pristine)->Recover({self}).code(), StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(nodes_[2]->Recover({self}).ok());
+  nodes_[2]->Close();
+  nodes_[2] = OpenOrDie(options_[2]);
+  nodes_[2]->SetClusterKey(kClusterKey);
+  ASSERT_TRUE(nodes_[2]->Start().ok());
+  EXPECT_EQ(nodes_[2]->Recover({self}).code(), StatusCode::kFailedPrecondition);  // running
+  ASSERT_TRUE(nodes_[2]->WaitUntilLeader(std::chrono::seconds(10)));
+  EXPECT_EQ(nodes_[2]->GetStatus().configuration.size(), 1u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ValueAt(*nodes_[2], "k" + std::to_string(i)), "v");
+  EXPECT_TRUE(nodes_[2]->Apply({StateOp::Put("after", "recovery")}).ok());
+}
+
 }  // namespace
 }  // namespace tresor::raft

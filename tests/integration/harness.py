@@ -297,6 +297,42 @@ class TresorServer:
                               env=full_env, timeout=60)
 
 
+def voters(node, token):
+    """The voters of node's raft configuration."""
+    r = node.api("GET", "sys/storage/raft/configuration", token=token)
+    assert r.status == 200, r
+    return [s for s in r.json["data"]["config"]["servers"] if s["voter"]]
+
+
+def join_and_unseal(node, leader, keys):
+    """Joins a started, uninitialised raft node to leader's cluster and
+    unseals it with the cluster's keys."""
+    r = node.api("POST", "sys/storage/raft/join", {"leader_api_addr": leader.address})
+    assert r.status == 200, r
+    assert r.json["data"]["joined"] is True
+    node.unseal(keys)
+    assert node.seal_status()["sealed"] is False
+
+
+def form_raft_cluster(count=3, shares=3, threshold=2):
+    """Starts `count` raft nodes, initialises the first, joins and unseals
+    the others, and waits until all are voters. Returns (nodes, keys, root)."""
+    nodes = [TresorServer(storage="raft") for _ in range(count)]
+    for n in nodes:
+        n.start()
+    first = nodes[0]
+    init = first.init(shares, threshold)
+    keys, root = init["keys"], init["root_token"]
+    first.unseal(keys[:threshold])
+    wait_for(lambda: first.api("GET", "sys/leader").json["is_self"], timeout=30,
+             what="the first node to become active")
+    for n in nodes[1:]:
+        join_and_unseal(n, first, keys[:threshold])
+    wait_for(lambda: len(voters(first, root)) == count, timeout=60,
+             what="every node to be promoted to voter")
+    return nodes, keys, root
+
+
 # The root token DevServer gives its server unless told otherwise.
 ROOT_TOKEN = "root-token-for-tests"
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import TresorServer, wait_for
+from harness import TresorServer, form_raft_cluster, voters, wait_for
 
 
 def leader_of(nodes):
@@ -23,34 +23,14 @@ def leader_of(nodes):
     return None
 
 
-def voters(node, token):
-    r = node.api("GET", "sys/storage/raft/configuration", token=token)
-    assert r.status == 200, r
-    return [s for s in r.json["data"]["config"]["servers"] if s["voter"]]
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    nodes = [TresorServer(storage="raft") for _ in range(3)]
-    for n in nodes:
-        n.start()
+    nodes, keys, root = form_raft_cluster(3, shares=3, threshold=2)
     first = nodes[0]
-    init = first.init(3, 2)
-    keys, root = init["keys"], init["root_token"]
-    first.unseal(keys[:2])
-    wait_for(lambda: first.api("GET", "sys/leader").json["is_self"], timeout=30)
     assert first.api("POST", "sys/mounts/kv", {"type": "kv", "options": {"version": "2"}},
                      token=root).status == 204
-    for n in nodes[1:]:
-        r = n.api("POST", "sys/storage/raft/join", {"leader_api_addr": first.address})
-        assert r.status == 200, r
-        assert r.json["data"]["joined"] is True
-        status = n.seal_status()
-        assert status["initialized"] is True and status["sealed"] is True
-        assert status["t"] == 2 and status["n"] == 3
-        n.unseal(keys[:2])
-        assert n.seal_status()["sealed"] is False
-    wait_for(lambda: len(voters(first, root)) == 3, timeout=60)
+    status = nodes[1].seal_status()
+    assert status["initialized"] is True and status["t"] == 2 and status["n"] == 3
     yield nodes, keys, root
     for n in nodes:
         n.close()

@@ -102,7 +102,15 @@ RaftBackend::RaftBackend(std::string node_id, std::string cluster_address,
 
 RaftBackend::~RaftBackend() { Close().IgnoreError(); }
 
-StatusOr<std::unique_ptr<RaftBackend>> RaftBackend::Open(const RaftBackendOptions& options) {
+namespace {
+
+struct OpenedNode {
+  std::string node_id;
+  std::unique_ptr<raft::Node> node;
+};
+
+// Opens the raft node of options.path without starting it.
+StatusOr<OpenedNode> OpenNode(const RaftBackendOptions& options) {
   raft::NodeOptions node;
   node.dir = options.path;
   node.cluster_address = options.cluster_address;
@@ -115,16 +123,47 @@ StatusOr<std::unique_ptr<RaftBackend>> RaftBackend::Open(const RaftBackendOption
   std::error_code ec;
   std::filesystem::create_directories(options.path, ec);
   if (ec) return IOError("cannot create " + options.path + ": " + ec.message());
-  std::string node_id = options.node_id;
-  if (node_id.empty()) {
-    TRESOR_ASSIGN_OR_RETURN(node_id, LoadOrCreateNodeId(options.path));
+  OpenedNode opened;
+  opened.node_id = options.node_id;
+  if (opened.node_id.empty()) {
+    TRESOR_ASSIGN_OR_RETURN(opened.node_id, LoadOrCreateNodeId(options.path));
   }
-  node.id = RaftIdFor(node_id);
-  TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<raft::Node> raft_node, raft::Node::Open(std::move(node)));
-  if (!raft_node->IsPristine()) TRESOR_RETURN_IF_ERROR(raft_node->Start());
+  node.id = RaftBackend::RaftIdFor(opened.node_id);
+  TRESOR_ASSIGN_OR_RETURN(opened.node, raft::Node::Open(std::move(node)));
+  return opened;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RaftBackend>> RaftBackend::Open(const RaftBackendOptions& options) {
+  TRESOR_ASSIGN_OR_RETURN(OpenedNode opened, OpenNode(options));
+  if (!opened.node->IsPristine()) TRESOR_RETURN_IF_ERROR(opened.node->Start());
   return std::unique_ptr<RaftBackend>(
-      new RaftBackend(std::move(node_id), options.cluster_address, std::move(raft_node),
+      new RaftBackend(std::move(opened.node_id), options.cluster_address, std::move(opened.node),
                       500 * options.performance_multiplier));
+}
+
+StatusOr<std::string> RaftBackend::Recover(const RaftBackendOptions& options,
+                                          const std::map<std::string, std::string>& other_voters) {
+  std::error_code ec;
+  if (!std::filesystem::exists(options.path + "/raft/metadata1", ec) &&
+      !std::filesystem::exists(options.path + "/raft/metadata2", ec)) {
+    return FailedPreconditionError("raft recover: " + options.path +
+                                   " holds no raft state (is this the node's storage path?)");
+  }
+  TRESOR_ASSIGN_OR_RETURN(OpenedNode opened, OpenNode(options));
+  std::vector<raft::ServerInfo> servers{{RaftIdFor(opened.node_id), options.cluster_address, true}};
+  for (const auto& [node_id, address] : other_voters) {
+    if (node_id == opened.node_id) {
+      return InvalidArgumentError("raft recover: " + node_id +
+                                  " is this node; list only the other voters");
+    }
+    servers.push_back({RaftIdFor(node_id), address, true});
+  }
+  Status recovered = opened.node->Recover(servers);
+  opened.node->Close();
+  if (!recovered.ok()) return recovered;
+  return opened.node_id;
 }
 
 StatusOr<std::optional<std::string>> RaftBackend::Get(std::string_view key) {

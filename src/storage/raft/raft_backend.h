@@ -55,6 +55,15 @@ class RaftBackend : public Backend {
   Status Batch(const std::vector<Operation>& ops) override;
   Status Close() override;
 
+  // Offline quorum-loss recovery (`tresor operator raft recover`): makes
+  // this node (options.path, its node id and cluster address) plus
+  // `other_voters` (node id -> cluster address) the whole configuration.
+  // The server must be stopped: its cluster port being in use fails this
+  // with IOError. FailedPrecondition on a node with no raft state.
+  // Returns this node's id.
+  static StatusOr<std::string> Recover(const RaftBackendOptions& options,
+                                       const std::map<std::string, std::string>& other_voters);
+
   const std::string& node_id() const { return node_id_; }
   std::uint64_t raft_id() const { return raft_id_; }
   const std::string& cluster_address() const { return cluster_address_; }
