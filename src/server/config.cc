@@ -257,6 +257,33 @@ class ConfigReader {
   void set_source_file(std::string_view path) { source_file_ = path; }
 
  private:
+  // One retry_join block (HCL may repeat it, JSON may give an array): only
+  // leader_api_addr, an http(s) URL, is supported.
+  Status ReadRetryJoin(const ObjectEntry& option, const std::string& scope,
+                       std::vector<std::string>& leaders) const {
+    std::string where = scope + ".retry_join";
+    StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(option, 0);
+    if (!blocks.ok()) return Error(option.position.line, where, blocks.status().message());
+    for (const hcl::Block& block : *blocks) {
+      for (const ObjectEntry& field : block.body->object()) {
+        if (field.key != "leader_api_addr") {
+          return Error(field.position.line, where,
+                       "unsupported option \"" + field.key +
+                           "\"; Tresor's retry_join takes only leader_api_addr");
+        }
+      }
+      const hcl::Value* addr = block.body->Find("leader_api_addr");
+      StatusOr<std::string> url =
+          addr == nullptr ? InvalidArgumentError("leader_api_addr is required") : addr->AsString();
+      if (url.ok() && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+        url = InvalidArgumentError("leader_api_addr must be a URL such as https://10.0.0.1:8200");
+      }
+      if (!url.ok()) return Error(block.position.line, where, url.status().message());
+      leaders.push_back(*url);
+    }
+    return Status::Ok();
+  }
+
   Status Error(int line, std::string_view path, std::string_view message) const {
     std::string out = filename_;
     if (line > 0) out += ":" + std::to_string(line);
@@ -449,8 +476,10 @@ class ConfigReader {
       }
       std::map<std::string, int> seen;
       for (const ObjectEntry& option : block.body->object()) {
-        // Joining other raft nodes is configured later; accepted, not used.
-        if (type == "raft" && option.key == "retry_join") continue;
+        if (type == "raft" && option.key == "retry_join") {
+          TRESOR_RETURN_IF_ERROR(ReadRetryJoin(option, scope, storage.retry_join));
+          continue;
+        }
         TRESOR_RETURN_IF_ERROR(ReadField(option, scope, fields, seen));
       }
       // Options never set are not reported as present.

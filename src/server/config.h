@@ -56,6 +56,8 @@ struct StorageConfig {
   // "inmem", "file" or "raft".
   std::string type;
   std::map<std::string, std::string> options;
+  // raft only: the leader_api_addr of each retry_join block, in order.
+  std::vector<std::string> retry_join;
   // Where the block starts in the config file (0 for JSON), for messages
   // such as "server.hcl:12: storage \"raft\" is not available yet".
   int line = 0;

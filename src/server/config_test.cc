@@ -97,6 +97,8 @@ void ExpectFullConfig(const ServerConfig& c) {
       {"snapshot_threshold", "8192"},  {"trailing_logs", "10000"},
   };
   EXPECT_EQ(c.storage->options, options);
+  EXPECT_EQ(c.storage->retry_join,
+            std::vector<std::string>{"https://tresor-2.example.com:8200"});
 
   ASSERT_EQ(c.listeners.size(), 2u);
   const ListenerConfig& a = c.listeners[0];
@@ -168,6 +170,18 @@ TEST(ParseConfigTest, LeaseTtlDefaults) {
   EXPECT_EQ(config->max_lease_ttl, hours(768));
 }
 
+TEST(ParseConfigTest, RetryJoinBlocksKeepTheirOrder) {
+  auto config = ParseConfig(
+      "storage \"raft\" {\n  path = \"/x\"\n"
+      "  retry_join {\n    leader_api_addr = \"http://10.0.0.1:8200\"\n  }\n"
+      "  retry_join {\n    leader_api_addr = \"http://10.0.0.2:8200\"\n  }\n}\n",
+      "server.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->storage->retry_join,
+            (std::vector<std::string>{"http://10.0.0.1:8200", "http://10.0.0.2:8200"}));
+  EXPECT_EQ(config->storage->options.count("retry_join"), 0u);
+}
+
 TEST(ParseConfigTest, FileStorageAndLenientScalars) {
   StatusOr<ServerConfig> config = ParseConfig(R"(
 storage "file" { path = "/data" }
@@ -233,6 +247,16 @@ TEST(ParseConfigTest, InvalidFilesTable) {
       {"storage \"consul\" {\n  address = \"x\"\n}", false,
        "server.hcl:1: storage \"consul\": unsupported storage type"},
       {"storage \"file\" {}", false, "server.hcl:1: storage \"file\": path is required"},
+      {"storage \"raft\" {\n  path = \"/x\"\n  retry_join {\n    leader_ca_cert = \"x\"\n  }\n}",
+       false,
+       "server.hcl:4: storage \"raft\".retry_join: unsupported option \"leader_ca_cert\"; "
+       "Tresor's retry_join takes only leader_api_addr"},
+      {"storage \"raft\" {\n  path = \"/x\"\n  retry_join {\n    leader_api_addr = \"tresor-1\"\n  }\n}",
+       false,
+       "server.hcl:3: storage \"raft\".retry_join: leader_api_addr must be a URL such as "
+       "https://10.0.0.1:8200"},
+      {"storage \"raft\" {\n  path = \"/x\"\n  retry_join {}\n}", false,
+       "server.hcl:3: storage \"raft\".retry_join: leader_api_addr is required"},
       {"storage \"file\" {\n  path = \"/x\"\n  foo = 1\n}", false,
        "server.hcl:3: storage \"file\": unknown key \"foo\""},
       {"storage \"inmem\" {\n  path = \"/x\"\n}", false,

@@ -87,6 +87,9 @@ Status Server::Start() {
     TRESOR_RETURN_IF_ERROR(http_->AddListener(ToListenerOptions(listener)));
   }
   http_->Start();
+  if (sc.type == "raft" && !sc.retry_join.empty()) {
+    retry_joiner_ = std::make_unique<RetryJoiner>(*core_, sc.retry_join);
+  }
   return Status::Ok();
 }
 
@@ -107,6 +110,7 @@ StatusOr<std::pair<std::string, std::string>> Server::InitializeForDev(
 }
 
 void Server::Stop() {
+  retry_joiner_.reset();
   if (http_) {
     http_->Shutdown(kDrainDeadline);
     http_.reset();

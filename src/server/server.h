@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "http/server.h"
 #include "server/config.h"
+#include "server/retry_join.h"
 #include "storage/backend.h"
 
 namespace tresor::server {
@@ -55,6 +56,7 @@ class Server {
   std::unique_ptr<storage::Backend> storage_;
   std::unique_ptr<core::Core> core_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<RetryJoiner> retry_joiner_;  // raft with retry_join blocks only
 };
 
 }  // namespace tresor::server

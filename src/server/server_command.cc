@@ -74,7 +74,8 @@ StatusOr<ServerFlags> ParseFlags(int argc, char** argv) {
 
 ServerConfig DevConfig(const ServerFlags& flags) {
   ServerConfig config;
-  config.storage = StorageConfig{"inmem", {}, 0};
+  config.storage.emplace();
+  config.storage->type = "inmem";
   ListenerConfig listener;
   listener.address = flags.dev_listen_address;
   listener.tls_disable = true;

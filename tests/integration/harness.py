@@ -104,7 +104,7 @@ def read_http_response(sock):
 
 class TresorServer:
     def __init__(self, storage="raft", workdir=None, extra_config="", listener_extra="",
-                 tls=None, env=None):
+                 tls=None, env=None, storage_extra=""):
         self._tmp = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="tresor-it-")
@@ -119,6 +119,7 @@ class TresorServer:
         self.log_path = os.path.join(workdir, "server.log")
         self.storage = storage
         self.extra_config = extra_config
+        self.storage_extra = storage_extra  # lines inside the storage block
         self.listener_extra = listener_extra
         self.tls = tls
         self.env = env or {}
@@ -130,7 +131,8 @@ class TresorServer:
         if self.storage == "inmem":
             storage = 'storage "inmem" {}\n'
         else:
-            storage = f'storage "{self.storage}" {{\n  path = "{self.data_dir}"\n}}\n'
+            storage = (f'storage "{self.storage}" {{\n  path = "{self.data_dir}"\n'
+                       f'{self.storage_extra}}}\n')
         if self.storage == "raft":
             storage += (f'cluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
                         f'api_addr = "{self.address}"\n')
