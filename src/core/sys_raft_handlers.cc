@@ -17,6 +17,7 @@
 // Only a holder of the unseal keys can answer, so a stranger cannot join.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <thread>
@@ -263,31 +264,59 @@ StatusOr<Response> HandleRemovePeer(SysContext ctx, const Request& req) {
   return Response::Empty();
 }
 
+// Vault autopilot's defaults: a server is healthy when the leader heard
+// from it within 10 s and it trails the leader by at most 1000 entries.
+constexpr std::int64_t kLastContactThresholdMs = 10000;
+constexpr std::uint64_t kMaxTrailingLogs = 1000;
+
+// A Go-style duration, as Vault prints last_contact: "0s", "87ms", "12.5s".
+std::string GoDuration(std::int64_t ms) {
+  if (ms == 0) return "0s";
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string seconds = std::to_string(ms / 1000);
+  std::int64_t rest = ms % 1000;
+  if (rest == 0) return seconds + "s";
+  std::string fraction = std::to_string(1000 + rest).substr(1);  // zero-padded
+  while (fraction.back() == '0') fraction.pop_back();
+  return seconds + "." + fraction + "s";
+}
+
 StatusOr<Response> HandleAutopilotState(SysContext ctx, const Request&) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   raft::NodeStatus status = RaftOrNull(ctx)->node().GetStatus();
   nlohmann::json servers = nlohmann::json::object();
   nlohmann::json voters = nlohmann::json::array();
   int voter_count = 0;
+  int healthy_voters = 0;
   std::string leader_name;
   for (const raft::ServerInfo& server : status.configuration) {
     std::string name = NodeName(ctx, server.id);
     bool is_leader = server.id == status.leader_id;
     if (is_leader) leader_name = name;
+    bool in_touch = server.last_contact_ms >= 0 && server.last_contact_ms <= kLastContactThresholdMs;
+    bool caught_up = server.match_index + kMaxTrailingLogs >= status.last_index;
+    bool healthy = in_touch && caught_up;
     if (server.voter) {
       voters.push_back(name);
       ++voter_count;
+      if (healthy) ++healthy_voters;
     }
-    servers[name] = {{"id", name},
-                     {"name", name},
-                     {"address", server.address},
-                     {"node_status", "alive"},
-                     {"status", is_leader ? "leader" : server.voter ? "voter" : "non-voter"},
-                     {"healthy", true}};
-    if (is_leader) servers[name]["last_index"] = status.last_index;
+    nlohmann::json entry = {{"id", name},
+                            {"name", name},
+                            {"address", server.address},
+                            {"node_status", in_touch ? "alive" : "failed"},
+                            {"status", is_leader ? "leader" : server.voter ? "voter" : "non-voter"},
+                            {"node_type", server.voter ? "voter" : "non-voter"},
+                            {"last_index", server.match_index},
+                            {"last_term", status.term},
+                            {"healthy", healthy}};
+    if (server.last_contact_ms >= 0) entry["last_contact"] = GoDuration(server.last_contact_ms);
+    servers[name] = std::move(entry);
   }
-  int failure_tolerance = voter_count > 0 ? (voter_count - 1) / 2 : 0;
-  return Response::Data({{"healthy", status.leader_id != 0},
+  // As Vault: how many voters may fail with a quorum left among the healthy.
+  int quorum = voter_count / 2 + 1;
+  int failure_tolerance = std::max(0, healthy_voters - quorum);
+  return Response::Data({{"healthy", status.leader_id != 0 && healthy_voters == voter_count},
                          {"failure_tolerance", failure_tolerance},
                          {"leader", leader_name},
                          {"voters", voters},

@@ -499,9 +499,27 @@ void Node::RefreshStatus() {
   next.commit_index = raft_.commit_index;
   next.applied_index = raft_last_applied(&raft_);
   next.last_index = raft_last_index(&raft_);
+  const bool leading = next.role == Role::kLeader;
+  if (!leading) last_heard_.clear();
+  const auto now = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const struct raft_server& s = raft_.configuration.servers[i];
-    next.configuration.push_back({s.id, s.address, s.role == RAFT_VOTER});
+    ServerInfo info{s.id, s.address, s.role == RAFT_VOTER};
+    if (leading && s.id == options_.id) {
+      info.match_index = next.last_index;
+      info.last_contact_ms = 0;
+    } else if (leading && raft_.leader_state.progress != nullptr) {
+      // libraft keeps progress[] in the order of configuration.servers.
+      const struct raft_progress& progress = raft_.leader_state.progress[i];
+      info.match_index = progress.match_index;
+      if (progress.recent_recv) last_heard_[s.id] = now;
+      auto heard = last_heard_.find(s.id);
+      if (heard != last_heard_.end()) {
+        info.last_contact_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - heard->second).count();
+      }
+    }
+    next.configuration.push_back(std::move(info));
   }
   leader_ = next.role == Role::kLeader;
   bool changed;

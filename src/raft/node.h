@@ -35,6 +35,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -64,6 +65,13 @@ struct ServerInfo {
   std::uint64_t id = 0;
   std::string address;
   bool voter = false;  // RAFT_VOTER; otherwise a non-voter (RAFT_STANDBY or RAFT_SPARE)
+  // Known on the leader only (elsewhere 0 and -1). The highest index the
+  // server has stored (the leader's own last index for itself), and how
+  // long ago the leader last heard from it: libraft flags a server heard
+  // within the current election-timeout window, so the figure may be up to
+  // one election timeout too recent. 0 for the leader itself.
+  std::uint64_t match_index = 0;
+  std::int64_t last_contact_ms = -1;
 };
 
 // A copy of the raft state, refreshed by the raft thread after every loop
@@ -197,6 +205,9 @@ class Node {
   NodeStatus status_;
   std::atomic<bool> started_{false};
   std::atomic<bool> leader_{false};
+  // Raft thread only: when the leader last saw each server heard from
+  // (progress.recent_recv), for ServerInfo::last_contact_ms.
+  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> last_heard_;
   std::atomic<std::uint64_t> group_commits_{0};
   std::atomic<bool> closed_{false};
 };

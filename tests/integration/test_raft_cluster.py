@@ -87,7 +87,41 @@ def test_configuration_and_autopilot_list_every_node(cluster):
     state = active.api("GET", "sys/storage/raft/autopilot/state", token=root)
     assert state.status == 200, state
     assert state.json["data"]["failure_tolerance"] == 1
+    assert state.json["data"]["healthy"] is True
     assert len(state.json["data"]["voters"]) == 3
+    leader_index = active.api("GET", "sys/leader").json["raft_committed_index"]
+    for name, server in state.json["data"]["servers"].items():
+        assert server["healthy"] is True, (name, server)
+        assert server["node_status"] == "alive"
+        assert server["last_contact"].endswith("s"), server  # "0s", "12ms", "1.5s"
+        assert 0 < server["last_index"] <= leader_index + 5, server
+
+
+def test_autopilot_reports_a_dead_voter_and_its_recovery(cluster):
+    nodes, keys, root = cluster
+    active = leader_of(nodes)
+    victim = next(n for n in nodes if n is not active)
+    victim_name = None
+    for name, server in active.api("GET", "sys/storage/raft/autopilot/state",
+                                   token=root).json["data"]["servers"].items():
+        if server["address"] == f"127.0.0.1:{victim.cluster_port}":
+            victim_name = name
+    assert victim_name is not None
+
+    def state():
+        return active.api("GET", "sys/storage/raft/autopilot/state", token=root).json["data"]
+
+    victim.kill()
+    # Vault's threshold: unhealthy once not heard from for 10 s.
+    wait_for(lambda: state()["servers"][victim_name]["healthy"] is False, timeout=30,
+             what="the dead voter to be reported unhealthy")
+    current = state()
+    assert current["failure_tolerance"] == 0 and current["healthy"] is False
+    assert current["servers"][victim_name]["node_status"] == "failed"
+    victim.start()
+    victim.unseal(keys[:2])
+    wait_for(lambda: state()["healthy"] is True and state()["failure_tolerance"] == 1,
+             timeout=60, what="the restarted voter to be healthy again")
 
 
 def test_bad_input_on_raft_endpoints_changes_nothing(cluster):
