@@ -182,6 +182,14 @@ LeaderInfo Ha::Leader() const {
 Status Ha::StepDown() {
   if (raft_ == nullptr) return Status::Ok();  // Vault: a no-op without HA
   if (!active_) return FailedPreconditionError("this node is not the active node");
+  int voters = 0;
+  for (const raft::ServerInfo& server : raft_->node().GetStatus().configuration) {
+    voters += server.voter ? 1 : 0;
+  }
+  if (voters < 2) {
+    return InvalidArgumentError("this node is the cluster's only voter: there is no other node "
+                                "to take over (join more nodes first)");
+  }
   return raft_->node().TransferLeadership(0);
 }
 

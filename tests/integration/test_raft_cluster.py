@@ -141,6 +141,20 @@ def test_bad_input_on_raft_endpoints_changes_nothing(cluster):
     assert len(voters(active, root)) == 3
 
 
+def test_step_down_while_sealed_or_alone_is_refused_and_the_node_keeps_serving():
+    with TresorServer(storage="raft") as single:
+        init = single.init(1, 1)
+        root = init["root_token"]
+        r = single.api("PUT", "sys/step-down", token=root)
+        assert r.status == 503 and "sealed" in r.errors[0], r
+        single.unseal(init["keys"])
+        wait_for(lambda: single.api("GET", "sys/leader").json["is_self"], what="active")
+        r = single.api("PUT", "sys/step-down", token=root)
+        assert r.status == 400 and "only voter" in r.errors[0], r
+        assert single.api("GET", "sys/leader").json["is_self"] is True
+        assert single.api("POST", "sys/mounts/kv", {"type": "kv"}, token=root).status == 204
+
+
 def test_join_to_a_wrong_address_is_refused_and_the_node_stays_new():
     with TresorServer(storage="raft") as lonely:
         r = lonely.api("POST", "sys/storage/raft/join", {"leader_api_addr": "http://127.0.0.1:1"})
