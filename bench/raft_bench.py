@@ -133,11 +133,17 @@ def is_healthy_standby(node, active, token, voters):
 
 def start_single(workdir):
     os.makedirs(workdir, exist_ok=True)
-    node = TresorServer(storage="raft", workdir=workdir).start()
-    init = node.init(1, 1)
-    node.unseal(init["keys"])
-    wait_for(lambda: is_active(node), timeout=STATE_TIMEOUT_S, what="the node to become active")
-    ensure_kv2_at_secret(node, init["root_token"])
+    node = TresorServer(storage="raft", workdir=workdir)
+    try:
+        node.start()
+        init = node.init(1, 1)
+        node.unseal(init["keys"])
+        wait_for(lambda: is_active(node), timeout=STATE_TIMEOUT_S,
+                 what="the node to become active")
+        ensure_kv2_at_secret(node, init["root_token"])
+    except BaseException:
+        kill_all([node])
+        raise
     return node, init["root_token"]
 
 
@@ -150,6 +156,16 @@ def start_cluster(workdir, size=3):
         path = os.path.join(workdir, f"node{i + 1}")
         os.makedirs(path, exist_ok=True)
         nodes.append(TresorServer(storage="raft", workdir=path))
+    try:
+        return form_cluster(nodes)
+    except BaseException:
+        kill_all(nodes)
+        raise
+
+
+def form_cluster(nodes):
+    """start_cluster's work on nodes that are created but not started."""
+    size = len(nodes)
     for n in nodes:
         n.start()
     first = nodes[0]
