@@ -93,6 +93,11 @@ void Core::RunReaper() {
 StatusOr<std::size_t> Core::ReapExpiredTokens() { return lifecycle_.Tokens().ReapExpired(); }
 
 StatusOr<Response> Core::Handle(const Request& request) {
+  if (ha_.Removed() && request.path != "sys/health" && request.path != "sys/seal-status") {
+    return UnavailableError(
+        "this node was removed from the raft cluster and serves nothing: wipe its storage path, "
+        "then start it and join a cluster again");
+  }
   const SysRoute* route = IsSysPath(request.path) ? sys_.Find(request.path) : nullptr;
   if (route != nullptr && route->unauthenticated) {
     return route->Dispatch(request);

@@ -63,11 +63,26 @@ void Ha::Stop() {
   active_ = false;
 }
 
+void Ha::CheckRemoved() {
+  if (removed_) return;
+  // The key is in plain text in storage (the barrier encrypts values only),
+  // so a sealed node can see it too.
+  auto marker = raft_->Get(kRemovedMarkerPrefix + std::to_string(raft_->raft_id()));
+  if (!marker.ok() || !marker->has_value()) return;
+  removed_ = true;
+  active_ = false;
+  spdlog::error("ha: this node ({}) was removed from the raft cluster; it serves nothing until "
+                "its storage path is wiped, after which it may join again",
+                raft_->node_id());
+  if (!lifecycle_.Sealed()) lifecycle_.Seal().IgnoreError();
+}
+
 void Ha::Watch() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    bool leads = raft_->node().IsLeader() && !lifecycle_.Sealed();
+    CheckRemoved();
+    bool leads = !removed_ && raft_->node().IsLeader() && !lifecycle_.Sealed();
     if (leads && !active_) {
       Status became = BecomeActive();
       if (became.ok()) {
@@ -137,7 +152,7 @@ std::string Ha::ActiveApiAddr() const {
 }
 
 std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
-  if (raft_ == nullptr || lifecycle_.Sealed() || AnsweredLocally(request.path)) return std::nullopt;
+  if (raft_ == nullptr || removed_ || lifecycle_.Sealed() || AnsweredLocally(request.path)) return std::nullopt;
   // A leader that lost its majority stops serving at once, without waiting
   // for the watcher.
   if (active_ && raft_->node().IsLeader()) return std::nullopt;

@@ -34,6 +34,11 @@
 
 namespace tresor::core {
 
+// Written by the active node, through raft, for a server it is about to
+// remove (key: this prefix + the server's raft id). The removed server
+// sees it in its own copy of the state and stops serving: Ha::Removed().
+inline constexpr char kRemovedMarkerPrefix[] = "core/raft/removed/";
+
 struct HaOptions {
   std::string api_addr;      // advertised to standbys (forwarding, sys/leader)
   std::string cluster_addr;  // reported by sys/leader
@@ -72,6 +77,11 @@ class Ha {
 
   std::optional<std::string> ForwardTarget(const Request& request) const;
 
+  // True once this node found its removal marker (see kRemovedMarkerPrefix)
+  // in its state: it has sealed itself and refuses every request but status
+  // until its storage is wiped. Checked by the watcher and at start.
+  bool Removed() const { return removed_; }
+
   // The cluster key raft connections prove membership with
   // (docs/cluster-security.md), kept in the barrier at core/raft/cluster-key
   // and created by the first active node. OnUnseal hands it to the raft
@@ -88,6 +98,9 @@ class Ha {
  private:
   void Watch();
   Status BecomeActive();
+  // Sets removed_ (and seals) when this node's removal marker is in its
+  // state.
+  void CheckRemoved();
   // The active's api_addr when the record names the current raft leader.
   std::string ActiveApiAddr() const;
 
@@ -97,6 +110,7 @@ class Ha {
   const HaOptions options_;
   std::function<Status()> on_become_active_;
   std::atomic<bool> active_{false};
+  std::atomic<bool> removed_{false};
   std::string active_since_;  // GUARDED_BY(mu_)
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -141,6 +141,10 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<Challenges> chal
   TRESOR_RETURN_IF_ERROR(
       ctx.lifecycle.Barrier().Put(kServerNamesPrefix + std::to_string(id), server_id));
   TRESOR_ASSIGN_OR_RETURN(std::string cluster_key, ctx.ha.ClusterKey());
+  // A node removed before, wiped and joining again under the same node_id
+  // must not find its old removal notice.
+  TRESOR_RETURN_IF_ERROR(
+      ctx.lifecycle.Barrier().Delete(kRemovedMarkerPrefix + std::to_string(id)));
   TRESOR_RETURN_IF_ERROR(raft.node().AddServer(id, cluster_addr));
   spdlog::info("raft: {} joined as a non-voter at {}", server_id, cluster_addr);
   // The node proved it holds the unseal keys: it may have the key raft
@@ -247,6 +251,31 @@ StatusOr<Response> HandleConfiguration(SysContext ctx, const Request&) {
   return Response::Data({{"config", {{"index", status.commit_index}, {"servers", servers}}}});
 }
 
+bool IsMember(const raft::NodeStatus& status, std::uint64_t id) {
+  for (const raft::ServerInfo& server : status.configuration) {
+    if (server.id == id) return true;
+  }
+  return false;
+}
+
+// A barrier entry follows what was written before it; once the peer stores
+// the barrier, the same message told it the earlier entries are committed,
+// so it applies them. A peer that is down does not answer: after a bounded
+// wait it is removed anyway (it finds the marker only if it ever got it).
+Status WaitUntilPeerHasCommitted(raft::Node& node, std::uint64_t id) {
+  TRESOR_RETURN_IF_ERROR(node.Barrier());
+  const std::uint64_t target = node.GetStatus().last_index;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const raft::ServerInfo& server : node.GetStatus().configuration) {
+      if (server.id == id && server.match_index >= target) return Status::Ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls raft progress
+  }
+  spdlog::warn("raft: peer {} did not confirm its removal notice; removing it anyway", id);
+  return Status::Ok();
+}
+
 StatusOr<Response> HandleRemovePeer(SysContext ctx, const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
@@ -256,11 +285,24 @@ StatusOr<Response> HandleRemovePeer(SysContext ctx, const Request& req) {
     return InvalidArgumentError("cannot remove the active node itself; step it down first and "
                                 "remove it from the new active node");
   }
-  Status removed = raft.node().RemoveServer(storage::RaftBackend::RaftIdFor(server_id));
-  if (removed.code() == StatusCode::kNotFound) {
+  std::uint64_t id = storage::RaftBackend::RaftIdFor(server_id);
+  if (!IsMember(raft.node().GetStatus(), id)) {
     return InvalidArgumentError("no raft peer with server_id \"" + server_id + "\"");
   }
-  TRESOR_RETURN_IF_ERROR(removed);
+  // Tell the server first, through raft, so that it stops serving: once
+  // removed it gets nothing more from the leader.
+  std::string marker = kRemovedMarkerPrefix + std::to_string(id);
+  TRESOR_RETURN_IF_ERROR(ctx.lifecycle.Barrier().Put(marker, server_id));
+  TRESOR_RETURN_IF_ERROR(WaitUntilPeerHasCommitted(raft.node(), id));
+  Status removed = raft.node().RemoveServer(id);
+  if (!removed.ok()) {
+    ctx.lifecycle.Barrier().Delete(marker).IgnoreError();  // nothing changed
+    if (removed.code() == StatusCode::kNotFound) {
+      return InvalidArgumentError("no raft peer with server_id \"" + server_id + "\"");
+    }
+    return removed;
+  }
+  spdlog::info("raft: removed {}", server_id);
   return Response::Empty();
 }
 
