@@ -11,6 +11,21 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                     NewOperatorKeyStatusCommand);
   registry.Register("operator rotate", "Rotates the underlying encryption key",
                     NewOperatorRotateCommand);
+  registry.Register("operator members", "Returns the list of nodes in the cluster",
+                    NewOperatorMembersCommand);
+  registry.Register("operator step-down", "Forces the active node to step down",
+                    NewOperatorStepDownCommand);
+  registry.RegisterGroup("operator raft", "Interact with Tresor's integrated storage");
+  registry.Register("operator raft join", "Joins a node to the Raft cluster",
+                    NewOperatorRaftJoinCommand);
+  registry.Register("operator raft list-peers", "Returns the Raft peer set",
+                    NewOperatorRaftListPeersCommand);
+  registry.Register("operator raft remove-peer", "Removes a node from the Raft cluster",
+                    NewOperatorRaftRemovePeerCommand);
+  registry.RegisterGroup("operator raft autopilot", "Interact with the autopilot state");
+  registry.Register("operator raft autopilot state",
+                    "Displays the state of the raft cluster as seen by autopilot",
+                    NewOperatorRaftAutopilotStateCommand);
   // `tresor server` is dispatched by main() before the CLI; listed for help.
   registry.RegisterGroup("server", "Start a Tresor server");
   registry.Register("status", "Print seal and HA status", NewStatusCommand);

@@ -21,6 +21,14 @@ std::unique_ptr<Command> NewOperatorRotateCommand();
 std::unique_ptr<Command> NewStatusCommand();
 std::unique_ptr<Command> NewVersionCommand();
 
+// Issue 4: raft membership and HA.
+std::unique_ptr<Command> NewOperatorRaftJoinCommand();
+std::unique_ptr<Command> NewOperatorRaftListPeersCommand();
+std::unique_ptr<Command> NewOperatorRaftRemovePeerCommand();
+std::unique_ptr<Command> NewOperatorRaftAutopilotStateCommand();
+std::unique_ptr<Command> NewOperatorMembersCommand();
+std::unique_ptr<Command> NewOperatorStepDownCommand();
+
 // Issue 3: secrets, tokens, policies, mounts.
 std::unique_ptr<Command> NewReadCommand();
 std::unique_ptr<Command> NewWriteCommand();
