@@ -83,11 +83,14 @@ int Fsm::Restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
     return RAFT_CORRUPT;
   }
   Status loaded = self.store_.Commit();
-  if (loaded.ok() && *index > self.store_.AppliedIndex()) loaded = self.store_.LoadImage(image);
+  bool newer = loaded.ok() && *index > self.store_.AppliedIndex();
+  if (newer) loaded = self.store_.LoadImage(image);
   if (!loaded.ok()) {
     spdlog::error("raft: snapshot restore: {}", loaded.message());
     return RAFT_IOERR;
   }
+  // Operators read this to tell a catch-up by snapshot from log replay.
+  if (newer) spdlog::info("raft: state restored from a snapshot at index {}", *index);
   // On success the state machine owns the buffer (libraft's contract).
   raft_free(buf->base);
   return 0;
