@@ -138,17 +138,29 @@ Status Ha::BecomeActive() {
 }
 
 std::string Ha::ActiveApiAddr() const {
-  std::uint64_t leader = raft_->node().GetStatus().leader_id;
+  auto [leader, term] = raft_->node().LeaderAndTerm();
   if (leader == 0) return "";
+  {
+    // Every forwarded request asks; the record is rewritten only by a new
+    // leadership, which has a new term.
+    std::lock_guard lock(mu_);
+    if (cached_leader_ == leader && cached_term_ == term) return cached_api_addr_;
+  }
   auto stored = lifecycle_.Barrier().Get(kActiveRecord);
   if (!stored.ok() || !stored->has_value()) return "";
+  std::string api_addr;
   try {
     auto record = nlohmann::json::parse(**stored);
-    if (record.at("raft_id").get<std::uint64_t>() != leader) return "";
-    return record.at("api_addr").get<std::string>();
+    if (record.at("raft_id").get<std::uint64_t>() != leader) return "";  // not written yet
+    api_addr = record.at("api_addr").get<std::string>();
   } catch (const nlohmann::json::exception&) {
     return "";
   }
+  std::lock_guard lock(mu_);
+  cached_leader_ = leader;
+  cached_term_ = term;
+  cached_api_addr_ = api_addr;
+  return api_addr;
 }
 
 std::optional<std::string> Ha::ForwardTarget(const Request& request) const {

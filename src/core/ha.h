@@ -112,6 +112,10 @@ class Ha {
   std::atomic<bool> active_{false};
   std::atomic<bool> removed_{false};
   std::string active_since_;  // GUARDED_BY(mu_)
+  // ActiveApiAddr's answer for the leader (and term) it was computed for.
+  mutable std::uint64_t cached_leader_ = 0;  // GUARDED_BY(mu_)
+  mutable std::uint64_t cached_term_ = 0;    // GUARDED_BY(mu_)
+  mutable std::string cached_api_addr_;      // GUARDED_BY(mu_)
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)

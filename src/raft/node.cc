@@ -438,6 +438,11 @@ NodeStatus Node::GetStatus() const {
   return status_;
 }
 
+std::pair<std::uint64_t, std::uint64_t> Node::LeaderAndTerm() const {
+  std::lock_guard lock(status_mutex_);
+  return {status_.leader_id, status_.term};
+}
+
 void Node::OnAsync(uv_async_t* handle) { static_cast<Node*>(handle->data)->DrainQueue(); }
 
 void Node::OnCheck(uv_check_t* handle) { static_cast<Node*>(handle->data)->AfterIteration(); }

@@ -36,6 +36,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -144,6 +145,9 @@ class Node {
   void SetClusterKey(std::string key);
 
   NodeStatus GetStatus() const;
+  // {GetStatus().leader_id, .term} without copying the configuration (hot
+  // paths).
+  std::pair<std::uint64_t, std::uint64_t> LeaderAndTerm() const;
   // Lock-free: whether the raft thread last saw this node lead.
   bool IsLeader() const { return leader_; }
   // How many group commits the state store has made: with many writers in

@@ -75,10 +75,11 @@ Status Server::Start() {
   if (!config_.disable_mlock) TRESOR_RETURN_IF_ERROR(CheckMemoryLockingWorks());
 
   const StorageConfig& sc = *config_.storage;
-  TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options, ClusterAddressFor(config_)));
+  const std::string cluster_address = ClusterAddressFor(config_);
+  TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options, cluster_address));
   core::CoreOptions core_options{.storage_type = sc.type, .cluster_name = config_.cluster_name};
   core_options.api_addr = ApiAddrFor(config_);
-  core_options.cluster_addr = "https://" + ClusterAddressFor(config_);
+  core_options.cluster_addr = "https://" + cluster_address;
   core_options.post_json = PostJsonToNode;
   core_ = std::make_unique<core::Core>(*storage_, SystemClock::Get(), std::move(core_options));
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
