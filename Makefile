@@ -8,6 +8,8 @@
 # Both rewrite bench/results/raft.json, bench/results/raft.md and
 # docs/performance.md. BENCH_BUILD=dir builds and runs from another directory.
 
+# Release at -O2, not CMake's -O3: at -O3 GCC 12 stops the build with a false
+# -Wrestrict in std::string code inlined into src/common/hcl_parser.cc.
 BENCH_BUILD ?= build-bench
 PYTHON ?= python3
 
