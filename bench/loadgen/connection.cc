@@ -22,8 +22,8 @@ constexpr size_t kMaxErrorBody = 300;
 
 Connection::Connection(boost::asio::io_context& io,
                        const boost::asio::ip::tcp::resolver::results_type& endpoints,
-                       const std::string& host_header, const std::string& token,
-                       Workload& workload, const RunLimits& limits, int index)
+                       const std::string& host_header, const std::string& token, Workload& workload,
+                       const RunLimits& limits, int index)
     : stream_(io),
       endpoints_(endpoints),
       host_header_(host_header),
@@ -64,8 +64,7 @@ void Connection::SendNext() {
     return;
   }
   stream_.expires_after(kRequestTimeout);
-  stream_.async_connect(endpoints_,
-                        [this](beast::error_code ec, const auto&) { OnConnect(ec); });
+  stream_.async_connect(endpoints_, [this](beast::error_code ec, const auto&) { OnConnect(ec); });
 }
 
 void Connection::OnConnect(beast::error_code ec) {
@@ -77,8 +76,7 @@ void Connection::OnConnect(beast::error_code ec) {
 
 void Connection::Write() {
   stream_.expires_after(kRequestTimeout);
-  http::async_write(stream_, request_,
-                    [this](beast::error_code ec, size_t) { OnWrite(ec); });
+  http::async_write(stream_, request_, [this](beast::error_code ec, size_t) { OnWrite(ec); });
 }
 
 void Connection::OnWrite(beast::error_code ec) {

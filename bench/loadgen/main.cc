@@ -7,10 +7,10 @@
 // Exit status: 0 when the run happened (even with errors: the caller reads
 // the error count), 1 when it could not (bad flags, unresolvable address,
 // kv2-read's hot set could not be written), 2 for usage errors.
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/system_error.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -58,8 +58,8 @@ RunReport RunConnections(const Tcp::resolver::results_type& endpoints,
   }
   std::vector<std::unique_ptr<Connection>> conns;
   for (int c = 0; c < connections; ++c) {
-    conns.push_back(std::make_unique<Connection>(*contexts[c % threads], endpoints,
-                                                 host_header, token, workload, limits, c));
+    conns.push_back(std::make_unique<Connection>(*contexts[c % threads], endpoints, host_header,
+                                                 token, workload, limits, c));
     conns.back()->Start();
   }
   Clock::time_point started = Clock::now();
@@ -83,9 +83,9 @@ RunReport RunConnections(const Tcp::resolver::results_type& endpoints,
 }
 
 void PrintReport(const Options& options, int threads, const RunReport& report) {
-  double throughput =
-      report.elapsed_seconds > 0 ? static_cast<double>(report.requests) / report.elapsed_seconds
-                                 : 0.0;
+  double throughput = report.elapsed_seconds > 0
+                          ? static_cast<double>(report.requests) / report.elapsed_seconds
+                          : 0.0;
   if (options.json) {
     nlohmann::json out = {
         {"workload", WorkloadName(options.workload)},
@@ -109,8 +109,7 @@ void PrintReport(const Options& options, int threads, const RunReport& report) {
     return;
   }
   std::printf("workload     %s, %d connections on %d threads, %.1f s\n",
-              WorkloadName(options.workload), options.connections, threads,
-              report.elapsed_seconds);
+              WorkloadName(options.workload), options.connections, threads, report.elapsed_seconds);
   std::printf("requests     %lld (%lld errors)\n", static_cast<long long>(report.requests),
               static_cast<long long>(report.errors));
   if (!report.first_error.empty()) {
@@ -137,8 +136,8 @@ int Main(int argc, char** argv) {
   const Options& options = *parsed;
   int threads = options.threads;
   if (threads == 0) {
-    threads = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1,
-                         options.connections);
+    threads =
+        std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, options.connections);
   }
   threads = std::min(threads, options.connections);
 
@@ -154,8 +153,8 @@ int Main(int argc, char** argv) {
 
   std::unique_ptr<Workload> workload;
   if (options.workload == WorkloadKind::kKv2Read) {
-    auto fill = MakeHotSetFillWorkload(options.mount, options.key_prefix, options.value_size,
-                                       kHotKeys);
+    auto fill =
+        MakeHotSetFillWorkload(options.mount, options.key_prefix, options.value_size, kHotKeys);
     std::atomic<int64_t> remaining{kHotKeys};
     RunLimits fill_limits{Clock::time_point::max(), &remaining};
     int fill_connections = std::min(kFillConnections, options.connections);
@@ -177,9 +176,8 @@ int Main(int argc, char** argv) {
     limits.deadline = Clock::time_point::max();
     limits.remaining = &remaining;
   } else {
-    limits.deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(options.duration_seconds));
+    limits.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(options.duration_seconds));
   }
   RunReport report = RunConnections(endpoints, host_header, options.token, *workload, limits,
                                     options.connections, threads);

@@ -77,8 +77,7 @@ std::string UsageText() {
          "  --json               print one JSON object instead of text\n";
 }
 
-std::optional<Options> ParseOptions(const std::vector<std::string>& args,
-                                    std::string* error) {
+std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::string* error) {
   Options options;
   if (const char* token = std::getenv("TRESOR_TOKEN")) options.token = token;
   bool duration_given = false;

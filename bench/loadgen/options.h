@@ -42,8 +42,7 @@ struct Options {
 // Parses argv (flags as --name=value or --name value). Returns the options,
 // or nullopt with a one-line reason in *error (the caller prints it with the
 // usage text). `--help` yields nullopt with an empty *error.
-std::optional<Options> ParseOptions(const std::vector<std::string>& args,
-                                    std::string* error);
+std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::string* error);
 
 // The usage text, one flag per line.
 std::string UsageText();

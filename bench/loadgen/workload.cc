@@ -28,8 +28,7 @@ std::string WriteBody(int value_size) {
   return nlohmann::json{{"data", {{"v", MakeValue(value_size)}}}}.dump();
 }
 
-std::string KeyTarget(const std::string& mount, const std::string& prefix,
-                      const std::string& key) {
+std::string KeyTarget(const std::string& mount, const std::string& prefix, const std::string& key) {
   return "/v1/" + mount + "/data/" + prefix + "/" + key;
 }
 
@@ -40,8 +39,8 @@ class UniqueWriteWorkload : public Workload {
 
   void Next(int connection, int64_t sequence, RequestSpec* out) override {
     out->method = http::verb::post;
-    out->target = KeyTarget(mount_, prefix_,
-                            std::to_string(connection) + "-" + std::to_string(sequence));
+    out->target =
+        KeyTarget(mount_, prefix_, std::to_string(connection) + "-" + std::to_string(sequence));
     out->body = body_;
   }
 
@@ -81,8 +80,8 @@ class HotSetReadWorkload : public Workload {
 
   void Next(int connection, int64_t sequence, RequestSpec* out) override {
     out->method = http::verb::get;
-    uint64_t mixed = Mix((static_cast<uint64_t>(connection) << 40) ^
-                         static_cast<uint64_t>(sequence));
+    uint64_t mixed =
+        Mix((static_cast<uint64_t>(connection) << 40) ^ static_cast<uint64_t>(sequence));
     out->target = KeyTarget(mount_, prefix_,
                             "hot-" + std::to_string(mixed % static_cast<uint64_t>(hot_keys_)));
     out->body.clear();
@@ -106,20 +105,18 @@ class HotSetReadWorkload : public Workload {
 }  // namespace
 
 std::unique_ptr<Workload> MakeUniqueWriteWorkload(const std::string& mount,
-                                                  const std::string& prefix,
-                                                  int value_size) {
+                                                  const std::string& prefix, int value_size) {
   return std::make_unique<UniqueWriteWorkload>(mount, prefix, value_size);
 }
 
 std::unique_ptr<Workload> MakeHotSetFillWorkload(const std::string& mount,
-                                                 const std::string& prefix,
-                                                 int value_size, int hot_keys) {
+                                                 const std::string& prefix, int value_size,
+                                                 int hot_keys) {
   return std::make_unique<HotSetFillWorkload>(mount, prefix, value_size, hot_keys);
 }
 
 std::unique_ptr<Workload> MakeHotSetReadWorkload(const std::string& mount,
-                                                 const std::string& prefix,
-                                                 int hot_keys) {
+                                                 const std::string& prefix, int hot_keys) {
   return std::make_unique<HotSetReadWorkload>(mount, prefix, hot_keys);
 }
 

@@ -33,22 +33,20 @@ class Workload {
 // <mount>/data/<prefix>/<connection>-<sequence>, with a value of value_size
 // printable bytes.
 std::unique_ptr<Workload> MakeUniqueWriteWorkload(const std::string& mount,
-                                                  const std::string& prefix,
-                                                  int value_size);
+                                                  const std::string& prefix, int value_size);
 
 // Writes the hot set <mount>/data/<prefix>/hot-<i> for i in [0, hot_keys):
 // each request takes the next i from a shared counter, so a run bounded to
 // hot_keys requests writes each key exactly once whatever the connection
 // count.
 std::unique_ptr<Workload> MakeHotSetFillWorkload(const std::string& mount,
-                                                 const std::string& prefix,
-                                                 int value_size, int hot_keys);
+                                                 const std::string& prefix, int value_size,
+                                                 int hot_keys);
 
 // kv2-read: GET of a hot-set key chosen by a hash of (connection,
 // sequence), uniform over the set and the same from run to run.
 std::unique_ptr<Workload> MakeHotSetReadWorkload(const std::string& mount,
-                                                 const std::string& prefix,
-                                                 int hot_keys);
+                                                 const std::string& prefix, int hot_keys);
 
 }  // namespace tresor::bench
 
