@@ -29,8 +29,8 @@ class OperatorRaftJoinCommand final : public ApiCommand {
  protected:
   int Run(ApiContext& context) override {
     const std::string& leader = context.args()[0];
-    StatusOr<Json> response = context.client.Call("POST", "/v1/sys/storage/raft/join",
-                                                  Json{{"leader_api_addr", leader}});
+    StatusOr<Json> response =
+        context.client.Call("POST", "/v1/sys/storage/raft/join", Json{{"leader_api_addr", leader}});
     if (!response.ok()) {
       return ApiFailure(context.io, "joining the node to the Raft cluster", response.status());
     }

@@ -92,7 +92,8 @@ std::string FormatAutopilotState(const Json& state) {
   if (!state.is_object()) return "";
   std::string out;
   for (const auto& [label, field] : std::array<std::pair<std::string_view, std::string_view>, 3>{
-           {{"Healthy", "healthy"}, {"Failure Tolerance", "failure_tolerance"},
+           {{"Healthy", "healthy"},
+            {"Failure Tolerance", "failure_tolerance"},
             {"Leader", "leader"}}}) {
     if (!state.contains(field)) continue;
     out += Padded(label, kTopLabelWidth) + CellText(state, field) + "\n";

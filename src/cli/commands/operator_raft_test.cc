@@ -2,9 +2,8 @@
 // members and operator step-down against FakeHttpServerForTest: the exact
 // request sent, table and json output, API errors, usage errors; and the
 // formatters of operator_raft_output.h on canned JSON.
-#include "cli/commands/operator_raft_output.h"
-
 #include "cli/commands/command_fixture_for_test.h"
+#include "cli/commands/operator_raft_output.h"
 
 namespace tresor::cli {
 namespace {
@@ -110,9 +109,8 @@ TEST_F(OperatorRaftTest, ListPeersErrors) {
   FakeHttpServerForTest server(
       1, Routes({{"GET /v1/sys/storage/raft/configuration", {403, kForbidden}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "list-peers"}, 3), 2);
-  EXPECT_EQ(err().rfind("Error reading the raft cluster configuration: Error making API request.",
-                        0),
-            0u)
+  EXPECT_EQ(
+      err().rfind("Error reading the raft cluster configuration: Error making API request.", 0), 0u)
       << err();
   EXPECT_NE(err().find("Code: 403. Errors:\n\n* permission denied\n"), std::string::npos);
   EXPECT_EQ(Run({"operator", "raft", "list-peers", kNoServer, "extra"}), 2);
@@ -127,8 +125,7 @@ TEST_F(OperatorRaftTest, ListPeersErrors) {
 // --- remove-peer -----------------------------------------------------------
 
 TEST_F(OperatorRaftTest, RemovePeerPostsTheServerId) {
-  FakeHttpServerForTest server(
-      1, Routes({{"POST /v1/sys/storage/raft/remove-peer", {204, ""}}}));
+  FakeHttpServerForTest server(1, Routes({{"POST /v1/sys/storage/raft/remove-peer", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "remove-peer", "node3"}, 3), 0) << err();
   EXPECT_EQ(out(), "Peer removed successfully!\n");
   const auto& requests = server.Wait();
