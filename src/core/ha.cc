@@ -124,6 +124,10 @@ Status Ha::BecomeActive() {
     TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterKeyPath, *key));
   }
   raft_->node().SetClusterKey(std::move(*key));
+  // The first node never joined, so nothing recorded its name: without
+  // this, other nodes would list it by its numeric raft id.
+  TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(
+      kServerNamesPrefix + std::to_string(raft_->raft_id()), raft_->node_id()));
   if (on_become_active_) TRESOR_RETURN_IF_ERROR(on_become_active_());
   std::string since = Rfc3339(clock_.Now());
   nlohmann::json record = {{"node_id", raft_->node_id()},

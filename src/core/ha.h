@@ -38,6 +38,9 @@ namespace tresor::core {
 // remove (key: this prefix + the server's raft id). The removed server
 // sees it in its own copy of the state and stops serving: Ha::Removed().
 inline constexpr char kRemovedMarkerPrefix[] = "core/raft/removed/";
+// node_id of each server by raft id (raft knows only the hashed id): the
+// join answer records a joining node's, each node becoming active its own.
+inline constexpr char kServerNamesPrefix[] = "core/raft/servers/";
 
 struct HaOptions {
   std::string api_addr;      // advertised to standbys (forwarding, sys/leader)

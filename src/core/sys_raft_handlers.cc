@@ -39,7 +39,6 @@ namespace {
 using engines::FieldReader;
 
 constexpr char kSealConfigKey[] = "core/seal-config";
-constexpr char kServerNamesPrefix[] = "core/raft/servers/";
 constexpr std::chrono::seconds kChallengeLifetime{300};
 constexpr std::chrono::seconds kReplicationWait{60};
 

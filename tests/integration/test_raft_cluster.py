@@ -234,6 +234,9 @@ def test_step_down_moves_the_active_node(cluster):
     new_active = leader_of(nodes)
     r = active.api("GET", "kv/data/forwarded", token=root)
     assert r.status == 200
+    # Every node, the first one included, is listed by its node_id.
+    names = [s["node_id"] for s in voters(new_active, root)]
+    assert not any(name.isdigit() for name in names), names
     assert new_active.api("GET", "sys/health").status == 200
 
 
