@@ -98,6 +98,7 @@ StatusOr<Response> Core::Handle(const Request& request) {
         "this node was removed from the raft cluster and serves nothing: wipe its storage path, "
         "then start it and join a cluster again");
   }
+  TRESOR_RETURN_IF_ERROR(ha_.ConfirmActiveForRequest());
   const SysRoute* route = IsSysPath(request.path) ? sys_.Find(request.path) : nullptr;
   if (route != nullptr && route->unauthenticated) {
     return route->Dispatch(request);

@@ -141,6 +141,14 @@ Status Ha::BecomeActive() {
   return Status::Ok();
 }
 
+Status Ha::ConfirmActiveForRequest() const {
+  if (raft_ == nullptr || !active_) return Status::Ok();
+  Status leading = raft_->node().ConfirmLeadershipForRead();
+  if (leading.ok()) return leading;
+  return UnavailableError("this node has just lost the active role (" +
+                          std::string(leading.message()) + "); retry the request");
+}
+
 std::string Ha::ActiveApiAddr() const {
   auto [leader, term] = raft_->node().LeaderAndTerm();
   if (leader == 0) return "";

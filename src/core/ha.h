@@ -80,6 +80,13 @@ class Ha {
 
   std::optional<std::string> ForwardTarget(const Request& request) const;
 
+  // Called before the active node serves a request from its own state:
+  // Ok when HA is off or this node is not active (it answers only what
+  // every node answers itself), else the raft leader's read lease is
+  // confirmed (raft::Node::ConfirmLeadershipForRead); Unavailable when
+  // this node has lost the leadership, so it never serves a stale read.
+  Status ConfirmActiveForRequest() const;
+
   // True once this node found its removal marker (see kRemovedMarkerPrefix)
   // in its state: it has sealed itself and refuses every request but status
   // until its storage is wiped. Checked by the watcher and at start.

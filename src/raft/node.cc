@@ -66,6 +66,9 @@ struct Node::PendingWrite {
   struct raft_barrier barrier {};
   Status result;
   std::promise<Status> done;
+  // When handed to libraft (raft thread): the start of the read lease its
+  // commit proves.
+  std::chrono::steady_clock::time_point submitted;
 
   static void OnApplied(struct raft_apply* req, int status, void* result) {
     auto* self = static_cast<PendingWrite*>(req->data);
@@ -83,6 +86,7 @@ struct Node::PendingWrite {
       return;
     }
     result = std::move(entry_result);
+    node->ExtendReadLease(submitted);
     node->awaiting_commit_.push_back(this);
   }
 };
@@ -271,6 +275,7 @@ Status Node::Apply(const std::vector<StateOp>& ops) {
     buf.base = raft_malloc(buf.len);
     std::memcpy(buf.base, payload.data(), payload.size());
     pending->apply.data = pending;
+    pending->submitted = std::chrono::steady_clock::now();
     int rv = raft_apply(&raft_, &pending->apply, &buf, 1, &PendingWrite::OnApplied);
     if (rv != 0) {
       raft_free(buf.base);  // not handed over on failure
@@ -291,6 +296,7 @@ Status Node::Barrier() {
   std::future<Status> answer = pending->done.get_future();
   Status posted = RunOnLoop([this, pending]() -> Status {
     pending->barrier.data = pending;
+    pending->submitted = std::chrono::steady_clock::now();
     int rv = raft_barrier(&raft_, &pending->barrier, &PendingWrite::OnBarrier);
     if (rv != 0) {
       pending->done.set_value(FromRaft(rv, "raft barrier", raft_errmsg(&raft_)));
@@ -409,6 +415,9 @@ Status Node::TransferLeadership(std::uint64_t id) {
       delete transfer;
       return FailedPreconditionError("not the raft leader");
     }
+    // The new leader is elected with disrupt_leader, which voters grant
+    // despite hearing from us: our lease ends now.
+    lease_until_ns_ = 0;
     int rv = raft_transfer(&raft_, &transfer->req, id, [](struct raft_transfer* req) {
       auto* self = static_cast<PendingTransfer*>(req->data);
       self->done.set_value();
@@ -470,6 +479,24 @@ void Node::AfterIteration() {
   awaiting_commit_.clear();
 }
 
+void Node::ExtendReadLease(std::chrono::steady_clock::time_point submitted) {
+  if (raft_state(&raft_) != RAFT_LEADER || raft_.transfer != nullptr) return;
+  auto until = submitted + std::chrono::milliseconds(options_.election_timeout_ms * 9 / 10);
+  std::int64_t ns = until.time_since_epoch().count();
+  if (ns > lease_until_ns_) lease_until_ns_ = ns;  // the raft thread is the only writer
+}
+
+Status Node::ConfirmLeadershipForRead() {
+  auto lease_holds = [this] {
+    return std::chrono::steady_clock::now().time_since_epoch().count() < lease_until_ns_;
+  };
+  if (!leader_) return FailedPreconditionError("not the raft leader");
+  if (lease_holds()) return Status::Ok();
+  std::lock_guard lock(lease_renewal_);
+  if (lease_holds()) return Status::Ok();  // renewed while we waited
+  return Barrier();
+}
+
 void Node::FailBroken(const Status& cause) {
   // The log holds entries the store could not keep: serving on would answer
   // reads from a state that misses acknowledged writes. Refuse writes until
@@ -505,7 +532,10 @@ void Node::RefreshStatus() {
   next.applied_index = raft_last_applied(&raft_);
   next.last_index = raft_last_index(&raft_);
   const bool leading = next.role == Role::kLeader;
-  if (!leading) last_heard_.clear();
+  if (!leading) {
+    last_heard_.clear();
+    lease_until_ns_ = 0;
+  }
   const auto now = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const struct raft_server& s = raft_.configuration.servers[i];

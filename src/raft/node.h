@@ -127,6 +127,17 @@ class Node {
   // Waits until every entry of earlier terms is applied here (leader only):
   // after it, a read of state() sees every write acknowledged before.
   Status Barrier();
+  // Linearizable reads (docs/raft.md, "Reads"): called before a request
+  // is served from this node's state. Ok at once while the leader's read
+  // lease holds, else a Barrier renews it first. FailedPrecondition on a
+  // node that does not lead, and the barrier's error when it turns out not
+  // to, so a deposed leader never answers from stale state. The lease:
+  // once an entry submitted at time S commits, a majority heard from this
+  // leader after S, and libraft's voters refuse every other candidate for
+  // an election timeout after hearing from their leader (except for a
+  // leadership transfer, which ends the lease); so no other leader exists
+  // before S + 90% of the election timeout (clock rates assumed within 10%).
+  Status ConfirmLeadershipForRead();
 
   // Membership (leader only; FailedPrecondition elsewhere). AddServer adds
   // id as a non-voter that replicates the log (RAFT_STANDBY); a promoter on
@@ -172,6 +183,8 @@ class Node {
   void DrainQueue();
   void AfterIteration();
   void RefreshStatus();
+  // Raft thread: an entry submitted at `submitted` committed in this term.
+  void ExtendReadLease(std::chrono::steady_clock::time_point submitted);
   void FailBroken(const Status& cause);
 
   Status ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
@@ -213,6 +226,10 @@ class Node {
   // (progress.recent_recv), for ServerInfo::last_contact_ms.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> last_heard_;
   std::atomic<std::uint64_t> group_commits_{0};
+  // Raft thread writes (an entry committed: extend; leadership lost or being
+  // transferred: 0); readers compare. steady_clock nanoseconds.
+  std::atomic<std::int64_t> lease_until_ns_{0};
+  std::mutex lease_renewal_;  // one barrier renews the lease for all readers
   std::atomic<bool> closed_{false};
 };
 

@@ -358,5 +358,31 @@ TEST_F(ClusterTest, RecoverAfterQuorumLossMakesTheSurvivorServeWithEveryWrite) {
   EXPECT_TRUE(nodes_[2]->Apply({StateOp::Put("after", "recovery")}).ok());
 }
 
+TEST_F(ClusterTest, ADeposedLeaderRefusesReadsOnceItsLeaseRunsOut) {
+  ASSERT_TRUE(nodes_[0]->Apply({StateOp::Put("k", "v")}).ok());
+  EXPECT_TRUE(nodes_[0]->ConfirmLeadershipForRead().ok());
+  EXPECT_EQ(nodes_[1]->ConfirmLeadershipForRead().code(), StatusCode::kFailedPrecondition);
+  // Cut the leader off from its majority; the lease is at most 90% of the
+  // 300 ms election timeout from the last commit, so this wait outlives it
+  // (the wait is the point of the test, not a stand-in for a condition).
+  nodes_[1]->Close();
+  nodes_[2]->Close();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Status confirmed = nodes_[0]->ConfirmLeadershipForRead();
+  EXPECT_FALSE(confirmed.ok());
+  EXPECT_TRUE(Eventually([&] { return nodes_[0]->GetStatus().role != Role::kLeader; }));
+  EXPECT_FALSE(nodes_[0]->ConfirmLeadershipForRead().ok());
+}
+
+TEST_F(ClusterTest, AnIdleLeaderRenewsItsLeaseWithABarrier) {
+  const std::uint64_t before = nodes_[0]->GetStatus().last_index;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // lets the lease run out
+  ASSERT_TRUE(nodes_[0]->ConfirmLeadershipForRead().ok());
+  const std::uint64_t after = nodes_[0]->GetStatus().last_index;
+  EXPECT_GT(after, before);  // a barrier entry renewed it
+  ASSERT_TRUE(nodes_[0]->ConfirmLeadershipForRead().ok());
+  EXPECT_EQ(nodes_[0]->GetStatus().last_index, after);  // within the lease: no entry
+}
+
 }  // namespace
 }  // namespace tresor::raft
