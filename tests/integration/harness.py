@@ -306,6 +306,17 @@ def voters(node, token):
     return [s for s in r.json["data"]["config"]["servers"] if s["voter"]]
 
 
+def active_node(nodes):
+    """The running node of `nodes` that reports itself active, or None."""
+    for n in nodes:
+        if n.proc is None:
+            continue
+        r = n.api("GET", "sys/leader")
+        if r.status == 200 and r.json["is_self"]:
+            return n
+    return None
+
+
 def join_and_unseal(node, leader, keys):
     """Joins a started, uninitialised raft node to leader's cluster and
     unseals it with the cluster's keys."""

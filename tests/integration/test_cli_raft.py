@@ -10,22 +10,12 @@ import re
 
 import pytest
 
-from harness import TresorServer, wait_for
+from harness import TresorServer, active_node, wait_for
 
 
 def ok(result):
     assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
     return result.stdout
-
-
-def active_of(nodes):
-    for n in nodes:
-        if n.proc is None:
-            continue
-        r = n.api("GET", "sys/leader")
-        if r.status == 200 and r.json["is_self"]:
-            return n
-    return None
 
 
 def peers(node, token):
@@ -89,7 +79,7 @@ def test_autopilot_state_is_healthy_with_failure_tolerance_one(cluster):
 
 def test_members_lists_three_nodes_with_one_active(cluster):
     nodes, root = cluster
-    active = active_of(nodes)
+    active = active_node(nodes)
     assert active is not None
     table = ok(nodes[1].cli("operator", "members", token=root))
     lines = table.splitlines()
@@ -106,11 +96,11 @@ def test_members_lists_three_nodes_with_one_active(cluster):
 
 def test_step_down_moves_the_active_node(cluster):
     nodes, root = cluster
-    active = active_of(nodes)
+    active = active_node(nodes)
     assert active is not None
     out = ok(active.cli("operator", "step-down", token=root))
     assert out == f"Success! Stepped down: {active.address}\n"
-    new_active = wait_for(lambda: active_of([n for n in nodes if n is not active]), timeout=30,
+    new_active = wait_for(lambda: active_node([n for n in nodes if n is not active]), timeout=30,
                           what="another node to become active")
     members = json.loads(ok(active.cli("operator", "members", "-format=json",
                                        token=root)))["Nodes"]
@@ -138,7 +128,7 @@ def test_remove_peer_of_an_unknown_id_fails_clearly(cluster):
 def test_remove_peer_removes_a_node_from_the_peer_set(cluster):
     """Runs last in this module: it shrinks the cluster to two nodes."""
     nodes, root = cluster
-    active = active_of(nodes)
+    active = active_node(nodes)
     assert active is not None
     # A node that joined: the server records the names of joined nodes, but
     # not the first node's, so after a step-down the new active lists the

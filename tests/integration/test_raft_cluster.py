@@ -6,21 +6,10 @@ readable afterwards), the killed node rejoining, step-down, and bad input
 on the raft endpoints."""
 import http.client
 import threading
-import time
 
 import pytest
 
-from harness import TresorServer, form_raft_cluster, voters, wait_for
-
-
-def leader_of(nodes):
-    for n in nodes:
-        if n.proc is None:
-            continue
-        r = n.api("GET", "sys/leader")
-        if r.status == 200 and r.json["is_self"]:
-            return n
-    return None
+from harness import TresorServer, active_node, form_raft_cluster, voters, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +27,7 @@ def cluster():
 
 def test_standbys_report_the_active_and_answer_health_with_429(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     assert active is not None
     for n in nodes:
         if n is active:
@@ -54,7 +43,7 @@ def test_standbys_report_the_active_and_answer_health_with_429(cluster):
 
 def test_standbys_forward_reads_and_writes(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     standbys = [n for n in nodes if n is not active]
     r = standbys[0].api("POST", "kv/data/forwarded", {"data": {"via": "standby"}}, token=root)
     assert r.status == 200, r
@@ -67,7 +56,7 @@ def test_standbys_forward_reads_and_writes(cluster):
 
 def test_no_forwarding_header_redirects_to_the_active(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     standby = next(n for n in nodes if n is not active)
     conn = http.client.HTTPConnection("127.0.0.1", standby.port, timeout=30)
     conn.request("GET", "/v1/kv/data/forwarded?version=1",
@@ -80,7 +69,7 @@ def test_no_forwarding_header_redirects_to_the_active(cluster):
 
 def test_configuration_and_autopilot_list_every_node(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     servers = voters(active, root)
     assert len(servers) == 3
     assert sum(1 for s in servers if s["leader"]) == 1
@@ -99,7 +88,7 @@ def test_configuration_and_autopilot_list_every_node(cluster):
 
 def test_autopilot_reports_a_dead_voter_and_its_recovery(cluster):
     nodes, keys, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     victim = next(n for n in nodes if n is not active)
     victim_name = None
     for name, server in active.api("GET", "sys/storage/raft/autopilot/state",
@@ -126,7 +115,7 @@ def test_autopilot_reports_a_dead_voter_and_its_recovery(cluster):
 
 def test_bad_input_on_raft_endpoints_changes_nothing(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     # A node that is already initialised cannot join.
     r = active.api("POST", "sys/storage/raft/join", {"leader_api_addr": active.address})
     assert r.status == 400 and "already initialized" in r.errors[0]
@@ -166,7 +155,7 @@ def test_join_to_a_wrong_address_is_refused_and_the_node_stays_new():
 
 def test_a_forged_answer_cannot_join(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     r = active.api("POST", "sys/storage/raft/bootstrap/challenge",
                    {"server_id": "intruder", "cluster_addr": "127.0.0.1:1"})
     assert r.status == 200, r
@@ -180,7 +169,7 @@ def test_a_forged_answer_cannot_join(cluster):
 
 def test_failover_after_kill_keeps_every_acknowledged_write(cluster):
     nodes, keys, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     standbys = [n for n in nodes if n is not active]
     acknowledged = []
     stop = threading.Event()
@@ -204,11 +193,11 @@ def test_failover_after_kill_keeps_every_acknowledged_write(cluster):
     wait_for(lambda: len(acknowledged) >= 20, timeout=60)
     active.kill()
     killed_at = len(acknowledged)
-    wait_for(lambda: leader_of(standbys) is not None, timeout=30)
+    wait_for(lambda: active_node(standbys) is not None, timeout=30)
     wait_for(lambda: len(acknowledged) >= killed_at + 20, timeout=60)
     stop.set()
     thread.join()
-    new_active = leader_of(standbys)
+    new_active = active_node(standbys)
     for i in acknowledged:
         r = new_active.api("GET", f"kv/data/w{i}", token=root)
         assert r.status == 200 and r.json["data"]["data"] == {"i": i}, (i, r)
@@ -227,11 +216,11 @@ def test_failover_after_kill_keeps_every_acknowledged_write(cluster):
 
 def test_step_down_moves_the_active_node(cluster):
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     r = active.api("PUT", "sys/step-down", token=root)
     assert r.status == 204, r
-    wait_for(lambda: leader_of(nodes) not in (None, active), timeout=30)
-    new_active = leader_of(nodes)
+    wait_for(lambda: active_node(nodes) not in (None, active), timeout=30)
+    new_active = active_node(nodes)
     r = active.api("GET", "kv/data/forwarded", token=root)
     assert r.status == 200
     # Every node, the first one included, is listed by its node_id.
@@ -247,7 +236,7 @@ def test_a_stranger_on_the_cluster_port_is_refused(cluster):
     import socket
     import struct
     nodes, _, root = cluster
-    active = leader_of(nodes)
+    active = active_node(nodes)
     address = f"127.0.0.1:{active.cluster_port}".encode()
     forged_hello = (b"TRSRAFT1" + struct.pack(">Q", 424242) + struct.pack(">H", len(address))
                     + address + os.urandom(32))
