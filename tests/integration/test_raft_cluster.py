@@ -221,6 +221,13 @@ def test_step_down_moves_the_active_node(cluster):
     assert r.status == 204, r
     wait_for(lambda: active_node(nodes) not in (None, active), timeout=30)
     new_active = active_node(nodes)
+    # Sent to a standby, step-down is forwarded and moves the active again.
+    standby = next(n for n in nodes if n is not new_active)
+    r = standby.api("PUT", "sys/step-down", token=root)
+    assert r.status == 204, r
+    wait_for(lambda: active_node(nodes) not in (None, new_active), timeout=30,
+             what="step-down through a standby to move the active")
+    new_active = active_node(nodes)
     r = active.api("GET", "kv/data/forwarded", token=root)
     assert r.status == 200
     # Every node, the first one included, is listed by its node_id.
