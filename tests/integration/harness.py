@@ -169,8 +169,13 @@ class TresorServer:
         self.wait_ready()
         return self
 
-    def _spawn(self):
+    def _open_log(self):
         self.log = open(self.log_path, "ab")
+        # Readiness is judged from what this process logs after this point.
+        self._log_offset = self.log.tell()
+
+    def _spawn(self):
+        self._open_log()
         self.proc = subprocess.Popen([BINARY, "server", f"-config={self.config_path}"],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **self.env})
@@ -178,10 +183,20 @@ class TresorServer:
     def _port_was_taken(self):
         return "Address already in use" in self.logs() or "address already in use" in self.logs()
 
+    def _logged_listening(self):
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_offset)
+            return f"listening on 127.0.0.1:{self.port} ".encode() in f.read()
+
     def wait_ready(self):
+        # A connection alone is not proof: if another test's server took our
+        # port first, the connection would reach that server. The log line
+        # says this process holds the port.
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.logs()}")
+            if not self._logged_listening():
+                return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return True
@@ -360,7 +375,7 @@ class DevServer(TresorServer):
         self.root_token = root_token
 
     def start(self, wait=True):
-        self.log = open(self.log_path, "ab")
+        self._open_log()
         self.proc = subprocess.Popen(
             [BINARY, "server", "-dev", f"-dev-root-token-id={self.root_token}",
              f"-dev-listen-address=127.0.0.1:{self.port}"],
