@@ -6,8 +6,11 @@ namespace tresor::raft {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;
-constexpr std::uint8_t kPut = 1;
-constexpr std::uint8_t kDelete = 2;
+// Operation type bytes, in the order of StateOp::Type (kPut = 1, ...).
+constexpr std::uint8_t kFirstType = 1;
+constexpr std::uint8_t kLastType = 6;
+
+std::uint8_t TypeByte(StateOp::Type type) { return kFirstType + static_cast<std::uint8_t>(type); }
 
 void AppendU32(std::string& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -65,10 +68,9 @@ std::string EncodeCommand(const std::vector<StateOp>& ops) {
   out.push_back(static_cast<char>(kVersion));
   AppendU32(out, static_cast<std::uint32_t>(ops.size()));
   for (const StateOp& op : ops) {
-    bool put = op.type == StateOp::Type::kPut;
-    out.push_back(static_cast<char>(put ? kPut : kDelete));
+    out.push_back(static_cast<char>(TypeByte(op.type)));
     AppendBytes(out, op.key);
-    if (put) AppendBytes(out, op.value);
+    if (op.HasValue()) AppendBytes(out, op.value);
   }
   out.resize((out.size() + 7) / 8 * 8, '\0');
   return out;
@@ -89,11 +91,11 @@ StatusOr<std::vector<StateOp>> DecodeCommand(std::string_view payload) {
   for (std::uint32_t i = 0; i < count; ++i) {
     std::uint8_t type = 0;
     StateOp op;
-    if (!in.U8(type) || (type != kPut && type != kDelete) || !in.Bytes(op.key)) {
+    if (!in.U8(type) || type < kFirstType || type > kLastType || !in.Bytes(op.key)) {
       return CorruptionError("raft command: malformed operation");
     }
-    op.type = type == kPut ? StateOp::Type::kPut : StateOp::Type::kDelete;
-    if (type == kPut && !in.Bytes(op.value)) {
+    op.type = static_cast<StateOp::Type>(type - kFirstType);
+    if (op.HasValue() && !in.Bytes(op.value)) {
       return CorruptionError("raft command: truncated value");
     }
     ops.push_back(std::move(op));

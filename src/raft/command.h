@@ -4,8 +4,11 @@
 // Encoding (all integers big endian):
 //   u8  version (1)
 //   u32 number of operations
-//   per operation: u8 type (1 put, 2 delete), u32 key length, key,
-//                  and for a put u32 value length, value.
+//   per operation: u8 type (1 put, 2 delete, 3 restore begin, 4 restore
+//                  put, 5 restore commit, 6 restore abort: StateOp::Type
+//                  order), u32 key length, key, and for the types with a
+//                  value (put, restore put, restore commit) u32 value
+//                  length, value.
 //   zero bytes up to a multiple of 8: libraft stores entries in 8-byte
 //   words and silently writes a corrupt log segment otherwise.
 // The format is part of the raft log on disk: a new layout takes a new

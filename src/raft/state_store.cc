@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
+#include "raft/lmdb_util.h"
 #include "raft/state_image.h"
 
 namespace tresor::raft {
@@ -14,15 +16,6 @@ namespace {
 constexpr std::string_view kDataDb = "data";
 constexpr std::string_view kMetaDb = "meta";
 constexpr std::string_view kAppliedIndexKey = "applied_index";
-
-MDB_val ToVal(std::string_view bytes) {
-  // LMDB never writes through a key or data argument, only reads it.
-  return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
-}
-
-std::string_view FromVal(const MDB_val& val) {
-  return std::string_view(static_cast<const char*>(val.mv_data), val.mv_size);
-}
 
 std::string EncodeIndex(std::uint64_t index) {
   std::string out(8, '\0');
@@ -36,17 +29,6 @@ std::uint64_t DecodeIndex(std::string_view bytes) {
   return index;
 }
 
-// RAII for LMDB handles: a transaction that was not committed is aborted,
-// a cursor is closed (cursors are declared after their transaction, so they
-// go first).
-struct TxnAborter {
-  void operator()(MDB_txn* txn) const { mdb_txn_abort(txn); }
-};
-using TxnPtr = std::unique_ptr<MDB_txn, TxnAborter>;
-struct CursorCloser {
-  void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
-};
-using CursorPtr = std::unique_ptr<MDB_cursor, CursorCloser>;
 struct EnvCloser {
   void operator()(MDB_env* env) const { mdb_env_close(env); }
 };
@@ -70,13 +52,31 @@ StatusOr<std::uint64_t> ReadAppliedIndex(MDB_txn* txn, MDB_dbi meta) {
 Status ValidateOps(const std::vector<StateOp>& ops) {
   for (const StateOp& op : ops) {
     // Never quote the key: paths can say more about a secret than they should.
-    if (op.key.empty()) return InvalidArgumentError("state store: empty key");
-    if (op.key.size() > kMaxStateKeyBytes) {
-      return InvalidArgumentError("state store: key longer than " +
-                                  std::to_string(kMaxStateKeyBytes) + " bytes");
+    switch (op.type) {
+      case StateOp::Type::kPut:
+      case StateOp::Type::kDelete:
+        if (op.key.empty()) return InvalidArgumentError("state store: empty key");
+        if (op.key.size() > kMaxStateKeyBytes) {
+          return InvalidArgumentError("state store: key longer than " +
+                                      std::to_string(kMaxStateKeyBytes) + " bytes");
+        }
+        break;
+      case StateOp::Type::kRestorePut:
+        if (op.key.size() <= kRestoreIdBytes) {
+          return InvalidArgumentError("state store: restore record without a key");
+        }
+        if (op.key.size() - kRestoreIdBytes > kMaxRestoredKeyBytes) {
+          return InvalidArgumentError("state store: a restored key is longer than " +
+                                      std::to_string(kMaxRestoredKeyBytes) + " bytes");
+        }
+        break;
+      default:
+        if (op.key.size() != kRestoreIdBytes) {
+          return InvalidArgumentError("state store: malformed restore step");
+        }
     }
     // The state image stores value lengths as u32.
-    if (op.type == StateOp::Type::kPut && op.value.size() > UINT32_MAX) {
+    if (op.value.size() > UINT32_MAX) {
       return TooLargeError("state store: value of 4 GiB or more");
     }
   }
@@ -198,7 +198,8 @@ StatusOr<std::vector<std::string>> StateStore::ListPage(std::string_view prefix,
     std::string_view rest = found.substr(prefix.size());
     std::size_t slash = rest.find('/');
     std::string name(slash == std::string_view::npos ? rest : rest.substr(0, slash + 1));
-    if (name > after) {
+    // "/" at the root holds only restore staging (see kRestoreStagingPrefix).
+    if (name > after && name != "/") {
       out.push_back(name);
       if (limit > 0 && out.size() >= limit) return out;
     }
@@ -249,6 +250,7 @@ void StateStore::AbortWriteTxn() {
   if (write_txn_ == nullptr) return;
   mdb_txn_abort(write_txn_);
   write_txn_ = nullptr;
+  staged_replacement_ = false;
   staged_applied_index_ = committed_applied_index_.load(std::memory_order_relaxed);
 }
 
@@ -266,21 +268,19 @@ Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
       entry_status = LmdbError(rc, "beginning an entry");
     } else {
       TxnPtr child(raw_child);
+      bool replaces = false;
       for (const StateOp& op : ops) {
-        MDB_val key = ToVal(op.key);
-        if (op.type == StateOp::Type::kPut) {
-          MDB_val value = ToVal(op.value);
-          rc = mdb_put(child.get(), data_dbi_, &key, &value, 0);
-        } else {
-          rc = mdb_del(child.get(), data_dbi_, &key, nullptr);
-          if (rc == MDB_NOTFOUND) rc = 0;  // Deleting a missing key is fine.
-        }
-        if (rc != 0) break;
+        entry_status = ApplyOp(child.get(), op);
+        if (!entry_status.ok()) break;
+        replaces = replaces || op.type == StateOp::Type::kRestoreCommit;
       }
       // On success the child's changes merge into the group; on failure the
       // TxnPtr aborts the child and the group is as it was before.
-      if (rc == 0) rc = mdb_txn_commit(child.release());
-      if (rc != 0) entry_status = LmdbError(rc, "staging an entry");
+      if (entry_status.ok()) {
+        rc = mdb_txn_commit(child.release());
+        if (rc != 0) entry_status = LmdbError(rc, "staging an entry");
+      }
+      if (entry_status.ok() && replaces) staged_replacement_ = true;
     }
   }
 
@@ -293,6 +293,25 @@ Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
   return entry_status;
 }
 
+Status StateStore::ApplyOp(MDB_txn* txn, const StateOp& op) {
+  MDB_val key = ToVal(op.key);
+  int rc = 0;
+  switch (op.type) {
+    case StateOp::Type::kPut: {
+      MDB_val value = ToVal(op.value);
+      rc = mdb_put(txn, data_dbi_, &key, &value, 0);
+      break;
+    }
+    case StateOp::Type::kDelete:
+      rc = mdb_del(txn, data_dbi_, &key, nullptr);
+      if (rc == MDB_NOTFOUND) rc = 0;  // Deleting a missing key is fine.
+      break;
+    default:
+      return ApplyRestoreStep(txn, op);
+  }
+  return rc == 0 ? Status::Ok() : LmdbError(rc, "staging an entry");
+}
+
 Status StateStore::MarkApplied(std::uint64_t index) { return Stage(index, {}); }
 
 bool StateStore::HasStaged() const { return write_txn_ != nullptr; }
@@ -302,11 +321,13 @@ Status StateStore::Commit() {
   // mdb_txn_commit frees the transaction whether or not it succeeds.
   int rc = mdb_txn_commit(write_txn_);
   write_txn_ = nullptr;
+  bool replaced = std::exchange(staged_replacement_, false);
   if (rc != 0) {
     staged_applied_index_ = committed_applied_index_.load(std::memory_order_relaxed);
     return LmdbError(rc, "committing");
   }
   committed_applied_index_.store(staged_applied_index_, std::memory_order_release);
+  if (replaced) replaced_count_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 
@@ -363,6 +384,7 @@ Status StateStore::LoadImage(std::string_view image) {
   if (rc != 0) return LmdbError(rc, "committing an image");
   staged_applied_index_ = applied;
   committed_applied_index_.store(applied, std::memory_order_release);
+  replaced_count_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 

@@ -33,6 +33,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,17 +45,54 @@
 namespace tresor::raft {
 
 // One change carried by a raft log entry.
+//
+// Besides puts and deletes, an entry can carry one step of a whole-state
+// restore (a snapshot restore, docs/snapshot-format.md). A restore is too
+// large for one entry, so its records are staged entry by entry in a place
+// no reader sees, and a final commit step swaps them in, in one LMDB
+// transaction: every node applies the same steps, and a crash at any point
+// leaves either the old state or the new one, never a mix.
+//   kRestoreBegin   key = restore id: drops anything staged, starts staging.
+//   kRestorePut     key = restore id + storage key, value: stages a record.
+//   kRestoreCommit  key = restore id, value = kept prefixes, NUL-separated:
+//                   replaces every key outside the kept prefixes with the
+//                   staged records (staged records under them are dropped).
+//   kRestoreAbort   key = restore id: drops what that restore staged.
+// A step whose id is not the restore being staged fails (the restore was
+// superseded by a newer one) and changes nothing.
 struct StateOp {
-  enum class Type { kPut, kDelete };
+  enum class Type { kPut, kDelete, kRestoreBegin, kRestorePut, kRestoreCommit, kRestoreAbort };
   Type type;
   std::string key;
-  std::string value;  // kPut only.
+  std::string value;  // kPut, kRestorePut and kRestoreCommit only.
 
   static StateOp Put(std::string key, std::string value) {
     return {Type::kPut, std::move(key), std::move(value)};
   }
   static StateOp Delete(std::string key) { return {Type::kDelete, std::move(key), {}}; }
+  bool HasValue() const {
+    return type == Type::kPut || type == Type::kRestorePut || type == Type::kRestoreCommit;
+  }
 };
+
+// Restore ids are 8 bytes (big endian) at the front of a restore step's key.
+inline constexpr std::size_t kRestoreIdBytes = 8;
+std::string EncodeRestoreId(std::uint64_t id);
+// The step ops of restore `id`.
+StateOp RestoreBeginOp(std::uint64_t id);
+StateOp RestorePutOp(std::uint64_t id, std::string_view key, std::string_view value);
+StateOp RestoreCommitOp(std::uint64_t id, const std::vector<std::string>& kept_prefixes);
+StateOp RestoreAbortOp(std::uint64_t id);
+
+// Where a restore in progress keeps its records and its id, in the data
+// database: keys starting with '/', which no storage key can (storage keys
+// never start with '/'). They travel in state images like any key, so a node
+// that catches up by snapshot in the middle of a restore still has the
+// staged records, and ListPage and View never show them.
+inline constexpr std::string_view kRestoreStagingPrefix = "/r/";
+inline constexpr std::string_view kRestoreIdKey = "/restore-id";
+// The longest storage key a restore can stage.
+inline constexpr std::size_t kMaxRestoredKeyBytes = 511 - kRestoreStagingPrefix.size();
 
 class StateStore {
  public:
@@ -92,9 +130,41 @@ class StateStore {
   // store). It may trail the data a reader sees by one commit for an instant.
   std::uint64_t AppliedIndex() const;
 
+  // One point in time of the committed state, held open (an LMDB read
+  // transaction) so that it can be walked more than once, for a snapshot
+  // archive that must size its state before writing it. While a View is
+  // open the pages it sees are not reused, so the file may grow: close it
+  // when done. Restore staging keys are not part of it.
+  class View {
+   public:
+    ~View();
+    View(const View&) = delete;
+    View& operator=(const View&) = delete;
+    // The applied index of the state this view shows.
+    std::uint64_t applied_index() const { return applied_index_; }
+    // Calls visit for every key, in increasing byte order; a visitor error
+    // stops the walk and is returned. Thread-compatible (one walk at a time).
+    Status ForEach(
+        const std::function<Status(std::string_view key, std::string_view value)>& visit) const;
+
+   private:
+    friend class StateStore;
+    View(const StateStore& store, MDB_txn* txn, std::uint64_t applied_index);
+    const StateStore& store_;
+    MDB_txn* txn_;
+    std::uint64_t applied_index_;
+  };
+  // Errors: as Get.
+  StatusOr<std::unique_ptr<View>> OpenView() const;
+
+  // Counts whole-state replacements (a restore committed, an image loaded)
+  // since Open, published with their commit: a reader that saw it change
+  // knows every cache of the old state is stale.
+  std::uint64_t ReplacedCount() const { return replaced_count_.load(std::memory_order_acquire); }
+
   // ---- writer: one thread only ----
 
-  // Stages the ops of log entry `index` in the open write transaction
+  // Stages the ops (restore steps included) of log entry `index` in the open write transaction
   // (beginning one when none is open), inside a nested transaction: a failing
   // entry leaves the entries staged before it intact and stages nothing of
   // its own, but its index is recorded as applied all the same (raft has
@@ -152,6 +222,15 @@ class StateStore {
   void AbortWriteTxn();
   // Turns an LMDB error code into a Status; `what` names the operation.
   Status LmdbError(int rc, std::string_view what) const;
+  // Applies one op in txn (state_store_restore.cc for the restore steps).
+  Status ApplyOp(MDB_txn* txn, const StateOp& op);
+  Status ApplyRestoreStep(MDB_txn* txn, const StateOp& op);
+  // Fails unless `id` is the restore being staged in txn.
+  Status CheckRestoreId(MDB_txn* txn, std::string_view id) const;
+  // Deletes every key in [from, to) (to empty: to the end) for which
+  // `drop` says so.
+  Status DeleteRange(MDB_txn* txn, std::string_view from, std::string_view to,
+                     const std::function<bool(std::string_view)>& drop);
 
   MDB_env* const env_;
   const MDB_dbi data_dbi_;
@@ -163,6 +242,9 @@ class StateStore {
 
   // Written by the writer after each commit, read by any thread.
   std::atomic<std::uint64_t> committed_applied_index_;
+  // A restore commit staged in the open write transaction.
+  bool staged_replacement_ = false;
+  std::atomic<std::uint64_t> replaced_count_{0};
 };
 
 }  // namespace tresor::raft
