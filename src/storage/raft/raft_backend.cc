@@ -93,12 +93,14 @@ std::uint64_t RaftBackend::RaftIdFor(const std::string& node_id) {
 }
 
 RaftBackend::RaftBackend(std::string node_id, std::string cluster_address,
-                         std::unique_ptr<raft::Node> node, unsigned election_ms)
+                         std::unique_ptr<raft::Node> node, unsigned election_ms,
+                         std::size_t max_entry_size)
     : node_id_(std::move(node_id)),
       raft_id_(RaftIdFor(node_id_)),
       cluster_address_(std::move(cluster_address)),
       node_(std::move(node)),
-      election_ms_(election_ms) {}
+      election_ms_(election_ms),
+      max_entry_size_(max_entry_size) {}
 
 RaftBackend::~RaftBackend() { Close().IgnoreError(); }
 
@@ -140,7 +142,7 @@ StatusOr<std::unique_ptr<RaftBackend>> RaftBackend::Open(const RaftBackendOption
   if (!opened.node->IsPristine()) TRESOR_RETURN_IF_ERROR(opened.node->Start());
   return std::unique_ptr<RaftBackend>(
       new RaftBackend(std::move(opened.node_id), options.cluster_address, std::move(opened.node),
-                      500 * options.performance_multiplier));
+                      500 * options.performance_multiplier, options.max_entry_size));
 }
 
 StatusOr<std::string> RaftBackend::Recover(const RaftBackendOptions& options,

@@ -23,6 +23,7 @@
 
 #include "raft/node.h"
 #include "storage/backend.h"
+#include "storage/snapshotter.h"
 
 namespace tresor::storage {
 
@@ -40,7 +41,7 @@ struct RaftBackendOptions {
 StatusOr<RaftBackendOptions> ParseRaftOptions(const std::map<std::string, std::string>& options,
                                               const std::string& cluster_address);
 
-class RaftBackend : public Backend {
+class RaftBackend : public Backend, public Snapshotter {
  public:
   // Opens the node in options.path; starts raft at once when the node has
   // raft state already (a restart).
@@ -54,6 +55,17 @@ class RaftBackend : public Backend {
                                               std::size_t limit) override;
   Status Batch(const std::vector<Operation>& ops) override;
   Status Close() override;
+  Snapshotter* AsSnapshotter() override { return this; }
+
+  // Snapshotter (raft_snapshotter.cc). A view is this node's applied state,
+  // however far behind the leader it is (the caller decides whether that
+  // is fresh enough). A restore is a series of raft entries (restore steps,
+  // raft/state_store.h) of at most max_entry_size each, so it works on the
+  // leader only and every node installs it; on a pristine node the first
+  // step bootstraps a one-node cluster, as the first write does.
+  StatusOr<std::unique_ptr<View>> OpenView() override;
+  StatusOr<std::unique_ptr<Restore>> BeginRestore() override;
+  std::uint64_t ReplacedCount() const override { return node_->state().ReplacedCount(); }
 
   // Offline quorum-loss recovery (`tresor operator raft recover`): makes
   // this node (options.path, its node id and cluster address) plus
@@ -73,14 +85,16 @@ class RaftBackend : public Backend {
 
  private:
   RaftBackend(std::string node_id, std::string cluster_address, std::unique_ptr<raft::Node> node,
-              unsigned election_ms);
+              unsigned election_ms, std::size_t max_entry_size);
   Status Write(const std::vector<raft::StateOp>& ops);
+  class RaftRestore;
 
   const std::string node_id_;
   const std::uint64_t raft_id_;
   const std::string cluster_address_;
   std::unique_ptr<raft::Node> node_;
   const unsigned election_ms_;
+  const std::size_t max_entry_size_;
   std::mutex bootstrap_mutex_;  // one bootstrap, however many first writers
 };
 

@@ -1,0 +1,100 @@
+// RaftBackend as a storage::Snapshotter (contracts in raft_backend.h and
+// storage/snapshotter.h).
+#include "common/random.h"
+#include "storage/raft/raft_backend.h"
+
+namespace tresor::storage {
+namespace {
+
+class RaftView final : public Snapshotter::View {
+ public:
+  RaftView(std::unique_ptr<raft::StateStore::View> view, std::uint64_t term)
+      : view_(std::move(view)), term_(term) {}
+  std::uint64_t index() const override { return view_->applied_index(); }
+  std::uint64_t term() const override { return term_; }
+  Status ForEach(const RecordVisitor& visit) const override { return view_->ForEach(visit); }
+
+ private:
+  std::unique_ptr<raft::StateStore::View> view_;
+  std::uint64_t term_;
+};
+
+// What one op adds to an encoded command beyond its key and value.
+constexpr std::size_t kOpOverhead = 9;
+// The command header and padding.
+constexpr std::size_t kCommandOverhead = 5 + 7;
+
+}  // namespace
+
+class RaftBackend::RaftRestore final : public Snapshotter::Restore {
+ public:
+  RaftRestore(RaftBackend& backend, std::uint64_t id) : backend_(backend), id_(id) {}
+  ~RaftRestore() override {
+    if (!finished_) Abort().IgnoreError();
+  }
+
+  Status Add(std::string_view key, std::string_view value) override {
+    TRESOR_RETURN_IF_ERROR(ValidateKey(key));
+    if (key.size() > raft::kMaxRestoredKeyBytes) {
+      return InvalidArgumentError("a key of " + std::to_string(key.size()) +
+                                  " bytes is longer than integrated storage holds (" +
+                                  std::to_string(raft::kMaxRestoredKeyBytes) + ")");
+    }
+    std::size_t size = kOpOverhead + raft::kRestoreIdBytes + key.size() + value.size();
+    if (kCommandOverhead + size > backend_.max_entry_size_) {
+      return TooLargeError("a record of " + std::to_string(value.size()) +
+                           " bytes does not fit the raft max_entry_size of " +
+                           std::to_string(backend_.max_entry_size_));
+    }
+    if (kCommandOverhead + pending_bytes_ + size > backend_.max_entry_size_) {
+      TRESOR_RETURN_IF_ERROR(Flush());
+    }
+    pending_.push_back(raft::RestorePutOp(id_, key, value));
+    pending_bytes_ += size;
+    return Status::Ok();
+  }
+
+  Status Commit(const std::vector<std::string>& kept_prefixes) override {
+    TRESOR_RETURN_IF_ERROR(Flush());
+    finished_ = true;
+    return backend_.Write({raft::RestoreCommitOp(id_, kept_prefixes)});
+  }
+
+  Status Abort() override {
+    finished_ = true;
+    pending_.clear();
+    return backend_.Write({raft::RestoreAbortOp(id_)});
+  }
+
+ private:
+  Status Flush() {
+    if (pending_.empty()) return Status::Ok();
+    Status written = backend_.Write(pending_);
+    pending_.clear();
+    pending_bytes_ = 0;
+    return written;
+  }
+
+  RaftBackend& backend_;
+  const std::uint64_t id_;
+  std::vector<raft::StateOp> pending_;
+  std::size_t pending_bytes_ = 0;
+  bool finished_ = false;
+};
+
+StatusOr<std::unique_ptr<Snapshotter::View>> RaftBackend::OpenView() {
+  // The term first: the view cannot be older than the term read before it.
+  std::uint64_t term = node_->LeaderAndTerm().second;
+  TRESOR_ASSIGN_OR_RETURN(auto view, node_->state().OpenView());
+  return std::unique_ptr<View>(new RaftView(std::move(view), term));
+}
+
+StatusOr<std::unique_ptr<Snapshotter::Restore>> RaftBackend::BeginRestore() {
+  std::uint64_t id = 0;
+  std::string random = RandomBytes(sizeof(id));
+  for (char c : random) id = (id << 8) | static_cast<unsigned char>(c);
+  TRESOR_RETURN_IF_ERROR(Write({raft::RestoreBeginOp(id)}));
+  return std::unique_ptr<Restore>(new RaftRestore(*this, id));
+}
+
+}  // namespace tresor::storage
