@@ -71,6 +71,40 @@ StatusOr<std::string> AesGcmBarrier::SealWithRootKey(std::string_view plaintext,
   return AesGcmSeal(root_key_, plaintext, aad);
 }
 
+StatusOr<std::string> AesGcmBarrier::OpenWithRootKey(std::string_view sealed,
+                                                     std::string_view aad) const {
+  std::shared_lock lock(mu_);
+  if (!keyring_.has_value()) return SealedError();
+  StatusOr<std::string> plaintext = AesGcmOpen(root_key_, sealed, aad);
+  // AesGcmOpen says Corruption; to the caller a value that does not open is
+  // one this cluster did not seal, which is a permission question.
+  if (!plaintext.ok()) return PermissionDeniedError("not sealed by this cluster's root key");
+  return plaintext;
+}
+
+Status AesGcmBarrier::ReloadKeyring() {
+  std::unique_lock lock(mu_);
+  if (!keyring_.has_value()) return SealedError();
+  Status reloaded = [&]() -> Status {
+    TRESOR_ASSIGN_OR_RETURN(auto stored, physical_.Get(kKeyringPath));
+    if (!stored.has_value()) return FailedPreconditionError("the restored state has no keyring");
+    StatusOr<SecureBytes> json = AesGcmOpenSecure(root_key_, *stored, kKeyringPath);
+    if (!json.ok()) return PermissionDeniedError("root key does not open the restored keyring");
+    TRESOR_ASSIGN_OR_RETURN(Keyring keyring, Keyring::Deserialize(*json));
+    keyring_ = std::move(keyring);
+    encryptions_.store(0);
+    return Status::Ok();
+  }();
+  if (!reloaded.ok()) {
+    // As Seal() does; keyring and SecureBytes wipe their bytes when freed.
+    keyring_.reset();
+    root_key_.clear();
+    root_key_.shrink_to_fit();
+    encryptions_.store(0);
+  }
+  return reloaded;
+}
+
 Status AesGcmBarrier::Unseal(const SecureBytes& root_key) {
   TRESOR_RETURN_IF_ERROR(CheckRootKey(root_key));
   std::unique_lock lock(mu_);

@@ -94,6 +94,21 @@ class AesGcmBarrier final : public storage::Backend {
   // (they open the stored root key). SealedError when sealed.
   StatusOr<std::string> SealWithRootKey(std::string_view plaintext, std::string_view aad) const;
 
+  // The inverse of SealWithRootKey: decrypts and authenticates `sealed`
+  // under the root key and `aad` (for a snapshot's SHA256SUMS.sealed, which
+  // tells this cluster's snapshots from foreign ones). SealedError when
+  // sealed; PermissionDenied "not sealed by this cluster's root key" when
+  // `sealed` does not open (another key, another aad, or altered bytes).
+  StatusOr<std::string> OpenWithRootKey(std::string_view sealed, std::string_view aad) const;
+
+  // Re-reads the stored keyring with the root key in memory, after the
+  // whole of physical storage was replaced underneath (a snapshot restore).
+  // SealedError when sealed. When the root key does not open the stored
+  // keyring (a snapshot of another cluster), or the keyring is missing or
+  // does not parse, the barrier seals itself and says so
+  // (PermissionDenied, FailedPrecondition, Corruption).
+  Status ReloadKeyring();
+
   // Adds a keyring term and persists the keyring (sealed under the root key)
   // before any value is encrypted under the new term. Returns the new term's
   // status. SealedError when sealed; on a physical error the in-memory keyring

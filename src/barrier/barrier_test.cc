@@ -311,6 +311,34 @@ TEST_F(BarrierTest, WrongRootKeyIsRefusedAndBarrierStaysSealed) {
   EXPECT_FALSE(barrier_.Sealed());
 }
 
+TEST_F(BarrierTest, OpenWithRootKeyInvertsSealWithRootKey) {
+  InitAndUnseal();
+  auto sealed = barrier_.SealWithRootKey("sums", "snapshot/SHA256SUMS");
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto opened = barrier_.OpenWithRootKey(*sealed, "snapshot/SHA256SUMS");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, "sums");
+
+  // Another aad, a flipped byte, or another cluster's root key: refused.
+  EXPECT_EQ(barrier_.OpenWithRootKey(*sealed, "other").status(),
+            PermissionDeniedError("not sealed by this cluster's root key"));
+  std::string flipped = *sealed;
+  flipped[flipped.size() / 2] ^= 0x01;
+  ExpectCode(barrier_.OpenWithRootKey(flipped, "snapshot/SHA256SUMS").status(),
+             StatusCode::kPermissionDenied);
+  storage::InmemBackend other_physical;
+  AesGcmBarrier other(other_physical, clock_);
+  SecureBytes other_key = RandomSecureBytes(32);
+  ASSERT_TRUE(other.Initialize(other_key).ok());
+  ASSERT_TRUE(other.Unseal(other_key).ok());
+  ExpectCode(other.OpenWithRootKey(*sealed, "snapshot/SHA256SUMS").status(),
+             StatusCode::kPermissionDenied);
+
+  barrier_.Seal();
+  ExpectCode(barrier_.OpenWithRootKey(*sealed, "snapshot/SHA256SUMS").status(),
+             StatusCode::kSealed);
+}
+
 TEST_F(BarrierTest, SealedBarrierRefusesEverything) {
   // Before initialisation, after initialisation, and after a seal.
   for (int phase = 0; phase < 3; ++phase) {
