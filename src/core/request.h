@@ -12,6 +12,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engines/logical.h"
 
@@ -21,6 +22,7 @@ using Operation = logical::Operation;
 using Request = logical::Request;
 using Response = logical::Response;
 using logical::OperationName;
+using logical::RawBody;
 
 class RequestHandler {
  public:
@@ -39,6 +41,32 @@ class RequestHandler {
   virtual std::optional<std::string> ForwardTarget(const Request& request) {
     return std::nullopt;
   }
+
+  // Whether a `method` ("PUT" or "POST"; never asked for other methods) to
+  // `path` (as in Request::path: after "/v1/", normalised, no leading or
+  // trailing '/') takes its body raw: http/ then streams the body, of any
+  // size up to 64 GiB and regardless of the listener's max_request_size,
+  // into an unlinked temporary file, does not parse it as JSON, and hands it
+  // over as Request::raw_body (see engines/raw_body.h).
+  //
+  // Such a request is never forwarded by a standby: when ForwardTarget
+  // names an active node, the answer is a 307 to it (503 when it names
+  // none), sent before the body is read, and the client (the CLI does)
+  // follows the redirect and sends the body there.
+  //
+  // Called on an I/O thread as soon as the request header has arrived, so it
+  // must be fast, must not block, and may depend only on its arguments.
+  virtual bool WantsRawBody(std::string_view method, std::string_view path) const {
+    return false;
+  }
+
+  // Whether a standby answers `request` with a 307 to the active node
+  // instead of forwarding it, as Vault does for a snapshot download (GET
+  // sys/storage/raft/snapshot): the forwarder holds whole bodies in memory,
+  // and a streamed answer must not be. Asked on a worker thread, only when
+  // ForwardTarget returned an address; a raw-body request (WantsRawBody) is
+  // redirected without asking.
+  virtual bool RedirectOnly(const Request& request) const { return false; }
 };
 
 }  // namespace tresor::core

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "engines/raw_body.h"
 #include "storage/backend.h"
 
 namespace tresor::logical {
@@ -51,6 +54,12 @@ struct Request {
   bool head_only = false;
   // Whether the request path ended in '/' (for LIST of a folder).
   bool trailing_slash = false;
+  // Set only for the paths whose handler asked for it
+  // (core::RequestHandler::WantsRawBody): the body verbatim, in an unlinked
+  // temporary file of any size, and then `data` is null (the body is not
+  // parsed as JSON). Null for every other request. Shared, so a handler may
+  // keep the file for work that outlives the request.
+  std::shared_ptr<const RawBody> raw_body;
 
   // --- Set by core before an engine sees the request. ---
   // The mount this request was routed to, with its trailing '/' ("secret/").
@@ -105,6 +114,30 @@ struct Response {
   long long lease_duration = 0;
   // Extra HTTP headers (for example Location on a redirect).
   std::map<std::string, std::string> headers;
+
+  // A streaming body, for answers too large to hold in memory (a snapshot).
+  // When set, http/ ignores shape, data, auth and the rest of the body
+  // fields and answers 200 (or http_status when non-zero) with Content-Type
+  // `content_type` (application/octet-stream when empty), `headers`, and
+  // Transfer-Encoding: chunked. The contract:
+  //   - the producer is called once, on the worker thread that ran the
+  //     handler, after the handler returned; it calls `write` with
+  //     consecutive pieces of the body (an empty piece is ignored);
+  //   - each write() blocks until its bytes are on the socket, so only one
+  //     piece is in flight and memory stays bounded however long the body;
+  //     a write() that fails (the client went away or stopped reading for
+  //     the listener's timeout) returns non-OK, and the producer should
+  //     return promptly (returning that status is fine);
+  //   - a producer error before its first non-empty write() becomes a normal
+  //     error response ({"errors": [message]}, the status code of its code);
+  //   - a producer error after that aborts the connection without the final
+  //     empty chunk: the client sees a truncated chunked body, which it must
+  //     treat as a failure. Returning OK ends the body properly.
+  // The producer must not capture anything that dies with the handler's
+  // stack frame. For HEAD it is not called.
+  std::function<Status(const std::function<Status(std::string_view)>& write)> body_stream;
+  // The Content-Type sent with body_stream; ignored without it.
+  std::string content_type;
 
   static Response Raw(nlohmann::json body, int http_status = 0) {
     Response r;
