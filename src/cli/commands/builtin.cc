@@ -26,6 +26,10 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
   registry.Register("operator raft autopilot state",
                     "Displays the state of the raft cluster as seen by autopilot",
                     NewOperatorRaftAutopilotStateCommand);
+  registry.RegisterGroup("operator raft snapshot",
+                         "Restores and saves snapshots from the Raft cluster");
+  registry.Register("operator raft snapshot inspect", "Inspects a snapshot file offline",
+                    NewOperatorRaftSnapshotInspectCommand);
   // `tresor server` is dispatched by main() before the CLI; listed for help.
   registry.RegisterGroup("server", "Start a Tresor server");
   registry.Register("status", "Print seal and HA status", NewStatusCommand);

@@ -29,6 +29,9 @@ std::unique_ptr<Command> NewOperatorRaftAutopilotStateCommand();
 std::unique_ptr<Command> NewOperatorMembersCommand();
 std::unique_ptr<Command> NewOperatorStepDownCommand();
 
+// Issue 5: snapshots.
+std::unique_ptr<Command> NewOperatorRaftSnapshotInspectCommand();
+
 // Issue 3: secrets, tokens, policies, mounts.
 std::unique_ptr<Command> NewReadCommand();
 std::unique_ptr<Command> NewWriteCommand();
