@@ -103,6 +103,10 @@ StatusOr<Response> Core::Handle(const Request& request) {
   if (route != nullptr && route->unauthenticated) {
     return route->Dispatch(request);
   }
+  if (route != nullptr && route->open_until_initialized) {
+    TRESOR_ASSIGN_OR_RETURN(bool initialized, lifecycle_.Initialized());
+    if (!initialized) return route->Dispatch(request);
+  }
   if (lifecycle_.Sealed()) return SealedError();
   if (route == nullptr) {
     // An auth method's login needs no token and no policy.

@@ -32,6 +32,7 @@
 #include "core/mount_table.h"
 #include "core/policy/policy_store.h"
 #include "core/request.h"
+#include "core/snapshot_paths.h"
 #include "core/sys_router.h"
 #include "storage/backend.h"
 
@@ -63,6 +64,14 @@ class Core final : public RequestHandler {
   ~Core() override;
 
   StatusOr<Response> Handle(const Request& request) override;
+  // Snapshots (core/snapshot_paths.h): a restore takes its body raw, and a
+  // standby redirects a save (unless stale) and a restore to the active.
+  bool WantsRawBody(std::string_view method, std::string_view path) const override {
+    return IsSnapshotRestore(method, path);
+  }
+  bool RedirectOnly(const Request& request) const override {
+    return IsRedirectedSnapshotSave(request);
+  }
   std::optional<std::string> ForwardTarget(const Request& request) override {
     return ha_.ForwardTarget(request);
   }

@@ -1,5 +1,7 @@
 #include "core/ha.h"
 
+#include "core/snapshot_paths.h"
+
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +52,10 @@ Ha::~Ha() { Stop(); }
 void Ha::Start(std::function<Status()> on_become_active) {
   if (raft_ == nullptr) return;
   on_become_active_ = std::move(on_become_active);
+  {
+    std::lock_guard lock(replaced_mu_);
+    replaced_seen_ = raft_->ReplacedCount();
+  }
   watcher_ = std::thread([this] { Watch(); });
 }
 
@@ -82,6 +88,7 @@ void Ha::Watch() {
   while (!stopping_) {
     lock.unlock();
     CheckRemoved();
+    ReloadIfStateReplaced();
     bool leads = !removed_ && raft_->node().IsLeader() && !lifecycle_.Sealed();
     if (leads && !active_) {
       Status became = BecomeActive();
@@ -98,6 +105,15 @@ void Ha::Watch() {
     lock.lock();
     stop_cv_.wait_for(lock, kWatchInterval, [this] { return stopping_; });
   }
+}
+
+void Ha::ReloadIfStateReplaced() {
+  if (raft_ == nullptr) return;
+  std::lock_guard lock(replaced_mu_);
+  std::uint64_t replaced = raft_->ReplacedCount();
+  if (replaced == replaced_seen_) return;
+  replaced_seen_ = replaced;
+  lifecycle_.ReloadAfterStateReplaced();
 }
 
 void Ha::OnUnseal() {
@@ -176,7 +192,10 @@ std::string Ha::ActiveApiAddr() const {
 }
 
 std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
-  if (raft_ == nullptr || removed_ || lifecycle_.Sealed() || AnsweredLocally(request.path)) return std::nullopt;
+  if (raft_ == nullptr || removed_ || lifecycle_.Sealed() || AnsweredLocally(request.path) ||
+      StaleSnapshotRead(request)) {
+    return std::nullopt;
+  }
   // A leader that lost its majority stops serving at once, without waiting
   // for the watcher.
   if (active_ && raft_->node().IsLeader()) return std::nullopt;

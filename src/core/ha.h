@@ -103,6 +103,13 @@ class Ha {
   LeaderInfo Leader() const;
   // Asks raft to hand leadership to the most up-to-date voter.
   Status StepDown();
+  // When the storage was replaced since the last call (a snapshot restore
+  // committed, a raft snapshot installed: the backend's ReplacedCount
+  // moved), reloads keys and caches (Lifecycle::ReloadAfterStateReplaced),
+  // which seals the node when its keys do not open the new state. The
+  // watcher calls it on every node; a restore on this node calls it too, so
+  // that its answer reflects the reload. Each replacement reloads once.
+  void ReloadIfStateReplaced();
   storage::RaftBackend* raft() const { return raft_; }
 
  private:
@@ -130,6 +137,8 @@ class Ha {
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::thread watcher_;
+  std::mutex replaced_mu_;
+  std::uint64_t replaced_seen_ = 0;  // GUARDED_BY(replaced_mu_)
 };
 
 }  // namespace tresor::core

@@ -225,6 +225,32 @@ Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
   return Status::Ok();
 }
 
+bool Lifecycle::ReloadAfterStateReplaced() {
+  std::lock_guard lock(mu_);
+  if (barrier_.Sealed()) return false;
+  if (on_seal_) on_seal_();
+  tokens_.Unload();
+  Status reloaded = barrier_.ReloadKeyring();
+  bool loaded_hooks = false;
+  if (reloaded.ok()) reloaded = tokens_.Load();
+  if (reloaded.ok()) reloaded = LoadClusterInfoLocked();
+  if (reloaded.ok() && on_unseal_) {
+    loaded_hooks = true;
+    reloaded = on_unseal_();
+  }
+  if (reloaded.ok()) {
+    spdlog::info("the storage was replaced (a snapshot restore); keyring and caches reloaded");
+    return true;
+  }
+  if (loaded_hooks && on_seal_) on_seal_();
+  tokens_.Unload();
+  barrier_.Seal();
+  spdlog::warn("sealed: this node's keys do not open the restored state ({}); unseal it with "
+               "the keys of the cluster the snapshot came from",
+               reloaded.message());
+  return false;
+}
+
 Status Lifecycle::LoadClusterInfoLocked() {
   TRESOR_ASSIGN_OR_RETURN(auto stored, barrier_.Get(kClusterInfoKey));
   if (!stored.has_value()) return CorruptionError("cluster identity is missing");

@@ -118,6 +118,16 @@ class Lifecycle {
   // The root-key record as stored (sealed under the unseal key), for a
   // joining node.
   StatusOr<std::string> StoredRootKeyRecord();
+  // After the whole of storage was replaced underneath (a snapshot
+  // restore, here or on another node; a raft snapshot installed): an
+  // unsealed server re-reads its keyring with the root key it holds and
+  // reloads what it loaded at unseal (token store, cluster identity, the
+  // unseal hooks: mount table, policies). When its keys do not open the
+  // new state (another cluster's snapshot) it seals itself, to be unsealed
+  // with that cluster's keys. Returns whether it is unsealed afterwards.
+  bool ReloadAfterStateReplaced();
+  // The barrier itself, for what seals with the root key (snapshot sums).
+  const barrier::AesGcmBarrier& RootKeyBarrier() const { return barrier_; }
   // plaintext sealed under the root key (AAD = aad); SealedError when sealed.
   StatusOr<std::string> SealWithRootKey(std::string_view plaintext, std::string_view aad) {
     return barrier_.SealWithRootKey(plaintext, aad);

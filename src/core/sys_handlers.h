@@ -29,5 +29,7 @@ void RegisterKeyHandlers(SysRouter& router, SysContext context);
 // sys/storage/raft/* (join, bootstrap challenge/answer, configuration,
 // remove-peer, autopilot/state), sys/ha-status, sys/step-down.
 void RegisterRaftHandlers(SysRouter& router, SysContext context);
+// sys/storage/raft/snapshot and snapshot-force (save, restore).
+void RegisterSnapshotHandlers(SysRouter& router, SysContext context);
 
 }  // namespace tresor::core

@@ -26,6 +26,9 @@ struct SysRoute {
   // Skips the ACL check on the path itself: the handler decides (for
   // example sys/capabilities-self, which any token may call about itself).
   bool any_token = false;
+  // Answered without a token while the server is not initialised (nothing
+  // to protect yet, as with sys/init); like any route once it is.
+  bool open_until_initialized = false;
   std::map<Operation, SysHandler> handlers;
 
   // Runs the handler of request.operation; UnsupportedOperation (405) when

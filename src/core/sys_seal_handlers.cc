@@ -132,6 +132,7 @@ void RegisterSysHandlers(SysRouter& router, SysContext context) {
   RegisterSealHandlers(router, context);
   RegisterHealthHandlers(router, context);
   RegisterRaftHandlers(router, context);
+  RegisterSnapshotHandlers(router, context);
   RegisterKeyHandlers(router, context);
 }
 

@@ -537,6 +537,8 @@ void Node::RefreshStatus() {
     lease_until_ns_ = 0;
   }
   const auto now = std::chrono::steady_clock::now();
+  if (leader_id != 0) leader_seen_at_ = now;
+  next.leader_seen_at = leader_seen_at_;
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const struct raft_server& s = raft_.configuration.servers[i];
     ServerInfo info{s.id, s.address, s.role == RAFT_VOTER};

@@ -87,6 +87,11 @@ struct NodeStatus {
   std::uint64_t applied_index = 0;
   std::uint64_t last_index = 0;
   std::vector<ServerInfo> configuration;
+  // When this node last knew of a leader (itself included): a follower
+  // keeps its leader until an election timeout passes without word from
+  // it, so this is the last contact with the leader, up to one election
+  // timeout too recent. The epoch when it never knew one.
+  std::chrono::steady_clock::time_point leader_seen_at{};
 };
 
 class Node {
@@ -225,6 +230,7 @@ class Node {
   // Raft thread only: when the leader last saw each server heard from
   // (progress.recent_recv), for ServerInfo::last_contact_ms.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> last_heard_;
+  std::chrono::steady_clock::time_point leader_seen_at_{};  // raft thread only
   std::atomic<std::uint64_t> group_commits_{0};
   // Raft thread writes (an entry committed: extend; leadership lost or being
   // transferred: 0); readers compare. steady_clock nanoseconds.

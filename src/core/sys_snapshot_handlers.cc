@@ -1,0 +1,215 @@
+// sys/storage/raft/snapshot (GET: save, POST/PUT: restore) and
+// sys/storage/raft/snapshot-force (restore of another cluster's snapshot,
+// or into an uninitialised node). The archive is snapshot/'s
+// (docs/snapshot-format.md); what a restore keeps and why is in
+// docs/snapshots.md.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "core/snapshot_paths.h"
+#include "core/sys_handlers.h"
+#include "snapshot/archive_reader.h"
+#include "snapshot/archive_writer.h"
+#include "snapshot/meta.h"
+#include "snapshot/sums_seal.h"
+#include "storage/raft/raft_backend.h"
+
+namespace tresor::core {
+namespace {
+
+// What the running cluster knows about its own members, not data: a restore
+// keeps this node's copy and ignores the snapshot's. Otherwise a snapshot
+// from another cluster (or an older one of this cluster) could mark a
+// current member as removed, or name the active node of another cluster.
+const std::vector<std::string>& KeptPrefixes() {
+  static const std::vector<std::string> kKept = {kRemovedMarkerPrefix, kServerNamesPrefix,
+                                                 "core/ha/"};
+  return kKept;
+}
+
+bool UnderKeptPrefix(std::string_view key) {
+  for (const std::string& prefix : KeptPrefixes()) {
+    if (key.substr(0, prefix.size()) == prefix) return true;
+  }
+  return false;
+}
+
+StatusOr<storage::Snapshotter*> RequireSnapshotter(SysContext ctx) {
+  storage::RaftBackend* raft = ctx.ha.raft();
+  if (raft == nullptr) {
+    return InvalidArgumentError(
+        "snapshots need integrated storage (storage \"raft\"); for a server on file storage, "
+        "stop it and use `tresor operator backup save|restore`");
+  }
+  return raft->AsSnapshotter();
+}
+
+// Reads a request body file from its start with pread, so that each pass
+// has its own offset.
+snapshot::ByteSource BodySource(const logical::RawBody& body) {
+  auto offset = std::make_shared<std::uint64_t>(0);
+  return [&body, offset](char* buf, std::size_t cap) -> StatusOr<std::size_t> {
+    while (true) {
+      ssize_t n = ::pread(body.fd(), buf, cap, static_cast<off_t>(*offset));
+      if (n >= 0) {
+        *offset += static_cast<std::uint64_t>(n);
+        return static_cast<std::size_t>(n);
+      }
+      if (errno != EINTR) return IOError(std::string("reading the uploaded snapshot: ") +
+                                         std::strerror(errno));
+    }
+  };
+}
+
+// The error for an archive that did not verify; nothing has changed.
+Status Refused(const Status& why, bool force) {
+  std::string message = "snapshot refused, nothing was changed: " + why.message();
+  if (why.code() == StatusCode::kPermissionDenied && !force) {
+    message +=
+        ". If it really is a snapshot of another cluster, restore it with snapshot-force "
+        "(`tresor operator raft snapshot restore -force`); this node then seals itself and "
+        "unseals with that cluster's keys";
+  }
+  if (why.code() == StatusCode::kIOError) return IOError(message);
+  return InvalidArgumentError(message);
+}
+
+StatusOr<Response> HandleSave(SysContext ctx, const Request& req) {
+  TRESOR_ASSIGN_OR_RETURN(storage::Snapshotter * snapshotter, RequireSnapshotter(ctx));
+  if (ctx.lifecycle.Sealed()) return SealedError();  // also before initialisation
+  const bool stale = StaleSnapshotRead(req);
+  if (!ctx.ha.IsActive() && !stale) {
+    return UnavailableError(
+        "this node is a standby: ask the active node, or add ?stale=true to save this node's "
+        "own copy of the state (how far behind it may be is in the X-Tresor-Last-Contact "
+        "header)");
+  }
+  TRESOR_ASSIGN_OR_RETURN(SealStatus seal_status, ctx.lifecycle.GetSealStatus());
+  TRESOR_ASSIGN_OR_RETURN(barrier::KeyStatus key_status, ctx.lifecycle.KeyStatus());
+  // Opened here, so the snapshot is the state when the request arrived.
+  TRESOR_ASSIGN_OR_RETURN(std::shared_ptr<storage::Snapshotter::View> view,
+                          snapshotter->OpenView());
+  snapshot::Meta meta;
+  meta.index = view->index();
+  meta.term = view->term();
+  meta.id = snapshot::NewSnapshotId(meta.term, meta.index, ctx.clock.Now());
+  meta.created_at = FormatRfc3339(ctx.clock.Now());
+  meta.cluster_id = seal_status.cluster_id;
+  meta.keyring_term = key_status.term;
+
+  Response response;
+  response.content_type = "application/gzip";
+  response.headers["X-Tresor-Snapshot-Index"] = std::to_string(meta.index);
+  if (!ctx.ha.IsActive()) {
+    raft::NodeStatus status = ctx.ha.raft()->node().GetStatus();
+    bool known = status.leader_seen_at != std::chrono::steady_clock::time_point{};
+    auto since = std::chrono::steady_clock::now() - status.leader_seen_at;
+    response.headers["X-Tresor-Known-Leader"] = status.leader_id != 0 ? "true" : "false";
+    response.headers["X-Tresor-Last-Contact"] =
+        known ? std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(since).count())
+              : "-1";
+  }
+  const barrier::AesGcmBarrier& barrier = ctx.lifecycle.RootKeyBarrier();
+  response.body_stream = [view, meta, &barrier](const snapshot::ByteSink& write) {
+    snapshot::RootKeySumsSeal seal(barrier);
+    return snapshot::WriteArchive(
+        meta, [&view](const snapshot::RecordVisitor& visit) { return view->ForEach(visit); },
+        seal, write);
+  };
+  spdlog::info("snapshot: saving index {} term {}{}", meta.index, meta.term,
+               stale ? " (stale read from a standby)" : "");
+  return response;
+}
+
+StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one_at_a_time,
+                                 bool force, const Request& req) {
+  TRESOR_ASSIGN_OR_RETURN(storage::Snapshotter * snapshotter, RequireSnapshotter(ctx));
+  if (req.raw_body == nullptr || req.raw_body->size() == 0) {
+    return InvalidArgumentError(
+        "send the snapshot file as the request body (Content-Type: application/octet-stream)");
+  }
+  TRESOR_ASSIGN_OR_RETURN(bool initialized, ctx.lifecycle.Initialized());
+  if (!initialized && !force) {
+    return InvalidArgumentError(
+        "this server is not initialised, so it has no keys to check the snapshot against: "
+        "restore with snapshot-force (`tresor operator raft snapshot restore -force`)");
+  }
+  if (initialized && ctx.lifecycle.Sealed()) return SealedError();
+  if (initialized && !ctx.ha.IsActive()) {
+    return UnavailableError("only the active node restores a snapshot; send it there");
+  }
+  std::unique_lock lock(*one_at_a_time, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return FailedPreconditionError("another snapshot restore is in progress on this node");
+  }
+
+  std::optional<snapshot::RootKeySumsSeal> seal;
+  if (!force) seal.emplace(ctx.lifecycle.RootKeyBarrier());
+  snapshot::ReadOptions options;
+  options.seal = seal.has_value() ? &*seal : nullptr;
+
+  // 1. The whole archive verifies, and every record is one storage could
+  //    hold, before anything changes.
+  snapshot::Meta meta;
+  std::uint64_t records = 0;
+  Status verified = snapshot::ReadArchive(
+      BodySource(*req.raw_body), options,
+      [&meta](const snapshot::Meta& m) {
+        meta = m;
+        return Status::Ok();
+      },
+      [&records](std::string_view key, std::string_view) -> Status {
+        ++records;
+        return storage::ValidateKey(key);
+      });
+  if (!verified.ok()) return Refused(verified, force);
+
+  // 2. Staged through raft on every node, then swapped in by one entry.
+  TRESOR_ASSIGN_OR_RETURN(auto restore, snapshotter->BeginRestore());
+  Status staged = snapshot::ReadArchive(
+      BodySource(*req.raw_body), options, [](const snapshot::Meta&) { return Status::Ok(); },
+      [&restore](std::string_view key, std::string_view value) -> Status {
+        if (UnderKeptPrefix(key)) return Status::Ok();
+        return restore->Add(key, value);
+      });
+  if (!staged.ok()) {
+    restore->Abort().IgnoreError();
+    return Refused(staged, force);
+  }
+  TRESOR_RETURN_IF_ERROR(restore->Commit(KeptPrefixes()));
+  spdlog::warn("snapshot: restored {} ({} records, index {}, cluster {}){}", meta.id, records,
+               meta.index, meta.cluster_id, force ? " with force" : "");
+
+  // 3. Keys and caches of the new state, or sealed when this node's keys
+  //    do not open it.
+  ctx.ha.ReloadIfStateReplaced();
+  return Response::Empty();
+}
+
+}  // namespace
+
+void RegisterSnapshotHandlers(SysRouter& router, SysContext ctx) {
+  using std::placeholders::_1;
+  auto one_at_a_time = std::make_shared<std::mutex>();
+  // Both open until initialised, so that a restore into a new node gets a
+  // clear answer: snapshot-force, and no token needed yet.
+  router.Add(std::string(kSnapshotPath),
+             {.sudo = true,
+              .open_until_initialized = true,
+              .handlers = {{Operation::kRead, std::bind(HandleSave, ctx, _1)},
+                           {Operation::kUpdate,
+                            std::bind(HandleRestore, ctx, one_at_a_time, false, _1)}}});
+  router.Add(std::string(kSnapshotForcePath),
+             {.sudo = true,
+              .open_until_initialized = true,
+              .handlers = {{Operation::kUpdate,
+                            std::bind(HandleRestore, ctx, one_at_a_time, true, _1)}}});
+}
+
+}  // namespace tresor::core
