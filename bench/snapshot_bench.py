@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""Snapshot benchmark: Tresor's save and restore next to etcd 3.4's (issue 5's
+"Measure"; one scenario of issue 6's suite).
+
+For N entries of 1 KiB (--entries; make bench 100k, bench-quick 20k), in one
+run, on loopback, every server in its own directory under --workdir (on the
+disk of the build tree, fsync on everywhere, each system's defaults):
+
+Tresor (real `tresor server` processes, raft storage):
+  * a small node is initialised, unsealed, gets KV v2 at secret/, and its
+    snapshot is saved; snapshot_archive.py turns it into an archive of the
+    same records plus N synthetic 1 KiB values under
+    logical/<secret/'s uuid>/bench/<n> (writing N entries through the API
+    would take most of the budget);
+  * restore: that archive is POSTed to sys/storage/raft/snapshot-force of a
+    fresh uninitialised node (curl), timed to the 204; the node's RSS is
+    sampled every 20 ms during it;
+  * save: the restored node is unsealed with the small node's key and
+    `GET sys/storage/raft/snapshot` is timed (curl -o FILE, then fsync of
+    FILE, as a save to disk must), RSS sampled likewise.
+
+etcd 3.4 (Debian etcd-server/etcd-client, one node, --quota-backend-bytes
+raised to 8 GiB):
+  * the same N keys (the same key strings) with 1 KiB random values are
+    written through the v3 JSON gateway, POST /v3/kv/txn with 128 puts per
+    txn (etcd's default --max-txn-ops) on 4 connections;
+  * save: `etcdctl snapshot save FILE` under /usr/bin/time -v (its own peak
+    RSS) while the server's RSS is sampled;
+  * restore: `etcdctl snapshot restore FILE --data-dir NEW` (etcd 3.4 has no
+    etcdutl) under /usr/bin/time -v; the restored directory is then started
+    and its key count checked.
+
+Every archive is checked (Tresor's with `tresor operator raft snapshot
+inspect`, etcd's by counting keys after the restore) so that a fast but
+empty result cannot pass. Writes bench/results/snapshot.json (or
+snapshot-large.json with --large) and .md, then regenerates
+docs/performance.md through render_performance.py. Run it through `make
+bench`, `make bench-quick` or `make bench-snapshot-large`.
+"""
+import argparse
+import base64
+import datetime
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+
+import raft_bench  # noqa: E402  (harness loading, machine description)
+import render_performance  # noqa: E402
+import snapshot_archive  # noqa: E402
+
+VALUE_SIZE = 1024
+ETCD_TXN_OPS = 128  # etcd's default --max-txn-ops
+ETCD_CONNECTIONS = 4
+ETCD_QUOTA_BYTES = 8 * 1024 ** 3
+RSS_INTERVAL_S = 0.02
+STATE_TIMEOUT_S = 300
+MB = 1e6
+MIB = 1024 ** 2
+
+
+def log(message):
+    print(f"[snapshot_bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- memory ------------------------------------------------------------------
+
+def status_kib(pid, field):
+    """VmRSS / VmHWM of pid in KiB, or None once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler(threading.Thread):
+    """Samples a process's VmRSS every 20 ms from start() to stop(); reports
+    the RSS before, the highest sample, and their difference (the growth the
+    measured operation caused, which is what the peak of a long-lived
+    server means here: VmHWM would be the whole life's peak)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.before_kib = status_kib(pid, "VmRSS")
+        self.peak_kib = self.before_kib or 0
+        self.samples = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            rss = status_kib(self.pid, "VmRSS")
+            if rss is not None:
+                self.peak_kib = max(self.peak_kib, rss)
+                self.samples += 1
+            self.stopping.wait(RSS_INTERVAL_S)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        after = status_kib(self.pid, "VmRSS") or 0
+        self.peak_kib = max(self.peak_kib, after)
+        return {"rss_before_mib": self.before_kib / 1024, "rss_peak_mib": self.peak_kib / 1024,
+                "rss_after_mib": after / 1024,
+                "rss_growth_mib": (self.peak_kib - self.before_kib) / 1024,
+                "rss_samples": self.samples}
+
+
+def run_timed(cmd, **kwargs):
+    """Runs cmd under /usr/bin/time -v; returns (seconds, peak RSS MiB of cmd
+    itself, CompletedProcess). Fails when cmd fails."""
+    full = ["/usr/bin/time", "-v"] + cmd
+    started = time.monotonic()
+    out = subprocess.run(full, capture_output=True, text=True, **kwargs)
+    seconds = time.monotonic() - started
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({out.returncode}): "
+                           f"{out.stderr.strip()[-2000:]}")
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)
+    return seconds, (int(match.group(1)) / 1024 if match else None), out
+
+
+def fsync_file(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def rates(result, archive_bytes, entry_bytes):
+    result["archive_bytes"] = archive_bytes
+    result["archive_mb_s"] = archive_bytes / MB / result["seconds"]
+    result["entry_mb_s"] = entry_bytes / MB / result["seconds"]
+    return result
+
+
+# --- Tresor ------------------------------------------------------------------
+
+def curl(*args):
+    out = subprocess.run(["curl", "-sS", "--fail-with-body", *args], capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"curl {args[-1]} failed ({out.returncode}): "
+                           f"{(out.stdout + out.stderr).strip()[-1000:]}")
+    return out.stdout
+
+
+def tresor_inspect(binary, path, mount_uuid):
+    """Counts of the archive by `tresor operator raft snapshot inspect` (a
+    full offline verification but the seal): (total records, bench records)."""
+    out = subprocess.run([binary, "operator", "raft", "snapshot", "inspect", "-details",
+                          "-depth=3", "-format=json", path], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"inspect {path} failed: {out.stderr.strip()}")
+    report = json.loads(out.stdout)
+    bench = next((k["count"] for k in report["keys"]
+                  if k["name"] == f"logical/{mount_uuid}/bench/"), 0)
+    return report["total_count"], bench
+
+
+def mount_uuid_of(node, token, path):
+    r = node.api("GET", f"sys/mounts/{path}", token=token)
+    if r.status != 200:
+        raise RuntimeError(f"reading the mount {path} failed: {r}")
+    return (r.json.get("data") or r.json)["uuid"]
+
+
+def start_small_node(workdir):
+    """An initialised, unsealed single raft node with KV v2 at secret/;
+    returns (node, init response)."""
+    os.makedirs(workdir, exist_ok=True)
+    node = raft_bench.TresorServer(storage="raft", workdir=workdir)
+    try:
+        node.start()
+        init = node.init(1, 1)
+        node.unseal(init["keys"])
+        raft_bench.wait_for(lambda: raft_bench.is_active(node), timeout=STATE_TIMEOUT_S,
+                            what="the small node to become active")
+        raft_bench.ensure_kv2_at_secret(node, init["root_token"])
+    except BaseException:
+        raft_bench.kill_all([node])
+        raise
+    return node, init
+
+
+def tresor_phase(binary, workdir, entries):
+    wait_for = raft_bench.wait_for
+    entry_bytes = entries * VALUE_SIZE
+    small, init = start_small_node(os.path.join(workdir, "tresor-small"))
+    keys, root = init["keys"], init["root_token"]
+    small_path = os.path.join(workdir, "tresor-small.snap")
+    try:
+        mount_uuid = mount_uuid_of(small, root, "secret")
+        curl("-o", small_path, "-H", f"X-Vault-Token: {root}",
+             f"{small.address}/v1/sys/storage/raft/snapshot")
+    finally:
+        small.stop()
+
+    log(f"tresor: building an archive of {entries} entries of {VALUE_SIZE} bytes "
+        f"from a {os.path.getsize(small_path)}-byte snapshot of a fresh node")
+    built_path = os.path.join(workdir, "tresor-built.snap")
+    started = time.monotonic()
+    built = snapshot_archive.build(small_path, built_path, mount_uuid, entries, VALUE_SIZE,
+                                   workdir)
+    build_s = time.monotonic() - started
+    total, bench = tresor_inspect(binary, built_path, mount_uuid)
+    if (total, bench) != (built["records"], entries):
+        raise RuntimeError(f"inspect of the built archive: {total} records, {bench} under "
+                           f"bench/; expected {built['records']} and {entries}")
+    log(f"tresor: built {built['archive_bytes'] / MIB:.1f} MiB in {build_s:.1f} s "
+        f"(state.bin {built['state_bytes'] / MIB:.1f} MiB); inspect verified it")
+
+    node_dir = os.path.join(workdir, "tresor-restored")
+    os.makedirs(node_dir)
+    node = raft_bench.TresorServer(storage="raft", workdir=node_dir)
+    node.start()
+    try:
+        # Restore: the body streamed from the file (-T, with -X POST: curl
+        # would otherwise PUT), as the CLI sends it.
+        sampler = RssSampler(node.pid)
+        sampler.start()
+        seconds, client_mib, _ = run_timed(
+            ["curl", "-sS", "--fail-with-body", "-o", "/dev/null", "-X", "POST",
+             "-H", "Content-Type: application/octet-stream", "-T", built_path,
+             f"{node.address}/v1/sys/storage/raft/snapshot-force"])
+        restore = rates({"seconds": seconds, "client_peak_rss_mib": client_mib,
+                         **sampler.stop()}, built["archive_bytes"], entry_bytes)
+        log(f"tresor restore: {seconds:.2f} s, {restore['archive_mb_s']:.1f} MB/s, "
+            f"server RSS +{restore['rss_growth_mib']:.1f} MiB")
+        status = node.seal_status()
+        if not (status["initialized"] and status["sealed"]):
+            raise RuntimeError(f"after snapshot-force the node should be initialised and "
+                               f"sealed: {status}")
+        node.unseal(keys)
+        wait_for(lambda: raft_bench.is_active(node), timeout=STATE_TIMEOUT_S,
+                 what="the restored node to become active")
+
+        saved_path = os.path.join(workdir, "tresor-saved.snap")
+        sampler = RssSampler(node.pid)
+        sampler.start()
+        started = time.monotonic()
+        _, client_mib, _ = run_timed(
+            ["curl", "-sS", "--fail-with-body", "-o", saved_path, "-H", f"X-Vault-Token: {root}",
+             f"{node.address}/v1/sys/storage/raft/snapshot"])
+        fsync_file(saved_path)
+        seconds = time.monotonic() - started
+        save = rates({"seconds": seconds, "client_peak_rss_mib": client_mib, **sampler.stop()},
+                     os.path.getsize(saved_path), entry_bytes)
+        log(f"tresor save: {seconds:.2f} s, {save['archive_mb_s']:.1f} MB/s, "
+            f"server RSS +{save['rss_growth_mib']:.1f} MiB")
+    finally:
+        node.stop()
+    total, bench = tresor_inspect(binary, saved_path, mount_uuid)
+    if bench != entries:
+        raise RuntimeError(f"the saved archive holds {bench} bench entries, not {entries}")
+    save["records"] = total
+    return {"save": save, "restore": restore,
+            "built_archive": {"seconds": build_s, "records": built["records"],
+                              "state_bytes": built["state_bytes"],
+                              "archive_bytes": built["archive_bytes"]},
+            "mount_uuid": mount_uuid}
+
+
+# --- etcd --------------------------------------------------------------------
+
+class Etcd:
+    """One etcd 3.4 member on loopback, its data in data_dir, logging to
+    data_dir + '.log'."""
+
+    def __init__(self, data_dir, name="bench", peer_port=None):
+        self.data_dir = data_dir
+        self.name = name
+        self.client_url = f"http://127.0.0.1:{free_port()}"
+        self.peer_url = f"http://127.0.0.1:{peer_port or free_port()}"
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.data_dir + ".log", "ab")
+        self.proc = subprocess.Popen(
+            ["etcd", "--name", self.name, "--data-dir", self.data_dir,
+             "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
+             "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
+             "--initial-cluster", f"{self.name}={self.peer_url}",
+             "--quota-backend-bytes", str(ETCD_QUOTA_BYTES)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            raft_bench.wait_for(self.healthy, timeout=60, what="etcd to be healthy")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def healthy(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"etcd exited with {self.proc.returncode}; see "
+                               f"{self.data_dir}.log")
+        try:
+            status, body = self.post("/health", None, method="GET")
+        except OSError:
+            return False
+        return status == 200 and json.loads(body).get("health") == "true"
+
+    def post(self, path, body, method="POST", conn=None):
+        own = conn is None
+        if own:
+            conn = http.client.HTTPConnection(self.client_url[len("http://"):], timeout=60)
+        try:
+            data = json.dumps(body) if body is not None else None
+            conn.request(method, path, body=data,
+                         headers={"Content-Type": "application/json"} if data else {})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            if own:
+                conn.close()
+
+    def count(self, prefix):
+        """Number of keys under prefix (a range read, count only)."""
+        end = prefix[:-1] + bytes([prefix[-1] + 1])
+        status, body = self.post("/v3/kv/range", {"key": b64(prefix), "range_end": b64(end),
+                                                  "count_only": True})
+        if status != 200:
+            raise RuntimeError(f"etcd range failed ({status}): {body[:300]!r}")
+        return int(json.loads(body).get("count", 0))
+
+    def stop(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+            self.proc = None
+            self.log.close()
+
+
+def free_port():
+    import harness
+    return harness.free_port()
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def load_etcd(etcd, mount_uuid, entries):
+    """Writes the benchmark's N keys with 1 KiB random values through the
+    JSON gateway, 128 puts per txn, on ETCD_CONNECTIONS connections."""
+    batches = list(range(0, entries, ETCD_TXN_OPS))
+    lock = threading.Lock()
+    errors = []
+
+    def worker(index):
+        rng = random.Random(1000 + index)
+        conn = http.client.HTTPConnection(etcd.client_url[len("http://"):], timeout=120)
+        try:
+            while True:
+                with lock:
+                    if not batches or errors:
+                        return
+                    start = batches.pop()
+                ops = [{"requestPut": {"key": b64(snapshot_archive.bench_key(mount_uuid, n)),
+                                       "value": b64(rng.randbytes(VALUE_SIZE))}}
+                       for n in range(start, min(start + ETCD_TXN_OPS, entries))]
+                status, body = etcd.post("/v3/kv/txn", {"success": ops}, conn=conn)
+                if status != 200:
+                    with lock:
+                        errors.append(f"txn at {start}: {status} {body[:300]!r}")
+        except OSError as e:
+            with lock:
+                errors.append(f"connection {index}: {e}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(ETCD_CONNECTIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"loading etcd failed: {errors[0]}")
+
+
+def etcd_version():
+    out = subprocess.run(["etcd", "--version"], capture_output=True, text=True)
+    match = re.search(r"etcd Version: (\S+)", out.stdout)
+    return match.group(1) if match else "unknown"
+
+
+def etcd_phase(workdir, entries, mount_uuid):
+    entry_bytes = entries * VALUE_SIZE
+    prefix = f"logical/{mount_uuid}/bench/".encode()
+    env = {**os.environ, "ETCDCTL_API": "3"}
+    etcd = Etcd(os.path.join(workdir, "etcd-source")).start()
+    try:
+        started = time.monotonic()
+        load_etcd(etcd, mount_uuid, entries)
+        load_s = time.monotonic() - started
+        loaded = etcd.count(prefix)
+        if loaded != entries:
+            raise RuntimeError(f"etcd holds {loaded} keys after loading, not {entries}")
+        log(f"etcd: loaded {entries} keys in {load_s:.1f} s ({entries / load_s:.0f} puts/s)")
+
+        saved_path = os.path.join(workdir, "etcd.snapshot.db")
+        sampler = RssSampler(etcd.proc.pid)
+        sampler.start()
+        seconds, client_mib, _ = run_timed(
+            ["etcdctl", f"--endpoints={etcd.client_url}", "snapshot", "save", saved_path],
+            env=env)
+        save = rates({"seconds": seconds, "client_peak_rss_mib": client_mib, **sampler.stop()},
+                     os.path.getsize(saved_path), entry_bytes)
+        log(f"etcd save: {seconds:.2f} s, {save['archive_mb_s']:.1f} MB/s, "
+            f"server RSS +{save['rss_growth_mib']:.1f} MiB, etcdctl peak {client_mib:.1f} MiB")
+    finally:
+        etcd.stop()
+
+    restored = Etcd(os.path.join(workdir, "etcd-restored"), name="restored")
+    seconds, client_mib, _ = run_timed(
+        ["etcdctl", "snapshot", "restore", saved_path, "--data-dir", restored.data_dir,
+         "--name", restored.name, "--initial-cluster", f"{restored.name}={restored.peer_url}",
+         "--initial-advertise-peer-urls", restored.peer_url], env=env)
+    restore = rates({"seconds": seconds, "client_peak_rss_mib": client_mib}, save["archive_bytes"],
+                    entry_bytes)
+    log(f"etcd restore: {seconds:.2f} s, {restore['archive_mb_s']:.1f} MB/s, "
+        f"etcdctl peak {client_mib:.1f} MiB")
+    restored.start()
+    try:
+        count = restored.count(prefix)
+    finally:
+        restored.stop()
+    if count != entries:
+        raise RuntimeError(f"the restored etcd holds {count} keys, not {entries}")
+    return {"save": save, "restore": restore, "load": {"seconds": load_s, "keys": entries},
+            "version": etcd_version()}
+
+
+# --- reports -----------------------------------------------------------------
+
+def ratio(a, b):
+    return a / b if b else None
+
+
+def compute_ratios(results):
+    t, e = results["tresor"], results["etcd"]
+    gib_entries = results["entries"] * VALUE_SIZE / 1024 ** 3
+    return {
+        "save_entry_mb_s": ratio(t["save"]["entry_mb_s"], e["save"]["entry_mb_s"]),
+        "restore_entry_mb_s": ratio(t["restore"]["entry_mb_s"], e["restore"]["entry_mb_s"]),
+        "save_server_rss_growth": ratio(t["save"]["rss_growth_mib"],
+                                        e["save"]["rss_growth_mib"]),
+        "tresor_restore_s_per_gib_of_entries": t["restore"]["seconds"] / gib_entries,
+        "tresor_save_s_per_gib_of_entries": t["save"]["seconds"] / gib_entries,
+    }
+
+
+def fmt(value, digits=2):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_tables(results):
+    """The snapshot section's tables (Markdown) from a results dict."""
+    t, e, r = results["tresor"], results["etcd"], results["ratios"]
+    n = results["entries"]
+    entry_mb = n * VALUE_SIZE / MB
+    rows = [
+        ("save", "Tresor", "`curl -o FILE GET sys/storage/raft/snapshot` + fsync", t["save"],
+         fmt(t["save"]["rss_growth_mib"], 1)),
+        ("save", f"etcd {e['version']}", "`etcdctl snapshot save FILE`", e["save"],
+         fmt(e["save"]["rss_growth_mib"], 1)),
+        ("restore", "Tresor", "`curl -X POST -T FILE sys/storage/raft/snapshot-force` "
+         "into a fresh node, to the 204", t["restore"], fmt(t["restore"]["rss_growth_mib"], 1)),
+        ("restore", f"etcd {e['version']}", "`etcdctl snapshot restore FILE --data-dir NEW` "
+         "(offline)", e["restore"], "no server"),
+    ]
+    lines = [f"### {n:,} entries of {VALUE_SIZE} bytes ({fmt(entry_mb, 1)} MB of values)",
+             "",
+             "| operation | system | command | archive MiB | seconds | archive MB/s | "
+             "entry MB/s | server RSS growth MiB | client peak RSS MiB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for op, system, command, m, server in rows:
+        lines.append(f"| {op} | {system} | {command} | {fmt(m['archive_bytes'] / MIB, 1)} | "
+                     f"{fmt(m['seconds'])} | {fmt(m['archive_mb_s'], 1)} | "
+                     f"{fmt(m['entry_mb_s'], 1)} | {server} | "
+                     f"{fmt(m['client_peak_rss_mib'], 1)} |")
+    lines += ["",
+              "| measure | Tresor | etcd | Tresor/etcd | issue 6 target |",
+              "|---|---:|---:|---:|---|",
+              f"| save, entry MB/s | {fmt(t['save']['entry_mb_s'], 1)} | "
+              f"{fmt(e['save']['entry_mb_s'], 1)} | {fmt(r['save_entry_mb_s'])}x | >= 1x |",
+              f"| restore, entry MB/s | {fmt(t['restore']['entry_mb_s'], 1)} | "
+              f"{fmt(e['restore']['entry_mb_s'], 1)} | {fmt(r['restore_entry_mb_s'])}x | |",
+              f"| save, server RSS growth MiB | {fmt(t['save']['rss_growth_mib'], 1)} | "
+              f"{fmt(e['save']['rss_growth_mib'], 1)} | {fmt(r['save_server_rss_growth'])}x | |",
+              f"| restore, seconds per GiB of values (linear extrapolation) | "
+              f"{fmt(r['tresor_restore_s_per_gib_of_entries'], 1)} | | | under 10 s |",
+              "",
+              f"Loading (not measured, for context): Tresor's archive was built in "
+              f"{fmt(t['built_archive']['seconds'], 1)} s by bench/snapshot_archive.py "
+              f"({t['built_archive']['records']:,} records); etcd took "
+              f"{fmt(e['load']['seconds'], 1)} s for {n:,} puts through the JSON gateway "
+              f"({fmt(n / e['load']['seconds'], 0)} puts/s, {ETCD_TXN_OPS} per txn, "
+              f"{ETCD_CONNECTIONS} connections). Tresor's RSS before the save: "
+              f"{fmt(t['save']['rss_before_mib'], 1)} MiB, peak "
+              f"{fmt(t['save']['rss_peak_mib'], 1)} MiB; before the restore "
+              f"{fmt(t['restore']['rss_before_mib'], 1)} MiB, peak "
+              f"{fmt(t['restore']['rss_peak_mib'], 1)} MiB; etcd's before the save "
+              f"{fmt(e['save']['rss_before_mib'], 1)} MiB, peak "
+              f"{fmt(e['save']['rss_peak_mib'], 1)} MiB.",
+              ""]
+    return "\n".join(lines)
+
+
+# --- main --------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"),
+                        help="where tresor was built")
+    parser.add_argument("--workdir", help="data directories and archives (default: "
+                        "<build-dir>/snapshot-work, wiped before and after)")
+    parser.add_argument("--entries", type=int,
+                        help="entries of 1 KiB (100000; --quick 20000; --large 1000000)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--large", action="store_true",
+                        help="1M entries, results in snapshot-large.{json,md}")
+    parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
+    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
+    parser.add_argument("--command", help="the command to record as having produced the run")
+    args = parser.parse_args()
+
+    entries = args.entries or (1_000_000 if args.large else 20_000 if args.quick else 100_000)
+    name = "snapshot-large" if args.large else "snapshot"
+    build_dir = os.path.abspath(args.build_dir)
+    binary = os.path.join(build_dir, "tresor")
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"snapshot_bench: {binary} is missing: build it first (make bench does)")
+    for tool in ("etcd", "etcdctl", "curl"):
+        if shutil.which(tool) is None:
+            sys.exit(f"snapshot_bench: {tool} is missing: run scripts/install-bench-deps")
+    if not os.access("/usr/bin/time", os.X_OK):
+        sys.exit("snapshot_bench: /usr/bin/time is missing: run scripts/install-bench-deps")
+    raft_bench.load_harness(binary)
+    workdir = os.path.abspath(args.workdir or os.path.join(build_dir, "snapshot-work"))
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    command = args.command or " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:])
+
+    results = {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc)
+        .strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command, "quick": args.quick, "entries": entries, "value_size": VALUE_SIZE,
+        "machine": raft_bench.machine_description(workdir),
+        "build": raft_bench.build_description(build_dir),
+    }
+    started = time.monotonic()
+    results["tresor"] = tresor_phase(binary, workdir, entries)
+    results["etcd"] = etcd_phase(workdir, entries, results["tresor"]["mount_uuid"])
+    results["ratios"] = compute_ratios(results)
+    with open("/proc/loadavg") as f:
+        results["machine"]["loadavg_at_end"] = " ".join(f.read().split()[:3])
+    results["wall_time_s"] = time.monotonic() - started
+
+    os.makedirs(args.results_dir, exist_ok=True)
+    with open(os.path.join(args.results_dir, f"{name}.json"), "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.results_dir, f"{name}.md"), "w") as f:
+        f.write(f"# Snapshot benchmark ({results['generated_at']}, `{command}`)\n\n"
+                "Generated by bench/snapshot_bench.py; see docs/performance.md.\n\n" +
+                markdown_tables(results))
+    render_performance.render(args.results_dir, args.doc)
+    shutil.rmtree(workdir, ignore_errors=True)
+    r = results["ratios"]
+    log(f"done in {results['wall_time_s']:.0f} s: save Tresor/etcd {fmt(r['save_entry_mb_s'])}x, "
+        f"restore Tresor/etcd {fmt(r['restore_entry_mb_s'])}x; {args.results_dir}/{name}.json, "
+        f"{name}.md, {os.path.relpath(args.doc, REPO)}")
+
+
+if __name__ == "__main__":
+    main()
