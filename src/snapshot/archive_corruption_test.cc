@@ -72,8 +72,8 @@ TEST_F(ArchiveCorruptionTest, FlippedCompressedBytesAreRefused) {
       std::string damaged = archive_;
       damaged[offset] = static_cast<char>(damaged[offset] ^ 0x20);
       ReadResultForTest read = ReadForTest(damaged, seal);
-      const std::string label = "offset " + std::to_string(offset) + " of " +
-                                std::to_string(archive_.size());
+      const std::string label =
+          "offset " + std::to_string(offset) + " of " + std::to_string(archive_.size());
       if (read.status.ok()) {
         EXPECT_TRUE(offset >= 10 && offset < archive_.size() - 8) << label;
         EXPECT_EQ(GunzipForTest(damaged), original_tar)
@@ -138,8 +138,14 @@ TEST_F(ArchiveCorruptionTest, FlippedBytesInsideTheTarAreRefused) {
 }
 
 TEST_F(ArchiveCorruptionTest, TruncationAnywhereIsRefused) {
-  std::vector<std::size_t> lengths = {0, 1, 5, 10, archive_.size() - 1, archive_.size() - 4,
-                                      archive_.size() - 8, archive_.size() - 9};
+  std::vector<std::size_t> lengths = {0,
+                                      1,
+                                      5,
+                                      10,
+                                      archive_.size() - 1,
+                                      archive_.size() - 4,
+                                      archive_.size() - 8,
+                                      archive_.size() - 9};
   for (std::size_t k = 1; k < 50; ++k) lengths.push_back(archive_.size() * k / 50);
   for (std::size_t length : lengths) {
     ReadResultForTest read = ReadForTest(archive_.substr(0, length), nullptr);
@@ -164,9 +170,8 @@ TEST_F(ArchiveCorruptionTest, DataAfterTheEndIsRefused) {
                 "snapshot is damaged", "second gzip member");
   // Inside the gzip, after the end of the tar.
   const std::string tar = GunzipForTest(archive_);
-  ExpectRefused(ReadForTest(GzipForTest(tar + "trailing"), nullptr),
-                StatusCode::kInvalidArgument, "data follows the end of the tar archive",
-                "after tar");
+  ExpectRefused(ReadForTest(GzipForTest(tar + "trailing"), nullptr), StatusCode::kInvalidArgument,
+                "data follows the end of the tar archive", "after tar");
   // Zero padding after the tar end is what tar writers produce: accepted.
   ReadResultForTest padded = ReadForTest(GzipForTest(tar + std::string(10240, '\0')), nullptr);
   EXPECT_TRUE(padded.status.ok()) << padded.status.ToString();
@@ -175,8 +180,8 @@ TEST_F(ArchiveCorruptionTest, DataAfterTheEndIsRefused) {
 TEST_F(ArchiveCorruptionTest, WhatIsNotAGzippedTarIsRefused) {
   ExpectRefused(ReadForTest(GunzipForTest(archive_), nullptr), StatusCode::kInvalidArgument,
                 "not gzip-compressed", "plain tar");
-  ExpectRefused(ReadForTest("hello, this is not an archive", nullptr),
-                StatusCode::kInvalidArgument, "not gzip-compressed", "text");
+  ExpectRefused(ReadForTest("hello, this is not an archive", nullptr), StatusCode::kInvalidArgument,
+                "not gzip-compressed", "text");
   ExpectRefused(ReadForTest(GzipForTest(std::string(5000, 'z')), nullptr),
                 StatusCode::kInvalidArgument, "not a Tresor snapshot", "gzip of non-tar");
 }
@@ -203,7 +208,8 @@ TEST_F(CraftedArchiveTest, WrongMembersAreRefused) {
   auto members = Valid();
   auto extra = members;
   extra.push_back({"extra.txt", "hi"});
-  Expect(extra, StatusCode::kInvalidArgument, "unexpected member \"extra.txt\" after", "extra last");
+  Expect(extra, StatusCode::kInvalidArgument, "unexpected member \"extra.txt\" after",
+         "extra last");
 
   auto inserted = members;
   inserted.insert(inserted.begin() + 1, {"notes.txt", "hi"});

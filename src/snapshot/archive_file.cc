@@ -92,9 +92,8 @@ StatusOr<Meta> WriteVerified(const std::string& path,
 
 StatusOr<Meta> WriteArchiveFile(const std::string& path, Meta meta, const RecordSource& records,
                                 const SumsSeal& seal) {
-  return WriteVerified(path, [&](const ByteSink& sink) {
-    return WriteArchive(meta, records, seal, sink);
-  });
+  return WriteVerified(
+      path, [&](const ByteSink& sink) { return WriteArchive(meta, records, seal, sink); });
 }
 
 StatusOr<Meta> SaveVerified(const std::string& path, const ByteSource& in) {

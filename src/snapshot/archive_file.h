@@ -3,8 +3,9 @@
 // "<path>.tmp-<random>" in the same directory, which is fsynced, closed,
 // read back and verified with ReadArchive (without the seal check: the
 // saver may not hold the cluster's keys), renamed over `path`, and the
-// directory fsynced. On any error the temporary file is removed and `path`
-// is left as it was.
+// directory fsynced. On any error before the rename the temporary file is
+// removed and `path` is left as it was; a failed fsync of the directory
+// after the rename is reported, with the verified file already in place.
 //
 // Who calls it: the CLI's `operator raft snapshot save` (SaveVerified, with
 // the HTTP body as source) and offline backup (WriteArchiveFile).

@@ -45,7 +45,8 @@ class ArchiveFileTest : public ::testing::Test {
 const Records kRecords = {{"core/keyring", "k"}, {"logical/x", RandomBytes(100000)}};
 
 TEST_F(ArchiveFileTest, WriteArchiveFileLeavesOnlyTheVerifiedFile) {
-  auto meta = WriteArchiveFile(path_, MetaForTest(), VectorSourceForTest(kRecords), cluster_.seal());
+  auto meta =
+      WriteArchiveFile(path_, MetaForTest(), VectorSourceForTest(kRecords), cluster_.seal());
   ASSERT_TRUE(meta.ok()) << meta.status().ToString();
   EXPECT_EQ(meta->index, 42u);
   EXPECT_EQ(meta->size, EncodeStateForTest(kRecords).size());

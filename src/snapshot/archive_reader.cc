@@ -151,8 +151,8 @@ class ArchiveReadSession {
       for (std::size_t j = 0; j < kMembers.size(); ++j) {
         if (name != kMembers[j]) continue;
         if (j < i) return NotASnapshot("member " + std::string(name) + " appears twice");
-        return NotASnapshot("member " + std::string(name) + " is out of order: " +
-                            std::string(kMembers[i]) + " must come first");
+        return NotASnapshot("member " + std::string(name) +
+                            " is out of order: " + std::string(kMembers[i]) + " must come first");
       }
       return NotASnapshot("unexpected member " + Printable(raw_name) +
                           " (a snapshot holds only meta.json, state.bin, SHA256SUMS and "
@@ -168,8 +168,7 @@ class ArchiveReadSession {
     return Status::Ok();
   }
 
-  Status ReadSmall(std::string_view name, std::uint64_t size, std::uint64_t cap,
-                   std::string* out) {
+  Status ReadSmall(std::string_view name, std::uint64_t size, std::uint64_t cap, std::string* out) {
     if (size > cap) {
       return NotASnapshot(std::string(name) + " is " + std::to_string(size) +
                           " bytes, more than the " + std::to_string(cap) + " allowed");

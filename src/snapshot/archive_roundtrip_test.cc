@@ -100,10 +100,10 @@ TEST_F(ArchiveRoundTripTest, WriterRefusesRecordsThatBreakTheRules) {
   Meta version2 = MetaForTest();
   version2.version = 2;
   std::string out;
-  EXPECT_EQ(WriteArchive(version2, VectorSourceForTest({}), cluster_.seal(),
-                         StringSinkForTest(&out))
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      WriteArchive(version2, VectorSourceForTest({}), cluster_.seal(), StringSinkForTest(&out))
+          .code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST_F(ArchiveRoundTripTest, WriterRefusesASourceWhoseTwoPassesDiffer) {
@@ -113,9 +113,9 @@ TEST_F(ArchiveRoundTripTest, WriterRefusesASourceWhoseTwoPassesDiffer) {
     RecordSource changing = [&](const RecordVisitor& visit) -> Status {
       ++pass;
       TRESOR_RETURN_IF_ERROR(visit("a", "1"));
-      if (variant == 0) return visit("b", pass == 1 ? "2" : "3");         // same size
+      if (variant == 0) return visit("b", pass == 1 ? "2" : "3");           // same size
       if (variant == 1) return pass == 1 ? visit("b", "2") : Status::Ok();  // shorter
-      return visit("b", pass == 1 ? "2" : "22");                          // longer
+      return visit("b", pass == 1 ? "2" : "22");                            // longer
     };
     std::string out;
     Status status = WriteArchive(MetaForTest(), changing, cluster_.seal(), StringSinkForTest(&out));
@@ -130,11 +130,10 @@ TEST_F(ArchiveRoundTripTest, ErrorsOfSinkSourceAndVisitorsComeBackUnchanged) {
   const Records records = {{"a", "1"}, {"b", RandomBytes(300000)}};
   for (int failing_call : {1, 2, 5}) {
     int calls = 0;
-    Status sink_status = WriteArchive(MetaForTest(), VectorSourceForTest(records), cluster_.seal(),
-                                      [&](std::string_view) {
-                                        return ++calls == failing_call ? IOError("disk full")
-                                                                       : Status::Ok();
-                                      });
+    Status sink_status = WriteArchive(
+        MetaForTest(), VectorSourceForTest(records), cluster_.seal(), [&](std::string_view) {
+          return ++calls == failing_call ? IOError("disk full") : Status::Ok();
+        });
     EXPECT_EQ(sink_status, IOError("disk full")) << failing_call;
     EXPECT_EQ(calls, failing_call) << "no write after the sink failed";
   }
@@ -156,10 +155,11 @@ TEST_F(ArchiveRoundTripTest, ErrorsOfSinkSourceAndVisitorsComeBackUnchanged) {
       ReadOptions{}, nullptr, nullptr);
   EXPECT_EQ(read_status, IOError("connection reset"));
   // Visitors fail.
-  EXPECT_EQ(ReadArchive(StringSourceForTest(archive), ReadOptions{},
-                        [](const Meta&) { return FailedPreconditionError("wrong cluster state"); },
-                        nullptr),
-            FailedPreconditionError("wrong cluster state"));
+  EXPECT_EQ(
+      ReadArchive(
+          StringSourceForTest(archive), ReadOptions{},
+          [](const Meta&) { return FailedPreconditionError("wrong cluster state"); }, nullptr),
+      FailedPreconditionError("wrong cluster state"));
   int seen = 0;
   EXPECT_EQ(ReadArchive(StringSourceForTest(archive), ReadOptions{}, nullptr,
                         [&](std::string_view, std::string_view) {

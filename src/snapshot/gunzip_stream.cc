@@ -104,7 +104,8 @@ Status GunzipStream::Finish() {
   if (!source_eof_) {
     TRESOR_ASSIGN_OR_RETURN(std::size_t more, in_(raw_buffer_.data(), raw_buffer_.size()));
     if (more > 0) {
-      return CorruptionError("snapshot is damaged: unexpected bytes after the end of the gzip data");
+      return CorruptionError(
+          "snapshot is damaged: unexpected bytes after the end of the gzip data");
     }
     source_eof_ = true;
   }

@@ -14,9 +14,9 @@
 // Thread safety: one thread at a time.
 #pragma once
 
-#include <cstddef>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>

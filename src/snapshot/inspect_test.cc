@@ -8,14 +8,14 @@ namespace tresor::snapshot {
 namespace {
 
 const Records kRecords = {
-    {"core/keyring", "12345"},          // 12 + 5
-    {"core/mounts", "1234567890"},      // 11 + 10
-    {"logical/a1/data/x", "v"},         // 17 + 1
-    {"logical/a1/data/y", "vv"},        // 17 + 2
-    {"logical/a1/meta/x", "v"},         // 17 + 1
-    {"logical/b2/data/z", "vvv"},       // 17 + 3
-    {"sys/token/id/t1", "tok"},         // 15 + 3
-    {"toplevel", "x"},                  // 8 + 1
+    {"core/keyring", "12345"},      // 12 + 5
+    {"core/mounts", "1234567890"},  // 11 + 10
+    {"logical/a1/data/x", "v"},     // 17 + 1
+    {"logical/a1/data/y", "vv"},    // 17 + 2
+    {"logical/a1/meta/x", "v"},     // 17 + 1
+    {"logical/b2/data/z", "vvv"},   // 17 + 3
+    {"sys/token/id/t1", "tok"},     // 15 + 3
+    {"toplevel", "x"},              // 8 + 1
 };
 
 StatusOr<Inspection> Inspect(int depth) {
@@ -36,8 +36,8 @@ TEST(InspectTest, CountsByPrefixAtDepthOne) {
   auto inspection = Inspect(1);
   ASSERT_TRUE(inspection.ok()) << inspection.status().ToString();
   EXPECT_EQ(inspection->prefixes,
-            (std::vector<PrefixStats>{{"logical/", 4, 75}, {"core/", 2, 38}, {"sys/", 1, 18},
-                                      {"toplevel", 1, 9}}));
+            (std::vector<PrefixStats>{
+                {"logical/", 4, 75}, {"core/", 2, 38}, {"sys/", 1, 18}, {"toplevel", 1, 9}}));
   EXPECT_EQ(inspection->total_count, 8u);
   EXPECT_EQ(inspection->total_bytes, 140u);
   EXPECT_EQ(inspection->meta.index, 42u);
@@ -46,24 +46,22 @@ TEST(InspectTest, CountsByPrefixAtDepthOne) {
 TEST(InspectTest, CountsByPrefixAtDepthTwo) {
   auto inspection = Inspect(2);
   ASSERT_TRUE(inspection.ok()) << inspection.status().ToString();
-  EXPECT_EQ(inspection->prefixes,
-            (std::vector<PrefixStats>{{"logical/a1/", 3, 55},
-                                      {"core/", 2, 38},
-                                      {"logical/b2/", 1, 20},
-                                      {"sys/token/", 1, 18},
-                                      {"toplevel", 1, 9}}));
+  EXPECT_EQ(inspection->prefixes, (std::vector<PrefixStats>{{"logical/a1/", 3, 55},
+                                                            {"core/", 2, 38},
+                                                            {"logical/b2/", 1, 20},
+                                                            {"sys/token/", 1, 18},
+                                                            {"toplevel", 1, 9}}));
 }
 
 TEST(InspectTest, CountsByPrefixAtDepthThree) {
   auto inspection = Inspect(3);
   ASSERT_TRUE(inspection.ok()) << inspection.status().ToString();
-  EXPECT_EQ(inspection->prefixes,
-            (std::vector<PrefixStats>{{"core/", 2, 38},
-                                      {"logical/a1/data/", 2, 37},
-                                      {"logical/a1/meta/", 1, 18},
-                                      {"logical/b2/data/", 1, 20},
-                                      {"sys/token/id/", 1, 18},
-                                      {"toplevel", 1, 9}}));
+  EXPECT_EQ(inspection->prefixes, (std::vector<PrefixStats>{{"core/", 2, 38},
+                                                            {"logical/a1/data/", 2, 37},
+                                                            {"logical/a1/meta/", 1, 18},
+                                                            {"logical/b2/data/", 1, 20},
+                                                            {"sys/token/id/", 1, 18},
+                                                            {"toplevel", 1, 9}}));
 }
 
 TEST(InspectTest, RefusesBadDepthAndDamagedArchives) {

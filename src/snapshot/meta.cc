@@ -63,12 +63,11 @@ StatusOr<Meta> ParseMeta(std::string_view text) {
   if (version == json.end()) return FieldError("version", "present");
   if (!version->is_number_integer()) return FieldError("version", "an integer");
   if (version->get<std::int64_t>() != kFormatVersion) {
-    return InvalidArgumentError("snapshot format version " +
-                                std::to_string(version->get<std::int64_t>()) +
-                                " is not supported: this Tresor reads version " +
-                                std::to_string(kFormatVersion));
+    return InvalidArgumentError(
+        "snapshot format version " + std::to_string(version->get<std::int64_t>()) +
+        " is not supported: this Tresor reads version " + std::to_string(kFormatVersion));
   }
-  static constexpr const char* kFields[] = {"version", "id",   "index",      "term",
+  static constexpr const char* kFields[] = {"version",    "id",   "index",      "term",
                                             "created_at", "size", "cluster_id", "keyring_term"};
   for (const auto& [key, value] : json.items()) {
     bool known = false;

@@ -71,9 +71,9 @@ class StateDecoder {
   Status Process(std::string_view field, std::uint64_t remaining, const RecordVisitor& visitor);
 
   Stage stage_ = Stage::kMagic;
-  std::size_t need_ = 8;   // bytes of the current field
-  std::string partial_;    // the current field when it spans chunks
-  std::string key_;        // the key of the record being read
+  std::size_t need_ = 8;      // bytes of the current field
+  std::string partial_;       // the current field when it spans chunks
+  std::string key_;           // the key of the record being read
   std::uint64_t bytes_left_;  // bytes of state.bin not yet fed
   RecordOrderCheck check_;
 };

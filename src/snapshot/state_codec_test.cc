@@ -79,14 +79,12 @@ TEST(StateCodecTest, RefusesBrokenStructure) {
 TEST(StateCodecTest, FewerBytesThanTheHeaderSaysIsRefused) {
   const std::string state = EncodeStateForTest({{"a", "1"}, {"b", "2"}});
   StateDecoder decoder(state.size() + 10);
-  ASSERT_TRUE(decoder.Feed(state, [](std::string_view, std::string_view) {
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(
+      decoder.Feed(state, [](std::string_view, std::string_view) { return Status::Ok(); }).ok());
   EXPECT_EQ(decoder.Finish(), InvalidArgumentError("state.bin: shorter than its tar header says"));
   StateDecoder whole(state.size());
-  ASSERT_TRUE(whole.Feed(state, [](std::string_view, std::string_view) {
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(
+      whole.Feed(state, [](std::string_view, std::string_view) { return Status::Ok(); }).ok());
   EXPECT_TRUE(whole.Finish().ok());
   EXPECT_EQ(whole.records(), 2u);
 }

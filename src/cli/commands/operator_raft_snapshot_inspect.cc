@@ -61,8 +61,8 @@ std::string InspectionTable(const snapshot::Inspection& inspection, bool details
     rows.push_back({stats.prefix, std::to_string(stats.count), std::to_string(stats.bytes)});
   }
   rows.push_back({"----", "-----", "----"});
-  rows.push_back({"Total", std::to_string(inspection.total_count),
-                  std::to_string(inspection.total_bytes)});
+  rows.push_back(
+      {"Total", std::to_string(inspection.total_count), std::to_string(inspection.total_bytes)});
   return out + "\n" + TableOutput(rows);
 }
 
@@ -82,15 +82,13 @@ class OperatorRaftSnapshotInspectCommand final : public Command {
   void DefineFlags(FlagSet& flags) override {
     flags.Bool("details", &details_, true,
                "Provides information about the key prefixes in the snapshot.");
-    flags.Int("depth", &depth_, 2,
-              "Number of path segments of the keys to group the details by.");
+    flags.Int("depth", &depth_, 2, "Number of path segments of the keys to group the details by.");
     AddFormatFlag(flags, &format_flag_);
   }
 
   int Execute(const FlagSet& flags, CommandIo& io) override {
     if (flags.Args().size() != 1) {
-      io.err << "Incorrect number of arguments (expected 1, got " << flags.Args().size()
-             << ")\n";
+      io.err << "Incorrect number of arguments (expected 1, got " << flags.Args().size() << ")\n";
       return kExitUsage;
     }
     StatusOr<std::string> format = ResolveFormat(flags, format_flag_);

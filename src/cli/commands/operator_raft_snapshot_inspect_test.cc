@@ -35,9 +35,8 @@ class OperatorRaftSnapshotInspectTest : public CommandTest {
     meta.cluster_id = "cluster-a";
     meta.keyring_term = 2;
     const std::vector<std::pair<std::string, std::string>> records = {
-        {"core/keyring", "12345"},     {"core/mounts", "1234567890"},
-        {"logical/a1/data/x", "v"},    {"logical/a1/data/y", "vv"},
-        {"logical/b2/data/z", "vvv"},  {"sys/token/id/t1", "tok"}};
+        {"core/keyring", "12345"},   {"core/mounts", "1234567890"}, {"logical/a1/data/x", "v"},
+        {"logical/a1/data/y", "vv"}, {"logical/b2/data/z", "vvv"},  {"sys/token/id/t1", "tok"}};
     std::ofstream file(path_, std::ios::binary);
     Status status = snapshot::WriteArchive(
         meta,
@@ -45,7 +44,8 @@ class OperatorRaftSnapshotInspectTest : public CommandTest {
           for (const auto& [key, value] : records) TRESOR_RETURN_IF_ERROR(visit(key, value));
           return Status::Ok();
         },
-        PlainSumsSeal(), [&](std::string_view chunk) {
+        PlainSumsSeal(),
+        [&](std::string_view chunk) {
           archive_.append(chunk);
           file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
           return Status::Ok();
@@ -112,8 +112,8 @@ TEST_F(OperatorRaftSnapshotInspectTest, JsonFormat) {
 TEST_F(OperatorRaftSnapshotInspectTest, MissingFileExitsTwo) {
   EXPECT_EQ(Run({"operator", "raft", "snapshot", "inspect", home_ + "/nope.snap"}), 2);
   EXPECT_EQ(out(), "");
-  EXPECT_EQ(err(), "Error opening snapshot file " + home_ +
-                       "/nope.snap: No such file or directory\n");
+  EXPECT_EQ(err(),
+            "Error opening snapshot file " + home_ + "/nope.snap: No such file or directory\n");
 }
 
 TEST_F(OperatorRaftSnapshotInspectTest, DamagedFileExitsTwoAndPrintsNothingElse) {
@@ -132,8 +132,7 @@ TEST_F(OperatorRaftSnapshotInspectTest, DamagedFileExitsTwoAndPrintsNothingElse)
 
   WriteFile("just some text");
   EXPECT_EQ(Run({"operator", "raft", "snapshot", "inspect", path_}), 2);
-  EXPECT_NE(err().find("not a Tresor snapshot: the file is not gzip-compressed"),
-            std::string::npos)
+  EXPECT_NE(err().find("not a Tresor snapshot: the file is not gzip-compressed"), std::string::npos)
       << err();
 }
 
