@@ -10,12 +10,16 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "http/forwarder.h"
+#include "http/raw_body_file.h"
 #include "http/request_parser.h"
 #include "http/response_writer.h"
+#include "http/strand_call.h"
 
 namespace tresor::http {
 namespace {
@@ -35,6 +39,20 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // connection before the client has read the response ("lingering close").
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
+// A raw request body (RequestHandler::WantsRawBody) moves from the socket to
+// its temporary file in pieces of this size: one piece in memory at a time.
+constexpr std::size_t kRawBodyPieceBytes = core::RawBody::kReadChunkBytes;
+
+// Completion callback of one strand operation run for a worker (StrandCall).
+using Done = std::function<void(beast::error_code)>;
+
+// One piece of a raw request body, filled on the strand for the worker.
+struct RawPiece {
+  char* data = nullptr;
+  std::size_t capacity = 0;
+  std::size_t bytes = 0;  // how much of data the piece holds
+  bool last = false;      // the body is complete after this piece
+};
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
@@ -75,6 +93,8 @@ class Connection final : public DrainableConnection,
     net::post(executor_, [self = this->shared_from_this()] { self->OnDrain(); });
   }
 
+  void AbortBlockedWorkers() override { strand_call_.Abort(); }
+
  private:
   enum class State {
     kStarting,
@@ -82,6 +102,7 @@ class Connection final : public DrainableConnection,
     kReadingRequest,
     kHandling,
     kWriting,
+    kStreaming,  // a worker is sending a streamed body (core::Response::body_stream)
     kClosing,
     kClosed
   };
@@ -118,7 +139,10 @@ class Connection final : public DrainableConnection,
     if (env_.registry->draining()) return Close();
     state_ = State::kWaitingForRequest;
     parser_.emplace();
-    parser_->body_limit(Options().max_request_size);
+    // Beast refuses a Content-Length above the limit as soon as the header
+    // is parsed, before OnHeader could tell a raw body (whose cap this is)
+    // from an ordinary one; OnHeader then applies max_request_size.
+    parser_->body_limit(kMaxRawBodyBytes);
     parser_->header_limit(kMaxHeaderBytes);
     if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
     Tcp().expires_after(first ? Options().read_header_timeout : Options().idle_timeout);
@@ -144,6 +168,12 @@ class Connection final : public DrainableConnection,
 
   void OnHeader() {
     const auto& header = parser_->get();
+    if (WantsRawBody(header)) return StartRawBody();
+    const auto length = parser_->content_length();
+    if (length && *length > Options().max_request_size) {
+      return OnReadError(beast_http::error::body_limit);
+    }
+    parser_->body_limit(Options().max_request_size);  // also bounds a chunked body
     auto expect = header.find(beast_http::field::expect);
     if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
         !parser_->is_done()) {
@@ -173,8 +203,10 @@ class Connection final : public DrainableConnection,
 
   void OnReadError(beast::error_code ec) {
     if (ec == beast_http::error::body_limit) {
-      return RespondAndClose(TooLargeError("request body too large: the limit is " +
-                                           std::to_string(Options().max_request_size) + " bytes"));
+      const bool raw = raw_parser_.has_value() || (parser_ && WantsRawBody(parser_->get()));
+      const std::uint64_t limit = raw ? kMaxRawBodyBytes : Options().max_request_size;
+      return RespondAndClose(
+          TooLargeError("request body too large: the limit is " + std::to_string(limit) + " bytes"));
     }
     if (ec == beast_http::error::header_limit) {
       return RespondAndClose(TooLargeError("request headers too large"));
@@ -191,8 +223,14 @@ class Connection final : public DrainableConnection,
   void RespondAndClose(const Status& status) {
     ResponseContext context;
     context.keep_alive = false;
-    if (parser_ && parser_->is_header_done()) {
-      const auto& header = parser_->get();
+    const beast_http::request_header<>* header_seen = nullptr;
+    if (raw_parser_) {
+      header_seen = &raw_parser_->get().base();
+    } else if (parser_ && parser_->is_header_done()) {
+      header_seen = &parser_->get().base();
+    }
+    if (header_seen != nullptr) {
+      const auto& header = *header_seen;
       context.head_only = header.method() == beast_http::verb::head;
       context.http_version = header.version();
       log_method_ = std::string(header.method_string());
@@ -218,33 +256,305 @@ class Connection final : public DrainableConnection,
 
   // Runs on a worker thread. Touches only immutable members and `request`.
   void HandleOnWorker(const HttpRequest& request) {
+    ResponseContext context = ContextFor(request);
+    auto parsed = ParseApiRequest(request, remote_address_);
+    if (!parsed.ok()) return Respond(BuildHttpResponse(parsed.status(), context), context.keep_alive);
+    context.request_id = parsed->request_id;
+    context.head_only = parsed->head_only;
+    std::optional<std::string> active_url;
+    if (!AskForwardTarget(*parsed, context, active_url)) return;
+    if (active_url) {
+      // A standby relays the request to the active node (http/forwarder.h),
+      // except what is streamed, which the forwarder would hold in memory.
+      if (env_.handler->RedirectOnly(*parsed)) {
+        return Respond(RedirectAsStandby(*active_url, request, context), context.keep_alive);
+      }
+      return Respond(AnswerAsStandby(*active_url, request, remote_address_, context),
+                     context.keep_alive);
+    }
+    Answer(*parsed, context);
+  }
+
+  static ResponseContext ContextFor(const HttpRequest& request) {
     ResponseContext context;
     context.http_version = request.version();
     context.head_only = request.method() == beast_http::verb::head;
     context.keep_alive = request.keep_alive();
-    StatusOr<core::Response> result = InternalError("internal error");
-    auto parsed = ParseApiRequest(request, remote_address_);
-    if (!parsed.ok()) {
-      result = parsed.status();
-    } else {
-      context.request_id = parsed->request_id;
-      context.head_only = parsed->head_only;
-      try {
-        // A standby relays the request to the active node (http/forwarder.h).
-        if (auto active_url = env_.handler->ForwardTarget(*parsed)) {
-          return Respond(AnswerAsStandby(*active_url, request, remote_address_, context),
-                         context.keep_alive);
-        }
-        result = env_.handler->Handle(*parsed);
-      } catch (const std::exception& e) {
-        // Handlers report errors as Status; an escaped exception is a bug,
-        // but it must not take the worker thread (and the process) down.
-        spdlog::error("http: request handler threw for request_id={}: {}", parsed->request_id,
-                      e.what());
-        result = InternalError("internal error");
-      }
+    return context;
+  }
+
+  // Sets `active_url` from the handler's ForwardTarget. Returns false when
+  // that threw (a bug): the 500 has then been sent.
+  bool AskForwardTarget(const core::Request& request, const ResponseContext& context,
+                        std::optional<std::string>& active_url) {
+    try {
+      active_url = env_.handler->ForwardTarget(request);
+      return true;
+    } catch (const std::exception& e) {
+      spdlog::error("http: ForwardTarget threw for request_id={}: {}", request.request_id,
+                    e.what());
     }
+    Respond(BuildHttpResponse(InternalError("internal error"), context), context.keep_alive);
+    return false;
+  }
+
+  // Runs on a worker thread: the handler, then its answer, streamed or not.
+  void Answer(const core::Request& request, const ResponseContext& context) {
+    StatusOr<core::Response> result = InternalError("internal error");
+    try {
+      result = env_.handler->Handle(request);
+    } catch (const std::exception& e) {
+      // Handlers report errors as Status; an escaped exception is a bug,
+      // but it must not take the worker thread (and the process) down.
+      spdlog::error("http: request handler threw for request_id={}: {}", request.request_id,
+                    e.what());
+      result = InternalError("internal error");
+    }
+    if (result.ok() && result->body_stream) return StreamOnWorker(*result, context);
     Respond(BuildHttpResponse(result, context), context.keep_alive);
+  }
+
+  // --- Raw request bodies (RequestHandler::WantsRawBody) ---
+
+  bool WantsRawBody(const beast_http::request_header<>& header) const {
+    const auto method = header.method();
+    if (method != beast_http::verb::put && method != beast_http::verb::post) return false;
+    // A target that does not parse is refused by ParseApiRequest later.
+    auto path = ApiPathOfTarget(ToStdView(header.target()));
+    return path.ok() && env_.handler->WantsRawBody(ToStdView(header.method_string()), *path);
+  }
+
+  // On the strand, right after the header of a raw-body request: the body
+  // stays on the socket while a worker decides, then pulls it piece by
+  // piece into a temporary file (ReceiveRawBodyOnWorker).
+  void StartRawBody() {
+    state_ = State::kHandling;
+    Tcp().expires_never();
+    const auto& header = parser_->get();
+    auto expect = header.find(beast_http::field::expect);
+    const bool expect_continue = expect != header.end() &&
+                                 beast::iequals(expect->value(), "100-continue") &&
+                                 !parser_->is_done();
+    // Beast moves a parser to another body type between header and body.
+    raw_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    raw_parser_->body_limit(kMaxRawBodyBytes);
+    HttpRequest head{raw_parser_->get().base()};
+    log_method_ = std::string(head.method_string());
+    log_path_ = LoggablePath(ToStdView(head.target()));
+    net::post(*env_.workers, [self = this->shared_from_this(), head = std::move(head),
+                              expect_continue] {
+      self->ReceiveRawBodyOnWorker(head, expect_continue);
+    });
+  }
+
+  // Runs on a worker thread. A standby redirects before the body is read
+  // (and before 100 Continue, so a client that waits for it sends nothing).
+  void ReceiveRawBodyOnWorker(const HttpRequest& head, bool expect_continue) {
+    ResponseContext context = ContextFor(head);
+    // Until the whole body is read, an answer ends the connection.
+    auto parsed = ParseApiRequest(head, remote_address_);
+    if (!parsed.ok()) return Respond(BuildHttpResponse(parsed.status(), context), false);
+    context.request_id = parsed->request_id;
+    std::optional<std::string> active_url;
+    if (!AskForwardTarget(*parsed, context, active_url)) return;
+    if (active_url) return Respond(RedirectAsStandby(*active_url, head, context), false);
+
+    auto self = this->shared_from_this();
+    if (expect_continue) {
+      const unsigned version = head.version();
+      auto ec = strand_call_.Run(executor_, [self, version](Done done) {
+        self->WriteContinue(version, std::move(done));
+      });
+      if (ec) return PostClose();
+    }
+    auto file = RawBodyFile::Create();
+    if (!file.ok()) {
+      spdlog::error("http: {} {}: {}", log_method_, log_path_, file.status().message());
+      return Respond(BuildHttpResponse(file.status(), context), false);
+    }
+    std::vector<char> buffer(kRawBodyPieceBytes);
+    for (RawPiece piece;;) {
+      piece = RawPiece{buffer.data(), buffer.size()};
+      auto ec = strand_call_.Run(
+          executor_, [self, &piece](Done done) { self->ReadRawPiece(&piece, std::move(done)); });
+      if (ec) return PostReadError(ec);
+      if (Status appended = file->Append({piece.data, piece.bytes}); !appended.ok()) {
+        spdlog::error("http: {} {}: {}", log_method_, log_path_, appended.message());
+        return Respond(BuildHttpResponse(appended, context), false);
+      }
+      if (piece.last) break;
+    }
+    parsed->raw_body = file->Finish();
+    Answer(*parsed, context);
+  }
+
+  // Strand: sends 100 Continue for a raw body the worker is ready for.
+  void WriteContinue(unsigned version, Done done) {
+    if (state_ == State::kClosed) return done(net::error::operation_aborted);
+    continue_ = std::make_unique<beast_http::response<beast_http::empty_body>>(
+        beast_http::status::continue_, version);
+    SetWriteExpiry();
+    beast_http::async_write(stream_, *continue_,
+                            [self = this->shared_from_this(), done = std::move(done)](
+                                beast::error_code ec, std::size_t) {
+                              self->continue_.reset();
+                              done(ec);
+                            });
+  }
+
+  // Strand: reads the next piece of a raw body into piece->data. Each piece
+  // must arrive within read_timeout (a step timeout: a body of many GiB
+  // cannot be bounded as a whole).
+  void ReadRawPiece(RawPiece* piece, Done done) {
+    if (state_ == State::kClosed || !raw_parser_) return done(net::error::operation_aborted);
+    if (raw_parser_->is_done()) return FinishRawBody(piece, std::move(done));
+    state_ = State::kReadingRequest;
+    auto& body = raw_parser_->get().body();
+    body.data = piece->data;
+    body.size = piece->capacity;
+    body.more = true;
+    Tcp().expires_after(Options().read_timeout);
+    beast_http::async_read(
+        stream_, buffer_, *raw_parser_,
+        [self = this->shared_from_this(), piece, done = std::move(done)](beast::error_code ec,
+                                                                        std::size_t) mutable {
+          // need_buffer: the piece is full, the body goes on.
+          if (ec && ec != beast_http::error::need_buffer) return done(ec);
+          piece->bytes = piece->capacity - self->raw_parser_->get().body().size;
+          if (self->raw_parser_->is_done()) return self->FinishRawBody(piece, std::move(done));
+          done({});
+        });
+  }
+
+  void FinishRawBody(RawPiece* piece, Done done) {
+    piece->last = true;
+    raw_parser_.reset();
+    state_ = State::kHandling;
+    Tcp().expires_never();
+    done({});
+  }
+
+  void PostReadError(beast::error_code ec) {
+    net::post(executor_, [self = this->shared_from_this(), ec] { self->OnReadError(ec); });
+  }
+
+  void PostClose() {
+    net::post(executor_, [self = this->shared_from_this()] { self->Close(); });
+  }
+
+  // --- Streamed responses (core::Response::body_stream) ---
+
+  // Runs on a worker thread: calls the producer, which blocks in write()
+  // while each piece goes out on the strand. The header goes out with the
+  // first piece, so a producer that fails at once still gets a proper
+  // error response.
+  void StreamOnWorker(const core::Response& response, const ResponseContext& context) {
+    StreamingResponseHeader header = BuildStreamingResponseHeader(response, context);
+    if (context.head_only) {
+      return Respond(HttpResponse{std::move(header.base())}, header.keep_alive());
+    }
+    auto self = this->shared_from_this();
+    const bool chunked = header.chunked();
+    bool header_sent = false;
+    auto send_header = [&]() -> beast::error_code {
+      header_sent = true;
+      return strand_call_.Run(executor_, [self, &header](Done done) {
+        self->WriteStreamHeader(&header, std::move(done));
+      });
+    };
+    const std::function<Status(std::string_view)> write = [&](std::string_view bytes) -> Status {
+      if (bytes.empty()) return Status::Ok();  // an empty chunk would end the body
+      beast::error_code ec;
+      if (!header_sent) ec = send_header();
+      if (!ec) {
+        ec = strand_call_.Run(executor_, [self, bytes, chunked](Done done) {
+          self->WriteStreamPiece(bytes, chunked, std::move(done));
+        });
+      }
+      if (ec) return IOError("sending the response body failed: " + ec.message());
+      return Status::Ok();
+    };
+    Status produced = InternalError("internal error");
+    try {
+      produced = response.body_stream(write);
+    } catch (const std::exception& e) {
+      spdlog::error("http: body producer threw for request_id={}: {}", context.request_id,
+                    e.what());
+      produced = InternalError("internal error");
+    }
+    if (!produced.ok()) {
+      if (!header_sent) return Respond(BuildHttpResponse(produced, context), context.keep_alive);
+      // Closing without the last chunk is how the client learns the body
+      // is incomplete.
+      spdlog::warn("http: {} {}: streamed response failed midway, closing the connection: {}",
+                   log_method_, log_path_, produced.message());
+      return PostClose();
+    }
+    beast::error_code ec;
+    if (!header_sent) ec = send_header();
+    if (!ec) {
+      ec = strand_call_.Run(
+          executor_, [self, chunked](Done done) { self->FinishStream(chunked, std::move(done)); });
+    }
+    if (ec) return PostClose();
+    const bool keep_alive = header.keep_alive();
+    net::post(executor_, [self, keep_alive] { self->AfterStream(keep_alive); });
+  }
+
+  // A streamed piece that the client does not take within this time ends
+  // the stream: write_timeout when set, else the idle timeout, so that a
+  // client that stops reading cannot hold a worker forever.
+  void SetStreamExpiry() {
+    Tcp().expires_after(Options().write_timeout.count() > 0 ? Options().write_timeout
+                                                            : Options().idle_timeout);
+  }
+
+  void WriteStreamHeader(StreamingResponseHeader* header, Done done) {
+    if (state_ == State::kClosed) return done(net::error::operation_aborted);
+    state_ = State::kStreaming;
+    stream_serializer_ =
+        std::make_unique<beast_http::response_serializer<beast_http::empty_body>>(*header);
+    SetStreamExpiry();
+    beast_http::async_write_header(stream_, *stream_serializer_,
+                                   [self = this->shared_from_this(), done = std::move(done)](
+                                       beast::error_code ec, std::size_t) {
+                                     self->stream_serializer_.reset();
+                                     done(ec);
+                                   });
+  }
+
+  void WriteStreamPiece(std::string_view bytes, bool chunked, Done done) {
+    if (state_ == State::kClosed) return done(net::error::operation_aborted);
+    SetStreamExpiry();
+    auto on_written = [self = this->shared_from_this(), done = std::move(done)](
+                          beast::error_code ec, std::size_t) { done(ec); };
+    const net::const_buffer piece(bytes.data(), bytes.size());
+    if (chunked) {
+      net::async_write(stream_, beast_http::make_chunk(piece), std::move(on_written));
+    } else {
+      net::async_write(stream_, piece, std::move(on_written));
+    }
+  }
+
+  void FinishStream(bool chunked, Done done) {
+    if (state_ == State::kClosed) return done(net::error::operation_aborted);
+    if (!chunked) return done({});  // HTTP/1.0: closing the connection ends the body
+    SetStreamExpiry();
+    net::async_write(stream_, beast_http::make_chunk_last(),
+                     [self = this->shared_from_this(), done = std::move(done)](
+                         beast::error_code ec, std::size_t) { done(ec); });
+  }
+
+  void AfterStream(bool keep_alive) {
+    if (state_ == State::kClosed) return;
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - request_start_);
+    spdlog::debug("http: {} {} -> streamed in {:.3f} ms to {}", log_method_, log_path_,
+                  elapsed.count() / 1000.0, remote_address_);
+    keep_alive_ = keep_alive && !env_.registry->draining();
+    if (!keep_alive_) return CloseGracefully();
+    WaitForRequest(/*first=*/false);
   }
 
   // Hands `response` from the worker back to the strand for writing.
@@ -289,7 +599,9 @@ class Connection final : public DrainableConnection,
   void OnDrain() {
     // A request being handled or answered finishes first; Write sees the
     // registry draining and closes after the response.
-    if (state_ == State::kHandling || state_ == State::kWriting) return;
+    if (state_ == State::kHandling || state_ == State::kWriting || state_ == State::kStreaming) {
+      return;
+    }
     Close();
   }
 
@@ -332,6 +644,9 @@ class Connection final : public DrainableConnection,
   State state_ = State::kStarting;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  // Replaces parser_ after the header when the handler wants the body raw.
+  std::optional<beast_http::request_parser<beast_http::buffer_body>> raw_parser_;
+  std::unique_ptr<beast_http::response_serializer<beast_http::empty_body>> stream_serializer_;
   std::unique_ptr<beast_http::response<beast_http::empty_body>> continue_;
   std::unique_ptr<HttpResponse> response_;
   bool keep_alive_ = false;
@@ -340,6 +655,9 @@ class Connection final : public DrainableConnection,
   std::string log_path_;
   std::array<char, 4096> linger_buffer_{};
   std::size_t lingered_bytes_ = 0;
+
+  // How a worker streaming a body waits for the strand. Thread-safe.
+  StrandCall strand_call_;
 };
 
 }  // namespace

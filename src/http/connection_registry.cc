@@ -36,6 +36,18 @@ void ConnectionRegistry::BeginDrain() {
   for (auto& connection : live) connection->BeginDrain();
 }
 
+void ConnectionRegistry::AbortBlockedWorkers() {
+  std::vector<std::shared_ptr<DrainableConnection>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) live.push_back(std::move(connection));
+    }
+  }
+  // Outside the lock, for the same reason as in BeginDrain.
+  for (auto& connection : live) connection->AbortBlockedWorkers();
+}
+
 bool ConnectionRegistry::WaitUntilEmpty(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
   return empty_cv_.wait_until(lock, deadline, [this] { return connections_.empty(); });

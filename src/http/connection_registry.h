@@ -27,6 +27,10 @@ class DrainableConnection {
   // request in flight: at once when idle or still reading, after writing
   // the response otherwise. Must not block.
   virtual void BeginDrain() = 0;
+  // Called once the I/O threads have stopped for good: a worker thread
+  // blocked waiting for this connection's strand (a streaming body) must
+  // give up now, or joining the worker pool would never end. Must not block.
+  virtual void AbortBlockedWorkers() {}
 };
 
 class ConnectionRegistry {
@@ -51,6 +55,10 @@ class ConnectionRegistry {
   // Blocks until no connection is left or `deadline` passes. Returns true
   // when none is left.
   bool WaitUntilEmpty(std::chrono::steady_clock::time_point deadline);
+
+  // Calls AbortBlockedWorkers on every live connection. For Server::Shutdown,
+  // after the I/O threads have stopped and before joining the workers.
+  void AbortBlockedWorkers();
 
   std::size_t size() const;
 

@@ -427,6 +427,14 @@ StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpReq
   }
 }
 
+HttpResponse RedirectAsStandby(const std::string& active_url, const HttpRequest& request,
+                               const ResponseContext& context) {
+  if (active_url.empty() || request.find(BeastView(kForwardedHeader)) != request.end()) {
+    return BuildHttpResponse(UnavailableError(std::string(kNoActiveNodeMessage)), context);
+  }
+  return RedirectToActive(active_url, request, context);
+}
+
 HttpResponse AnswerAsStandby(const std::string& active_url, const HttpRequest& request,
                              std::string_view client_address, const ResponseContext& context) {
   const bool already_forwarded = request.find(BeastView(kForwardedHeader)) != request.end();

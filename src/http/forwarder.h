@@ -101,4 +101,14 @@ StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpReq
 HttpResponse AnswerAsStandby(const std::string& active_url, const HttpRequest& request,
                              std::string_view client_address, const ResponseContext& context);
 
+// The response a standby sends, without forwarding, for a request that must
+// reach the active node directly because its body or its answer is
+// streamed (core::RequestHandler::WantsRawBody or RedirectOnly): 503
+// {"errors":[kNoActiveNodeMessage]} when `active_url` is "" or the request
+// was already forwarded once, else the 307 of AnswerAsStandby (Location:
+// <active_url><request target>, no body). Only `request`'s header is used,
+// so it may come from a parser that has not read the body.
+HttpResponse RedirectAsStandby(const std::string& active_url, const HttpRequest& request,
+                               const ResponseContext& context);
+
 }  // namespace tresor::http

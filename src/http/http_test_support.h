@@ -115,6 +115,15 @@ class TestClient {
     return ec;
   }
 
+  // Reads the header of one message into `parser` (of any body type), for
+  // an interim answer such as 100 Continue.
+  template <class Parser>
+  beast::error_code ReadHeader(Parser& parser) {
+    return Run([&](auto handler) {
+      beast_http::async_read_header(stream_, buffer_, parser, std::move(handler));
+    });
+  }
+
   // Sends `request` and reads its response; fails the test on an error.
   HttpResponse RoundTrip(HttpRequest request) {
     HttpResponse response;

@@ -116,7 +116,31 @@ StatusOr<nlohmann::json> ParseBody(const std::string& body) {
   return data;
 }
 
+// `raw_path` is the target's path, known to start with kApiPrefix.
+StatusOr<core::NormalizedPath> NormalizeApiPath(std::string_view raw_path) {
+  // A NUL byte is refused before decoding as well as by NormalizePath,
+  // because C APIs below would silently truncate the path at it.
+  if (raw_path.find('\0') != std::string_view::npos ||
+      raw_path.find("%00") != std::string_view::npos) {
+    return InvalidArgumentError("invalid path: contains a NUL byte");
+  }
+  auto decoded_path = PercentDecodePath(raw_path.substr(kApiPrefix.size()));
+  if (!decoded_path.ok()) return decoded_path.status().WithContext("invalid path");
+  // The one normalisation step: routing, ACL checks and engines all see
+  // exactly this path (docs/paths.md).
+  return core::NormalizePath(*decoded_path);
+}
+
 }  // namespace
+
+StatusOr<std::string> ApiPathOfTarget(std::string_view target) {
+  const std::string_view raw_path = target.substr(0, target.find('?'));
+  if (raw_path.substr(0, kApiPrefix.size()) != kApiPrefix) {
+    return NotFoundError("no handler for route: only /v1/ paths are served");
+  }
+  TRESOR_ASSIGN_OR_RETURN(core::NormalizedPath normalized, NormalizeApiPath(raw_path));
+  return std::move(normalized.path);
+}
 
 StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
                                         std::string_view remote_address) {
@@ -130,18 +154,7 @@ StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
     return NotFoundError("no handler for route: only /v1/ paths are served");
   }
   TRESOR_ASSIGN_OR_RETURN(MethodMapping method, MapMethod(request));
-
-  // A NUL byte is refused before decoding as well as by NormalizePath,
-  // because C APIs below would silently truncate the path at it.
-  if (raw_path.find('\0') != std::string_view::npos ||
-      raw_path.find("%00") != std::string_view::npos) {
-    return InvalidArgumentError("invalid path: contains a NUL byte");
-  }
-  auto decoded_path = PercentDecodePath(raw_path.substr(kApiPrefix.size()));
-  if (!decoded_path.ok()) return decoded_path.status().WithContext("invalid path");
-  // The one normalisation step: routing, ACL checks and engines all see
-  // exactly this path (docs/paths.md).
-  TRESOR_ASSIGN_OR_RETURN(core::NormalizedPath normalized, core::NormalizePath(*decoded_path));
+  TRESOR_ASSIGN_OR_RETURN(core::NormalizedPath normalized, NormalizeApiPath(raw_path));
 
   core::Request result;
   result.operation = method.operation;

@@ -9,6 +9,7 @@
 // Thread safety: a pure function (apart from drawing a random request ID).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -37,5 +38,12 @@ inline constexpr int kMaxJsonDepth = 300;
 // An empty (or all-whitespace) body gives data = null.
 StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
                                         std::string_view remote_address);
+
+// The path of request `target` ("/v1/sys/storage/raft/snapshot?x=1") as
+// ParseApiRequest puts it in core::Request::path ("sys/storage/raft/
+// snapshot"), the query ignored: what connection.cc hands to
+// RequestHandler::WantsRawBody before the body is read. Fails as
+// ParseApiRequest does for the path (NotFound, InvalidArgument).
+StatusOr<std::string> ApiPathOfTarget(std::string_view target);
 
 }  // namespace tresor::http

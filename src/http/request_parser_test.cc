@@ -196,5 +196,16 @@ TEST(RequestParserTest, RecordsContentTypeRemoteAddressAndFreshRequestIds) {
   EXPECT_NE(first->request_id, second->request_id);
 }
 
+TEST(RequestParserTest, ApiPathOfTargetIsTheNormalisedPath) {
+  auto path = ApiPathOfTarget("/v1/sys/storage/raft/snapshot/?stale=true");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(*path, "sys/storage/raft/snapshot");
+  path = ApiPathOfTarget("/v1/sys/storage/raft/snapshot%2Dforce");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(*path, "sys/storage/raft/snapshot-force");
+  EXPECT_EQ(ApiPathOfTarget("/v2/sys").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ApiPathOfTarget("/v1/a%00b").status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tresor::http

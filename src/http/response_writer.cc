@@ -98,4 +98,19 @@ HttpResponse BuildHttpResponse(const StatusOr<core::Response>& result,
   return http_response;
 }
 
+StreamingResponseHeader BuildStreamingResponseHeader(const core::Response& response,
+                                                     const ResponseContext& context) {
+  const int status = response.http_status != 0 ? response.http_status : 200;
+  StreamingResponseHeader header{static_cast<beast_http::status>(status), context.http_version};
+  header.set(beast_http::field::content_type, response.content_type.empty()
+                                                  ? "application/octet-stream"
+                                                  : response.content_type);
+  header.set(beast_http::field::cache_control, "no-store");
+  for (const auto& [name, value] : response.headers) header.set(name, value);
+  const bool http10 = context.http_version < 11;
+  header.keep_alive(context.keep_alive && !http10);
+  if (!context.head_only && !http10) header.chunked(true);
+  return header;
+}
+
 }  // namespace tresor::http

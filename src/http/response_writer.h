@@ -45,4 +45,16 @@ struct ResponseContext {
 HttpResponse BuildHttpResponse(const StatusOr<core::Response>& result,
                                const ResponseContext& context);
 
+// The header for a response with a streaming body (response.body_stream
+// set): status 200, or response.http_status when non-zero; Content-Type
+// response.content_type (application/octet-stream when empty);
+// Cache-Control: no-store; response.headers; keep-alive as context says.
+// HTTP/1.1: Transfer-Encoding: chunked, so that the client can tell a
+// complete body from one cut short. HTTP/1.0 has no chunked encoding: no
+// length at all and keep-alive off, the body ends when the connection
+// closes. HEAD (context.head_only): neither chunked nor a length, since the
+// length is unknown without producing the body.
+StreamingResponseHeader BuildStreamingResponseHeader(const core::Response& response,
+                                                     const ResponseContext& context);
+
 }  // namespace tresor::http

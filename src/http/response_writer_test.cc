@@ -179,5 +179,38 @@ TEST(ResponseWriterTest, InvalidUtf8IsReplacedNotThrown) {
             "b");
 }
 
+TEST(ResponseWriterTest, StreamingHeaderIsChunkedWithItsContentType) {
+  core::Response response;
+  response.body_stream = [](const auto&) { return Status::Ok(); };
+  response.headers["X-Snapshot-Index"] = "42";
+  auto header = BuildStreamingResponseHeader(response, Context());
+  EXPECT_EQ(header.result_int(), 200);
+  EXPECT_TRUE(header.chunked());
+  EXPECT_TRUE(header.keep_alive());
+  EXPECT_EQ(header[beast_http::field::content_type], "application/octet-stream");
+  EXPECT_EQ(header[beast_http::field::cache_control], "no-store");
+  EXPECT_EQ(header["X-Snapshot-Index"], "42");
+  EXPECT_EQ(header.count(beast_http::field::content_length), 0u);
+
+  response.content_type = "application/gzip";
+  response.http_status = 206;
+  header = BuildStreamingResponseHeader(response, Context());
+  EXPECT_EQ(header.result_int(), 206);
+  EXPECT_EQ(header[beast_http::field::content_type], "application/gzip");
+}
+
+TEST(ResponseWriterTest, StreamingHeaderForHttp10AndHead) {
+  core::Response response;
+  ResponseContext old_client = Context();
+  old_client.http_version = 10;
+  auto header = BuildStreamingResponseHeader(response, old_client);
+  EXPECT_FALSE(header.chunked());  // HTTP/1.0 has no chunked encoding
+  EXPECT_FALSE(header.keep_alive());  // the close ends the body
+
+  auto head = BuildStreamingResponseHeader(response, Context(true));
+  EXPECT_FALSE(head.chunked());
+  EXPECT_TRUE(head.keep_alive());
+}
+
 }  // namespace
 }  // namespace tresor::http

@@ -81,6 +81,9 @@ void Server::Shutdown(std::chrono::milliseconds drain_deadline) {
   // No I/O thread runs now, so the acceptors can be closed directly: the
   // ports are free when Shutdown returns.
   for (auto& listener : listeners) listener->CloseNow();
+  // A worker streaming a body waits on its connection's strand, which no
+  // thread runs any more: release it, or the join below would hang.
+  registry_.AbortBlockedWorkers();
   // Handlers already running finish; queued ones are dropped. Their
   // responses would have nowhere to go.
   workers_.stop();
