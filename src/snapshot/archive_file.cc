@@ -51,8 +51,8 @@ Status FsyncDirectoryOf(const std::string& path) {
   return Status::Ok();
 }
 
-// Writes through `produce` into the temporary file, then verifies, renames
-// and syncs. Returns the archive's meta as read back.
+}  // namespace
+
 StatusOr<Meta> WriteVerified(const std::string& path,
                              const std::function<Status(const ByteSink&)>& produce) {
   const std::string temp = path + ".tmp-" + RandomBase62(12);
@@ -87,8 +87,6 @@ StatusOr<Meta> WriteVerified(const std::string& path,
   TRESOR_RETURN_IF_ERROR(FsyncDirectoryOf(path));
   return meta;
 }
-
-}  // namespace
 
 StatusOr<Meta> WriteArchiveFile(const std::string& path, Meta meta, const RecordSource& records,
                                 const SumsSeal& seal) {

@@ -12,6 +12,7 @@
 // Thread safety: stateless; concurrent calls for different paths are fine.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "common/status.h"
@@ -32,5 +33,12 @@ StatusOr<Meta> WriteArchiveFile(const std::string& path, Meta meta, const Record
 // Returns the archive's meta. Errors: the source's, IOError for file
 // system failures, ReadArchive's when the bytes are not an intact archive.
 StatusOr<Meta> SaveVerified(const std::string& path, const ByteSource& in);
+
+// The general form of both: `produce` writes the archive bytes to the sink
+// it is given (for a download that pushes bytes as they arrive), and the
+// file is then synced, verified and renamed as described above. Returns
+// the archive's meta as read back; produce's error when it fails.
+StatusOr<Meta> WriteVerified(const std::string& path,
+                             const std::function<Status(const ByteSink&)>& produce);
 
 }  // namespace tresor::snapshot

@@ -30,6 +30,13 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                          "Restores and saves snapshots from the Raft cluster");
   registry.Register("operator raft snapshot inspect", "Inspects a snapshot file offline",
                     NewOperatorRaftSnapshotInspectCommand);
+  registry.Register("operator raft snapshot save",
+                    "Saves a snapshot of the current state of the Raft cluster into a file",
+                    NewOperatorRaftSnapshotSaveCommand);
+  registry.Register("operator raft snapshot restore",
+                    "Installs the provided snapshot, returning the cluster to the state defined "
+                    "in it",
+                    NewOperatorRaftSnapshotRestoreCommand);
   // `tresor server` is dispatched by main() before the CLI; listed for help.
   registry.RegisterGroup("server", "Start a Tresor server");
   registry.Register("status", "Print seal and HA status", NewStatusCommand);

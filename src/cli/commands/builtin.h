@@ -31,6 +31,8 @@ std::unique_ptr<Command> NewOperatorStepDownCommand();
 
 // Issue 5: snapshots.
 std::unique_ptr<Command> NewOperatorRaftSnapshotInspectCommand();
+std::unique_ptr<Command> NewOperatorRaftSnapshotSaveCommand();
+std::unique_ptr<Command> NewOperatorRaftSnapshotRestoreCommand();
 
 // Issue 3: secrets, tokens, policies, mounts.
 std::unique_ptr<Command> NewReadCommand();

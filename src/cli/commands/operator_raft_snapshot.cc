@@ -1,0 +1,136 @@
+// `tresor operator raft snapshot save [-stale] FILE` and
+// `tresor operator raft snapshot restore [-force] FILE`: the client side of
+// sys/storage/raft/snapshot[-force]. Neither holds a snapshot in memory:
+// save streams the download into a temporary file that is fsynced, read
+// back and verified before it is renamed to FILE (snapshot/archive_file.h),
+// restore streams the file as the request body.
+//
+// Exit codes, as Vault's raft commands: 0 on success, 2 for usage and for
+// errors (from the server, the network, or a damaged download).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "cli/commands/api_command.h"
+#include "cli/commands/builtin.h"
+#include "snapshot/archive_file.h"
+
+namespace tresor::cli {
+namespace {
+
+constexpr char kSnapshotApiPath[] = "/v1/sys/storage/raft/snapshot";
+
+class OperatorRaftSnapshotSaveCommand final : public ApiCommand {
+ public:
+  OperatorRaftSnapshotSaveCommand() : ApiCommand(1, 1, false) {}
+
+  std::string Help() const override {
+    return "Usage: tresor operator raft snapshot save [options] <snapshot_file>\n\n"
+           "  Saves a snapshot of the cluster's state to a file. The download goes to\n"
+           "  a temporary file beside it, which is synced to disk, read back and\n"
+           "  checked against its SHA256SUMS, and only then renamed: an interrupted\n"
+           "  save never leaves a partial file under the final name.\n\n"
+           "      $ tresor operator raft snapshot save raft.snap\n\n"
+           "  -stale asks the node at TRESOR_ADDR for its own copy of the state, even\n"
+           "  when it is a standby or the cluster has no leader: how old it may be is\n"
+           "  printed from the server's X-Tresor-Last-Contact header.";
+  }
+
+ protected:
+  void DefineCommandFlags(FlagSet& flags) override {
+    flags.Bool("stale", &stale_, false,
+               "Save this node's own state without asking the active node (for a cluster "
+               "without a leader).");
+  }
+
+  int Run(ApiContext& context) override {
+    const std::string& file = context.args()[0];
+    std::string path = std::string(kSnapshotApiPath) + (stale_ ? "?stale=true" : "");
+    HttpResponse error;
+    int http_status = 0;
+    StatusOr<snapshot::Meta> saved =
+        snapshot::WriteVerified(file, [&](const snapshot::ByteSink& sink) -> Status {
+          TRESOR_ASSIGN_OR_RETURN(http_status, context.client.Download(path, sink, &error));
+          if (http_status / 100 != 2) {
+            return ApiErrorStatus("GET", context.client.url().Format(path), error);
+          }
+          return Status::Ok();
+        });
+    if (!saved.ok()) {
+      context.io.err << "Error taking the snapshot: " << saved.status().message() << "\n";
+      return kExitUsage;
+    }
+    context.io.out << "Saved and verified snapshot to index " << saved->index << "\n";
+    return kExitOk;
+  }
+
+ private:
+  bool stale_ = false;
+};
+
+class OperatorRaftSnapshotRestoreCommand final : public ApiCommand {
+ public:
+  OperatorRaftSnapshotRestoreCommand() : ApiCommand(1, 1, false) {}
+
+  std::string Help() const override {
+    return "Usage: tresor operator raft snapshot restore [options] <snapshot_file>\n\n"
+           "  Installs the snapshot, returning the cluster to the state it holds. The\n"
+           "  server verifies the whole file before it changes anything.\n\n"
+           "      $ tresor operator raft snapshot restore raft.snap\n\n"
+           "  -force installs a snapshot of another cluster (or into a server that is\n"
+           "  not initialised yet): the server then seals itself and unseals with the\n"
+           "  keys of the cluster the snapshot came from.";
+  }
+
+ protected:
+  void DefineCommandFlags(FlagSet& flags) override {
+    flags.Bool("force", &force_, false,
+               "Install the snapshot even though it was not taken from this cluster.");
+  }
+
+  int Run(ApiContext& context) override {
+    const std::string& file = context.args()[0];
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat info;
+    if (fd < 0 || ::fstat(fd, &info) != 0) {
+      context.io.err << "Error opening the snapshot file " << file << ": " << std::strerror(errno)
+                     << "\n";
+      if (fd >= 0) ::close(fd);
+      return kExitUsage;
+    }
+    std::string path = std::string(kSnapshotApiPath) + (force_ ? "-force" : "");
+    StatusOr<HttpResponse> response =
+        context.client.Upload("POST", path, fd, static_cast<std::uint64_t>(info.st_size));
+    ::close(fd);
+    if (!response.ok()) return ApiFailure(context.io, "installing the snapshot", response.status());
+    if (response->status / 100 != 2) {
+      return ApiFailure(context.io, "installing the snapshot",
+                        ApiErrorStatus("POST", context.client.url().Format(path), *response));
+    }
+    // A snapshot the server's keys do not open leaves it sealed: say what next.
+    StatusOr<Json> seal = context.client.Call("GET", "/v1/sys/seal-status");
+    if (seal.ok() && seal->value("sealed", false)) {
+      context.io.err << "The server sealed itself: unseal it with the keys of the cluster the "
+                        "snapshot came from.\n";
+    }
+    return kExitOk;
+  }
+
+ private:
+  bool force_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewOperatorRaftSnapshotSaveCommand() {
+  return std::make_unique<OperatorRaftSnapshotSaveCommand>();
+}
+
+std::unique_ptr<Command> NewOperatorRaftSnapshotRestoreCommand() {
+  return std::make_unique<OperatorRaftSnapshotRestoreCommand>();
+}
+
+}  // namespace tresor::cli
