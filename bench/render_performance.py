@@ -85,8 +85,9 @@ bytes) with 1 KiB random (incompressible) values:
   writing it through raft in staged entries (fsynced) and swapping it in.
   The node is then unsealed with the small node's key, and **save** is
   `curl -o FILE` of `GET sys/storage/raft/snapshot` plus an fsync of the
-  file (the streamed archive is recompressed and checksummed by the server);
-  the saved archive is checked with `inspect` to hold all N entries.
+  file (the server reads its state twice from one read view, once for the
+  checksums and once to stream it gzip'd); the saved archive is checked
+  with `inspect` to hold all N entries.
 - **etcd** (Debian `etcd-server`/`etcd-client`), one member,
   `--quota-backend-bytes` 8 GiB, loaded through the v3 JSON gateway (`POST
   /v3/kv/txn`, 128 puts per txn, 4 connections). **Save** is `etcdctl
@@ -104,12 +105,16 @@ a serving node.
 
 Memory: a server's *RSS growth* is the highest VmRSS sampled every 20 ms
 during the operation minus its VmRSS just before (a long-lived server's
-VmHWM would be its whole life's peak). A client's *peak RSS* is `/usr/bin/time
--v`'s maximum resident set size of the whole client process (`curl` or
-`etcdctl`). MB/s are 10^6 bytes per second: *archive MB/s* counts the file's
-bytes (the formats differ: Tresor's is gzip'd with paths and headers,
-etcd's is a bbolt file with its free pages), *entry MB/s* counts N × 1024
-value bytes, the same for both and the figure the ratios use."""
+VmHWM would be its whole life's peak); *anon* is the same for RssAnon,
+which leaves out file-backed pages. Both servers map their store's file
+(LMDB, bbolt), so every page a save reads or a restore writes counts in
+VmRSS although it is page cache the kernel can drop; RssAnon is the
+memory the process itself allocated. A client's *peak RSS* is
+`/usr/bin/time -v`'s maximum resident set size of the whole client process
+(`curl` or `etcdctl`). MB/s are 10^6 bytes per second: *archive MB/s*
+counts the file's bytes (the formats differ: Tresor's is gzip'd with paths
+and headers, etcd's is a bbolt file with its free pages), *entry MB/s*
+counts N × 1024 value bytes, the same for both and the figure the ratios use."""
 
 
 def snapshot_section(results, large):

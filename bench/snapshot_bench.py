@@ -75,48 +75,60 @@ def log(message):
 
 # --- memory ------------------------------------------------------------------
 
-def status_kib(pid, field):
-    """VmRSS / VmHWM of pid in KiB, or None once the process is gone."""
+def status_kib(pid):
+    """{field: KiB} of VmRSS and RssAnon in /proc/pid/status, or None once
+    the process is gone."""
+    values = {}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
+                name = line.split(":", 1)[0]
+                if name in ("VmRSS", "RssAnon"):
+                    values[name] = int(line.split()[1])
     except OSError:
         return None
-    return None
+    return values if len(values) == 2 else None
 
 
 class RssSampler(threading.Thread):
-    """Samples a process's VmRSS every 20 ms from start() to stop(); reports
-    the RSS before, the highest sample, and their difference (the growth the
-    measured operation caused, which is what the peak of a long-lived
-    server means here: VmHWM would be the whole life's peak)."""
+    """Samples a process's VmRSS and RssAnon every 20 ms from start() to
+    stop(); reports each before, its highest sample, and the difference (the
+    growth the measured operation caused, which is what the peak of a
+    long-lived server means here: VmHWM would be the whole life's peak).
+    RssAnon leaves out file-backed pages: both servers map their store's
+    file (LMDB, bbolt), and every page of it a snapshot reads counts in
+    VmRSS while it stays page cache the kernel can drop."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid = pid
-        self.before_kib = status_kib(pid, "VmRSS")
-        self.peak_kib = self.before_kib or 0
+        self.before = status_kib(pid) or {"VmRSS": 0, "RssAnon": 0}
+        self.peak = dict(self.before)
         self.samples = 0
         self.stopping = threading.Event()
 
+    def sample(self):
+        values = status_kib(self.pid)
+        if values is not None:
+            for name, kib in values.items():
+                self.peak[name] = max(self.peak[name], kib)
+            self.samples += 1
+
     def run(self):
         while not self.stopping.is_set():
-            rss = status_kib(self.pid, "VmRSS")
-            if rss is not None:
-                self.peak_kib = max(self.peak_kib, rss)
-                self.samples += 1
+            self.sample()
             self.stopping.wait(RSS_INTERVAL_S)
 
     def stop(self):
         self.stopping.set()
         self.join()
-        after = status_kib(self.pid, "VmRSS") or 0
-        self.peak_kib = max(self.peak_kib, after)
-        return {"rss_before_mib": self.before_kib / 1024, "rss_peak_mib": self.peak_kib / 1024,
-                "rss_after_mib": after / 1024,
-                "rss_growth_mib": (self.peak_kib - self.before_kib) / 1024,
+        self.sample()
+        return {"rss_before_mib": self.before["VmRSS"] / 1024,
+                "rss_peak_mib": self.peak["VmRSS"] / 1024,
+                "rss_growth_mib": (self.peak["VmRSS"] - self.before["VmRSS"]) / 1024,
+                "anon_before_mib": self.before["RssAnon"] / 1024,
+                "anon_peak_mib": self.peak["RssAnon"] / 1024,
+                "anon_growth_mib": (self.peak["RssAnon"] - self.before["RssAnon"]) / 1024,
                 "rss_samples": self.samples}
 
 
@@ -198,7 +210,7 @@ def start_small_node(workdir):
     return node, init
 
 
-def tresor_phase(binary, workdir, entries):
+def tresor_phase(binary, workdir, entries, repeats):
     wait_for = raft_bench.wait_for
     entry_bytes = entries * VALUE_SIZE
     small, init = start_small_node(os.path.join(workdir, "tresor-small"))
@@ -225,55 +237,101 @@ def tresor_phase(binary, workdir, entries):
     log(f"tresor: built {built['archive_bytes'] / MIB:.1f} MiB in {build_s:.1f} s "
         f"(state.bin {built['state_bytes'] / MIB:.1f} MiB); inspect verified it")
 
-    node_dir = os.path.join(workdir, "tresor-restored")
-    os.makedirs(node_dir)
-    node = raft_bench.TresorServer(storage="raft", workdir=node_dir)
-    node.start()
+    restores = []
+    node = None
     try:
-        # Restore: the body streamed from the file (-T, with -X POST: curl
-        # would otherwise PUT), as the CLI sends it.
-        sampler = RssSampler(node.pid)
-        sampler.start()
-        seconds, client_mib, _ = run_timed(
-            ["curl", "-sS", "--fail-with-body", "-o", "/dev/null", "-X", "POST",
-             "-H", "Content-Type: application/octet-stream", "-T", built_path,
-             f"{node.address}/v1/sys/storage/raft/snapshot-force"])
-        restore = rates({"seconds": seconds, "client_peak_rss_mib": client_mib,
-                         **sampler.stop()}, built["archive_bytes"], entry_bytes)
-        log(f"tresor restore: {seconds:.2f} s, {restore['archive_mb_s']:.1f} MB/s, "
-            f"server RSS +{restore['rss_growth_mib']:.1f} MiB")
-        status = node.seal_status()
-        if not (status["initialized"] and status["sealed"]):
-            raise RuntimeError(f"after snapshot-force the node should be initialised and "
-                               f"sealed: {status}")
+        for trial in range(repeats):
+            if node is not None:
+                node.stop()
+                shutil.rmtree(node.workdir, ignore_errors=True)
+            node, measured = tresor_restore(workdir, trial, built_path, built["archive_bytes"],
+                                            entry_bytes)
+            restores.append(measured)
+        # The last restored node serves the saves.
         node.unseal(keys)
         wait_for(lambda: raft_bench.is_active(node), timeout=STATE_TIMEOUT_S,
                  what="the restored node to become active")
-
         saved_path = os.path.join(workdir, "tresor-saved.snap")
-        sampler = RssSampler(node.pid)
-        sampler.start()
-        started = time.monotonic()
-        _, client_mib, _ = run_timed(
-            ["curl", "-sS", "--fail-with-body", "-o", saved_path, "-H", f"X-Vault-Token: {root}",
-             f"{node.address}/v1/sys/storage/raft/snapshot"])
-        fsync_file(saved_path)
-        seconds = time.monotonic() - started
-        save = rates({"seconds": seconds, "client_peak_rss_mib": client_mib, **sampler.stop()},
-                     os.path.getsize(saved_path), entry_bytes)
-        log(f"tresor save: {seconds:.2f} s, {save['archive_mb_s']:.1f} MB/s, "
-            f"server RSS +{save['rss_growth_mib']:.1f} MiB")
+        saves = [tresor_save(node, root, saved_path, entry_bytes) for _ in range(repeats)]
     finally:
-        node.stop()
+        if node is not None:
+            node.stop()
     total, bench = tresor_inspect(binary, saved_path, mount_uuid)
     if bench != entries:
         raise RuntimeError(f"the saved archive holds {bench} bench entries, not {entries}")
+    save = median_run(saves)
     save["records"] = total
-    return {"save": save, "restore": restore,
+    return {"save": save, "restore": median_run(restores),
             "built_archive": {"seconds": build_s, "records": built["records"],
                               "state_bytes": built["state_bytes"],
                               "archive_bytes": built["archive_bytes"]},
             "mount_uuid": mount_uuid}
+
+
+def tresor_restore(workdir, trial, archive_path, archive_bytes, entry_bytes):
+    """Starts a fresh uninitialised node and restores the archive into it
+    with snapshot-force; returns (the node, sealed, and the measurement)."""
+    node_dir = os.path.join(workdir, f"tresor-restored-{trial}")
+    os.makedirs(node_dir)
+    node = raft_bench.TresorServer(storage="raft", workdir=node_dir)
+    node.start()
+    try:
+        # The body streamed from the file (-T, with -X POST: curl would
+        # otherwise PUT), as the CLI sends it.
+        sampler = RssSampler(node.pid)
+        sampler.start()
+        seconds, client_mib, _ = run_timed(
+            ["curl", "-sS", "--fail-with-body", "-o", "/dev/null", "-X", "POST",
+             "-H", "Content-Type: application/octet-stream", "-T", archive_path,
+             f"{node.address}/v1/sys/storage/raft/snapshot-force"])
+        restore = rates({"seconds": seconds, "client_peak_rss_mib": client_mib,
+                         **sampler.stop()}, archive_bytes, entry_bytes)
+        log(f"tresor restore: {seconds:.2f} s, {restore['archive_mb_s']:.1f} MB/s, "
+            f"server RSS +{restore['rss_growth_mib']:.1f} MiB "
+            f"(anonymous +{restore['anon_growth_mib']:.1f} MiB)")
+        status = node.seal_status()
+        if not (status["initialized"] and status["sealed"]):
+            raise RuntimeError(f"after snapshot-force the node should be initialised and "
+                               f"sealed: {status}")
+    except BaseException:
+        node.stop()
+        raise
+    return node, restore
+
+
+def tresor_save(node, token, saved_path, entry_bytes):
+    """GET sys/storage/raft/snapshot to saved_path (curl, then fsync)."""
+    if os.path.exists(saved_path):
+        os.remove(saved_path)
+    sampler = RssSampler(node.pid)
+    sampler.start()
+    started = time.monotonic()
+    _, client_mib, _ = run_timed(
+        ["curl", "-sS", "--fail-with-body", "-o", saved_path, "-H", f"X-Vault-Token: {token}",
+         f"{node.address}/v1/sys/storage/raft/snapshot"])
+    fsync_file(saved_path)
+    seconds = time.monotonic() - started
+    save = rates({"seconds": seconds, "client_peak_rss_mib": client_mib, **sampler.stop()},
+                 os.path.getsize(saved_path), entry_bytes)
+    log(f"tresor save: {seconds:.2f} s, {save['archive_mb_s']:.1f} MB/s, "
+        f"server RSS +{save['rss_growth_mib']:.1f} MiB "
+        f"(anonymous +{save['anon_growth_mib']:.1f} MiB)")
+    return save
+
+
+def median_run(runs):
+    """The run of median duration (the lower median of an even count), with
+    every run's seconds and the highest RSS figures of all runs attached:
+    the machine is shared, so one slow run says little, but memory peaks
+    are reported at their worst."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["all_seconds"] = [r["seconds"] for r in runs]
+    for key in ("rss_growth_mib", "anon_growth_mib", "client_peak_rss_mib"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if values:
+            chosen[f"max_{key}"] = max(values)
+    return chosen
 
 
 # --- etcd --------------------------------------------------------------------
@@ -400,11 +458,12 @@ def etcd_version():
     return match.group(1) if match else "unknown"
 
 
-def etcd_phase(workdir, entries, mount_uuid):
+def etcd_phase(workdir, entries, mount_uuid, repeats):
     entry_bytes = entries * VALUE_SIZE
     prefix = f"logical/{mount_uuid}/bench/".encode()
     env = {**os.environ, "ETCDCTL_API": "3"}
     etcd = Etcd(os.path.join(workdir, "etcd-source")).start()
+    saved_path = os.path.join(workdir, "etcd.snapshot.db")
     try:
         started = time.monotonic()
         load_etcd(etcd, mount_uuid, entries)
@@ -413,38 +472,50 @@ def etcd_phase(workdir, entries, mount_uuid):
         if loaded != entries:
             raise RuntimeError(f"etcd holds {loaded} keys after loading, not {entries}")
         log(f"etcd: loaded {entries} keys in {load_s:.1f} s ({entries / load_s:.0f} puts/s)")
-
-        saved_path = os.path.join(workdir, "etcd.snapshot.db")
-        sampler = RssSampler(etcd.proc.pid)
-        sampler.start()
-        seconds, client_mib, _ = run_timed(
-            ["etcdctl", f"--endpoints={etcd.client_url}", "snapshot", "save", saved_path],
-            env=env)
-        save = rates({"seconds": seconds, "client_peak_rss_mib": client_mib, **sampler.stop()},
-                     os.path.getsize(saved_path), entry_bytes)
-        log(f"etcd save: {seconds:.2f} s, {save['archive_mb_s']:.1f} MB/s, "
-            f"server RSS +{save['rss_growth_mib']:.1f} MiB, etcdctl peak {client_mib:.1f} MiB")
+        saves = [etcd_save(etcd, saved_path, entry_bytes, env) for _ in range(repeats)]
     finally:
         etcd.stop()
+    save = median_run(saves)
 
-    restored = Etcd(os.path.join(workdir, "etcd-restored"), name="restored")
+    restores = []
+    for trial in range(repeats):
+        restored = Etcd(os.path.join(workdir, f"etcd-restored-{trial}"), name="restored")
+        seconds, client_mib, _ = run_timed(
+            ["etcdctl", "snapshot", "restore", saved_path, "--data-dir", restored.data_dir,
+             "--name", restored.name, "--initial-cluster",
+             f"{restored.name}={restored.peer_url}",
+             "--initial-advertise-peer-urls", restored.peer_url], env=env)
+        restores.append(rates({"seconds": seconds, "client_peak_rss_mib": client_mib},
+                              save["archive_bytes"], entry_bytes))
+        log(f"etcd restore: {seconds:.2f} s, {restores[-1]['archive_mb_s']:.1f} MB/s, "
+            f"etcdctl peak {client_mib:.1f} MiB")
+        if trial == repeats - 1:
+            restored.start()
+            try:
+                count = restored.count(prefix)
+            finally:
+                restored.stop()
+            if count != entries:
+                raise RuntimeError(f"the restored etcd holds {count} keys, not {entries}")
+        shutil.rmtree(restored.data_dir, ignore_errors=True)
+    return {"save": save, "restore": median_run(restores),
+            "load": {"seconds": load_s, "keys": entries}, "version": etcd_version()}
+
+
+def etcd_save(etcd, saved_path, entry_bytes, env):
+    """`etcdctl snapshot save` of the running member to saved_path."""
+    if os.path.exists(saved_path):
+        os.remove(saved_path)
+    sampler = RssSampler(etcd.proc.pid)
+    sampler.start()
     seconds, client_mib, _ = run_timed(
-        ["etcdctl", "snapshot", "restore", saved_path, "--data-dir", restored.data_dir,
-         "--name", restored.name, "--initial-cluster", f"{restored.name}={restored.peer_url}",
-         "--initial-advertise-peer-urls", restored.peer_url], env=env)
-    restore = rates({"seconds": seconds, "client_peak_rss_mib": client_mib}, save["archive_bytes"],
-                    entry_bytes)
-    log(f"etcd restore: {seconds:.2f} s, {restore['archive_mb_s']:.1f} MB/s, "
-        f"etcdctl peak {client_mib:.1f} MiB")
-    restored.start()
-    try:
-        count = restored.count(prefix)
-    finally:
-        restored.stop()
-    if count != entries:
-        raise RuntimeError(f"the restored etcd holds {count} keys, not {entries}")
-    return {"save": save, "restore": restore, "load": {"seconds": load_s, "keys": entries},
-            "version": etcd_version()}
+        ["etcdctl", f"--endpoints={etcd.client_url}", "snapshot", "save", saved_path], env=env)
+    save = rates({"seconds": seconds, "client_peak_rss_mib": client_mib, **sampler.stop()},
+                 os.path.getsize(saved_path), entry_bytes)
+    log(f"etcd save: {seconds:.2f} s, {save['archive_mb_s']:.1f} MB/s, "
+        f"server RSS +{save['rss_growth_mib']:.1f} MiB "
+        f"(anonymous +{save['anon_growth_mib']:.1f} MiB), etcdctl peak {client_mib:.1f} MiB")
+    return save
 
 
 # --- reports -----------------------------------------------------------------
@@ -459,8 +530,10 @@ def compute_ratios(results):
     return {
         "save_entry_mb_s": ratio(t["save"]["entry_mb_s"], e["save"]["entry_mb_s"]),
         "restore_entry_mb_s": ratio(t["restore"]["entry_mb_s"], e["restore"]["entry_mb_s"]),
-        "save_server_rss_growth": ratio(t["save"]["rss_growth_mib"],
-                                        e["save"]["rss_growth_mib"]),
+        "save_server_rss_growth": ratio(t["save"]["max_rss_growth_mib"],
+                                        e["save"]["max_rss_growth_mib"]),
+        "save_server_anon_growth": ratio(t["save"]["max_anon_growth_mib"],
+                                         e["save"]["max_anon_growth_mib"]),
         "tresor_restore_s_per_gib_of_entries": t["restore"]["seconds"] / gib_entries,
         "tresor_save_s_per_gib_of_entries": t["save"]["seconds"] / gib_entries,
     }
@@ -470,6 +543,12 @@ def fmt(value, digits=2):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def growth(m):
+    """'VmRSS growth / RssAnon growth' of a server, in MiB, the highest of
+    the runs."""
+    return f"{fmt(m['max_rss_growth_mib'], 1)} / {fmt(m['max_anon_growth_mib'], 1)}"
+
+
 def markdown_tables(results):
     """The snapshot section's tables (Markdown) from a results dict."""
     t, e, r = results["tresor"], results["etcd"], results["ratios"]
@@ -477,24 +556,30 @@ def markdown_tables(results):
     entry_mb = n * VALUE_SIZE / MB
     rows = [
         ("save", "Tresor", "`curl -o FILE GET sys/storage/raft/snapshot` + fsync", t["save"],
-         fmt(t["save"]["rss_growth_mib"], 1)),
+         growth(t["save"])),
         ("save", f"etcd {e['version']}", "`etcdctl snapshot save FILE`", e["save"],
-         fmt(e["save"]["rss_growth_mib"], 1)),
+         growth(e["save"])),
         ("restore", "Tresor", "`curl -X POST -T FILE sys/storage/raft/snapshot-force` "
-         "into a fresh node, to the 204", t["restore"], fmt(t["restore"]["rss_growth_mib"], 1)),
+         "into a fresh node, to the 204", t["restore"], growth(t["restore"])),
         ("restore", f"etcd {e['version']}", "`etcdctl snapshot restore FILE --data-dir NEW` "
          "(offline)", e["restore"], "no server"),
     ]
-    lines = [f"### {n:,} entries of {VALUE_SIZE} bytes ({fmt(entry_mb, 1)} MB of values)",
+    repeats = results.get("repeats", 1)
+    lines = [f"#### {n:,} entries of {VALUE_SIZE} bytes ({fmt(entry_mb, 1)} MB of values)",
+             "",
+             f"Each operation ran {repeats} time(s) per system; seconds and MB/s are the "
+             "median run's, memory the highest of the runs.",
              "",
              "| operation | system | command | archive MiB | seconds | archive MB/s | "
-             "entry MB/s | server RSS growth MiB | client peak RSS MiB |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+             "entry MB/s | server RSS growth MiB (all / anon) | client peak RSS MiB | "
+             "every run, s |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for op, system, command, m, server in rows:
         lines.append(f"| {op} | {system} | {command} | {fmt(m['archive_bytes'] / MIB, 1)} | "
                      f"{fmt(m['seconds'])} | {fmt(m['archive_mb_s'], 1)} | "
                      f"{fmt(m['entry_mb_s'], 1)} | {server} | "
-                     f"{fmt(m['client_peak_rss_mib'], 1)} |")
+                     f"{fmt(m['max_client_peak_rss_mib'], 1)} | "
+                     f"{', '.join(fmt(x) for x in m['all_seconds'])} |")
     lines += ["",
               "| measure | Tresor | etcd | Tresor/etcd | issue 6 target |",
               "|---|---:|---:|---:|---|",
@@ -502,8 +587,12 @@ def markdown_tables(results):
               f"{fmt(e['save']['entry_mb_s'], 1)} | {fmt(r['save_entry_mb_s'])}x | >= 1x |",
               f"| restore, entry MB/s | {fmt(t['restore']['entry_mb_s'], 1)} | "
               f"{fmt(e['restore']['entry_mb_s'], 1)} | {fmt(r['restore_entry_mb_s'])}x | |",
-              f"| save, server RSS growth MiB | {fmt(t['save']['rss_growth_mib'], 1)} | "
-              f"{fmt(e['save']['rss_growth_mib'], 1)} | {fmt(r['save_server_rss_growth'])}x | |",
+              f"| save, server VmRSS growth MiB | {fmt(t['save']['max_rss_growth_mib'], 1)} | "
+              f"{fmt(e['save']['max_rss_growth_mib'], 1)} | "
+              f"{fmt(r['save_server_rss_growth'])}x | |",
+              f"| save, server RssAnon growth MiB | {fmt(t['save']['max_anon_growth_mib'], 1)} | "
+              f"{fmt(e['save']['max_anon_growth_mib'], 1)} | "
+              f"{fmt(r['save_server_anon_growth'])}x | |",
               f"| restore, seconds per GiB of values (linear extrapolation) | "
               f"{fmt(r['tresor_restore_s_per_gib_of_entries'], 1)} | | | under 10 s |",
               "",
@@ -512,14 +601,19 @@ def markdown_tables(results):
               f"({t['built_archive']['records']:,} records); etcd took "
               f"{fmt(e['load']['seconds'], 1)} s for {n:,} puts through the JSON gateway "
               f"({fmt(n / e['load']['seconds'], 0)} puts/s, {ETCD_TXN_OPS} per txn, "
-              f"{ETCD_CONNECTIONS} connections). Tresor's RSS before the save: "
-              f"{fmt(t['save']['rss_before_mib'], 1)} MiB, peak "
-              f"{fmt(t['save']['rss_peak_mib'], 1)} MiB; before the restore "
-              f"{fmt(t['restore']['rss_before_mib'], 1)} MiB, peak "
-              f"{fmt(t['restore']['rss_peak_mib'], 1)} MiB; etcd's before the save "
-              f"{fmt(e['save']['rss_before_mib'], 1)} MiB, peak "
-              f"{fmt(e['save']['rss_peak_mib'], 1)} MiB.",
-              ""]
+              f"{ETCD_CONNECTIONS} connections).",
+              "",
+              "Server memory in the median run:",
+              "",
+              "| server | operation | VmRSS before MiB | VmRSS peak MiB | RssAnon before MiB | "
+              "RssAnon peak MiB |",
+              "|---|---|---:|---:|---:|---:|"]
+    for system, op, m in (("Tresor", "save", t["save"]), ("Tresor", "restore", t["restore"]),
+                          ("etcd", "save", e["save"])):
+        lines.append(f"| {system} | {op} | {fmt(m['rss_before_mib'], 1)} | "
+                     f"{fmt(m['rss_peak_mib'], 1)} | {fmt(m['anon_before_mib'], 1)} | "
+                     f"{fmt(m['anon_peak_mib'], 1)} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -536,6 +630,8 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--large", action="store_true",
                         help="1M entries, results in snapshot-large.{json,md}")
+    parser.add_argument("--repeats", type=int,
+                        help="saves and restores per system, median reported (3; --large 1)")
     parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
     parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
     parser.add_argument("--command", help="the command to record as having produced the run")
@@ -543,6 +639,7 @@ def main():
 
     entries = args.entries or (1_000_000 if args.large else 20_000 if args.quick else 100_000)
     name = "snapshot-large" if args.large else "snapshot"
+    repeats = args.repeats or (1 if args.large else 3)
     build_dir = os.path.abspath(args.build_dir)
     binary = os.path.join(build_dir, "tresor")
     if not os.access(binary, os.X_OK):
@@ -562,12 +659,13 @@ def main():
         "generated_at": datetime.datetime.now(datetime.timezone.utc)
         .strftime("%Y-%m-%d %H:%M UTC"),
         "command": command, "quick": args.quick, "entries": entries, "value_size": VALUE_SIZE,
+        "repeats": repeats,
         "machine": raft_bench.machine_description(workdir),
         "build": raft_bench.build_description(build_dir),
     }
     started = time.monotonic()
-    results["tresor"] = tresor_phase(binary, workdir, entries)
-    results["etcd"] = etcd_phase(workdir, entries, results["tresor"]["mount_uuid"])
+    results["tresor"] = tresor_phase(binary, workdir, entries, repeats)
+    results["etcd"] = etcd_phase(workdir, entries, results["tresor"]["mount_uuid"], repeats)
     results["ratios"] = compute_ratios(results)
     with open("/proc/loadavg") as f:
         results["machine"]["loadavg_at_end"] = " ".join(f.read().split()[:3])
