@@ -25,7 +25,7 @@ def saved_archive(tmp_path, shares=1, threshold=1, secrets=12):
         wait_unsealed_active(s)
         root = init["root_token"]
         enable_kv1(s, root)
-        put_secrets(s, root, "kv", secrets, "drill")
+        put_secrets(s, root, "kv", secrets, "s3cret-value-xyz")
         r = s.api("PUT", "sys/policy/reader", {"policy": 'path "kv/*" { capabilities = ["read"] }'},
                   token=root)
         assert r.status == 204, r
@@ -67,7 +67,7 @@ def test_a_good_archive_verifies_with_matching_counts(tmp_path):
     assert f"Entries          {len(entries)}" in r.stdout
     assert report["meta"]["id"] in r.stdout
     # A secret value never shows up.
-    assert "drill" not in r.stdout + r.stderr
+    assert "s3cret-value-xyz" not in r.stdout + r.stderr
 
 
 def test_wrong_or_too_few_keys_exit_3_and_damage_exits_1(tmp_path):
