@@ -163,6 +163,7 @@ TEST_F(BackupTest, DamagedArchivesAndUninitialisedStorageAreRefused) {
   auto uninitialised = RestoreFileBackup(fresh, keys_, false, archive_);
   EXPECT_EQ(uninitialised.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(uninitialised.status().message().find("-force"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(fresh)) << "a refused restore created the storage";
   ASSERT_TRUE(RestoreFileBackup(fresh, {}, true, archive_).ok());
   EXPECT_EQ(ReadAll(fresh), saved_state);
   EXPECT_EQ(SaveFileBackup(dir_.path() + "/nowhere", keys_, archive_).status().code(),

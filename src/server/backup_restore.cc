@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -69,7 +70,13 @@ StatusOr<BackupResult> RestoreFileBackup(const std::string& storage_path,
   std::unique_ptr<int, void (*)(int*)> close_fd(&fd, [](int* f) { ::close(*f); });
 
   // Holding the storage's LOCK from here to the swap keeps a server (and
-  // another restore) out.
+  // another restore) out. Only -force may create the storage directory:
+  // without it there would be no keys to check the archive against.
+  std::error_code missing;
+  if (!force && !std::filesystem::is_directory(storage_path, missing)) {
+    return FailedPreconditionError("there is no storage at " + storage_path +
+                                   " to check the archive against: restore with -force");
+  }
   TRESOR_ASSIGN_OR_RETURN(auto physical, OpenStoppedFileStorage(storage_path, false));
   std::unique_ptr<core::Lifecycle> lifecycle;
   std::optional<snapshot::RootKeySumsSeal> seal;
