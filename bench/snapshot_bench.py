@@ -565,6 +565,7 @@ def markdown_tables(results):
          "(offline)", e["restore"], "no server"),
     ]
     repeats = results.get("repeats", 1)
+    anon_per_archive = t["restore"]["max_anon_growth_mib"] * MIB / t["restore"]["archive_bytes"]
     lines = [f"#### {n:,} entries of {VALUE_SIZE} bytes ({fmt(entry_mb, 1)} MB of values)",
              "",
              f"Each operation ran {repeats} time(s) per system; seconds and MB/s are the "
@@ -602,6 +603,13 @@ def markdown_tables(results):
               f"{fmt(e['load']['seconds'], 1)} s for {n:,} puts through the JSON gateway "
               f"({fmt(n / e['load']['seconds'], 0)} puts/s, {ETCD_TXN_OPS} per txn, "
               f"{ETCD_CONNECTIONS} connections).",
+              "",
+              f"Tresor's restore grew the server's RssAnon by "
+              f"{fmt(t['restore']['max_anon_growth_mib'], 1)} MiB ({fmt(anon_per_archive, 1)}"
+              f"x the archive), and the node still held "
+              f"{fmt(t['save']['anon_before_mib'], 1)} MiB of RssAnon before the saves; its "
+              f"saves grew RssAnon by at most {fmt(t['save']['max_anon_growth_mib'], 1)} MiB "
+              f"(the archive streams).",
               "",
               "Server memory in the median run:",
               "",
