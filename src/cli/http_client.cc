@@ -1,66 +1,29 @@
 #include "cli/http_client.h"
 
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <optional>
 
+#include "cli/http_client_internal.h"
+#include "cli/http_connection.h"
 #include "common/secure_memory.h"
-#include "common/version.h"
 
 namespace tresor::cli {
 namespace {
 
-namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
 namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
-using Deadline = std::chrono::steady_clock::time_point;
+using internal::After;
+namespace asio = boost::asio;
+using internal::Deadline;
+using internal::error_code;
+using internal::Lower;
+using internal::RunUntil;
+namespace ssl = boost::asio::ssl;
 
-constexpr int kMaxRedirects = 3;
 constexpr uint64_t kMaxResponseBytes = 64 * 1024 * 1024;
-
-// Go's url.Error names the method "Get", "Put", ...; Vault users know that form.
-std::string GoMethod(std::string_view method) {
-  std::string out(method);
-  for (size_t i = 1; i < out.size(); ++i) {
-    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
-  }
-  return out;
-}
-
-// Go prints error strings in lower case ("connection refused").
-std::string Lower(std::string text) {
-  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  return text;
-}
-
-// Starts one asynchronous operation through `start(handler)` and runs the
-// io_context until it completes or the deadline passes. A timed-out
-// operation is abandoned; the caller then destroys the socket, which cancels
-// it. Synchronous Beast calls cannot time out, hence this shape.
-template <typename Start>
-error_code RunUntil(asio::io_context& ioc, Deadline deadline, Start start) {
-  std::optional<error_code> result;
-  start([&result](error_code ec, auto&&...) { result = ec; });
-  ioc.restart();
-  ioc.run_until(deadline);
-  return result.value_or(asio::error::timed_out);
-}
-
-bool IsIpLiteral(const std::string& host) {
-  error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
 
 // A response as read by ReadResponse, before JSON parsing.
 struct RawResponse {
@@ -102,7 +65,18 @@ StatusOr<RawResponse> Exchange(asio::io_context& ioc, Stream& stream, Deadline d
   return raw;
 }
 
-// Splits an absolute redirect target into the base URL and request target.
+}  // namespace
+
+namespace internal {
+
+std::string GoMethod(std::string_view method) {
+  std::string out(method);
+  for (size_t i = 1; i < out.size(); ++i) {
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+  }
+  return out;
+}
+
 StatusOr<std::pair<Url, std::string>> ParseRedirect(const std::string& location) {
   size_t scheme_end = location.find("://");
   if (scheme_end == std::string::npos) {
@@ -115,11 +89,11 @@ StatusOr<std::pair<Url, std::string>> ParseRedirect(const std::string& location)
   return std::make_pair(std::move(url), std::move(target));
 }
 
-}  // namespace
+}  // namespace internal
 
-struct HttpClient::Tls {
-  ssl::context context{ssl::context::tls_client};
-};
+using internal::GoMethod;
+using internal::kMaxRedirects;
+using internal::ParseRedirect;
 
 HttpClient::HttpClient(ClientOptions options, Url url, std::unique_ptr<Tls> tls)
     : options_(std::move(options)), url_(std::move(url)), tls_(std::move(tls)) {}
@@ -207,37 +181,11 @@ StatusOr<HttpResponse> HttpClient::SendOnce(const Url& url, std::string_view met
                                             const std::string& target, const std::string& body) {
   const std::string shown_url = (url.tls ? "https://" : "http://") + url.HostPort() + target;
   const std::string prefix = GoMethod(method) + " \"" + shown_url + "\": ";
-  const Deadline deadline =
-      std::chrono::steady_clock::now() +
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.timeout);
-  const Deadline connect_deadline =
-      std::min(deadline, std::chrono::steady_clock::now() +
-                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                 options_.connect_timeout));
-
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  tcp::resolver::results_type endpoints;
-  error_code ec = RunUntil(ioc, connect_deadline, [&](auto handler) {
-    resolver.async_resolve(url.host, std::to_string(url.port),
-                           [&endpoints, handler](error_code ec, tcp::resolver::results_type r) {
-                             endpoints = std::move(r);
-                             handler(ec);
-                           });
-  });
-  if (ec) {
-    return UnavailableError(prefix + "dial tcp: lookup " + url.host + ": " +
-                            (ec == asio::error::timed_out ? "i/o timeout" : Lower(ec.message())));
-  }
+  const Deadline deadline = After(options_.timeout);
+  const Deadline connect_deadline = std::min(deadline, After(options_.connect_timeout));
 
   http::request<http::string_body> request;
-  request.method_string(boost::beast::string_view(method.data(), method.size()));
-  request.target(target);
-  request.version(11);
-  request.set(http::field::host, url.HostPort());
-  request.set(http::field::user_agent, std::string("tresor-cli/") + kVersion);
-  request.set("X-Vault-Request", "true");
-  if (!options_.token.empty()) request.set("X-Vault-Token", options_.token);
+  internal::SetRequestLine(request, url, method, target, options_.token);
   if (!body.empty()) {
     // Vault's KV v2 accepts PATCH only as a JSON merge patch (RFC 7386).
     request.set(http::field::content_type,
@@ -246,54 +194,10 @@ StatusOr<HttpResponse> HttpClient::SendOnce(const Url& url, std::string_view met
   }
   request.prepare_payload();
 
-  auto connect = [&](tcp::socket& socket) -> Status {
-    error_code connect_ec = RunUntil(ioc, connect_deadline, [&](auto handler) {
-      asio::async_connect(socket, endpoints, std::move(handler));
-    });
-    if (connect_ec) {
-      return UnavailableError(prefix + "dial tcp " + url.HostPort() + ": " +
-                              (connect_ec == asio::error::timed_out
-                                   ? "i/o timeout"
-                                   : "connect: " + Lower(connect_ec.message())));
-    }
-    return Status::Ok();
-  };
-
-  StatusOr<RawResponse> raw = UnavailableError("not sent");
-  if (!url.tls) {
-    tcp::socket socket(ioc);
-    TRESOR_RETURN_IF_ERROR(connect(socket));
-    raw = Exchange(ioc, socket, deadline, request, prefix);
-  } else {
-    ssl::stream<tcp::socket> stream(ioc, tls_->context);
-    const std::string server_name =
-        options_.tls_server_name.empty() ? url.host : options_.tls_server_name;
-    const bool name_is_ip = IsIpLiteral(server_name);
-    // SNI carries DNS names only (RFC 6066 forbids IP literals).
-    if (!name_is_ip && SSL_set_tlsext_host_name(stream.native_handle(), server_name.c_str()) != 1) {
-      return InternalError("could not set the TLS server name");
-    }
-    if (!options_.tls_skip_verify) {
-      X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      int set = name_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str())
-                           : X509_VERIFY_PARAM_set1_host(param, server_name.c_str(), 0);
-      if (set != 1) return InternalError("could not set the TLS name to verify");
-    }
-    TRESOR_RETURN_IF_ERROR(connect(stream.next_layer()));
-    ec = RunUntil(ioc, deadline, [&](auto handler) {
-      stream.async_handshake(ssl::stream_base::client, std::move(handler));
-    });
-    if (ec) {
-      long verify = SSL_get_verify_result(stream.native_handle());
-      std::string why = verify != X509_V_OK
-                            ? std::string("x509: ") + X509_verify_cert_error_string(verify)
-                            : (ec == asio::error::timed_out ? std::string("handshake timeout")
-                                                            : Lower(ec.message()));
-      return UnavailableError(prefix + "tls: " + why);
-    }
-    raw = Exchange(ioc, stream, deadline, request, prefix);
-  }
+  asio::io_context ioc;
+  StatusOr<RawResponse> raw = internal::WithConnection<RawResponse>(
+      ioc, url, options_, tls_ ? &tls_->context : nullptr, prefix, connect_deadline, deadline,
+      [&](auto& stream) { return Exchange(ioc, stream, deadline, request, prefix); });
   if (!request.body().empty()) SecureWipe(request.body());
   if (!raw.ok()) return raw.status();
 
@@ -301,10 +205,7 @@ StatusOr<HttpResponse> HttpClient::SendOnce(const Url& url, std::string_view met
   response.status = raw->status;
   response.location = std::move(raw->location);
   response.raw_body = std::move(raw->body);
-  if (!response.raw_body.empty()) {
-    response.body = Json::parse(response.raw_body, nullptr, /*allow_exceptions=*/false);
-    if (response.body.is_discarded()) response.body = nullptr;
-  }
+  response.body = internal::ParseJsonBody(response.raw_body);
   return response;
 }
 

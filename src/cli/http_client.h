@@ -9,10 +9,17 @@
 // -tls-skip-verify turns verification off. A 307/308 redirect (a standby
 // pointing at the active node) is followed up to three times.
 //
-// Who calls it: CLI commands, through Send() or Call().
+// Large bodies (snapshots) go through Download() and Upload(), which stream
+// them in pieces with bounded memory; their timeout applies to each step
+// (connecting, each piece written or read) rather than to the whole
+// transfer, so a multi-GiB transfer is limited by progress, not by size.
+//
+// Who calls it: CLI commands, through Send(), Call(), Download(), Upload().
 // Thread safety: one HttpClient per thread; calls are not concurrent.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -59,6 +66,39 @@ class HttpClient {
   // and whose code follows the HTTP status (see ApiErrorStatus).
   StatusOr<Json> Call(std::string_view method, std::string_view path, const Json& body = Json());
 
+  // GET `path` ("/v1/sys/storage/raft/snapshot"), following 307/308 as
+  // Send does, and streams a 2xx body to `sink` in pieces as it arrives
+  // (never holding the whole body); each view is valid only during its
+  // call. Returns the final HTTP status. For any other status the (small)
+  // body is not given to `sink` but read, up to 1 MiB, into
+  // *error_response (when not null) for FormatApiError / ApiErrorStatus.
+  // Returns:
+  //   Unavailable  no response (connection refused, TLS, a step timed out)
+  //   IOError      the body ended early: the connection closed before the
+  //                last chunk of a chunked body, or before Content-Length
+  //                bytes (the server failed midway); what `sink` already got
+  //                must be thrown away
+  //   the first non-OK status `sink` returned, as is (reading stops there)
+  // Each step (connect, send, each piece read) must finish within
+  // options().timeout; the transfer as a whole has no deadline.
+  StatusOr<int> Download(std::string_view path, const std::function<Status(std::string_view)>& sink,
+                         HttpResponse* error_response);
+
+  // Sends `method` ("POST" or "PUT") to `path` with the first `size` bytes
+  // of the file `fd` as the body (Content-Type: application/octet-stream,
+  // Content-Length: size), read with pread from offset 0 in pieces, so the
+  // file is never held in memory and the caller's file offset is untouched.
+  // Sends Expect: 100-continue and waits up to a second for the server's
+  // go-ahead, so a standby's 307 or a refusal comes before the body is
+  // sent. A 307/308 is followed (up to three times) by sending the body
+  // again from its first byte to the new location. Returns the final
+  // response whatever its status, as Send does; Unavailable when no
+  // response arrived; IOError when the file cannot be read or is shorter
+  // than `size`. Each step must finish within options().timeout.
+  // REQUIRES: fd is open for reading and stays open during the call.
+  StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
+                                std::uint64_t size);
+
   const Url& url() const { return url_; }
   const ClientOptions& options() const { return options_; }
 
@@ -68,6 +108,18 @@ class HttpClient {
 
   StatusOr<HttpResponse> SendOnce(const Url& url, std::string_view method,
                                   const std::string& target, const std::string& body);
+  // One attempt of Download: a 2xx body goes to `sink`, anything else
+  // (redirects included) into *other.
+  StatusOr<int> DownloadOnce(const Url& url, const std::string& target,
+                             const std::function<Status(std::string_view)>& sink,
+                             HttpResponse* other);
+  StatusOr<HttpResponse> UploadOnce(const Url& url, std::string_view method,
+                                    const std::string& target, int fd, std::uint64_t size);
+  // Where a 307/308 `response` to a request to the current URL leads:
+  // true and the next (url, target); false when it is not a redirect to
+  // follow; an error for a bad or cross-scheme Location.
+  StatusOr<bool> NextHop(const HttpResponse& response, int redirects, Url& url,
+                         std::string& target) const;
 
   ClientOptions options_;
   Url url_;
