@@ -38,7 +38,6 @@ docs/performance.md through render_performance.py. Run it through `make
 bench`, `make bench-quick` or `make bench-snapshot-large`.
 """
 import argparse
-import base64
 import datetime
 import http.client
 import json
@@ -46,7 +45,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -58,11 +56,11 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 import raft_bench  # noqa: E402  (harness loading, machine description)
 import render_performance  # noqa: E402
 import snapshot_archive  # noqa: E402
+from peers import Etcd, b64, free_port  # noqa: E402,F401
 
 VALUE_SIZE = 1024
 ETCD_TXN_OPS = 128  # etcd's default --max-txn-ops
 ETCD_CONNECTIONS = 4
-ETCD_QUOTA_BYTES = 8 * 1024 ** 3
 RSS_INTERVAL_S = 0.02
 STATE_TIMEOUT_S = 300
 MB = 1e6
@@ -335,84 +333,6 @@ def median_run(runs):
 
 
 # --- etcd --------------------------------------------------------------------
-
-class Etcd:
-    """One etcd 3.4 member on loopback, its data in data_dir, logging to
-    data_dir + '.log'."""
-
-    def __init__(self, data_dir, name="bench", peer_port=None):
-        self.data_dir = data_dir
-        self.name = name
-        self.client_url = f"http://127.0.0.1:{free_port()}"
-        self.peer_url = f"http://127.0.0.1:{peer_port or free_port()}"
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.data_dir + ".log", "ab")
-        self.proc = subprocess.Popen(
-            ["etcd", "--name", self.name, "--data-dir", self.data_dir,
-             "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
-             "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
-             "--initial-cluster", f"{self.name}={self.peer_url}",
-             "--quota-backend-bytes", str(ETCD_QUOTA_BYTES)],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            raft_bench.wait_for(self.healthy, timeout=60, what="etcd to be healthy")
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def healthy(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"etcd exited with {self.proc.returncode}; see "
-                               f"{self.data_dir}.log")
-        try:
-            status, body = self.post("/health", None, method="GET")
-        except OSError:
-            return False
-        return status == 200 and json.loads(body).get("health") == "true"
-
-    def post(self, path, body, method="POST", conn=None):
-        own = conn is None
-        if own:
-            conn = http.client.HTTPConnection(self.client_url[len("http://"):], timeout=60)
-        try:
-            data = json.dumps(body) if body is not None else None
-            conn.request(method, path, body=data,
-                         headers={"Content-Type": "application/json"} if data else {})
-            r = conn.getresponse()
-            return r.status, r.read()
-        finally:
-            if own:
-                conn.close()
-
-    def count(self, prefix):
-        """Number of keys under prefix (a range read, count only)."""
-        end = prefix[:-1] + bytes([prefix[-1] + 1])
-        status, body = self.post("/v3/kv/range", {"key": b64(prefix), "range_end": b64(end),
-                                                  "count_only": True})
-        if status != 200:
-            raise RuntimeError(f"etcd range failed ({status}): {body[:300]!r}")
-        return int(json.loads(body).get("count", 0))
-
-    def stop(self):
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-            self.proc = None
-            self.log.close()
-
-
-def free_port():
-    import harness
-    return harness.free_port()
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
-
 
 def load_etcd(etcd, mount_uuid, entries):
     """Writes the benchmark's N keys with 1 KiB random values through the
