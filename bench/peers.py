@@ -143,8 +143,9 @@ class Etcd:
                 conn.close()
 
     def status(self, timeout=5):
-        """POST /v3/maintenance/status: {"member_id", "leader", ...} (ids as
-        decimal strings, as the JSON gateway writes uint64), or None."""
+        """POST /v3/maintenance/status: {"member_id", "leader", "raft_index",
+        "raft_term", "raft_applied_index"} (ids as decimal strings, as the
+        JSON gateway writes uint64), or None when it does not answer."""
         try:
             status, body = self.post("/v3/maintenance/status", {}, timeout=timeout)
         except OSError:
@@ -153,7 +154,8 @@ class Etcd:
             return None
         r = json.loads(body)
         return {"member_id": r.get("header", {}).get("member_id"), "leader": r.get("leader"),
-                "raft_index": int(r.get("raftIndex", 0)), "raft_term": int(r.get("raftTerm", 0))}
+                "raft_index": int(r.get("raftIndex", 0)), "raft_term": int(r.get("raftTerm", 0)),
+                "raft_applied_index": int(r.get("raftAppliedIndex", 0))}
 
     def put(self, key, value, conn=None, timeout=60):
         """One put through the JSON gateway; True when acknowledged."""

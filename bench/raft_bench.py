@@ -14,7 +14,14 @@ measures:
     acknowledged write sent after it is recorded; the killed node is then
     restarted, unsealed, and waited for until it is a healthy standby again
     (polled, never slept for); 10 trials (--quick: 3), median and max;
-  * the disk's own fsync latency in the same directory (fsync_probe.py).
+  * the disk's own fsync latency in the same directory (fsync_probe.py);
+  * the same cluster scenarios on a 3-member etcd 3.4 cluster (peers.py,
+    fsync on, etcd's defaults), in the same run: kv2-write through the
+    leader and through a follower (tresor-loadgen --protocol etcd, the v3
+    JSON gateway) at the same connection counts, and the same failover
+    trials (sequential puts through the followers, kill -9 of the leader,
+    the killed member restarted and waited for until the cluster is
+    healthy and it has caught up); the ratios Tresor/etcd.
 
 Writes bench/results/raft.json and raft.md, and regenerates
 docs/performance.md through render_performance.py (from every results
@@ -24,6 +31,7 @@ tests/integration/harness.py (TresorServer, wait_for).
 """
 import argparse
 import datetime
+import http.client
 import json
 import os
 import platform
@@ -41,6 +49,7 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import fsync_probe  # noqa: E402
+import peers  # noqa: E402
 import render_performance  # noqa: E402
 
 # harness reads TRESOR_BINARY when imported: main() sets it first.
@@ -52,12 +61,24 @@ RETRY_PAUSE_S = 0.01
 # Polls of cluster state give up after this long: a node that has not
 # rejoined in two minutes is a failure worth reporting, not a data point.
 STATE_TIMEOUT_S = 120
+# A put that a follower forwards to a leader that just died is never
+# answered: etcd 3.4 drops the proposal and the request waits for etcd's own
+# request timeout (7 s with the default election timeout). The failover
+# writer gives up on a put after this long, as a client with a deadline
+# would, and sends the next one, so etcd's failover figure can include up to
+# this much of waiting on a lost put (Tresor's standbys get a refused
+# connection at once instead).
+ETCD_PUT_TIMEOUT_S = 0.1
+# Tresor scenario -> the etcd scenario measured the same way.
+ETCD_SCENARIOS = {"3 nodes, via active": "3 nodes, via leader",
+                  "3 nodes, via standby": "3 nodes, via follower"}
 
 
 def load_harness(binary):
     global TresorServer, wait_for
     os.environ["TRESOR_BINARY"] = binary
     import harness
+    harness.BINARY = binary  # in case harness was imported before (peers.py)
     TresorServer = harness.TresorServer
     wait_for = harness.wait_for
 
@@ -196,23 +217,29 @@ def kill_all(nodes):
 
 # --- measurements ------------------------------------------------------------
 
-def run_loadgen(loadgen, node, token, connections, duration, prefix):
-    cmd = [loadgen, "--addr", node.address, "--token", token,
-           "--connections", str(connections), "--duration", str(duration),
-           "--workload", "kv2-write", "--value-size", "100", "--key-prefix", prefix, "--json"]
+def run_loadgen(loadgen, node, token, connections, duration, prefix, protocol="vault"):
+    """tresor-loadgen kv2-write against node (a TresorServer, or an Etcd
+    member with protocol "etcd"); its JSON result."""
+    if protocol == "etcd":
+        cmd = [loadgen, "--addr", node.client_url, "--protocol", "etcd"]
+    else:
+        cmd = [loadgen, "--addr", node.address, "--token", token]
+    cmd += ["--connections", str(connections), "--duration", str(duration),
+            "--workload", "kv2-write", "--value-size", "100", "--key-prefix", prefix, "--json"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 180)
     if out.returncode != 0:
         raise RuntimeError(f"tresor-loadgen failed ({out.returncode}): {out.stderr.strip()}")
     return json.loads(out.stdout)
 
 
-def write_series(loadgen, node, token, scenario, duration, results):
+def write_series(loadgen, node, token, scenario, duration, results, protocol="vault"):
     for c in CONNECTIONS:
         prefix = f"{scenario.replace(' ', '-').replace(',', '')}-{c}"
-        r = run_loadgen(loadgen, node, token, c, duration, prefix)
+        r = run_loadgen(loadgen, node, token, c, duration, prefix, protocol)
         r["scenario"] = scenario
         results.append(r)
-        log(f"{scenario:<28} {c:>3} conn  {r['throughput_rps']:8.1f} req/s  "
+        system = "etcd " if protocol == "etcd" else ""
+        log(f"{system + scenario:<33} {c:>3} conn  {r['throughput_rps']:8.1f} req/s  "
             f"p50 {r['latency_ms']['p50']:7.2f} ms  p99 {r['latency_ms']['p99']:7.2f} ms  "
             f"errors {r['errors']}")
 
@@ -297,6 +324,184 @@ def failover_trials(nodes, keys, root, trials):
         log(f"failover trial {trial}/{trials}: first acknowledged write {failover_s:.3f} s "
             f"after kill -9; restarted node healthy standby after {rejoin_s:.3f} s")
     return results
+
+
+# --- etcd --------------------------------------------------------------------
+
+def loadgen_speaks_etcd(loadgen):
+    """Whether this tresor-loadgen has --protocol (etcd): None if so, else
+    why not."""
+    out = subprocess.run([loadgen, "--help"], capture_output=True, text=True)
+    if "--protocol" in out.stdout + out.stderr:
+        return None
+    return f"{os.path.basename(loadgen)} has no --protocol option (an older build)"
+
+
+class EtcdSequentialWriter(threading.Thread):
+    """SequentialWriter's etcd twin: puts <prefix>/<i> one after another
+    through the v3 JSON gateway of `targets` in turn (one keep-alive
+    connection each, reopened after a failure), giving up on a put after
+    ETCD_PUT_TIMEOUT_S, and records when each acknowledged put was sent and
+    acknowledged."""
+
+    def __init__(self, targets, prefix):
+        super().__init__(daemon=True)
+        self.targets = targets
+        self.prefix = prefix
+        self.acks = []  # (sent_at, acked_at), monotonic seconds
+        self.timeouts = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.connections = {}
+
+    def connection(self, member):
+        conn = self.connections.get(member.name)
+        if conn is None:
+            conn = http.client.HTTPConnection(member.client_url[len("http://"):],
+                                              timeout=ETCD_PUT_TIMEOUT_S)
+            self.connections[member.name] = conn
+        return conn
+
+    def run(self):
+        i = 0
+        value = b"x" * 16
+        try:
+            while not self.stopping.is_set():
+                target = self.targets[i % len(self.targets)]
+                sent_at = time.monotonic()
+                try:
+                    ok = target.put(f"{self.prefix}/{i}".encode(), value,
+                                    conn=self.connection(target))
+                except (OSError, http.client.HTTPException) as e:
+                    if isinstance(e, TimeoutError) or "timed out" in str(e):
+                        self.timeouts += 1
+                    conn = self.connections.pop(target.name, None)
+                    if conn is not None:
+                        conn.close()
+                    ok = False
+                if ok:
+                    with self.lock:
+                        self.acks.append((sent_at, time.monotonic()))
+                else:
+                    # As SequentialWriter: etcd refuses at once while a
+                    # member knows of no leader.
+                    self.stopping.wait(RETRY_PAUSE_S)
+                i += 1
+        finally:
+            for conn in self.connections.values():
+                conn.close()
+
+    def ack_count(self):
+        with self.lock:
+            return len(self.acks)
+
+    def first_ack_sent_after(self, t):
+        with self.lock:
+            return next((acked for sent, acked in self.acks if sent >= t), None)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
+def etcd_caught_up(cluster, member, index):
+    """The cluster is healthy and member has applied at least index."""
+    if not cluster.healthy():
+        return False
+    s = member.status()
+    return s is not None and s["raft_applied_index"] >= index
+
+
+def etcd_failover_trials(cluster, trials):
+    """failover_trials on an etcd cluster: the leader is killed with
+    SIGKILL while a sequential writer puts through the followers; the time
+    from the kill to the first acknowledged put sent after it; then the
+    killed member is restarted and waited for until the cluster is healthy
+    and it has applied everything the leader had before its restart."""
+    results = []
+    for trial in range(1, trials + 1):
+        wait_for(cluster.healthy, timeout=STATE_TIMEOUT_S,
+                 what="a healthy etcd cluster before the kill")
+        leader = wait_for(cluster.leader, timeout=STATE_TIMEOUT_S, what="an etcd leader")
+        followers = [m for m in cluster.members if m is not leader]
+        writer = EtcdSequentialWriter(followers, f"failover-{trial}")
+        writer.start()
+        try:
+            wait_for(lambda: writer.ack_count() >= 10, timeout=STATE_TIMEOUT_S,
+                     what="puts through the etcd followers")
+            killed_at = time.monotonic()
+            cluster.kill(leader)
+            first_ack = wait_for(lambda: writer.first_ack_sent_after(killed_at),
+                                 timeout=STATE_TIMEOUT_S, interval=0.005,
+                                 what="the first etcd put after the kill")
+        finally:
+            writer.stop()
+        failover_s = first_ack - killed_at
+        new_leader = wait_for(cluster.leader, timeout=STATE_TIMEOUT_S,
+                              what="the new etcd leader")
+        index = new_leader.status()["raft_index"]
+        restarted_at = time.monotonic()
+        cluster.restart(leader)
+        wait_for(lambda: etcd_caught_up(cluster, leader, index), timeout=STATE_TIMEOUT_S,
+                 what="the killed etcd member to rejoin")
+        rejoin_s = time.monotonic() - restarted_at
+        results.append({"trial": trial, "failover_s": failover_s, "rejoin_s": rejoin_s,
+                        "writes_acknowledged": writer.ack_count(),
+                        "puts_timed_out": writer.timeouts})
+        log(f"etcd failover trial {trial}/{trials}: first acknowledged put {failover_s:.3f} s "
+            f"after kill -9 ({writer.timeouts} puts timed out); restarted member caught up "
+            f"in a healthy cluster after {rejoin_s:.3f} s")
+    return results
+
+
+def failover_summary(trial_results):
+    failovers = [t["failover_s"] for t in trial_results]
+    rejoins = [t["rejoin_s"] for t in trial_results]
+    return {"trials": trial_results,
+            "median_s": statistics.median(failovers), "max_s": max(failovers),
+            "rejoin_median_s": statistics.median(rejoins), "rejoin_max_s": max(rejoins)}
+
+
+def etcd_phase(loadgen, workdir, duration, trials):
+    """The etcd 3-member cluster: write series (unless this tresor-loadgen
+    cannot speak etcd) and failover trials."""
+    out = {"version": peers.etcd_version(), "members": 3, "writes": []}
+    skipped = loadgen_speaks_etcd(loadgen)
+    cluster = peers.EtcdCluster(os.path.join(workdir, "etcd-cluster"), size=3).start()
+    try:
+        if skipped:
+            out["writes_skipped"] = skipped
+            log(f"etcd writes not measured: {skipped}")
+        else:
+            leader = wait_for(cluster.leader, timeout=STATE_TIMEOUT_S, what="an etcd leader")
+            follower = next(m for m in cluster.members if m is not leader)
+            write_series(loadgen, leader, None, "3 nodes, via leader", duration, out["writes"],
+                         protocol="etcd")
+            write_series(loadgen, follower, None, "3 nodes, via follower", duration,
+                         out["writes"], protocol="etcd")
+        out["failover"] = failover_summary(etcd_failover_trials(cluster, trials))
+    finally:
+        cluster.stop()
+    return out
+
+
+def etcd_ratios(results):
+    """Tresor/etcd of each write row measured on both, and of failover."""
+    etcd = results.get("etcd")
+    if not etcd:
+        return {}
+    writes = {}
+    for r in results["writes"]:
+        peer = ETCD_SCENARIOS.get(r["scenario"])
+        e = next((w for w in etcd["writes"] if w["scenario"] == peer and
+                  w["connections"] == r["connections"]), None)
+        if e is not None and e["throughput_rps"]:
+            writes[f"{r['scenario']}, {r['connections']} conn"] = \
+                r["throughput_rps"] / e["throughput_rps"]
+    fo, efo = results["failover"], etcd["failover"]
+    return {"writes_rps_tresor_over_etcd": writes,
+            "failover_median_tresor_over_etcd": fo["median_s"] / efo["median_s"],
+            "failover_max_tresor_over_etcd": fo["max_s"] / efo["max_s"]}
 
 
 # --- machine description -----------------------------------------------------
@@ -405,7 +610,82 @@ def markdown_tables(results):
     for t in fo["trials"]:
         lines.append(f"| {t['trial']} | {fmt(t['failover_s'], 3)} | {fmt(t['rejoin_s'], 3)} |")
     lines.append("")
+    if results.get("etcd"):
+        lines += etcd_tables(results)
     return "\n".join(lines)
+
+
+def etcd_tables(results):
+    """The Tresor-against-etcd tables (a results file without "etcd", from
+    before the etcd cluster was measured, has none)."""
+    e = results["etcd"]
+    lines = [f"### Against etcd {e['version']} (3 members, same run)",
+             "",
+             "etcd: 3 members on loopback (static bootstrap, each in its own directory on "
+             "the same disk, WAL fsynced on every commit, etcd's defaults: 100 ms heartbeat, "
+             "1 s election timeout). Writes: tresor-loadgen --protocol etcd, `POST "
+             "/v3/kv/put` of a unique key with a 100-byte value through the v3 JSON "
+             "gateway, through the leader or through a follower (which forwards to the "
+             "leader, as a Tresor standby forwards to the active). Tresor/etcd above 1 "
+             "means Tresor is faster.",
+             ""]
+    if e.get("writes_skipped"):
+        lines += [f"Writes not measured in this run: {e['writes_skipped']}.", ""]
+    else:
+        lines += ["| workload | connections | Tresor req/s | etcd req/s | Tresor/etcd | "
+                  "Tresor p50 ms | Tresor p99 ms | etcd p50 ms | etcd p99 ms | "
+                  "errors (Tresor / etcd) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in results["writes"]:
+            peer = ETCD_SCENARIOS.get(r["scenario"])
+            w = next((x for x in e["writes"] if x["scenario"] == peer and
+                      x["connections"] == r["connections"]), None)
+            if w is None:
+                continue
+            tl, el = r["latency_ms"], w["latency_ms"]
+            ratio = r["throughput_rps"] / w["throughput_rps"] if w["throughput_rps"] else None
+            lines.append(f"| kv2-write, {r['scenario'].replace('3 nodes, ', '')} / "
+                         f"{peer.replace('3 nodes, ', '')} | {r['connections']} | "
+                         f"{fmt(r['throughput_rps'], 1)} | {fmt(w['throughput_rps'], 1)} | "
+                         f"{'n/a' if ratio is None else fmt(ratio) + 'x'} | "
+                         f"{fmt(tl['p50'])} | {fmt(tl['p99'])} | {fmt(el['p50'])} | "
+                         f"{fmt(el['p99'])} | {r['errors']} / {w['errors']} |")
+        lines.append("")
+        for w in e["writes"]:
+            if w["errors"]:
+                lines.append(f"First error of etcd {w['scenario']}, {w['connections']} "
+                             f"connections: `{(w.get('first_error') or '')[:200]}`")
+        lines.append("")
+    fo, efo = results["failover"], e["failover"]
+    lines += [f"Failover, {len(efo['trials'])} trials each: the same experiment on both "
+              "(sequential writes through the other nodes, kill -9 of the leader, time to "
+              "the first acknowledged write sent after the kill; then the killed node is "
+              "restarted, and rejoin is the time until the cluster is healthy and it has "
+              "caught up; Tresor's node comes back sealed, so its rejoin includes the "
+              "unseal). A put that an etcd follower forwards to the dead leader is never "
+              "answered (etcd drops it and waits for its 7 s request timeout), so the etcd "
+              f"writer gives up on a put after {ETCD_PUT_TIMEOUT_S:g} s and sends the next: "
+              f"etcd's figure may include up to {ETCD_PUT_TIMEOUT_S:g} s of that wait. "
+              "Tresor/etcd below 1 means Tresor recovers faster.",
+              "",
+              "| | Tresor median s | Tresor max s | etcd median s | etcd max s | "
+              "Tresor/etcd (median) | Tresor/etcd (max) |",
+              "|---|---:|---:|---:|---:|---:|---:|",
+              f"| failover | {fmt(fo['median_s'], 3)} | {fmt(fo['max_s'], 3)} | "
+              f"{fmt(efo['median_s'], 3)} | {fmt(efo['max_s'], 3)} | "
+              f"{fmt(fo['median_s'] / efo['median_s'])}x | {fmt(fo['max_s'] / efo['max_s'])}x |",
+              f"| rejoin | {fmt(fo['rejoin_median_s'], 3)} | {fmt(fo['rejoin_max_s'], 3)} | "
+              f"{fmt(efo['rejoin_median_s'], 3)} | {fmt(efo['rejoin_max_s'], 3)} | "
+              f"{fmt(fo['rejoin_median_s'] / efo['rejoin_median_s'])}x | "
+              f"{fmt(fo['rejoin_max_s'] / efo['rejoin_max_s'])}x |",
+              "",
+              "| etcd trial | failover s | puts timed out | rejoin s |",
+              "|---:|---:|---:|---:|"]
+    for t in efo["trials"]:
+        lines.append(f"| {t['trial']} | {fmt(t['failover_s'], 3)} | {t['puts_timed_out']} | "
+                     f"{fmt(t['rejoin_s'], 3)} |")
+    lines.append("")
+    return lines
 
 
 # --- main --------------------------------------------------------------------
@@ -419,6 +699,8 @@ def main():
     parser.add_argument("--duration", type=float, help="seconds per load run (10; quick 3)")
     parser.add_argument("--trials", type=int, help="failover trials (10; quick 3)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-etcd", action="store_true",
+                        help="leave out the etcd cluster (its results are then absent)")
     parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
     parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
     parser.add_argument("--command", help="the command to record as having produced the run")
@@ -432,6 +714,8 @@ def main():
     for path in (binary, loadgen):
         if not os.access(path, os.X_OK):
             sys.exit(f"raft_bench: {path} is missing: build it first (make bench does)")
+    if not args.skip_etcd and shutil.which("etcd") is None:
+        sys.exit("raft_bench: etcd is missing: run scripts/install-bench-deps")
     load_harness(binary)
     workdir = os.path.abspath(args.workdir or os.path.join(build_dir, "bench-work"))
     shutil.rmtree(workdir, ignore_errors=True)
@@ -470,13 +754,10 @@ def main():
     finally:
         kill_all(nodes)
 
-    failovers = [t["failover_s"] for t in trial_results]
-    rejoins = [t["rejoin_s"] for t in trial_results]
-    results["failover"] = {
-        "trials": trial_results,
-        "median_s": statistics.median(failovers), "max_s": max(failovers),
-        "rejoin_median_s": statistics.median(rejoins), "rejoin_max_s": max(rejoins),
-    }
+    results["failover"] = failover_summary(trial_results)
+    if not args.skip_etcd:
+        log("etcd 3-member cluster")
+        results["etcd"] = etcd_phase(loadgen, workdir, duration, trials)
     single_1 = next(r for r in results["writes"]
                     if r["scenario"] == "single node" and r["connections"] == 1)
     results["ratios"] = {
@@ -484,6 +765,7 @@ def main():
             single_1["latency_ms"]["p99"] / results["fsync"]["p99_ms"],
         "single_p50_1conn_over_fsync_p50":
             single_1["latency_ms"]["p50"] / results["fsync"]["p50_ms"],
+        **etcd_ratios(results),
     }
     with open("/proc/loadavg") as f:
         results["machine"]["loadavg_at_end"] = " ".join(f.read().split()[:3])
