@@ -651,11 +651,12 @@ def etcd_tables(results):
                          f"{fmt(tl['p50'])} | {fmt(tl['p99'])} | {fmt(el['p50'])} | "
                          f"{fmt(el['p99'])} | {r['errors']} / {w['errors']} |")
         lines.append("")
-        for w in e["writes"]:
-            if w["errors"]:
-                lines.append(f"First error of etcd {w['scenario']}, {w['connections']} "
-                             f"connections: `{(w.get('first_error') or '')[:200]}`")
-        lines.append("")
+        errors = [w for w in e["writes"] if w["errors"]]
+        for w in errors:
+            lines.append(f"First error of etcd {w['scenario']}, {w['connections']} "
+                         f"connections: `{(w.get('first_error') or '')[:200]}`")
+        if errors:
+            lines.append("")
     fo, efo = results["failover"], e["failover"]
     lines += [f"Failover, {len(efo['trials'])} trials each: the same experiment on both "
               "(sequential writes through the other nodes, kill -9 of the leader, time to "
