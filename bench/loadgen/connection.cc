@@ -1,6 +1,7 @@
 #include "loadgen/connection.h"
 
 #include <boost/asio/post.hpp>
+#include <utility>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -20,16 +21,35 @@ constexpr size_t kMaxErrorBody = 300;
 
 }  // namespace
 
+void BuildHttpRequest(RequestSpec& spec, const std::string& host_header,
+                      const std::string& token, HttpRequest* out) {
+  *out = {};
+  out->version(11);
+  out->method(spec.method);
+  out->target(spec.target);
+  out->set(http::field::host, host_header);
+  if (!token.empty()) out->set("X-Vault-Token", token);
+  out->keep_alive(true);
+  if (!spec.body.empty()) {
+    out->set(http::field::content_type, "application/json");
+    out->body() = std::move(spec.body);
+  }
+  out->prepare_payload();
+}
+
 Connection::Connection(boost::asio::io_context& io,
                        const boost::asio::ip::tcp::resolver::results_type& endpoints,
                        const std::string& host_header, const std::string& token, Workload& workload,
-                       const RunLimits& limits, int index)
+                       const RunLimits& limits, std::optional<OpenLoopSchedule> schedule,
+                       int index)
     : stream_(io),
+      timer_(io),
       endpoints_(endpoints),
       host_header_(host_header),
       token_(token),
       workload_(workload),
       limits_(limits),
+      schedule_(schedule),
       index_(index) {}
 
 void Connection::Start() {
@@ -37,28 +57,31 @@ void Connection::Start() {
 }
 
 void Connection::SendNext() {
-  if (std::chrono::steady_clock::now() >= limits_.deadline) return;
+  auto now = std::chrono::steady_clock::now();
+  auto due = schedule_ ? ScheduledSendTime(*schedule_, sequence_) : now;
+  // Open loop: every request scheduled before the deadline is sent, even
+  // late, so a server that stalls near the end is charged for the requests
+  // it kept waiting. Closed loop: nothing is scheduled, `due` is now.
+  if (due >= limits_.deadline) return;
   if (limits_.remaining != nullptr &&
       limits_.remaining->fetch_sub(1, std::memory_order_relaxed) <= 0) {
     return;
   }
   workload_.Next(index_, sequence_++, &spec_);
-  request_ = {};
-  request_.version(11);
-  request_.method(spec_.method);
-  request_.target(spec_.target);
-  request_.set(http::field::host, host_header_);
-  request_.set("X-Vault-Token", token_);
-  request_.keep_alive(true);
-  if (!spec_.body.empty()) {
-    request_.set(http::field::content_type, "application/json");
-    request_.body() = std::move(spec_.body);
-  }
-  request_.prepare_payload();
+  BuildHttpRequest(spec_, host_header_, token_, &request_);
   ++result_.requests;
+  if (ActualSendTime(due, now) == now) return Send(due);
+  timer_.expires_at(due);
+  timer_.async_wait([this, due](beast::error_code ec) {
+    // Only the io_context's shutdown cancels the timer; nothing to send then.
+    if (!ec) Send(due);
+  });
+}
+
+void Connection::Send(std::chrono::steady_clock::time_point due) {
   // The latency includes a reconnect when the previous answer closed the
   // connection: that is what a client would see.
-  sent_at_ = std::chrono::steady_clock::now();
+  due_ = due;
   if (connected_) {
     Write();
     return;
@@ -88,7 +111,7 @@ void Connection::OnWrite(beast::error_code ec) {
 
 void Connection::OnRead(beast::error_code ec) {
   if (ec) return FailRequest("read", ec);
-  auto elapsed = std::chrono::steady_clock::now() - sent_at_;
+  auto elapsed = std::chrono::steady_clock::now() - due_;
   result_.latencies.push_back(
       std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
   unsigned status = response_.result_int();

@@ -1,8 +1,8 @@
-// One keep-alive HTTP/1.1 connection driven as a closed loop: send a
-// request, wait for its answer, record the latency, send the next, until the
-// run's limit is reached.
+// One keep-alive HTTP/1.1 connection driving requests until the run's limit
+// is reached, either as a closed loop (send, wait for the answer, send the
+// next) or open loop (each request at its scheduled time, see schedule.h).
 //
-// main.cc creates the connections, calls Start() on each, and runs their
+// run.cc creates the connections, calls Start() on each, and runs their
 // io_contexts; a Connection is used only from its io_context's thread (one
 // thread per io_context), so it needs no lock. The shared RunLimits counter
 // is atomic. result() may be read once that thread's run() has returned.
@@ -12,21 +12,27 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "loadgen/latency.h"
+#include "loadgen/schedule.h"
 #include "loadgen/workload.h"
 
 namespace tresor::bench {
 
-// When a run stops: at `deadline`, or when `remaining` (if set) reaches
-// zero. Requests already sent at the deadline are finished and counted.
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// When a run stops: at `deadline` (no request is sent, or in open loop
+// scheduled, at or after it), or when `remaining` (if set) reaches zero.
+// Requests already sent at the deadline are finished and counted.
 struct RunLimits {
   std::chrono::steady_clock::time_point deadline;
   std::atomic<int64_t>* remaining = nullptr;
@@ -39,13 +45,21 @@ struct ConnectionResult {
   std::string first_error;   // status and body (or transport error) of the first
 };
 
+// Turns spec into the HTTP/1.1 request sent: Host header, X-Vault-Token when
+// `token` is not empty, Content-Type: application/json when there is a body,
+// keep-alive. Consumes spec's body.
+void BuildHttpRequest(RequestSpec& spec, const std::string& host_header,
+                      const std::string& token, HttpRequest* out);
+
 class Connection {
  public:
+  // `schedule` set = open loop on that schedule; unset = closed loop.
+  // `token` empty = no X-Vault-Token header (etcd, static).
   // REQUIRES: every reference outlives the Connection and the run.
   Connection(boost::asio::io_context& io,
              const boost::asio::ip::tcp::resolver::results_type& endpoints,
              const std::string& host_header, const std::string& token, Workload& workload,
-             const RunLimits& limits, int index);
+             const RunLimits& limits, std::optional<OpenLoopSchedule> schedule, int index);
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -57,9 +71,11 @@ class Connection {
   const ConnectionResult& result() const { return result_; }
 
  private:
-  // Claims the next request from the limits and sends it (connecting first
-  // if needed), or stops the loop.
+  // Claims the next request from the limits and sends it when it is due
+  // (connecting first if needed), or stops the loop.
   void SendNext();
+  // Sends the claimed request; its latency counts from `due`.
+  void Send(std::chrono::steady_clock::time_point due);
   void Write();
   void OnConnect(boost::beast::error_code ec);
   void OnWrite(boost::beast::error_code ec);
@@ -70,20 +86,24 @@ class Connection {
   void RecordError(std::string description);
 
   boost::beast::tcp_stream stream_;
+  boost::asio::steady_timer timer_;
   const boost::asio::ip::tcp::resolver::results_type& endpoints_;
   const std::string& host_header_;
   const std::string& token_;
   Workload& workload_;
   const RunLimits& limits_;
+  const std::optional<OpenLoopSchedule> schedule_;
   const int index_;
 
   bool connected_ = false;
   int64_t sequence_ = 0;
   RequestSpec spec_;
-  boost::beast::http::request<boost::beast::http::string_body> request_;
+  HttpRequest request_;
   boost::beast::flat_buffer buffer_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
-  std::chrono::steady_clock::time_point sent_at_;
+  // When the current request was due: its scheduled time in open loop, the
+  // moment it was sent in closed loop. Its latency counts from here.
+  std::chrono::steady_clock::time_point due_;
   ConnectionResult result_;
 };
 

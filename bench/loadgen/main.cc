@@ -1,13 +1,20 @@
 // tresor-loadgen: the benchmark load generator (`make bench` runs it from
-// bench/raft_bench.py). N keep-alive HTTP/1.1 connections, each a closed
-// loop, spread over a few event-loop threads; a run is bounded by a duration
-// or a request count. Prints requests, errors (with the first error), the
+// the scripts under bench/). N keep-alive HTTP/1.1 connections spread over a
+// few event-loop threads speak one of three protocols: Vault's API (Tresor
+// or Vault: KV v2 writes, reads, a read/write mix, token creation), etcd v3's
+// JSON gateway (the same key-value workloads, so the two stores are compared
+// request for request) or plain GETs of a static path (nginx, the HTTP
+// ceiling of the machine). Each connection is a closed loop, or with --rate
+// an open loop whose latencies count from each request's scheduled time. A
+// run is bounded by a duration or a request count. kv2-read and mixed write
+// their hot set first. Prints requests, errors (with the first error), the
 // throughput and the latency percentiles, as text or as one JSON object.
 //
 // Exit status: 0 when the run happened (even with errors: the caller reads
-// the error count), 1 when it could not (bad flags, unresolvable address,
-// kv2-read's hot set could not be written), 2 for usage errors.
+// the error count), 1 when it could not (unresolvable address, the hot set
+// could not be written), 2 for usage errors.
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/system_error.hpp>
@@ -23,6 +30,7 @@
 #include "loadgen/connection.h"
 #include "loadgen/latency.h"
 #include "loadgen/options.h"
+#include "loadgen/run.h"
 #include "loadgen/workload.h"
 
 namespace tresor::bench {
@@ -31,56 +39,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Tcp = boost::asio::ip::tcp;
 
-// kv2-read reads a hot set of this many keys, written before the timed run.
-constexpr int kHotKeys = 1000;
 // Connections that write the hot set: enough to make it quick, few enough
 // not to depend on how many the measured run uses.
 constexpr int kFillConnections = 16;
-
-struct RunReport {
-  int64_t requests = 0;
-  int64_t errors = 0;
-  std::string first_error;
-  double elapsed_seconds = 0;
-  LatencySummary latency;
-};
-
-// Runs `connections` closed loops of `workload` against `endpoints` until
-// `limits` stop them, on `threads` event-loop threads, and merges what they
-// measured.
-RunReport RunConnections(const Tcp::resolver::results_type& endpoints,
-                         const std::string& host_header, const std::string& token,
-                         Workload& workload, const RunLimits& limits, int connections,
-                         int threads) {
-  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
-  for (int t = 0; t < threads; ++t) {
-    contexts.push_back(std::make_unique<boost::asio::io_context>(1));
-  }
-  std::vector<std::unique_ptr<Connection>> conns;
-  for (int c = 0; c < connections; ++c) {
-    conns.push_back(std::make_unique<Connection>(*contexts[c % threads], endpoints, host_header,
-                                                 token, workload, limits, c));
-    conns.back()->Start();
-  }
-  Clock::time_point started = Clock::now();
-  std::vector<std::thread> runners;
-  for (auto& context : contexts) {
-    runners.emplace_back([io = context.get()] { io->run(); });
-  }
-  for (auto& runner : runners) runner.join();
-  RunReport report;
-  report.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  LatencySamples all;
-  for (const auto& conn : conns) {
-    const ConnectionResult& result = conn->result();
-    report.requests += result.requests;
-    if (result.errors > 0 && report.errors == 0) report.first_error = result.first_error;
-    report.errors += result.errors;
-    all.insert(all.end(), result.latencies.begin(), result.latencies.end());
-  }
-  report.latency = Summarize(all);
-  return report;
-}
 
 void PrintReport(const Options& options, int threads, const RunReport& report) {
   double throughput = report.elapsed_seconds > 0
@@ -89,9 +50,11 @@ void PrintReport(const Options& options, int threads, const RunReport& report) {
   if (options.json) {
     nlohmann::json out = {
         {"workload", WorkloadName(options.workload)},
+        {"protocol", ProtocolName(options.protocol)},
         {"connections", options.connections},
         {"threads", threads},
         {"value_size", options.value_size},
+        {"rate", options.rate ? nlohmann::json(*options.rate) : nlohmann::json(nullptr)},
         {"elapsed_s", report.elapsed_seconds},
         {"requests", report.requests},
         {"errors", report.errors},
@@ -108,8 +71,14 @@ void PrintReport(const Options& options, int threads, const RunReport& report) {
     std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
-  std::printf("workload     %s, %d connections on %d threads, %.1f s\n",
-              WorkloadName(options.workload), options.connections, threads, report.elapsed_seconds);
+  std::printf("workload     %s over %s, %d connections on %d threads, %.1f s\n",
+              WorkloadName(options.workload), ProtocolName(options.protocol), options.connections,
+              threads, report.elapsed_seconds);
+  if (options.rate) {
+    std::printf("rate         %.1f req/s scheduled (open loop)\n", *options.rate);
+  } else {
+    std::printf("rate         closed loop\n");
+  }
   std::printf("requests     %lld (%lld errors)\n", static_cast<long long>(report.requests),
               static_cast<long long>(report.errors));
   if (!report.first_error.empty()) {
@@ -150,25 +119,24 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const std::string host_header = options.host + ":" + options.port;
+  // Only Vault's API knows the header; etcd and nginx are not sent a token
+  // they have no use for.
+  const std::string token = options.protocol == Protocol::kVault ? options.token : "";
 
-  std::unique_ptr<Workload> workload;
-  if (options.workload == WorkloadKind::kKv2Read) {
-    auto fill =
-        MakeHotSetFillWorkload(options.mount, options.key_prefix, options.value_size, kHotKeys);
-    std::atomic<int64_t> remaining{kHotKeys};
+  if (NeedsHotSet(options.workload)) {
+    auto fill = MakeHotSetFillWorkload(options);
+    std::atomic<int64_t> remaining{options.hot_keys};
     RunLimits fill_limits{Clock::time_point::max(), &remaining};
-    int fill_connections = std::min(kFillConnections, options.connections);
-    RunReport filled = RunConnections(endpoints, host_header, options.token, *fill, fill_limits,
-                                      fill_connections, std::min(threads, fill_connections));
+    int fill_connections = std::min({kFillConnections, options.connections, options.hot_keys});
+    RunSpec fill_spec{fill_connections, std::min(threads, fill_connections), std::nullopt, token};
+    RunReport filled = RunConnections(endpoints, host_header, *fill, fill_limits, fill_spec);
     if (filled.errors > 0) {
       std::cerr << "tresor-loadgen: writing the hot set failed (" << filled.errors
                 << " errors), first: " << filled.first_error << "\n";
       return 1;
     }
-    workload = MakeHotSetReadWorkload(options.mount, options.key_prefix, kHotKeys);
-  } else {
-    workload = MakeUniqueWriteWorkload(options.mount, options.key_prefix, options.value_size);
   }
+  std::unique_ptr<Workload> workload = MakeWorkload(options);
 
   std::atomic<int64_t> remaining{options.total_requests.value_or(0)};
   RunLimits limits;
@@ -179,8 +147,8 @@ int Main(int argc, char** argv) {
     limits.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(options.duration_seconds));
   }
-  RunReport report = RunConnections(endpoints, host_header, options.token, *workload, limits,
-                                    options.connections, threads);
+  RunSpec spec{options.connections, threads, options.rate, token};
+  RunReport report = RunConnections(endpoints, host_header, *workload, limits, spec);
   PrintReport(options, threads, report);
   return 0;
 }

@@ -58,6 +58,24 @@ const char* WorkloadName(WorkloadKind kind) {
       return "kv2-write";
     case WorkloadKind::kKv2Read:
       return "kv2-read";
+    case WorkloadKind::kMixed:
+      return "mixed";
+    case WorkloadKind::kTokenCreate:
+      return "token-create";
+    case WorkloadKind::kStatic:
+      return "static";
+  }
+  return "unknown";
+}
+
+const char* ProtocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kVault:
+      return "vault";
+    case Protocol::kEtcd:
+      return "etcd";
+    case Protocol::kStatic:
+      return "static";
   }
   return "unknown";
 }
@@ -65,15 +83,22 @@ const char* WorkloadName(WorkloadKind kind) {
 std::string UsageText() {
   return "usage: tresor-loadgen [flags]\n"
          "  --addr URL           server address (default http://127.0.0.1:8200)\n"
-         "  --token TOKEN        sent as X-Vault-Token (default: $TRESOR_TOKEN)\n"
-         "  --connections N      keep-alive connections, each a closed loop (1)\n"
+         "  --protocol NAME      vault | etcd | static (vault)\n"
+         "  --workload NAME      kv2-write | kv2-read | mixed | token-create | static\n"
+         "                       (kv2-write; static with --protocol static)\n"
+         "  --value-size BYTES   size of each written value (100)\n"
+         "  --connections N      keep-alive connections (1)\n"
          "  --threads N          event-loop threads (default min(N, cores))\n"
          "  --duration SECONDS   run for this long (10)\n"
          "  --requests N         or stop after N requests in total\n"
-         "  --workload NAME      kv2-write | kv2-read (kv2-write)\n"
-         "  --value-size BYTES   size of each written value (100)\n"
-         "  --mount PATH         KV v2 mount (secret)\n"
-         "  --key-prefix NAME    keys go under <mount>/data/<prefix>/ (bench)\n"
+         "  --rate R             open loop: R requests/s in total, latency from each\n"
+         "                       request's scheduled time (default: closed loop)\n"
+         "  --token TOKEN        vault: sent as X-Vault-Token (default: $TRESOR_TOKEN)\n"
+         "  --mount PATH         vault: KV v2 mount (secret)\n"
+         "  --key-prefix NAME    keys go under <prefix>/ (bench)\n"
+         "  --hot-keys N         kv2-read/mixed: keys read, written first (1000)\n"
+         "  --read-percent N     mixed: share of reads in percent (90)\n"
+         "  --path /P            static: the path to GET (/)\n"
          "  --json               print one JSON object instead of text\n";
 }
 
@@ -81,6 +106,7 @@ std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::s
   Options options;
   if (const char* token = std::getenv("TRESOR_TOKEN")) options.token = token;
   bool duration_given = false;
+  bool workload_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
     std::string value;
@@ -112,6 +138,17 @@ std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::s
     bool ok = true;
     if (name == "--addr") {
       if (!ParseAddress(value, &options, error)) return std::nullopt;
+    } else if (name == "--protocol") {
+      if (value == "vault") {
+        options.protocol = Protocol::kVault;
+      } else if (value == "etcd") {
+        options.protocol = Protocol::kEtcd;
+      } else if (value == "static") {
+        options.protocol = Protocol::kStatic;
+      } else {
+        *error = "--protocol must be vault, etcd or static";
+        return std::nullopt;
+      }
     } else if (name == "--token") {
       options.token = value;
     } else if (name == "--connections") {
@@ -125,13 +162,26 @@ std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::s
       int64_t n = 0;
       ok = ParseNumber(value, &n) && n > 0;
       options.total_requests = n;
+    } else if (name == "--rate") {
+      double rate = 0;
+      // The upper bound keeps the per-connection interval above a
+      // nanosecond; no machine this runs on gets near it.
+      ok = ParseNumber(value, &rate) && rate > 0 && rate <= 1e8;
+      options.rate = rate;
     } else if (name == "--workload") {
+      workload_given = true;
       if (value == "kv2-write") {
         options.workload = WorkloadKind::kKv2Write;
       } else if (value == "kv2-read") {
         options.workload = WorkloadKind::kKv2Read;
+      } else if (value == "mixed") {
+        options.workload = WorkloadKind::kMixed;
+      } else if (value == "token-create") {
+        options.workload = WorkloadKind::kTokenCreate;
+      } else if (value == "static") {
+        options.workload = WorkloadKind::kStatic;
       } else {
-        *error = "--workload must be kv2-write or kv2-read";
+        *error = "--workload must be kv2-write, kv2-read, mixed, token-create or static";
         return std::nullopt;
       }
     } else if (name == "--value-size") {
@@ -143,12 +193,20 @@ std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::s
     } else if (name == "--key-prefix") {
       ok = !value.empty() && value.find('/') == std::string::npos;
       options.key_prefix = value;
+    } else if (name == "--hot-keys") {
+      ok = ParseNumber(value, &options.hot_keys) && options.hot_keys > 0;
+    } else if (name == "--read-percent") {
+      ok = ParseNumber(value, &options.read_percent) && options.read_percent >= 0 &&
+           options.read_percent <= 100;
+    } else if (name == "--path") {
+      ok = !value.empty() && value.front() == '/';
+      options.path = value;
     } else {
       *error = "unknown flag: " + name;
       return std::nullopt;
     }
     if (!ok) {
-      // The value is echoed only for flags that carry no secret.
+      // The value is not echoed: it could be a token.
       *error = "bad value for " + name;
       return std::nullopt;
     }
@@ -157,8 +215,16 @@ std::optional<Options> ParseOptions(const std::vector<std::string>& args, std::s
     *error = "give --duration or --requests, not both";
     return std::nullopt;
   }
-  if (options.token.empty()) {
-    *error = "no token: pass --token or set TRESOR_TOKEN";
+  // A static server has one workload, so naming the protocol is enough.
+  if (options.protocol == Protocol::kStatic && !workload_given) {
+    options.workload = WorkloadKind::kStatic;
+  }
+  if ((options.protocol == Protocol::kStatic) != (options.workload == WorkloadKind::kStatic)) {
+    *error = "--workload static goes with --protocol static, and only with it";
+    return std::nullopt;
+  }
+  if (options.workload == WorkloadKind::kTokenCreate && options.protocol != Protocol::kVault) {
+    *error = "--workload token-create needs --protocol vault";
     return std::nullopt;
   }
   return options;
