@@ -237,8 +237,22 @@ def stop_cleanly(node):
         raise RuntimeError(f"tresor exited with {code} on SIGTERM; see {node.log_path}")
 
 
+def dir_mib(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total / MIB
+
+
 def tresor_measure(node, small, entries, restarts):
-    """Restarts the stopped node `restarts` times."""
+    """Restarts the stopped node `restarts` times; notes the sizes of its
+    raft log directory and its state store, which start-up reads."""
+    disk = {"raft_dir_mib": dir_mib(os.path.join(node.data_dir, "raft")),
+            "state_dir_mib": dir_mib(os.path.join(node.data_dir, "state"))}
     runs = []
     for _ in range(restarts):
         run = tresor_restart(node, small)
@@ -250,7 +264,7 @@ def tresor_measure(node, small, entries, restarts):
             f"{run['unseal_s']:.3f} s (active after {run['active_s']:.3f} s), RSS idle "
             f"{run['idle_rss_mib']:.1f} MiB (anon {run['idle_anon_mib']:.1f}), after the read "
             f"{run['read_rss_mib']:.1f} (anon {run['read_anon_mib']:.1f})")
-    return medians(runs)
+    return {**medians(runs), "disk": disk}
 
 
 def medians(runs):
@@ -474,7 +488,9 @@ def markdown_tables(results):
     lines = [f"Each figure is the median of {restarts} restarts of the same data directory "
              f"(page cache warm); every run is in startup.json. Keys: "
              f"`logical/<uuid>/bench/<8 digits>` with {VALUE_SIZE}-byte random values, the "
-             "same keys in both systems.", ""]
+             "same keys in both systems. Tresor's node is measured as a `snapshot-force` "
+             "restore leaves it (restored, stopped, restarted: no writes since), etcd's as "
+             "its gateway writes left it.", ""]
     for title, key, digits, tresor_note, etcd_note in MEASURES:
         lines += [f"#### {title}", ""]
         if tresor_note or etcd_note:
@@ -500,20 +516,22 @@ def markdown_tables(results):
               "(sys/health 200), then the read; memory sealed right after the cold start.",
               "",
               "| N | unseal call s | active after s | unseal to read s | sealed VmRSS MiB | "
-              "sealed RssAnon MiB |",
-              "|---:|---:|---:|---:|---:|---:|"]
+              "sealed RssAnon MiB | raft log dir MiB | state store MiB |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in sizes:
-        m = results["tresor"].get(str(n), {}).get("median")
+        t = results["tresor"].get(str(n), {})
+        m, disk = t.get("median"), t.get("disk", {})
         if m:
             lines.append(f"| {n:,} | {fmt(m['unseal_call_s'], 3)} | {fmt(m['active_s'], 3)} | "
                          f"{fmt(m['unseal_s'], 3)} | {fmt(m['sealed_rss_mib'], 1)} | "
-                         f"{fmt(m['sealed_anon_mib'], 1)} |")
+                         f"{fmt(m['sealed_anon_mib'], 1)} | {fmt(disk.get('raft_dir_mib'), 1)} | "
+                         f"{fmt(disk.get('state_dir_mib'), 1)} |")
     lines.append("")
     etcd_rows = [(n, results["etcd"][str(n)]["median"]) for n in sizes
                  if str(n) in results["etcd"]]
     if etcd_rows:
-        lines += ["etcd in detail (medians): `GET /health` first answers (false: no leader "
-                  "yet) — the moment comparable to Tresor's sealed answer — then answers true.",
+        lines += ["etcd in detail (medians): when `GET /health` first answered at all (the "
+                  "moment comparable to Tresor's sealed answer), and when it answered true.",
                   "",
                   "| N | first answer s | health true s | Tresor's sealed answer / etcd's first "
                   "answer |",
@@ -535,6 +553,13 @@ def markdown_tables(results):
         parts.append(text)
     lines += ["Loading (not measured, for context; the archives are built in background "
               "processes, all at once, while etcd loads): " + "; ".join(parts) + ".", ""]
+    phases = results.get("phases", {})
+    if "total_s" in phases:
+        measuring = phases["total_s"] - phases["small_node_s"] - phases["loading_s"]
+        budget = 40 if results.get("quick") else 240
+        lines += [f"Wall time {fmt(phases['total_s'], 0)} s: loading {fmt(phases['loading_s'], 0)}"
+                  f" s, measuring {fmt(measuring, 0)} s (budget: {budget} s"
+                  f"{', exceeded' if phases['total_s'] > budget else ''}).", ""]
     return "\n".join(lines)
 
 
@@ -592,16 +617,22 @@ def main():
     with open(os.path.join(args.results_dir, "startup.json"), "w") as f:
         json.dump(results, f, indent=2)
         f.write("\n")
+    write_markdown(results, args.results_dir)
+    log(f"done in {results['wall_time_s']:.0f} s: {args.results_dir}/startup.json, startup.md")
+
+
+def write_markdown(results, results_dir):
+    """startup.md from a results dict (also: python3 -c 'import json,
+    startup_bench as s; s.write_markdown(json.load(open(P)), DIR)')."""
     m = results["machine"]
-    with open(os.path.join(args.results_dir, "startup.md"), "w") as f:
-        f.write(f"# Startup benchmark ({results['generated_at']}, `{command}`)\n\n"
+    with open(os.path.join(results_dir, "startup.md"), "w") as f:
+        f.write(f"# Startup benchmark ({results['generated_at']}, `{results['command']}`)\n\n"
                 "Generated by bench/startup_bench.py; see docs/performance.md.\n\n"
                 f"Machine: {m['cpu_model']}, {m['cores']} cores, Linux {m['kernel']}; data on "
                 f"{m['filesystem']}; load average {m['loadavg_at_start']} at start, "
                 f"{m['loadavg_at_end']} at end; build {results['build']}; etcd "
                 f"{results['etcd_version']}; {results['wall_time_s']:.0f} s in all.\n\n" +
                 markdown_tables(results))
-    log(f"done in {results['wall_time_s']:.0f} s: {args.results_dir}/startup.json, startup.md")
 
 
 if __name__ == "__main__":
