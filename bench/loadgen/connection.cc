@@ -1,9 +1,9 @@
 #include "loadgen/connection.h"
 
 #include <boost/asio/post.hpp>
-#include <utility>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <utility>
 
 namespace tresor::bench {
 namespace {
@@ -21,8 +21,8 @@ constexpr size_t kMaxErrorBody = 300;
 
 }  // namespace
 
-void BuildHttpRequest(RequestSpec& spec, const std::string& host_header,
-                      const std::string& token, HttpRequest* out) {
+void BuildHttpRequest(RequestSpec& spec, const std::string& host_header, const std::string& token,
+                      HttpRequest* out) {
   *out = {};
   out->version(11);
   out->method(spec.method);
@@ -40,8 +40,7 @@ void BuildHttpRequest(RequestSpec& spec, const std::string& host_header,
 Connection::Connection(boost::asio::io_context& io,
                        const boost::asio::ip::tcp::resolver::results_type& endpoints,
                        const std::string& host_header, const std::string& token, Workload& workload,
-                       const RunLimits& limits, std::optional<OpenLoopSchedule> schedule,
-                       int index)
+                       const RunLimits& limits, std::optional<OpenLoopSchedule> schedule, int index)
     : stream_(io),
       timer_(io),
       endpoints_(endpoints),

@@ -48,8 +48,8 @@ struct ConnectionResult {
 // Turns spec into the HTTP/1.1 request sent: Host header, X-Vault-Token when
 // `token` is not empty, Content-Type: application/json when there is a body,
 // keep-alive. Consumes spec's body.
-void BuildHttpRequest(RequestSpec& spec, const std::string& host_header,
-                      const std::string& token, HttpRequest* out);
+void BuildHttpRequest(RequestSpec& spec, const std::string& host_header, const std::string& token,
+                      HttpRequest* out);
 
 class Connection {
  public:

@@ -50,10 +50,31 @@ TEST_F(OptionsTest, DefaultsMatchTheAgreedCommandLine) {
 }
 
 TEST_F(OptionsTest, ParsesEveryFlag) {
-  auto options = Parse({"--addr", "http://localhost:2379/", "--protocol=etcd", "--workload",
-                        "mixed", "--value-size", "1024", "--connections", "16", "--threads", "2",
-                        "--requests", "5000", "--rate", "250.5", "--token", "t0k", "--mount",
-                        "kv", "--key-prefix", "run1", "--hot-keys", "50", "--read-percent", "75",
+  auto options = Parse({"--addr",
+                        "http://localhost:2379/",
+                        "--protocol=etcd",
+                        "--workload",
+                        "mixed",
+                        "--value-size",
+                        "1024",
+                        "--connections",
+                        "16",
+                        "--threads",
+                        "2",
+                        "--requests",
+                        "5000",
+                        "--rate",
+                        "250.5",
+                        "--token",
+                        "t0k",
+                        "--mount",
+                        "kv",
+                        "--key-prefix",
+                        "run1",
+                        "--hot-keys",
+                        "50",
+                        "--read-percent",
+                        "75",
                         "--json"});
   ASSERT_TRUE(options) << error_;
   EXPECT_EQ(options->host, "localhost");

@@ -126,8 +126,8 @@ TEST(RunTest, ClosedLoopSendsAndAnswersExactlyN) {
   auto workload = MakeWorkload(StaticOptions());
   std::atomic<int64_t> remaining{200};
   RunLimits limits{Clock::time_point::max(), &remaining};
-  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(),
-                                    *workload, limits, RunSpec{4, 2, std::nullopt, ""});
+  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(), *workload,
+                                    limits, RunSpec{4, 2, std::nullopt, ""});
   EXPECT_EQ(report.requests, 200);
   EXPECT_EQ(report.errors, 0);
   EXPECT_EQ(report.first_error, "");
@@ -143,8 +143,8 @@ TEST(RunTest, ServerErrorsAreCountedWithTheFirstOne) {
   auto workload = MakeWorkload(StaticOptions());
   std::atomic<int64_t> remaining{30};
   RunLimits limits{Clock::time_point::max(), &remaining};
-  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(),
-                                    *workload, limits, RunSpec{3, 1, std::nullopt, "tok"});
+  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(), *workload,
+                                    limits, RunSpec{3, 1, std::nullopt, "tok"});
   EXPECT_EQ(report.requests, 30);
   EXPECT_EQ(report.errors, 30);
   EXPECT_EQ(report.first_error, "HTTP 500: {\"errors\":[\"injected\"]}");
@@ -181,8 +181,8 @@ TEST(RunTest, OpenLoopKeepsToTheSchedule) {
   // server answers each one well before the next is due.
   std::atomic<int64_t> remaining{40};
   RunLimits limits{Clock::time_point::max(), &remaining};
-  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(),
-                                    *workload, limits, RunSpec{2, 1, 400.0, ""});
+  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(), *workload,
+                                    limits, RunSpec{2, 1, 400.0, ""});
   EXPECT_EQ(report.requests, 40);
   EXPECT_EQ(report.errors, 0);
   EXPECT_EQ(server.received(), 40);
@@ -196,8 +196,8 @@ TEST(RunTest, OpenLoopStopsAtTheDeadline) {
   // 20 of them (give or take the one at the boundary, since the schedule
   // starts a moment after the deadline was set).
   RunLimits limits{Clock::now() + std::chrono::milliseconds(200), nullptr};
-  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(),
-                                    *workload, limits, RunSpec{1, 1, 100.0, ""});
+  RunReport report = RunConnections(Resolve(server.port()), "127.0.0.1:" + server.port(), *workload,
+                                    limits, RunSpec{1, 1, 100.0, ""});
   EXPECT_GE(report.requests, 19);
   EXPECT_LE(report.requests, 20);
   EXPECT_EQ(report.errors, 0);

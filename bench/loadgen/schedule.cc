@@ -12,9 +12,8 @@ OpenLoopSchedule MakeOpenLoopSchedule(std::chrono::steady_clock::time_point star
   // request.
   double interval_ns = 1e9 * static_cast<double>(connections) / total_rate;
   double offset_ns = 1e9 * static_cast<double>(connection) / total_rate;
-  return OpenLoopSchedule{
-      start, std::chrono::nanoseconds(std::llround(interval_ns)),
-      std::chrono::nanoseconds(std::llround(offset_ns))};
+  return OpenLoopSchedule{start, std::chrono::nanoseconds(std::llround(interval_ns)),
+                          std::chrono::nanoseconds(std::llround(offset_ns))};
 }
 
 std::chrono::steady_clock::time_point ScheduledSendTime(const OpenLoopSchedule& schedule,

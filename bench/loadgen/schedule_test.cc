@@ -53,8 +53,8 @@ TEST(ScheduleTest, UnevenRateRoundsTheIntervalNotTruncates) {
 
 TEST(ScheduleTest, LateRequestGoesAtOnceEarlyOneWaits) {
   Clock::time_point due = kStart + milliseconds(10);
-  EXPECT_EQ(ActualSendTime(due, kStart), due);                     // early: wait
-  EXPECT_EQ(ActualSendTime(due, due), due);                        // on time
+  EXPECT_EQ(ActualSendTime(due, kStart), due);                                   // early: wait
+  EXPECT_EQ(ActualSendTime(due, due), due);                                      // on time
   EXPECT_EQ(ActualSendTime(due, due + milliseconds(7)), due + milliseconds(7));  // late: now
 }
 

@@ -180,9 +180,9 @@ std::unique_ptr<Workload> MakeWorkload(const Options& options) {
     case WorkloadKind::kMixed:
       return std::make_unique<MixedWorkload>(options, options.read_percent);
     case WorkloadKind::kTokenCreate:
-      return std::make_unique<FixedWorkload>(RequestSpec{
-          http::verb::post, "/v1/auth/token/create",
-          nlohmann::json{{"policies", {"default"}}, {"ttl", "1h"}}.dump()});
+      return std::make_unique<FixedWorkload>(
+          RequestSpec{http::verb::post, "/v1/auth/token/create",
+                      nlohmann::json{{"policies", {"default"}}, {"ttl", "1h"}}.dump()});
     case WorkloadKind::kStatic:
       return std::make_unique<FixedWorkload>(RequestSpec{http::verb::get, options.path, ""});
   }

@@ -12,8 +12,8 @@
 //           read  GET  /v1/<mount>/data/<prefix>/<key>
 //           token-create POST /v1/auth/token/create {"policies":["default"],"ttl":"1h"}
 //   etcd    write POST /v3/kv/put {"key":b64("<prefix>/<key>"),"value":b64("<value>")}
-//           read  POST /v3/kv/range {"key":b64("<prefix>/<key>")} (linearizable:
-//           etcd's default, the same guarantee a Vault read on the active node has)
+//           read  POST /v3/kv/range {"key":b64("<prefix>/<key>")} (linearizable,
+//           etcd's default: each read confirms leadership, a cost etcd's figures include)
 //   static  GET <path>
 // <key> is "<connection>-<sequence>" for unique writes and "hot-<i>" for the
 // hot set. Choices that look random (which hot key, read or write) come from
