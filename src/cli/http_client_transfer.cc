@@ -39,7 +39,8 @@ constexpr std::uint64_t kMaxUploadAnswerBytes = 64 * 1024 * 1024;
 constexpr std::chrono::seconds kContinueWait{1};
 
 std::string StepError(const std::string& prefix, std::string_view step, error_code ec) {
-  if (ec == asio::error::timed_out) return prefix + "Client.Timeout exceeded while " + std::string(step);
+  if (ec == asio::error::timed_out)
+    return prefix + "Client.Timeout exceeded while " + std::string(step);
   return prefix + Lower(ec.message());
 }
 
@@ -82,8 +83,9 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       if (ec != asio::error::timed_out && IsTruncation(ec)) {
-        return IOError(prefix + "the response body is incomplete: the server closed the "
-                                "connection before its end");
+        return IOError(prefix +
+                       "the response body is incomplete: the server closed the "
+                       "connection before its end");
       }
       return UnavailableError(StepError(prefix, "reading the response body", ec));
     }
@@ -110,7 +112,8 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
 // when the file ends first.
 StatusOr<std::size_t> ReadPiece(int fd, std::uint64_t offset, std::uint64_t size,
                                 std::vector<char>& out) {
-  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size - offset, out.size()));
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(size - offset, out.size()));
   for (;;) {
     const ssize_t got = ::pread(fd, out.data(), want, static_cast<off_t>(offset));
     if (got < 0 && errno == EINTR) continue;
@@ -132,8 +135,7 @@ class UploadExchange {
                  std::chrono::nanoseconds step)
       : ioc_(ioc), stream_(stream), prefix_(prefix), step_(step) {}
 
-  StatusOr<HttpResponse> Run(http::request<http::empty_body>& request, int fd,
-                             std::uint64_t size) {
+  StatusOr<HttpResponse> Run(http::request<http::empty_body>& request, int fd, std::uint64_t size) {
     http::request_serializer<http::empty_body> serializer(request);
     error_code ec = RunUntil(ioc_, After(step_), [&](auto handler) {
       http::async_write_header(stream_, serializer, std::move(handler));
@@ -166,7 +168,8 @@ class UploadExchange {
     while (!answered) {
       WaitForHeader(After(step_));
       if (!header_result_) {
-        return UnavailableError(StepError(prefix_, "awaiting the response", asio::error::timed_out));
+        return UnavailableError(
+            StepError(prefix_, "awaiting the response", asio::error::timed_out));
       }
       TRESOR_ASSIGN_OR_RETURN(answered, FinalAnswerArrived());
     }

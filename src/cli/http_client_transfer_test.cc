@@ -3,6 +3,11 @@
 // chunked bodies, redirects, error bodies, a truncated body, Expect:
 // 100-continue and its absence, a short file. No sleeps: the server thread
 // is joined before its records are read.
+// GCC 12 with -fsanitize=address reports a false -Wmaybe-uninitialized inside
+// Beast's parser (boost::optional in content_length); the whole file is
+// covered because the warning fires where the templates are instantiated.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -181,7 +186,9 @@ class TempFile {
 
 TEST(HttpClientTransferTest, DownloadStreamsALargeChunkedBodyInPieces) {
   const std::string body = TestBytes(8 * 1024 * 1024 + 17, 1);
-  ScriptedServer server({[&](const Seen&) { return Script{false, false, ChunkedResponse(body, 100000)}; }});
+  ScriptedServer server({[&](const Seen&) {
+    return Script{false, false, ChunkedResponse(body, 100000)};
+  }});
   auto client = ClientFor(server.address());
   std::string received;
   std::size_t largest_piece = 0;
@@ -208,12 +215,14 @@ TEST(HttpClientTransferTest, DownloadStreamsALargeChunkedBodyInPieces) {
 TEST(HttpClientTransferTest, DownloadFollowsARedirect) {
   ScriptedServer* self = nullptr;
   ScriptedServer server({[&](const Seen&) {
-                           return Script{false, false,
-                                         JsonResponse(307, "Temporary Redirect", "",
-                                                      "Location: " + self->address() +
-                                                          "/v1/on/active\r\n")};
+                           return Script{
+                               false, false,
+                               JsonResponse(307, "Temporary Redirect", "",
+                                            "Location: " + self->address() + "/v1/on/active\r\n")};
                          },
-                         [&](const Seen&) { return Script{false, false, ChunkedResponse("abc", 2)}; }});
+                         [&](const Seen&) {
+                           return Script{false, false, ChunkedResponse("abc", 2)};
+                         }});
   self = &server;
   auto client = ClientFor(server.address());
   std::string received;
@@ -277,8 +286,9 @@ TEST(HttpClientTransferTest, TruncatedChunkedBodyIsAnError) {
 }
 
 TEST(HttpClientTransferTest, SinkErrorStopsTheDownload) {
-  ScriptedServer server(
-      {[](const Seen&) { return Script{false, false, ChunkedResponse(TestBytes(5000, 3), 1000)}; }});
+  ScriptedServer server({[](const Seen&) {
+    return Script{false, false, ChunkedResponse(TestBytes(5000, 3), 1000)};
+  }});
   auto client = ClientFor(server.address());
   auto status = client->Download(
       "/v1/x", [](std::string_view) { return IOError("disk full"); }, nullptr);
@@ -293,8 +303,7 @@ TEST(HttpClientTransferTest, UploadWaitsFor100ContinueAndSendsTheWholeFile) {
     return Script{true, true, JsonResponse(200, "OK", R"({"data":{"restored":true}})")};
   }});
   auto client = ClientFor(server.address());
-  auto response =
-      client->Upload("POST", "/v1/sys/storage/raft/snapshot", file.fd(), body.size());
+  auto response = client->Upload("POST", "/v1/sys/storage/raft/snapshot", file.fd(), body.size());
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body["data"]["restored"], true);
@@ -319,7 +328,9 @@ TEST(HttpClientTransferTest, UploadRedirectedBeforeTheBodyResendsItToTheNewLocat
                        JsonResponse(307, "Temporary Redirect", "",
                                     "Location: " + self->address() + "/v1/active/restore\r\n")};
        },
-       [](const Seen&) { return Script{true, true, JsonResponse(204, "No Content", "")}; }});
+       [](const Seen&) {
+         return Script{true, true, JsonResponse(204, "No Content", "")};
+       }});
   self = &server;
   auto client = ClientFor(server.address());
   auto response =
@@ -351,7 +362,9 @@ TEST(HttpClientTransferTest, UploadToAServerThatIgnoresExpectStillSendsTheBody) 
 
 TEST(HttpClientTransferTest, UploadOfAFileShorterThanItsSizeFails) {
   TempFile file("only this");
-  ScriptedServer server({[](const Seen&) { return Script{true, true, JsonResponse(200, "OK", "{}")}; }});
+  ScriptedServer server({[](const Seen&) {
+    return Script{true, true, JsonResponse(200, "OK", "{}")};
+  }});
   auto client = ClientFor(server.address());
   auto response = client->Upload("POST", "/v1/sys/storage/raft/snapshot", file.fd(), 1000);
   ASSERT_FALSE(response.ok());
@@ -362,3 +375,5 @@ TEST(HttpClientTransferTest, UploadOfAFileShorterThanItsSizeFails) {
 
 }  // namespace
 }  // namespace tresor::cli
+
+#pragma GCC diagnostic pop

@@ -70,8 +70,8 @@ inline bool IsIpLiteral(const std::string& host) {
 // Unavailable in Vault's words (dial tcp ..., tls: x509: ...).
 template <typename R, typename Use>
 StatusOr<R> WithConnection(asio::io_context& ioc, const Url& url, const ClientOptions& options,
-                           ssl::context* tls, const std::string& prefix,
-                           Deadline connect_deadline, Deadline handshake_deadline, Use&& use) {
+                           ssl::context* tls, const std::string& prefix, Deadline connect_deadline,
+                           Deadline handshake_deadline, Use&& use) {
   tcp::resolver resolver(ioc);
   tcp::resolver::results_type endpoints;
   error_code ec = RunUntil(ioc, connect_deadline, [&](auto handler) {

@@ -2,12 +2,11 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
-
 
 namespace tresor::logical {
 
@@ -17,7 +16,8 @@ RawBody::~RawBody() { ::close(fd_); }
 
 Status RawBody::ReadAll(const std::function<Status(std::string_view)>& sink) const {
   if (size_ == 0) return Status::Ok();
-  std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(size_, kReadChunkBytes)));
+  std::vector<char> buffer(
+      static_cast<std::size_t>(std::min<std::uint64_t>(size_, kReadChunkBytes)));
   std::uint64_t offset = 0;
   while (offset < size_) {
     const std::size_t want =

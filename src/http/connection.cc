@@ -205,8 +205,8 @@ class Connection final : public DrainableConnection,
     if (ec == beast_http::error::body_limit) {
       const bool raw = raw_parser_.has_value() || (parser_ && WantsRawBody(parser_->get()));
       const std::uint64_t limit = raw ? kMaxRawBodyBytes : Options().max_request_size;
-      return RespondAndClose(
-          TooLargeError("request body too large: the limit is " + std::to_string(limit) + " bytes"));
+      return RespondAndClose(TooLargeError("request body too large: the limit is " +
+                                           std::to_string(limit) + " bytes"));
     }
     if (ec == beast_http::error::header_limit) {
       return RespondAndClose(TooLargeError("request headers too large"));
@@ -258,7 +258,8 @@ class Connection final : public DrainableConnection,
   void HandleOnWorker(const HttpRequest& request) {
     ResponseContext context = ContextFor(request);
     auto parsed = ParseApiRequest(request, remote_address_);
-    if (!parsed.ok()) return Respond(BuildHttpResponse(parsed.status(), context), context.keep_alive);
+    if (!parsed.ok())
+      return Respond(BuildHttpResponse(parsed.status(), context), context.keep_alive);
     context.request_id = parsed->request_id;
     context.head_only = parsed->head_only;
     std::optional<std::string> active_url;
@@ -342,10 +343,10 @@ class Connection final : public DrainableConnection,
     HttpRequest head{raw_parser_->get().base()};
     log_method_ = std::string(head.method_string());
     log_path_ = LoggablePath(ToStdView(head.target()));
-    net::post(*env_.workers, [self = this->shared_from_this(), head = std::move(head),
-                              expect_continue] {
-      self->ReceiveRawBodyOnWorker(head, expect_continue);
-    });
+    net::post(*env_.workers,
+              [self = this->shared_from_this(), head = std::move(head), expect_continue] {
+                self->ReceiveRawBodyOnWorker(head, expect_continue);
+              });
   }
 
   // Runs on a worker thread. A standby redirects before the body is read
@@ -363,9 +364,8 @@ class Connection final : public DrainableConnection,
     auto self = this->shared_from_this();
     if (expect_continue) {
       const unsigned version = head.version();
-      auto ec = strand_call_.Run(executor_, [self, version](Done done) {
-        self->WriteContinue(version, std::move(done));
-      });
+      auto ec = strand_call_.Run(
+          executor_, [self, version](Done done) { self->WriteContinue(version, std::move(done)); });
       if (ec) return PostClose();
     }
     auto file = RawBodyFile::Create();
@@ -415,16 +415,16 @@ class Connection final : public DrainableConnection,
     body.size = piece->capacity;
     body.more = true;
     Tcp().expires_after(Options().read_timeout);
-    beast_http::async_read(
-        stream_, buffer_, *raw_parser_,
-        [self = this->shared_from_this(), piece, done = std::move(done)](beast::error_code ec,
-                                                                        std::size_t) mutable {
-          // need_buffer: the piece is full, the body goes on.
-          if (ec && ec != beast_http::error::need_buffer) return done(ec);
-          piece->bytes = piece->capacity - self->raw_parser_->get().body().size;
-          if (self->raw_parser_->is_done()) return self->FinishRawBody(piece, std::move(done));
-          done({});
-        });
+    beast_http::async_read(stream_, buffer_, *raw_parser_,
+                           [self = this->shared_from_this(), piece, done = std::move(done)](
+                               beast::error_code ec, std::size_t) mutable {
+                             // need_buffer: the piece is full, the body goes on.
+                             if (ec && ec != beast_http::error::need_buffer) return done(ec);
+                             piece->bytes = piece->capacity - self->raw_parser_->get().body().size;
+                             if (self->raw_parser_->is_done())
+                               return self->FinishRawBody(piece, std::move(done));
+                             done({});
+                           });
   }
 
   void FinishRawBody(RawPiece* piece, Done done) {

@@ -40,8 +40,8 @@ StatusOr<RawBodyFile> RawBodyFile::Create(const std::filesystem::path& dir_in) {
     }
   }
   if (fd < 0) {
-    return IOError("cannot create a temporary file for the request body in " + dir.string() +
-                   ": " + ErrnoText());
+    return IOError("cannot create a temporary file for the request body in " + dir.string() + ": " +
+                   ErrnoText());
   }
   return RawBodyFile(fd);
 }

@@ -58,7 +58,8 @@ TEST(RawBodyFileTest, EmptyBodyCallsTheSinkNever) {
   EXPECT_TRUE(body->ReadAll([&calls](std::string_view) {
                     ++calls;
                     return Status::Ok();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(calls, 0);
 }
 

@@ -102,9 +102,8 @@ StreamingResponseHeader BuildStreamingResponseHeader(const core::Response& respo
                                                      const ResponseContext& context) {
   const int status = response.http_status != 0 ? response.http_status : 200;
   StreamingResponseHeader header{static_cast<beast_http::status>(status), context.http_version};
-  header.set(beast_http::field::content_type, response.content_type.empty()
-                                                  ? "application/octet-stream"
-                                                  : response.content_type);
+  header.set(beast_http::field::content_type,
+             response.content_type.empty() ? "application/octet-stream" : response.content_type);
   header.set(beast_http::field::cache_control, "no-store");
   for (const auto& [name, value] : response.headers) header.set(name, value);
   const bool http10 = context.http_version < 11;

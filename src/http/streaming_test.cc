@@ -183,9 +183,9 @@ TEST_F(StreamingTest, ChunkedRawUploadWithExpectContinue) {
   StartServer();
   std::string body;
   for (int i = 0; i < 5; ++i) body += TestPiece(i, 300 * 1000);
-  ASSERT_FALSE(client_.SendRaw(
-      "PUT /v1/sys/storage/raft/snapshot-force HTTP/1.1\r\nHost: x\r\n"
-      "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_FALSE(
+      client_.SendRaw("PUT /v1/sys/storage/raft/snapshot-force HTTP/1.1\r\nHost: x\r\n"
+                      "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
   // Nothing of the body is sent before the server asks for it.
   beast_http::response_parser<beast_http::empty_body> interim;
   ASSERT_FALSE(client_.ReadHeader(interim));
@@ -219,9 +219,10 @@ TEST_F(StreamingTest, EmptyRawBodyIsAnEmptyFile) {
 
 TEST_F(StreamingTest, RawBodyOverTheCapIs413) {
   StartServer();
-  ASSERT_FALSE(client_.SendRaw("POST /v1/sys/storage/raft/snapshot HTTP/1.1\r\nHost: x\r\n"
-                               "Content-Length: " +
-                               std::to_string(kMaxRawBodyBytes + 1) + "\r\n\r\n"));
+  ASSERT_FALSE(
+      client_.SendRaw("POST /v1/sys/storage/raft/snapshot HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Length: " +
+                      std::to_string(kMaxRawBodyBytes + 1) + "\r\n\r\n"));
   HttpResponse response;
   ASSERT_FALSE(client_.Read(response));
   EXPECT_EQ(response.result_int(), 413);
@@ -236,8 +237,9 @@ TEST_F(StreamingTest, StandbyRedirectsRawAndRedirectOnlyRequestsWithoutReadingTh
   handler_.redirect_only = true;
   StartServer();
   // A large upload announced with Expect: the 307 comes instead of 100.
-  ASSERT_FALSE(client_.SendRaw("POST /v1/sys/storage/raft/snapshot?x=1 HTTP/1.1\r\nHost: x\r\n"
-                               "Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_FALSE(
+      client_.SendRaw("POST /v1/sys/storage/raft/snapshot?x=1 HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n"));
   HttpResponse redirect;
   ASSERT_FALSE(client_.Read(redirect));
   EXPECT_EQ(redirect.result_int(), 307);
@@ -247,8 +249,8 @@ TEST_F(StreamingTest, StandbyRedirectsRawAndRedirectOnlyRequestsWithoutReadingTh
 
   PlainClient get_client;
   ASSERT_FALSE(get_client.Connect(server_.BoundAddress(0)));
-  HttpResponse get = get_client.RoundTrip(
-      MakeRequest(beast_http::verb::get, "/v1/sys/storage/raft/snapshot"));
+  HttpResponse get =
+      get_client.RoundTrip(MakeRequest(beast_http::verb::get, "/v1/sys/storage/raft/snapshot"));
   EXPECT_EQ(get.result_int(), 307);
   EXPECT_EQ(get[beast_http::field::location], "http://127.0.0.1:1/v1/sys/storage/raft/snapshot");
   EXPECT_TRUE(get.keep_alive());

@@ -79,9 +79,7 @@ class StreamingHandler final : public core::RequestHandler {
            (path == "sys/storage/raft/snapshot" || path == "sys/storage/raft/snapshot-force");
   }
   bool RedirectOnly(const core::Request& request) const override { return redirect_only; }
-  std::optional<std::string> ForwardTarget(const core::Request&) override {
-    return forward_target;
-  }
+  std::optional<std::string> ForwardTarget(const core::Request&) override { return forward_target; }
 
   StatusOr<core::Response> Handle(const core::Request& request) override {
     ++handled_;
