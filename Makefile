@@ -1,19 +1,23 @@
 # Benchmarks. The build and the tests are run with cmake and scripts/ (see
 # README.md); this Makefile only adds the benchmark targets.
 #
-#   make bench        Release build in build-bench, then bench/raft_bench.py
-#                     (10 s per load run, 10 failover trials) and
-#                     bench/snapshot_bench.py (100k entries of 1 KiB, Tresor
-#                     next to etcd); < 15 min
-#   make bench-quick  the same with 3 s runs, 3 trials, 20k entries (< 3 min)
+#   make bench        Release build in build-bench, then the whole suite
+#                     (< 15 min on 2 cores): bench/compare_bench.py (single
+#                     node next to etcd, PostgreSQL and nginx),
+#                     raft_bench.py (3 nodes and failover, next to a 3-member
+#                     etcd), snapshot_bench.py (100k x 1 KiB save/restore
+#                     next to etcd), startup_bench.py (cold start, unseal,
+#                     memory at 100k and 1M keys) and profile_bench.py (perf
+#                     profile of the workload slowest relative to etcd)
+#   make bench-quick  the same with short runs and few keys (< 2 min)
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
 #                     outside make bench's budget), in snapshot-large.*
 #
-# They write bench/results/{raft,snapshot,snapshot-large}.{json,md}, and
-# each script regenerates docs/performance.md from every results file
-# (bench/render_performance.py). scripts/install-bench-deps installs the
-# peers (etcd 3.4) if missing. BENCH_BUILD=dir builds and runs from another
+# Each script writes bench/results/<name>.{json,md} and regenerates
+# docs/performance.md from every results file (bench/render_performance.py).
+# scripts/install-bench-deps installs the peers (etcd 3.4, PostgreSQL 15,
+# nginx, perf) if missing. BENCH_BUILD=dir builds and runs from another
 # directory.
 
 # Release at -O2, not CMake's -O3: at -O3 GCC 12 stops the build with a false
@@ -31,14 +35,17 @@ bench-build:
 bench-deps:
 	scripts/install-bench-deps
 
+BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench profile_bench
+
 bench: bench-build bench-deps
-	$(PYTHON) bench/raft_bench.py --build-dir $(BENCH_BUILD) --command "make bench"
-	$(PYTHON) bench/snapshot_bench.py --build-dir $(BENCH_BUILD) --command "make bench"
+	set -e; for script in $(BENCH_SCRIPTS); do \
+	  $(PYTHON) bench/$$script.py --build-dir $(BENCH_BUILD) --command "make bench"; \
+	done
 
 bench-quick: bench-build bench-deps
-	$(PYTHON) bench/raft_bench.py --build-dir $(BENCH_BUILD) --quick --command "make bench-quick"
-	$(PYTHON) bench/snapshot_bench.py --build-dir $(BENCH_BUILD) --quick \
-	  --command "make bench-quick"
+	set -e; for script in $(BENCH_SCRIPTS); do \
+	  $(PYTHON) bench/$$script.py --build-dir $(BENCH_BUILD) --quick --command "make bench-quick"; \
+	done
 
 bench-snapshot-large: bench-build bench-deps
 	$(PYTHON) bench/snapshot_bench.py --build-dir $(BENCH_BUILD) --large \

@@ -697,7 +697,7 @@ def main():
                         help="where tresor and tresor-loadgen were built")
     parser.add_argument("--workdir", help="servers' data directories (default: "
                         "<build-dir>/bench-work, wiped before and after)")
-    parser.add_argument("--duration", type=float, help="seconds per load run (10; quick 3)")
+    parser.add_argument("--duration", type=float, help="seconds per load run (10; quick 1.5)")
     parser.add_argument("--trials", type=int, help="failover trials (10; quick 3)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-etcd", action="store_true",
@@ -707,7 +707,7 @@ def main():
     parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
 
-    duration = args.duration or (3.0 if args.quick else 10.0)
+    duration = args.duration or (1.5 if args.quick else 10.0)
     trials = args.trials or (3 if args.quick else 10)
     build_dir = os.path.abspath(args.build_dir)
     binary = os.path.join(build_dir, "tresor")

@@ -76,9 +76,12 @@ def write_record(out, digest, key, value):
     return len(frame) + len(value)
 
 
-def build(small_path, out_path, mount_uuid, entries, value_size, workdir, seed=5):
+def build(small_path, out_path, mount_uuid, entries, value_size, workdir, seed=5,
+          compresslevel=1):
     """Writes `out_path`: the small archive's records plus `entries`
-    synthetic ones. Returns {"records", "state_bytes", "archive_bytes",
+    synthetic ones. compresslevel 1 is what Tresor writes (the snapshot
+    bench measures that); 0 (stored deflate blocks, still valid gzip) is for
+    benches that only need the data loaded and not the gzip time. Returns {"records", "state_bytes", "archive_bytes",
     "entry_bytes", "meta"} for the new archive."""
     small = read_members(small_path)
     meta = json.loads(small["meta.json"])
@@ -117,7 +120,7 @@ def build(small_path, out_path, mount_uuid, entries, value_size, workdir, seed=5
 
         state.seek(0)
         with open(out_path, "wb") as raw, \
-                tarfile.open(fileobj=raw, mode="w:gz", compresslevel=1,
+                tarfile.open(fileobj=raw, mode="w:gz", compresslevel=compresslevel,
                              format=tarfile.USTAR_FORMAT) as tar:
             add_member(tar, "meta.json", io.BytesIO(meta_bytes), len(meta_bytes), mtime)
             add_member(tar, "state.bin", state, size, mtime)

@@ -64,6 +64,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 
 import raft_bench  # noqa: E402  (harness loading, machine description)
+import render_performance  # noqa: E402
 import snapshot_archive  # noqa: E402
 import snapshot_bench  # noqa: E402  (loading Tresor and etcd)
 
@@ -160,7 +161,8 @@ def build_archive(small_path, workdir, mount_uuid, entries):
     """Runs in the background process: the archive of `entries` entries."""
     path = os.path.join(workdir, f"tresor-{entries}.snap")
     started = time.monotonic()
-    built = snapshot_archive.build(small_path, path, mount_uuid, entries, VALUE_SIZE, workdir)
+    built = snapshot_archive.build(small_path, path, mount_uuid, entries, VALUE_SIZE, workdir,
+                                   compresslevel=0)
     built.pop("meta")
     return {"path": path, "seconds": time.monotonic() - started, **built}
 
@@ -577,6 +579,7 @@ def main():
     parser.add_argument("--restarts", type=int, default=RESTARTS,
                         help="measured restarts per system and N (median reported)")
     parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
+    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
     parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
 
@@ -618,6 +621,7 @@ def main():
         json.dump(results, f, indent=2)
         f.write("\n")
     write_markdown(results, args.results_dir)
+    render_performance.render(args.results_dir, args.doc)
     log(f"done in {results['wall_time_s']:.0f} s: {args.results_dir}/startup.json, startup.md")
 
 
