@@ -162,7 +162,15 @@ StatusOr<CreatedToken> TokenStore::Create(const NewToken& spec) {
   } else {
     TRESOR_RETURN_IF_ERROR(ValidateCustomId(token));
   }
-  std::lock_guard write(write_mu_);
+  // A caller-chosen id must be checked for a duplicate and written with no
+  // other create in between: exclusive. A random one cannot collide.
+  std::unique_lock exclusive(write_mu_, std::defer_lock);
+  std::shared_lock shared(write_mu_, std::defer_lock);
+  if (spec.id.empty()) {
+    shared.lock();
+  } else {
+    exclusive.lock();
+  }
   TokenEntry entry;
   TRESOR_ASSIGN_OR_RETURN(entry.id_hash, HashToken(token));
   if (!spec.id.empty()) {

@@ -27,7 +27,9 @@
 // CreateRootToken at init), core's request path (Lookup, UseToken,
 // ReapExpired periodically) and the token engine (token_engine.h).
 // Threads: every method is thread-safe. Mutations are serialised among
-// themselves; a cache-hit Lookup takes only a short lock. The revoke hook
+// themselves, except creations of random-id tokens, which run alongside
+// each other (their storage writes can then share a commit); a cache-hit
+// Lookup takes only a short lock. The revoke hook
 // runs on the calling thread after the store's locks are released.
 #pragma once
 
@@ -37,6 +39,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -180,8 +183,12 @@ class TokenStore {
   const TtlLimits limits_;
 
   // Serialises every mutation (and the storage I/O it does), so that each
-  // read-modify-write of an entry and its indexes is atomic.
-  std::mutex write_mu_;
+  // read-modify-write of an entry and its indexes is atomic. Creating a
+  // token with a random id takes it shared: such creates touch only keys of
+  // their own, so they may share one raft round trip (group commit), while
+  // a revocation (exclusive) still sees either the whole new child, parent
+  // link included, or a create that then finds its parent gone.
+  std::shared_mutex write_mu_;
 
   // Guards the fields below; never held across storage I/O.
   mutable std::mutex mu_;

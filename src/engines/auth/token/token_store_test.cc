@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "storage/fault/fault_injecting_backend.h"
@@ -411,6 +415,91 @@ TEST_F(TokenStoreTest, ConcurrentUsesNeverExceedNumUses) {
   EXPECT_EQ(granted.load(), 50);
   EXPECT_FALSE(Valid(t.token));
   EXPECT_EQ(revoked_.size(), 1u);
+}
+
+
+// A backend whose Batch waits until `expected` batches are in flight at
+// once (or gives up after `bound`), recording the most it saw: proof that
+// callers reached storage concurrently, or that they did not.
+class GatheringBackend final : public storage::Backend {
+ public:
+  GatheringBackend(int expected, std::chrono::milliseconds bound)
+      : expected_(expected), bound_(bound) {}
+
+  StatusOr<std::optional<std::string>> Get(std::string_view key) override {
+    return base_.Get(key);
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    return base_.Put(key, value);
+  }
+  Status Delete(std::string_view key) override { return base_.Delete(key); }
+  StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
+                                              std::size_t limit) override {
+    return base_.ListPage(prefix, after, limit);
+  }
+  Status Batch(const std::vector<storage::Operation>& ops) override {
+    std::unique_lock lock(mu_);
+    ++in_flight_;
+    max_in_flight_ = std::max(max_in_flight_, in_flight_);
+    changed_.notify_all();
+    changed_.wait_for(lock, bound_,
+                      [this] { return max_in_flight_ >= expected_; });
+    --in_flight_;
+    lock.unlock();
+    return base_.Batch(ops);
+  }
+  int max_in_flight() {
+    std::lock_guard lock(mu_);
+    return max_in_flight_;
+  }
+
+ private:
+  storage::InmemBackend base_;
+  const int expected_;
+  const std::chrono::milliseconds bound_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+};
+
+TEST(TokenStoreConcurrencyTest, RandomIdCreatesReachStorageTogether) {
+  // The bound only ends a failing run; a passing one never waits for it.
+  GatheringBackend storage(2, std::chrono::seconds(30));
+  FakeClock clock;
+  TokenStore store(storage, clock);
+  ASSERT_TRUE(store.Load().ok());
+  NewToken spec;
+  spec.policies = {"default"};
+  spec.ttl = hours(1);
+  std::atomic<int> created{0};
+  std::thread first([&] { created += store.Create(spec).ok(); });
+  std::thread second([&] { created += store.Create(spec).ok(); });
+  first.join();
+  second.join();
+  EXPECT_EQ(created.load(), 2);
+  EXPECT_EQ(storage.max_in_flight(), 2);
+}
+
+TEST(TokenStoreConcurrencyTest, ChosenIdCreatesStaySerialised) {
+  // Here the first create waits out the bound alone: the second must not
+  // reach storage meanwhile.
+  GatheringBackend storage(2, std::chrono::milliseconds(200));
+  FakeClock clock;
+  TokenStore store(storage, clock);
+  ASSERT_TRUE(store.Load().ok());
+  NewToken spec;
+  spec.id = "hvs.same-chosen-id";
+  spec.policies = {"default"};
+  spec.ttl = hours(1);
+  std::atomic<int> created{0};
+  std::thread first([&] { created += store.Create(spec).ok(); });
+  std::thread second([&] { created += store.Create(spec).ok(); });
+  first.join();
+  second.join();
+  // Exactly one wins the id; the other finds it taken, never both.
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(storage.max_in_flight(), 1);
 }
 
 }  // namespace
