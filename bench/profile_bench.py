@@ -18,7 +18,6 @@ the profile means and render_performance.py prints it under the tables.
 Needs `perf` (scripts/install-bench-deps installs linux-perf).
 """
 import argparse
-import datetime
 import json
 import os
 import re
@@ -33,9 +32,9 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
+import bench_results  # noqa: E402
 import compare_bench  # noqa: E402
 import raft_bench  # noqa: E402
-import render_performance  # noqa: E402
 
 SAMPLE_HZ = 499
 SYSCALLS = ("fdatasync", "fsync", "io_submit", "pwrite64", "write", "futex")
@@ -77,8 +76,12 @@ def short_name(symbol):
 
 
 def perf_report(data_path, sort, children):
+    """perf report's flat listing; without children, with each row's sample
+    count after its percentage (-n)."""
     cmd = ["perf", "report", "-i", data_path, "--stdio", "--no-inline", "-g", "none",
            "--sort", sort, "--children" if children else "--no-children"]
+    if not children:
+        cmd.append("-n")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"perf report failed: {out.stderr.strip()[:500]}")
@@ -86,27 +89,24 @@ def perf_report(data_path, sort, children):
 
 
 def parse_rows(report, children):
-    """(percent, name) rows of a `perf report --stdio -g none` listing."""
+    """(percent, samples or None, name) rows of a `perf report --stdio -g
+    none` listing (samples: the -n column, without children only)."""
     rows = []
-    pattern = (r"^\s+([\d.]+)%\s+([\d.]+)%\s+(?:\[[.k]\]\s+)?(.*)$" if children
-               else r"^\s+([\d.]+)%\s+(?:\[[.k]\]\s+)?(.*)$")
+    pattern = (r"^\s+([\d.]+)%\s+([\d.]+)%\s+()(?:\[[.k]\]\s+)?(.*)$" if children
+               else r"^\s+([\d.]+)%\s+(\d+)\s+(?:\[[.k]\]\s+)?(.*)$")
     for line in report.splitlines():
         m = re.match(pattern, line)
         if m:
-            rows.append((float(m.group(1)), m.group(m.lastindex).strip()))
+            samples = None if children else int(m.group(2))
+            rows.append((float(m.group(1)), samples, m.group(m.lastindex).strip()))
     return rows
-
-
-def sample_count(report):
-    m = re.search(r"# Samples: (\d+)", report)
-    return int(m.group(1)) if m else 0
 
 
 def tresor_functions(rows):
     """The top tresor:: functions by inclusive share, one row per short
     name (template instances of one function merged by taking the max)."""
     best = {}
-    for percent, symbol in rows:
+    for percent, _, symbol in rows:
         name = short_name(symbol)
         if not name.startswith("tresor::"):
             continue
@@ -161,7 +161,9 @@ def profile(build_dir, workdir, workload, value_size, connections, duration):
     log("reading the profile (perf report)")
     by_symbol = perf_report(data_path, "sym", children=True)
     by_dso = perf_report(data_path, "dso", children=False)
-    samples = sample_count(by_symbol)
+    dso_rows = parse_rows(by_dso, False)
+    # The header's "# Samples: 3K" is rounded; the rows' counts are exact.
+    samples = sum(n for _, n, _ in dso_rows)
     counts = perf_stat_counts(stat_path)
     requests = max(1, result["requests"])
     return {
@@ -171,7 +173,7 @@ def profile(build_dir, workdir, workload, value_size, connections, duration):
         # Samples over the samples two fully busy cores would give: how
         # much of the machine the server used while it was measured.
         "cpu_cores_used": samples / (SAMPLE_HZ * result["elapsed_s"]),
-        "by_dso": [{"dso": d, "self_pct": p} for p, d in parse_rows(by_dso, False)[:8]],
+        "by_dso": [{"dso": d, "self_pct": p} for p, _, d in dso_rows[:8]],
         "functions": tresor_functions(parse_rows(by_symbol, True)),
         "per_request": {event: n / requests for event, n in counts.items()},
     }
@@ -225,7 +227,6 @@ def main():
     duration = args.duration or (2.0 if args.quick else 5.0)
     build_dir = os.path.abspath(args.build_dir)
     raft_bench.load_harness(os.path.join(build_dir, "tresor"))
-    command = args.command or " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:])
 
     ratio, workload, value_size, connections = None, args.workload, 100, args.connections
     if workload is None:
@@ -239,27 +240,12 @@ def main():
         prof = profile(build_dir, workdir, workload, value_size, connections, duration)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    results = {
-        "generated_at": datetime.datetime.now(datetime.timezone.utc)
-        .strftime("%Y-%m-%d %H:%M UTC"),
-        "command": command, "quick": args.quick,
-        "machine": raft_bench.machine_description(build_dir),
-        "build": raft_bench.build_description(build_dir),
-        "ratio_to_etcd": ratio if ratio is not None else float("nan"),
-        "profile": prof,
-    }
-    with open("/proc/loadavg") as f:
-        results["machine"]["loadavg_at_end"] = " ".join(f.read().split()[:3])
-    results["wall_time_s"] = time.monotonic() - started
-    os.makedirs(args.results_dir, exist_ok=True)
-    with open(os.path.join(args.results_dir, "profile.json"), "w") as f:
-        json.dump(results, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(args.results_dir, "profile.md"), "w") as f:
-        f.write(f"# Profile ({results['generated_at']}, `{command}`)\n\n"
-                "Generated by bench/profile_bench.py; see docs/performance.md.\n\n" +
-                markdown_tables(results))
-    render_performance.render(args.results_dir, args.doc)
+    results = bench_results.new_results(
+        bench_results.command_line(args.command), args.quick, build_dir, build_dir,
+        ratio_to_etcd=ratio if ratio is not None else float("nan"), profile=prof)
+    bench_results.finish_results(results, started)
+    bench_results.save_results(args.results_dir, "profile", results, "Profile",
+                               markdown_tables(results), args.doc)
     log(f"done in {results['wall_time_s']:.0f} s: {args.results_dir}/profile.json, profile.md")
 
 

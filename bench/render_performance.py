@@ -169,13 +169,13 @@ measured on one system after the other:
   `kv2-read-acl50` is `kv2-read` by a token whose policy has
   {results['acl_rules']} rules (49 that do not match, then the one that
   does), next to the same reads by the root token, which skips the ACL.
-- **etcd** ({v.get('etcd', 'etcd')}), one member: the same requests through
+- **etcd** {v.get('etcd', '')}, one member: the same requests through
   its v3 JSON gateway (`POST /v3/kv/put`, `POST /v3/kv/range`, linearizable:
   etcd's default), keys and values base64 as the gateway wants them.
-- **PostgreSQL** ({v.get('postgres', 'postgres')}), `synchronous_commit=on`:
+- **PostgreSQL** {v.get('postgres', '')}, `synchronous_commit=on`:
   `pgbench -M prepared`, one `INSERT` of a new key or one `SELECT` of a
   hot-set key per transaction, at the same client count.
-- **nginx** ({v.get('nginx', 'nginx')}): a static 200-byte JSON body, the
+- **nginx** {v.get('nginx', '')}: a static 200-byte JSON body, the
   ceiling of this machine's loopback HTTP with this load generator.
 
 ### Results
