@@ -463,6 +463,17 @@ class GatheringBackend final : public storage::Backend {
   int max_in_flight_ = 0;
 };
 
+// Runs two Create(spec) calls on two threads at once; returns how many
+// succeeded.
+int CreateTwiceAtOnce(TokenStore& store, const NewToken& spec) {
+  std::atomic<int> created{0};
+  std::thread first([&] { created += store.Create(spec).ok(); });
+  std::thread second([&] { created += store.Create(spec).ok(); });
+  first.join();
+  second.join();
+  return created.load();
+}
+
 TEST(TokenStoreConcurrencyTest, RandomIdCreatesReachStorageTogether) {
   // The bound only ends a failing run; a passing one never waits for it.
   GatheringBackend storage(2, std::chrono::seconds(30));
@@ -472,12 +483,7 @@ TEST(TokenStoreConcurrencyTest, RandomIdCreatesReachStorageTogether) {
   NewToken spec;
   spec.policies = {"default"};
   spec.ttl = hours(1);
-  std::atomic<int> created{0};
-  std::thread first([&] { created += store.Create(spec).ok(); });
-  std::thread second([&] { created += store.Create(spec).ok(); });
-  first.join();
-  second.join();
-  EXPECT_EQ(created.load(), 2);
+  EXPECT_EQ(CreateTwiceAtOnce(store, spec), 2);
   EXPECT_EQ(storage.max_in_flight(), 2);
 }
 
@@ -492,13 +498,8 @@ TEST(TokenStoreConcurrencyTest, ChosenIdCreatesStaySerialised) {
   spec.id = "hvs.same-chosen-id";
   spec.policies = {"default"};
   spec.ttl = hours(1);
-  std::atomic<int> created{0};
-  std::thread first([&] { created += store.Create(spec).ok(); });
-  std::thread second([&] { created += store.Create(spec).ok(); });
-  first.join();
-  second.join();
   // Exactly one wins the id; the other finds it taken, never both.
-  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(CreateTwiceAtOnce(store, spec), 1);
   EXPECT_EQ(storage.max_in_flight(), 1);
 }
 
