@@ -73,9 +73,36 @@ def percentile(ordered, p):
     return ordered[min(len(ordered), int(rank)) - 1]
 
 
+class Peer:
+    """What every peer shares: used as a context manager, entering starts it
+    (unless it already runs) and leaving stops it. Peers run as one child
+    process `self.proc` logging to `self.log` unless they say otherwise."""
+
+    def is_running(self):
+        return self.proc is not None
+
+    def end_process(self, sig):
+        """Sends sig to the process if it still runs, reaps it and closes
+        its log."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+            self.proc = None
+            self.log.close()
+
+    def __enter__(self):
+        if not self.is_running():
+            self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 # --- etcd --------------------------------------------------------------------
 
-class Etcd:
+class Etcd(Peer):
     """One etcd 3.4 member on loopback, its data in data_dir, logging to
     data_dir + '.log'. etcd's defaults otherwise: the WAL is fsynced on
     every commit (no --unsafe-no-fsync), heartbeat 100 ms, election timeout
@@ -182,28 +209,11 @@ class Etcd:
 
     def kill(self):
         """SIGKILL (a crash: nothing flushed that was not fsynced)."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=60)
-            self.proc = None
-            self.log.close()
+        self.end_process(signal.SIGKILL)
 
     def stop(self):
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-            self.proc = None
-            self.log.close()
+        self.end_process(signal.SIGTERM)
 
-    def __enter__(self):
-        if self.proc is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def etcd_version():
@@ -214,7 +224,7 @@ def etcd_version():
     return "unknown"
 
 
-class EtcdCluster:
+class EtcdCluster(Peer):
     """`size` etcd 3.4 members (m1..mN) on loopback, bootstrapped from a
     static --initial-cluster, each with its data in workdir/mI and fsync on
     (etcd's defaults: 100 ms heartbeat, 1000 ms election timeout). Every
@@ -279,17 +289,13 @@ class EtcdCluster:
         (it rejoins; the caller polls healthy())."""
         member.start(wait=False)
 
+    def is_running(self):
+        return any(m.proc is not None for m in self.members)
+
     def stop(self):
         for m in self.members:
             m.stop()
 
-    def __enter__(self):
-        if all(m.proc is None for m in self.members):
-            self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # --- PostgreSQL --------------------------------------------------------------
@@ -300,7 +306,7 @@ def _as_postgres(cmd):
     return (["runuser", "-u", "postgres", "--"] + cmd) if os.geteuid() == 0 else cmd
 
 
-class Postgres:
+class Postgres(Peer):
     """PostgreSQL 15 initialised in workdir/postgres/data (initdb, trust
     authentication on loopback), listening on 127.0.0.1:<free port> with its
     unix socket in workdir/postgres. Durability as PostgreSQL's docs
@@ -436,19 +442,15 @@ class Postgres:
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 
+    def is_running(self):
+        return self.running
+
     def stop(self):
         if self.running:
             self.running = False
             subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data_dir, "-m",
                                          "fast", "-w", "stop"]), capture_output=True)
 
-    def __enter__(self):
-        if not self.running:
-            self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def postgres_version():
@@ -459,7 +461,7 @@ def postgres_version():
 
 # --- nginx -------------------------------------------------------------------
 
-class Nginx:
+class Nginx(Peer):
     """nginx (the Debian package's binary) with its own config in
     workdir/nginx: in the foreground (daemon off), 2 worker processes (the
     machine's cores), access log off, keep-alive for up to 1,000,000
@@ -537,20 +539,8 @@ http {{
             return False
 
     def stop(self):
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)  # fast shutdown, workers too
-            self.proc.wait(timeout=60)
-            self.proc = None
-            self.log.close()
+        self.end_process(signal.SIGTERM)  # fast shutdown, workers too
 
-    def __enter__(self):
-        if self.proc is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def nginx_version():
