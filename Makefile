@@ -18,12 +18,16 @@
 # docs/performance.md from every results file (bench/render_performance.py).
 # scripts/install-bench-deps installs the peers (etcd 3.4, PostgreSQL 15,
 # nginx, perf) if missing. BENCH_BUILD=dir builds and runs from another
-# directory.
+# directory; BENCH_RESULTS=dir and BENCH_DOC=file write the results and the
+# document elsewhere (a trial run that leaves the committed ones alone).
 
 # Release at -O2, not CMake's -O3: at -O3 GCC 12 stops the build with a false
 # -Wrestrict in std::string code inlined into src/common/hcl_parser.cc.
 BENCH_BUILD ?= build-bench
 PYTHON ?= python3
+BENCH_RESULTS ?= bench/results
+BENCH_DOC ?= docs/performance.md
+BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
 .PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large
 
@@ -39,14 +43,14 @@ BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench profile_be
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
-	  $(PYTHON) bench/$$script.py --build-dir $(BENCH_BUILD) --command "make bench"; \
+	  $(PYTHON) bench/$$script.py $(BENCH_ARGS) --command "make bench"; \
 	done
 
 bench-quick: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
-	  $(PYTHON) bench/$$script.py --build-dir $(BENCH_BUILD) --quick --command "make bench-quick"; \
+	  $(PYTHON) bench/$$script.py $(BENCH_ARGS) --quick --command "make bench-quick"; \
 	done
 
 bench-snapshot-large: bench-build bench-deps
-	$(PYTHON) bench/snapshot_bench.py --build-dir $(BENCH_BUILD) --large \
+	$(PYTHON) bench/snapshot_bench.py $(BENCH_ARGS) --large \
 	  --command "make bench-snapshot-large"
