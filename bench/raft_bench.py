@@ -243,39 +243,43 @@ def write_series(loadgen, node, token, scenario, duration, results, protocol="va
 
 
 class SequentialWriter(threading.Thread):
-    """Writes secret/data/<prefix>/<i> one after another through `targets`
-    (trying the next target when one fails) and records when each
-    acknowledged write was sent and acknowledged."""
+    """Writes one thing after another through `targets` in turn (the next
+    target after each attempt) and records when each acknowledged write was
+    sent and acknowledged. Subclasses say how to write (write_once) and what
+    to release at the end (close)."""
 
-    def __init__(self, targets, token, prefix):
+    def __init__(self, targets):
         super().__init__(daemon=True)
         self.targets = targets
-        self.token = token
-        self.prefix = prefix
         self.acks = []  # (sent_at, acked_at), monotonic seconds
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
+    def write_once(self, target, i):
+        """Sends write number i through target; True when acknowledged."""
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
     def run(self):
         i = 0
-        while not self.stopping.is_set():
-            target = self.targets[i % len(self.targets)]
-            sent_at = time.monotonic()
-            try:
-                r = target.api("POST", f"secret/data/{self.prefix}/{i}", {"data": {"i": i}},
-                               token=self.token, timeout=10)
-                ok = r.status == 200
-            except (OSError, urllib.error.URLError):
-                ok = False
-            if ok:
-                with self.lock:
-                    self.acks.append((sent_at, time.monotonic()))
-            else:
-                # While no node is active every attempt fails at once; a
-                # 10 ms pause keeps this loop from taking a core from the
-                # nodes electing a leader (and bounds the resolution).
-                self.stopping.wait(RETRY_PAUSE_S)
-            i += 1
+        try:
+            while not self.stopping.is_set():
+                target = self.targets[i % len(self.targets)]
+                sent_at = time.monotonic()
+                if self.write_once(target, i):
+                    with self.lock:
+                        self.acks.append((sent_at, time.monotonic()))
+                else:
+                    # While nothing leads, every attempt fails at once; a
+                    # 10 ms pause keeps this loop from taking a core from
+                    # the nodes electing a leader (and bounds the
+                    # resolution).
+                    self.stopping.wait(RETRY_PAUSE_S)
+                i += 1
+        finally:
+            self.close()
 
     def ack_count(self):
         with self.lock:
@@ -290,6 +294,23 @@ class SequentialWriter(threading.Thread):
         self.join()
 
 
+class TresorWriter(SequentialWriter):
+    """KV v2 writes of secret/data/<prefix>/<i> with `token`."""
+
+    def __init__(self, targets, token, prefix):
+        super().__init__(targets)
+        self.token = token
+        self.prefix = prefix
+
+    def write_once(self, target, i):
+        try:
+            r = target.api("POST", f"secret/data/{self.prefix}/{i}", {"data": {"i": i}},
+                           token=self.token, timeout=10)
+            return r.status == 200
+        except (OSError, urllib.error.URLError):
+            return False
+
+
 def failover_trials(nodes, keys, root, trials):
     results = []
     for trial in range(1, trials + 1):
@@ -298,7 +319,7 @@ def failover_trials(nodes, keys, root, trials):
         standbys = [n for n in nodes if n is not active]
         wait_for(lambda: all(is_healthy_standby(n, active, root, len(nodes)) for n in standbys),
                  timeout=STATE_TIMEOUT_S, what="a healthy cluster before the kill")
-        writer = SequentialWriter(standbys, root, f"failover-{trial}")
+        writer = TresorWriter(standbys, root, f"failover-{trial}")
         writer.start()
         wait_for(lambda: writer.ack_count() >= 10, timeout=STATE_TIMEOUT_S,
                  what="writes through the standbys")
@@ -335,21 +356,17 @@ def loadgen_speaks_etcd(loadgen):
     return f"{os.path.basename(loadgen)} has no --protocol option (an older build)"
 
 
-class EtcdSequentialWriter(threading.Thread):
-    """SequentialWriter's etcd twin: puts <prefix>/<i> one after another
-    through the v3 JSON gateway of `targets` in turn (one keep-alive
-    connection each, reopened after a failure), giving up on a put after
-    ETCD_PUT_TIMEOUT_S, and records when each acknowledged put was sent and
-    acknowledged."""
+class EtcdSequentialWriter(SequentialWriter):
+    """Puts of <prefix>/<i> through the v3 JSON gateway of each target (one
+    keep-alive connection each, reopened after a failure), giving up on a
+    put after ETCD_PUT_TIMEOUT_S and counting those in `timeouts`."""
+
+    VALUE = b"x" * 16
 
     def __init__(self, targets, prefix):
-        super().__init__(daemon=True)
-        self.targets = targets
+        super().__init__(targets)
         self.prefix = prefix
-        self.acks = []  # (sent_at, acked_at), monotonic seconds
         self.timeouts = 0
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
         self.connections = {}
 
     def connection(self, member):
@@ -360,46 +377,21 @@ class EtcdSequentialWriter(threading.Thread):
             self.connections[member.name] = conn
         return conn
 
-    def run(self):
-        i = 0
-        value = b"x" * 16
+    def write_once(self, target, i):
         try:
-            while not self.stopping.is_set():
-                target = self.targets[i % len(self.targets)]
-                sent_at = time.monotonic()
-                try:
-                    ok = target.put(f"{self.prefix}/{i}".encode(), value,
-                                    conn=self.connection(target))
-                except (OSError, http.client.HTTPException) as e:
-                    if isinstance(e, TimeoutError) or "timed out" in str(e):
-                        self.timeouts += 1
-                    conn = self.connections.pop(target.name, None)
-                    if conn is not None:
-                        conn.close()
-                    ok = False
-                if ok:
-                    with self.lock:
-                        self.acks.append((sent_at, time.monotonic()))
-                else:
-                    # As SequentialWriter: etcd refuses at once while a
-                    # member knows of no leader.
-                    self.stopping.wait(RETRY_PAUSE_S)
-                i += 1
-        finally:
-            for conn in self.connections.values():
+            return target.put(f"{self.prefix}/{i}".encode(), self.VALUE,
+                              conn=self.connection(target))
+        except (OSError, http.client.HTTPException) as e:
+            if isinstance(e, TimeoutError) or "timed out" in str(e):
+                self.timeouts += 1
+            conn = self.connections.pop(target.name, None)
+            if conn is not None:
                 conn.close()
+            return False
 
-    def ack_count(self):
-        with self.lock:
-            return len(self.acks)
-
-    def first_ack_sent_after(self, t):
-        with self.lock:
-            return next((acked for sent, acked in self.acks if sent >= t), None)
-
-    def stop(self):
-        self.stopping.set()
-        self.join()
+    def close(self):
+        for conn in self.connections.values():
+            conn.close()
 
 
 def etcd_caught_up(cluster, member, index):
