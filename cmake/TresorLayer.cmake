@@ -2,7 +2,7 @@
 #
 # Every folder under src/ is one static library, tresor_<NAME>, built from the
 # .cc files in it and its subfolders. Files ending in _test.cc form the
-# executable <NAME>_test, registered with CTest. DEPS are what the layer may
+# executable <NAME>_test, registered with CTest (tresor_test). DEPS are what the layer may
 # link; scripts/check_layers.py enforces the matching include rules.
 function(tresor_layer NAME)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
@@ -17,6 +17,7 @@ function(tresor_layer NAME)
     add_library(tresor_${NAME} STATIC ${lib_sources})
     target_include_directories(tresor_${NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(tresor_${NAME} PUBLIC ${ARG_DEPS})
+    target_precompile_headers(tresor_${NAME} REUSE_FROM tresor_pch)
   else()  # A layer with headers only (or not yet written).
     add_library(tresor_${NAME} INTERFACE)
     target_include_directories(tresor_${NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
@@ -24,10 +25,6 @@ function(tresor_layer NAME)
   endif()
 
   if(test_sources)
-    add_executable(${NAME}_test ${test_sources})
-    target_link_libraries(${NAME}_test PRIVATE tresor_${NAME} ${ARG_TEST_DEPS}
-                          GTest::gtest_main GTest::gmock)
-    gtest_discover_tests(${NAME}_test DISCOVERY_MODE PRE_TEST
-                         PROPERTIES LABELS unit)
+    tresor_test(${NAME}_test SOURCES ${test_sources} LIBS tresor_${NAME} ${ARG_TEST_DEPS})
   endif()
 endfunction()
