@@ -172,7 +172,7 @@ StatusOr<Response> KvV2Engine::PatchMetadata(std::string_view path, const Reques
 
   Response response;
   if (s.cas_required && !*s.cas_required && config.cas_required) {
-    response.warnings.push_back(std::string(kCasIgnoredWarning));
+    response.warnings.emplace_back(kCasIgnoredWarning);
   }
   WarnUnknownMetadataFields(request.data, response);
   if (s.empty()) return response;
