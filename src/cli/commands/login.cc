@@ -58,6 +58,7 @@ class LoginCommand final : public StandardCommand {
            UserpassLoginHelp();
   }
 
+ protected:
   void DefineCommandFlags(FlagSet& flags) override {
     flags.String("method", &method_, "token",
                  "Type of authentication to use: \"token\" or \"userpass\".");

@@ -41,6 +41,7 @@ class OperatorInitCommand final : public ApiCommand {
            "      $ tresor operator init -status";
   }
 
+ protected:
   void DefineCommandFlags(FlagSet& flags) override {
     flags.Int("key-shares", &shares_, 5,
               "Number of key shares to split the generated root key into. This is the "

@@ -85,6 +85,7 @@ class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
            "      $ tresor operator raft snapshot inspect raft.snap";
   }
 
+ protected:
   void DefineCommandFlags(FlagSet& flags) override {
     flags.Bool("details", &details_, true,
                "Provides information about the key prefixes in the snapshot.");

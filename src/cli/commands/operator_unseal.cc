@@ -27,6 +27,7 @@ class OperatorUnsealCommand final : public ApiCommand {
            "      $ tresor operator unseal -reset";
   }
 
+ protected:
   void DefineCommandFlags(FlagSet& flags) override {
     flags.Bool("reset", &reset_, false,
                "Discard any previously entered keys to the unseal process.");
