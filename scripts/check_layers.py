@@ -11,6 +11,9 @@ import sys
 
 ALLOWED = {
     "common": set(),
+    # The command framework (flags, Command, the registry): below both cli
+    # and server, so that every `tresor` command registers in one registry.
+    "command": {"common"},
     "raft": {"common"},
     "storage": {"raft", "common"},
     "seal": {"common"},
@@ -22,10 +25,10 @@ ALLOWED = {
     # cli talks to servers over HTTP only; it may read snapshot/ because
     # reading and verifying an archive is a local file operation (inspect,
     # save's verification), not a way around the server.
-    "cli": {"snapshot", "common"},
-    "server": {"http", "core", "engines", "barrier", "seal", "snapshot", "storage",
+    "cli": {"command", "snapshot", "common"},
+    "server": {"command", "http", "core", "engines", "barrier", "seal", "snapshot", "storage",
                "raft", "common"},
-    "cmd": {"server", "cli", "common"},
+    "cmd": {"server", "cli", "command", "common"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
 

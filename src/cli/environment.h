@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include "cli/flags.h"
+#include "cli/framework.h"
 #include "common/status.h"
 
 namespace tresor::cli {

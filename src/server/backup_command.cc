@@ -1,8 +1,5 @@
 #include "server/backup_command.h"
 
-#include <cstdio>
-#include <string_view>
-
 #include "common/clock.h"
 #include "common/logging.h"
 #include "core/lifecycle.h"
@@ -14,92 +11,6 @@
 
 namespace tresor::server {
 namespace {
-
-constexpr char kUsage[] =
-    R"(Usage: tresor operator backup save -config=FILE (-unseal-key=KEY ... | -key-file=PATH) ARCHIVE
-       tresor operator backup restore -config=FILE (-unseal-key=KEY ... | -key-file=PATH | -force) ARCHIVE
-
-  Offline backup of a STOPPED server on storage "file" (for raft storage use
-  `tresor operator raft snapshot save|restore` against the running cluster).
-  The archive is a snapshot archive, as `operator raft snapshot save` writes.
-
-  save     writes every entry of the storage, as stored (encrypted), to
-           ARCHIVE. The unseal keys seal its checksums with the cluster's
-           root key. The file appears under its name only once complete
-           and verified.
-  restore  verifies the whole ARCHIVE, then replaces the storage with it in
-           one atomic step. With unseal keys, the archive must come from
-           this cluster (its sealed checksums open under the storage's root
-           key). -force restores a backup of another cluster, or into empty
-           storage; the server then unseals with that cluster's keys.
-
-Options:
-  -config=FILE        The server's configuration file (required)
-  -unseal-key=KEY     An unseal key share (hex or base64); repeatable
-  -key-file=PATH      A file with one unseal key share per line
-  -force              restore only: skip the same-cluster check
-
-Exit codes: 0 done, 1 failed (the storage is unchanged), 2 usage error.
-)";
-
-struct BackupFlags {
-  std::string action;  // "save" or "restore"
-  std::string config_file;
-  UnsealKeyFlags keys;
-  bool force = false;
-  std::string archive;
-  bool help = false;
-};
-
-StatusOr<BackupFlags> ParseBackupFlags(int argc, char** argv) {
-  BackupFlags flags;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.substr(0, 2) == "--") arg.remove_prefix(1);
-    TRESOR_ASSIGN_OR_RETURN(bool key_flag, ParseUnsealKeyFlag(arg, flags.keys));
-    if (key_flag) continue;
-    if (arg == "-h" || arg == "-help") {
-      flags.help = true;
-    } else if (arg.substr(0, 8) == "-config=") {
-      flags.config_file = arg.substr(8);
-    } else if (arg == "-force" || arg == "-force=true") {
-      flags.force = true;
-    } else if (!arg.empty() && arg.front() == '-') {
-      return InvalidArgumentError("unknown flag \"" + std::string(arg) + "\"");
-    } else if (flags.action.empty()) {
-      if (arg != "save" && arg != "restore") {
-        return InvalidArgumentError("unknown backup command \"" + std::string(arg) +
-                                    "\"; use save or restore");
-      }
-      flags.action = arg;
-    } else if (flags.archive.empty()) {
-      flags.archive = arg;
-    } else {
-      return InvalidArgumentError("unexpected argument \"" + std::string(arg) + "\"");
-    }
-  }
-  if (flags.help) return flags;
-  if (flags.action.empty()) return InvalidArgumentError("say save or restore");
-  if (flags.config_file.empty()) return InvalidArgumentError("-config=FILE is required");
-  if (flags.archive.empty()) return InvalidArgumentError("the ARCHIVE file is required");
-  if (flags.action == "save" && flags.force) {
-    return InvalidArgumentError("-force applies to restore only");
-  }
-  if (flags.action == "save" && flags.keys.empty()) {
-    return InvalidArgumentError(
-        "save needs the unseal keys (-unseal-key=KEY ... or -key-file=PATH): they seal the "
-        "archive's checksums with the cluster's root key");
-  }
-  if (flags.action == "restore" && flags.keys.empty() && !flags.force) {
-    return InvalidArgumentError(
-        "restore needs the unseal keys (-unseal-key=KEY ... or -key-file=PATH) to check that "
-        "the archive comes from this cluster, or -force to restore it without that check");
-  }
-  if (flags.action == "restore" && !flags.keys.empty() && flags.force) {
-    return InvalidArgumentError("give either unseal keys or -force, not both");
-  }
-  return flags;
-}
 
 // The storage path of a server configured with storage "file".
 StatusOr<std::string> FileStoragePath(const std::string& config_file) {
@@ -154,58 +65,119 @@ StatusOr<BackupResult> SaveFileBackup(const std::string& storage_path,
   return BackupResult{*written, names.size()};
 }
 
-int RunBackupCommand(int argc, char** argv) {
-  StatusOr<BackupFlags> flags = ParseBackupFlags(argc, argv);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kUsage);
-    return 2;
+namespace {
+
+class BackupCommand final : public command::Command {
+ public:
+  std::string Help() const override {
+    return R"(Usage: tresor operator backup save -config=FILE (-unseal-key=KEY ... | -key-file=PATH) ARCHIVE
+       tresor operator backup restore -config=FILE (-unseal-key=KEY ... | -key-file=PATH | -force) ARCHIVE
+
+  Offline backup of a STOPPED server on storage "file" (for raft storage use
+  `tresor operator raft snapshot save|restore` against the running cluster).
+  The archive is a snapshot archive, as `operator raft snapshot save` writes.
+
+  save     writes every entry of the storage, as stored (encrypted), to
+           ARCHIVE. The unseal keys seal its checksums with the cluster's
+           root key. The file appears under its name only once complete
+           and verified.
+  restore  verifies the whole ARCHIVE, then replaces the storage with it in
+           one atomic step. With unseal keys, the archive must come from
+           this cluster (its sealed checksums open under the storage's root
+           key). -force restores a backup of another cluster, or into empty
+           storage; the server then unseals with that cluster's keys.
+
+Exit codes: 0 done, 1 failed (the storage is unchanged), 2 usage error.)";
   }
-  if (flags->help) {
-    std::printf("%s", kUsage);
-    return 0;
+
+  void DefineFlags(command::FlagSet& flags) override {
+    // As before the registry, flags may follow the action and the archive.
+    flags.SetInterspersed(true);
+    flags.String("config", &config_file_, "", "The server's configuration file (required).");
+    AddUnsealKeyFlags(flags, &keys_);
+    flags.Bool("force", &force_, false, "restore only: skip the same-cluster check.");
   }
-  std::vector<SecureBytes> keys;
-  if (!flags->keys.empty()) {
-    StatusOr<std::vector<SecureBytes>> collected = CollectUnsealKeys(flags->keys);
-    if (!collected.ok()) {
-      std::fprintf(stderr, "Error: %s\n", collected.status().message().c_str());
-      return 2;
+
+  int Execute(const command::FlagSet& flags, command::CommandIo& io) override {
+    if (std::string problem = Problem(flags.Args()); !problem.empty()) {
+      return UsageError(flags, io, problem);
     }
-    keys = std::move(*collected);
-  }
-  StatusOr<std::string> storage_path = FileStoragePath(flags->config_file);
-  if (!storage_path.ok()) {
-    std::fprintf(stderr, "Error: %s\n", storage_path.status().message().c_str());
-    return 1;
-  }
-  // Internal warnings (an unseal attempt that failed) repeat our own errors.
-  SetLogLevel("error").IgnoreError();
-  if (flags->action == "save") {
-    StatusOr<BackupResult> saved = SaveFileBackup(*storage_path, keys, flags->archive);
-    if (!saved.ok()) {
-      std::fprintf(stderr, "Error saving the backup: %s\n", saved.status().message().c_str());
-      return 1;
+    const std::string& action = flags.Args()[0];
+    const std::string& archive = flags.Args()[1];
+    std::vector<SecureBytes> keys;
+    if (!keys_.empty()) {
+      StatusOr<std::vector<SecureBytes>> collected = CollectUnsealKeys(keys_);
+      if (!collected.ok()) {
+        io.err << "Error: " << collected.status().message() << "\n";
+        return command::kExitUsage;
+      }
+      keys = std::move(*collected);
     }
-    std::printf("Saved and verified backup to %s (%llu entries)\n", flags->archive.c_str(),
-                static_cast<unsigned long long>(saved->entries));
-    return 0;
+    StatusOr<std::string> storage_path = FileStoragePath(config_file_);
+    if (!storage_path.ok()) {
+      io.err << "Error: " << storage_path.status().message() << "\n";
+      return command::kExitError;
+    }
+    // Internal warnings (an unseal attempt that failed) repeat our own errors.
+    SetLogLevel("error").IgnoreError();
+    if (action == "save") {
+      StatusOr<BackupResult> saved = SaveFileBackup(*storage_path, keys, archive);
+      if (!saved.ok()) {
+        io.err << "Error saving the backup: " << saved.status().message() << "\n";
+        return command::kExitError;
+      }
+      io.out << "Saved and verified backup to " << archive << " (" << saved->entries
+             << " entries)\n";
+      return command::kExitOk;
+    }
+    StatusOr<BackupResult> restored = RestoreFileBackup(*storage_path, keys, force_, archive);
+    if (!restored.ok()) {
+      io.err << "Error restoring the backup, the storage is unchanged: "
+             << restored.status().message() << "\n";
+      return command::kExitError;
+    }
+    io.out << "Restored " << archive << " (" << restored->entries << " entries) into "
+           << *storage_path << "\n";
+    if (force_) {
+      io.out << "This was a forced restore: start the server and unseal it with the keys of the "
+                "cluster the backup came from (cluster id "
+             << restored->meta.cluster_id << ").\n";
+    }
+    return command::kExitOk;
   }
-  StatusOr<BackupResult> restored =
-      RestoreFileBackup(*storage_path, keys, flags->force, flags->archive);
-  if (!restored.ok()) {
-    std::fprintf(stderr, "Error restoring the backup, the storage is unchanged: %s\n",
-                 restored.status().message().c_str());
-    return 1;
+
+ private:
+  // What is wrong with the command line, "" when nothing is.
+  std::string Problem(const std::vector<std::string>& args) const {
+    if (!args.empty() && args[0] != "save" && args[0] != "restore") {
+      return "unknown backup command \"" + args[0] + "\"; use save or restore";
+    }
+    if (args.size() > 2) return "unexpected argument \"" + args[2] + "\"";
+    if (args.empty()) return "say save or restore";
+    if (config_file_.empty()) return "-config=FILE is required";
+    if (args.size() < 2) return "the ARCHIVE file is required";
+    const bool save = args[0] == "save";
+    if (save && force_) return "-force applies to restore only";
+    if (save && keys_.empty()) {
+      return "save needs the unseal keys (-unseal-key=KEY ... or -key-file=PATH): they seal the "
+             "archive's checksums with the cluster's root key";
+    }
+    if (!save && keys_.empty() && !force_) {
+      return "restore needs the unseal keys (-unseal-key=KEY ... or -key-file=PATH) to check "
+             "that the archive comes from this cluster, or -force to restore it without that "
+             "check";
+    }
+    if (!save && !keys_.empty() && force_) return "give either unseal keys or -force, not both";
+    return "";
   }
-  std::printf("Restored %s (%llu entries) into %s\n", flags->archive.c_str(),
-              static_cast<unsigned long long>(restored->entries), storage_path->c_str());
-  if (flags->force) {
-    std::printf(
-        "This was a forced restore: start the server and unseal it with the keys of the cluster "
-        "the backup came from (cluster id %s).\n",
-        restored->meta.cluster_id.c_str());
-  }
-  return 0;
-}
+
+  std::string config_file_;
+  UnsealKeyFlags keys_;
+  bool force_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<command::Command> NewBackupCommand() { return std::make_unique<BackupCommand>(); }
 
 }  // namespace tresor::server

@@ -15,16 +15,18 @@
 //           sibling directory and swaps it in (server/storage_swap.h says
 //           what a crash at each step leaves).
 //
-// Who calls it: cmd/main.cc (RunBackupCommand); tests call SaveFileBackup
-// and RestoreFileBackup directly.
+// Who calls it: the registry (NewBackupCommand, server/commands.h); tests
+// call SaveFileBackup and RestoreFileBackup directly.
 // Thread safety: runs on the calling thread; the storage directory's LOCK
 // keeps other processes (a server, another backup) out meanwhile.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "command/command.h"
 #include "common/secure_memory.h"
 #include "common/status.h"
 #include "snapshot/meta.h"
@@ -59,8 +61,8 @@ StatusOr<BackupResult> RestoreFileBackup(const std::string& storage_path,
                                          const std::vector<SecureBytes>& keys, bool force,
                                          const std::string& archive_path);
 
-// argv holds the arguments after "operator backup". Exit codes: 0 done,
-// 1 failed (storage unchanged), 2 usage error.
-int RunBackupCommand(int argc, char** argv);
+// `operator backup save|restore ...`. Exit codes: 0 done, 1 failed
+// (storage unchanged), 2 usage error.
+std::unique_ptr<command::Command> NewBackupCommand();
 
 }  // namespace tresor::server

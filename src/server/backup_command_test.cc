@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/command_runner_for_test.h"
 #include "server/offline_cluster_for_test.h"
 #include "server/storage_swap.h"
 #include "storage/file/file_backend.h"
@@ -28,9 +29,8 @@ Records ReadAll(const std::string& path) {
 }
 
 int RunBackup(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  return RunBackupCommand(static_cast<int>(argv.size()), argv.data());
+  args.insert(args.begin(), {"operator", "backup"});
+  return RunCommandForTest(args).code;
 }
 
 std::vector<std::string> Siblings(const std::string& dir) {

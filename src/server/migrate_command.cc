@@ -1,11 +1,11 @@
 #include "server/migrate_command.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <vector>
 
 #include "common/hcl.h"
@@ -14,61 +14,6 @@
 
 namespace tresor::server {
 namespace {
-
-constexpr char kMigrateUsage[] = R"(Usage: tresor operator migrate -config=MIGRATE.hcl [-start=KEY]
-
-  Copies every entry, as stored (encrypted, nothing is decrypted), from one
-  storage to another, so that a server can move between storage types (for
-  example from "file" to "raft"). Both servers must be stopped. The
-  destination must be empty. Entries are copied in sorted key order and
-  every one is read back from the destination and compared afterwards.
-  Start the server on the destination and unseal it with the same keys.
-
-  The configuration file holds only the migration's directives:
-
-    storage_source "file" {
-      path = "/var/lib/tresor"
-    }
-    storage_destination "raft" {
-      path    = "/var/lib/tresor-raft"
-      node_id = "node1"
-    }
-    cluster_addr = "http://127.0.0.1:8201"   # required for a raft destination
-
-Options:
-  -config=FILE   The migration configuration file (required)
-  -start=KEY     Copy only keys at or after KEY, to resume an interrupted
-                 migration (the destination may then hold entries already)
-
-Exit codes: 0 migrated and verified, 1 failed, 2 usage error.
-)";
-
-struct MigrateFlags {
-  std::string config_file;
-  std::optional<std::string> start;
-  bool help = false;
-};
-
-StatusOr<MigrateFlags> ParseMigrateFlags(int argc, char** argv) {
-  MigrateFlags flags;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.substr(0, 2) == "--") arg.remove_prefix(1);
-    if (arg == "-h" || arg == "-help") {
-      flags.help = true;
-    } else if (arg.substr(0, 8) == "-config=") {
-      flags.config_file = arg.substr(8);
-    } else if (arg.substr(0, 7) == "-start=") {
-      flags.start = std::string(arg.substr(7));
-    } else {
-      return InvalidArgumentError("unexpected argument \"" + std::string(arg) + "\"");
-    }
-  }
-  if (!flags.help && flags.config_file.empty()) {
-    return InvalidArgumentError("-config=FILE is required");
-  }
-  return flags;
-}
 
 Status ConfigError(std::string_view filename, int line, const std::string& message) {
   std::string where(filename);
@@ -246,75 +191,108 @@ StatusOr<MigrateResult> MigrateEntries(storage::Backend& source, storage::Backen
   return result;
 }
 
-int RunMigrateCommand(int argc, char** argv) {
-  StatusOr<MigrateFlags> flags = ParseMigrateFlags(argc, argv);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kMigrateUsage);
-    return 2;
+namespace {
+
+class MigrateCommand final : public command::Command {
+ public:
+  std::string Help() const override {
+    return R"(Usage: tresor operator migrate -config=MIGRATE.hcl [-start=KEY]
+
+  Copies every entry, as stored (encrypted, nothing is decrypted), from one
+  storage to another, so that a server can move between storage types (for
+  example from "file" to "raft"). Both servers must be stopped. The
+  destination must be empty. Entries are copied in sorted key order and
+  every one is read back from the destination and compared afterwards.
+  Start the server on the destination and unseal it with the same keys.
+
+  The configuration file holds only the migration's directives:
+
+    storage_source "file" {
+      path = "/var/lib/tresor"
+    }
+    storage_destination "raft" {
+      path    = "/var/lib/tresor-raft"
+      node_id = "node1"
+    }
+    cluster_addr = "http://127.0.0.1:8201"   # required for a raft destination
+
+Exit codes: 0 migrated and verified, 1 failed, 2 usage error.)";
   }
-  if (flags->help) {
-    std::printf("%s", kMigrateUsage);
-    return 0;
+
+  void DefineFlags(command::FlagSet& flags) override {
+    flags.String("config", &config_file_, "", "The migration configuration file (required).");
+    flags.String("start", &start_, "",
+                 "Copy only keys at or after KEY, to resume an interrupted migration (the "
+                 "destination may then hold entries already).");
   }
-  std::ifstream in(flags->config_file, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "Error loading the migration configuration: cannot open %s\n",
-                 flags->config_file.c_str());
-    return 1;
+
+  int Execute(const command::FlagSet& flags, command::CommandIo& io) override {
+    if (!flags.Args().empty()) {
+      return UsageError(flags, io, "unexpected argument \"" + flags.Args()[0] + "\"");
+    }
+    if (config_file_.empty()) return UsageError(flags, io, "-config=FILE is required");
+    std::ifstream in(config_file_, std::ios::binary);
+    if (!in) {
+      io.err << "Error loading the migration configuration: cannot open " << config_file_ << "\n";
+      return command::kExitError;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    StatusOr<MigrateConfig> config = ParseMigrateConfig(text, config_file_);
+    if (!config.ok()) {
+      io.err << "Error loading the migration configuration: " << config.status().message() << "\n";
+      return command::kExitError;
+    }
+    auto source_path = config->source.options.find("path");
+    std::error_code missing;
+    if (source_path != config->source.options.end() &&
+        !std::filesystem::is_directory(source_path->second, missing)) {
+      io.err << "Error: the source storage " << source_path->second << " does not exist\n";
+      return command::kExitError;
+    }
+    SetLogLevel("warn").IgnoreError();
+    // Source first: refusing a running source must not touch the destination
+    // (a raft destination would create its node directory).
+    auto source = OpenStorage(config->source, config->cluster_addr, "source");
+    if (!source.ok()) {
+      io.err << "Error: " << source.status().message() << "\n";
+      return command::kExitError;
+    }
+    auto destination = OpenStorage(config->destination, config->cluster_addr, "destination");
+    if (!destination.ok()) {
+      io.err << "Error: " << destination.status().message() << "\n";
+      return command::kExitError;
+    }
+    MigrateOptions options;
+    options.start = start_;
+    options.progress = [&io](std::uint64_t done, std::uint64_t total) {
+      io.out << "Copied " << done << " of " << total << " entries" << std::endl;
+    };
+    io.out << "Migrating from storage \"" << config->source.type << "\" to storage \""
+           << config->destination.type << "\""
+           << (options.start.empty() ? "" : " starting at " + options.start) << "\n";
+    StatusOr<MigrateResult> result = MigrateEntries(**source, **destination, options);
+    Status closed = (*destination)->Close();
+    (*source)->Close().IgnoreError();
+    if (!result.ok()) {
+      io.err << "Error migrating: " << result.status().message() << "\n";
+      return command::kExitError;
+    }
+    if (!closed.ok()) {
+      io.err << "Error closing the destination: " << closed.message() << "\n";
+      return command::kExitError;
+    }
+    io.out << "Success! Migrated " << result->copied << " entries; all " << result->verified
+           << " read back equal from the destination.\n";
+    return command::kExitOk;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  StatusOr<MigrateConfig> config = ParseMigrateConfig(text, flags->config_file);
-  if (!config.ok()) {
-    std::fprintf(stderr, "Error loading the migration configuration: %s\n",
-                 config.status().message().c_str());
-    return 1;
-  }
-  auto source_path = config->source.options.find("path");
-  std::error_code missing;
-  if (source_path != config->source.options.end() &&
-      !std::filesystem::is_directory(source_path->second, missing)) {
-    std::fprintf(stderr, "Error: the source storage %s does not exist\n",
-                 source_path->second.c_str());
-    return 1;
-  }
-  SetLogLevel("warn").IgnoreError();
-  // Source first: refusing a running source must not touch the destination
-  // (a raft destination would create its node directory).
-  auto source = OpenStorage(config->source, config->cluster_addr, "source");
-  if (!source.ok()) {
-    std::fprintf(stderr, "Error: %s\n", source.status().message().c_str());
-    return 1;
-  }
-  auto destination = OpenStorage(config->destination, config->cluster_addr, "destination");
-  if (!destination.ok()) {
-    std::fprintf(stderr, "Error: %s\n", destination.status().message().c_str());
-    return 1;
-  }
-  MigrateOptions options;
-  options.start = flags->start.value_or("");
-  options.progress = [](std::uint64_t done, std::uint64_t total) {
-    std::printf("Copied %llu of %llu entries\n", static_cast<unsigned long long>(done),
-                static_cast<unsigned long long>(total));
-    std::fflush(stdout);
-  };
-  std::printf("Migrating from storage \"%s\" to storage \"%s\"%s\n", config->source.type.c_str(),
-              config->destination.type.c_str(),
-              options.start.empty() ? "" : (" starting at " + options.start).c_str());
-  StatusOr<MigrateResult> result = MigrateEntries(**source, **destination, options);
-  Status closed = (*destination)->Close();
-  (*source)->Close().IgnoreError();
-  if (!result.ok()) {
-    std::fprintf(stderr, "Error migrating: %s\n", result.status().message().c_str());
-    return 1;
-  }
-  if (!closed.ok()) {
-    std::fprintf(stderr, "Error closing the destination: %s\n", closed.message().c_str());
-    return 1;
-  }
-  std::printf("Success! Migrated %llu entries; all %llu read back equal from the destination.\n",
-              static_cast<unsigned long long>(result->copied),
-              static_cast<unsigned long long>(result->verified));
-  return 0;
-}
+
+ private:
+  std::string config_file_;
+  std::string start_;
+};
+
+}  // namespace
+
+std::unique_ptr<command::Command> NewMigrateCommand() { return std::make_unique<MigrateCommand>(); }
 
 }  // namespace tresor::server

@@ -16,16 +16,18 @@
 // sorted order, in batches, then every one is read back from the
 // destination and compared with the source.
 //
-// Who calls it: cmd/main.cc (RunMigrateCommand); tests call
-// ParseMigrateConfig and MigrateEntries.
+// Who calls it: the registry (NewMigrateCommand, server/commands.h); tests
+// call ParseMigrateConfig and MigrateEntries.
 // Thread safety: runs on the calling thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "command/command.h"
 #include "common/status.h"
 #include "server/config.h"
 #include "storage/backend.h"
@@ -69,8 +71,8 @@ struct MigrateOptions {
 StatusOr<MigrateResult> MigrateEntries(storage::Backend& source, storage::Backend& destination,
                                        const MigrateOptions& options);
 
-// argv holds the arguments after "operator migrate". Exit codes: 0
-// migrated and verified, 1 failed, 2 usage error.
-int RunMigrateCommand(int argc, char** argv);
+// `operator migrate -config=FILE [-start=KEY]`. Exit codes: 0 migrated and
+// verified, 1 failed, 2 usage error.
+std::unique_ptr<command::Command> NewMigrateCommand();
 
 }  // namespace tresor::server

@@ -21,21 +21,11 @@ constexpr std::size_t kShareBytes = 33;
 
 }  // namespace
 
-StatusOr<bool> ParseUnsealKeyFlag(std::string_view arg, UnsealKeyFlags& flags) {
-  constexpr std::string_view kKey = "-unseal-key=";
-  constexpr std::string_view kFile = "-key-file=";
-  if (arg.substr(0, kKey.size()) == kKey) {
-    if (arg.size() == kKey.size()) return InvalidArgumentError("-unseal-key needs a value");
-    flags.keys.emplace_back(arg.substr(kKey.size()));
-    return true;
-  }
-  if (arg.substr(0, kFile.size()) == kFile) {
-    if (arg.size() == kFile.size()) return InvalidArgumentError("-key-file needs a path");
-    if (!flags.key_file.empty()) return InvalidArgumentError("-key-file is given twice");
-    flags.key_file = arg.substr(kFile.size());
-    return true;
-  }
-  return false;
+void AddUnsealKeyFlags(command::FlagSet& flags, UnsealKeyFlags* values) {
+  flags.StringList("unseal-key", &values->keys, false,
+                   "An unseal key share (hex or base64); repeatable.");
+  flags.StringList("key-file", &values->key_files, false,
+                   "A file with one unseal key share per line.");
 }
 
 StatusOr<SecureBytes> DecodeUnsealKey(std::string_view text, std::string_view which) {
@@ -72,19 +62,27 @@ StatusOr<std::vector<SecureBytes>> ParseKeyFileText(std::string_view text) {
 }
 
 StatusOr<std::vector<SecureBytes>> CollectUnsealKeys(const UnsealKeyFlags& flags) {
+  if (flags.key_files.size() > 1) return InvalidArgumentError("-key-file is given twice");
+  for (const std::string& key : flags.keys) {
+    if (key.empty()) return InvalidArgumentError("-unseal-key needs a value");
+  }
+  if (!flags.key_files.empty() && flags.key_files[0].empty()) {
+    return InvalidArgumentError("-key-file needs a path");
+  }
   std::vector<SecureBytes> keys;
   for (std::size_t i = 0; i < flags.keys.size(); ++i) {
     TRESOR_ASSIGN_OR_RETURN(
         SecureBytes key, DecodeUnsealKey(flags.keys[i], "-unseal-key #" + std::to_string(i + 1)));
     keys.push_back(std::move(key));
   }
-  if (!flags.key_file.empty()) {
-    std::ifstream in(flags.key_file, std::ios::binary);
-    if (!in) return NotFoundError("cannot open the key file " + flags.key_file);
+  if (!flags.key_files.empty()) {
+    const std::string& key_file = flags.key_files[0];
+    std::ifstream in(key_file, std::ios::binary);
+    if (!in) return NotFoundError("cannot open the key file " + key_file);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) {
       SecureWipe(text);
-      return IOError("cannot read the key file " + flags.key_file);
+      return IOError("cannot read the key file " + key_file);
     }
     StatusOr<std::vector<SecureBytes>> from_file = ParseKeyFileText(text);
     SecureWipe(text);

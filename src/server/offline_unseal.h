@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "command/flags.h"
 #include "common/secure_memory.h"
 #include "common/status.h"
 #include "core/lifecycle.h"
@@ -26,17 +27,14 @@ namespace tresor::server {
 
 // Where the keys come from, as given on the command line.
 struct UnsealKeyFlags {
-  std::vector<std::string> keys;  // each -unseal-key=K
-  std::string key_file;           // -key-file=PATH, "" when not given
+  std::vector<std::string> keys;       // each -unseal-key=K
+  std::vector<std::string> key_files;  // each -key-file=PATH (one is allowed)
 
-  bool empty() const { return keys.empty() && key_file.empty(); }
+  bool empty() const { return keys.empty() && key_files.empty(); }
 };
 
-// If `arg` (one argument, with "--" already turned into "-") is
-// -unseal-key=K or -key-file=PATH, records it in `flags` and returns true;
-// otherwise returns false and leaves `flags` alone. Errors: InvalidArgument
-// for an empty value or a second -key-file.
-StatusOr<bool> ParseUnsealKeyFlag(std::string_view arg, UnsealKeyFlags& flags);
+// Binds -unseal-key (repeatable) and -key-file to `values`.
+void AddUnsealKeyFlags(command::FlagSet& flags, UnsealKeyFlags* values);
 
 // One share from its text: hex when it decodes as hex to 33 bytes, base64
 // otherwise (sys/unseal's rule). InvalidArgument "... is not a valid hex or
@@ -49,8 +47,9 @@ StatusOr<SecureBytes> DecodeUnsealKey(std::string_view text, std::string_view wh
 StatusOr<std::vector<SecureBytes>> ParseKeyFileText(std::string_view text);
 
 // Every key of `flags`, -unseal-key ones first, then the key file's.
-// Errors: InvalidArgument when there is none or one does not decode;
-// NotFound / IOError when the key file cannot be read.
+// Errors: InvalidArgument for an empty value, a second -key-file, when
+// there is no key or one does not decode; NotFound / IOError when the key
+// file cannot be read.
 StatusOr<std::vector<SecureBytes>> CollectUnsealKeys(const UnsealKeyFlags& flags);
 
 // Submits `keys` one by one to `lifecycle` until it unseals.

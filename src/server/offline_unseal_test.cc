@@ -15,16 +15,19 @@ const std::string kShare(33, '\x07');
 
 TEST(OfflineUnsealTest, FlagsAreRecognisedAndOthersLeftAlone) {
   UnsealKeyFlags flags;
-  EXPECT_TRUE(*ParseUnsealKeyFlag("-unseal-key=abc", flags));
-  EXPECT_TRUE(*ParseUnsealKeyFlag("-unseal-key=def", flags));
-  EXPECT_TRUE(*ParseUnsealKeyFlag("-key-file=/k", flags));
-  EXPECT_FALSE(*ParseUnsealKeyFlag("-config=x", flags));
+  command::FlagSet flag_set("test");
+  AddUnsealKeyFlags(flag_set, &flags);
+  ASSERT_TRUE(flag_set.Parse({"-unseal-key=abc", "--unseal-key=def", "-key-file=/k"}).ok());
   EXPECT_EQ(flags.keys, (std::vector<std::string>{"abc", "def"}));
-  EXPECT_EQ(flags.key_file, "/k");
-  EXPECT_EQ(ParseUnsealKeyFlag("-key-file=/other", flags).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseUnsealKeyFlag("-unseal-key=", flags).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(flags.key_files, std::vector<std::string>{"/k"});
+  EXPECT_FALSE(flag_set.Parse({"-config=x"}).ok());
+
+  UnsealKeyFlags twice{.keys = {}, .key_files = {"/k", "/other"}};
+  EXPECT_EQ(CollectUnsealKeys(twice).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CollectUnsealKeys(twice).status().message(), "-key-file is given twice");
+  UnsealKeyFlags empty_key{.keys = {""}, .key_files = {}};
+  EXPECT_EQ(CollectUnsealKeys(empty_key).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CollectUnsealKeys(empty_key).status().message(), "-unseal-key needs a value");
 }
 
 TEST(OfflineUnsealTest, KeysDecodeAsHexOrBase64) {
@@ -52,13 +55,14 @@ TEST(OfflineUnsealTest, KeyFilesSkipBlanksAndCommentsAndNameBadLines) {
 TEST(OfflineUnsealTest, CollectNeedsAtLeastOneKeyAndAReadableFile) {
   EXPECT_EQ(CollectUnsealKeys({}).status().code(), StatusCode::kInvalidArgument);
   storage::TempDirForTest dir;
-  EXPECT_EQ(CollectUnsealKeys({.keys = {}, .key_file = dir.path() + "/none"}).status().code(),
+  EXPECT_EQ(CollectUnsealKeys({.keys = {}, .key_files = {dir.path() + "/none"}}).status().code(),
             StatusCode::kNotFound);
   std::ofstream(dir.path() + "/empty") << "# nothing\n";
-  EXPECT_EQ(CollectUnsealKeys({.keys = {}, .key_file = dir.path() + "/empty"}).status().code(),
+  EXPECT_EQ(CollectUnsealKeys({.keys = {}, .key_files = {dir.path() + "/empty"}}).status().code(),
             StatusCode::kInvalidArgument);
   std::ofstream(dir.path() + "/one") << HexEncode(kShare) << "\n";
-  auto both = CollectUnsealKeys({.keys = {Base64Encode(kShare)}, .key_file = dir.path() + "/one"});
+  auto both =
+      CollectUnsealKeys({.keys = {Base64Encode(kShare)}, .key_files = {dir.path() + "/one"}});
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(both->size(), 2u);
 }

@@ -1,9 +1,8 @@
 #include "server/recover_command.h"
 
-#include <cstdio>
 #include <map>
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include "server/config.h"
 #include "server/server.h"
@@ -12,7 +11,10 @@
 namespace tresor::server {
 namespace {
 
-constexpr char kRecoverUsage[] = R"(Usage: tresor operator raft recover -config=FILE [-peer=NODE_ID=HOST:PORT ...]
+class RaftRecoverCommand final : public command::Command {
+ public:
+  std::string Help() const override {
+    return R"(Usage: tresor operator raft recover -config=FILE [-peer=NODE_ID=HOST:PORT ...]
 
   Recovers a raft cluster that lost its quorum (a majority of its voters is
   gone for good). Run it on a STOPPED server, the surviving node with the
@@ -21,90 +23,76 @@ constexpr char kRecoverUsage[] = R"(Usage: tresor operator raft recover -config=
   unseal it; it elects itself and serves. Wipe the other survivors and join
   them again (docs/raft-recovery.md is the runbook).
 
-Options:
-  -config=FILE                   The server's configuration file (required)
-  -peer=NODE_ID=HOST:PORT        Another voter to keep (its node id and
-                                 cluster address); repeatable. Each one must
-                                 get a copy of this node's data directory.
-)";
+Exit codes: 0 recovered, 1 failed (nothing changed), 2 usage error.)";
+  }
 
-struct RecoverFlags {
-  std::string config_file;
-  std::map<std::string, std::string> peers;
-  bool help = false;
-};
+  void DefineFlags(command::FlagSet& flags) override {
+    flags.String("config", &config_file_, "", "The server's configuration file (required).");
+    flags.StringList("peer", &peer_flags_, false,
+                     "Another voter to keep, as NODE_ID=HOST:PORT (its node id and cluster "
+                     "address); repeatable. Each one must get a copy of this node's data "
+                     "directory.");
+  }
 
-StatusOr<RecoverFlags> ParseRecoverFlags(int argc, char** argv) {
-  RecoverFlags flags;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.substr(0, 2) == "--") arg.remove_prefix(1);
-    if (arg == "-h" || arg == "-help") {
-      flags.help = true;
-    } else if (arg.substr(0, 8) == "-config=") {
-      flags.config_file = arg.substr(8);
-    } else if (arg.substr(0, 6) == "-peer=") {
-      std::string_view peer = arg.substr(6);
-      std::size_t eq = peer.find('=');
-      if (eq == 0 || eq == std::string_view::npos || eq + 1 == peer.size()) {
-        return InvalidArgumentError("-peer wants NODE_ID=HOST:PORT, got \"" + std::string(peer) +
-                                    "\"");
-      }
-      auto [it, fresh] = flags.peers.emplace(peer.substr(0, eq), peer.substr(eq + 1));
-      if (!fresh) return InvalidArgumentError("-peer " + it->first + " is given twice");
-    } else {
-      return InvalidArgumentError("unexpected argument \"" + std::string(arg) + "\"");
+  int Execute(const command::FlagSet& flags, command::CommandIo& io) override {
+    if (!flags.Args().empty()) {
+      return UsageError(flags, io, "unexpected argument \"" + flags.Args()[0] + "\"");
     }
+    std::map<std::string, std::string> peers;
+    for (const std::string& peer : peer_flags_) {
+      std::size_t eq = peer.find('=');
+      if (eq == 0 || eq == std::string::npos || eq + 1 == peer.size()) {
+        return UsageError(flags, io, "-peer wants NODE_ID=HOST:PORT, got \"" + peer + "\"");
+      }
+      auto [it, fresh] = peers.emplace(peer.substr(0, eq), peer.substr(eq + 1));
+      if (!fresh) return UsageError(flags, io, "-peer " + it->first + " is given twice");
+    }
+    if (config_file_.empty()) return UsageError(flags, io, "-config=FILE is required");
+    return Recover(peers, io);
   }
-  if (!flags.help && flags.config_file.empty()) {
-    return InvalidArgumentError("-config=FILE is required");
+
+ private:
+  int Recover(const std::map<std::string, std::string>& peers, command::CommandIo& io) const {
+    StatusOr<ServerConfig> config = LoadConfigFile(config_file_);
+    if (!config.ok()) {
+      io.err << "Error loading configuration: " << config.status().message() << "\n";
+      return command::kExitError;
+    }
+    if (!config->storage.has_value() || config->storage->type != "raft") {
+      io.err << "Error: " << config_file_
+             << " does not use storage \"raft\"; only raft nodes are recovered\n";
+      return command::kExitError;
+    }
+    StatusOr<storage::RaftBackendOptions> options =
+        storage::ParseRaftOptions(config->storage->options, ClusterAddressFor(*config));
+    if (!options.ok()) {
+      io.err << "Error: " << options.status().message() << "\n";
+      return command::kExitError;
+    }
+    StatusOr<std::string> node_id = storage::RaftBackend::Recover(*options, peers);
+    if (!node_id.ok()) {
+      io.err << "Error recovering: " << node_id.status().message() << "\n";
+      if (node_id.status().code() == StatusCode::kIOError) {
+        io.err << "Is the server still running? Stop it first.\n";
+      }
+      return command::kExitError;
+    }
+    io.out << "Success! The raft configuration of " << options->path << " now has "
+           << peers.size() + 1 << " voter(s): this node (" << *node_id << " at "
+           << options->cluster_address << ")" << (peers.empty() ? "" : " and the -peer nodes")
+           << ".\nStart the server and unseal it; it elects itself leader once a majority of "
+              "these voters runs.\n";
+    return command::kExitOk;
   }
-  return flags;
-}
+
+  std::string config_file_;
+  std::vector<std::string> peer_flags_;
+};
 
 }  // namespace
 
-int RunRaftRecoverCommand(int argc, char** argv) {
-  StatusOr<RecoverFlags> flags = ParseRecoverFlags(argc, argv);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kRecoverUsage);
-    return 2;
-  }
-  if (flags->help) {
-    std::printf("%s", kRecoverUsage);
-    return 0;
-  }
-  StatusOr<ServerConfig> config = LoadConfigFile(flags->config_file);
-  if (!config.ok()) {
-    std::fprintf(stderr, "Error loading configuration: %s\n", config.status().message().c_str());
-    return 1;
-  }
-  if (!config->storage.has_value() || config->storage->type != "raft") {
-    std::fprintf(stderr, "Error: %s does not use storage \"raft\"; only raft nodes are recovered\n",
-                 flags->config_file.c_str());
-    return 1;
-  }
-  StatusOr<storage::RaftBackendOptions> options =
-      storage::ParseRaftOptions(config->storage->options, ClusterAddressFor(*config));
-  if (!options.ok()) {
-    std::fprintf(stderr, "Error: %s\n", options.status().message().c_str());
-    return 1;
-  }
-  StatusOr<std::string> node_id = storage::RaftBackend::Recover(*options, flags->peers);
-  if (!node_id.ok()) {
-    std::fprintf(stderr, "Error recovering: %s\n", node_id.status().message().c_str());
-    if (node_id.status().code() == StatusCode::kIOError) {
-      std::fprintf(stderr, "Is the server still running? Stop it first.\n");
-    }
-    return 1;
-  }
-  std::printf(
-      "Success! The raft configuration of %s now has %zu voter(s): this node (%s at %s)%s.\n"
-      "Start the server and unseal it; it elects itself leader once a majority of these voters "
-      "runs.\n",
-      options->path.c_str(), flags->peers.size() + 1, node_id->c_str(),
-      options->cluster_address.c_str(), flags->peers.empty() ? "" : " and the -peer nodes");
-  return 0;
+std::unique_ptr<command::Command> NewRaftRecoverCommand() {
+  return std::make_unique<RaftRecoverCommand>();
 }
 
 }  // namespace tresor::server

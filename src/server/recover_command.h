@@ -4,13 +4,16 @@
 // this node, plus any -peer given, the cluster's whole voter configuration
 // through libraft's raft_recover. docs/raft-recovery.md is the runbook.
 //
-// Called by cmd/main.cc; runs on the calling thread.
+// Exit codes: 0 recovered, 1 failed (nothing changed), 2 usage error.
+// Who calls it: the registry (server/commands.h); runs on the calling thread.
 #pragma once
+
+#include <memory>
+
+#include "command/command.h"
 
 namespace tresor::server {
 
-// argv holds the arguments after "operator raft recover". Exit codes: 0
-// recovered, 1 failed (nothing changed), 2 usage error.
-int RunRaftRecoverCommand(int argc, char** argv);
+std::unique_ptr<command::Command> NewRaftRecoverCommand();
 
 }  // namespace tresor::server

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string_view>
 
 #include "barrier/barrier.h"
@@ -22,67 +22,6 @@
 
 namespace tresor::server {
 namespace {
-
-constexpr char kVerifyHelpText[] =
-    R"(Usage: tresor operator raft snapshot verify FILE (-unseal-key=KEY ... | -key-file=PATH) [-format=json]
-
-  Disaster-recovery drill: proves that a snapshot archive can be restored,
-  without touching any server. It checks the archive's checksums, loads it
-  into a throwaway in-memory instance, unseals it with the given keys,
-  checks the sealed checksums under the snapshot's own root key, decrypts
-  every entry and checks that the mount table and token store load. It
-  writes nothing to disk, but holds the whole state in memory.
-
-Options:
-  -unseal-key=KEY     An unseal key share (hex or base64); repeatable
-  -key-file=PATH      A file with one unseal key share per line
-  -format=json        Print one JSON object instead of a table
-
-Exit codes:
-  0  verified
-  1  the archive is unreadable or damaged (checksums, format)
-  2  usage error
-  3  the keys do not unseal the snapshot (wrong keys, or too few)
-  4  entries fail to decrypt, or the mount table or token store do not load
-)";
-
-struct VerifyFlags {
-  std::string file;
-  UnsealKeyFlags keys;
-  bool json = false;
-  bool help = false;
-};
-
-StatusOr<VerifyFlags> ParseVerifyFlags(int argc, char** argv) {
-  VerifyFlags flags;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.substr(0, 2) == "--") arg.remove_prefix(1);
-    TRESOR_ASSIGN_OR_RETURN(bool key_flag, ParseUnsealKeyFlag(arg, flags.keys));
-    if (key_flag) continue;
-    if (arg == "-h" || arg == "-help") {
-      flags.help = true;
-    } else if (arg.substr(0, 8) == "-format=") {
-      std::string_view format = arg.substr(8);
-      if (format != "json" && format != "table") {
-        return InvalidArgumentError("-format must be table or json");
-      }
-      flags.json = format == "json";
-    } else if (!arg.empty() && arg.front() == '-') {
-      return InvalidArgumentError("unknown flag \"" + std::string(arg) + "\"");
-    } else if (flags.file.empty()) {
-      flags.file = arg;
-    } else {
-      return InvalidArgumentError("unexpected argument \"" + std::string(arg) + "\"");
-    }
-  }
-  if (flags.help) return flags;
-  if (flags.file.empty()) return InvalidArgumentError("the snapshot FILE is required");
-  if (flags.keys.empty()) {
-    return InvalidArgumentError("unseal keys are required: -unseal-key=KEY ... or -key-file=PATH");
-  }
-  return flags;
-}
 
 // Physical records that are not barrier values, so not decrypted through it.
 bool PhysicalOnly(std::string_view key) {
@@ -210,30 +149,101 @@ nlohmann::json ReportJson(const VerifyOutcome& outcome) {
   return out;
 }
 
-void PrintTable(const std::string& file, const VerifyOutcome& outcome) {
-  const VerifyReport& r = outcome.report;
-  std::printf("Snapshot %s verified: it restores with the given keys.\n\n", file.c_str());
-  std::printf("%-16s %s\n", "Key", "Value");
-  std::printf("%-16s %s\n", "---", "-----");
-  std::printf("%-16s %s\n", "ID", r.meta.id.c_str());
-  std::printf("%-16s %llu\n", "Index", static_cast<unsigned long long>(r.meta.index));
-  std::printf("%-16s %llu\n", "Term", static_cast<unsigned long long>(r.meta.term));
-  std::printf("%-16s %s\n", "Created At", r.meta.created_at.c_str());
-  std::printf("%-16s %s\n", "Cluster ID", r.meta.cluster_id.c_str());
-  std::printf("%-16s %u\n", "Keyring Term", r.meta.keyring_term);
-  std::printf("%-16s %llu\n", "Entries", static_cast<unsigned long long>(r.entries));
-  std::printf("%-16s %llu (and %llu physical-only: keyring, root key, seal config)\n", "Decrypted",
-              static_cast<unsigned long long>(r.decrypted),
-              static_cast<unsigned long long>(r.physical_only));
-  if (r.swept > 0) {
-    std::printf("%-16s %llu (data of unmounted engines, removed at unseal)\n", "Swept",
-                static_cast<unsigned long long>(r.swept));
-  }
-  std::printf("%-16s %s\n", "Secrets Mounts", MountSummary(r.secrets_mounts).c_str());
-  std::printf("%-16s %s\n", "Auth Mounts", MountSummary(r.auth_mounts).c_str());
-  std::printf("%-16s %llu\n", "Tokens", static_cast<unsigned long long>(r.tokens));
-  std::printf("%-16s %llu\n", "Policies", static_cast<unsigned long long>(r.policies));
+// One "%-16s %s" row of the report's table.
+void ReportRow(std::ostream& out, std::string_view name, const std::string& value) {
+  out << name << std::string(name.size() < 16 ? 16 - name.size() : 0, ' ') << ' ' << value << '\n';
 }
+
+void PrintTable(std::ostream& out, const std::string& file, const VerifyOutcome& outcome) {
+  const VerifyReport& r = outcome.report;
+  out << "Snapshot " << file << " verified: it restores with the given keys.\n\n";
+  ReportRow(out, "Key", "Value");
+  ReportRow(out, "---", "-----");
+  ReportRow(out, "ID", r.meta.id);
+  ReportRow(out, "Index", std::to_string(r.meta.index));
+  ReportRow(out, "Term", std::to_string(r.meta.term));
+  ReportRow(out, "Created At", r.meta.created_at);
+  ReportRow(out, "Cluster ID", r.meta.cluster_id);
+  ReportRow(out, "Keyring Term", std::to_string(r.meta.keyring_term));
+  ReportRow(out, "Entries", std::to_string(r.entries));
+  ReportRow(out, "Decrypted",
+            std::to_string(r.decrypted) + " (and " + std::to_string(r.physical_only) +
+                " physical-only: keyring, root key, seal config)");
+  if (r.swept > 0) {
+    ReportRow(out, "Swept",
+              std::to_string(r.swept) + " (data of unmounted engines, removed at unseal)");
+  }
+  ReportRow(out, "Secrets Mounts", MountSummary(r.secrets_mounts));
+  ReportRow(out, "Auth Mounts", MountSummary(r.auth_mounts));
+  ReportRow(out, "Tokens", std::to_string(r.tokens));
+  ReportRow(out, "Policies", std::to_string(r.policies));
+}
+
+class SnapshotVerifyCommand final : public command::Command {
+ public:
+  std::string Help() const override {
+    return R"(Usage: tresor operator raft snapshot verify FILE (-unseal-key=KEY ... | -key-file=PATH) [-format=json]
+
+  Disaster-recovery drill: proves that a snapshot archive can be restored,
+  without touching any server. It checks the archive's checksums, loads it
+  into a throwaway in-memory instance, unseals it with the given keys,
+  checks the sealed checksums under the snapshot's own root key, decrypts
+  every entry and checks that the mount table and token store load. It
+  writes nothing to disk, but holds the whole state in memory.
+
+Exit codes:
+  0  verified
+  1  the archive is unreadable or damaged (checksums, format)
+  2  usage error
+  3  the keys do not unseal the snapshot (wrong keys, or too few)
+  4  entries fail to decrypt, or the mount table or token store do not load)";
+  }
+
+  void DefineFlags(command::FlagSet& flags) override {
+    // As before the registry, the keys may follow FILE.
+    flags.SetInterspersed(true);
+    AddUnsealKeyFlags(flags, &keys_);
+    flags.String("format", &format_, "table",
+                 "Print one JSON object (json) instead of a table (table).");
+  }
+
+  int Execute(const command::FlagSet& flags, command::CommandIo& io) override {
+    if (format_ != "json" && format_ != "table") {
+      return UsageError(flags, io, "-format must be table or json");
+    }
+    if (flags.Args().size() > 1) {
+      return UsageError(flags, io, "unexpected argument \"" + flags.Args()[1] + "\"");
+    }
+    if (flags.Args().empty()) return UsageError(flags, io, "the snapshot FILE is required");
+    if (keys_.empty()) {
+      return UsageError(flags, io,
+                        "unseal keys are required: -unseal-key=KEY ... or -key-file=PATH");
+    }
+    const std::string& file = flags.Args()[0];
+    StatusOr<std::vector<SecureBytes>> keys = CollectUnsealKeys(keys_);
+    if (!keys.ok()) {
+      io.err << "Error: " << keys.status().message() << "\n";
+      return kVerifyUsage;
+    }
+    // The drill reports its own findings; the core's logs would only repeat
+    // them (and would mix with -format=json).
+    SetLogLevel("off").IgnoreError();
+    VerifyOutcome outcome = VerifySnapshotArchive(file, *keys);
+    if (format_ == "json") {
+      io.out << ReportJson(outcome).dump(2) << "\n";
+    } else if (outcome.exit_code == kVerifyOk) {
+      PrintTable(io.out, file, outcome);
+    }
+    if (outcome.exit_code != kVerifyOk) {
+      io.err << "Error verifying " << file << ": " << outcome.error << "\n";
+    }
+    return outcome.exit_code;
+  }
+
+ private:
+  UnsealKeyFlags keys_;
+  std::string format_;
+};
 
 }  // namespace
 
@@ -301,34 +311,11 @@ VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<S
   return outcome;
 }
 
-int RunSnapshotVerifyCommand(int argc, char** argv) {
-  StatusOr<VerifyFlags> flags = ParseVerifyFlags(argc, argv);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kVerifyHelpText);
-    return kVerifyUsage;
-  }
-  if (flags->help) {
-    std::printf("%s", kVerifyHelpText);
-    return kVerifyOk;
-  }
-  StatusOr<std::vector<SecureBytes>> keys = CollectUnsealKeys(flags->keys);
-  if (!keys.ok()) {
-    std::fprintf(stderr, "Error: %s\n", keys.status().message().c_str());
-    return kVerifyUsage;
-  }
-  // The drill reports its own findings; the core's logs would only repeat
-  // them (and would mix with -format=json).
-  SetLogLevel("off").IgnoreError();
-  VerifyOutcome outcome = VerifySnapshotArchive(flags->file, *keys);
-  if (flags->json) {
-    std::printf("%s\n", ReportJson(outcome).dump(2).c_str());
-  } else if (outcome.exit_code == kVerifyOk) {
-    PrintTable(flags->file, outcome);
-  }
-  if (outcome.exit_code != kVerifyOk) {
-    std::fprintf(stderr, "Error verifying %s: %s\n", flags->file.c_str(), outcome.error.c_str());
-  }
-  return outcome.exit_code;
+// The registry exits with command::kExitUsage on a bad flag: the same code.
+static_assert(kVerifyUsage == command::kExitUsage);
+
+std::unique_ptr<command::Command> NewSnapshotVerifyCommand() {
+  return std::make_unique<SnapshotVerifyCommand>();
 }
 
 }  // namespace tresor::server

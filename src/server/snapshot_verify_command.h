@@ -15,16 +15,19 @@
 // policies) and the archive's meta. Nothing is written to disk; the whole
 // state is held in memory while it runs (docs/backup.md).
 //
-// Who calls it: cmd/main.cc; tests call VerifySnapshotArchive directly.
+// Who calls it: the registry (NewSnapshotVerifyCommand, server/commands.h);
+// tests call VerifySnapshotArchive directly.
 // Thread safety: runs on the calling thread; the throwaway Core is private
 // to the call.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "command/command.h"
 #include "common/secure_memory.h"
 #include "snapshot/meta.h"
 
@@ -65,9 +68,9 @@ struct VerifyOutcome {
 // `keys`. Never throws; every failure is an exit code and a message.
 VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<SecureBytes>& keys);
 
-// argv holds the arguments after "operator raft snapshot verify". Prints
-// the report (a table, or one JSON object with -format=json, also on
-// failure) and returns one of VerifyExitCode.
-int RunSnapshotVerifyCommand(int argc, char** argv);
+// `operator raft snapshot verify FILE ...`: prints the report (a table, or
+// one JSON object with -format=json, also on failure) and exits with one of
+// VerifyExitCode.
+std::unique_ptr<command::Command> NewSnapshotVerifyCommand();
 
 }  // namespace tresor::server

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/command_runner_for_test.h"
 #include "server/offline_cluster_for_test.h"
 #include "storage/file/temp_dir_for_test.h"
 #include "storage/inmem/inmem_backend.h"
@@ -22,9 +23,8 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 }
 
 int RunVerify(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  return RunSnapshotVerifyCommand(static_cast<int>(argv.size()), argv.data());
+  args.insert(args.begin(), {"operator", "raft", "snapshot", "verify"});
+  return RunCommandForTest(args).code;
 }
 
 class SnapshotVerifyTest : public ::testing::Test {

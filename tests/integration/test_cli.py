@@ -1,10 +1,11 @@
 """The tresor CLI (docs/cli.md) against a real server: operator init, unseal
 (argument and stdin), status exit codes, key-status, rotate, seal, version,
-address precedence and both flag spellings."""
+address precedence and both flag spellings; help lists every command."""
 import json
 import re
+import subprocess
 
-from harness import TresorServer, free_port
+from harness import BINARY, TresorServer, free_port
 
 
 def ok(result):
@@ -136,3 +137,31 @@ def test_single_and_double_dash_flags(server):
     r = json.loads(ok(server.cli("operator", "unseal", "-format=json",
                                  init["unseal_keys_hex"][1])))
     assert r["sealed"] is False
+
+
+def test_help_lists_the_server_and_offline_commands():
+    """One registry holds every command: `server` and the offline operator
+    commands are listed with the client's and answer -h like them."""
+    def run(*args):
+        return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30)
+
+    top = run("-h")
+    assert top.returncode == 0, top
+    for name in ("server", "operator", "status", "kv"):
+        assert re.search(rf"^    {name} +\S", top.stdout, re.M), (name, top.stdout)
+    operator = run("operator", "-h")
+    for name in ("backup", "migrate", "raft", "init", "unseal"):
+        assert re.search(rf"^    {name} +\S", operator.stdout, re.M), (name, operator.stdout)
+    assert re.search(r"^    recover +\S", run("operator", "raft", "-h").stdout, re.M)
+    assert re.search(r"^    verify +\S", run("operator", "raft", "snapshot", "-h").stdout, re.M)
+
+    for words in (["server"], ["operator", "backup"], ["operator", "migrate"],
+                  ["operator", "raft", "recover"], ["operator", "raft", "snapshot", "verify"]):
+        helped = run(*words, "--help")
+        assert helped.returncode == 0, helped
+        assert helped.stdout.startswith("Usage: tresor " + " ".join(words)), helped.stdout
+        assert "-config=<string>" in helped.stdout or "-unseal-key=<string>" in helped.stdout
+        bad = run(*words, "-no-such-flag")
+        assert bad.returncode == 2, bad
+        assert bad.stderr == ("flag provided but not defined: -no-such-flag\n"
+                              f"Run \"tresor {' '.join(words)} -help\" for usage.\n"), bad.stderr

@@ -2,9 +2,10 @@
 
 namespace tresor::cli {
 
-void ApiCommand::DefineFlags(FlagSet& flags) {
-  AddServerCommandFlags(flags, &common_);
-  if (with_field_) {
+void StandardCommand::DefineFlags(FlagSet& flags) {
+  if (shape_.connection) AddClientFlags(flags, &common_.client);
+  if (shape_.format) AddFormatFlag(flags, &common_.format);
+  if (shape_.field) {
     flags.String("field", &field_, "",
                  "Print only the field with the given name. Specifying this option will take "
                  "precedence over other formatting directives.");
@@ -12,18 +13,31 @@ void ApiCommand::DefineFlags(FlagSet& flags) {
   DefineCommandFlags(flags);
 }
 
-int ApiCommand::Execute(const FlagSet& flags, CommandIo& io) {
-  if (!CheckArgCount(flags, io, min_args_, max_args_)) return kExitUsage;
-  if (!Validate(flags, io)) return kExitUsage;
-  StatusOr<std::string> format = ResolveFormat(flags, common_.format);
-  if (!format.ok()) return UsageFailure(io, format.status().message());
-  auto client = NewClientFromFlags(flags, common_.client);
-  if (!client.ok()) {
-    io.err << client.status().message() << "\n";
-    return kExitUsage;
+int StandardCommand::Execute(const FlagSet& flags, CommandIo& io) {
+  if (!CheckArgCount(flags, io, shape_.min_args, MaxArgs())) return shape_.usage_exit;
+  if (!Validate(flags, io)) return shape_.usage_exit;
+  CommandContext context{flags, io, "table"};
+  if (shape_.format) {
+    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
+    if (!format.ok()) {
+      io.err << format.status().message() << "\n";
+      return shape_.usage_exit;
+    }
+    context.format = std::move(*format);
   }
-  ApiContext context{flags, io, **client, *format};
-  return Run(context);
+  return Perform(context);
+}
+
+int ApiCommand::Perform(CommandContext& context) {
+  auto client = NewClientFromFlags(context.flags, client_flags());
+  if (!client.ok()) {
+    std::string doing = ClientErrorDoing();
+    if (doing.empty()) return UsageFailure(context.io, client.status().message());
+    PrintError(context.io, doing, client.status());
+    return kExitError;
+  }
+  ApiContext api{context, **client};
+  return Run(api);
 }
 
 std::string ApiPath(std::string_view path) {

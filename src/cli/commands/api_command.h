@@ -1,13 +1,22 @@
-// The skeleton shared by the issue-3 client commands (read/write, kv,
-// token, policy, secrets, auth): the connection, -format and optional
-// -field flags, the argument count check, building the HTTP client, and the
-// few request helpers they all need. A command derives from ApiCommand,
-// declares its own flags in DefineCommandFlags and does its work in Run.
+// The opening every client command shares, in two bases:
 //
-// Exit codes follow Vault's commands of this family: 2 for usage errors and
-// for errors the server returned (Vault's read, write, kv, token, policy,
-// secrets and auth commands all exit 2 there), 1 for local errors (an
-// unreadable file) and a missing -field.
+//   StandardCommand  the flags (connection, -format, -field, the command's
+//                    own), the argument count check, Validate, and the
+//                    effective -format; then Perform. Commands that build
+//                    their client themselves (login) or need none (policy
+//                    fmt, snapshot inspect) derive from it.
+//   ApiCommand       the same, plus the HTTP client built from the flags and
+//                    environment; then Run. Every command that talks to a
+//                    server with the caller's token derives from it.
+//
+// Exit codes follow Vault's: 2 for usage errors (`status` says 1: 2 means
+// sealed there); for errors the server returned, 2 in Vault's read, write,
+// kv, token, policy, secrets and auth commands (ApiFailure), 1 in its sys
+// commands (operator init, seal, unseal, key-status, rotate, status); 1 for
+// local errors (an unreadable file) and a missing -field. A client that
+// cannot be built (a bad -address or TRESOR_CLIENT_TIMEOUT) is a usage
+// error, except for the sys commands, which say "Error <doing>: ..." and
+// exit 1 (ApiCommand::ClientErrorDoing).
 //
 // Who calls it: the command files in this folder.
 // Thread safety: as the commands themselves (one thread).
@@ -17,49 +26,80 @@
 #include <string>
 #include <string_view>
 
-#include "cli/command.h"
 #include "cli/commands/common.h"
+#include "cli/framework.h"
 #include "cli/http_client.h"
 
 namespace tresor::cli {
 
-// What Run gets: the parsed flags and arguments, the streams, the client and
-// the effective -format ("table" or "json").
-struct ApiContext {
+// What Perform gets: the parsed flags and arguments, the streams and the
+// effective -format ("table" or "json"; "table" for a command without it).
+struct CommandContext {
   const FlagSet& flags;
   CommandIo& io;
-  HttpClient& client;
   std::string format;
 
   const std::vector<std::string>& args() const { return flags.Args(); }
 };
 
-class ApiCommand : public Command {
+// What ApiCommand::Run gets: the same and the client.
+struct ApiContext : CommandContext {
+  HttpClient& client;
+};
+
+class StandardCommand : public Command {
  public:
-  // `min_args`..`max_args` positional arguments are accepted; `with_field`
-  // adds Vault's -field flag.
-  ApiCommand(size_t min_args, size_t max_args, bool with_field)
-      : min_args_(min_args), max_args_(max_args), with_field_(with_field) {}
+  struct Shape {
+    // min_args..max_args positional arguments are accepted (MaxArgs() may
+    // narrow the maximum once the flags are parsed).
+    size_t min_args = 0;
+    size_t max_args = 0;
+    bool field = false;      // Vault's -field
+    bool format = true;      // -format, with TRESOR_FORMAT / VAULT_FORMAT
+    bool connection = true;  // -address and the TLS flags
+    int usage_exit = kExitUsage;
+  };
+
+  explicit StandardCommand(Shape shape) : shape_(shape) {}
 
   void DefineFlags(FlagSet& flags) final;
   int Execute(const FlagSet& flags, CommandIo& io) final;
 
  protected:
   virtual void DefineCommandFlags(FlagSet& flags) {}
+  virtual size_t MaxArgs() const { return shape_.max_args; }
   // Checks that need the flags (incompatible combinations) before any
   // request. Print the problem to io.err and return false for a usage error.
   virtual bool Validate(const FlagSet& flags, CommandIo& io) { return true; }
-  virtual int Run(ApiContext& context) = 0;
+  virtual int Perform(CommandContext& context) = 0;
 
+  // The connection flags (meaningful with Shape::connection).
+  const ClientFlags& client_flags() const { return common_.client; }
   // The value of -field ("" when not given or not defined).
   const std::string& field() const { return field_; }
 
  private:
-  size_t min_args_;
-  size_t max_args_;
-  bool with_field_;
+  Shape shape_;
   ServerCommandFlags common_;
   std::string field_;
+};
+
+class ApiCommand : public StandardCommand {
+ public:
+  explicit ApiCommand(Shape shape) : StandardCommand(shape) {}
+  // `min_args`..`max_args` positional arguments are accepted; `with_field`
+  // adds Vault's -field flag.
+  ApiCommand(size_t min_args, size_t max_args, bool with_field)
+      : StandardCommand(Shape{.min_args = min_args, .max_args = max_args, .field = with_field}) {}
+
+ protected:
+  // What the command was doing, for "Error <doing>: <why>" (exit 1) when the
+  // client cannot be built; "" (the default) prints <why> alone and exits 2.
+  virtual std::string ClientErrorDoing() const { return ""; }
+  virtual int Run(ApiContext& context) = 0;
+
+ private:
+  int Perform(CommandContext& context) final;
 };
 
 // "/v1/" + `path` without its leading slashes, percent-encoding what Go's

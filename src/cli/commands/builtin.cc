@@ -37,8 +37,6 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                     "Installs the provided snapshot, returning the cluster to the state defined "
                     "in it",
                     NewOperatorRaftSnapshotRestoreCommand);
-  // `tresor server` is dispatched by main() before the CLI; listed for help.
-  registry.RegisterGroup("server", "Start a Tresor server");
   registry.Register("status", "Print seal and HA status", NewStatusCommand);
   registry.Register("version", "Prints the Tresor version", NewVersionCommand);
 

@@ -2,14 +2,14 @@
 // command adds a factory declaration here, its own file in this folder, and
 // one line in RegisterBuiltinCommands().
 //
-// Who calls it: cli.cc (and tests that dispatch through a registry).
+// Who calls it: cmd/main.cc (and tests that dispatch through a registry);
+// the server's commands register beside these (server/commands.h).
 // Thread safety: call RegisterBuiltinCommands once, before dispatching.
 #pragma once
 
 #include <memory>
 
-#include "cli/command.h"
-#include "cli/registry.h"
+#include "cli/framework.h"
 
 namespace tresor::cli {
 

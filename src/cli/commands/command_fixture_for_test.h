@@ -19,8 +19,8 @@
 
 #include "cli/commands/builtin.h"
 #include "cli/fake_http_server_for_test.h"
+#include "cli/framework.h"
 #include "cli/http_client.h"
-#include "cli/registry.h"
 
 namespace tresor::cli {
 

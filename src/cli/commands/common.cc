@@ -11,11 +11,6 @@ std::string Expected(size_t min, size_t max) {
 
 }  // namespace
 
-void AddServerCommandFlags(FlagSet& flags, ServerCommandFlags* values) {
-  AddClientFlags(flags, &values->client);
-  AddFormatFlag(flags, &values->format);
-}
-
 StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
                                                          const ClientFlags& values) {
   TRESOR_ASSIGN_OR_RETURN(ClientOptions options, ResolveClientOptions(flags, values));

@@ -10,18 +10,18 @@
 #include <string>
 #include <string_view>
 
-#include "cli/command.h"
 #include "cli/environment.h"
+#include "cli/framework.h"
 #include "cli/http_client.h"
 
 namespace tresor::cli {
 
-// The flags of every server command: connection (-address, TLS) and -format.
+// The flags of every server command: connection (-address, TLS) and -format
+// (bound by StandardCommand, api_command.h).
 struct ServerCommandFlags {
   ClientFlags client;
   std::string format;
 };
-void AddServerCommandFlags(FlagSet& flags, ServerCommandFlags* values);
 
 // The HTTP client for the flags and environment. Returns what
 // ResolveClientOptions or HttpClient::Create return on error.

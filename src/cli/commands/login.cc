@@ -6,9 +6,11 @@
 // `tresor login -method=userpass [-path=P] username=NAME [password=PW]`
 // logs in with the userpass method (auth_userpass.h) and stores the token
 // the server minted the same way.
+#include <cstdint>
+
+#include "cli/commands/api_command.h"
 #include "cli/commands/auth_userpass.h"
 #include "cli/commands/builtin.h"
-#include "cli/commands/common.h"
 #include "cli/commands/kv_args.h"
 #include "cli/commands/secret_output.h"
 #include "cli/output.h"
@@ -39,8 +41,12 @@ Json AuthFromLookup(const std::string& token, const Json& lookup) {
                 {"renewable", data.value("renewable", false)}}}};
 }
 
-class LoginCommand final : public Command {
+// A StandardCommand, not an ApiCommand: the client it needs carries the
+// token being checked (or none, for userpass), not the caller's.
+class LoginCommand final : public StandardCommand {
  public:
+  LoginCommand() : StandardCommand(Shape{.min_args = 0, .max_args = SIZE_MAX}) {}
+
   std::string Help() const override {
     return "Usage: tresor login [options] [TOKEN | K=V...]\n\n"
            "  Authenticates with a token: the token is checked against the server and\n"
@@ -52,8 +58,8 @@ class LoginCommand final : public Command {
            UserpassLoginHelp();
   }
 
-  void DefineFlags(FlagSet& flags) override {
-    AddServerCommandFlags(flags, &common_);
+ protected:
+  void DefineCommandFlags(FlagSet& flags) override {
     flags.String("method", &method_, "token",
                  "Type of authentication to use: \"token\" or \"userpass\".");
     flags.String("path", &path_, "",
@@ -67,19 +73,20 @@ class LoginCommand final : public Command {
                  "Print only the field with the given name, e.g. -field=token_accessor.");
   }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (method_ != "token" && method_ != "userpass") {
-      io.err << "Unknown auth method: " << method_
-             << ". Tresor's CLI supports \"token\" and \"userpass\".\n";
-      return kExitUsage;
-    }
-    if (method_ == "token" && !CheckArgCount(flags, io, 0, 1)) return kExitUsage;
-    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
-    if (!format.ok()) {
-      io.err << format.status().message() << "\n";
-      return kExitUsage;
-    }
-    if (method_ == "userpass") return LoginWithUserpass(flags, io, *format);
+  // The token method takes at most the token; userpass any K=V.
+  size_t MaxArgs() const override { return method_ == "token" ? 1 : SIZE_MAX; }
+
+  bool Validate(const FlagSet& flags, CommandIo& io) override {
+    if (method_ == "token" || method_ == "userpass") return true;
+    io.err << "Unknown auth method: " << method_
+           << ". Tresor's CLI supports \"token\" and \"userpass\".\n";
+    return false;
+  }
+
+  int Perform(CommandContext& context) override {
+    const FlagSet& flags = context.flags;
+    CommandIo& io = context.io;
+    if (method_ == "userpass") return LoginWithUserpass(flags, io, context.format);
     std::string token;
     if (!flags.Args().empty() && flags.Args()[0] != "-") {
       token = flags.Args()[0];
@@ -91,7 +98,7 @@ class LoginCommand final : public Command {
       }
       token = std::move(*read);
     }
-    int code = LoginWith(flags, io, *format, token);
+    int code = LoginWith(flags, io, context.format, token);
     SecureWipe(token);
     return code;
   }
@@ -103,7 +110,7 @@ class LoginCommand final : public Command {
       io.err << "A token must be passed to auth, please view the help for more information.\n";
       return kExitUsage;
     }
-    auto client = NewClientWithToken(flags, common_.client, token);
+    auto client = NewClientWithToken(flags, client_flags(), token);
     if (!client.ok()) {
       io.err << client.status().message() << "\n";
       return kExitUsage;
@@ -134,7 +141,7 @@ class LoginCommand final : public Command {
     }
     // The login path needs no token; a stale one from the token file or the
     // environment must not travel with the password.
-    auto client = NewClientWithToken(flags, common_.client, "");
+    auto client = NewClientWithToken(flags, client_flags(), "");
     if (!client.ok()) {
       io.err << client.status().message() << "\n";
       return kExitUsage;
@@ -206,7 +213,6 @@ class LoginCommand final : public Command {
     return kExitOk;
   }
 
-  ServerCommandFlags common_;
   std::string method_;
   std::string path_;
   std::string field_;

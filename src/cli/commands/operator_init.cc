@@ -1,7 +1,7 @@
 #include "cli/commands/operator_init.h"
 
+#include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
-#include "cli/commands/common.h"
 #include "cli/output.h"
 
 namespace tresor::cli {
@@ -25,8 +25,10 @@ std::string RootToken(const Json& response) {
   return "";
 }
 
-class OperatorInitCommand final : public Command {
+class OperatorInitCommand final : public ApiCommand {
  public:
+  OperatorInitCommand() : ApiCommand(Shape{}) {}
+
   std::string Help() const override {
     return "Usage: tresor operator init [options]\n\n"
            "  Initializes a Tresor server. Initialization generates the root key that\n"
@@ -39,8 +41,8 @@ class OperatorInitCommand final : public Command {
            "      $ tresor operator init -status";
   }
 
-  void DefineFlags(FlagSet& flags) override {
-    AddServerCommandFlags(flags, &common_);
+ protected:
+  void DefineCommandFlags(FlagSet& flags) override {
     flags.Int("key-shares", &shares_, 5,
               "Number of key shares to split the generated root key into. This is the "
               "number of \"unseal keys\" to generate.");
@@ -52,27 +54,21 @@ class OperatorInitCommand final : public Command {
                "server is initialized, 2 that it is not, 1 an error.");
   }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 0, 0)) return kExitUsage;
-    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
-    if (!format.ok()) {
-      io.err << format.status().message() << "\n";
-      return kExitUsage;
-    }
-    auto client = NewClientFromFlags(flags, common_.client);
-    if (!client.ok()) {
-      PrintError(io, status_only_ ? "checking init status" : "initializing", client.status());
-      return kExitError;
-    }
-    if (status_only_) return PrintStatus(**client, io);
+  std::string ClientErrorDoing() const override {
+    return status_only_ ? "checking init status" : "initializing";
+  }
+
+  int Run(ApiContext& context) override {
+    CommandIo& io = context.io;
+    if (status_only_) return PrintStatus(context.client, io);
 
     Json request = {{"secret_shares", shares_}, {"secret_threshold", threshold_}};
-    StatusOr<Json> response = (*client)->Call("PUT", "/v1/sys/init", request);
+    StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/init", request);
     if (!response.ok()) {
       PrintError(io, "initializing", response.status());
       return kExitError;
     }
-    if (*format == "json") {
+    if (context.format == "json") {
       io.out << FormatJson(InitJson(*response, shares_, threshold_));
     } else {
       io.out << FormatInitTable(*response, shares_, threshold_);
@@ -93,7 +89,6 @@ class OperatorInitCommand final : public Command {
     return initialized ? kExitOk : kExitUsage;
   }
 
-  ServerCommandFlags common_;
   int64_t shares_ = 5;
   int64_t threshold_ = 3;
   bool status_only_ = false;

@@ -1,7 +1,7 @@
 // `tresor operator key-status` and `tresor operator rotate`: inspect and
 // rotate the barrier's encryption key (the keyring term).
+#include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
-#include "cli/commands/common.h"
 #include "cli/commands/sys_output.h"
 #include "cli/output.h"
 
@@ -25,8 +25,10 @@ int PrintKeyStatus(HttpClient& client, const std::string& format, CommandIo& io,
   return kExitOk;
 }
 
-class OperatorKeyStatusCommand final : public Command {
+class OperatorKeyStatusCommand final : public ApiCommand {
  public:
+  OperatorKeyStatusCommand() : ApiCommand(Shape{}) {}
+
   std::string Help() const override {
     return "Usage: tresor operator key-status [options]\n\n"
            "  Provides information about the active encryption key: its term, when it\n"
@@ -34,29 +36,18 @@ class OperatorKeyStatusCommand final : public Command {
            "      $ tresor operator key-status";
   }
 
-  void DefineFlags(FlagSet& flags) override { AddServerCommandFlags(flags, &common_); }
+ protected:
+  std::string ClientErrorDoing() const override { return "reading key status"; }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 0, 0)) return kExitUsage;
-    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
-    if (!format.ok()) {
-      io.err << format.status().message() << "\n";
-      return kExitUsage;
-    }
-    auto client = NewClientFromFlags(flags, common_.client);
-    if (!client.ok()) {
-      PrintError(io, "reading key status", client.status());
-      return kExitError;
-    }
-    return PrintKeyStatus(**client, *format, io, "");
+  int Run(ApiContext& context) override {
+    return PrintKeyStatus(context.client, context.format, context.io, "");
   }
-
- private:
-  ServerCommandFlags common_;
 };
 
-class OperatorRotateCommand final : public Command {
+class OperatorRotateCommand final : public ApiCommand {
  public:
+  OperatorRotateCommand() : ApiCommand(Shape{}) {}
+
   std::string Help() const override {
     return "Usage: tresor operator rotate [options]\n\n"
            "  Rotates the underlying encryption key which protects data in the storage\n"
@@ -65,30 +56,17 @@ class OperatorRotateCommand final : public Command {
            "      $ tresor operator rotate";
   }
 
-  void DefineFlags(FlagSet& flags) override { AddServerCommandFlags(flags, &common_); }
+ protected:
+  std::string ClientErrorDoing() const override { return "rotating key"; }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 0, 0)) return kExitUsage;
-    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
-    if (!format.ok()) {
-      io.err << format.status().message() << "\n";
-      return kExitUsage;
-    }
-    auto client = NewClientFromFlags(flags, common_.client);
-    if (!client.ok()) {
-      PrintError(io, "rotating key", client.status());
-      return kExitError;
-    }
-    StatusOr<Json> rotated = (*client)->Call("PUT", "/v1/sys/rotate");
+  int Run(ApiContext& context) override {
+    StatusOr<Json> rotated = context.client.Call("PUT", "/v1/sys/rotate");
     if (!rotated.ok()) {
-      PrintError(io, "rotating key", rotated.status());
+      PrintError(context.io, "rotating key", rotated.status());
       return kExitError;
     }
-    return PrintKeyStatus(**client, *format, io, "Success! Rotated key\n\n");
+    return PrintKeyStatus(context.client, context.format, context.io, "Success! Rotated key\n\n");
   }
-
- private:
-  ServerCommandFlags common_;
 };
 
 }  // namespace

@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
+#include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
-#include "cli/environment.h"
 #include "cli/output.h"
 #include "snapshot/inspect.h"
 
@@ -66,8 +67,13 @@ std::string InspectionTable(const snapshot::Inspection& inspection, bool details
   return out + "\n" + TableOutput(rows);
 }
 
-class OperatorRaftSnapshotInspectCommand final : public Command {
+// Offline: -format but no connection flags and no client.
+class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
  public:
+  // The argument count is checked in Validate, with Vault's wording.
+  OperatorRaftSnapshotInspectCommand()
+      : StandardCommand(Shape{.min_args = 0, .max_args = SIZE_MAX, .connection = false}) {}
+
   std::string Help() const override {
     return "Usage: tresor operator raft snapshot inspect [options] <snapshot_file>\n\n"
            "  Inspects a snapshot file taken from a Tresor Raft cluster and prints a\n"
@@ -79,28 +85,26 @@ class OperatorRaftSnapshotInspectCommand final : public Command {
            "      $ tresor operator raft snapshot inspect raft.snap";
   }
 
-  void DefineFlags(FlagSet& flags) override {
+ protected:
+  void DefineCommandFlags(FlagSet& flags) override {
     flags.Bool("details", &details_, true,
                "Provides information about the key prefixes in the snapshot.");
     flags.Int("depth", &depth_, 2, "Number of path segments of the keys to group the details by.");
-    AddFormatFlag(flags, &format_flag_);
   }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (flags.Args().size() != 1) {
-      io.err << "Incorrect number of arguments (expected 1, got " << flags.Args().size() << ")\n";
-      return kExitUsage;
-    }
-    StatusOr<std::string> format = ResolveFormat(flags, format_flag_);
-    if (!format.ok()) {
-      io.err << format.status().message() << "\n";
-      return kExitUsage;
-    }
+  bool Validate(const FlagSet& flags, CommandIo& io) override {
+    if (flags.Args().size() == 1) return true;
+    io.err << "Incorrect number of arguments (expected 1, got " << flags.Args().size() << ")\n";
+    return false;
+  }
+
+  int Perform(CommandContext& context) override {
+    CommandIo& io = context.io;
     if (depth_ < 1) {
       io.err << "-depth must be at least 1\n";
       return kExitUsage;
     }
-    const std::string& path = flags.Args()[0];
+    const std::string& path = context.args()[0];
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       io.err << "Error opening snapshot file " << path << ": " << std::strerror(errno) << "\n";
@@ -114,7 +118,7 @@ class OperatorRaftSnapshotInspectCommand final : public Command {
              << "\n";
       return kExitUsage;
     }
-    if (*format == "json") {
+    if (context.format == "json") {
       io.out << FormatJson(InspectionJson(*inspection, details_));
     } else {
       io.out << InspectionTable(*inspection, details_);
@@ -125,7 +129,6 @@ class OperatorRaftSnapshotInspectCommand final : public Command {
  private:
   bool details_ = true;
   int64_t depth_ = 2;
-  std::string format_flag_;
 };
 
 }  // namespace

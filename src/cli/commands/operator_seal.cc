@@ -1,13 +1,15 @@
 // `tresor operator seal`: seals the server (needs a root token, or a token
 // with sudo on sys/seal). Prints Vault's "Success! Vault is sealed." line.
+#include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
-#include "cli/commands/common.h"
 
 namespace tresor::cli {
 namespace {
 
-class OperatorSealCommand final : public Command {
+class OperatorSealCommand final : public ApiCommand {
  public:
+  OperatorSealCommand() : ApiCommand(Shape{.format = false}) {}
+
   std::string Help() const override {
     return "Usage: tresor operator seal [options]\n\n"
            "  Seals the Tresor server. Sealing discards the root key from memory: the\n"
@@ -16,26 +18,17 @@ class OperatorSealCommand final : public Command {
            "      $ tresor operator seal";
   }
 
-  void DefineFlags(FlagSet& flags) override { AddClientFlags(flags, &client_flags_); }
+  std::string ClientErrorDoing() const override { return "sealing"; }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 0, 0)) return kExitUsage;
-    auto client = NewClientFromFlags(flags, client_flags_);
-    if (!client.ok()) {
-      PrintError(io, "sealing", client.status());
-      return kExitError;
-    }
-    StatusOr<Json> response = (*client)->Call("PUT", "/v1/sys/seal");
+  int Run(ApiContext& context) override {
+    StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/seal");
     if (!response.ok()) {
-      PrintError(io, "sealing", response.status());
+      PrintError(context.io, "sealing", response.status());
       return kExitError;
     }
-    io.out << "Success! Vault is sealed.\n";
+    context.io.out << "Success! Vault is sealed.\n";
     return kExitOk;
   }
-
- private:
-  ClientFlags client_flags_;
 };
 
 }  // namespace

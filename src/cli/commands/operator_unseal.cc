@@ -1,8 +1,8 @@
 // `tresor operator unseal [KEY]`: submits one unseal key share (or -reset)
 // and prints the resulting seal status. Without KEY the share is read from
 // stdin: hidden at a terminal, one line from a pipe.
+#include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
-#include "cli/commands/common.h"
 #include "cli/commands/sys_output.h"
 #include "cli/output.h"
 #include "cli/terminal.h"
@@ -11,8 +11,10 @@
 namespace tresor::cli {
 namespace {
 
-class OperatorUnsealCommand final : public Command {
+class OperatorUnsealCommand final : public ApiCommand {
  public:
+  OperatorUnsealCommand() : ApiCommand(Shape{.min_args = 0, .max_args = 1}) {}
+
   std::string Help() const override {
     return "Usage: tresor operator unseal [options] [KEY]\n\n"
            "  Provides a portion of the root key to unseal a Tresor server. The server\n"
@@ -25,25 +27,18 @@ class OperatorUnsealCommand final : public Command {
            "      $ tresor operator unseal -reset";
   }
 
-  void DefineFlags(FlagSet& flags) override {
-    AddServerCommandFlags(flags, &common_);
+ protected:
+  void DefineCommandFlags(FlagSet& flags) override {
     flags.Bool("reset", &reset_, false,
                "Discard any previously entered keys to the unseal process.");
   }
 
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 0, reset_ ? 0 : 1)) return kExitUsage;
-    StatusOr<std::string> format = ResolveFormat(flags, common_.format);
-    if (!format.ok()) {
-      io.err << format.status().message() << "\n";
-      return kExitUsage;
-    }
-    auto client = NewClientFromFlags(flags, common_.client);
-    if (!client.ok()) {
-      PrintError(io, "unsealing", client.status());
-      return kExitError;
-    }
+  size_t MaxArgs() const override { return reset_ ? 0 : 1; }
+  std::string ClientErrorDoing() const override { return "unsealing"; }
 
+  int Run(ApiContext& context) override {
+    const FlagSet& flags = context.flags;
+    CommandIo& io = context.io;
     Json request;
     if (reset_) {
       request = {{"reset", true}};
@@ -67,14 +62,14 @@ class OperatorUnsealCommand final : public Command {
       request = {{"key", std::move(key)}};
       SecureWipe(key);
     }
-    StatusOr<Json> response = (*client)->Call("PUT", "/v1/sys/unseal", request);
+    StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/unseal", request);
     if (request.contains("key")) SecureWipe(request["key"].get_ref<std::string&>());
     if (!response.ok()) {
       PrintError(io, "unsealing", response.status());
       return kExitError;
     }
-    Json leader = FetchLeader(**client);
-    if (*format == "json") {
+    Json leader = FetchLeader(context.client);
+    if (context.format == "json") {
       io.out << FormatJson(SealStatusJson(*response, leader));
     } else {
       io.out << FormatSealStatusTable(*response, leader);
@@ -83,7 +78,6 @@ class OperatorUnsealCommand final : public Command {
   }
 
  private:
-  ServerCommandFlags common_;
   bool reset_ = false;
 };
 

@@ -135,9 +135,13 @@ class PolicyDeleteCommand final : public ApiCommand {
   }
 };
 
-// Local only: it needs no server, so it is a plain Command.
-class PolicyFmtCommand final : public Command {
+// Local only: no connection flags, no -format, no client.
+class PolicyFmtCommand final : public StandardCommand {
  public:
+  PolicyFmtCommand()
+      : StandardCommand(Shape{.min_args = 1, .max_args = 1, .format = false, .connection = false}) {
+  }
+
   std::string Help() const override {
     return "Usage: tresor policy fmt [options] PATH\n\n"
            "  Formats a local HCL policy file in place: blocks as path \"...\" { },\n"
@@ -145,10 +149,11 @@ class PolicyFmtCommand final : public Command {
            "  comments are refused (the formatter would drop them).\n\n"
            "      $ tresor policy fmt my-policy.hcl";
   }
-  void DefineFlags(FlagSet& flags) override {}
-  int Execute(const FlagSet& flags, CommandIo& io) override {
-    if (!CheckArgCount(flags, io, 1, 1)) return kExitUsage;
-    const std::string& path = flags.Args()[0];
+
+ protected:
+  int Perform(CommandContext& context) override {
+    CommandIo& io = context.io;
+    const std::string& path = context.args()[0];
     StatusOr<std::string> text = ReadPolicyFile(path, io.in_fd);
     if (!text.ok() || path == "-") {
       io.err << "Error opening policy file: "

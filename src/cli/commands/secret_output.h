@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "cli/command.h"
+#include "cli/framework.h"
 #include "cli/http_client.h"
 #include "common/status.h"
 

@@ -7,12 +7,15 @@
 //                                                positional argument, as in Go)
 //
 // Parsing stops at the first positional argument, at a lone "-", or after
-// "--" (which is consumed); everything from there on is positional. `-h`,
+// "--" (which is consumed); everything from there on is positional, unless
+// SetInterspersed(true) lets flags and positional arguments mix (then only
+// "--" stops it). `-h`,
 // `-help`, `--h` and `--help` request the command's help unless a flag of that
 // name was defined.
 //
-// Who calls it: every CLI command builds one FlagSet, binds its variables,
-// then calls Parse() on its arguments.
+// Who calls it: CommandRegistry (registry.h) builds one FlagSet per command
+// run, the command binds its variables (Command::DefineFlags), then the
+// registry calls Parse() on the command's arguments.
 // Thread safety: none; a FlagSet belongs to the one command that runs it.
 #pragma once
 
@@ -25,7 +28,7 @@
 
 #include "common/status.h"
 
-namespace tresor::cli {
+namespace tresor::command {
 
 // Parses Go's duration syntax ("300ms", "1.5h", "2h45m", "-1s") and, like
 // Vault's parseutil, a bare number as seconds ("30"). Returns InvalidArgument
@@ -61,6 +64,12 @@ class FlagSet {
   void StringList(std::string name, std::vector<std::string>* target, bool split_commas,
                   std::string usage);
 
+  // With `interspersed`, Parse() reads flags after positional arguments too
+  // ("FILE -key-file=K" as well as "-key-file=K FILE"), as the offline
+  // operator commands have always accepted. Off by default: Vault's
+  // commands stop at the first positional argument.
+  void SetInterspersed(bool interspersed) { interspersed_ = interspersed; }
+
   // Parses `args` (the arguments after the command name).
   // On success, Args() holds the positional arguments, and HelpRequested()
   // tells whether -h/-help was seen (the command should print Usage() and
@@ -76,7 +85,8 @@ class FlagSet {
   bool IsSet(std::string_view name) const;
   // The "-name" part of positional arguments after the first that look like
   // flags (Vault warns that these are not parsed as flags); the value after
-  // '=' is left out since it may be a secret. Empty when there are none.
+  // '=' is left out since it may be a secret. Empty when there are none,
+  // and always with SetInterspersed(true) (such flags were parsed).
   std::vector<std::string> FlagsAfterArgs() const;
 
   // The flag reference for help text: one entry per flag, sorted by name,
@@ -101,6 +111,7 @@ class FlagSet {
   std::map<std::string, Flag, std::less<>> flags_;
   std::vector<std::string> args_;
   bool help_requested_ = false;
+  bool interspersed_ = false;
 };
 
-}  // namespace tresor::cli
+}  // namespace tresor::command

@@ -1,10 +1,13 @@
-#include "cli/registry.h"
+#include "command/registry.h"
+
+#include <unistd.h>
 
 #include <algorithm>
+#include <iostream>
 
 #include "common/check.h"
 
-namespace tresor::cli {
+namespace tresor::command {
 namespace {
 
 bool IsHelpFlag(const std::string& arg) {
@@ -105,9 +108,7 @@ int CommandRegistry::RunCommand(const std::string& name, const Entry& entry,
     return kExitUsage;
   }
   if (flags.HelpRequested()) {
-    io.out << command->Help() << "\n";
-    std::string usage = flags.Usage();
-    if (!usage.empty()) io.out << "\nOptions:\n\n" << usage;
+    io.out << command->HelpWithFlags(flags);
     return kExitOk;
   }
   if (std::vector<std::string> late = flags.FlagsAfterArgs(); !late.empty()) {
@@ -119,4 +120,12 @@ int CommandRegistry::RunCommand(const std::string& name, const Entry& entry,
   return command->Execute(flags, io);
 }
 
-}  // namespace tresor::cli
+int RunMain(const CommandRegistry& registry, int argc, char** argv) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  CommandIo io{std::cout, std::cerr, STDIN_FILENO};
+  int code = registry.Dispatch(args, io);
+  std::cout.flush();
+  return code;
+}
+
+}  // namespace tresor::command

@@ -1,8 +1,8 @@
-#include "cli/flags.h"
+#include "command/flags.h"
 
 #include <gtest/gtest.h>
 
-namespace tresor::cli {
+namespace tresor::command {
 namespace {
 
 struct Bound {
@@ -234,9 +234,9 @@ TEST(DurationTest, GoSyntaxAndBareSeconds) {
 }
 
 }  // namespace
-}  // namespace tresor::cli
+}  // namespace tresor::command
 
-namespace tresor::cli {
+namespace tresor::command {
 namespace {
 
 TEST(FlagSetListTest, RepeatableListsSplitCommasOnlyWhenAsked) {
@@ -260,4 +260,35 @@ TEST(FlagSetListTest, RepeatableListsSplitCommasOnlyWhenAsked) {
 }
 
 }  // namespace
-}  // namespace tresor::cli
+}  // namespace tresor::command
+
+namespace tresor::command {
+namespace {
+
+TEST(FlagSetInterspersedTest, FlagsMayFollowArgumentsUntilDoubleDash) {
+  FlagSet flags("test");
+  std::string config;
+  bool force = false;
+  flags.String("config", &config, "", "config");
+  flags.Bool("force", &force, false, "force");
+  flags.SetInterspersed(true);
+  ASSERT_TRUE(flags.Parse({"save", "-config=c.hcl", "a.snap", "--force", "--", "-x"}).ok());
+  EXPECT_EQ(config, "c.hcl");
+  EXPECT_TRUE(force);
+  EXPECT_EQ(flags.Args(), (std::vector<std::string>{"save", "a.snap", "-x"}));
+  // Flags after arguments were parsed, so there is nothing to warn about;
+  // what follows "--" is an argument even when it looks like a flag.
+  EXPECT_TRUE(flags.FlagsAfterArgs().empty());
+  EXPECT_FALSE(flags.Parse({"save", "-bogus"}).ok());
+  ASSERT_TRUE(flags.Parse({"save", "-h"}).ok());
+  EXPECT_TRUE(flags.HelpRequested());
+
+  FlagSet strict("test");
+  strict.String("config", &config, "", "config");
+  ASSERT_TRUE(strict.Parse({"save", "-config=other"}).ok());
+  EXPECT_EQ(config, "");  // not parsed: Vault's commands stop at the first argument
+  EXPECT_EQ(strict.Args(), (std::vector<std::string>{"save", "-config=other"}));
+}
+
+}  // namespace
+}  // namespace tresor::command

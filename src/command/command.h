@@ -1,4 +1,6 @@
-// The shape of a CLI command, and what it is given to run.
+// The shape of a `tresor` command, and what it is given to run: the client
+// commands (cli/commands/) and the server's own (`server`, the offline
+// operator commands in server/) alike.
 //
 // A command declares its flags (DefineFlags binds them to its members), then
 // Execute() runs after the flags parsed; the registry (registry.h) does the
@@ -6,17 +8,19 @@
 // Commands print through CommandIo, never std::cout directly, so tests can
 // capture their output.
 //
-// Who calls it: CommandRegistry::Dispatch. Implemented under commands/.
+// Who calls it: CommandRegistry::Dispatch. Implemented in cli/commands/ and
+// server/.
 // Thread safety: a command object runs once, on one thread.
 #pragma once
 
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "cli/flags.h"
+#include "command/flags.h"
 
-namespace tresor::cli {
+namespace tresor::command {
 
 // Exit codes, as Vault's CLI uses them.
 inline constexpr int kExitOk = 0;
@@ -45,6 +49,16 @@ class Command {
   // `flags` tells which were given and holds the positional Args()).
   // Returns the process exit code.
   virtual int Execute(const FlagSet& flags, CommandIo& io) = 0;
+
+  // What -h prints: Help(), then "Options:" and the flag reference of
+  // `flags` (on which DefineFlags ran) when there are flags.
+  std::string HelpWithFlags(const FlagSet& flags) const;
+
+ protected:
+  // For a usage error found in Execute (a missing argument, flags that do
+  // not go together): writes `message`, a blank line and HelpWithFlags to
+  // io.err, and returns kExitUsage.
+  int UsageError(const FlagSet& flags, CommandIo& io, std::string_view message) const;
 };
 
-}  // namespace tresor::cli
+}  // namespace tresor::command

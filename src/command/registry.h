@@ -1,4 +1,4 @@
-// The table of CLI commands and the dispatcher that picks one from argv.
+// The table of `tresor` commands and the dispatcher that picks one from argv.
 //
 // Commands are registered by their full name, words separated by spaces
 // ("status", "operator init"); a name prefix that is not itself a command
@@ -7,8 +7,9 @@
 // arguments, as Vault (mitchellh/cli) does, parses the rest as that
 // command's flags and arguments, and runs it.
 //
-// Who calls it: cli.cc builds the registry with RegisterBuiltinCommands()
-// (commands/builtin.h); later tasks add their commands there.
+// Who calls it: cmd/main.cc fills one registry with the client commands
+// (cli::RegisterBuiltinCommands, cli/commands/builtin.h) and the server's
+// (server::RegisterServerCommands, server/commands.h), then RunMain.
 // Thread safety: fill the registry first, then Dispatch from one thread.
 #pragma once
 
@@ -18,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/command.h"
+#include "command/command.h"
 
-namespace tresor::cli {
+namespace tresor::command {
 
 class CommandRegistry {
  public:
@@ -29,8 +30,7 @@ class CommandRegistry {
   // Registers a runnable command. `synopsis` is its one line in listings.
   // Registering a name twice is a programming error (aborts).
   void Register(std::string name, std::string synopsis, Factory factory);
-  // Registers a group name (or a command run elsewhere, like `server`) for
-  // listings only.
+  // Registers a group name ("operator raft") for listings only.
   void RegisterGroup(std::string name, std::string synopsis);
 
   // Runs the command named by the leading words of `args` (the arguments
@@ -56,4 +56,8 @@ class CommandRegistry {
   std::map<std::string, Entry> entries_;
 };
 
-}  // namespace tresor::cli
+// main(): dispatches argv (argv[0] is the program name) on std::cout,
+// std::cerr and stdin, and returns the process exit code.
+int RunMain(const CommandRegistry& registry, int argc, char** argv);
+
+}  // namespace tresor::command

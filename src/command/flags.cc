@@ -1,4 +1,4 @@
-#include "cli/flags.h"
+#include "command/flags.h"
 
 #include <cctype>
 #include <charconv>
@@ -8,7 +8,7 @@
 
 #include "common/check.h"
 
-namespace tresor::cli {
+namespace tresor::command {
 namespace {
 
 // Go's unit table. Both micro signs are accepted, as Go does.
@@ -196,7 +196,12 @@ Status FlagSet::Parse(const std::vector<std::string>& args) {
   size_t i = 0;
   while (i < args.size()) {
     const std::string& arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') break;  // positional (including a lone "-")
+    if (arg.size() < 2 || arg[0] != '-') {  // positional (including a lone "-")
+      if (!interspersed_) break;
+      args_.push_back(arg);
+      ++i;
+      continue;
+    }
     if (arg == "--") {
       ++i;
       break;
@@ -234,7 +239,7 @@ Status FlagSet::Parse(const std::vector<std::string>& args) {
     }
     TRESOR_RETURN_IF_ERROR(Assign(name, flag, value));
   }
-  args_.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  args_.insert(args_.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   return Status::Ok();
 }
 
@@ -245,6 +250,7 @@ bool FlagSet::IsSet(std::string_view name) const {
 
 std::vector<std::string> FlagSet::FlagsAfterArgs() const {
   std::vector<std::string> out;
+  if (interspersed_) return out;  // flags after arguments were parsed
   // Report only "-name", never what follows '=': a value may be a secret.
   for (size_t i = 1; i < args_.size(); ++i) {
     const std::string& arg = args_[i];
@@ -293,4 +299,4 @@ std::string FlagSet::Usage() const {
   return out.str();
 }
 
-}  // namespace tresor::cli
+}  // namespace tresor::command
