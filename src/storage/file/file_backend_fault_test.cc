@@ -9,7 +9,7 @@
 #include "storage/fault/fault_injecting_filesystem.h"
 #include "storage/file/file_backend.h"
 #include "storage/file/posix_filesystem.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {
