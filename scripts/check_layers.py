@@ -4,6 +4,11 @@
 The table below is the layering of shared/DESIGN.md: dependencies point down only.
 `server` and `cmd` are the composition root (they wire every layer together) and
 sit on top. Run by the build (target check_layers), so a wrong-way include breaks it.
+
+Tests follow the same table: a test file (`*_test.cc`) or a test-support header
+(`*_for_test.h`) may include its own layer, the layers its layer may include, and
+the test-support headers of those layers; a layer's test binary links nothing
+else. Library code may not include a test-support header at all.
 """
 import pathlib
 import re
@@ -30,26 +35,43 @@ ALLOWED = {
                "raft", "common"},
     "cmd": {"server", "cli", "command", "common"},
 }
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
+INCLUDE = re.compile(r'^\s*#\s*include\s+"(([a-z_]+)/[^"]*)"')
+# Test-support headers; `_test_support.h` is the older spelling of `_for_test.h`.
+TEST_SUPPORT = ("_for_test.h", "_test_support.h")
+
+
+def is_test_file(name: str) -> bool:
+    return name.endswith("_test.cc") or name.endswith(TEST_SUPPORT)
 
 
 def main(src: pathlib.Path) -> int:
     bad = []
     for path in sorted(src.rglob("*")):
-        if path.suffix not in (".h", ".cc") or path.name.endswith("_test.cc"):
+        if path.suffix not in (".h", ".cc"):
             continue
         layer = path.relative_to(src).parts[0]
         allowed = ALLOWED.get(layer)
         if allowed is None:
             bad.append(f"{path}: folder src/{layer} is not in the layer table")
             continue
+        test = is_test_file(path.name)
         for number, line in enumerate(path.read_text().splitlines(), 1):
             match = INCLUDE.match(line)
-            if match and match.group(1) != layer and match.group(1) not in allowed:
-                bad.append(f"{path}:{number}: layer '{layer}' may not include "
-                           f"'{match.group(1)}/' (allowed: {sorted(allowed)})")
+            if not match:
+                continue
+            header, target = match.group(1), match.group(2)
+            kind = "test" if test else "layer"
+            if target != layer and target not in allowed:
+                bad.append(f"{path}:{number}: {kind} in '{layer}' may not include "
+                           f"'{header}' (allowed: {sorted(allowed)})")
+            elif not test and header.endswith(TEST_SUPPORT):
+                bad.append(f"{path}:{number}: library code in '{layer}' may not include "
+                           f"the test-support header '{header}'")
     for line in bad:
         print(line, file=sys.stderr)
+    if bad:
+        print(f"check_layers: {len(bad)} wrong-way include(s); the layer table is in "
+              f"{pathlib.Path(__file__).name}", file=sys.stderr)
     return 1 if bad else 0
 
 

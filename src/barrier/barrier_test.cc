@@ -10,6 +10,7 @@
 
 #include "common/aes_gcm.h"
 #include "common/random.h"
+#include "storage/forwarding_backend.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::barrier {
@@ -19,21 +20,13 @@ using storage::Operation;
 
 // Forwards to an InmemBackend but can be told to fail Puts of one path, to
 // prove that a failed keyring write leaves the barrier unchanged.
-class FailingPutBackend final : public storage::Backend {
+class FailingPutBackend final : public storage::ForwardingBackend {
  public:
-  StatusOr<std::optional<std::string>> Get(std::string_view key) override {
-    return inner_.Get(key);
-  }
+  FailingPutBackend() : ForwardingBackend(&inner_) {}
   Status Put(std::string_view key, std::string_view value) override {
     if (key == fail_path_) return IOError("injected failure");
-    return inner_.Put(key, value);
+    return ForwardingBackend::Put(key, value);
   }
-  Status Delete(std::string_view key) override { return inner_.Delete(key); }
-  StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
-                                              std::size_t limit) override {
-    return inner_.ListPage(prefix, after, limit);
-  }
-  Status Batch(const std::vector<Operation>& ops) override { return inner_.Batch(ops); }
   void FailPutsOfForTest(std::string path) { fail_path_ = std::move(path); }
 
  private:

@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <memory>
+
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::cli {
 namespace {
@@ -36,12 +37,9 @@ class EnvironmentTest : public ::testing::Test {
       if (const char* value = getenv(name)) saved_.emplace_back(name, value);
       unsetenv(name);
     }
-    home_ = std::filesystem::temp_directory_path() / ("tresor-cli-env-" + std::to_string(getpid()));
-    std::filesystem::create_directories(home_);
-    setenv("HOME", home_.c_str(), 1);
+    setenv("HOME", home_.path().c_str(), 1);
   }
   void TearDown() override {
-    std::filesystem::remove_all(home_);
     for (const char* name : kVariables) unsetenv(name);
     for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
   }
@@ -55,10 +53,10 @@ class EnvironmentTest : public ::testing::Test {
   }
 
   void WriteHomeFile(const char* name, const std::string& contents) {
-    std::ofstream(home_ / name) << contents;
+    std::ofstream(home_.path() + "/" + name) << contents;
   }
 
-  std::filesystem::path home_;
+  TempDirForTest home_;
   std::vector<std::pair<std::string, std::string>> saved_;
   std::unique_ptr<FlagSet> flags_;
   ClientFlags values_;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/environment.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::cli {
 namespace {
@@ -17,9 +18,6 @@ class TokenFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (const char* home = getenv("HOME")) saved_home_ = home;
-    char dir[] = "/tmp/tresor-token-file-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    home_ = dir;
     setenv("HOME", home_.c_str(), 1);
   }
   void TearDown() override {
@@ -28,7 +26,6 @@ class TokenFileTest : public ::testing::Test {
     } else {
       setenv("HOME", saved_home_.c_str(), 1);
     }
-    std::filesystem::remove_all(home_);
   }
   std::string Contents() {
     std::ifstream in(home_ + "/.tresor-token");
@@ -42,7 +39,9 @@ class TokenFileTest : public ::testing::Test {
     return info.st_mode & 07777;
   }
 
-  std::string home_, saved_home_;
+  TempDirForTest home_dir_;
+  const std::string& home_ = home_dir_.path();
+  std::string saved_home_;
 };
 
 TEST_F(TokenFileTest, WritesMode0600EvenWithPermissiveUmask) {

@@ -3,8 +3,43 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <thread>
 
 namespace tresor {
+namespace {
+
+// Adds d to an atomic time point without losing a concurrent addition.
+template <typename TimePointT>
+void AddTo(std::atomic<TimePointT>& point, std::chrono::nanoseconds d) {
+  const auto step = std::chrono::duration_cast<typename TimePointT::duration>(d);
+  TimePointT old = point.load();
+  while (!point.compare_exchange_weak(old, old + step)) {
+  }
+}
+
+}  // namespace
+
+void SystemClock::SleepFor(std::chrono::nanoseconds d) { std::this_thread::sleep_for(d); }
+
+void FakeClock::Advance(std::chrono::nanoseconds d) {
+  AddTo(now_, d);
+  AddTo(monotonic_, d);
+}
+
+void FakeClock::SleepFor(std::chrono::nanoseconds d) {
+  ++sleeps_;
+  Advance(d);
+}
+
+bool PollUntil(Clock& clock, std::chrono::nanoseconds timeout, std::chrono::nanoseconds interval,
+               const std::function<bool()>& done) {
+  const Clock::MonotonicTimePoint deadline = clock.MonotonicNow() + timeout;
+  while (true) {
+    if (done()) return true;
+    if (clock.MonotonicNow() >= deadline) return false;
+    clock.SleepFor(interval);
+  }
+}
 
 std::string FormatRfc3339(Clock::TimePoint t) {
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);

@@ -1,10 +1,10 @@
 // Tests of Core::Handle's pipeline: sys route -> sealed -> token -> ACL
 // (with Vault's create/update existence check and sudo paths) -> handler or
-// engine, over a real Core (core_pipeline_test_support.h). Token lifetimes
+// engine, over a real Core (core_pipeline_for_test.h). Token lifetimes
 // are in core_tokens_test.cc.
 #include <gtest/gtest.h>
 
-#include "core/core_pipeline_test_support.h"
+#include "core/core_pipeline_for_test.h"
 
 namespace tresor::core {
 namespace {

@@ -3,7 +3,7 @@
 // (explicit revocation, revocation of a tree, last use, reaping).
 #include <gtest/gtest.h>
 
-#include "core/core_pipeline_test_support.h"
+#include "core/core_pipeline_for_test.h"
 
 namespace tresor::core {
 namespace {

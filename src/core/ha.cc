@@ -203,16 +203,22 @@ std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
   // becoming active, or the new active's record may not have reached it
   // yet: wait a little rather than answer 503, so that a fail-over stays
   // invisible to clients.
-  auto deadline = std::chrono::steady_clock::now() + kRecordWait;
-  while (true) {
+  // Where the wait ends: nullopt when this node turned active, the active
+  // node's address when its record arrived, "" (503) otherwise.
+  std::optional<std::string> target = "";
+  PollUntil(clock_, kRecordWait, std::chrono::milliseconds(5), [&] {
     if (raft_->node().IsLeader()) {
-      if (active_) return std::nullopt;
-    } else if (std::string target = ActiveApiAddr(); !target.empty()) {
-      return target;
+      if (active_) {
+        target = std::nullopt;
+        return true;
+      }
+    } else if (std::string addr = ActiveApiAddr(); !addr.empty()) {
+      target = std::move(addr);
+      return true;
     }
-    if (std::chrono::steady_clock::now() >= deadline || lifecycle_.Sealed()) return "";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polls the role and replication
-  }
+    return lifecycle_.Sealed();
+  });
+  return target;
 }
 
 LeaderInfo Ha::Leader() const {

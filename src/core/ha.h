@@ -59,7 +59,9 @@ struct LeaderInfo {
 
 class Ha {
  public:
-  // raft is null when the storage is not raft (HA off). Both outlive Ha.
+  // raft is null when the storage is not raft (HA off). lifecycle, raft and
+  // clock outlive Ha; clock stamps the active record and times the waits
+  // for a new active node's record.
   Ha(Lifecycle& lifecycle, storage::RaftBackend* raft, Clock& clock, HaOptions options);
   ~Ha();
 

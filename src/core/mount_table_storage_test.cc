@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/mount_table.h"
-#include "core/mount_table_test_support.h"
+#include "core/mount_table_for_test.h"
 #include "storage/fault/fault_injecting_backend.h"
 
 namespace tresor::core {

@@ -1,10 +1,10 @@
 // Tests of MountTable: built-ins, routing, path rules, remount and tune
-// validation, Find and List (mount_table_test_support.h has the fixture).
+// validation, Find and List (mount_table_for_test.h has the fixture).
 #include "core/mount_table.h"
 
 #include <gtest/gtest.h>
 
-#include "core/mount_table_test_support.h"
+#include "core/mount_table_for_test.h"
 
 namespace tresor::core {
 namespace {

@@ -18,18 +18,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <map>
 #include <memory>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "common/aes_gcm.h"
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "common/random.h"
 #include "common/version.h"
 #include "common/secure_memory.h"
 #include "core/core.h"
+#include "core/join_challenges.h"
 #include "core/sys_handlers.h"
 #include "engines/field_reader.h"
 
@@ -39,21 +39,9 @@ namespace {
 using engines::FieldReader;
 
 constexpr char kSealConfigKey[] = "core/seal-config";
-constexpr std::chrono::seconds kChallengeLifetime{300};
 constexpr std::chrono::seconds kReplicationWait{60};
 
 std::string ChallengeAad(const std::string& server_id) { return "raft-challenge/" + server_id; }
-
-struct Challenge {
-  std::string nonce;
-  std::chrono::steady_clock::time_point expires;
-};
-
-// Challenges handed out by this node while active, by server_id.
-struct Challenges {
-  std::mutex mu;
-  std::map<std::string, Challenge> pending;
-};
 
 StatusOr<std::string> RequiredString(FieldReader& fields, std::string_view name) {
   TRESOR_ASSIGN_OR_RETURN(auto value, fields.String(name));
@@ -82,7 +70,7 @@ std::string NodeName(SysContext ctx, std::uint64_t raft_id) {
   return std::to_string(raft_id);
 }
 
-StatusOr<Response> HandleChallenge(SysContext ctx, std::shared_ptr<Challenges> challenges,
+StatusOr<Response> HandleChallenge(SysContext ctx, std::shared_ptr<JoinChallenges> challenges,
                                    const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   if (ctx.lifecycle.Sealed()) return SealedError();
@@ -96,18 +84,14 @@ StatusOr<Response> HandleChallenge(SysContext ctx, std::shared_ptr<Challenges> c
                           ctx.lifecycle.SealWithRootKey(nonce, ChallengeAad(server_id)));
   TRESOR_ASSIGN_OR_RETURN(std::string root_key_record, ctx.lifecycle.StoredRootKeyRecord());
   TRESOR_ASSIGN_OR_RETURN(SealStatus status, ctx.lifecycle.GetSealStatus());
-  {
-    std::lock_guard lock(challenges->mu);
-    challenges->pending[server_id] = {nonce, std::chrono::steady_clock::now() + kChallengeLifetime};
-  }
-  SecureWipe(nonce);
+  challenges->Issue(server_id, std::move(nonce));
   return Response::Data({{"challenge", Base64Encode(sealed)},
                          {"root_key_record", Base64Encode(root_key_record)},
                          {"seal_config",
                           {{"secret_shares", status.shares}, {"secret_threshold", status.threshold}}}});
 }
 
-StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<Challenges> challenges,
+StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> challenges,
                                 const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   if (ctx.lifecycle.Sealed()) return SealedError();
@@ -118,19 +102,13 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<Challenges> chal
   TRESOR_ASSIGN_OR_RETURN(std::string answer_b64, RequiredString(fields, "answer"));
   auto answer = Base64Decode(answer_b64);
   if (!answer.ok()) return InvalidArgumentError("answer: expected base64");
-  Challenge challenge;
-  {
-    std::lock_guard lock(challenges->mu);
-    auto it = challenges->pending.find(server_id);
-    if (it == challenges->pending.end() || it->second.expires < std::chrono::steady_clock::now()) {
-      return InvalidArgumentError("no pending join challenge for server_id \"" + server_id +
-                                  "\"; run sys/storage/raft/join again");
-    }
-    challenge = it->second;
-    challenges->pending.erase(it);  // one answer per challenge
+  std::optional<std::string> nonce = challenges->Take(server_id);
+  if (!nonce.has_value()) {
+    return InvalidArgumentError("no pending join challenge for server_id \"" + server_id +
+                                "\"; run sys/storage/raft/join again");
   }
-  bool matches = ConstantTimeEquals(*answer, challenge.nonce);
-  SecureWipe(challenge.nonce);
+  bool matches = ConstantTimeEquals(*answer, *nonce);
+  SecureWipe(*nonce);
   if (!matches) {
     return PermissionDeniedError("the join answer does not match the challenge: the node was "
                                  "unsealed with keys of another cluster");
@@ -183,12 +161,11 @@ Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string
   raft.node().SetClusterKey(std::move(cluster_key));
   if (raft.node().IsPristine()) TRESOR_RETURN_IF_ERROR(raft.node().StartJoining());
   // Unsealing reads the keyring and the rest from this node's own copy.
-  auto deadline = std::chrono::steady_clock::now() + kReplicationWait;
-  while (std::chrono::steady_clock::now() < deadline) {
+  bool arrived = PollUntil(ctx.clock, kReplicationWait, std::chrono::milliseconds(20), [&raft] {
     auto config = raft.Get(kSealConfigKey);
-    if (config.ok() && config->has_value()) return Status::Ok();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polls replication
-  }
+    return config.ok() && config->has_value();
+  });
+  if (arrived) return Status::Ok();
   return UnavailableError("joined, but the cluster's data has not arrived within " +
                           std::to_string(kReplicationWait.count()) + "s; try unsealing again");
 }
@@ -261,16 +238,17 @@ bool IsMember(const raft::NodeStatus& status, std::uint64_t id) {
 // the barrier, the same message told it the earlier entries are committed,
 // so it applies them. A peer that is down does not answer: after a bounded
 // wait it is removed anyway (it finds the marker only if it ever got it).
-Status WaitUntilPeerHasCommitted(raft::Node& node, std::uint64_t id) {
+Status WaitUntilPeerHasCommitted(Clock& clock, raft::Node& node, std::uint64_t id) {
   TRESOR_RETURN_IF_ERROR(node.Barrier());
   const std::uint64_t target = node.GetStatus().last_index;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (std::chrono::steady_clock::now() < deadline) {
-    for (const raft::ServerInfo& server : node.GetStatus().configuration) {
-      if (server.id == id && server.match_index >= target) return Status::Ok();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls raft progress
-  }
+  bool confirmed =
+      PollUntil(clock, std::chrono::seconds(2), std::chrono::milliseconds(10), [&node, id, target] {
+        for (const raft::ServerInfo& server : node.GetStatus().configuration) {
+          if (server.id == id && server.match_index >= target) return true;
+        }
+        return false;
+      });
+  if (confirmed) return Status::Ok();
   spdlog::warn("raft: peer {} did not confirm its removal notice; removing it anyway", id);
   return Status::Ok();
 }
@@ -292,7 +270,7 @@ StatusOr<Response> HandleRemovePeer(SysContext ctx, const Request& req) {
   // removed it gets nothing more from the leader.
   std::string marker = kRemovedMarkerPrefix + std::to_string(id);
   TRESOR_RETURN_IF_ERROR(ctx.lifecycle.Barrier().Put(marker, server_id));
-  TRESOR_RETURN_IF_ERROR(WaitUntilPeerHasCommitted(raft.node(), id));
+  TRESOR_RETURN_IF_ERROR(WaitUntilPeerHasCommitted(ctx.clock, raft.node(), id));
   Status removed = raft.node().RemoveServer(id);
   if (!removed.ok()) {
     ctx.lifecycle.Barrier().Delete(marker).IgnoreError();  // nothing changed
@@ -391,7 +369,7 @@ StatusOr<Response> HandleStepDown(SysContext ctx, const Request&) {
 
 void RegisterRaftHandlers(SysRouter& router, SysContext ctx) {
   using std::placeholders::_1;
-  auto challenges = std::make_shared<Challenges>();
+  auto challenges = std::make_shared<JoinChallenges>(ctx.clock);
   router.Add("sys/storage/raft/join",
              {.unauthenticated = true,
               .handlers = {{Operation::kUpdate, std::bind(HandleJoin, ctx, _1)}}});

@@ -11,12 +11,11 @@
 #include "raft/fixture_for_test.h"
 #include "raft/fsm.h"
 #include "raft/state_store.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
 
-using storage::TempDirForTest;
 using Contents = std::map<std::string, std::string>;
 
 constexpr unsigned kServers = 3;

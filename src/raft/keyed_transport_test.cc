@@ -19,7 +19,7 @@
 
 #include "common/hmac.h"
 #include "common/random.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
@@ -676,7 +676,7 @@ struct RaftServer {
     raft_set_heartbeat_timeout(&raft, 30);
   }
 
-  storage::TempDirForTest dir;
+  TempDirForTest dir;
   KeyedTransport transport;
   raft_id id;
   std::string address;

@@ -10,12 +10,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
-
-using storage::TempDirForTest;
 
 NodeOptions OptionsIn(const std::string& dir) {
   NodeOptions o;

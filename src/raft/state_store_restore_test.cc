@@ -7,12 +7,11 @@
 
 #include "raft/command.h"
 #include "raft/state_store.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
 
-using storage::TempDirForTest;
 using RecordMap = std::map<std::string, std::string>;
 
 constexpr std::size_t kRestoreMapSize = 256 << 20;

@@ -8,12 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
 
-using storage::TempDirForTest;
 using Names = std::vector<std::string>;
 
 constexpr std::size_t kMapSize = 64 << 20;

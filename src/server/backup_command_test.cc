@@ -9,7 +9,7 @@
 #include "server/offline_cluster_for_test.h"
 #include "server/storage_swap.h"
 #include "storage/file/file_backend.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::server {
@@ -69,7 +69,7 @@ class BackupTest : public ::testing::Test {
     }
   }
 
-  storage::TempDirForTest dir_;
+  TempDirForTest dir_;
   std::string storage_ = dir_.path() + "/data";
   std::string archive_ = dir_.path() + "/backup.snap";
   std::vector<SecureBytes> keys_;

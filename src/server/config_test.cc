@@ -1,12 +1,13 @@
 #include "server/config.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::server {
 namespace {
@@ -346,20 +347,13 @@ TEST(ParseConfigTest, StorageOptionValuesAreNeverEchoed) {
 
 class LoadConfigFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "tresor-config-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
+    const std::string path = dir_.path() + "/" + name;
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
 
-  std::string dir_;
+  TempDirForTest dir_;
 };
 
 TEST_F(LoadConfigFileTest, ReadsHclAndJsonByExtension) {

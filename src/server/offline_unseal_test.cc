@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "common/encoding.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::server {
@@ -54,7 +54,7 @@ TEST(OfflineUnsealTest, KeyFilesSkipBlanksAndCommentsAndNameBadLines) {
 
 TEST(OfflineUnsealTest, CollectNeedsAtLeastOneKeyAndAReadableFile) {
   EXPECT_EQ(CollectUnsealKeys({}).status().code(), StatusCode::kInvalidArgument);
-  storage::TempDirForTest dir;
+  TempDirForTest dir;
   EXPECT_EQ(CollectUnsealKeys({.keys = {}, .key_files = {dir.path() + "/none"}}).status().code(),
             StatusCode::kNotFound);
   std::ofstream(dir.path() + "/empty") << "# nothing\n";

@@ -64,7 +64,7 @@ std::string ClusterAddressFor(const ServerConfig& config) {
   return host + ":" + std::to_string(port == 0 ? 0 : port + 1);
 }
 
-Server::Server(ServerConfig config) : config_(std::move(config)) {}
+Server::Server(ServerConfig config, Clock& clock) : config_(std::move(config)), clock_(clock) {}
 
 Server::~Server() { Stop(); }
 
@@ -81,7 +81,7 @@ Status Server::Start() {
   core_options.api_addr = ApiAddrFor(config_);
   core_options.cluster_addr = "https://" + cluster_address;
   core_options.post_json = PostJsonToNode;
-  core_ = std::make_unique<core::Core>(*storage_, SystemClock::Get(), std::move(core_options));
+  core_ = std::make_unique<core::Core>(*storage_, clock_, std::move(core_options));
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
   http_ = std::make_unique<http::Server>(*core_, io_threads);
   for (const auto& listener : config_.listeners) {

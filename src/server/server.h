@@ -27,7 +27,10 @@ std::string ApiAddrFor(const ServerConfig& config);
 
 class Server {
  public:
-  explicit Server(ServerConfig config);
+  // clock is the time every layer below reads (TTLs, leases, the raft join
+  // challenge's lifetime, HA waits); it outlives the Server. Tests may pass
+  // a FakeClock.
+  explicit Server(ServerConfig config, Clock& clock = SystemClock::Get());
   ~Server();
 
   // Applies process hygiene (no core dumps; memory locking unless
@@ -53,6 +56,7 @@ class Server {
 
  private:
   ServerConfig config_;
+  Clock& clock_;
   std::unique_ptr<storage::Backend> storage_;
   std::unique_ptr<core::Core> core_;
   std::unique_ptr<http::Server> http_;

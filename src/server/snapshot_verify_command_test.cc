@@ -7,7 +7,7 @@
 
 #include "server/command_runner_for_test.h"
 #include "server/offline_cluster_for_test.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::server {
@@ -31,7 +31,7 @@ class SnapshotVerifyTest : public ::testing::Test {
  protected:
   std::string Archive(const std::string& name) { return dir_.path() + "/" + name; }
 
-  storage::TempDirForTest dir_;
+  TempDirForTest dir_;
   storage::InmemBackend physical_;
   OfflineClusterForTest cluster_{physical_, 3, 2};
 };

@@ -1,11 +1,11 @@
 #include "snapshot/archive_file.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "common/temp_dir_for_test.h"
 #include "snapshot/archive_for_test.h"
 
 namespace tresor::snapshot {
@@ -14,12 +14,9 @@ namespace {
 class ArchiveFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir_template[] = "/tmp/tresor-archive-file-test-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template), nullptr);
-    dir_ = dir_template;
+    dir_ = tmp_.path();
     path_ = (dir_ / "backup.snap").string();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Names in the directory (the temporary file must never remain).
   std::vector<std::string> Files() const {
@@ -37,6 +34,7 @@ class ArchiveFileTest : public ::testing::Test {
   }
 
   ClusterForTest cluster_;
+  TempDirForTest tmp_;
   std::filesystem::path dir_;
   std::string path_;
 };

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/temp_dir_for_test.h"
 #include "snapshot/archive_for_test.h"
 
 namespace tresor::snapshot {
@@ -63,9 +64,8 @@ TEST_F(ArchiveRoundTripTest, NoRecords) {
 TEST_F(ArchiveRoundTripTest, TarAndSha256sumAcceptTheArchive) {
   const Records records = Sorted(MixedRecords());
   std::string archive = WriteForTest(records, cluster_.seal());
-  char dir_template[] = "/tmp/tresor-snapshot-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::filesystem::path dir = dir_template;
+  TempDirForTest tmp;
+  const std::filesystem::path dir = tmp.path();
   { std::ofstream(dir / "snap.tar.gz", std::ios::binary) << archive; }
   const std::string listing = (dir / "listing").string();
   const std::string command = "cd " + dir.string() + " && tar tzf snap.tar.gz > " + listing +
@@ -79,7 +79,6 @@ TEST_F(ArchiveRoundTripTest, TarAndSha256sumAcceptTheArchive) {
   std::string state_bytes((std::istreambuf_iterator<char>(state)),
                           std::istreambuf_iterator<char>());
   EXPECT_EQ(state_bytes, EncodeStateForTest(records));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ArchiveRoundTripTest, WriterRefusesRecordsThatBreakTheRules) {

@@ -1,9 +1,8 @@
 #include "storage/factory.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {
@@ -23,9 +22,8 @@ TEST(CreateBackend, FileNeedsPathAndRejectsUnknownOptions) {
   EXPECT_EQ(CreateBackend("file", {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CreateBackend("file", {{"path", ""}}).status().code(), StatusCode::kInvalidArgument);
 
-  char pattern[] = "/tmp/tresor-factory-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  std::string dir = pattern;
+  TempDirForTest tmp;
+  const std::string& dir = tmp.path();
   auto bad = CreateBackend("file", {{"path", dir}, {"node_id", "n1"}});
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("\"node_id\""), std::string::npos);
@@ -39,8 +37,6 @@ TEST(CreateBackend, FileNeedsPathAndRejectsUnknownOptions) {
   auto reopened = CreateBackend("file", {{"path", dir}});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(*(*reopened)->Get("a/b").value(), "value");
-  reopened->reset();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CreateBackend, UnknownTypeIsRejectedWithTheSupportedList) {

@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
+
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::cli {
 namespace {
@@ -31,12 +32,12 @@ TEST(KvArgsTest, RepeatedKeyBecomesList) {
 }
 
 TEST(KvArgsTest, FileValueAndEscapedAt) {
-  std::string path = testing::TempDir() + "/kv_args_value";
+  TempDirForTest tmp;
+  const std::string path = tmp.path() + "/kv_args_value";
   std::ofstream(path) << "from-file\n";
   auto parsed = ParseKeyValueArgs({"a=@" + path, "b=\\@literal"}, -1);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(*parsed, Json::parse(R"({"a":"from-file\n","b":"@literal"})"));
-  std::remove(path.c_str());
   auto missing = ParseKeyValueArgs({"a=@/nonexistent/file"}, -1);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kIOError);

@@ -4,10 +4,10 @@
 
 namespace tresor::storage {
 
-FaultInjectingBackend::FaultInjectingBackend(Backend* base) : base_(base) {}
+FaultInjectingBackend::FaultInjectingBackend(Backend* base) : ForwardingBackend(base) {}
 
 FaultInjectingBackend::FaultInjectingBackend(std::unique_ptr<Backend> base)
-    : owned_(std::move(base)), base_(owned_.get()) {}
+    : ForwardingBackend(base.get()), owned_(std::move(base)) {}
 
 Status FaultInjectingBackend::Admit(Kind kind) {
   std::chrono::microseconds delay;
@@ -41,19 +41,19 @@ Status FaultInjectingBackend::Admit(Kind kind) {
 StatusOr<std::optional<std::string>> FaultInjectingBackend::Get(std::string_view key) {
   ++gets_;
   TRESOR_RETURN_IF_ERROR(Admit(Kind::kRead));
-  return base_->Get(key);
+  return ForwardingBackend::Get(key);
 }
 
 Status FaultInjectingBackend::Put(std::string_view key, std::string_view value) {
   ++puts_;
   TRESOR_RETURN_IF_ERROR(Admit(Kind::kPut));
-  return base_->Put(key, value);
+  return ForwardingBackend::Put(key, value);
 }
 
 Status FaultInjectingBackend::Delete(std::string_view key) {
   ++deletes_;
   TRESOR_RETURN_IF_ERROR(Admit(Kind::kDelete));
-  return base_->Delete(key);
+  return ForwardingBackend::Delete(key);
 }
 
 StatusOr<std::vector<std::string>> FaultInjectingBackend::ListPage(std::string_view prefix,
@@ -61,16 +61,14 @@ StatusOr<std::vector<std::string>> FaultInjectingBackend::ListPage(std::string_v
                                                                    std::size_t limit) {
   ++lists_;
   TRESOR_RETURN_IF_ERROR(Admit(Kind::kRead));
-  return base_->ListPage(prefix, after, limit);
+  return ForwardingBackend::ListPage(prefix, after, limit);
 }
 
 Status FaultInjectingBackend::Batch(const std::vector<Operation>& ops) {
   ++batches_;
   TRESOR_RETURN_IF_ERROR(Admit(Kind::kBatch));
-  return base_->Batch(ops);
+  return ForwardingBackend::Batch(ops);
 }
-
-Status FaultInjectingBackend::Close() { return base_->Close(); }
 
 void FaultInjectingBackend::SetFailWrites(bool fail) {
   std::lock_guard lock(mu_);

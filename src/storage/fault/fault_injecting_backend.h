@@ -29,11 +29,11 @@
 #include <mutex>
 #include <optional>
 
-#include "storage/backend.h"
+#include "storage/forwarding_backend.h"
 
 namespace tresor::storage {
 
-class FaultInjectingBackend final : public Backend {
+class FaultInjectingBackend final : public ForwardingBackend {
  public:
   // Wraps base, which must outlive this object.
   explicit FaultInjectingBackend(Backend* base);
@@ -46,9 +46,7 @@ class FaultInjectingBackend final : public Backend {
   StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
                                               std::size_t limit) override;
   Status Batch(const std::vector<Operation>& ops) override;
-  Status Close() override;
-  HABackend* AsHA() override { return base_->AsHA(); }
-  Snapshotter* AsSnapshotter() override { return base_->AsSnapshotter(); }
+  // Close, AsHA and AsSnapshotter are forwarded without faults.
 
   void SetFailWrites(bool fail);
   void SetFailReads(bool fail);
@@ -71,7 +69,6 @@ class FaultInjectingBackend final : public Backend {
   Status Admit(Kind kind);
 
   std::unique_ptr<Backend> owned_;
-  Backend* const base_;
 
   mutable std::mutex mu_;
   bool fail_writes_ = false;               // GUARDED_BY(mu_)

@@ -29,7 +29,7 @@ Status Injected(std::string_view op, const std::string& path,
 
 }  // namespace
 
-FaultInjectingFilesystem::FaultInjectingFilesystem(Filesystem* base) : base_(base) {}
+FaultInjectingFilesystem::FaultInjectingFilesystem(Filesystem* base) : ForwardingFilesystem(base) {}
 
 void FaultInjectingFilesystem::SleepIfSlow() const {
   std::chrono::microseconds delay;
@@ -53,7 +53,7 @@ StatusOr<FaultInjectingFilesystem::InodeId> FaultInjectingFilesystem::InodeForLo
     const std::string& path) {
   if (auto it = live_inodes_.find(path); it != live_inodes_.end()) return it->second;
   // First sight of a file made before we were watching: it is durable as is.
-  TRESOR_ASSIGN_OR_RETURN(std::string content, base_->ReadFile(path));
+  TRESOR_ASSIGN_OR_RETURN(std::string content, target()->ReadFile(path));
   InodeId id = next_inode_++;
   synced_content_[id] = std::move(content);
   live_inodes_[path] = id;
@@ -63,7 +63,7 @@ StatusOr<FaultInjectingFilesystem::InodeId> FaultInjectingFilesystem::InodeForLo
 Status FaultInjectingFilesystem::TrackDirLocked(const std::string& dir) {
   if (durable_dirs_.contains(dir)) return Status::Ok();
   DirImage image;
-  auto entries = base_->ListDir(dir);
+  auto entries = target()->ListDir(dir);
   if (!entries.ok() && entries.status().code() != StatusCode::kNotFound) return entries.status();
   if (entries.ok()) {
     for (const DirEntry& entry : *entries) {
@@ -93,7 +93,7 @@ bool FaultInjectingFilesystem::DurablyExistsLocked(const std::string& dir) const
 
 StatusOr<std::string> FaultInjectingFilesystem::ReadFile(const std::string& path) {
   SleepIfSlow();
-  return base_->ReadFile(path);
+  return target()->ReadFile(path);
 }
 
 Status FaultInjectingFilesystem::WriteNewFile(const std::string& raw_path, std::string_view data) {
@@ -104,7 +104,7 @@ Status FaultInjectingFilesystem::WriteNewFile(const std::string& raw_path, std::
   TRESOR_RETURN_IF_ERROR(TrackDirLocked(ParentDir(path)));
   // Truncating an existing file keeps its inode (and its synced content).
   InodeId id;
-  if (live_inodes_.contains(path) || ExistsOnBase(base_, path)) {
+  if (live_inodes_.contains(path) || ExistsOnBase(target(), path)) {
     TRESOR_ASSIGN_OR_RETURN(id, InodeForLocked(path));
   } else {
     id = next_inode_++;
@@ -120,8 +120,8 @@ Status FaultInjectingFilesystem::WriteNewFile(const std::string& raw_path, std::
     fault = Injected("write", path, StatusCode::kResourceExhausted);
   }
   // A failing write still leaves a torn file behind, as a real one can.
-  Status status = base_->WriteNewFile(path, fault ? data.substr(0, data.size() / 2) : data);
-  if (ExistsOnBase(base_, path)) live_inodes_[path] = id;
+  Status status = target()->WriteNewFile(path, fault ? data.substr(0, data.size() / 2) : data);
+  if (ExistsOnBase(target(), path)) live_inodes_[path] = id;
   return fault ? *fault : status;
 }
 
@@ -131,9 +131,9 @@ Status FaultInjectingFilesystem::SyncFile(const std::string& raw_path) {
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("fsync", path));
   if (fail_sync_file_) return Injected("fsync", path);
-  TRESOR_RETURN_IF_ERROR(base_->SyncFile(path));
+  TRESOR_RETURN_IF_ERROR(target()->SyncFile(path));
   TRESOR_ASSIGN_OR_RETURN(InodeId id, InodeForLocked(path));
-  TRESOR_ASSIGN_OR_RETURN(std::string content, base_->ReadFile(path));
+  TRESOR_ASSIGN_OR_RETURN(std::string content, target()->ReadFile(path));
   synced_content_[id] = std::move(content);
   return Status::Ok();
 }
@@ -147,7 +147,7 @@ Status FaultInjectingFilesystem::Rename(const std::string& raw_from, const std::
   TRESOR_RETURN_IF_ERROR(TrackDirLocked(ParentDir(from)));
   TRESOR_RETURN_IF_ERROR(TrackDirLocked(ParentDir(to)));
   TRESOR_ASSIGN_OR_RETURN(InodeId id, InodeForLocked(from));
-  TRESOR_RETURN_IF_ERROR(base_->Rename(from, to));
+  TRESOR_RETURN_IF_ERROR(target()->Rename(from, to));
   live_inodes_.erase(from);
   live_inodes_[to] = id;
   return Status::Ok();
@@ -159,8 +159,8 @@ Status FaultInjectingFilesystem::SyncDir(const std::string& raw_dir) {
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("fsync directory", dir));
   if (fail_sync_dir_) return Injected("fsync directory", dir);
-  TRESOR_RETURN_IF_ERROR(base_->SyncDir(dir));
-  TRESOR_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, base_->ListDir(dir));
+  TRESOR_RETURN_IF_ERROR(target()->SyncDir(dir));
+  TRESOR_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, target()->ListDir(dir));
   DirImage image;
   for (const DirEntry& entry : entries) {
     Entry e{entry.is_directory, 0};
@@ -179,7 +179,7 @@ Status FaultInjectingFilesystem::RemoveFile(const std::string& raw_path) {
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("unlink", path));
   TRESOR_RETURN_IF_ERROR(TrackDirLocked(ParentDir(path)));
-  TRESOR_RETURN_IF_ERROR(base_->RemoveFile(path));
+  TRESOR_RETURN_IF_ERROR(target()->RemoveFile(path));
   live_inodes_.erase(path);
   return Status::Ok();
 }
@@ -190,12 +190,12 @@ StatusOr<bool> FaultInjectingFilesystem::RemoveDirIfEmpty(const std::string& raw
   std::lock_guard lock(mu_);
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("rmdir", dir));
   TRESOR_RETURN_IF_ERROR(TrackDirLocked(ParentDir(dir)));
-  return base_->RemoveDirIfEmpty(dir);
+  return target()->RemoveDirIfEmpty(dir);
 }
 
 StatusOr<std::vector<DirEntry>> FaultInjectingFilesystem::ListDir(const std::string& dir) {
   SleepIfSlow();
-  return base_->ListDir(dir);
+  return target()->ListDir(dir);
 }
 
 StatusOr<std::vector<std::string>> FaultInjectingFilesystem::CreateDirs(
@@ -206,17 +206,17 @@ StatusOr<std::vector<std::string>> FaultInjectingFilesystem::CreateDirs(
   TRESOR_RETURN_IF_ERROR(BeginMutationLocked("mkdir", dir));
   // Every directory about to appear changes its parent's entries.
   for (std::string path = dir; !path.empty() && path != "/"; path = ParentDir(path)) {
-    TRESOR_ASSIGN_OR_RETURN(bool exists, base_->FileExists(path));
+    TRESOR_ASSIGN_OR_RETURN(bool exists, target()->FileExists(path));
     if (exists) break;
     std::string parent = ParentDir(path);
     if (!parent.empty()) TRESOR_RETURN_IF_ERROR(TrackDirLocked(parent));
   }
-  return base_->CreateDirs(dir);
+  return target()->CreateDirs(dir);
 }
 
 StatusOr<bool> FaultInjectingFilesystem::FileExists(const std::string& path) {
   SleepIfSlow();
-  return base_->FileExists(path);
+  return target()->FileExists(path);
 }
 
 StatusOr<std::unique_ptr<FileLock>> FaultInjectingFilesystem::LockFile(const std::string& path) {
@@ -224,11 +224,7 @@ StatusOr<std::unique_ptr<FileLock>> FaultInjectingFilesystem::LockFile(const std
     std::lock_guard lock(mu_);
     TRESOR_RETURN_IF_ERROR(TrackDirLocked(ParentDir(path)));
   }
-  return base_->LockFile(path);
-}
-
-Status FaultInjectingFilesystem::Unlock(std::unique_ptr<FileLock> lock) {
-  return base_->Unlock(std::move(lock));
+  return target()->LockFile(path);
 }
 
 void FaultInjectingFilesystem::FailNextWrites(int count) {
@@ -283,12 +279,12 @@ std::size_t FaultInjectingFilesystem::MutationCountForTest() const {
 }
 
 Status FaultInjectingFilesystem::RemoveTreeOnBase(const std::string& path, bool is_directory) {
-  if (!is_directory) return base_->RemoveFile(path);
-  TRESOR_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, base_->ListDir(path));
+  if (!is_directory) return target()->RemoveFile(path);
+  TRESOR_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, target()->ListDir(path));
   for (const DirEntry& entry : entries) {
     TRESOR_RETURN_IF_ERROR(RemoveTreeOnBase(JoinPath(path, entry.name), entry.is_directory));
   }
-  return base_->RemoveDirIfEmpty(path).status();
+  return target()->RemoveDirIfEmpty(path).status();
 }
 
 Status FaultInjectingFilesystem::DropUnsyncedData() {
@@ -296,8 +292,8 @@ Status FaultInjectingFilesystem::DropUnsyncedData() {
   // std::map order visits a directory before anything inside it.
   for (const auto& [dir, image] : durable_dirs_) {
     if (!DurablyExistsLocked(dir)) continue;  // Its lost parent entry took it away.
-    TRESOR_RETURN_IF_ERROR(base_->CreateDirs(dir).status());
-    TRESOR_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, base_->ListDir(dir));
+    TRESOR_RETURN_IF_ERROR(target()->CreateDirs(dir).status());
+    TRESOR_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, target()->ListDir(dir));
     for (const DirEntry& entry : entries) {
       auto durable = image.find(entry.name);
       if (durable == image.end() || durable->second.is_directory != entry.is_directory) {
@@ -307,14 +303,14 @@ Status FaultInjectingFilesystem::DropUnsyncedData() {
     for (const auto& [name, entry] : image) {
       std::string path = JoinPath(dir, name);
       if (entry.is_directory) {
-        TRESOR_RETURN_IF_ERROR(base_->CreateDirs(path).status());
+        TRESOR_RETURN_IF_ERROR(target()->CreateDirs(path).status());
         continue;
       }
       const std::optional<std::string>& content = synced_content_[entry.inode];
       if (content.has_value()) {
-        TRESOR_RETURN_IF_ERROR(base_->WriteNewFile(path, *content));
+        TRESOR_RETURN_IF_ERROR(target()->WriteNewFile(path, *content));
       } else {
-        Status status = base_->RemoveFile(path);  // Never synced: it vanishes.
+        Status status = target()->RemoveFile(path);  // Never synced: it vanishes.
         if (!status.ok() && status.code() != StatusCode::kNotFound) return status;
       }
     }

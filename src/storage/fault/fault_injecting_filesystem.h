@@ -42,11 +42,11 @@
 #include <set>
 #include <string>
 
-#include "storage/file/filesystem.h"
+#include "storage/file/forwarding_filesystem.h"
 
 namespace tresor::storage {
 
-class FaultInjectingFilesystem final : public Filesystem {
+class FaultInjectingFilesystem final : public ForwardingFilesystem {
  public:
   // base must outlive this object. Trailing slashes are ignored, but a path
   // must otherwise be spelt the same way each time (no "a/./b", no symlinks
@@ -64,7 +64,7 @@ class FaultInjectingFilesystem final : public Filesystem {
   StatusOr<std::vector<std::string>> CreateDirs(const std::string& dir) override;
   StatusOr<bool> FileExists(const std::string& path) override;
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
-  Status Unlock(std::unique_ptr<FileLock> lock) override;
+  // Unlock is forwarded as is.
 
   // Knobs. Each takes effect for calls that start after it returns.
   void FailNextWrites(int count);
@@ -107,7 +107,6 @@ class FaultInjectingFilesystem final : public Filesystem {
   Status RemoveTreeOnBase(const std::string& path, bool is_directory);
   void SleepIfSlow() const;
 
-  Filesystem* const base_;
   mutable std::mutex mu_;
   // Inode contents as of their last SyncFile; nullopt when never synced.
   std::map<InodeId, std::optional<std::string>> synced_content_;  // GUARDED_BY(mu_)

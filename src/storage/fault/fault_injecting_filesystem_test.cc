@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/file/posix_filesystem.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {

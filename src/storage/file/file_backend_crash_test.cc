@@ -12,7 +12,7 @@
 #include <random>
 
 #include "storage/file/file_backend.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {

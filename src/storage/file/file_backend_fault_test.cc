@@ -8,8 +8,9 @@
 
 #include "storage/fault/fault_injecting_filesystem.h"
 #include "storage/file/file_backend.h"
+#include "storage/file/forwarding_filesystem.h"
 #include "storage/file/posix_filesystem.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {
@@ -19,30 +20,11 @@ using State = std::map<std::string, std::string>;
 // The real disk minus the real fsyncs: durability is what the fault-injecting
 // layer models, and skipping the disk flush keeps hundreds of simulated power
 // cuts fast. Syncing a missing path still fails, as it would for real.
-class NoFsyncFilesystem final : public Filesystem {
+class NoFsyncFilesystem final : public ForwardingFilesystem {
  public:
-  StatusOr<std::string> ReadFile(const std::string& p) override { return posix_.ReadFile(p); }
-  Status WriteNewFile(const std::string& p, std::string_view d) override {
-    return posix_.WriteNewFile(p, d);
-  }
+  NoFsyncFilesystem() : ForwardingFilesystem(&posix_) {}
   Status SyncFile(const std::string& p) override { return Exists(p); }
-  Status Rename(const std::string& f, const std::string& t) override { return posix_.Rename(f, t); }
   Status SyncDir(const std::string& d) override { return Exists(d); }
-  Status RemoveFile(const std::string& p) override { return posix_.RemoveFile(p); }
-  StatusOr<bool> RemoveDirIfEmpty(const std::string& d) override {
-    return posix_.RemoveDirIfEmpty(d);
-  }
-  StatusOr<std::vector<DirEntry>> ListDir(const std::string& d) override {
-    return posix_.ListDir(d);
-  }
-  StatusOr<std::vector<std::string>> CreateDirs(const std::string& d) override {
-    return posix_.CreateDirs(d);
-  }
-  StatusOr<bool> FileExists(const std::string& p) override { return posix_.FileExists(p); }
-  StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
-    return posix_.LockFile(p);
-  }
-  Status Unlock(std::unique_ptr<FileLock> lock) override { return posix_.Unlock(std::move(lock)); }
 
  private:
   Status Exists(const std::string& p) {

@@ -10,7 +10,7 @@
 
 #include "storage/file/posix_filesystem.h"
 #include "storage/file/record_format.h"
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {

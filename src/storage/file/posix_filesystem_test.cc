@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::storage {
 namespace {

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "storage/file/temp_dir_for_test.h"
+#include "common/temp_dir_for_test.h"
 #include "storage/raft/raft_backend.h"
 
 namespace tresor::storage {

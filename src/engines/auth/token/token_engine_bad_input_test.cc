@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engines/auth/token/token_engine_test_support.h"
+#include "engines/auth/token/token_engine_for_test.h"
 
 namespace tresor::engines::token {
 namespace {

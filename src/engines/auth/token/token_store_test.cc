@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "storage/fault/fault_injecting_backend.h"
+#include "storage/forwarding_backend.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::engines::token {
@@ -421,22 +422,11 @@ TEST_F(TokenStoreTest, ConcurrentUsesNeverExceedNumUses) {
 // A backend whose Batch waits until `expected` batches are in flight at
 // once (or gives up after `bound`), recording the most it saw: proof that
 // callers reached storage concurrently, or that they did not.
-class GatheringBackend final : public storage::Backend {
+class GatheringBackend final : public storage::ForwardingBackend {
  public:
   GatheringBackend(int expected, std::chrono::milliseconds bound)
-      : expected_(expected), bound_(bound) {}
+      : ForwardingBackend(&base_), expected_(expected), bound_(bound) {}
 
-  StatusOr<std::optional<std::string>> Get(std::string_view key) override {
-    return base_.Get(key);
-  }
-  Status Put(std::string_view key, std::string_view value) override {
-    return base_.Put(key, value);
-  }
-  Status Delete(std::string_view key) override { return base_.Delete(key); }
-  StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
-                                              std::size_t limit) override {
-    return base_.ListPage(prefix, after, limit);
-  }
   Status Batch(const std::vector<storage::Operation>& ops) override {
     std::unique_lock lock(mu_);
     ++in_flight_;
@@ -446,7 +436,7 @@ class GatheringBackend final : public storage::Backend {
                       [this] { return max_in_flight_ >= expected_; });
     --in_flight_;
     lock.unlock();
-    return base_.Batch(ops);
+    return ForwardingBackend::Batch(ops);
   }
   int max_in_flight() {
     std::lock_guard lock(mu_);

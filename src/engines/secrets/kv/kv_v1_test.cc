@@ -1,4 +1,4 @@
-#include "engines/secrets/kv/kv_test_support.h"
+#include "engines/secrets/kv/kv_engine_for_test.h"
 #include "engines/secrets/kv/kv_v1_engine.h"
 
 namespace tresor::engines::kv {

@@ -2,7 +2,7 @@
 #include <thread>
 #include <vector>
 
-#include "engines/secrets/kv/kv_test_support.h"
+#include "engines/secrets/kv/kv_engine_for_test.h"
 
 namespace tresor::engines::kv {
 namespace {

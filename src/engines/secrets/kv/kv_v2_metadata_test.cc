@@ -1,7 +1,7 @@
 #include <string>
 
 #include "engines/secrets/kv/kv_params.h"
-#include "engines/secrets/kv/kv_test_support.h"
+#include "engines/secrets/kv/kv_engine_for_test.h"
 
 namespace tresor::engines::kv {
 namespace {

@@ -1,6 +1,7 @@
 // TempDirForTest: a fresh directory under $TMPDIR (or /tmp), removed with
-// everything in it when the object goes away. For tests only; header-only so
-// that it never ends up in the storage library.
+// everything in it when the object goes away. The one temp-dir helper of
+// every layer's tests (common is the lowest layer, so any test may include
+// it). For tests only; header-only so that it never ends up in a library.
 // Threads: one owner; not shared.
 #pragma once
 
@@ -14,14 +15,14 @@
 
 #include "common/check.h"
 
-namespace tresor::storage {
+namespace tresor {
 
 class TempDirForTest {
  public:
   TempDirForTest() {
     const char* base = std::getenv("TMPDIR");
     std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/tresor-storage-test-XXXXXX";
+                          "/tresor-test-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     TRESOR_CHECK(mkdtemp(buffer.data()) != nullptr);
@@ -49,4 +50,4 @@ class TempDirForTest {
   std::string path_;
 };
 
-}  // namespace tresor::storage
+}  // namespace tresor
