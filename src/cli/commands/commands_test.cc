@@ -1,15 +1,11 @@
 // The commands end to end against FakeServerForTest: flags in, HTTP
 // requests out, Vault's output and exit codes back.
-#include <gtest/gtest.h>
-#include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <sstream>
-
-#include "cli/commands/builtin.h"
-#include "cli/fake_http_server_for_test.h"
-#include "cli/http_client.h"
-#include "cli/registry.h"
+#include "cli/commands/command_fixture_for_test.h"
 
 namespace tresor::cli {
 namespace {
