@@ -67,61 +67,31 @@ StatusOr<RawResponse> Exchange(asio::io_context& ioc, Stream& stream, Deadline d
 
 }  // namespace
 
-namespace internal {
-
-std::string GoMethod(std::string_view method) {
-  std::string out(method);
-  for (size_t i = 1; i < out.size(); ++i) {
-    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
-  }
-  return out;
-}
-
-StatusOr<std::pair<Url, std::string>> ParseRedirect(const std::string& location) {
-  size_t scheme_end = location.find("://");
-  if (scheme_end == std::string::npos) {
-    return UnavailableError("redirect to a relative location is not supported");
-  }
-  size_t path_start = location.find('/', scheme_end + 3);
-  std::string base = location.substr(0, path_start);
-  std::string target = path_start == std::string::npos ? "/" : location.substr(path_start);
-  TRESOR_ASSIGN_OR_RETURN(Url url, ParseUrl(base));
-  return std::make_pair(std::move(url), std::move(target));
-}
-
-}  // namespace internal
-
-using internal::GoMethod;
-using internal::kMaxRedirects;
-using internal::ParseRedirect;
-
-HttpClient::HttpClient(ClientOptions options, Url url, std::unique_ptr<Tls> tls)
+BeastHttpClient::BeastHttpClient(ClientOptions options, Url url, std::unique_ptr<ssl::context> tls)
     : options_(std::move(options)), url_(std::move(url)), tls_(std::move(tls)) {}
-
-HttpClient::~HttpClient() = default;
 
 StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(ClientOptions options) {
   TRESOR_ASSIGN_OR_RETURN(Url url, ParseUrl(options.address));
-  std::unique_ptr<Tls> tls;
+  std::unique_ptr<ssl::context> tls;
   if (url.tls) {
-    tls = std::make_unique<Tls>();
-    SSL_CTX* native = tls->context.native_handle();
+    tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+    SSL_CTX* native = tls->native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
     error_code ec;
     if (options.tls_skip_verify) {
-      tls->context.set_verify_mode(ssl::verify_none);
+      tls->set_verify_mode(ssl::verify_none);
     } else {
-      tls->context.set_verify_mode(ssl::verify_peer);
+      tls->set_verify_mode(ssl::verify_peer);
       if (!options.ca_cert.empty()) {
-        tls->context.load_verify_file(options.ca_cert, ec);
+        tls->load_verify_file(options.ca_cert, ec);
         if (ec) return IOError("Error loading CA File: " + options.ca_cert + ": " + ec.message());
       }
       if (!options.ca_path.empty()) {
-        tls->context.add_verify_path(options.ca_path, ec);
+        tls->add_verify_path(options.ca_path, ec);
         if (ec) return IOError("Error loading CA Path: " + options.ca_path + ": " + ec.message());
       }
       if (options.ca_cert.empty() && options.ca_path.empty()) {
-        tls->context.set_default_verify_paths(ec);
+        tls->set_default_verify_paths(ec);
         if (ec) return IOError("Error loading the system CA store: " + ec.message());
       }
     }
@@ -129,24 +99,19 @@ StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(ClientOptions options) 
       if (options.client_cert.empty() || options.client_key.empty()) {
         return InvalidArgumentError("both -client-cert and -client-key must be set");
       }
-      tls->context.use_certificate_chain_file(options.client_cert, ec);
+      tls->use_certificate_chain_file(options.client_cert, ec);
       if (ec) return IOError("Error loading client certificate " + options.client_cert);
-      tls->context.use_private_key_file(options.client_key, ssl::context::pem, ec);
+      tls->use_private_key_file(options.client_key, ssl::context::pem, ec);
       if (ec) return IOError("Error loading client key " + options.client_key);
     }
   }
   return std::unique_ptr<HttpClient>(
-      new HttpClient(std::move(options), std::move(url), std::move(tls)));
+      std::make_unique<BeastHttpClient>(std::move(options), std::move(url), std::move(tls)));
 }
 
-StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_view path,
-                                        const Json& body) {
-  std::string verb(method);
-  std::string target = url_.path_prefix + std::string(path);
-  if (verb == "LIST") {
-    verb = "GET";
-    target += target.find('?') == std::string::npos ? "?list=true" : "&list=true";
-  }
+StatusOr<HttpResponse> BeastHttpClient::Send(std::string_view method, std::string_view path,
+                                             const Json& body) {
+  auto [verb, target] = internal::SendRequestLine(url_, method, path);
   // Bodies carry unseal keys and secrets: every exit below wipes this copy.
   std::string body_text = body.is_null() ? "" : body.dump();
   Url url = url_;
@@ -156,47 +121,31 @@ StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_vie
       SecureWipe(body_text);
       return response;
     }
-    bool redirect =
-        (response->status == 307 || response->status == 308) && !response->location.empty();
-    if (!redirect || redirects == kMaxRedirects) {
-      SecureWipe(body_text);
-      return response;
-    }
-    auto next = ParseRedirect(response->location);
-    if (!next.ok()) {
-      SecureWipe(body_text);
-      return next.status();
-    }
-    if (next->first.tls != url_.tls) {
-      SecureWipe(body_text);
-      return UnavailableError("refusing redirect from " + url_.Format("") + " to " +
-                              next->first.Format("") + ": the scheme differs");
-    }
-    url = std::move(next->first);
-    target = std::move(next->second);
+    StatusOr<bool> follow = NextHop(*response, redirects, url, target);
+    if (!follow.ok() || !*follow) SecureWipe(body_text);
+    if (!follow.ok()) return follow.status();
+    if (!*follow) return response;
   }
 }
 
-StatusOr<HttpResponse> HttpClient::SendOnce(const Url& url, std::string_view method,
-                                            const std::string& target, const std::string& body) {
-  const std::string shown_url = (url.tls ? "https://" : "http://") + url.HostPort() + target;
-  const std::string prefix = GoMethod(method) + " \"" + shown_url + "\": ";
+StatusOr<HttpResponse> BeastHttpClient::SendOnce(const Url& url, std::string_view method,
+                                                 const std::string& target,
+                                                 const std::string& body) {
+  const std::string prefix = internal::ErrorPrefix(url, method, target);
   const Deadline deadline = After(options_.timeout);
   const Deadline connect_deadline = std::min(deadline, After(options_.connect_timeout));
 
   http::request<http::string_body> request;
   internal::SetRequestLine(request, url, method, target, options_.token);
   if (!body.empty()) {
-    // Vault's KV v2 accepts PATCH only as a JSON merge patch (RFC 7386).
-    request.set(http::field::content_type,
-                method == "PATCH" ? "application/merge-patch+json" : "application/json");
+    request.set(http::field::content_type, internal::JsonContentType(method));
     request.body() = body;
   }
   request.prepare_payload();
 
   asio::io_context ioc;
   StatusOr<RawResponse> raw = internal::WithConnection<RawResponse>(
-      ioc, url, options_, tls_ ? &tls_->context : nullptr, prefix, connect_deadline, deadline,
+      ioc, url, options_, tls_.get(), prefix, connect_deadline, deadline,
       [&](auto& stream) { return Exchange(ioc, stream, deadline, request, prefix); });
   if (!request.body().empty()) SecureWipe(request.body());
   if (!raw.ok()) return raw.status();
@@ -214,7 +163,7 @@ StatusOr<Json> HttpClient::Call(std::string_view method, std::string_view path, 
   if (response.status >= 200 && response.status < 300) return std::move(response.body);
   std::string verb = method == "LIST" ? "GET" : std::string(method);
   std::string shown_path = std::string(path) + (method == "LIST" ? "?list=true" : "");
-  return ApiErrorStatus(verb, url_.Format(shown_path), response);
+  return ApiErrorStatus(verb, url().Format(shown_path), response);
 }
 
 std::string FormatApiError(std::string_view method, std::string_view url,

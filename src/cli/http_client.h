@@ -1,7 +1,12 @@
 // The CLI's HTTP client: one synchronous request at a time to a Tresor (or
-// Vault) server, over plain TCP or TLS, with JSON bodies and the token in
-// X-Vault-Token. Built on Boost.Beast; every network step runs against one
-// deadline so a dead server cannot hang a command.
+// Vault) server, with JSON bodies and the token in X-Vault-Token.
+//
+// HttpClient is an interface so that the command tests can run the commands
+// against an in-process fake (FakeHttpClient, fake_http_client_for_test.h)
+// instead of a server on a socket. The product's implementation, made by
+// Create(), is built on Boost.Beast (http_client_internal.h), over plain TCP
+// or TLS; every network step runs against one deadline so a dead server
+// cannot hang a command. This header includes no network library.
 //
 // TLS verifies the server's chain (the -ca-cert / -ca-path bundle, else the
 // system store) and its name (DNS name or IP SAN of the address's host, or of
@@ -14,7 +19,8 @@
 // (connecting, each piece written or read) rather than to the whole
 // transfer, so a multi-GiB transfer is limited by progress, not by size.
 //
-// Who calls it: CLI commands, through Send(), Call(), Download(), Upload().
+// Who calls it: CLI commands, through Send(), Call(), Download(), Upload();
+// they get a client from NewClientFromFlags (commands/common.h).
 // Thread safety: one HttpClient per thread; calls are not concurrent.
 #pragma once
 
@@ -44,11 +50,12 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  // Parses the address and prepares TLS (CA bundle, client certificate).
-  // Returns InvalidArgument for a bad address, IOError for unreadable TLS
-  // files. Takes ownership of the options (and so of the token).
+  // The Beast client. Parses the address and prepares TLS (CA bundle, client
+  // certificate). Returns InvalidArgument for a bad address, IOError for
+  // unreadable TLS files. Takes ownership of the options (and so of the
+  // token).
   static StatusOr<std::unique_ptr<HttpClient>> Create(ClientOptions options);
-  ~HttpClient();
+  virtual ~HttpClient() = default;
 
   // Sends `method` (GET, PUT, POST, DELETE, PATCH, or LIST, which is sent as
   // GET with ?list=true as Vault's client does) to `path` ("/v1/sys/init"),
@@ -57,13 +64,14 @@ class HttpClient {
   // Returns the response whatever its HTTP status. Returns Unavailable when
   // no response arrived, with a message in the style of Vault's Go client:
   //   Put "http://127.0.0.1:8200/v1/sys/init": dial tcp 127.0.0.1:8200: connect: connection refused
-  StatusOr<HttpResponse> Send(std::string_view method, std::string_view path,
-                              const Json& body = Json());
+  virtual StatusOr<HttpResponse> Send(std::string_view method, std::string_view path,
+                                      const Json& body = Json()) = 0;
 
   // Send(), then: 2xx returns the body (null for 204 or an empty body); any
   // other status becomes a Status whose message is Vault's text
   //   Error making API request.\n\nURL: PUT <url>\nCode: 400. Errors:\n\n* <message>
-  // and whose code follows the HTTP status (see ApiErrorStatus).
+  // and whose code follows the HTTP status (see ApiErrorStatus). Not
+  // virtual: every implementation turns answers into errors the same way.
   StatusOr<Json> Call(std::string_view method, std::string_view path, const Json& body = Json());
 
   // GET `path` ("/v1/sys/storage/raft/snapshot"), following 307/308 as
@@ -81,8 +89,9 @@ class HttpClient {
   //   the first non-OK status `sink` returned, as is (reading stops there)
   // Each step (connect, send, each piece read) must finish within
   // options().timeout; the transfer as a whole has no deadline.
-  StatusOr<int> Download(std::string_view path, const std::function<Status(std::string_view)>& sink,
-                         HttpResponse* error_response);
+  virtual StatusOr<int> Download(std::string_view path,
+                                 const std::function<Status(std::string_view)>& sink,
+                                 HttpResponse* error_response) = 0;
 
   // Sends `method` ("POST" or "PUT") to `path` with the first `size` bytes
   // of the file `fd` as the body (Content-Type: application/octet-stream,
@@ -96,34 +105,13 @@ class HttpClient {
   // response arrived; IOError when the file cannot be read or is shorter
   // than `size`. Each step must finish within options().timeout.
   // REQUIRES: fd is open for reading and stays open during the call.
-  StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
-                                std::uint64_t size);
+  virtual StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
+                                        std::uint64_t size) = 0;
 
-  const Url& url() const { return url_; }
-  const ClientOptions& options() const { return options_; }
-
- private:
-  struct Tls;
-  HttpClient(ClientOptions options, Url url, std::unique_ptr<Tls> tls);
-
-  StatusOr<HttpResponse> SendOnce(const Url& url, std::string_view method,
-                                  const std::string& target, const std::string& body);
-  // One attempt of Download: a 2xx body goes to `sink`, anything else
-  // (redirects included) into *other.
-  StatusOr<int> DownloadOnce(const Url& url, const std::string& target,
-                             const std::function<Status(std::string_view)>& sink,
-                             HttpResponse* other);
-  StatusOr<HttpResponse> UploadOnce(const Url& url, std::string_view method,
-                                    const std::string& target, int fd, std::uint64_t size);
-  // Where a 307/308 `response` to a request to the current URL leads:
-  // true and the next (url, target); false when it is not a redirect to
-  // follow; an error for a bad or cross-scheme Location.
-  StatusOr<bool> NextHop(const HttpResponse& response, int redirects, Url& url,
-                         std::string& target) const;
-
-  ClientOptions options_;
-  Url url_;
-  std::unique_ptr<Tls> tls_;  // null for http://
+  // The parsed address (error messages show url().Format(path)) and the
+  // options the client was made with; valid as long as the client.
+  virtual const Url& url() const = 0;
+  virtual const ClientOptions& options() const = 0;
 };
 
 // Vault's error text for a non-2xx response to `method` `url`: the errors

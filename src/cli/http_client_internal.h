@@ -1,8 +1,9 @@
-// Internal to the CLI's HTTP client: what http_client.cc (Send) and
-// http_client_transfer.cc (Download, Upload) share. Not for commands.
+// Internal to the CLI's HTTP client: BeastHttpClient, the product's
+// HttpClient, and what http_client.cc (Send) and http_client_transfer.cc
+// (Download, Upload) share. Not for commands; they use HttpClient.
 //
-// Thread safety: stateless functions; HttpClient::Tls is read-only once
-// HttpClient::Create has set it up.
+// Thread safety: one BeastHttpClient per thread, as HttpClient says; its TLS
+// context is read-only once HttpClient::Create has set it up.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
@@ -12,47 +13,57 @@
 #include <utility>
 
 #include "cli/http_client.h"
-#include "common/version.h"
+#include "cli/http_wire.h"
 
 namespace tresor::cli {
 
-struct HttpClient::Tls {
-  boost::asio::ssl::context context{boost::asio::ssl::context::tls_client};
+// HttpClient over Boost.Beast: one connection per request, no keep-alive.
+// Made by HttpClient::Create (http_client.cc).
+class BeastHttpClient final : public HttpClient {
+ public:
+  // `tls` is null for http://.
+  BeastHttpClient(ClientOptions options, Url url, std::unique_ptr<boost::asio::ssl::context> tls);
+
+  StatusOr<HttpResponse> Send(std::string_view method, std::string_view path,
+                              const Json& body) override;
+  StatusOr<int> Download(std::string_view path, const std::function<Status(std::string_view)>& sink,
+                         HttpResponse* error_response) override;
+  StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
+                                std::uint64_t size) override;
+  const Url& url() const override { return url_; }
+  const ClientOptions& options() const override { return options_; }
+
+ private:
+  StatusOr<HttpResponse> SendOnce(const Url& url, std::string_view method,
+                                  const std::string& target, const std::string& body);
+  // One attempt of Download: a 2xx body goes to `sink`, anything else
+  // (redirects included) into *other.
+  StatusOr<int> DownloadOnce(const Url& url, const std::string& target,
+                             const std::function<Status(std::string_view)>& sink,
+                             HttpResponse* other);
+  StatusOr<HttpResponse> UploadOnce(const Url& url, std::string_view method,
+                                    const std::string& target, int fd, std::uint64_t size);
+  // Where a 307/308 `response` to a request to the current URL leads:
+  // true and the next (url, target); false when it is not a redirect to
+  // follow; an error for a bad or cross-scheme Location.
+  StatusOr<bool> NextHop(const HttpResponse& response, int redirects, Url& url,
+                         std::string& target) const;
+
+  ClientOptions options_;
+  Url url_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null for http://
 };
 
 namespace internal {
 
-// How many 307/308 redirects a request follows.
-inline constexpr int kMaxRedirects = 3;
-
-// Go's url.Error names the method "Get", "Put", ...; Vault users know that form.
-std::string GoMethod(std::string_view method);
-
-// Splits an absolute redirect target into the base URL and request target.
-// Unavailable for a relative location; InvalidArgument for a bad URL.
-StatusOr<std::pair<Url, std::string>> ParseRedirect(const std::string& location);
-
-// Method, target, version and the headers every request carries: Host,
-// User-Agent, X-Vault-Request, and X-Vault-Token when `token` is not empty.
+// Method, target, version and CommonHeaders (http_wire.h).
 template <class Body>
 void SetRequestLine(boost::beast::http::request<Body>& request, const Url& url,
                     std::string_view method, const std::string& target, const std::string& token) {
-  namespace http = boost::beast::http;
   request.method_string(boost::beast::string_view(method.data(), method.size()));
   request.target(target);
   request.version(11);
-  request.set(http::field::host, url.HostPort());
-  request.set(http::field::user_agent, std::string("tresor-cli/") + kVersion);
-  request.set("X-Vault-Request", "true");
-  if (!token.empty()) request.set("X-Vault-Token", token);
-}
-
-// The body parsed as JSON, or null when it is empty or not JSON.
-inline Json ParseJsonBody(const std::string& raw_body) {
-  if (raw_body.empty()) return nullptr;
-  Json body = Json::parse(raw_body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return nullptr;
-  return body;
+  for (const auto& [name, value] : CommonHeaders(url, token)) request.set(name, value);
 }
 
 }  // namespace internal

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "cli/fake_http_client_for_test.h"
 #include "cli/fake_http_server_for_test.h"
 
 namespace tresor::cli {
@@ -160,6 +161,49 @@ TEST(HttpClientTest, TotalTimeoutWhenServerNeverAnswers) {
   EXPECT_NE(response.status().message().find("Client.Timeout exceeded"), std::string::npos)
       << response.status().message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// The in-process fake the command tests use (FakeHttpClient) records what
+// this client puts on the wire, so the command tests check real requests.
+TEST(HttpClientTest, FakeClientRecordsWhatTheBeastClientSends) {
+  struct Case {
+    std::string method;
+    std::string path;
+    Json body;
+  };
+  const FakeHandler answer = [](const RecordedRequest&) { return CannedResponse{204, ""}; };
+  for (const Case& c :
+       {Case{"PUT", "/v1/sys/init", {{"secret_shares", 1}}},
+        Case{"LIST", "/v1/secret/metadata", nullptr}, Case{"LIST", "/v1/kv1/?x=1", nullptr},
+        Case{"PATCH", "/v1/secret/data/a", {{"a", "b"}}},
+        Case{"DELETE", "/v1/sys/mounts/kv1", nullptr}}) {
+    SCOPED_TRACE(c.method + " " + c.path);
+    FakeHttpServerForTest wire(1, answer);
+    ASSERT_TRUE(ClientFor(wire.address() + "/prefix", "tok")->Send(c.method, c.path, c.body).ok());
+    FakeServerForTest fake(1, answer);
+    ClientOptions options;
+    options.address = fake.address() + "/prefix";
+    options.token = "tok";
+    auto fake_client = FakeHttpClient::Create(std::move(options));
+    ASSERT_TRUE(fake_client.ok()) << fake_client.status().ToString();
+    ASSERT_TRUE((*fake_client)->Send(c.method, c.path, c.body).ok());
+
+    ASSERT_EQ(wire.Wait().size(), 1u);
+    ASSERT_EQ(fake.requests().size(), 1u);
+    const RecordedRequest& sent = wire.Wait()[0];
+    const RecordedRequest& recorded = fake.requests()[0];
+    EXPECT_EQ(recorded.method, sent.method);
+    EXPECT_EQ(recorded.target, sent.target);
+    EXPECT_EQ(recorded.body, sent.body);
+    EXPECT_EQ(recorded.has_token, sent.has_token);
+    EXPECT_EQ(recorded.token, sent.token);
+    EXPECT_EQ(recorded.content_type, sent.content_type);
+    for (const char* header : {"user-agent", "x-vault-request", "x-vault-token", "content-type"}) {
+      EXPECT_EQ(recorded.Header(header), sent.Header(header)) << header;
+    }
+    EXPECT_EQ(sent.Header("host"), "127.0.0.1:" + std::to_string(wire.port()));
+    EXPECT_EQ("http://" + recorded.Header("host"), fake.address());
+  }
 }
 
 TEST(HttpClientTest, CreateRejectsBadAddressAndMissingCa) {

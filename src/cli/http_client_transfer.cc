@@ -1,4 +1,4 @@
-// HttpClient::Download and HttpClient::Upload: bodies of any size
+// BeastHttpClient::Download and BeastHttpClient::Upload: bodies of any size
 // (snapshots) streamed in pieces, with a timeout per step. See http_client.h
 // for the contracts.
 #include <unistd.h>
@@ -108,24 +108,6 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
   return status;
 }
 
-// Reads `size` bytes of `fd` from `offset` into `out`. IOError on failure or
-// when the file ends first.
-StatusOr<std::size_t> ReadPiece(int fd, std::uint64_t offset, std::uint64_t size,
-                                std::vector<char>& out) {
-  const std::size_t want =
-      static_cast<std::size_t>(std::min<std::uint64_t>(size - offset, out.size()));
-  for (;;) {
-    const ssize_t got = ::pread(fd, out.data(), want, static_cast<off_t>(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return IOError(std::string("reading the file to upload: ") + std::strerror(errno));
-    if (got == 0) {
-      return IOError("the file to upload ended after " + std::to_string(offset) + " of " +
-                     std::to_string(size) + " bytes");
-    }
-    return static_cast<std::size_t>(got);
-  }
-}
-
 // An upload's exchange. The response is read alongside the body: the
 // server may answer (307, 413, 100 Continue) before the body is complete.
 template <class Stream>
@@ -147,7 +129,7 @@ class UploadExchange {
 
     std::vector<char> piece(std::min<std::uint64_t>(kPieceBytes, std::max<std::uint64_t>(size, 1)));
     for (std::uint64_t offset = 0; !answered && offset < size;) {
-      TRESOR_ASSIGN_OR_RETURN(std::size_t n, ReadPiece(fd, offset, size, piece));
+      TRESOR_ASSIGN_OR_RETURN(std::size_t n, internal::ReadPiece(fd, offset, size, piece));
       ec = RunUntil(ioc_, After(step_), [&](auto handler) {
         asio::async_write(stream_, asio::buffer(piece.data(), n), std::move(handler));
       });
@@ -237,8 +219,8 @@ class UploadExchange {
 
 }  // namespace
 
-StatusOr<bool> HttpClient::NextHop(const HttpResponse& response, int redirects, Url& url,
-                                   std::string& target) const {
+StatusOr<bool> BeastHttpClient::NextHop(const HttpResponse& response, int redirects, Url& url,
+                                        std::string& target) const {
   const bool redirect =
       (response.status == 307 || response.status == 308) && !response.location.empty();
   if (!redirect || redirects == internal::kMaxRedirects) return false;
@@ -252,9 +234,9 @@ StatusOr<bool> HttpClient::NextHop(const HttpResponse& response, int redirects, 
   return true;
 }
 
-StatusOr<int> HttpClient::Download(std::string_view path,
-                                   const std::function<Status(std::string_view)>& sink,
-                                   HttpResponse* error_response) {
+StatusOr<int> BeastHttpClient::Download(std::string_view path,
+                                        const std::function<Status(std::string_view)>& sink,
+                                        HttpResponse* error_response) {
   Url url = url_;
   std::string target = url_.path_prefix + std::string(path);
   for (int redirects = 0;; ++redirects) {
@@ -269,25 +251,24 @@ StatusOr<int> HttpClient::Download(std::string_view path,
   }
 }
 
-StatusOr<int> HttpClient::DownloadOnce(const Url& url, const std::string& target,
-                                       const std::function<Status(std::string_view)>& sink,
-                                       HttpResponse* other) {
-  const std::string prefix =
-      "Get \"" + std::string(url.tls ? "https://" : "http://") + url.HostPort() + target + "\": ";
+StatusOr<int> BeastHttpClient::DownloadOnce(const Url& url, const std::string& target,
+                                            const std::function<Status(std::string_view)>& sink,
+                                            HttpResponse* other) {
+  const std::string prefix = internal::ErrorPrefix(url, "GET", target);
   http::request<http::empty_body> request;
   internal::SetRequestLine(request, url, "GET", target, options_.token);
   request.prepare_payload();
   asio::io_context ioc;
   const Deadline connect_deadline = After(std::min(options_.timeout, options_.connect_timeout));
-  return internal::WithConnection<int>(
-      ioc, url, options_, tls_ ? &tls_->context : nullptr, prefix, connect_deadline,
-      After(options_.timeout), [&](auto& stream) {
-        return ReceiveDownload(ioc, stream, request, prefix, options_.timeout, sink, other);
-      });
+  return internal::WithConnection<int>(ioc, url, options_, tls_.get(), prefix, connect_deadline,
+                                       After(options_.timeout), [&](auto& stream) {
+                                         return ReceiveDownload(ioc, stream, request, prefix,
+                                                                options_.timeout, sink, other);
+                                       });
 }
 
-StatusOr<HttpResponse> HttpClient::Upload(std::string_view method, std::string_view path, int fd,
-                                          std::uint64_t size) {
+StatusOr<HttpResponse> BeastHttpClient::Upload(std::string_view method, std::string_view path,
+                                               int fd, std::uint64_t size) {
   Url url = url_;
   std::string target = url_.path_prefix + std::string(path);
   for (int redirects = 0;; ++redirects) {
@@ -297,11 +278,10 @@ StatusOr<HttpResponse> HttpClient::Upload(std::string_view method, std::string_v
   }
 }
 
-StatusOr<HttpResponse> HttpClient::UploadOnce(const Url& url, std::string_view method,
-                                              const std::string& target, int fd,
-                                              std::uint64_t size) {
-  const std::string prefix = internal::GoMethod(method) + " \"" +
-                             (url.tls ? "https://" : "http://") + url.HostPort() + target + "\": ";
+StatusOr<HttpResponse> BeastHttpClient::UploadOnce(const Url& url, std::string_view method,
+                                                   const std::string& target, int fd,
+                                                   std::uint64_t size) {
+  const std::string prefix = internal::ErrorPrefix(url, method, target);
   http::request<http::empty_body> request;
   internal::SetRequestLine(request, url, method, target, options_.token);
   request.set(http::field::content_type, "application/octet-stream");
@@ -310,8 +290,8 @@ StatusOr<HttpResponse> HttpClient::UploadOnce(const Url& url, std::string_view m
   asio::io_context ioc;
   const Deadline connect_deadline = After(std::min(options_.timeout, options_.connect_timeout));
   return internal::WithConnection<HttpResponse>(
-      ioc, url, options_, tls_ ? &tls_->context : nullptr, prefix, connect_deadline,
-      After(options_.timeout), [&](auto& stream) {
+      ioc, url, options_, tls_.get(), prefix, connect_deadline, After(options_.timeout),
+      [&](auto& stream) {
         UploadExchange<std::remove_reference_t<decltype(stream)>> exchange(ioc, stream, prefix,
                                                                            options_.timeout);
         return exchange.Run(request, fd, size);

@@ -53,7 +53,7 @@ TEST_F(ApiErrorsTest, EveryCommandRendersForbidden) {
       {{"auth", "disable", "userpass"}, 2, "Error disabling auth method at userpass/: "},
       {{"auth", "list"}, 2, "Error listing enabled authentications: "},
   };
-  FakeHttpServerForTest server(static_cast<int>(cases.size()), [](const RecordedRequest&) {
+  FakeServerForTest server(static_cast<int>(cases.size()), [](const RecordedRequest&) {
     return CannedResponse{403, R"({"errors":["permission denied"]})"};
   });
   for (const Case& c : cases) {

@@ -1,10 +1,13 @@
 // The fixture of the command tests: a registry with every built-in command,
 // captured stdout/stderr, a pipe for stdin, an environment without stray
 // TRESOR_*/VAULT_* variables and HOME pointing at a fresh temporary
-// directory (so no test reads or writes the real token file), and a
-// FakeHttpServerForTest handler that answers by "METHOD target".
+// directory (so no test reads or writes the real token file), the commands'
+// HTTP client replaced by the in-process FakeHttpClient (so a test's
+// FakeServerForTest answers, and no socket is opened), and a handler that
+// answers by "METHOD target".
 //
-// Test-only; one test at a time (it changes the process environment).
+// Test-only; one test at a time (it changes the process environment and
+// the commands' client factory).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,7 +21,8 @@
 #include <vector>
 
 #include "cli/commands/builtin.h"
-#include "cli/fake_http_server_for_test.h"
+#include "cli/commands/common.h"
+#include "cli/fake_http_client_for_test.h"
 #include "cli/framework.h"
 #include "cli/http_client.h"
 
@@ -31,7 +35,7 @@ inline constexpr char kKv1Mount[] = R"({"data":{"path":"kv1/","type":"kv","optio
 
 // Answers "METHOD target" from `routes`; anything else is a 404 whose error
 // names the request, so a wrong path shows up in the test's failure.
-inline FakeHttpServerForTest::Handler Routes(std::map<std::string, CannedResponse> routes) {
+inline FakeHandler Routes(std::map<std::string, CannedResponse> routes) {
   return [routes = std::move(routes)](const RecordedRequest& request) {
     auto it = routes.find(request.method + " " + request.target);
     if (it != routes.end()) return it->second;
@@ -54,9 +58,11 @@ class CommandTest : public ::testing::Test {
     home_ = home_template;
     setenv("HOME", home_.c_str(), 1);
     setenv("TRESOR_TOKEN", "test-token", 1);
+    SetHttpClientFactoryForTest(&FakeHttpClient::Create);
     RegisterBuiltinCommands(registry_);
   }
   void TearDown() override {
+    SetHttpClientFactoryForTest(nullptr);
     unsetenv("TRESOR_TOKEN");
     unsetenv("HOME");
     for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
@@ -74,8 +80,7 @@ class CommandTest : public ::testing::Test {
 
   // Runs `words` with -address of `server` inserted after the command words
   // (the first `command_words` of `words`).
-  int RunAt(const FakeHttpServerForTest& server, std::vector<std::string> words,
-            size_t command_words) {
+  int RunAt(const FakeServerForTest& server, std::vector<std::string> words, size_t command_words) {
     words.insert(words.begin() + static_cast<std::ptrdiff_t>(command_words),
                  "-address=" + server.address());
     return Run(std::move(words));
@@ -102,8 +107,8 @@ class CommandTest : public ::testing::Test {
   std::vector<std::pair<std::string, std::string>> saved_;
 };
 
-// An address where nothing listens, for tests that must fail before any
-// request.
+// An address where no server (fake or real) listens, for tests that must
+// fail before any request.
 inline constexpr char kNoServer[] = "-address=http://127.0.0.1:1";
 
 }  // namespace tresor::cli

@@ -1,15 +1,11 @@
-// The commands end to end against FakeHttpServerForTest: flags in, HTTP
+// The commands end to end against FakeServerForTest: flags in, HTTP
 // requests out, Vault's output and exit codes back.
-#include <gtest/gtest.h>
-#include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <sstream>
-
-#include "cli/commands/builtin.h"
-#include "cli/fake_http_server_for_test.h"
-#include "cli/framework.h"
-#include "cli/http_client.h"
+#include "cli/commands/command_fixture_for_test.h"
 
 namespace tresor::cli {
 namespace {
@@ -25,49 +21,10 @@ const char kUnsealedStatus[] =
 const char kLeader[] =
     R"({"ha_enabled":false,"is_self":false,"leader_address":"","leader_cluster_address":""})";
 
-class CommandsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    for (const char* name :
-         {"TRESOR_TOKEN", "VAULT_TOKEN", "TRESOR_FORMAT", "VAULT_FORMAT", "TRESOR_ADDR",
-          "VAULT_ADDR", "TRESOR_CLIENT_TIMEOUT", "VAULT_CLIENT_TIMEOUT"}) {
-      if (const char* value = getenv(name)) saved_.emplace_back(name, value);
-      unsetenv(name);
-    }
-    setenv("TRESOR_TOKEN", "test-token", 1);
-    RegisterBuiltinCommands(registry_);
-  }
-  void TearDown() override {
-    unsetenv("TRESOR_TOKEN");
-    for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
-    if (stdin_fd_ >= 0) close(stdin_fd_);
-  }
-
-  int Run(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    CommandIo io{out_, err_, stdin_fd_};
-    return registry_.Dispatch(args, io);
-  }
-
-  // Makes the commands' stdin a pipe holding `text`.
-  void SetStdin(const std::string& text) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    ASSERT_EQ(write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
-    close(fds[1]);
-    stdin_fd_ = fds[0];
-  }
-
-  CommandRegistry registry_;
-  std::ostringstream out_;
-  std::ostringstream err_;
-  int stdin_fd_ = -1;
-  std::vector<std::pair<std::string, std::string>> saved_;
-};
+using CommandsTest = CommandTest;
 
 TEST_F(CommandsTest, StatusSealedExitsTwo) {
-  FakeHttpServerForTest server(2, [](const RecordedRequest& request) {
+  FakeServerForTest server(2, [](const RecordedRequest& request) {
     return CannedResponse{200, request.target == "/v1/sys/seal-status" ? kSealedStatus : kLeader};
   });
   EXPECT_EQ(Run({"status", "-address=" + server.address()}), 2);
@@ -85,14 +42,14 @@ TEST_F(CommandsTest, StatusSealedExitsTwo) {
             "Build Date         2026-01-01T00:00:00Z\n"
             "Storage Type       file\n"
             "HA Enabled         false\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].method, "GET");
   EXPECT_EQ(requests[1].target, "/v1/sys/leader");
 }
 
 TEST_F(CommandsTest, StatusUnsealedJsonExitsZero) {
-  FakeHttpServerForTest server(2, [](const RecordedRequest& request) {
+  FakeServerForTest server(2, [](const RecordedRequest& request) {
     return CannedResponse{200, request.target == "/v1/sys/seal-status" ? kUnsealedStatus : kLeader};
   });
   setenv("VAULT_FORMAT", "json", 1);
@@ -104,13 +61,25 @@ TEST_F(CommandsTest, StatusUnsealedJsonExitsZero) {
   EXPECT_EQ(printed["cluster_name"], "c");
 }
 
+// A port on 127.0.0.1 where nothing listens: bound, learnt and closed.
+uint16_t ClosedLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), size), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// The one command test on the real (Beast) client: the error text of a
+// refused connection is the real client's.
 TEST_F(CommandsTest, StatusConnectionErrorExitsOne) {
-  uint16_t port = 0;
-  {
-    boost::asio::io_context ioc;
-    boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    port = acceptor.local_endpoint().port();
-  }
+  SetHttpClientFactoryForTest(nullptr);
+  uint16_t port = ClosedLoopbackPort();
   std::string address = "http://127.0.0.1:" + std::to_string(port);
   EXPECT_EQ(Run({"status", "-address=" + address}), 1);
   EXPECT_EQ(err_.str(), "Error checking seal status: Get \"" + address +
@@ -120,7 +89,7 @@ TEST_F(CommandsTest, StatusConnectionErrorExitsOne) {
 }
 
 TEST_F(CommandsTest, InitSendsSharesAndPrintsKeys) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{
         200, R"({"keys":["aa","bb"],"keys_base64":["qg==","uw=="],"root_token":"hvs.root"})"};
   });
@@ -130,7 +99,7 @@ TEST_F(CommandsTest, InitSendsSharesAndPrintsKeys) {
       << err_.str();
   EXPECT_EQ(out_.str().substr(0, 69),
             "Unseal Key 1: qg==\nUnseal Key 2: uw==\n\nInitial Root Token: hvs.root\n\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, "PUT");
   EXPECT_EQ(Json::parse(requests[0].body),
@@ -138,7 +107,7 @@ TEST_F(CommandsTest, InitSendsSharesAndPrintsKeys) {
 }
 
 TEST_F(CommandsTest, InitJsonFormat) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{200, R"({"keys":["aa"],"keys_base64":["qg=="],"root_token":"r"})"};
   });
   EXPECT_EQ(Run({"operator", "init", "-address=" + server.address(), "-format=json"}), 0);
@@ -150,7 +119,7 @@ TEST_F(CommandsTest, InitJsonFormat) {
 }
 
 TEST_F(CommandsTest, InitApiErrorExitsOne) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["Vault is already initialized"]})"};
   });
   EXPECT_EQ(Run({"operator", "init", "-address=" + server.address()}), 1);
@@ -161,15 +130,15 @@ TEST_F(CommandsTest, InitApiErrorExitsOne) {
 
 TEST_F(CommandsTest, InitStatusExitCodes) {
   {
-    FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+    FakeServerForTest server(1, [](const RecordedRequest&) {
       return CannedResponse{200, R"({"initialized":false})"};
     });
     EXPECT_EQ(Run({"operator", "init", "-status", "-address=" + server.address()}), 2);
     EXPECT_EQ(out_.str(), "Tresor is not initialized\n");
-    EXPECT_EQ(server.Wait()[0].target, "/v1/sys/init");
+    EXPECT_EQ(server.requests()[0].target, "/v1/sys/init");
   }
   {
-    FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+    FakeServerForTest server(1, [](const RecordedRequest&) {
       return CannedResponse{200, R"({"initialized":true})"};
     });
     EXPECT_EQ(Run({"operator", "init", "-status", "-address=" + server.address()}), 0);
@@ -179,13 +148,13 @@ TEST_F(CommandsTest, InitStatusExitCodes) {
 
 TEST_F(CommandsTest, UnsealReadsKeyFromPipedStdin) {
   SetStdin("  abcd1234\n");
-  FakeHttpServerForTest server(2, [](const RecordedRequest& request) {
+  FakeServerForTest server(2, [](const RecordedRequest& request) {
     return CannedResponse{200, request.target == "/v1/sys/unseal" ? kSealedStatus : kLeader};
   });
   EXPECT_EQ(Run({"operator", "unseal", "-address=" + server.address()}), 0) << err_.str();
   EXPECT_NE(out_.str().find("Unseal Progress    0/3\n"), std::string::npos);
   EXPECT_EQ(err_.str(), "");  // no prompt when stdin is not a terminal
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].method, "PUT");
   EXPECT_EQ(Json::parse(requests[0].body), Json::parse(R"({"key":"abcd1234"})"));
@@ -193,18 +162,18 @@ TEST_F(CommandsTest, UnsealReadsKeyFromPipedStdin) {
 
 TEST_F(CommandsTest, UnsealKeyArgumentAndReset) {
   {
-    FakeHttpServerForTest server(2, [](const RecordedRequest& request) {
+    FakeServerForTest server(2, [](const RecordedRequest& request) {
       return CannedResponse{200, request.target == "/v1/sys/unseal" ? kUnsealedStatus : kLeader};
     });
     EXPECT_EQ(Run({"operator", "unseal", "-address=" + server.address(), "KEYARG"}), 0);
-    EXPECT_EQ(Json::parse(server.Wait()[0].body), Json::parse(R"({"key":"KEYARG"})"));
+    EXPECT_EQ(Json::parse(server.requests()[0].body), Json::parse(R"({"key":"KEYARG"})"));
   }
   {
-    FakeHttpServerForTest server(2, [](const RecordedRequest& request) {
+    FakeServerForTest server(2, [](const RecordedRequest& request) {
       return CannedResponse{200, request.target == "/v1/sys/unseal" ? kSealedStatus : kLeader};
     });
     EXPECT_EQ(Run({"operator", "unseal", "-reset", "-address=" + server.address()}), 0);
-    EXPECT_EQ(Json::parse(server.Wait()[0].body), Json::parse(R"({"reset":true})"));
+    EXPECT_EQ(Json::parse(server.requests()[0].body), Json::parse(R"({"reset":true})"));
   }
 }
 
@@ -216,13 +185,13 @@ TEST_F(CommandsTest, UnsealEmptyStdinIsAnError) {
 
 TEST_F(CommandsTest, SealSuccessAndPermissionDenied) {
   {
-    FakeHttpServerForTest server(1, [](const RecordedRequest&) { return CannedResponse{204, ""}; });
+    FakeServerForTest server(1, [](const RecordedRequest&) { return CannedResponse{204, ""}; });
     EXPECT_EQ(Run({"operator", "seal", "-address=" + server.address()}), 0);
     EXPECT_EQ(out_.str(), "Success! Vault is sealed.\n");
-    EXPECT_EQ(server.Wait()[0].token, "test-token");
+    EXPECT_EQ(server.requests()[0].token, "test-token");
   }
   {
-    FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+    FakeServerForTest server(1, [](const RecordedRequest&) {
       return CannedResponse{403, R"({"errors":["permission denied"]})"};
     });
     EXPECT_EQ(Run({"operator", "seal", "-address=" + server.address()}), 1);
@@ -232,7 +201,7 @@ TEST_F(CommandsTest, SealSuccessAndPermissionDenied) {
 }
 
 TEST_F(CommandsTest, RotateThenKeyStatus) {
-  FakeHttpServerForTest server(2, [](const RecordedRequest& request) {
+  FakeServerForTest server(2, [](const RecordedRequest& request) {
     if (request.target == "/v1/sys/rotate") return CannedResponse{204, ""};
     return CannedResponse{
         200, R"({"data":{"term":2,"install_time":"2026-01-02T03:04:05Z","encryptions":0}})"};
@@ -243,14 +212,14 @@ TEST_F(CommandsTest, RotateThenKeyStatus) {
             "Key Term            2\n"
             "Install Time        02 Jan 26 03:04 UTC\n"
             "Encryption Count    0\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].method, "PUT");
   EXPECT_EQ(requests[1].target, "/v1/sys/key-status");
 }
 
 TEST_F(CommandsTest, KeyStatusJson) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{200,
                           R"({"term":1,"install_time":"2026-01-02T03:04:05Z","encryptions":7})"};
   });

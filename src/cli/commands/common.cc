@@ -9,12 +9,24 @@ std::string Expected(size_t min, size_t max) {
   return min == max ? std::to_string(min) : std::to_string(min) + "-" + std::to_string(max);
 }
 
+// Empty unless a test replaced HttpClient::Create.
+HttpClientFactory& ReplacedHttpClientFactory() {
+  static HttpClientFactory* factory = new HttpClientFactory();
+  return *factory;
+}
+
+StatusOr<std::unique_ptr<HttpClient>> MakeHttpClient(ClientOptions options) {
+  const HttpClientFactory& factory = ReplacedHttpClientFactory();
+  if (factory) return factory(std::move(options));
+  return HttpClient::Create(std::move(options));
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
                                                          const ClientFlags& values) {
   TRESOR_ASSIGN_OR_RETURN(ClientOptions options, ResolveClientOptions(flags, values));
-  return HttpClient::Create(std::move(options));
+  return MakeHttpClient(std::move(options));
 }
 
 StatusOr<std::unique_ptr<HttpClient>> NewClientWithToken(const FlagSet& flags,
@@ -23,7 +35,11 @@ StatusOr<std::unique_ptr<HttpClient>> NewClientWithToken(const FlagSet& flags,
   TRESOR_ASSIGN_OR_RETURN(ClientOptions options, ResolveClientOptions(flags, values));
   SecureWipe(options.token);
   options.token = std::move(token);
-  return HttpClient::Create(std::move(options));
+  return MakeHttpClient(std::move(options));
+}
+
+void SetHttpClientFactoryForTest(HttpClientFactory factory) {
+  ReplacedHttpClientFactory() = std::move(factory);
 }
 
 void PrintError(CommandIo& io, std::string_view doing, const Status& status) {

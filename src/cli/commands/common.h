@@ -6,6 +6,7 @@
 // Thread safety: as the commands themselves (one thread).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,8 +24,9 @@ struct ServerCommandFlags {
   std::string format;
 };
 
-// The HTTP client for the flags and environment. Returns what
-// ResolveClientOptions or HttpClient::Create return on error.
+// The HTTP client for the flags and environment: HttpClient::Create's, or
+// what the factory set by SetHttpClientFactoryForTest makes. Returns what
+// ResolveClientOptions or the factory return on error.
 StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
                                                          const ClientFlags& values);
 
@@ -33,6 +35,17 @@ StatusOr<std::unique_ptr<HttpClient>> NewClientFromFlags(const FlagSet& flags,
 StatusOr<std::unique_ptr<HttpClient>> NewClientWithToken(const FlagSet& flags,
                                                          const ClientFlags& values,
                                                          std::string token);
+
+// Makes a client from resolved options, as HttpClient::Create does.
+using HttpClientFactory =
+    std::function<StatusOr<std::unique_ptr<HttpClient>>(ClientOptions options)>;
+
+// Test-only: NewClientFromFlags and NewClientWithToken make their clients
+// with `factory` from now on (the command tests pass FakeHttpClient::Create);
+// an empty factory restores HttpClient::Create. Flags and the environment
+// are still resolved as in the product, so tests of -address and the token
+// sources stay meaningful. Process-wide: call it only while no command runs.
+void SetHttpClientFactoryForTest(HttpClientFactory factory);
 
 // Writes "Error <doing>: <status message>\n" to io.err.
 void PrintError(CommandIo& io, std::string_view doing, const Status& status);

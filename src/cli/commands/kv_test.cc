@@ -30,8 +30,8 @@ const std::string kPathAndMetadata =
     "destroyed          false\n";
 
 TEST_F(KvTest, GetV2Table) {
-  FakeHttpServerForTest server(2, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
-                                          {"GET /v1/secret/data/foo", {200, kV2Read}}}));
+  FakeServerForTest server(2, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
+                                      {"GET /v1/secret/data/foo", {200, kV2Read}}}));
   EXPECT_EQ(RunAt(server, {"kv", "get", "secret/foo"}, 2), 0) << err();
   EXPECT_EQ(out(), kPathAndMetadata +
                        "version            2\n"
@@ -44,7 +44,7 @@ TEST_F(KvTest, GetV2Table) {
 }
 
 TEST_F(KvTest, GetV2JsonFieldVersionAndMountFlag) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       6, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
                  {"GET /v1/sys/internal/ui/mounts/secret/", {200, kSecretV2Mount}},
                  {"GET /v1/secret/data/foo", {200, kV2Read}},
@@ -59,7 +59,7 @@ TEST_F(KvTest, GetV2JsonFieldVersionAndMountFlag) {
 }
 
 TEST_F(KvTest, GetV1AndNotFound) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       4, Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}},
                  {"GET /v1/kv1/foo", {200, R"({"lease_duration":2764800,"data":{"a":"b"}})"}},
                  {kPreflightSecret, {200, kSecretV2Mount}},
@@ -71,7 +71,7 @@ TEST_F(KvTest, GetV1AndNotFound) {
 }
 
 TEST_F(KvTest, PreflightForbiddenIsReported) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{403, R"({"errors":["permission denied"]})"};
   });
   EXPECT_EQ(RunAt(server, {"kv", "get", "secret/foo"}, 2), 2);
@@ -79,51 +79,50 @@ TEST_F(KvTest, PreflightForbiddenIsReported) {
 }
 
 TEST_F(KvTest, PutV2BodyAndOutput) {
-  FakeHttpServerForTest server(4, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
-                                          {"PUT /v1/secret/data/foo", {200, kV2Write}}}));
+  FakeServerForTest server(4, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
+                                      {"PUT /v1/secret/data/foo", {200, kV2Write}}}));
   EXPECT_EQ(RunAt(server, {"kv", "put", "-cas=2", "secret/foo", "a=b"}, 2), 0) << err();
   EXPECT_EQ(out(), kPathAndMetadata + "version            3\n");
   EXPECT_EQ(RunAt(server, {"kv", "put", "-field=version", "secret/foo", "a=c"}, 2), 0) << err();
   EXPECT_EQ(out(), "3\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[1].body),
             Json::parse(R"({"data":{"a":"b"},"options":{"cas":2}})"));
   EXPECT_EQ(Json::parse(requests[3].body), Json::parse(R"({"data":{"a":"c"},"options":{}})"));
 }
 
 TEST_F(KvTest, PutV1AndUsage) {
-  FakeHttpServerForTest server(2,
-                               Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}},
-                                       {"PUT /v1/kv1/foo", {204, ""}}}));
+  FakeServerForTest server(2, Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}},
+                                      {"PUT /v1/kv1/foo", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"kv", "put", "kv1/foo", "a=b"}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Data written to: kv1/foo\n");
-  EXPECT_EQ(Json::parse(server.Wait()[1].body), Json::parse(R"({"a":"b"})"));
+  EXPECT_EQ(Json::parse(server.requests()[1].body), Json::parse(R"({"a":"b"})"));
   EXPECT_EQ(Run({"kv", "put", kNoServer, "kv1/foo"}), 2);
   EXPECT_EQ(err(), "Must supply data\n");
   EXPECT_EQ(Run({"kv", "put", kNoServer}), 2);
 }
 
 TEST_F(KvTest, PatchUsesMergePatchAndNeedsV2) {
-  FakeHttpServerForTest server(
-      3, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
-                 {"PATCH /v1/secret/data/foo", {200, kV2Write}},
-                 {"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}}}));
+  FakeServerForTest server(3,
+                           Routes({{kPreflightSecret, {200, kSecretV2Mount}},
+                                   {"PATCH /v1/secret/data/foo", {200, kV2Write}},
+                                   {"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}}}));
   EXPECT_EQ(RunAt(server, {"kv", "patch", "-cas=3", "secret/foo", "a=z"}, 2), 0) << err();
   EXPECT_NE(out().find("version            3\n"), std::string::npos);
   EXPECT_EQ(RunAt(server, {"kv", "patch", "kv1/foo", "a=z"}, 2), 1);
   EXPECT_EQ(err(), "K/V engine mount must be version 2 for patch support\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(requests[1].content_type, "application/merge-patch+json");
   EXPECT_EQ(Json::parse(requests[1].body),
             Json::parse(R"({"data":{"a":"z"},"options":{"cas":3}})"));
 }
 
 TEST_F(KvTest, DeleteUndeleteDestroy) {
-  FakeHttpServerForTest server(8, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
-                                          {"DELETE /v1/secret/data/foo", {204, ""}},
-                                          {"PUT /v1/secret/delete/foo", {204, ""}},
-                                          {"PUT /v1/secret/undelete/foo", {204, ""}},
-                                          {"PUT /v1/secret/destroy/foo", {204, ""}}}));
+  FakeServerForTest server(8, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
+                                      {"DELETE /v1/secret/data/foo", {204, ""}},
+                                      {"PUT /v1/secret/delete/foo", {204, ""}},
+                                      {"PUT /v1/secret/undelete/foo", {204, ""}},
+                                      {"PUT /v1/secret/destroy/foo", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"kv", "delete", "secret/foo"}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Data deleted (if it existed) at: secret/data/foo\n");
   EXPECT_EQ(RunAt(server, {"kv", "delete", "-versions=1,2", "secret/foo"}, 2), 0) << err();
@@ -133,7 +132,7 @@ TEST_F(KvTest, DeleteUndeleteDestroy) {
   EXPECT_EQ(RunAt(server, {"kv", "destroy", "-versions", "1", "-versions=3", "secret/foo"}, 2), 0)
       << err();
   EXPECT_EQ(out(), "Success! Data written to: secret/destroy/foo\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[3].body), Json::parse(R"({"versions":["1","2"]})"));
   EXPECT_EQ(Json::parse(requests[5].body), Json::parse(R"({"versions":["2"]})"));
   EXPECT_EQ(Json::parse(requests[7].body), Json::parse(R"({"versions":["1","3"]})"));
@@ -144,14 +143,14 @@ TEST_F(KvTest, UndeleteNeedsVersionsAndV2) {
   EXPECT_EQ(err(),
             "No versions provided, use the \"-versions\" flag to specify the version to "
             "undelete.\n");
-  FakeHttpServerForTest server(
-      1, Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}}}));
+  FakeServerForTest server(1,
+                           Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}}}));
   EXPECT_EQ(RunAt(server, {"kv", "destroy", "-versions=1", "kv1/foo"}, 2), 1);
   EXPECT_EQ(err(), "Destroy not supported on KV Version 1\n");
 }
 
 TEST_F(KvTest, ListV2UsesMetadataAndV1UsesPath) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       4, Routes({{"GET /v1/sys/internal/ui/mounts/secret", {200, kSecretV2Mount}},
                  {"GET /v1/secret/metadata/?list=true", {200, R"({"data":{"keys":["foo"]}})"}},
                  {"GET /v1/sys/internal/ui/mounts/kv1/dir", {200, kKv1Mount}},
@@ -169,8 +168,8 @@ TEST_F(KvTest, MetadataGetTable) {
       R"("oldest_version":0,"updated_time":"t1","versions":{)"
       R"("10":{"created_time":"t10","deletion_time":"","destroyed":false},)"
       R"("2":{"created_time":"t2","deletion_time":"","destroyed":true}}}})";
-  FakeHttpServerForTest server(2, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
-                                          {"GET /v1/secret/metadata/foo", {200, metadata}}}));
+  FakeServerForTest server(2, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
+                                      {"GET /v1/secret/metadata/foo", {200, metadata}}}));
   EXPECT_EQ(RunAt(server, {"kv", "metadata", "get", "secret/foo"}, 3), 0) << err();
   EXPECT_EQ(out(),
             "== Metadata Path ==\n"
@@ -204,9 +203,9 @@ TEST_F(KvTest, MetadataGetTable) {
 }
 
 TEST_F(KvTest, MetadataPutAndDelete) {
-  FakeHttpServerForTest server(4, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
-                                          {"PUT /v1/secret/metadata/foo", {204, ""}},
-                                          {"DELETE /v1/secret/metadata/foo", {204, ""}}}));
+  FakeServerForTest server(4, Routes({{kPreflightSecret, {200, kSecretV2Mount}},
+                                      {"PUT /v1/secret/metadata/foo", {204, ""}},
+                                      {"DELETE /v1/secret/metadata/foo", {204, ""}}}));
   EXPECT_EQ(RunAt(server,
                   {"kv", "metadata", "put", "-max-versions=5", "-cas-required",
                    "-delete-version-after=1h", "-custom-metadata=owner=al",
@@ -217,15 +216,15 @@ TEST_F(KvTest, MetadataPutAndDelete) {
   EXPECT_EQ(out(), "Success! Data written to: secret/metadata/foo\n");
   EXPECT_EQ(RunAt(server, {"kv", "metadata", "delete", "secret/foo"}, 3), 0) << err();
   EXPECT_EQ(out(), "Success! Data deleted (if it existed) at: secret/metadata/foo\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[1].body),
             Json::parse(R"({"max_versions":5,"cas_required":true,"delete_version_after":"1h",)"
                         R"("custom_metadata":{"owner":"al","team":"x,y"}})"));
 }
 
 TEST_F(KvTest, MetadataOnV1IsRefused) {
-  FakeHttpServerForTest server(
-      1, Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}}}));
+  FakeServerForTest server(1,
+                           Routes({{"GET /v1/sys/internal/ui/mounts/kv1/foo", {200, kKv1Mount}}}));
   EXPECT_EQ(RunAt(server, {"kv", "metadata", "get", "kv1/foo"}, 3), 1);
   EXPECT_EQ(err(), "Metadata not supported on KV Version 1\n");
 }

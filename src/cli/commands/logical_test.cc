@@ -11,7 +11,7 @@ const char kSecret[] =
     R"("data":{"foo":"bar","zip":"zap"},"warnings":null})";
 
 TEST_F(LogicalTest, ReadTableJsonAndField) {
-  FakeHttpServerForTest server(3, Routes({{"GET /v1/kv1/foo", {200, kSecret}}}));
+  FakeServerForTest server(3, Routes({{"GET /v1/kv1/foo", {200, kSecret}}}));
   EXPECT_EQ(RunAt(server, {"read", "kv1/foo"}, 1), 0) << err();
   EXPECT_EQ(out(),
             "Key                 Value\n"
@@ -23,13 +23,13 @@ TEST_F(LogicalTest, ReadTableJsonAndField) {
   EXPECT_EQ(Json::parse(out()), Json::parse(kSecret));  // the raw response
   EXPECT_EQ(RunAt(server, {"read", "-field=zip", "kv1/foo"}, 1), 0);
   EXPECT_EQ(out(), "zap\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(requests[0].token, "test-token");
 }
 
 TEST_F(LogicalTest, ReadMissingFieldAndNotFound) {
-  FakeHttpServerForTest server(2, Routes({{"GET /v1/kv1/foo", {200, kSecret}},
-                                          {"GET /v1/kv1/none", {404, R"({"errors":[]})"}}}));
+  FakeServerForTest server(2, Routes({{"GET /v1/kv1/foo", {200, kSecret}},
+                                      {"GET /v1/kv1/none", {404, R"({"errors":[]})"}}}));
   EXPECT_EQ(RunAt(server, {"read", "-field=nope", "kv1/foo"}, 1), 1);
   EXPECT_EQ(err(), "Field \"nope\" not present in secret\n");
   EXPECT_EQ(RunAt(server, {"read", "kv1/none"}, 1), 2);
@@ -38,7 +38,7 @@ TEST_F(LogicalTest, ReadMissingFieldAndNotFound) {
 }
 
 TEST_F(LogicalTest, ReadPermissionDeniedExitsTwo) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{403, R"({"errors":["permission denied"]})"};
   });
   EXPECT_EQ(RunAt(server, {"read", "secret/x"}, 1), 2);
@@ -48,7 +48,7 @@ TEST_F(LogicalTest, ReadPermissionDeniedExitsTwo) {
 }
 
 TEST_F(LogicalTest, ReadPathIsEscaped) {
-  FakeHttpServerForTest server(1, Routes({{"GET /v1/kv1/a%20b%3Fc", {200, kSecret}}}));
+  FakeServerForTest server(1, Routes({{"GET /v1/kv1/a%20b%3Fc", {200, kSecret}}}));
   EXPECT_EQ(RunAt(server, {"read", "kv1/a b?c"}, 1), 0) << err();
 }
 
@@ -67,10 +67,10 @@ TEST_F(LogicalTest, UsageErrors) {
 
 TEST_F(LogicalTest, WriteSendsPairsAndPrintsSuccess) {
   SetStdin("from-stdin");
-  FakeHttpServerForTest server(1, Routes({{"PUT /v1/kv1/foo", {204, ""}}}));
+  FakeServerForTest server(1, Routes({{"PUT /v1/kv1/foo", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"write", "kv1/foo", "a=1", "a=2", "b=-"}, 1), 0) << err();
   EXPECT_EQ(out(), "Success! Data written to: kv1/foo\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(requests[0].method, "PUT");
   EXPECT_EQ(requests[0].content_type, "application/json");
   EXPECT_EQ(Json::parse(requests[0].body), Json::parse(R"({"a":["1","2"],"b":"from-stdin"})"));
@@ -78,14 +78,14 @@ TEST_F(LogicalTest, WriteSendsPairsAndPrintsSuccess) {
 
 TEST_F(LogicalTest, WriteJsonFromStdinForceAndResponseOutput) {
   SetStdin(R"({"n":3})");
-  FakeHttpServerForTest server(3, Routes({{"PUT /v1/kv1/foo", {204, ""}},
-                                          {"PUT /v1/sys/thing", {200, R"({"data":{"k":"v"}})"}}}));
+  FakeServerForTest server(3, Routes({{"PUT /v1/kv1/foo", {204, ""}},
+                                      {"PUT /v1/sys/thing", {200, R"({"data":{"k":"v"}})"}}}));
   EXPECT_EQ(RunAt(server, {"write", "kv1/foo", "-"}, 1), 0) << err();
   EXPECT_EQ(RunAt(server, {"write", "-force", "sys/thing"}, 1), 0) << err();
   EXPECT_EQ(out(), "Key    Value\n---    -----\nk      v\n");
   EXPECT_EQ(RunAt(server, {"write", "-f", "-field=k", "sys/thing"}, 1), 0) << err();
   EXPECT_EQ(out(), "v\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body), Json::parse(R"({"n":3})"));
   EXPECT_EQ(requests[1].body, "{}");
 }
@@ -93,7 +93,7 @@ TEST_F(LogicalTest, WriteJsonFromStdinForceAndResponseOutput) {
 TEST_F(LogicalTest, WriteBadPairAndApiError) {
   EXPECT_EQ(Run({"write", kNoServer, "kv1/foo", "novalue"}), 1);
   EXPECT_EQ(err(), "Failed to parse K=V data: format must be key=value\n");
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["bad thing"]})"};
   });
   EXPECT_EQ(RunAt(server, {"write", "kv1/foo", "a=b"}, 1), 2);
@@ -104,8 +104,8 @@ TEST_F(LogicalTest, WriteBadPairAndApiError) {
 
 TEST_F(LogicalTest, ListTableJsonAndEmpty) {
   const char keys[] = R"({"data":{"keys":["a","b/"]}})";
-  FakeHttpServerForTest server(3, Routes({{"GET /v1/kv1/?list=true", {200, keys}},
-                                          {"GET /v1/kv1/none/?list=true", {404, ""}}}));
+  FakeServerForTest server(3, Routes({{"GET /v1/kv1/?list=true", {200, keys}},
+                                      {"GET /v1/kv1/none/?list=true", {404, ""}}}));
   EXPECT_EQ(RunAt(server, {"list", "kv1"}, 1), 0) << err();
   EXPECT_EQ(out(), "Keys\n----\na\nb/\n");
   EXPECT_EQ(RunAt(server, {"list", "-format=json", "kv1/"}, 1), 0);
@@ -115,7 +115,7 @@ TEST_F(LogicalTest, ListTableJsonAndEmpty) {
 }
 
 TEST_F(LogicalTest, DeleteSendsDelete) {
-  FakeHttpServerForTest server(2, Routes({{"DELETE /v1/kv1/foo", {204, ""}}}));
+  FakeServerForTest server(2, Routes({{"DELETE /v1/kv1/foo", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"delete", "kv1/foo"}, 1), 0);
   EXPECT_EQ(out(), "Success! Data deleted (if it existed) at: kv1/foo\n");
   EXPECT_EQ(RunAt(server, {"delete", "kv1/other"}, 1), 2);

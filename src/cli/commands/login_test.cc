@@ -26,8 +26,8 @@ std::string ReadFile(const std::string& path) {
 
 TEST_F(LoginTest, StoresTokenAndLaterCommandsUseIt) {
   unsetenv("TRESOR_TOKEN");
-  FakeHttpServerForTest server(2, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}},
-                                          {"GET /v1/kv1/x", {200, R"({"data":{"a":"b"}})"}}}));
+  FakeServerForTest server(2, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}},
+                                      {"GET /v1/kv1/x", {200, R"({"data":{"a":"b"}})"}}}));
   EXPECT_EQ(RunAt(server, {"login", "hvs.root"}, 1), 0) << err();
   EXPECT_EQ(out(),
             "Success! You are now authenticated. The token information displayed below is\n"
@@ -50,7 +50,7 @@ TEST_F(LoginTest, StoresTokenAndLaterCommandsUseIt) {
   ASSERT_EQ(stat(file.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0600u);
   EXPECT_EQ(RunAt(server, {"read", "kv1/x"}, 1), 0) << err();
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(requests[0].token, "hvs.root");  // the lookup uses the new token
   EXPECT_EQ(requests[1].token, "hvs.root");  // and so does the next command
 }
@@ -58,18 +58,18 @@ TEST_F(LoginTest, StoresTokenAndLaterCommandsUseIt) {
 TEST_F(LoginTest, ReadsStdinOverwritesAndWarnsAboutEnvToken) {
   std::ofstream(home_ + "/.tresor-token") << "old";
   SetStdin("hvs.piped\n");
-  FakeHttpServerForTest server(1, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}}}));
+  FakeServerForTest server(1, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}}}));
   EXPECT_EQ(RunAt(server, {"login", "-field=token_accessor", "-"}, 1), 0) << err();
   EXPECT_EQ(out(), "acc9\n");
   EXPECT_NE(err().find("WARNING! The TRESOR_TOKEN or VAULT_TOKEN environment variable is set!"),
             std::string::npos);
   EXPECT_EQ(ReadFile(home_ + "/.tresor-token"), "hvs.piped");
-  EXPECT_EQ(server.Wait()[0].token, "hvs.piped");
+  EXPECT_EQ(server.requests()[0].token, "hvs.piped");
 }
 
 TEST_F(LoginTest, NoStoreAndJson) {
   unsetenv("TRESOR_TOKEN");
-  FakeHttpServerForTest server(1, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}}}));
+  FakeServerForTest server(1, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}}}));
   EXPECT_EQ(RunAt(server, {"login", "-no-store", "-format=json", "hvs.x"}, 1), 0) << err();
   Json printed = Json::parse(out());
   EXPECT_EQ(printed["auth"]["client_token"], "hvs.x");
@@ -79,7 +79,7 @@ TEST_F(LoginTest, NoStoreAndJson) {
 }
 
 TEST_F(LoginTest, BadTokenIsNotStored) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{403, R"({"errors":["permission denied"]})"};
   });
   EXPECT_EQ(RunAt(server, {"login", "hvs.bad"}, 1), 2);
@@ -91,7 +91,7 @@ TEST_F(LoginTest, BadTokenIsNotStored) {
 
 TEST_F(LoginTest, HomeUnsetIsAClearError) {
   unsetenv("HOME");
-  FakeHttpServerForTest server(1, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}}}));
+  FakeServerForTest server(1, Routes({{"GET /v1/auth/token/lookup-self", {200, kLookupSelf}}}));
   EXPECT_EQ(RunAt(server, {"login", "hvs.x"}, 1), 2);
   EXPECT_NE(err().find("Error storing token: HOME is not set"), std::string::npos) << err();
 }

@@ -31,10 +31,10 @@ std::string ReadSavedFile(const std::string& path) {
 TEST_F(LoginUserpassTest, PostsPasswordWithoutTokenStoresAndPrintsToken) {
   unsetenv("TRESOR_TOKEN");
   std::ofstream(home_ + "/.tresor-token") << "hvs.stale";
-  FakeHttpServerForTest server(1, Routes({{kAliceLogin, {200, kLoginResponse}}}));
+  FakeServerForTest server(1, Routes({{kAliceLogin, {200, kLoginResponse}}}));
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "username=alice", "password=pw1"}, 1), 0)
       << err();
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, "POST");
   EXPECT_EQ(requests[0].target, "/v1/auth/userpass/login/alice");
@@ -61,17 +61,17 @@ TEST_F(LoginUserpassTest, PostsPasswordWithoutTokenStoresAndPrintsToken) {
 
 TEST_F(LoginUserpassTest, LaterCommandsUseTheStoredToken) {
   unsetenv("TRESOR_TOKEN");
-  FakeHttpServerForTest server(2, Routes({{kAliceLogin, {200, kLoginResponse}},
-                                          {"GET /v1/kv1/x", {200, R"({"data":{"a":"b"}})"}}}));
+  FakeServerForTest server(2, Routes({{kAliceLogin, {200, kLoginResponse}},
+                                      {"GET /v1/kv1/x", {200, R"({"data":{"a":"b"}})"}}}));
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "username=alice", "password=pw1"}, 1), 0)
       << err();
   EXPECT_EQ(RunAt(server, {"read", "kv1/x"}, 1), 0) << err();
-  EXPECT_EQ(server.Wait()[1].token, "hvs.user");
+  EXPECT_EQ(server.requests()[1].token, "hvs.user");
 }
 
 TEST_F(LoginUserpassTest, ReadsPasswordFromStdinWhenNotGiven) {
   SetStdin("from stdin\n");
-  FakeHttpServerForTest server(1, Routes({{kAliceLogin, {200, kLoginResponse}}}));
+  FakeServerForTest server(1, Routes({{kAliceLogin, {200, kLoginResponse}}}));
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "-field=token", "username=alice"}, 1), 0)
       << err();
   EXPECT_EQ(out(), "hvs.user\n");
@@ -79,12 +79,12 @@ TEST_F(LoginUserpassTest, ReadsPasswordFromStdinWhenNotGiven) {
   EXPECT_EQ(err().find("Password (will be hidden)"), std::string::npos) << err();
   EXPECT_NE(err().find("WARNING! The TRESOR_TOKEN or VAULT_TOKEN environment variable is set!"),
             std::string::npos);
-  EXPECT_EQ(Json::parse(server.Wait()[0].body), Json({{"password", "from stdin"}}));
+  EXPECT_EQ(Json::parse(server.requests()[0].body), Json({{"password", "from stdin"}}));
   EXPECT_EQ(ReadSavedFile(home_ + "/.tresor-token"), "hvs.user");
 }
 
 TEST_F(LoginUserpassTest, FieldSelectsMetadataAndPolicies) {
-  FakeHttpServerForTest server(2, Routes({{kAliceLogin, {200, kLoginResponse}}}));
+  FakeServerForTest server(2, Routes({{kAliceLogin, {200, kLoginResponse}}}));
   EXPECT_EQ(RunAt(server,
                   {"login", "-method=userpass", "-field=token_meta_username", "username=alice",
                    "password=pw1"},
@@ -93,8 +93,8 @@ TEST_F(LoginUserpassTest, FieldSelectsMetadataAndPolicies) {
       << err();
   EXPECT_EQ(out(), "alice\n");
   EXPECT_EQ(RunAt(server,
-                  {"login", "-method=userpass", "-field=policies", "-format=json",
-                   "username=alice", "password=pw1"},
+                  {"login", "-method=userpass", "-field=policies", "-format=json", "username=alice",
+                   "password=pw1"},
                   1),
             0)
       << err();
@@ -103,8 +103,8 @@ TEST_F(LoginUserpassTest, FieldSelectsMetadataAndPolicies) {
 
 TEST_F(LoginUserpassTest, PathFlagJsonAndNoStore) {
   unsetenv("TRESOR_TOKEN");
-  FakeHttpServerForTest server(
-      1, Routes({{"POST /v1/auth/people/login/alice", {200, kLoginResponse}}}));
+  FakeServerForTest server(1,
+                           Routes({{"POST /v1/auth/people/login/alice", {200, kLoginResponse}}}));
   EXPECT_EQ(RunAt(server,
                   {"login", "-method=userpass", "-path=/people/", "-format=json", "-no-store",
                    "username=alice", "password=pw1"},
@@ -114,19 +114,19 @@ TEST_F(LoginUserpassTest, PathFlagJsonAndNoStore) {
   EXPECT_EQ(Json::parse(out()), Json::parse(kLoginResponse));
   EXPECT_NE(err().find("The token was not stored"), std::string::npos) << err();
   EXPECT_FALSE(std::filesystem::exists(home_ + "/.tresor-token"));
-  EXPECT_EQ(server.Wait()[0].target, "/v1/auth/people/login/alice");
+  EXPECT_EQ(server.requests()[0].target, "/v1/auth/people/login/alice");
 }
 
 TEST_F(LoginUserpassTest, UsernameIsPercentEncoded) {
-  FakeHttpServerForTest server(
-      1, Routes({{"POST /v1/auth/userpass/login/a%20b", {200, kLoginResponse}}}));
+  FakeServerForTest server(1,
+                           Routes({{"POST /v1/auth/userpass/login/a%20b", {200, kLoginResponse}}}));
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "username=a b", "password=pw1"}, 1), 0)
       << err();
-  EXPECT_EQ(server.Wait()[0].target, "/v1/auth/userpass/login/a%20b");
+  EXPECT_EQ(server.requests()[0].target, "/v1/auth/userpass/login/a%20b");
 }
 
 TEST_F(LoginUserpassTest, WrongPasswordIsAnApiErrorAndStoresNothing) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["invalid username or password"]})"};
   });
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "username=alice", "password=wrong-pw"}, 1),
@@ -144,7 +144,7 @@ TEST_F(LoginUserpassTest, WrongPasswordIsAnApiErrorAndStoresNothing) {
 }
 
 TEST_F(LoginUserpassTest, AnAnswerWithoutATokenIsAnError) {
-  FakeHttpServerForTest server(1, Routes({{kAliceLogin, {200, R"({"data":{"a":"b"}})"}}}));
+  FakeServerForTest server(1, Routes({{kAliceLogin, {200, R"({"data":{"a":"b"}})"}}}));
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "username=alice", "password=pw1"}, 1), 2);
   EXPECT_EQ(err(), "Error authenticating: the server returned no token\n");
   EXPECT_FALSE(std::filesystem::exists(home_ + "/.tresor-token"));
@@ -152,7 +152,7 @@ TEST_F(LoginUserpassTest, AnAnswerWithoutATokenIsAnError) {
 
 TEST_F(LoginUserpassTest, StoreFailureStillShowsTheMintedToken) {
   unsetenv("HOME");
-  FakeHttpServerForTest server(1, Routes({{kAliceLogin, {200, kLoginResponse}}}));
+  FakeServerForTest server(1, Routes({{kAliceLogin, {200, kLoginResponse}}}));
   EXPECT_EQ(RunAt(server, {"login", "-method=userpass", "username=alice", "password=pw1"}, 1), 2);
   EXPECT_NE(err().find("Error storing token: HOME is not set"), std::string::npos) << err();
   EXPECT_NE(err().find("Authentication was successful, but the token was not persisted."),
@@ -173,7 +173,8 @@ TEST_F(LoginUserpassTest, UsageErrorsSendNothing) {
   EXPECT_EQ(Run({"login", "-method=userpass", kNoServer, "username=a", "username=b"}), 1);
   EXPECT_NE(err().find("Error parsing configuration:"), std::string::npos) << err();
   EXPECT_EQ(Run({"login", "-method=ldap", kNoServer, "username=a"}), 2);
-  EXPECT_EQ(err(), "Unknown auth method: ldap. Tresor's CLI supports \"token\" and \"userpass\".\n");
+  EXPECT_EQ(err(),
+            "Unknown auth method: ldap. Tresor's CLI supports \"token\" and \"userpass\".\n");
   EXPECT_EQ(Run({"login", "-method=userpass", "-format=yaml", kNoServer, "username=a"}), 2);
   EXPECT_EQ(out(), "");
 }

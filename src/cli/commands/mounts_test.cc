@@ -16,7 +16,7 @@ const char kMounts[] =
     R"("options":null,"uuid":"u2"}}})";
 
 TEST_F(MountsTest, SecretsEnableBody) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       2, Routes({{"POST /v1/sys/mounts/kv1/", {204, ""}}, {"POST /v1/sys/mounts/kv/", {204, ""}}}));
   EXPECT_EQ(RunAt(server,
                   {"secrets", "enable", "-path=kv1", "-description=old style", "-version=1",
@@ -27,7 +27,7 @@ TEST_F(MountsTest, SecretsEnableBody) {
   EXPECT_EQ(out(), "Success! Enabled the kv secrets engine at: kv1/\n");
   EXPECT_EQ(RunAt(server, {"secrets", "enable", "kv"}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Enabled the kv secrets engine at: kv/\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body),
             Json::parse(R"({"type":"kv","description":"old style",)"
                         R"("config":{"default_lease_ttl":"1h","max_lease_ttl":"2h"},)"
@@ -36,7 +36,7 @@ TEST_F(MountsTest, SecretsEnableBody) {
 }
 
 TEST_F(MountsTest, SecretsEnableErrors) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["path is already in use at secret/"]})"};
   });
   EXPECT_EQ(RunAt(server, {"secrets", "enable", "-path=secret", "kv"}, 2), 2);
@@ -47,7 +47,7 @@ TEST_F(MountsTest, SecretsEnableErrors) {
 }
 
 TEST_F(MountsTest, SecretsListTableDetailedAndJson) {
-  FakeHttpServerForTest server(3, Routes({{"GET /v1/sys/mounts", {200, kMounts}}}));
+  FakeServerForTest server(3, Routes({{"GET /v1/sys/mounts", {200, kMounts}}}));
   EXPECT_EQ(RunAt(server, {"secrets", "list"}, 2), 0) << err();
   EXPECT_EQ(out(),
             "Path          Type         Accessor       Description\n"
@@ -64,7 +64,7 @@ TEST_F(MountsTest, SecretsListTableDetailedAndJson) {
 }
 
 TEST_F(MountsTest, SecretsDisableTuneMove) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       4, Routes({{"DELETE /v1/sys/mounts/kv1/", {204, ""}},
                  {"POST /v1/sys/mounts/kv1/tune", {204, ""}},
                  {"POST /v1/sys/remount", {200, R"({"data":{"migration_id":"m-1"}})"}}}));
@@ -81,7 +81,7 @@ TEST_F(MountsTest, SecretsDisableTuneMove) {
   EXPECT_EQ(out(), "Started moving secrets engine kv1/ to kv2/, with migration ID m-1\n");
   EXPECT_EQ(RunAt(server, {"secrets", "disable", "nope"}, 2), 2);
   EXPECT_NE(err().find("Error disabling secrets engine at nope/: "), std::string::npos);
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(
       Json::parse(requests[1].body),
       Json::parse(R"({"description":"d","default_lease_ttl":"72h","options":{"version":"2"}})"));
@@ -89,7 +89,7 @@ TEST_F(MountsTest, SecretsDisableTuneMove) {
 }
 
 TEST_F(MountsTest, SecretsMoveWithoutMigrationId) {
-  FakeHttpServerForTest server(1, Routes({{"POST /v1/sys/remount", {204, ""}}}));
+  FakeServerForTest server(1, Routes({{"POST /v1/sys/remount", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"secrets", "move", "a", "b"}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Moved secrets engine a/ to: b/\n");
   EXPECT_EQ(Run({"secrets", "move", kNoServer, "a"}), 2);
@@ -100,9 +100,9 @@ TEST_F(MountsTest, AuthEnableDisableList) {
       R"({"data":{"token/":{"type":"token","accessor":"auth_token_1",)"
       R"("description":"token based credentials","config":{"default_lease_ttl":0,)"
       R"("max_lease_ttl":0,"token_type":"default-service"},"local":false,"uuid":"u"}}})";
-  FakeHttpServerForTest server(4, Routes({{"POST /v1/sys/auth/users/", {204, ""}},
-                                          {"DELETE /v1/sys/auth/users/", {204, ""}},
-                                          {"GET /v1/sys/auth", {200, auths}}}));
+  FakeServerForTest server(4, Routes({{"POST /v1/sys/auth/users/", {204, ""}},
+                                      {"DELETE /v1/sys/auth/users/", {204, ""}},
+                                      {"GET /v1/sys/auth", {200, auths}}}));
   EXPECT_EQ(RunAt(server, {"auth", "enable", "-path=users", "-description=people", "userpass"}, 2),
             0)
       << err();
@@ -116,13 +116,13 @@ TEST_F(MountsTest, AuthEnableDisableList) {
             "token/    token    auth_token_1    token based credentials    n/a\n");
   EXPECT_EQ(RunAt(server, {"auth", "list", "-detailed"}, 2), 0) << err();
   EXPECT_NE(out().find("default-service"), std::string::npos) << out();
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body),
             Json::parse(R"({"type":"userpass","description":"people"})"));
 }
 
 TEST_F(MountsTest, AuthEnableApiError) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["unknown auth method type"]})"};
   });
   EXPECT_EQ(RunAt(server, {"auth", "enable", "nope"}, 2), 2);

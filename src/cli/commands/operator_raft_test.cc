@@ -1,5 +1,5 @@
 // operator raft join / list-peers / remove-peer / autopilot state, operator
-// members and operator step-down against FakeHttpServerForTest: the exact
+// members and operator step-down against FakeServerForTest: the exact
 // request sent, table and json output, API errors, usage errors; and the
 // formatters of operator_raft_output.h on canned JSON.
 #include "cli/commands/command_fixture_for_test.h"
@@ -37,7 +37,7 @@ const char kForbidden[] = R"({"errors":["permission denied"]})";
 // --- join ------------------------------------------------------------------
 
 TEST_F(OperatorRaftTest, JoinPostsTheLeaderAddressAndPrintsJoined) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       2, Routes({{"POST /v1/sys/storage/raft/join", {200, R"({"data":{"joined":true}})"}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "join", "http://10.0.0.1:8200"}, 3), 0) << err();
   EXPECT_EQ(out(),
@@ -48,21 +48,21 @@ TEST_F(OperatorRaftTest, JoinPostsTheLeaderAddressAndPrintsJoined) {
             0)
       << err();
   EXPECT_EQ(Json::parse(out()), (Json{{"joined", true}}));
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].content_type, "application/json");
   EXPECT_EQ(Json::parse(requests[0].body), (Json{{"leader_api_addr", "http://10.0.0.1:8200"}}));
 }
 
 TEST_F(OperatorRaftTest, JoinReadsVaultsTopLevelAnswerToo) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       1, Routes({{"POST /v1/sys/storage/raft/join", {200, R"({"joined":true})"}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "join", "https://leader:8200"}, 3), 0) << err();
   EXPECT_NE(out().find("Joined    true"), std::string::npos) << out();
 }
 
 TEST_F(OperatorRaftTest, JoinShowsTheServersErrorAndExitsTwo) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["could not join the cluster at http://127.0.0.1:1: )"
                                R"(connection refused"]})"};
   });
@@ -89,7 +89,7 @@ TEST_F(OperatorRaftTest, JoinNeedsExactlyOneAddress) {
 // --- list-peers ------------------------------------------------------------
 
 TEST_F(OperatorRaftTest, ListPeersTableAndRawJson) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       2, Routes({{"GET /v1/sys/storage/raft/configuration", {200, kConfiguration}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "list-peers"}, 3), 0) << err();
   EXPECT_EQ(out(),
@@ -100,14 +100,14 @@ TEST_F(OperatorRaftTest, ListPeersTableAndRawJson) {
             "node3    127.0.0.1:8205    follower    false\n");
   EXPECT_EQ(RunAt(server, {"operator", "raft", "list-peers", "-format=json"}, 3), 0) << err();
   EXPECT_EQ(Json::parse(out()), Json::parse(kConfiguration));
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].token, "test-token");
 }
 
 TEST_F(OperatorRaftTest, ListPeersErrors) {
-  FakeHttpServerForTest server(
-      1, Routes({{"GET /v1/sys/storage/raft/configuration", {403, kForbidden}}}));
+  FakeServerForTest server(1,
+                           Routes({{"GET /v1/sys/storage/raft/configuration", {403, kForbidden}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "list-peers"}, 3), 2);
   EXPECT_EQ(
       err().rfind("Error reading the raft cluster configuration: Error making API request.", 0), 0u)
@@ -116,7 +116,7 @@ TEST_F(OperatorRaftTest, ListPeersErrors) {
   EXPECT_EQ(Run({"operator", "raft", "list-peers", kNoServer, "extra"}), 2);
   EXPECT_EQ(err(), "Too many arguments (expected 0, got 1)\n");
   // A body without a configuration is reported, not printed as an empty table.
-  FakeHttpServerForTest empty(
+  FakeServerForTest empty(
       1, Routes({{"GET /v1/sys/storage/raft/configuration", {200, R"({"data":{}})"}}}));
   EXPECT_EQ(RunAt(empty, {"operator", "raft", "list-peers"}, 3), 2);
   EXPECT_EQ(err(), "No raft cluster configuration found\n");
@@ -125,16 +125,16 @@ TEST_F(OperatorRaftTest, ListPeersErrors) {
 // --- remove-peer -----------------------------------------------------------
 
 TEST_F(OperatorRaftTest, RemovePeerPostsTheServerId) {
-  FakeHttpServerForTest server(1, Routes({{"POST /v1/sys/storage/raft/remove-peer", {204, ""}}}));
+  FakeServerForTest server(1, Routes({{"POST /v1/sys/storage/raft/remove-peer", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "remove-peer", "node3"}, 3), 0) << err();
   EXPECT_EQ(out(), "Peer removed successfully!\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(Json::parse(requests[0].body), (Json{{"server_id", "node3"}}));
 }
 
 TEST_F(OperatorRaftTest, RemovePeerOfAnUnknownIdShowsTheErrorAndExitsTwo) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["no raft peer with server_id \"ghost\""]})"};
   });
   EXPECT_EQ(RunAt(server, {"operator", "raft", "remove-peer", "ghost"}, 3), 2);
@@ -155,7 +155,7 @@ TEST_F(OperatorRaftTest, RemovePeerNeedsExactlyOneId) {
 // --- autopilot state -------------------------------------------------------
 
 TEST_F(OperatorRaftTest, AutopilotStatePrettyAndJson) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       2, Routes({{"GET /v1/sys/storage/raft/autopilot/state", {200, kAutopilot}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "autopilot", "state"}, 4), 0) << err();
   EXPECT_EQ(out(),
@@ -192,7 +192,7 @@ TEST_F(OperatorRaftTest, AutopilotStatePrettyAndJson) {
 }
 
 TEST_F(OperatorRaftTest, AutopilotStateErrors) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       1, Routes({{"GET /v1/sys/storage/raft/autopilot/state",
                   {400, R"({"errors":["raft storage is not in use on this node"]})"}}}));
   EXPECT_EQ(RunAt(server, {"operator", "raft", "autopilot", "state"}, 4), 2);
@@ -237,7 +237,7 @@ TEST(AutopilotStateOutputTest, PrintsVaultsOptionalFieldsOnlyWhenSent) {
 // --- members ---------------------------------------------------------------
 
 TEST_F(OperatorRaftTest, MembersTableKeepsTheColumnsTheServerSent) {
-  FakeHttpServerForTest server(2, Routes({{"GET /v1/sys/ha-status", {200, kHaStatus}}}));
+  FakeServerForTest server(2, Routes({{"GET /v1/sys/ha-status", {200, kHaStatus}}}));
   EXPECT_EQ(RunAt(server, {"operator", "members"}, 2), 0) << err();
   EXPECT_EQ(out(),
             "Host Name    API Address              Cluster Address           Active Node    "
@@ -253,7 +253,7 @@ TEST_F(OperatorRaftTest, MembersTableKeepsTheColumnsTheServerSent) {
 }
 
 TEST_F(OperatorRaftTest, MembersReadsVaultsTopLevelNodesWithLastEcho) {
-  FakeHttpServerForTest server(1, Routes({{"GET /v1/sys/ha-status", {200, R"({"nodes":[
+  FakeServerForTest server(1, Routes({{"GET /v1/sys/ha-status", {200, R"({"nodes":[
     {"hostname":"a","api_address":"http://a:8200","cluster_address":"https://a:8201",
      "active_node":true,"last_echo":null},
     {"hostname":"b","api_address":"http://b:8200","cluster_address":"https://b:8201",
@@ -268,7 +268,7 @@ TEST_F(OperatorRaftTest, MembersReadsVaultsTopLevelNodesWithLastEcho) {
 }
 
 TEST_F(OperatorRaftTest, MembersErrors) {
-  FakeHttpServerForTest server(1, Routes({{"GET /v1/sys/ha-status", {403, kForbidden}}}));
+  FakeServerForTest server(1, Routes({{"GET /v1/sys/ha-status", {403, kForbidden}}}));
   EXPECT_EQ(RunAt(server, {"operator", "members"}, 2), 2);
   EXPECT_EQ(err().rfind("Error retrieving HA status: Error making API request.", 0), 0u) << err();
   EXPECT_EQ(Run({"operator", "members", kNoServer, "x"}), 2);
@@ -278,17 +278,17 @@ TEST_F(OperatorRaftTest, MembersErrors) {
 // --- step-down -------------------------------------------------------------
 
 TEST_F(OperatorRaftTest, StepDownPutsAndNamesTheAddress) {
-  FakeHttpServerForTest server(1, Routes({{"PUT /v1/sys/step-down", {204, ""}}}));
+  FakeServerForTest server(1, Routes({{"PUT /v1/sys/step-down", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"operator", "step-down"}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Stepped down: " + server.address() + "\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].body, "");
   EXPECT_EQ(requests[0].token, "test-token");
 }
 
 TEST_F(OperatorRaftTest, StepDownErrors) {
-  FakeHttpServerForTest server(1, Routes({{"PUT /v1/sys/step-down", {403, kForbidden}}}));
+  FakeServerForTest server(1, Routes({{"PUT /v1/sys/step-down", {403, kForbidden}}}));
   EXPECT_EQ(RunAt(server, {"operator", "step-down"}, 2), 2);
   EXPECT_EQ(out(), "");
   EXPECT_EQ(err(),

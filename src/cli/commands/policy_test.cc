@@ -16,11 +16,11 @@ TEST_F(PolicyTest, WriteFromFileAndStdin) {
   std::string file = home_ + "/p.hcl";
   std::ofstream(file) << kRules;
   SetStdin(kRules);
-  FakeHttpServerForTest server(2, Routes({{"PUT /v1/sys/policies/acl/reader", {204, ""}}}));
+  FakeServerForTest server(2, Routes({{"PUT /v1/sys/policies/acl/reader", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"policy", "write", "Reader", file}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Uploaded policy: reader\n");
   EXPECT_EQ(RunAt(server, {"policy", "write", "reader", "-"}, 2), 0) << err();
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body), (Json{{"policy", kRules}}));
   EXPECT_EQ(Json::parse(requests[1].body), (Json{{"policy", kRules}}));
 }
@@ -31,7 +31,7 @@ TEST_F(PolicyTest, WriteErrors) {
   EXPECT_NE(err().find("Error opening policy file"), std::string::npos);
   std::string file = home_ + "/p.hcl";
   std::ofstream(file) << "path {";
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["failed to parse policy: line 1"]})"};
   });
   EXPECT_EQ(RunAt(server, {"policy", "write", "bad", file}, 2), 2);
@@ -40,7 +40,7 @@ TEST_F(PolicyTest, WriteErrors) {
 
 TEST_F(PolicyTest, ReadTableJsonAndMissing) {
   std::string body = Json{{"data", {{"name", "reader"}, {"policy", kRules}}}}.dump();
-  FakeHttpServerForTest server(3, Routes({{"GET /v1/sys/policies/acl/reader", {200, body}}}));
+  FakeServerForTest server(3, Routes({{"GET /v1/sys/policies/acl/reader", {200, body}}}));
   EXPECT_EQ(RunAt(server, {"policy", "read", "reader"}, 2), 0) << err();
   EXPECT_EQ(out(), kRules);
   EXPECT_EQ(RunAt(server, {"policy", "read", "-format=json", "reader"}, 2), 0) << err();
@@ -50,12 +50,11 @@ TEST_F(PolicyTest, ReadTableJsonAndMissing) {
 }
 
 TEST_F(PolicyTest, ListAndDelete) {
-  FakeHttpServerForTest server(
-      4, Routes({{"GET /v1/sys/policies/acl?list=true",
-                  {200, R"({"data":{"keys":["default","reader","root"]}})"}},
-                 {"DELETE /v1/sys/policies/acl/reader", {204, ""}},
-                 {"DELETE /v1/sys/policies/acl/root",
-                  {400, R"({"errors":["cannot delete \"root\" policy"]})"}}}));
+  FakeServerForTest server(4, Routes({{"GET /v1/sys/policies/acl?list=true",
+                                       {200, R"({"data":{"keys":["default","reader","root"]}})"}},
+                                      {"DELETE /v1/sys/policies/acl/reader", {204, ""}},
+                                      {"DELETE /v1/sys/policies/acl/root",
+                                       {400, R"({"errors":["cannot delete \"root\" policy"]})"}}}));
   EXPECT_EQ(RunAt(server, {"policy", "list"}, 2), 0) << err();
   EXPECT_EQ(out(), "default\nreader\nroot\n");
   EXPECT_EQ(RunAt(server, {"policy", "list", "-format=json"}, 2), 0) << err();

@@ -13,7 +13,7 @@ const char kCreated[] =
     R"("renewable":true}})";
 
 TEST_F(TokenTest, CreateBodyAndTable) {
-  FakeHttpServerForTest server(1, Routes({{"POST /v1/auth/token/create", {200, kCreated}}}));
+  FakeServerForTest server(1, Routes({{"POST /v1/auth/token/create", {200, kCreated}}}));
   EXPECT_EQ(RunAt(server,
                   {"token", "create", "-policy=p1", "-policy", "p2,p3", "-ttl=1h",
                    "-explicit-max-ttl=2h", "-period=30m", "-renewable=false", "-use-limit=3",
@@ -32,24 +32,24 @@ TEST_F(TokenTest, CreateBodyAndTable) {
             "identity_policies    []\n"
             "policies             [\"default\" \"p1\"]\n"
             "token_meta_team      ops\n");
-  EXPECT_EQ(Json::parse(server.Wait()[0].body),
+  EXPECT_EQ(Json::parse(server.requests()[0].body),
             Json::parse(R"({"id":"custom","policies":["p1","p2","p3"],"meta":{"team":"ops"},)"
                         R"("ttl":"1h","explicit_max_ttl":"2h","period":"30m",)"
                         R"("display_name":"ci","num_uses":3,"renewable":false})"));
 }
 
 TEST_F(TokenTest, CreateOrphanFieldAndJson) {
-  FakeHttpServerForTest server(2, Routes({{"POST /v1/auth/token/create-orphan", {200, kCreated}}}));
+  FakeServerForTest server(2, Routes({{"POST /v1/auth/token/create-orphan", {200, kCreated}}}));
   EXPECT_EQ(RunAt(server, {"token", "create", "-orphan", "-field=token"}, 2), 0) << err();
   EXPECT_EQ(out(), "hvs.new\n");
   EXPECT_EQ(RunAt(server, {"token", "create", "-orphan", "-format=json"}, 2), 0) << err();
   EXPECT_EQ(Json::parse(out()), Json::parse(kCreated));
-  EXPECT_EQ(Json::parse(server.Wait()[0].body),
+  EXPECT_EQ(Json::parse(server.requests()[0].body),
             Json::parse(R"({"display_name":"","num_uses":0,"renewable":true})"));
 }
 
 TEST_F(TokenTest, CreateErrorsAndUsage) {
-  FakeHttpServerForTest server(1, [](const RecordedRequest&) {
+  FakeServerForTest server(1, [](const RecordedRequest&) {
     return CannedResponse{400, R"({"errors":["child policies must be subset of parent"]})"};
   });
   EXPECT_EQ(RunAt(server, {"token", "create", "-policy=admin"}, 2), 2);
@@ -64,9 +64,9 @@ TEST_F(TokenTest, CreateErrorsAndUsage) {
 TEST_F(TokenTest, LookupSelfTokenAndAccessor) {
   const char lookup[] = R"({"data":{"accessor":"acc1","creation_ttl":3600,"display_name":"token",)"
                         R"("expire_time":null,"policies":["default"],"ttl":3599,"period":0}})";
-  FakeHttpServerForTest server(3, Routes({{"GET /v1/auth/token/lookup-self", {200, lookup}},
-                                          {"POST /v1/auth/token/lookup", {200, lookup}},
-                                          {"POST /v1/auth/token/lookup-accessor", {200, lookup}}}));
+  FakeServerForTest server(3, Routes({{"GET /v1/auth/token/lookup-self", {200, lookup}},
+                                      {"POST /v1/auth/token/lookup", {200, lookup}},
+                                      {"POST /v1/auth/token/lookup-accessor", {200, lookup}}}));
   EXPECT_EQ(RunAt(server, {"token", "lookup"}, 2), 0) << err();
   EXPECT_EQ(out(),
             "Key             Value\n"
@@ -81,7 +81,7 @@ TEST_F(TokenTest, LookupSelfTokenAndAccessor) {
   EXPECT_EQ(RunAt(server, {"token", "lookup", "-field=ttl", "hvs.other"}, 2), 0) << err();
   EXPECT_EQ(out(), "3599\n");
   EXPECT_EQ(RunAt(server, {"token", "lookup", "-accessor", "acc1"}, 2), 0) << err();
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[1].body), Json::parse(R"({"token":"hvs.other"})"));
   EXPECT_EQ(Json::parse(requests[2].body), Json::parse(R"({"accessor":"acc1"})"));
   EXPECT_EQ(Run({"token", "lookup", "-accessor", kNoServer}), 2);
@@ -89,28 +89,28 @@ TEST_F(TokenTest, LookupSelfTokenAndAccessor) {
 }
 
 TEST_F(TokenTest, Renew) {
-  FakeHttpServerForTest server(2, Routes({{"POST /v1/auth/token/renew-self", {200, kCreated}},
-                                          {"POST /v1/auth/token/renew", {200, kCreated}}}));
+  FakeServerForTest server(2, Routes({{"POST /v1/auth/token/renew-self", {200, kCreated}},
+                                      {"POST /v1/auth/token/renew", {200, kCreated}}}));
   EXPECT_EQ(RunAt(server, {"token", "renew", "-increment=30m"}, 2), 0) << err();
   EXPECT_NE(out().find("token_duration       1h\n"), std::string::npos);
   EXPECT_EQ(RunAt(server, {"token", "renew", "-field=token_renewable", "hvs.x"}, 2), 0);
   EXPECT_EQ(out(), "true\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body), Json::parse(R"({"increment":1800})"));
   EXPECT_EQ(Json::parse(requests[1].body), Json::parse(R"({"increment":0,"token":"hvs.x"})"));
 }
 
 TEST_F(TokenTest, RevokeModes) {
-  FakeHttpServerForTest server(4, Routes({{"POST /v1/auth/token/revoke", {204, ""}},
-                                          {"POST /v1/auth/token/revoke-self", {204, ""}},
-                                          {"POST /v1/auth/token/revoke-orphan", {204, ""}},
-                                          {"POST /v1/auth/token/revoke-accessor", {204, ""}}}));
+  FakeServerForTest server(4, Routes({{"POST /v1/auth/token/revoke", {204, ""}},
+                                      {"POST /v1/auth/token/revoke-self", {204, ""}},
+                                      {"POST /v1/auth/token/revoke-orphan", {204, ""}},
+                                      {"POST /v1/auth/token/revoke-accessor", {204, ""}}}));
   EXPECT_EQ(RunAt(server, {"token", "revoke", "hvs.a"}, 2), 0) << err();
   EXPECT_EQ(out(), "Success! Revoked token (if it existed)\n");
   EXPECT_EQ(RunAt(server, {"token", "revoke", "-self"}, 2), 0) << err();
   EXPECT_EQ(RunAt(server, {"token", "revoke", "-mode=orphan", "hvs.b"}, 2), 0) << err();
   EXPECT_EQ(RunAt(server, {"token", "revoke", "-accessor", "acc"}, 2), 0) << err();
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body), Json::parse(R"({"token":"hvs.a"})"));
   EXPECT_EQ(requests[1].target, "/v1/auth/token/revoke-self");
   EXPECT_EQ(Json::parse(requests[2].body), Json::parse(R"({"token":"hvs.b"})"));
@@ -131,7 +131,7 @@ TEST_F(TokenTest, RevokeUsageErrors) {
 }
 
 TEST_F(TokenTest, Capabilities) {
-  FakeHttpServerForTest server(
+  FakeServerForTest server(
       3,
       Routes(
           {{"POST /v1/sys/capabilities-self",
@@ -143,7 +143,7 @@ TEST_F(TokenTest, Capabilities) {
   EXPECT_EQ(Json::parse(out()), Json::parse(R"(["update","read"])"));
   EXPECT_EQ(RunAt(server, {"token", "capabilities", "hvs.t", "secret/foo"}, 2), 0) << err();
   EXPECT_EQ(out(), "deny\n");
-  const auto& requests = server.Wait();
+  const auto& requests = server.requests();
   EXPECT_EQ(Json::parse(requests[0].body), Json::parse(R"({"paths":["secret/foo"]})"));
   EXPECT_EQ(Json::parse(requests[2].body),
             Json::parse(R"({"paths":["secret/foo"],"token":"hvs.t"})"));
