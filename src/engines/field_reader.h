@@ -13,8 +13,8 @@
 //  - The Optional*() functions read one field of any JSON object with strict
 //    types (a string is not an integer), and work on nested objects such as
 //    KV v2's "options" without copying them. Used by the KV engine and by
-//    core's sys/init, sys/unseal and sys/policy handlers, whose clients (the
-//    Vault CLI and SDKs) send well-typed JSON.
+//    core's sys/init, sys/unseal, sys/policy and sys/capabilities handlers,
+//    whose clients (the Vault CLI and SDKs) send well-typed JSON.
 //
 // Messages name the field and the JSON type received, never the value: some
 // fields ("token", "key") hold secrets. The exceptions quote the text only
