@@ -1,7 +1,8 @@
-// The skeleton shared by the issue-3 client commands (read/write, kv,
-// token, policy, secrets, auth): the connection, -format and optional
-// -field flags, the argument count check, building the HTTP client, and the
-// few request helpers they all need. A command derives from ApiCommand,
+// The skeleton shared by the client commands that call the API with a token
+// (read/write, kv, token, policy, secrets, auth, operator raft, members,
+// step-down): the connection, -format and optional -field flags, the
+// argument count check, building the HTTP client, and the few request
+// helpers they all need. A command derives from ApiCommand,
 // declares its own flags in DefineCommandFlags and does its work in Run.
 //
 // Exit codes follow Vault's commands of this family: 2 for usage errors and
