@@ -224,8 +224,7 @@ std::optional<std::string> FieldReader::UnusedFieldsWarning() const {
   return "Endpoint ignored these unrecognized parameters: [" + unused + "]";
 }
 
-Status FieldTypeError(std::string_view name, std::string_view expected,
-                      const nlohmann::json& got) {
+Status FieldTypeError(std::string_view name, std::string_view expected, const nlohmann::json& got) {
   return InvalidArgumentError(std::string(name) + ": expected " + std::string(expected) + ", got " +
                               JsonTypeName(got));
 }
@@ -334,8 +333,7 @@ std::optional<std::string> UnknownFieldsWarning(const nlohmann::json& data,
   return "Endpoint ignored these unrecognized parameters: [" + joined + "]";
 }
 
-Status RefuseUnsupported(const nlohmann::json& data, std::string_view name,
-                         std::string_view why) {
+Status RefuseUnsupported(const nlohmann::json& data, std::string_view name, std::string_view why) {
   const nlohmann::json* v = FindField(data, name);
   if (v == nullptr) return Status::Ok();
   bool empty = (v->is_string() && v->get<std::string>().empty()) ||

@@ -88,8 +88,7 @@ class FieldReader {
 
 // InvalidArgument "<name>: expected <expected>, got <type of got>"; never
 // the value, which may be a secret.
-Status FieldTypeError(std::string_view name, std::string_view expected,
-                      const nlohmann::json& got);
+Status FieldTypeError(std::string_view name, std::string_view expected, const nlohmann::json& got);
 
 // The JSON type name as used in messages: "a string", "an integer", ...
 std::string JsonTypeName(const nlohmann::json& value);
@@ -128,7 +127,6 @@ std::optional<std::string> UnknownFieldsWarning(const nlohmann::json& data,
 
 // Refuses a field whose value is present and not empty (null, "", [], {},
 // 0 and false count as empty), for options Tresor does not support yet.
-Status RefuseUnsupported(const nlohmann::json& data, std::string_view name,
-                         std::string_view why);
+Status RefuseUnsupported(const nlohmann::json& data, std::string_view name, std::string_view why);
 
 }  // namespace tresor::engines

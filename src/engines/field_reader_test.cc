@@ -43,10 +43,11 @@ TEST(FieldReaderTest, ReadsWithVaultsWeakTyping) {
 }
 
 TEST(FieldReaderTest, RefusesWhatCannotBeReadAndNamesTheField) {
-  auto fields = FieldReader::FromRequest(WithBody(
-      json{{"s", 1}, {"b", "maybe"}, {"i", "x"}, {"d", -1}, {"l", json::array({1})}}));
+  auto fields = FieldReader::FromRequest(
+      WithBody(json{{"s", 1}, {"b", "maybe"}, {"i", "x"}, {"d", -1}, {"l", json::array({1})}}));
   ASSERT_TRUE(fields.ok());
-  EXPECT_EQ(fields->String("s").status(), InvalidArgumentError("s: expected a string, got an integer"));
+  EXPECT_EQ(fields->String("s").status(),
+            InvalidArgumentError("s: expected a string, got an integer"));
   EXPECT_EQ(fields->Bool("b").status(), InvalidArgumentError("b: expected true or false"));
   EXPECT_EQ(fields->Int("i").status(), InvalidArgumentError("i: expected an integer"));
   EXPECT_EQ(fields->Duration("d").status(), InvalidArgumentError("d: must not be negative"));
@@ -120,8 +121,9 @@ TEST(FieldReaderTest, UnknownFieldsWarning) {
 }
 
 TEST(FieldReaderTest, StrictIntegersOutOfRangeAreRefusedNotWrapped) {
-  for (auto body : {nlohmann::json::parse(R"({"n": 18446744073709551615})"),
-                    nlohmann::json::parse(R"({"n": 1e20})"), nlohmann::json::parse(R"({"n": -1e20})")}) {
+  for (auto body :
+       {nlohmann::json::parse(R"({"n": 18446744073709551615})"),
+        nlohmann::json::parse(R"({"n": 1e20})"), nlohmann::json::parse(R"({"n": -1e20})")}) {
     auto v = OptionalInt(body, "n");
     ASSERT_FALSE(v.ok()) << body.dump();
     EXPECT_NE(v.status().message().find("out of range"), std::string::npos);
