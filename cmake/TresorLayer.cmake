@@ -13,6 +13,8 @@ function(tresor_layer NAME)
   set(test_sources ${all_sources})
   list(FILTER test_sources INCLUDE REGEX "_test\\.cc$")
 
+  tresor_compile_beast_files_alone(${all_sources})
+
   if(lib_sources)
     add_library(tresor_${NAME} STATIC ${lib_sources})
     target_include_directories(tresor_${NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
@@ -27,4 +29,18 @@ function(tresor_layer NAME)
   if(test_sources)
     tresor_test(${NAME}_test SOURCES ${test_sources} LIBS tresor_${NAME} ${ARG_TEST_DEPS})
   endif()
+endfunction()
+
+# A file that instantiates Beast's templates gains nothing from a unity batch
+# (each such file instantiates different ones) and would make the batch the
+# build's long pole; such files (those that include Beast or Asio, or a test
+# support header that does) compile on their own, in parallel.
+function(tresor_compile_beast_files_alone)
+  foreach(source ${ARGN})
+    file(STRINGS ${source} beast_includes REGEX
+         "^#include [<\"](boost/(beast|asio)|http/(connection_internal|[a-z_]*test_support)\\.h|cli/(fake_http_server_for_test|commands/command_fixture_for_test)\\.h)")
+    if(beast_includes)
+      set_source_files_properties(${source} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+    endif()
+  endforeach()
 endfunction()

@@ -153,7 +153,7 @@ class ScriptedServer {
   std::thread thread_;
 };
 
-std::unique_ptr<HttpClient> ClientFor(const std::string& address) {
+std::unique_ptr<HttpClient> TransferClientFor(const std::string& address) {
   ClientOptions options;
   options.address = address;
   options.token = "s.token";
@@ -184,7 +184,7 @@ TEST(HttpClientTransferTest, DownloadStreamsALargeChunkedBodyInPieces) {
   ScriptedServer server({[&](const Seen&) {
     return Script{false, false, ChunkedResponse(body, 100000)};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   std::string received;
   std::size_t largest_piece = 0;
   HttpResponse error;
@@ -219,7 +219,7 @@ TEST(HttpClientTransferTest, DownloadFollowsARedirect) {
                            return Script{false, false, ChunkedResponse("abc", 2)};
                          }});
   self = &server;
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   std::string received;
   auto status = client->Download(
       "/v1/sys/storage/raft/snapshot",
@@ -241,7 +241,7 @@ TEST(HttpClientTransferTest, DownloadErrorBodyGoesToTheErrorResponse) {
     return Script{false, false,
                   JsonResponse(400, "Bad Request", R"({"errors":["snapshots need raft"]})")};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   int sink_calls = 0;
   HttpResponse error;
   auto status = client->Download(
@@ -265,7 +265,7 @@ TEST(HttpClientTransferTest, TruncatedChunkedBodyIsAnError) {
   ScriptedServer server({[&](const Seen&) {
     return Script{false, false, ChunkedResponse(body, 65536, /*complete=*/false)};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   std::size_t received = 0;
   auto status = client->Download(
       "/v1/sys/storage/raft/snapshot",
@@ -284,7 +284,7 @@ TEST(HttpClientTransferTest, SinkErrorStopsTheDownload) {
   ScriptedServer server({[](const Seen&) {
     return Script{false, false, ChunkedResponse(TestBytes(5000, 3), 1000)};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   auto status = client->Download(
       "/v1/x", [](std::string_view) { return IOError("disk full"); }, nullptr);
   ASSERT_FALSE(status.ok());
@@ -297,7 +297,7 @@ TEST(HttpClientTransferTest, UploadWaitsFor100ContinueAndSendsTheWholeFile) {
   ScriptedServer server({[](const Seen&) {
     return Script{true, true, JsonResponse(200, "OK", R"({"data":{"restored":true}})")};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   auto response = client->Upload("POST", "/v1/sys/storage/raft/snapshot", file.fd(), body.size());
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);
@@ -327,7 +327,7 @@ TEST(HttpClientTransferTest, UploadRedirectedBeforeTheBodyResendsItToTheNewLocat
          return Script{true, true, JsonResponse(204, "No Content", "")};
        }});
   self = &server;
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   auto response =
       client->Upload("PUT", "/v1/sys/storage/raft/snapshot-force", file.fd(), body.size());
   ASSERT_TRUE(response.ok()) << response.status().ToString();
@@ -345,7 +345,7 @@ TEST(HttpClientTransferTest, UploadToAServerThatIgnoresExpectStillSendsTheBody) 
   ScriptedServer server({[](const Seen&) {
     return Script{false, true, JsonResponse(400, "Bad Request", R"({"errors":["bad snapshot"]})")};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   auto response = client->Upload("POST", "/v1/sys/storage/raft/snapshot", file.fd(), body.size());
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 400);
@@ -360,7 +360,7 @@ TEST(HttpClientTransferTest, UploadOfAFileShorterThanItsSizeFails) {
   ScriptedServer server({[](const Seen&) {
     return Script{true, true, JsonResponse(200, "OK", "{}")};
   }});
-  auto client = ClientFor(server.address());
+  auto client = TransferClientFor(server.address());
   auto response = client->Upload("POST", "/v1/sys/storage/raft/snapshot", file.fd(), 1000);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kIOError);

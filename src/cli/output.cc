@@ -9,7 +9,7 @@ namespace {
 constexpr std::string_view kGlue = "    ";
 constexpr std::string_view kEmpty = "n/a";
 
-std::string Trim(std::string_view s) {
+std::string TrimSpacesAndTabs(std::string_view s) {
   size_t begin = s.find_first_not_of(" \t");
   if (begin == std::string_view::npos) return "";
   size_t end = s.find_last_not_of(" \t");
@@ -31,7 +31,7 @@ std::string ColumnOutput(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     Row trimmed;
     for (size_t i = 0; i < row.size(); ++i) {
-      std::string cell = Trim(row[i]);
+      std::string cell = TrimSpacesAndTabs(row[i]);
       if (cell.empty()) cell = kEmpty;
       if (widths.size() <= i) widths.push_back(0);
       widths[i] = std::max(widths[i], Width(cell));
@@ -60,7 +60,7 @@ std::string TableOutput(const std::vector<Row>& rows) {
   with_underline.push_back(rows[0]);
   Row underline;
   for (const std::string& header : rows[0])
-    underline.push_back(std::string(Width(Trim(header)), '-'));
+    underline.push_back(std::string(Width(TrimSpacesAndTabs(header)), '-'));
   with_underline.push_back(std::move(underline));
   with_underline.insert(with_underline.end(), rows.begin() + 1, rows.end());
   return ColumnOutput(with_underline);

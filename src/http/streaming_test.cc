@@ -30,8 +30,7 @@ using testing::PlainLoopbackOptions;
 using testing::Sha256Hex;
 using testing::StreamingHandler;
 using testing::TestPiece;
-
-constexpr std::size_t kMiB = 1024 * 1024;
+using testing::kMiB;
 
 class StreamingTest : public ::testing::Test {
  protected:

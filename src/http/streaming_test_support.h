@@ -20,6 +20,8 @@
 
 namespace tresor::http::testing {
 
+inline constexpr std::size_t kMiB = 1024 * 1024;
+
 // `size` bytes that differ from piece to piece and byte to byte.
 inline std::string TestPiece(int index, std::size_t size) {
   std::string piece(size, '\0');

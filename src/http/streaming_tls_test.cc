@@ -19,9 +19,8 @@ using testing::MakeRequest;
 using testing::Sha256Hex;
 using testing::StreamingHandler;
 using testing::TestPiece;
+using testing::kMiB;
 using testing::TlsClient;
-
-constexpr std::size_t kMiB = 1024 * 1024;
 
 TEST(StreamingTlsTest, StreamedDownloadAndRawUploadOverTls) {
   testing::TempDir dir;

@@ -15,7 +15,7 @@
 namespace tresor::raft {
 namespace {
 
-constexpr std::string_view kMagic = "TRSRAFT1";
+constexpr std::string_view kHelloMagic = "TRSRAFT1";
 constexpr std::size_t kNonceSize = 32;
 constexpr std::size_t kProofSize = 32;
 constexpr std::size_t kHelloHeadSize = 8 + 8 + 2;  // magic, raft id, address length
@@ -199,7 +199,7 @@ struct KeyedTransport::Handshake {
   // Connector, TCP connected: step 1.
   void SendHello() {
     nonce_c = RandomBytes(kNonceSize);
-    std::string hello(kMagic);
+    std::string hello(kHelloMagic);
     PutU64(&hello, connector_id);
     hello.push_back(static_cast<char>(connector_address.size() >> 8));
     hello.push_back(static_cast<char>(connector_address.size() & 0xff));
@@ -209,7 +209,7 @@ struct KeyedTransport::Handshake {
   }
 
   void OnHelloHead() {
-    if (std::memcmp(in.data(), kMagic.data(), kMagic.size()) != 0) {
+    if (std::memcmp(in.data(), kHelloMagic.data(), kHelloMagic.size()) != 0) {
       owner->Refuse(this, "not a Tresor raft handshake");
       return;
     }

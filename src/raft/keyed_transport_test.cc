@@ -687,15 +687,15 @@ struct RaftServer {
   bool closed = false;
 };
 
-int FreePort() {
+int ReleasedListenerPort() {
   RawListener probe;
   return probe.port;
 }
 
 TEST_F(KeyedTransportTest, TwoLibraftServersReplicateOverTheKeyedTransport) {
   std::vector<std::unique_ptr<RaftServer>> servers;
-  const std::string addresses[] = {"127.0.0.1:" + std::to_string(FreePort()),
-                                   "127.0.0.1:" + std::to_string(FreePort())};
+  const std::string addresses[] = {"127.0.0.1:" + std::to_string(ReleasedListenerPort()),
+                                   "127.0.0.1:" + std::to_string(ReleasedListenerPort())};
   for (raft_id id : {1, 2}) {
     servers.push_back(std::make_unique<RaftServer>(&loop_, id, addresses[id - 1], key_));
   }

@@ -218,7 +218,7 @@ namespace tresor::raft {
 namespace {
 
 // A port nobody listens on right now (bound then released).
-int FreePort() {
+int UnusedLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -253,7 +253,7 @@ class ClusterTest : public ::testing::Test {
       NodeOptions o;
       o.dir = dirs_[i].path();
       o.id = static_cast<std::uint64_t>(i + 1);
-      o.cluster_address = "127.0.0.1:" + std::to_string(FreePort());
+      o.cluster_address = "127.0.0.1:" + std::to_string(UnusedLoopbackPort());
       o.election_timeout_ms = 300;
       o.heartbeat_timeout_ms = 50;
       options_[i] = o;

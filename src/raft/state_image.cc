@@ -9,7 +9,7 @@
 namespace tresor::raft {
 namespace {
 
-constexpr std::string_view kMagic = "TRSTATE1";
+constexpr std::string_view kImageMagic = "TRSTATE1";
 constexpr std::size_t kDigestBytes = 32;
 constexpr std::size_t kHeaderBytes = 8 + 8;  // magic + applied index
 
@@ -75,7 +75,7 @@ Status WalkRecords(
 }  // namespace
 
 StateImageWriter::StateImageWriter(std::uint64_t applied_index) {
-  image_.append(kMagic);
+  image_.append(kImageMagic);
   AppendBigEndian(image_, applied_index, 8);
 }
 
@@ -101,7 +101,7 @@ Status ParseStateImage(
     return InvalidArgumentError("state image: too short (" + std::to_string(image.size()) +
                                 " bytes)");
   }
-  if (image.substr(0, kMagic.size()) != kMagic) {
+  if (image.substr(0, kImageMagic.size()) != kImageMagic) {
     return InvalidArgumentError("state image: bad magic (not a TRSTATE1 image)");
   }
   std::string_view covered = image.substr(0, image.size() - kDigestBytes);
@@ -115,7 +115,7 @@ Status ParseStateImage(
   }
   std::string_view body = covered.substr(kHeaderBytes);
   TRESOR_RETURN_IF_ERROR(WalkRecords(body, nullptr));
-  *applied_index = ReadBigEndian(covered.substr(kMagic.size(), 8));
+  *applied_index = ReadBigEndian(covered.substr(kImageMagic.size(), 8));
   return WalkRecords(body, &record);
 }
 

@@ -13,16 +13,16 @@ namespace tresor::raft {
 namespace {
 
 using storage::TempDirForTest;
-using Records = std::map<std::string, std::string>;
+using RecordMap = std::map<std::string, std::string>;
 
-constexpr std::size_t kMapSize = 256 << 20;
+constexpr std::size_t kRestoreMapSize = 256 << 20;
 
 class StateStoreRestoreTest : public ::testing::Test {
  protected:
   void SetUp() override { store_ = Open("state"); }
 
   std::unique_ptr<StateStore> Open(const std::string& name) {
-    auto store = StateStore::Open(dir_.path() + "/" + name, kMapSize);
+    auto store = StateStore::Open(dir_.path() + "/" + name, kRestoreMapSize);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
@@ -36,10 +36,10 @@ class StateStoreRestoreTest : public ::testing::Test {
   }
 
   // Everything a View shows.
-  static Records Snapshot(const StateStore& store) {
+  static RecordMap Snapshot(const StateStore& store) {
     auto view = store.OpenView();
     EXPECT_TRUE(view.ok());
-    Records out;
+    RecordMap out;
     EXPECT_TRUE((*view)
                     ->ForEach([&](std::string_view k, std::string_view v) {
                       out.emplace(k, v);
@@ -68,7 +68,7 @@ TEST_F(StateStoreRestoreTest, CommitReplacesEverythingButTheKeptPrefixes) {
   std::uint64_t replaced = store_->ReplacedCount();
 
   ASSERT_TRUE(Apply({RestoreCommitOp(7, {"core/raft/servers/"})}).ok());
-  EXPECT_EQ(Snapshot(*store_), (Records{{"core/raft/servers/1", "n1"}, {"new/a", "x"}, {"same", "new"}}));
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"core/raft/servers/1", "n1"}, {"new/a", "x"}, {"same", "new"}}));
   EXPECT_EQ(*store_->ListPage("", "", 0), (std::vector<std::string>{"core/", "new/", "same"}));
   EXPECT_EQ(store_->ReplacedCount(), replaced + 1);
   // Nothing of the staging is left behind: a second commit has no restore.
@@ -83,11 +83,11 @@ TEST_F(StateStoreRestoreTest, AStepOfASupersededRestoreFailsAndChangesNothing) {
   Status late = Apply({RestorePutOp(1, "late", "1")});
   EXPECT_EQ(late.code(), StatusCode::kFailedPrecondition) << late.ToString();
   EXPECT_EQ(Apply({RestoreCommitOp(1, {})}).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Snapshot(*store_), (Records{{"k", "old"}}));
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"k", "old"}}));
 
   ASSERT_TRUE(Apply({RestorePutOp(2, "from-two", "2")}).ok());
   ASSERT_TRUE(Apply({RestoreCommitOp(2, {})}).ok());
-  EXPECT_EQ(Snapshot(*store_), (Records{{"from-two", "2"}}));
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"from-two", "2"}}));
 }
 
 TEST_F(StateStoreRestoreTest, AbortDropsTheStagedRecords) {
@@ -95,7 +95,7 @@ TEST_F(StateStoreRestoreTest, AbortDropsTheStagedRecords) {
   ASSERT_TRUE(Apply({RestoreBeginOp(3), RestorePutOp(3, "n", "new")}).ok());
   ASSERT_TRUE(Apply({RestoreAbortOp(3)}).ok());
   EXPECT_EQ(Apply({RestoreCommitOp(3, {})}).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Snapshot(*store_), (Records{{"k", "old"}}));
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"k", "old"}}));
   // No staging key survives in the image either.
   auto image = store_->SaveImage();
   ASSERT_TRUE(image.ok());
@@ -119,9 +119,9 @@ TEST_F(StateStoreRestoreTest, StagingTravelsInImagesSoACatchingUpNodeCanCommit) 
   ASSERT_TRUE(image.ok());
   auto follower = Open("follower");
   ASSERT_TRUE(follower->LoadImage(*image).ok());
-  EXPECT_EQ(Snapshot(*follower), (Records{{"k", "old"}}));
+  EXPECT_EQ(Snapshot(*follower), (RecordMap{{"k", "old"}}));
   ASSERT_TRUE(Apply({RestoreCommitOp(6, {})}, follower.get()).ok());
-  EXPECT_EQ(Snapshot(*follower), (Records{{"n", "new"}}));
+  EXPECT_EQ(Snapshot(*follower), (RecordMap{{"n", "new"}}));
 }
 
 TEST_F(StateStoreRestoreTest, AnUncommittedRestoreIsInvisibleAfterAReopen) {
@@ -129,10 +129,10 @@ TEST_F(StateStoreRestoreTest, AnUncommittedRestoreIsInvisibleAfterAReopen) {
   ASSERT_TRUE(Apply({RestoreBeginOp(8), RestorePutOp(8, "n", "new")}).ok());
   store_.reset();  // as after a crash between two steps
   store_ = Open("state");
-  EXPECT_EQ(Snapshot(*store_), (Records{{"k", "old"}}));
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"k", "old"}}));
   EXPECT_EQ(*store_->ListPage("", "", 0), (std::vector<std::string>{"k"}));
   ASSERT_TRUE(Apply({RestoreCommitOp(8, {})}).ok());
-  EXPECT_EQ(Snapshot(*store_), (Records{{"n", "new"}}));
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"n", "new"}}));
 }
 
 TEST_F(StateStoreRestoreTest, ALargeRestoreSpanningManyPagesIsInstalledWhole) {
@@ -141,7 +141,7 @@ TEST_F(StateStoreRestoreTest, ALargeRestoreSpanningManyPagesIsInstalledWhole) {
   ASSERT_TRUE(Apply(old_keys).ok());
   ASSERT_TRUE(Apply({RestoreBeginOp(9)}).ok());
   std::vector<StateOp> chunk;
-  Records expected;
+  RecordMap expected;
   for (int i = 0; i < 30000; ++i) {
     std::string key = "new/" + std::to_string(i), value(100, static_cast<char>('a' + i % 26));
     expected.emplace(key, value);
@@ -162,14 +162,14 @@ TEST_F(StateStoreRestoreTest, AViewIsOnePointInTimeAcrossWalks) {
   EXPECT_EQ((*view)->applied_index(), store_->AppliedIndex());
   ASSERT_TRUE(Apply({StateOp::Put("c", "3"), StateOp::Delete("a")}).ok());
   for (int walk = 0; walk < 2; ++walk) {
-    Records seen;
+    RecordMap seen;
     ASSERT_TRUE((*view)
                     ->ForEach([&](std::string_view k, std::string_view v) {
                       seen.emplace(k, v);
                       return Status::Ok();
                     })
                     .ok());
-    EXPECT_EQ(seen, (Records{{"a", "1"}, {"b", "2"}}));
+    EXPECT_EQ(seen, (RecordMap{{"a", "1"}, {"b", "2"}}));
   }
   Status stop = (*view)->ForEach(
       [](std::string_view, std::string_view) { return InternalError("enough"); });

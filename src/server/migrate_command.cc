@@ -15,7 +15,7 @@
 namespace tresor::server {
 namespace {
 
-constexpr char kUsage[] = R"(Usage: tresor operator migrate -config=MIGRATE.hcl [-start=KEY]
+constexpr char kMigrateUsage[] = R"(Usage: tresor operator migrate -config=MIGRATE.hcl [-start=KEY]
 
   Copies every entry, as stored (encrypted, nothing is decrypted), from one
   storage to another, so that a server can move between storage types (for
@@ -249,11 +249,11 @@ StatusOr<MigrateResult> MigrateEntries(storage::Backend& source, storage::Backen
 int RunMigrateCommand(int argc, char** argv) {
   StatusOr<MigrateFlags> flags = ParseMigrateFlags(argc, argv);
   if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kUsage);
+    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kMigrateUsage);
     return 2;
   }
   if (flags->help) {
-    std::printf("%s", kUsage);
+    std::printf("%s", kMigrateUsage);
     return 0;
   }
   std::ifstream in(flags->config_file, std::ios::binary);

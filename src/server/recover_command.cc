@@ -12,7 +12,7 @@
 namespace tresor::server {
 namespace {
 
-constexpr char kUsage[] = R"(Usage: tresor operator raft recover -config=FILE [-peer=NODE_ID=HOST:PORT ...]
+constexpr char kRecoverUsage[] = R"(Usage: tresor operator raft recover -config=FILE [-peer=NODE_ID=HOST:PORT ...]
 
   Recovers a raft cluster that lost its quorum (a majority of its voters is
   gone for good). Run it on a STOPPED server, the surviving node with the
@@ -67,11 +67,11 @@ StatusOr<RecoverFlags> ParseRecoverFlags(int argc, char** argv) {
 int RunRaftRecoverCommand(int argc, char** argv) {
   StatusOr<RecoverFlags> flags = ParseRecoverFlags(argc, argv);
   if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kUsage);
+    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kRecoverUsage);
     return 2;
   }
   if (flags->help) {
-    std::printf("%s", kUsage);
+    std::printf("%s", kRecoverUsage);
     return 0;
   }
   StatusOr<ServerConfig> config = LoadConfigFile(flags->config_file);

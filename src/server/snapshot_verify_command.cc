@@ -23,7 +23,7 @@
 namespace tresor::server {
 namespace {
 
-constexpr char kUsage[] =
+constexpr char kVerifyUsage[] =
     R"(Usage: tresor operator raft snapshot verify FILE (-unseal-key=KEY ... | -key-file=PATH) [-format=json]
 
   Disaster-recovery drill: proves that a snapshot archive can be restored,
@@ -304,11 +304,11 @@ VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<S
 int RunSnapshotVerifyCommand(int argc, char** argv) {
   StatusOr<VerifyFlags> flags = ParseVerifyFlags(argc, argv);
   if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kUsage);
+    std::fprintf(stderr, "%s\n\n%s", flags.status().message().c_str(), kVerifyUsage);
     return kVerifyUsage;
   }
   if (flags->help) {
-    std::printf("%s", kUsage);
+    std::printf("%s", kVerifyUsage);
     return kVerifyOk;
   }
   StatusOr<std::vector<SecureBytes>> keys = CollectUnsealKeys(flags->keys);

@@ -42,24 +42,24 @@ class ArchiveFileTest : public ::testing::Test {
 };
 
 // Random bytes do not compress: the archive is ~100 KB, read in many calls.
-const Records kRecords = {{"core/keyring", "k"}, {"logical/x", RandomBytes(100000)}};
+const Records kFileRecords = {{"core/keyring", "k"}, {"logical/x", RandomBytes(100000)}};
 
 TEST_F(ArchiveFileTest, WriteArchiveFileLeavesOnlyTheVerifiedFile) {
   auto meta =
-      WriteArchiveFile(path_, MetaForTest(), VectorSourceForTest(kRecords), cluster_.seal());
+      WriteArchiveFile(path_, MetaForTest(), VectorSourceForTest(kFileRecords), cluster_.seal());
   ASSERT_TRUE(meta.ok()) << meta.status().ToString();
   EXPECT_EQ(meta->index, 42u);
-  EXPECT_EQ(meta->size, EncodeStateForTest(kRecords).size());
+  EXPECT_EQ(meta->size, EncodeStateForTest(kFileRecords).size());
   EXPECT_EQ(Files(), std::vector<std::string>{"backup.snap"});
   EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   ReadResultForTest read = ReadForTest(ReadFile(), &cluster_.seal());
   ASSERT_TRUE(read.status.ok()) << read.status.ToString();
-  EXPECT_EQ(read.records, kRecords);
+  EXPECT_EQ(read.records, kFileRecords);
 }
 
 TEST_F(ArchiveFileTest, SaveVerifiedCopiesAnIntactArchive) {
-  std::string archive = WriteForTest(kRecords, cluster_.seal());
+  std::string archive = WriteForTest(kFileRecords, cluster_.seal());
   auto meta = SaveVerified(path_, StringSourceForTest(archive, 1000));
   ASSERT_TRUE(meta.ok()) << meta.status().ToString();
   EXPECT_EQ(meta->id, MetaForTest().id);
@@ -68,7 +68,7 @@ TEST_F(ArchiveFileTest, SaveVerifiedCopiesAnIntactArchive) {
 }
 
 TEST_F(ArchiveFileTest, FailuresLeaveNoFileAndNoTemporaryFile) {
-  std::string archive = WriteForTest(kRecords, cluster_.seal());
+  std::string archive = WriteForTest(kFileRecords, cluster_.seal());
   // The source fails midway (a dropped HTTP connection).
   auto inner = StringSourceForTest(archive, 1000);
   int calls = 0;

@@ -7,7 +7,7 @@
 namespace tresor::snapshot {
 namespace {
 
-const Records kRecords = {
+const Records kInspectRecords = {
     {"core/keyring", "12345"},      // 12 + 5
     {"core/mounts", "1234567890"},  // 11 + 10
     {"logical/a1/data/x", "v"},     // 17 + 1
@@ -20,7 +20,7 @@ const Records kRecords = {
 
 StatusOr<Inspection> Inspect(int depth) {
   ClusterForTest cluster;
-  return InspectArchive(StringSourceForTest(WriteForTest(kRecords, cluster.seal())), depth);
+  return InspectArchive(StringSourceForTest(WriteForTest(kInspectRecords, cluster.seal())), depth);
 }
 
 TEST(InspectTest, KeyPrefixCutsAtDepthSegments) {
@@ -67,7 +67,7 @@ TEST(InspectTest, CountsByPrefixAtDepthThree) {
 TEST(InspectTest, RefusesBadDepthAndDamagedArchives) {
   EXPECT_EQ(Inspect(0).status().code(), StatusCode::kInvalidArgument);
   ClusterForTest cluster;
-  std::string archive = WriteForTest(kRecords, cluster.seal());
+  std::string archive = WriteForTest(kInspectRecords, cluster.seal());
   archive[archive.size() / 2] ^= 0x10;
   auto inspection = InspectArchive(StringSourceForTest(archive), 2);
   EXPECT_EQ(inspection.status().code(), StatusCode::kCorruption);

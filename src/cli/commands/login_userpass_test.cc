@@ -21,7 +21,7 @@ const char kLoginResponse[] =
 
 const char kAliceLogin[] = "POST /v1/auth/userpass/login/alice";
 
-std::string ReadFile(const std::string& path) {
+std::string ReadSavedFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
   s << in.rdbuf();
@@ -56,7 +56,7 @@ TEST_F(LoginUserpassTest, PostsPasswordWithoutTokenStoresAndPrintsToken) {
             "policies               [\"default\" \"reader\"]\n"
             "token_meta_username    alice\n");
   EXPECT_EQ(err(), "");
-  EXPECT_EQ(ReadFile(home_ + "/.tresor-token"), "hvs.user");
+  EXPECT_EQ(ReadSavedFile(home_ + "/.tresor-token"), "hvs.user");
 }
 
 TEST_F(LoginUserpassTest, LaterCommandsUseTheStoredToken) {
@@ -80,7 +80,7 @@ TEST_F(LoginUserpassTest, ReadsPasswordFromStdinWhenNotGiven) {
   EXPECT_NE(err().find("WARNING! The TRESOR_TOKEN or VAULT_TOKEN environment variable is set!"),
             std::string::npos);
   EXPECT_EQ(Json::parse(server.Wait()[0].body), Json({{"password", "from stdin"}}));
-  EXPECT_EQ(ReadFile(home_ + "/.tresor-token"), "hvs.user");
+  EXPECT_EQ(ReadSavedFile(home_ + "/.tresor-token"), "hvs.user");
 }
 
 TEST_F(LoginUserpassTest, FieldSelectsMetadataAndPolicies) {
