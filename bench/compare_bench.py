@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Single-node workloads: Tresor next to etcd, PostgreSQL and nginx (issue 6).
+"""Single-node workloads: Tresor next to etcd, PostgreSQL and nginx.
 
 Starts, on loopback and each in its own directory under --workdir:
 
@@ -274,8 +274,8 @@ def find_row(results, workload, connections, value_size=100, rate=None):
 
 
 def targets_table(results):
-    """Issue 6's single-node targets next to where this run stands."""
-    lines = ["| issue 6 target | this run |", "|---|---|"]
+    """The single-node performance targets next to where this run stands."""
+    lines = ["| target | this run |", "|---|---|"]
 
     def peer_ratio(workload, connections, peer):
         row = find_row(results, workload, connections)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The peers issue 6's suite measures Tresor against, each a real server
+"""The peers the benchmark suite measures Tresor against, each a real server
 started by the benchmark on loopback free ports in a directory the caller
 gives, waited for by polling (harness.wait_for, never a fixed sleep), and
 stopped by stop() (or by leaving a `with` block):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Profile of Tresor on its slowest workload relative to etcd (issue 6).
+"""Profile of Tresor on its slowest workload relative to etcd.
 
 Reads bench/results/compare.json (written by compare_bench.py earlier in
 the same `make bench`), picks the row where Tresor's throughput divided by

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Raft benchmark of Tresor (issue 4's "Measure"; the seed of issue 6's suite).
+"""Raft benchmark of Tresor: write latency, throughput and failover of real nodes.
 
 Starts real `tresor server` processes on loopback, each with its own data
 directory under --workdir (on the disk being measured, not a tmpfs), and
@@ -529,7 +529,7 @@ def markdown_tables(results):
     ratio = results["ratios"]
     lines += ["### Write latency against the disk",
               "",
-              "| measure | value | issue 6 target |",
+              "| measure | value | target |",
               "|---|---:|---|",
               f"| p99 of 1 writer on a single node / disk fsync p99 | "
               f"{fmt(ratio['single_p99_1conn_over_fsync_p99'])}x | within 3x |",
@@ -543,7 +543,7 @@ def markdown_tables(results):
               "sequential writer through the standbys. Rejoin: from restarting the killed node "
               "(it comes back sealed and is unsealed) to it being a healthy standby again.",
               "",
-              "| | median s | max s | issue 6 target |",
+              "| | median s | max s | target |",
               "|---|---:|---:|---|",
               f"| failover | {fmt(fo['median_s'], 3)} | {fmt(fo['max_s'], 3)} | "
               "median < 1.5 s, max < 3 s |",

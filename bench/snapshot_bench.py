@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Snapshot benchmark: Tresor's save and restore next to etcd 3.4's (issue 5's
-"Measure"; one scenario of issue 6's suite).
+"""Snapshot benchmark: Tresor's save and restore next to etcd 3.4's (one
+scenario of the `make bench` suite).
 
 For N entries of 1 KiB (--entries; make bench 100k, bench-quick 20k), in one
 run, on loopback, every server in its own directory under --workdir (on the
@@ -495,7 +495,7 @@ def markdown_tables(results):
                      f"{fmt(m['max_client_peak_rss_mib'], 1)} | "
                      f"{', '.join(fmt(x) for x in m['all_seconds'])} |")
     lines += ["",
-              "| measure | Tresor | etcd | Tresor/etcd | issue 6 target |",
+              "| measure | Tresor | etcd | Tresor/etcd | target |",
               "|---|---:|---:|---:|---|",
               f"| save, entry MB/s | {fmt(t['save']['entry_mb_s'], 1)} | "
               f"{fmt(e['save']['entry_mb_s'], 1)} | {fmt(r['save_entry_mb_s'])}x | >= 1x |",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Startup benchmark: cold start, unseal time and resident memory of a Tresor
 raft node holding N entries of 1 KiB, next to etcd 3.4 holding the same keys
-(issue 6's scenario "cold start to serving; unseal time; resident memory
+(the suite's scenario "cold start to serving; unseal time; resident memory
 with 100k and 1M keys").
 
 For N in (100k, 1M) (--quick: 20k), in one run, on loopback, every server

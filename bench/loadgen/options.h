@@ -3,8 +3,8 @@
 // main.cc calls ParseOptions once at start-up; the result is a plain value
 // that the run reads from any thread afterwards (it is never modified again).
 // Parsing is pure apart from reading $TRESOR_TOKEN: no I/O, no other globals.
-// The flags are the command line agreed for issue 6's suite; the Python
-// drivers under bench/ rely on their names and defaults.
+// The Python drivers under bench/ rely on the flags' names and defaults:
+// rename or change one only together with them.
 #ifndef TRESOR_BENCH_LOADGEN_OPTIONS_H_
 #define TRESOR_BENCH_LOADGEN_OPTIONS_H_
 

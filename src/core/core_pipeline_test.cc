@@ -185,8 +185,9 @@ TEST_F(CorePipelineTest, PolicyChangesTakeEffectAtOnce) {
   EXPECT_TRUE(Read("secret/data/x", token).ok());
 }
 
-// The issue's hot path: with the token and its ACL cached, a KV v2 read by
-// a non-root token reads storage once (the secret's record).
+// The hot path (make bench's kv2-read-acl50): with the token and its ACL
+// cached, a KV v2 read by a non-root token reads storage once (the secret's
+// record).
 TEST_F(CorePipelineTest, WarmKvV2ReadDoesOnePhysicalGet) {
   Put("foo", {{"a", 1}});
   SetPolicy("reader", R"(path "secret/data/*" { capabilities = ["read"] })");

@@ -107,8 +107,9 @@ class Lifecycle {
   // wiped. Set once, before the server serves requests.
   void SetUnsealHooks(std::function<Status()> on_unseal, std::function<void()> on_seal);
 
-  // Raft join (core/raft_cluster.h): a node that joined a cluster has no
-  // seal configuration of its own until raft replicates it. Until then the
+  // Raft join (sys/storage/raft/join, core/sys_raft_handlers.cc): a node
+  // that joined a cluster has no seal configuration of its own until raft
+  // replicates it. Until then the
   // lifecycle reports the cluster's `config` (initialised, sealed) and,
   // when the unseal shares reach its threshold, hands the combined unseal
   // key to `complete` (which proves it to the leader and waits for the

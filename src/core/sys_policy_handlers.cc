@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "engines/request_fields.h"
+#include "engines/field_reader.h"
 
 namespace tresor::core {
 namespace {

@@ -4,8 +4,8 @@
 #include "common/encoding.h"
 #include "common/version.h"
 #include "core/core.h"
-#include "engines/request_fields.h"
 #include "core/sys_handlers.h"
+#include "engines/field_reader.h"
 
 namespace tresor::core {
 namespace {

@@ -14,7 +14,10 @@
 // Threads: implementations are safe to call from many threads at once.
 //
 // Optional capabilities are separate interfaces, discovered at run time with
-// AsHA() / AsSnapshotter() / AsTransactional() (null when unsupported).
+// AsHA() / AsSnapshotter() (null when unsupported). There is no separate
+// transactional capability: Batch is atomic on every backend. HABackend is
+// only declared so far; no backend returns one, and HA on raft storage is
+// core::Ha following the raft leader (core/ha.h).
 #pragma once
 
 #include <cstddef>

@@ -9,7 +9,8 @@
 //            storage directory, and takes no other option.
 //   "raft"   RaftBackend (storage/raft/raft_backend.h): integrated storage;
 //            cluster_address (host:port) is where its raft traffic listens.
-// External backends will be added here as they land.
+// Any other type (Vault's external backends: consul, postgresql, ...) is
+// refused as unknown.
 //
 // Threads: thread-safe (no shared state); the returned backend documents its
 // own promises.

@@ -10,7 +10,8 @@ from hvac_support import client  # noqa: E402
 
 @pytest.fixture
 def server():
-    """A started, uninitialised server on file storage."""
+    """A started, uninitialised single-node server on integrated raft storage
+    (TresorServer's default) in a temporary directory."""
     s = TresorServer()
     s.start()
     yield s

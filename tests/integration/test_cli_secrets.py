@@ -1,7 +1,8 @@
-"""The issue-3 client commands (docs/cli.md) against a real `-dev` server:
-login and the token file, kv on the dev server's secret/ (v2) and on a v1
-mount, read/write/list/delete, policies with a token that is denied, the
-secrets and auth mount tables, and the token commands."""
+"""The client commands for secrets, tokens, policies and mounts (docs/cli.md)
+against a real `-dev` server: login and the token file, kv on the dev
+server's secret/ (v2) and on a v1 mount, read/write/list/delete, policies
+with a token that is denied, the secrets and auth mount tables, and the
+token commands."""
 import json
 import os
 import re

@@ -1,5 +1,7 @@
-// Every issue-3 command against a server that refuses everything (403), and
-// with a wrong number of arguments: Vault's error text and exit code 2.
+// Every command for secrets, tokens, policies and mounts (read/write, kv,
+// token, policy, secrets, auth) against a server that refuses everything
+// (403), and with a wrong number of arguments: Vault's error text and exit
+// code 2.
 #include <filesystem>
 #include <fstream>
 

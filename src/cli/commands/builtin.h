@@ -21,7 +21,7 @@ std::unique_ptr<Command> NewOperatorRotateCommand();
 std::unique_ptr<Command> NewStatusCommand();
 std::unique_ptr<Command> NewVersionCommand();
 
-// Issue 4: raft membership and HA.
+// Raft membership and HA.
 std::unique_ptr<Command> NewOperatorRaftJoinCommand();
 std::unique_ptr<Command> NewOperatorRaftListPeersCommand();
 std::unique_ptr<Command> NewOperatorRaftRemovePeerCommand();
@@ -29,12 +29,12 @@ std::unique_ptr<Command> NewOperatorRaftAutopilotStateCommand();
 std::unique_ptr<Command> NewOperatorMembersCommand();
 std::unique_ptr<Command> NewOperatorStepDownCommand();
 
-// Issue 5: snapshots.
+// Snapshots.
 std::unique_ptr<Command> NewOperatorRaftSnapshotInspectCommand();
 std::unique_ptr<Command> NewOperatorRaftSnapshotSaveCommand();
 std::unique_ptr<Command> NewOperatorRaftSnapshotRestoreCommand();
 
-// Issue 3: secrets, tokens, policies, mounts.
+// Secrets, tokens, policies, mounts.
 std::unique_ptr<Command> NewReadCommand();
 std::unique_ptr<Command> NewWriteCommand();
 std::unique_ptr<Command> NewListCommand();

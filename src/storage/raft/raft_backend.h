@@ -5,8 +5,10 @@
 //
 // A node whose directory holds no raft state is pristine: the first write
 // (what `operator init` does) bootstraps a one-node cluster with this node
-// as its only voter, as Vault's raft storage does at init. Joining another
-// cluster instead is the job of sys/storage/raft/join (to come).
+// as its only voter, as Vault's raft storage does at init. To join another
+// cluster instead, sys/storage/raft/join (core/sys_raft_handlers.cc) starts
+// the pristine node with no configuration (raft::Node::StartJoining) and the
+// leader adds it; docs/raft.md, "Forming a cluster", has the protocol.
 //
 // Options (storage "raft" { ... }): path (required), node_id (default: a
 // random id kept in <path>/node-id), performance_multiplier (election

@@ -1,7 +1,5 @@
 // TokenStore: every service token of the cluster, with its indexes, an
-// in-memory cache, revocation of token trees and expiry. It replaces the
-// root-only store that core/token_store.h held (Load, Unload,
-// CreateRootToken and Lookup keep their shape).
+// in-memory cache, revocation of token trees and expiry.
 //
 // Storage layout, inside the view it is given (core hands it the barrier
 // confined to "sys/token/"); every key names a token by its hash, never by

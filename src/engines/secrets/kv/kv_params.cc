@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/duration.h"
-#include "engines/request_fields.h"
+#include "engines/field_reader.h"
 
 namespace tresor::engines::kv {
 namespace {

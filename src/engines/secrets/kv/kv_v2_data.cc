@@ -4,7 +4,7 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "engines/request_fields.h"
+#include "engines/field_reader.h"
 #include "engines/secrets/kv/kv_v2_engine.h"
 
 namespace tresor::engines::kv {

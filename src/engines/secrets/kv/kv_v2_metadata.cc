@@ -6,7 +6,7 @@
 #include <shared_mutex>
 
 #include "common/duration.h"
-#include "engines/request_fields.h"
+#include "engines/field_reader.h"
 #include "engines/secrets/kv/kv_params.h"
 #include "engines/secrets/kv/kv_v2_engine.h"
 

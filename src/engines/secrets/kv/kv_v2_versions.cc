@@ -3,7 +3,7 @@
 // do not exist (never written, or pruned) are skipped, as Vault does.
 #include <mutex>
 
-#include "engines/request_fields.h"
+#include "engines/field_reader.h"
 #include "engines/secrets/kv/kv_params.h"
 #include "engines/secrets/kv/kv_v2_engine.h"
 
