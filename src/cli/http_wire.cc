@@ -47,7 +47,7 @@ std::pair<std::string, std::string> SendRequestLine(const Url& url, std::string_
   return {std::move(verb), std::move(target)};
 }
 
-std::string_view JsonContentType(std::string_view method) {
+const char* JsonContentType(std::string_view method) {
   return method == "PATCH" ? "application/merge-patch+json" : "application/json";
 }
 

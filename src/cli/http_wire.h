@@ -41,7 +41,7 @@ std::pair<std::string, std::string> SendRequestLine(const Url& url, std::string_
 
 // The Content-Type of a JSON body sent with `method`: Vault's KV v2 accepts
 // PATCH only as a JSON merge patch (RFC 7386).
-std::string_view JsonContentType(std::string_view method);
+const char* JsonContentType(std::string_view method);
 
 // The headers every request carries, in order: Host, User-Agent,
 // X-Vault-Request, and X-Vault-Token when `token` is not empty.
