@@ -381,12 +381,12 @@ TEST_F(LoadConfigFileTest, ErrorsNameTheFile) {
 }
 
 TEST_F(LoadConfigFileTest, MissingFileAndDirectory) {
-  StatusOr<ServerConfig> missing = LoadConfigFile(dir_ + "/nope.hcl");
+  StatusOr<ServerConfig> missing = LoadConfigFile(dir_.path() + "/nope.hcl");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("nope.hcl"), std::string::npos);
 
-  StatusOr<ServerConfig> directory = LoadConfigFile(dir_);
+  StatusOr<ServerConfig> directory = LoadConfigFile(dir_.path());
   ASSERT_FALSE(directory.ok());
   EXPECT_EQ(directory.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(directory.status().message().find("is a directory"), std::string::npos);
