@@ -50,9 +50,10 @@ TEST(JoinChallenges, OnePerServerAndANewOneReplacesTheOld) {
   challenges.Issue("node-3", "other");
   clock.Advance(seconds(200));
   challenges.Issue("node-2", "second");
-  // The replacement's lifetime counts from when it was issued.
+  // The replacement's lifetime counts from when it was issued: 200 s on,
+  // node-2's second challenge is valid while node-3's, 400 s old, is not.
   clock.Advance(seconds(200));
-  EXPECT_EQ(challenges.Take("node-3"), "other");
+  EXPECT_EQ(challenges.Take("node-3"), std::nullopt);
   EXPECT_EQ(challenges.Take("node-2"), "second");
 }
 
