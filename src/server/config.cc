@@ -348,9 +348,12 @@ class ConfigReader {
 
   static std::function<Status(const Value&)> ReadUrl(std::string& out) {
     return [&out](const Value& v) -> Status {
-      TRESOR_ASSIGN_OR_RETURN(std::string url, v.AsString());
-      TRESOR_RETURN_IF_ERROR(CheckUrl(url));
-      out = std::move(url);
+      // Checked in place rather than moved out first: GCC 12 at -O2 warns
+      // (falsely) that the moved-out string may be used uninitialised.
+      StatusOr<std::string> url = v.AsString();
+      if (!url.ok()) return url.status();
+      TRESOR_RETURN_IF_ERROR(CheckUrl(*url));
+      out = std::move(*url);
       return Status::Ok();
     };
   }
