@@ -36,8 +36,8 @@ ALLOWED = {
     "cmd": {"server", "cli", "command", "common"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"(([a-z_]+)/[^"]*)"')
-# Test-support headers; `_test_support.h` is the older spelling of `_for_test.h`.
-TEST_SUPPORT = ("_for_test.h", "_test_support.h")
+# Test-support headers end in `_for_test.h`.
+TEST_SUPPORT = ("_for_test.h",)
 
 
 def is_test_file(name: str) -> bool:

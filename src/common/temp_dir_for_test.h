@@ -21,8 +21,8 @@ class TempDirForTest {
  public:
   TempDirForTest() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/tresor-test-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/tresor-test-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     TRESOR_CHECK(mkdtemp(buffer.data()) != nullptr);
@@ -36,6 +36,9 @@ class TempDirForTest {
   TempDirForTest& operator=(const TempDirForTest&) = delete;
 
   const std::string& path() const { return path_; }
+
+  // The path of `name` inside the temp dir.
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
 
   // Every path inside the temp dir, recursively (symlinks not followed).
   std::vector<std::string> AllPathsBelow() const {

@@ -14,12 +14,14 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
-#include "http/http_test_support.h"
+#include "common/temp_dir_for_test.h"
 #include "http/server.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {
@@ -273,15 +275,15 @@ class ForwarderTlsTest : public ::testing::Test {
     ASSERT_TRUE(testing::MakeSelfSignedCert(dir_.path(), "server"));
     ListenerOptions options;
     options.address = "127.0.0.1:0";
-    options.tls_cert_file = (dir_.path() / "server.crt").string();
-    options.tls_key_file = (dir_.path() / "server.key").string();
+    options.tls_cert_file = dir_.File("server.crt");
+    options.tls_key_file = dir_.File("server.key");
     ASSERT_TRUE(server_.AddListener(options).ok());
     server_.Start();
     url_ = "https://" + server_.BoundAddress(0);
   }
   void TearDown() override { server_.Shutdown(5s); }
 
-  testing::TempDir dir_;
+  TempDirForTest dir_;
   testing::FunctionHandler handler_{[](const core::Request& request) -> StatusOr<core::Response> {
     return core::Response::Data({{"path", request.path}, {"token", request.client_token}});
   }};
@@ -293,7 +295,7 @@ TEST_F(ForwarderTlsTest, TrustedCertificateForTheAddressIsAccepted) {
   HttpRequest request = MakeRequest(beast_http::verb::get, "/v1/secret/data/a");
   request.set("X-Vault-Token", "s.abc");
   ForwardOptions options;
-  options.tls_ca_file = (dir_.path() / "server.crt").string();
+  options.tls_ca_file = dir_.File("server.crt");
   StatusOr<HttpResponse> answer = ForwardRequest(url_, request, options);
   ASSERT_TRUE(answer.ok()) << answer.status().ToString();
   ASSERT_EQ(answer->result_int(), 200);
@@ -317,19 +319,19 @@ TEST_F(ForwarderTlsTest, TrustedCertificateForAnotherNameIsUnavailable) {
   const std::string command =
       "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
       " -keyout '" +
-      (dir_.path() / "other.key").string() + "' -out '" + (dir_.path() / "other.crt").string() +
+      dir_.File("other.key") + "' -out '" + dir_.File("other.crt") +
       "' -days 1 -subj /CN=other.test -addext subjectAltName=DNS:other.test >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0);
   Server other(handler_, 1, 2);
   ListenerOptions options;
   options.address = "127.0.0.1:0";
-  options.tls_cert_file = (dir_.path() / "other.crt").string();
-  options.tls_key_file = (dir_.path() / "other.key").string();
+  options.tls_cert_file = dir_.File("other.crt");
+  options.tls_key_file = dir_.File("other.key");
   ASSERT_TRUE(other.AddListener(options).ok());
   other.Start();
 
   ForwardOptions forward;
-  forward.tls_ca_file = (dir_.path() / "other.crt").string();
+  forward.tls_ca_file = dir_.File("other.crt");
   StatusOr<HttpResponse> answer = ForwardRequest(
       "https://" + other.BoundAddress(0), MakeRequest(beast_http::verb::get, "/v1/a"), forward);
   ASSERT_FALSE(answer.ok());

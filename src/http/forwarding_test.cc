@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "http/forwarder.h"
-#include "http/http_test_support.h"
 #include "http/server.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "http/http_test_support.h"
+#include "common/temp_dir_for_test.h"
 
 namespace tresor::http {
 namespace {
@@ -24,7 +24,7 @@ std::string ReadBack(const core::RawBody& body, std::vector<std::size_t>* piece_
 }
 
 TEST(RawBodyFileTest, AppendedPiecesComeBackInOrderTwice) {
-  testing::TempDir dir;
+  TempDirForTest dir;
   auto file = RawBodyFile::Create(dir.path());
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   const std::string first(core::RawBody::kReadChunkBytes, 'a');
@@ -43,7 +43,7 @@ TEST(RawBodyFileTest, AppendedPiecesComeBackInOrderTwice) {
 }
 
 TEST(RawBodyFileTest, TheFileHasNoNameInItsDirectory) {
-  testing::TempDir dir;
+  TempDirForTest dir;
   auto file = RawBodyFile::Create(dir.path());
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE(file->Append("secret-ish").ok());
@@ -86,8 +86,8 @@ TEST(RawBodyFileTest, MissingDirectoryIsAnIOError) {
 }
 
 TEST(RawBodyTest, FileShorterThanItsSizeIsAnIOError) {
-  testing::TempDir dir;
-  std::string path = (dir.path() / "short").string();
+  TempDirForTest dir;
+  std::string path = dir.File("short");
   const int fd = ::open(path.c_str(), O_CREAT | O_RDWR, 0600);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::write(fd, "abc", 3), 3);

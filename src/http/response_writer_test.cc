@@ -204,7 +204,7 @@ TEST(ResponseWriterTest, StreamingHeaderForHttp10AndHead) {
   ResponseContext old_client = Context();
   old_client.http_version = 10;
   auto header = BuildStreamingResponseHeader(response, old_client);
-  EXPECT_FALSE(header.chunked());  // HTTP/1.0 has no chunked encoding
+  EXPECT_FALSE(header.chunked());     // HTTP/1.0 has no chunked encoding
   EXPECT_FALSE(header.keep_alive());  // the close ends the body
 
   auto head = BuildStreamingResponseHeader(response, Context(true));

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "http/http_test_support.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {

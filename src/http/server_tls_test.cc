@@ -4,8 +4,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include "http/http_test_support.h"
+#include "common/temp_dir_for_test.h"
 #include "http/server.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {
@@ -26,8 +27,8 @@ class ServerTlsTest : public ::testing::Test {
   ListenerOptions TlsOptions(std::string min_version = "tls12") {
     ListenerOptions options;
     options.address = "127.0.0.1:0";
-    options.tls_cert_file = (dir_.path() / "server.crt").string();
-    options.tls_key_file = (dir_.path() / "server.key").string();
+    options.tls_cert_file = dir_.File("server.crt");
+    options.tls_key_file = dir_.File("server.key");
     options.tls_min_version = std::move(min_version);
     return options;
   }
@@ -36,14 +37,14 @@ class ServerTlsTest : public ::testing::Test {
   // was issued for 127.0.0.1. max_version 0 means no upper bound.
   std::unique_ptr<net::ssl::context> ClientContext(int max_version = 0) {
     auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
-    context->load_verify_file((dir_.path() / "server.crt").string());
+    context->load_verify_file(dir_.File("server.crt"));
     context->set_verify_mode(net::ssl::verify_peer);
     X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(context->native_handle()), "127.0.0.1");
     if (max_version != 0) SSL_CTX_set_max_proto_version(context->native_handle(), max_version);
     return context;
   }
 
-  testing::TempDir dir_;
+  TempDirForTest dir_;
   FunctionHandler handler_{[](const core::Request& request) -> StatusOr<core::Response> {
     return core::Response::Data({{"path", request.path}});
   }};

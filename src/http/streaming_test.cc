@@ -11,10 +11,10 @@
 #include <sstream>
 #include <string>
 
-#include "http/http_test_support.h"
 #include "http/raw_body_file.h"
 #include "http/server.h"
-#include "http/streaming_test_support.h"
+#include "http/streaming_pieces_for_test.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {
@@ -24,13 +24,13 @@ namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing::kMiB;
 using testing::MakeRequest;
 using testing::PlainClient;
 using testing::PlainLoopbackOptions;
 using testing::Sha256Hex;
 using testing::StreamingHandler;
 using testing::TestPiece;
-using testing::kMiB;
 
 class StreamingTest : public ::testing::Test {
  protected:

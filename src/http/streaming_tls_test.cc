@@ -4,9 +4,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include "http/http_test_support.h"
+#include "common/temp_dir_for_test.h"
 #include "http/server.h"
-#include "http/streaming_test_support.h"
+#include "http/streaming_pieces_for_test.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {
@@ -15,15 +16,15 @@ namespace net = boost::asio;
 namespace beast_http = boost::beast::http;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing::kMiB;
 using testing::MakeRequest;
 using testing::Sha256Hex;
 using testing::StreamingHandler;
 using testing::TestPiece;
-using testing::kMiB;
 using testing::TlsClient;
 
 TEST(StreamingTlsTest, StreamedDownloadAndRawUploadOverTls) {
-  testing::TempDir dir;
+  TempDirForTest dir;
   ASSERT_TRUE(testing::MakeSelfSignedCert(dir.path(), "server"));
   StreamingHandler handler;
   handler.stream = [](const StreamingHandler::Write& write) -> Status {
@@ -33,14 +34,14 @@ TEST(StreamingTlsTest, StreamedDownloadAndRawUploadOverTls) {
   Server server(handler, 1, 2);
   ListenerOptions options;
   options.address = "127.0.0.1:0";
-  options.tls_cert_file = (dir.path() / "server.crt").string();
-  options.tls_key_file = (dir.path() / "server.key").string();
+  options.tls_cert_file = dir.File("server.crt");
+  options.tls_key_file = dir.File("server.key");
   options.max_request_size = 64 * 1024;
   ASSERT_TRUE(server.AddListener(options).ok());
   server.Start();
 
   net::ssl::context context(net::ssl::context::tls_client);
-  context.load_verify_file((dir.path() / "server.crt").string());
+  context.load_verify_file(dir.File("server.crt"));
   context.set_verify_mode(net::ssl::verify_peer);
   X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(context.native_handle()), "127.0.0.1");
   TlsClient client(context);

@@ -5,7 +5,8 @@
 
 #include <fstream>
 
-#include "http/http_test_support.h"
+#include "common/temp_dir_for_test.h"
+#include "http/test_client_for_test.h"
 
 namespace tresor::http {
 namespace {
@@ -27,10 +28,10 @@ class TlsContextFilesTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(testing::MakeSelfSignedCert(dir_.path(), "a"));
     ASSERT_TRUE(testing::MakeSelfSignedCert(dir_.path(), "b"));
-    options_.tls_cert_file = (dir_.path() / "a.crt").string();
-    options_.tls_key_file = (dir_.path() / "a.key").string();
+    options_.tls_cert_file = dir_.File("a.crt");
+    options_.tls_key_file = dir_.File("a.key");
   }
-  testing::TempDir dir_;
+  TempDirForTest dir_;
   ListenerOptions options_;
 };
 
@@ -50,14 +51,14 @@ TEST_F(TlsContextFilesTest, AppliesMinVersion) {
 }
 
 TEST_F(TlsContextFilesTest, MissingCertOrKeyNamesTheFile) {
-  options_.tls_cert_file = (dir_.path() / "missing.crt").string();
+  options_.tls_cert_file = dir_.File("missing.crt");
   auto context = MakeServerTlsContext(options_);
   ASSERT_FALSE(context.ok());
   EXPECT_EQ(context.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(context.status().message().find(options_.tls_cert_file), std::string::npos);
 
-  options_.tls_cert_file = (dir_.path() / "a.crt").string();
-  options_.tls_key_file = (dir_.path() / "missing.key").string();
+  options_.tls_cert_file = dir_.File("a.crt");
+  options_.tls_key_file = dir_.File("missing.key");
   context = MakeServerTlsContext(options_);
   ASSERT_FALSE(context.ok());
   EXPECT_EQ(context.status().code(), StatusCode::kInvalidArgument);
@@ -65,17 +66,17 @@ TEST_F(TlsContextFilesTest, MissingCertOrKeyNamesTheFile) {
 }
 
 TEST_F(TlsContextFilesTest, GarbageCertNamesTheFile) {
-  const auto garbage = dir_.path() / "garbage.crt";
+  const std::string garbage = dir_.File("garbage.crt");
   std::ofstream(garbage) << "not a certificate\n";
-  options_.tls_cert_file = garbage.string();
+  options_.tls_cert_file = garbage;
   auto context = MakeServerTlsContext(options_);
   ASSERT_FALSE(context.ok());
   EXPECT_EQ(context.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(context.status().message().find(garbage.string()), std::string::npos);
+  EXPECT_NE(context.status().message().find(garbage), std::string::npos);
 }
 
 TEST_F(TlsContextFilesTest, KeyOfAnotherCertIsRefused) {
-  options_.tls_key_file = (dir_.path() / "b.key").string();
+  options_.tls_key_file = dir_.File("b.key");
   auto context = MakeServerTlsContext(options_);
   ASSERT_FALSE(context.ok());
   EXPECT_EQ(context.status().code(), StatusCode::kInvalidArgument);
