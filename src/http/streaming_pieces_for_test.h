@@ -8,14 +8,13 @@
 // starts and only read afterwards; the Handle counter is atomic.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/sha256.h"
 #include "core/request.h"
 
 namespace tresor::http::testing {
@@ -31,37 +30,6 @@ inline std::string TestPiece(int index, std::size_t size) {
     c = static_cast<char>(state >> 24);
   }
   return piece;
-}
-
-// Feeds pieces into one SHA-256.
-class Sha256 {
- public:
-  Sha256() : context_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(context_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(context_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void Update(std::string_view bytes) { EVP_DigestUpdate(context_, bytes.data(), bytes.size()); }
-  std::string HexDigest() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(context_, digest, &size);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < size; ++i) {
-      hex += kHex[digest[i] >> 4];
-      hex += kHex[digest[i] & 0xf];
-    }
-    return hex;
-  }
-
- private:
-  EVP_MD_CTX* context_;
-};
-
-inline std::string Sha256Hex(std::string_view bytes) {
-  Sha256 sha;
-  sha.Update(bytes);
-  return sha.HexDigest();
 }
 
 class StreamingHandler final : public core::RequestHandler {
@@ -97,8 +65,8 @@ class StreamingHandler final : public core::RequestHandler {
         return Status::Ok();
       }));
       return core::Response::Data({{"raw_size", request.raw_body->size()},
-                                   {"raw_sha256", first.HexDigest()},
-                                   {"second_read_sha256", second.HexDigest()},
+                                   {"raw_sha256", first.FinishHex()},
+                                   {"second_read_sha256", second.FinishHex()},
                                    {"data_is_null", request.data.is_null()},
                                    {"operation", core::OperationName(request.operation)}});
     }

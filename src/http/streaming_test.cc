@@ -28,7 +28,6 @@ using testing::kMiB;
 using testing::MakeRequest;
 using testing::PlainClient;
 using testing::PlainLoopbackOptions;
-using testing::Sha256Hex;
 using testing::StreamingHandler;
 using testing::TestPiece;
 

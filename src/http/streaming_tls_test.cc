@@ -18,7 +18,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::kMiB;
 using testing::MakeRequest;
-using testing::Sha256Hex;
 using testing::StreamingHandler;
 using testing::TestPiece;
 using testing::TlsClient;

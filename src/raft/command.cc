@@ -13,7 +13,8 @@ constexpr std::uint8_t kLastType = 6;
 std::uint8_t TypeByte(StateOp::Type type) { return kFirstType + static_cast<std::uint8_t>(type); }
 
 void AppendU32(std::string& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 void AppendBytes(std::string& out, std::string_view bytes) {

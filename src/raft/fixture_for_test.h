@@ -25,6 +25,7 @@
 #include "raft/fsm.h"
 #include "raft/libraft.h"  // Before fixture.h: raft.h must get C linkage.
 #include "raft/state_store.h"
+#include "raft/state_stream.h"
 
 extern "C" {  // Debian's fixture.h, like raft.h, has no guard of its own.
 #include <raft/fixture.h>
@@ -64,6 +65,8 @@ class FsmClusterForTest {
       fsms_.push_back(std::make_unique<Fsm>(*stores_.back()));
       TRESOR_CHECK(raft_fixture_grow(fixture_.get(), fsms_.back()->get()) == 0);
       fsms_.back()->SetRaft(raft_fixture_get(fixture_.get(), i));
+      fsms_.back()->SetStateFetcher(
+          [this, i](std::uint64_t min_index) { return FetchFromLeader(i, min_index); });
     }
     struct raft_configuration configuration;
     TRESOR_CHECK(raft_fixture_configuration(fixture_.get(), n, &configuration) == 0);
@@ -76,6 +79,42 @@ class FsmClusterForTest {
   // Closes the fixture first: raft_close may still call the Fsms and fail
   // pending proposals, which must therefore outlive it.
   ~FsmClusterForTest() { raft_fixture_close(fixture_.get()); }
+
+  // What a node's state fetcher does over the cluster port
+  // (raft/state_transfer.h), in memory: the leader's committed state,
+  // through the state stream format, into server i's installer.
+  StatusOr<std::uint64_t> FetchFromLeader(unsigned i, std::uint64_t min_index) {
+    unsigned leader = raft_fixture_leader_index(fixture_.get());
+    if (leader >= stores_.size() || leader == i) return UnavailableError("no leader");
+    ++fetches_;
+    StateStore& source = *stores_[leader];
+    // No event loop commits the leader's group here (see the header).
+    TRESOR_RETURN_IF_ERROR(source.Commit());
+    TRESOR_ASSIGN_OR_RETURN(auto view, source.OpenView());
+    if (view->applied_index() < min_index) return UnavailableError("leader behind");
+    std::string stream;
+    TRESOR_RETURN_IF_ERROR(WriteStateStream(
+        view->applied_index(),
+        [&](const StateRecordVisitor& visit) { return view->ForEachStored(visit); },
+        [&](std::string_view piece) {
+          stream.append(piece);
+          return Status::Ok();
+        }));
+    TRESOR_ASSIGN_OR_RETURN(auto installer, stores_[i]->BeginInstall());
+    std::size_t offset = 0;
+    std::uint64_t applied = 0;
+    TRESOR_RETURN_IF_ERROR(ReadStateStream(
+        ReadExactFrom(stream, &offset),
+        [&](std::uint64_t index) {
+          applied = index;
+          return Status::Ok();
+        },
+        [&](std::string_view key, std::string_view value) { return installer->Add(key, value); }));
+    TRESOR_RETURN_IF_ERROR(installer->Finish(applied));
+    return applied;
+  }
+  // How many times a follower fetched the leader's state.
+  int fetches() const { return fetches_; }
 
   FsmClusterForTest(const FsmClusterForTest&) = delete;
   FsmClusterForTest& operator=(const FsmClusterForTest&) = delete;
@@ -210,6 +249,7 @@ class FsmClusterForTest {
   std::unique_ptr<struct raft_fixture> fixture_;
   std::vector<std::unique_ptr<StateStore>> stores_;
   std::vector<std::unique_ptr<Fsm>> fsms_;
+  int fetches_ = 0;
   std::vector<std::unique_ptr<ProposalForTest>> proposals_;
 };
 

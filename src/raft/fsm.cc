@@ -11,6 +11,9 @@ namespace {
 
 Fsm& Self(struct raft_fsm* fsm) { return *static_cast<Fsm*>(fsm->data); }
 
+constexpr std::string_view kManifestMagic = "TRSMANI1";
+constexpr std::size_t kManifestBytes = 16;
+
 }  // namespace
 
 Fsm::Fsm(StateStore& store) : store_(store) {
@@ -49,50 +52,97 @@ int Fsm::Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** resul
 
 int Fsm::Snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
   Fsm& self = Self(fsm);
-  Status committed = self.store_.Commit();
-  if (!committed.ok()) {
-    spdlog::error("raft: snapshot: {}", committed.message());
+  // libraft drops the log entries a snapshot covers: the store must hold
+  // them durably first (Commit alone leaves its last meta page unsynced).
+  Status durable = self.store_.Commit();
+  if (durable.ok()) durable = self.store_.Sync();
+  if (!durable.ok()) {
+    spdlog::error("raft: snapshot: {}", durable.message());
     return RAFT_IOERR;
   }
-  auto image = self.store_.SaveImage();
-  if (!image.ok()) {
-    spdlog::error("raft: snapshot: {}", image.status().message());
-    return RAFT_IOERR;
-  }
+  const std::string manifest = Manifest(self.store_.AppliedIndex());
   auto* array = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
-  void* base = raft_malloc(image->size());
+  void* base = raft_malloc(manifest.size());
   if (array == nullptr || base == nullptr) {
     raft_free(array);
     raft_free(base);
     return RAFT_NOMEM;
   }
-  std::memcpy(base, image->data(), image->size());
+  std::memcpy(base, manifest.data(), manifest.size());
   array[0].base = base;
-  array[0].len = image->size();
+  array[0].len = manifest.size();
   *bufs = array;
   *n_bufs = 1;
   return 0;
 }
 
+std::string Fsm::Manifest(std::uint64_t applied_index) {
+  std::string manifest(kManifestMagic);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    manifest.push_back(static_cast<char>(applied_index >> shift));
+  }
+  return manifest;
+}
+
 int Fsm::Restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
   Fsm& self = Self(fsm);
-  std::string_view image(static_cast<const char*>(buf->base), buf->len);
+  std::string_view bytes(static_cast<const char*>(buf->base), buf->len);
+  int rv = 0;
+  if (bytes.size() == kManifestBytes && bytes.substr(0, kManifestMagic.size()) == kManifestMagic) {
+    std::uint64_t index = 0;
+    for (char c : bytes.substr(kManifestMagic.size())) {
+      index = (index << 8) | static_cast<unsigned char>(c);
+    }
+    rv = self.RestoreManifest(index);
+  } else {
+    rv = self.RestoreImage(bytes);
+  }
+  // On success the state machine owns the buffer (libraft's contract).
+  if (rv == 0) raft_free(buf->base);
+  return rv;
+}
+
+int Fsm::RestoreManifest(std::uint64_t index) {
+  Status committed = store_.Commit();
+  if (!committed.ok()) {
+    spdlog::error("raft: snapshot restore: {}", committed.message());
+    return RAFT_IOERR;
+  }
+  if (index <= store_.AppliedIndex()) return 0;
+  if (!fetch_state_) {
+    spdlog::error(
+        "raft: the state store is at index {}, behind the snapshot at {}, and no node to fetch "
+        "the state from",
+        store_.AppliedIndex(), index);
+    return RAFT_IOERR;
+  }
+  spdlog::info("raft: this node is behind the snapshot at index {}: fetching the state", index);
+  auto fetched = fetch_state_(index);
+  if (!fetched.ok()) {
+    // libraft discards this snapshot; the leader sends it again.
+    spdlog::warn("raft: fetching the state failed: {}", fetched.status().message());
+    return RAFT_IOERR;
+  }
+  // Operators read this to tell a catch-up by snapshot from log replay.
+  spdlog::info("raft: state restored from a snapshot at index {} (streamed at index {})", index,
+               *fetched);
+  return 0;
+}
+
+int Fsm::RestoreImage(std::string_view image) {
   auto index = StateStore::ImageIndex(image);
   if (!index.ok()) {
     spdlog::error("raft: snapshot rejected: {}", index.status().message());
     return RAFT_CORRUPT;
   }
-  Status loaded = self.store_.Commit();
-  bool newer = loaded.ok() && *index > self.store_.AppliedIndex();
-  if (newer) loaded = self.store_.LoadImage(image);
+  Status loaded = store_.Commit();
+  bool newer = loaded.ok() && *index > store_.AppliedIndex();
+  if (newer) loaded = store_.LoadImage(image);
   if (!loaded.ok()) {
     spdlog::error("raft: snapshot restore: {}", loaded.message());
     return RAFT_IOERR;
   }
-  // Operators read this to tell a catch-up by snapshot from log replay.
   if (newer) spdlog::info("raft: state restored from a snapshot at index {}", *index);
-  // On success the state machine owns the buffer (libraft's contract).
-  raft_free(buf->base);
   return 0;
 }
 

@@ -5,11 +5,18 @@
 //         CommitStaged once per event-loop iteration (group commit: one
 //         fsync for every entry applied in that iteration), and only then
 //         acknowledges the writes.
-// snapshot commits what is staged and returns the store's image.
-// restore loads an image, unless the store already holds that state or a
-//         newer one: at start-up libraft restores its last snapshot, and the
-//         store, which is durable on its own, is usually ahead of it, so a
-//         restart reloads nothing it does not have to.
+// snapshot commits what is staged, syncs the store and returns a manifest:
+//         "TRSMANI1" and the applied index (u64 big endian), 16 bytes. The
+//         state itself is the store, durable on every node, so a snapshot
+//         costs one sync whatever the size of the state and libraft never
+//         holds the state in memory (docs/raft.md, "Snapshots").
+// restore takes a manifest: nothing to do when the store already holds
+//         that index or a newer one (at start-up libraft restores its last
+//         snapshot, which the store is always at or past). A follower that
+//         is behind it fetches the leader's state through the state fetcher
+//         (raft/state_transfer.h), streamed and installed record by record.
+//         An image in the older format ("TRSTATE1", raft/state_image.h),
+//         from a snapshot taken by an earlier version, is still loaded.
 //
 // Every entry is recorded as applied even when its operations fail (a full
 // map, an over-long key): the failure is the entry's result, so that one bad
@@ -20,6 +27,10 @@
 // Threads: the raft thread only (libraft calls it there; CommitStaged too).
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "raft/libraft.h"
@@ -36,8 +47,19 @@ class Fsm {
   Fsm(const Fsm&) = delete;
   Fsm& operator=(const Fsm&) = delete;
 
-  struct raft_fsm* get() { return &fsm_; }
+  struct raft_fsm* get() {
+    return &fsm_;
+  }
   void SetRaft(struct raft* raft) { raft_ = raft; }
+
+  // How a follower behind a manifest gets the state: installs a state at
+  // `min_index` or later in the store and returns its index. Without one
+  // such a restore fails. Set before libraft starts.
+  using StateFetcher = std::function<StatusOr<std::uint64_t>(std::uint64_t min_index)>;
+  void SetStateFetcher(StateFetcher fetch) { fetch_state_ = std::move(fetch); }
+
+  // The manifest of a snapshot at `applied_index` (tests build their own).
+  static std::string Manifest(std::uint64_t applied_index);
 
   // Commits the staged group durably. An error means the state store could
   // not write: the caller stops the node (the log still holds the entries,
@@ -52,10 +74,14 @@ class Fsm {
   static int Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result);
   static int Snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs);
   static int Restore(struct raft_fsm* fsm, struct raft_buffer* buf);
+  // Restore's two formats; 0 or a RAFT_* error.
+  int RestoreManifest(std::uint64_t index);
+  int RestoreImage(std::string_view image);
 
   StateStore& store_;
   struct raft* raft_ = nullptr;
   struct raft_fsm fsm_ {};
+  StateFetcher fetch_state_;
   Status last_result_;
 };
 

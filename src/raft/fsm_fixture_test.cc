@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir_for_test.h"
 #include "raft/fixture_for_test.h"
 #include "raft/fsm.h"
 #include "raft/state_store.h"
-#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
@@ -270,6 +270,8 @@ TEST_F(FsmFixtureTest, FollowerBehindTheLeadersSnapshotCatchesUpThroughInstallSn
             installs_before);
   EXPECT_EQ(cluster_.Contents(lagging), expected);
   EXPECT_EQ(cluster_.Store(lagging).AppliedIndex(), during);
+  // The snapshot was a manifest: the state came from the leader's store.
+  EXPECT_GE(cluster_.fetches(), 1);
 
   // After the snapshot, plain replication resumes.
   unsigned current = cluster_.ElectLeader();
@@ -404,6 +406,67 @@ TEST_F(FsmRestoreTest, ACorruptImageIsRejectedAndChangesNothing) {
   EXPECT_EQ(Restore("not an image"), RAFT_CORRUPT);
   EXPECT_EQ(store_->AppliedIndex(), 1u);
   EXPECT_EQ(*store_->Get("a"), "1");
+}
+
+TEST_F(FsmRestoreTest, AManifestTheStoreIsAtOrPastNeedsNoFetch) {
+  int fetches = 0;
+  fsm_->SetStateFetcher([&](std::uint64_t) -> StatusOr<std::uint64_t> {
+    ++fetches;
+    return UnavailableError("not expected");
+  });
+  Apply(4, {StateOp::Put("a", "1")});
+  ASSERT_TRUE(store_->Stage(5, {StateOp::Put("b", "2")}).ok());  // committed by restore
+
+  EXPECT_EQ(Restore(Fsm::Manifest(3)), 0);
+  EXPECT_EQ(Restore(Fsm::Manifest(5)), 0);
+  EXPECT_EQ(fetches, 0);
+  EXPECT_EQ(store_->AppliedIndex(), 5u);
+  EXPECT_EQ(*store_->Get("b"), "2");
+}
+
+TEST_F(FsmRestoreTest, AManifestAheadOfTheStoreFetchesTheStateAndFailsWhenTheFetchFails) {
+  Apply(1, {StateOp::Put("a", "1")});
+  std::vector<std::uint64_t> asked;
+  Status answer = UnavailableError("the leader is away");
+  fsm_->SetStateFetcher([&](std::uint64_t min_index) -> StatusOr<std::uint64_t> {
+    asked.push_back(min_index);
+    if (!answer.ok()) return answer;
+    // A state newer than asked for, as a leader that went on applying has.
+    TRESOR_ASSIGN_OR_RETURN(auto installer, store_->BeginInstall());
+    TRESOR_RETURN_IF_ERROR(installer->Add("fetched", "yes"));
+    TRESOR_RETURN_IF_ERROR(installer->Finish(min_index + 2));
+    return min_index + 2;
+  });
+
+  EXPECT_EQ(Restore(Fsm::Manifest(7)), RAFT_IOERR);
+  EXPECT_EQ(store_->AppliedIndex(), 1u);
+  EXPECT_EQ(*store_->Get("a"), "1");
+
+  answer = Status::Ok();
+  EXPECT_EQ(Restore(Fsm::Manifest(7)), 0);
+  EXPECT_EQ(asked, (std::vector<std::uint64_t>{7, 7}));
+  EXPECT_EQ(store_->AppliedIndex(), 9u);
+  EXPECT_EQ(*store_->Get("fetched"), "yes");
+  EXPECT_EQ(*store_->Get("a"), std::nullopt);
+}
+
+TEST_F(FsmRestoreTest, AManifestAheadWithNoFetcherFails) {
+  Apply(1, {StateOp::Put("a", "1")});
+  EXPECT_EQ(Restore(Fsm::Manifest(2)), RAFT_IOERR);
+  EXPECT_EQ(store_->AppliedIndex(), 1u);
+}
+
+TEST_F(FsmRestoreTest, ASnapshotIsAManifestOfTheDurableAppliedIndex) {
+  Apply(1, {StateOp::Put("a", "1")});
+  ASSERT_TRUE(store_->Stage(2, {StateOp::Put("b", "2")}).ok());
+  struct raft_buffer* bufs = nullptr;
+  unsigned n = 0;
+  ASSERT_EQ(fsm_->get()->snapshot(fsm_->get(), &bufs, &n), 0);
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(std::string(static_cast<const char*>(bufs[0].base), bufs[0].len), Fsm::Manifest(2));
+  EXPECT_FALSE(store_->HasStaged());  // committed (and synced) before the manifest
+  raft_free(bufs[0].base);
+  raft_free(bufs);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "raft/keyed_transport.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -9,46 +11,22 @@
 #include <vector>
 
 #include "common/check.h"
-#include "common/hmac.h"
 #include "common/random.h"
+#include "raft/cluster_handshake.h"
 
 namespace tresor::raft {
 namespace {
 
-constexpr std::string_view kHelloMagic = "TRSRAFT1";
-constexpr std::size_t kNonceSize = 32;
-constexpr std::size_t kProofSize = 32;
-constexpr std::size_t kHelloHeadSize = 8 + 8 + 2;  // magic, raft id, address length
-constexpr std::size_t kMaxAddressSize = 255;
+using handshake::Channel;
+using handshake::kHelloHeadSize;
+using handshake::kMaxAddressSize;
+using handshake::kNonceSize;
+using handshake::kProofSize;
 constexpr std::size_t kMaxReadSize = kMaxAddressSize + kNonceSize;  // the hello's tail
 constexpr int kListenBacklog = 128;
 // Logged at debug only: no key is the normal state of a sealed node, and
 // its peers knock every second.
 constexpr const char* kNoKey = "no cluster key yet";
-
-void PutU64(std::string* out, std::uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-std::uint64_t GetU64(const char* p) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(p[i]);
-  return value;
-}
-
-// The message each side MACs. Everything before the address has a fixed
-// size, so the concatenation is unambiguous; the labels keep a proof of
-// one role from ever being valid for the other.
-std::string ProofInput(std::string_view label, std::string_view first_nonce,
-                       std::string_view second_nonce, raft_id connector_id,
-                       std::string_view connector_address) {
-  std::string input;
-  input.reserve(label.size() + 2 * kNonceSize + 8 + connector_address.size());
-  input.append(label).append(first_nonce).append(second_nonce);
-  PutU64(&input, connector_id);
-  input.append(connector_address);
-  return input;
-}
 
 // "a.b.c.d:port", as libraft's own TCP transport accepts.
 bool ParseIpv4(const std::string& address, bool allow_port_zero, sockaddr_in* out) {
@@ -115,6 +93,7 @@ struct KeyedTransport::Handshake {
   int pending_writes = 0;
   bool closing = false;  // refused, canceled or handed over: no further steps
   Step step = Step::kConnecting;
+  Channel channel = Channel::kRaft;  // the connector's choice (acceptor: from the hello)
 
   std::array<char, kMaxReadSize> in{};
   std::size_t received = 0;
@@ -199,21 +178,23 @@ struct KeyedTransport::Handshake {
   // Connector, TCP connected: step 1.
   void SendHello() {
     nonce_c = RandomBytes(kNonceSize);
-    std::string hello(kHelloMagic);
-    PutU64(&hello, connector_id);
-    hello.push_back(static_cast<char>(connector_address.size() >> 8));
-    hello.push_back(static_cast<char>(connector_address.size() & 0xff));
-    hello.append(connector_address).append(nonce_c);
-    Send(std::move(hello));
+    Send(handshake::Hello(channel, connector_id, connector_address, nonce_c));
     if (!closing) Read(2 * kNonceSize, Step::kReadAcceptorProof);
   }
 
   void OnHelloHead() {
-    if (std::memcmp(in.data(), kHelloMagic.data(), kHelloMagic.size()) != 0) {
+    std::optional<Channel> asked =
+        handshake::ChannelOfMagic(std::string_view(in.data(), handshake::kMagicSize));
+    if (!asked) {
       owner->Refuse(this, "not a Tresor raft handshake");
       return;
     }
-    connector_id = GetU64(in.data() + 8);
+    if (*asked == Channel::kState && !owner->state_server_) {
+      owner->Refuse(this, "this node does not serve its state");
+      return;
+    }
+    channel = *asked;
+    connector_id = handshake::GetU64(in.data() + 8);
     address_length = (static_cast<unsigned char>(in[16]) << 8) | static_cast<unsigned char>(in[17]);
     if (connector_id == 0 || address_length == 0 || address_length > kMaxAddressSize) {
       owner->Refuse(this, "malformed hello");
@@ -236,8 +217,8 @@ struct KeyedTransport::Handshake {
     }
     nonce_a = RandomBytes(kNonceSize);
     std::string reply = nonce_a;
-    reply += HmacSha256(key(),
-                        ProofInput("acceptor", nonce_c, nonce_a, connector_id, connector_address));
+    reply +=
+        handshake::AcceptorProof(key(), channel, nonce_c, nonce_a, connector_id, connector_address);
     Send(std::move(reply));
     if (!closing) Read(kProofSize, Step::kReadConnectorProof);
   }
@@ -250,14 +231,14 @@ struct KeyedTransport::Handshake {
       owner->Refuse(this, kNoKey, spdlog::level::debug);
       return;
     }
-    std::string expected = HmacSha256(
-        key(), ProofInput("acceptor", nonce_c, nonce_a, connector_id, connector_address));
+    std::string expected =
+        handshake::AcceptorProof(key(), channel, nonce_c, nonce_a, connector_id, connector_address);
     if (!ConstantTimeEquals(expected, proof_a)) {
       owner->Refuse(this, "the peer did not prove it holds the cluster key");
       return;
     }
-    Send(HmacSha256(key(),
-                    ProofInput("connector", nonce_a, nonce_c, connector_id, connector_address)));
+    Send(handshake::ConnectorProof(key(), channel, nonce_a, nonce_c, connector_id,
+                                   connector_address));
     if (closing) return;
     step = Step::kProven;
     MaybeHandOver();
@@ -270,8 +251,8 @@ struct KeyedTransport::Handshake {
       owner->Refuse(this, kNoKey, spdlog::level::debug);
       return;
     }
-    std::string expected = HmacSha256(
-        key(), ProofInput("connector", nonce_a, nonce_c, connector_id, connector_address));
+    std::string expected = handshake::ConnectorProof(key(), channel, nonce_a, nonce_c, connector_id,
+                                                     connector_address);
     if (!ConstantTimeEquals(expected, proof_c)) {
       owner->Refuse(this, "the peer did not prove it holds the cluster key");
       return;
@@ -408,8 +389,7 @@ Status KeyedTransport::Bind(const std::string& address) {
   }
   if (rv != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), &KeyedTransport::OnListenerClosed);
-    return IOError("raft: cannot listen on cluster address " + address + ": " +
-                   uv_strerror(rv));
+    return IOError("raft: cannot listen on cluster address " + address + ": " + uv_strerror(rv));
   }
   sockaddr_storage bound{};
   int len = sizeof(bound);
@@ -430,7 +410,6 @@ int KeyedTransport::Listen(struct raft_uv_transport* t, raft_uv_accept_cb cb) {
   }
   return 0;
 }
-
 
 KeyedTransport::Handshake* KeyedTransport::NewHandshake(bool acceptor, std::string peer) {
   auto* hs = new Handshake;
@@ -538,11 +517,14 @@ void KeyedTransport::HandOver(Handshake* hs) {
   --hs->open_handles;
   stream->data = nullptr;
   auto* uv_stream = reinterpret_cast<uv_stream_t*>(stream);
+  if (hs->acceptor && hs->channel == Channel::kState) {
+    HandOverStateStream(stream, hs->peer);
+    return;
+  }
   if (hs->acceptor) {
     if (accept_cb_ == nullptr) {
       // Bound early, raft not started yet: the peer will retry.
-      uv_close(reinterpret_cast<uv_handle_t*>(stream),
-               [](uv_handle_t* h) { raft_free(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(stream), [](uv_handle_t* h) { raft_free(h); });
       return;
     }
     accept_cb_(&transport_, hs->connector_id, hs->connector_address.c_str(), uv_stream);
@@ -552,6 +534,29 @@ void KeyedTransport::HandOver(Handshake* hs) {
   hs->req = nullptr;
   req->cb(req, uv_stream, 0);
 }
+
+void KeyedTransport::HandOverStateStream(uv_tcp_t* stream, const std::string& peer) {
+  // The state server writes with blocking calls on a thread of its own: it
+  // gets a duplicate of the socket, in blocking mode, and libuv's handle is
+  // closed (which closes only libuv's descriptor, not the connection).
+  int fd = -1;
+  int copy = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) == 0) copy = ::dup(fd);
+  uv_close(reinterpret_cast<uv_handle_t*>(stream), [](uv_handle_t* h) { raft_free(h); });
+  if (copy < 0) {
+    spdlog::warn("raft: cannot take over the state stream connection from {}", peer);
+    return;
+  }
+  int flags = ::fcntl(copy, F_GETFL);
+  if (flags >= 0) ::fcntl(copy, F_SETFL, flags & ~O_NONBLOCK);
+  state_server_(copy, peer);
+}
+
+void KeyedTransport::SetStateServer(std::function<void(int fd, std::string peer)> serve) {
+  state_server_ = std::move(serve);
+}
+
+SecureBytes KeyedTransport::KeyCopy() const { return key_; }
 
 void KeyedTransport::Forget(Handshake* hs) {
   live_.erase(hs);

@@ -4,7 +4,8 @@
 // members: a process without the key cannot join, vote or inject raft
 // messages. docs/cluster-security.md describes the threat model.
 //
-// The handshake, at the start of every connection (integers big-endian):
+// The handshake (raft/cluster_handshake.h), at the start of every connection
+// (integers big-endian):
 //   1. connector -> acceptor: "TRSRAFT1", connector raft id (u64), connector
 //      address (u16 length, 1..255 bytes, no NUL), nonce_c (32 random bytes)
 //   2. acceptor -> connector: nonce_a (32 random bytes),
@@ -16,6 +17,12 @@
 // with reading stopped and not one byte of its own protocol consumed; from
 // there the stream carries libraft's protocol unchanged. Nothing is
 // encrypted: raft payloads are barrier ciphertext already.
+//
+// A hello with the magic "TRSSTAT1" asks for the state stream instead
+// (raft/state_transfer.h); its proofs use their own labels. Once proven,
+// such a connection goes to the state server set with SetStateServer (or
+// is refused when none is), never to libraft. Only the acceptor side of it
+// lives here: the connector is the blocking state transfer client.
 //
 // Any failure (no key, bad magic or proof, malformed hello, a peer that
 // closes or stays silent for the handshake timeout) closes the connection,
@@ -37,6 +44,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_set>
 
@@ -77,6 +85,14 @@ class KeyedTransport {
   void SetKey(std::string key);
   bool has_key() const { return has_key_.load(std::memory_order_relaxed); }
 
+  // Who serves the state stream: called on the raft thread with a proven
+  // connection's socket (blocking mode; the callee owns and closes it) and
+  // the peer's address, for logs. Set before the node starts. Raft thread.
+  void SetStateServer(std::function<void(int fd, std::string peer)> serve);
+
+  // A copy of the cluster key, for the state transfer client. Raft thread.
+  SecureBytes KeyCopy() const;
+
   // How many connections were refused, in either direction: no key, bad
   // proof, malformed handshake, timeout, peer gone mid-handshake.
   // Canceled connects (close()) are not counted. Diagnostics and tests.
@@ -110,6 +126,7 @@ class KeyedTransport {
   Handshake* NewHandshake(bool acceptor, std::string peer);
   // Called by a Handshake: it succeeded (proven) or failed (refused).
   void HandOver(Handshake* hs);
+  void HandOverStateStream(uv_tcp_t* stream, const std::string& peer);
   // Closes a handshake that failed, counts and logs it (never a secret).
   void Refuse(Handshake* hs, const std::string& reason,
               spdlog::level::level_enum level = spdlog::level::warn);
@@ -124,6 +141,7 @@ class KeyedTransport {
   raft_id id_ = 0;
   std::string address_;  // this server's own address, sent in every hello
   raft_uv_accept_cb accept_cb_ = nullptr;
+  std::function<void(int fd, std::string peer)> state_server_;
 
   uv_tcp_t listener_{};
   bool listener_open_ = false;  // initialised and its close callback not yet run

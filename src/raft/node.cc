@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <future>
 
 #include "raft/command.h"
+#include "raft/peers_file.h"
 
 namespace tresor::raft {
 namespace {
@@ -111,8 +113,10 @@ Status Node::Init() {
   raft_dir_ = options_.dir + "/raft";
   TRESOR_RETURN_IF_ERROR(MakePrivateDir(options_.dir));
   TRESOR_RETURN_IF_ERROR(MakePrivateDir(raft_dir_));
-  TRESOR_ASSIGN_OR_RETURN(store_, StateStore::Open(options_.dir + "/state", options_.state_map_size));
+  TRESOR_ASSIGN_OR_RETURN(store_,
+                          StateStore::Open(options_.dir + "/state", options_.state_map_size));
   fsm_ = std::make_unique<Fsm>(*store_);
+  state_server_ = std::make_unique<StateServer>(*store_);
 
   if (int rv = uv_loop_init(&loop_); rv != 0) {
     return IOError(std::string("raft: event loop: ") + uv_strerror(rv));
@@ -127,6 +131,10 @@ Status Node::Init() {
     uv_loop_close(&loop_);
     return bound;
   }
+  transport_->SetStateServer(
+      [this](int fd, std::string peer) { state_server_->Serve(fd, std::move(peer)); });
+  fsm_->SetStateFetcher(
+      [this](std::uint64_t min_index) { return FetchStateFromLeader(min_index); });
   uv_async_init(&loop_, &wakeup_, &Node::OnAsync);
   wakeup_.data = this;
   uv_check_init(&loop_, &after_iteration_);
@@ -162,6 +170,59 @@ Status Node::Init() {
 }
 
 Node::~Node() { Close(); }
+
+StatusOr<std::uint64_t> Node::FetchStateFromLeader(std::uint64_t min_index) {
+  // Inside libraft's restore of a snapshot the leader sent, the leader this
+  // follower knows has the state. At start-up, after an install was cut
+  // short, no leader is known yet: any member the peers file names may have
+  // it (one that is behind answers so, and the next is asked).
+  std::vector<std::string> sources;
+  raft_id leader_id = 0;
+  const char* leader_address = nullptr;
+  raft_leader(&raft_, &leader_id, &leader_address);
+  if (leader_id != 0 && leader_id != options_.id && leader_address != nullptr) {
+    sources.push_back(leader_address);
+  }
+  for (const std::string& peer : ReadPeersFile(PeersFilePath())) {
+    if (peer != options_.cluster_address &&
+        std::find(sources.begin(), sources.end(), peer) == sources.end()) {
+      sources.push_back(peer);
+    }
+  }
+  Status last = UnavailableError("raft: no member known to fetch the state from");
+  for (const std::string& source : sources) {
+    StateFetchOptions fetch;
+    fetch.address = source;
+    fetch.id = options_.id;
+    fetch.own_address = options_.cluster_address;
+    fetch.key = transport_->KeyCopy();
+    fetch.min_index = min_index;
+    auto installed = FetchState(fetch, *store_);
+    if (installed.ok()) {
+      state_installs_.fetch_add(1, std::memory_order_relaxed);
+      return installed;
+    }
+    spdlog::warn("raft: fetching the state from {}: {}", source, installed.status().message());
+    last = installed.status();
+  }
+  return last;
+}
+
+std::string Node::PeersFilePath() const { return options_.dir + "/peers"; }
+
+void Node::RememberPeers() {
+  std::vector<std::string> peers;
+  for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+    const struct raft_server& s = raft_.configuration.servers[i];
+    if (s.id != options_.id) peers.push_back(s.address);
+  }
+  if (peers.empty() || peers == remembered_peers_) return;
+  if (Status written = WritePeersFile(PeersFilePath(), peers); !written.ok()) {
+    spdlog::warn("{}", written.message());
+    return;
+  }
+  remembered_peers_ = std::move(peers);
+}
 
 bool Node::IsPristine() const {
   if (started_) return false;
@@ -201,7 +262,8 @@ Status Node::Bootstrap() {
     if (!IsPristine()) return FailedPreconditionError("raft: this node already has raft state");
     struct raft_configuration conf;
     raft_configuration_init(&conf);
-    int rv = raft_configuration_add(&conf, options_.id, options_.cluster_address.c_str(), RAFT_VOTER);
+    int rv =
+        raft_configuration_add(&conf, options_.id, options_.cluster_address.c_str(), RAFT_VOTER);
     if (rv == 0) rv = raft_bootstrap(&raft_, &conf);
     raft_configuration_close(&conf);
     if (rv != 0) return FromRaft(rv, "raft: bootstrap", raft_errmsg(&raft_));
@@ -220,7 +282,8 @@ bool Node::WaitUntilLeader(std::chrono::milliseconds timeout) const {
 
 Status Node::Start() {
   return RunOnLoop([this]() -> Status {
-    if (IsPristine()) return FailedPreconditionError("raft: no raft state; bootstrap or join first");
+    if (IsPristine())
+      return FailedPreconditionError("raft: no raft state; bootstrap or join first");
     return StartOnLoop();
   });
 }
@@ -350,7 +413,8 @@ Status Node::ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)
 }
 
 Status Node::AddServer(std::uint64_t id, const std::string& address) {
-  if (id == 0 || address.empty()) return InvalidArgumentError("raft: a server needs an id and an address");
+  if (id == 0 || address.empty())
+    return InvalidArgumentError("raft: a server needs an id and an address");
   TRESOR_RETURN_IF_ERROR(ChangeOnLoop(
       [this, id, address](struct raft_change* req, raft_change_cb cb) {
         return raft_add(&raft_, req, id, address.c_str(), cb);
@@ -370,11 +434,9 @@ Status Node::RemoveServer(std::uint64_t id) {
   bool known = false;
   for (const ServerInfo& server : now.configuration) known = known || server.id == id;
   if (!known) return NotFoundError("no raft peer with that id");
-  return ChangeOnLoop(
-      [this, id](struct raft_change* req, raft_change_cb cb) {
-        return raft_remove(&raft_, req, id, cb);
-      },
-      "raft: removing a server");
+  return ChangeOnLoop([this, id](struct raft_change* req,
+                                 raft_change_cb cb) { return raft_remove(&raft_, req, id, cb); },
+                      "raft: removing a server");
 }
 
 void Node::PromoteNonVoters() {
@@ -539,6 +601,7 @@ void Node::RefreshStatus() {
   const auto now = std::chrono::steady_clock::now();
   if (leader_id != 0) leader_seen_at_ = now;
   next.leader_seen_at = leader_seen_at_;
+  RememberPeers();
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const struct raft_server& s = raft_.configuration.servers[i];
     ServerInfo info{s.id, s.address, s.role == RAFT_VOTER};
@@ -592,6 +655,7 @@ void Node::Close() {
   }
   uv_async_send(&wakeup_);
   thread_.join();
+  state_server_->Stop();  // before the store it reads from goes
   // Writers answered by libraft's shutdown but never committed.
   for (PendingWrite* pending : awaiting_commit_) {
     Status committed = fsm_->CommitStaged();

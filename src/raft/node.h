@@ -40,10 +40,11 @@
 #include <vector>
 
 #include "common/status.h"
-#include "raft/libraft.h"
 #include "raft/fsm.h"
 #include "raft/keyed_transport.h"
+#include "raft/libraft.h"
 #include "raft/state_store.h"
+#include "raft/state_transfer.h"
 
 namespace tresor::raft {
 
@@ -169,6 +170,9 @@ class Node {
   // How many group commits the state store has made: with many writers in
   // flight this grows slower than the number of writes.
   std::uint64_t group_commits() const { return group_commits_; }
+  // How many times this node, behind the leader's snapshot, fetched and
+  // installed the leader's whole state (raft/state_transfer.h).
+  std::uint64_t state_installs() const { return state_installs_; }
   // Waits up to `timeout` for this node to lead; true when it does.
   bool WaitUntilLeader(std::chrono::milliseconds timeout) const;
 
@@ -195,6 +199,11 @@ class Node {
   Status ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
                       std::string_view what);
   void PromoteNonVoters();
+  // Raft thread, inside a snapshot restore: Fsm's state fetcher.
+  StatusOr<std::uint64_t> FetchStateFromLeader(std::uint64_t min_index);
+  // Raft thread: keeps the peers file (raft/peers_file.h) up to date.
+  void RememberPeers();
+  std::string PeersFilePath() const;
   static void OnAsync(uv_async_t* handle);
   static void OnCheck(uv_check_t* handle);
 
@@ -202,15 +211,17 @@ class Node {
   std::string raft_dir_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<Fsm> fsm_;
+  std::unique_ptr<StateServer> state_server_;
 
   uv_loop_t loop_{};
   uv_async_t wakeup_{};
   uv_check_t after_iteration_{};
   uv_timer_t promoter_{};
-  bool promoting_ = false;  // raft thread only
+  bool promoting_ = false;                     // raft thread only
+  std::vector<std::string> remembered_peers_;  // raft thread only
   std::unique_ptr<KeyedTransport> transport_;
-  struct raft_io io_{};
-  struct raft raft_{};
+  struct raft_io io_ {};
+  struct raft raft_ {};
   std::thread thread_;
 
   std::mutex queue_mutex_;
@@ -232,6 +243,7 @@ class Node {
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> last_heard_;
   std::chrono::steady_clock::time_point leader_seen_at_{};  // raft thread only
   std::atomic<std::uint64_t> group_commits_{0};
+  std::atomic<std::uint64_t> state_installs_{0};
   // Raft thread writes (an entry committed: extend; leadership lost or being
   // transferred: 0); readers compare. steady_clock nanoseconds.
   std::atomic<std::int64_t> lease_until_ns_{0};

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "common/big_endian.h"
 #include "common/check.h"
 
 namespace tresor::raft {
@@ -24,18 +25,6 @@ Digest Sha256(std::string_view bytes) {
       EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) == 1);
   TRESOR_CHECK(length == kDigestBytes);
   return digest;
-}
-
-void AppendBigEndian(std::string& out, std::uint64_t value, int bytes) {
-  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((value >> shift) & 0xff));
-  }
-}
-
-std::uint64_t ReadBigEndian(std::string_view bytes) {
-  std::uint64_t value = 0;
-  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
-  return value;
 }
 
 // Reads the records between the header and the checksum. With a null

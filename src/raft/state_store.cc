@@ -13,7 +13,7 @@
 namespace tresor::raft {
 namespace {
 
-constexpr std::string_view kDataDb = "data";
+constexpr std::string_view kDataDbs[2] = {"data", "data.1"};
 constexpr std::string_view kMetaDb = "meta";
 constexpr std::string_view kAppliedIndexKey = "applied_index";
 
@@ -39,7 +39,7 @@ Status OpenError(int rc, std::string_view what) {
 }
 
 // The applied index recorded in txn's meta database (0 when none is).
-StatusOr<std::uint64_t> ReadAppliedIndex(MDB_txn* txn, MDB_dbi meta) {
+StatusOr<std::uint64_t> ReadIndexFrom(MDB_txn* txn, MDB_dbi meta) {
   MDB_val key = ToVal(kAppliedIndexKey);
   MDB_val value;
   int rc = mdb_get(txn, meta, &key, &value);
@@ -94,7 +94,7 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   int rc = mdb_env_create(&raw_env);
   if (rc != 0) return OpenError(rc, "creating the LMDB environment");
   EnvPtr env(raw_env);
-  if ((rc = mdb_env_set_maxdbs(env.get(), 2)) != 0) return OpenError(rc, "setting maxdbs");
+  if ((rc = mdb_env_set_maxdbs(env.get(), 3)) != 0) return OpenError(rc, "setting maxdbs");
   if ((rc = mdb_env_set_mapsize(env.get(), map_size_bytes)) != 0) {
     return OpenError(rc, "setting the map size");
   }
@@ -114,22 +114,26 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
     return OpenError(rc, "beginning the setup transaction");
   }
   TxnPtr txn(raw_txn);
-  MDB_dbi data = 0, meta = 0;
-  if ((rc = mdb_dbi_open(txn.get(), kDataDb.data(), MDB_CREATE, &data)) != 0) {
-    return OpenError(rc, "opening the data database");
+  MDB_dbi data[2] = {0, 0}, meta = 0;
+  for (int i = 0; i < 2; ++i) {
+    if ((rc = mdb_dbi_open(txn.get(), kDataDbs[i].data(), MDB_CREATE, &data[i])) != 0) {
+      return OpenError(rc, "opening the data databases");
+    }
   }
   if ((rc = mdb_dbi_open(txn.get(), kMetaDb.data(), MDB_CREATE, &meta)) != 0) {
     return OpenError(rc, "opening the meta database");
   }
-  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get(), meta));
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadIndexFrom(txn.get(), meta));
   rc = mdb_txn_commit(txn.release());
   if (rc != 0) return OpenError(rc, "committing the setup transaction");
-  return std::unique_ptr<StateStore>(new StateStore(env.release(), data, meta, applied));
+  return std::unique_ptr<StateStore>(
+      new StateStore(env.release(), data[0], data[1], meta, applied));
 }
 
-StateStore::StateStore(MDB_env* env, MDB_dbi data, MDB_dbi meta, std::uint64_t applied_index)
+StateStore::StateStore(MDB_env* env, MDB_dbi data0, MDB_dbi data1, MDB_dbi meta,
+                       std::uint64_t applied_index)
     : env_(env),
-      data_dbi_(data),
+      data_dbis_{data0, data1},
       meta_dbi_(meta),
       staged_applied_index_(applied_index),
       committed_applied_index_(applied_index) {}
@@ -153,6 +157,21 @@ Status StateStore::LmdbError(int rc, std::string_view what) const {
   return IOError(context + mdb_strerror(rc));
 }
 
+StatusOr<MDB_dbi> StateStore::ActiveDataDbi(MDB_txn* txn) const {
+  MDB_val key = ToVal(kActiveDataMetaKey), value;
+  int rc = mdb_get(txn, meta_dbi_, &key, &value);
+  if (rc == MDB_NOTFOUND) return data_dbis_[0];
+  if (rc != 0) return LmdbError(rc, "reading which data database is active");
+  if (value.mv_size != 1 || static_cast<const unsigned char*>(value.mv_data)[0] > 1) {
+    return CorruptionError("state store: the active data database marker is malformed");
+  }
+  return data_dbis_[static_cast<const unsigned char*>(value.mv_data)[0]];
+}
+
+StatusOr<std::uint64_t> StateStore::ReadAppliedIndex(MDB_txn* txn) const {
+  return ReadIndexFrom(txn, meta_dbi_);
+}
+
 // ---- readers ----
 
 StatusOr<std::optional<std::string>> StateStore::Get(std::string_view key) const {
@@ -161,9 +180,10 @@ StatusOr<std::optional<std::string>> StateStore::Get(std::string_view key) const
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a read");
   TxnPtr txn(raw_txn);
+  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
   MDB_val k = ToVal(key);
   MDB_val value;
-  rc = mdb_get(txn.get(), data_dbi_, &k, &value);
+  rc = mdb_get(txn.get(), data, &k, &value);
   if (rc == MDB_NOTFOUND) return std::optional<std::string>();
   if (rc != 0) return LmdbError(rc, "reading a key");
   return std::optional<std::string>(std::string(FromVal(value)));
@@ -179,8 +199,9 @@ StatusOr<std::vector<std::string>> StateStore::ListPage(std::string_view prefix,
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a read");
   TxnPtr txn(raw_txn);
+  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
   MDB_cursor* raw_cursor = nullptr;
-  if ((rc = mdb_cursor_open(txn.get(), data_dbi_, &raw_cursor)) != 0) {
+  if ((rc = mdb_cursor_open(txn.get(), data, &raw_cursor)) != 0) {
     return LmdbError(rc, "opening a cursor");
   }
   CursorPtr cursor(raw_cursor);
@@ -230,6 +251,12 @@ Status StateStore::EnsureWriteTxn() {
   int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
   if (rc != 0) return LmdbError(rc, "beginning a write");
   write_txn_ = txn;
+  StatusOr<MDB_dbi> active = ActiveDataDbi(txn);
+  if (!active.ok()) {
+    AbortWriteTxn();
+    return active.status();
+  }
+  write_dbi_ = *active;
   // Rewrite the current index at once so that the meta page is already
   // dirty in this transaction: later updates of the same 8-byte value are
   // made in place and need no new page, so recording an entry's index still
@@ -299,11 +326,11 @@ Status StateStore::ApplyOp(MDB_txn* txn, const StateOp& op) {
   switch (op.type) {
     case StateOp::Type::kPut: {
       MDB_val value = ToVal(op.value);
-      rc = mdb_put(txn, data_dbi_, &key, &value, 0);
+      rc = mdb_put(txn, write_dbi_, &key, &value, 0);
       break;
     }
     case StateOp::Type::kDelete:
-      rc = mdb_del(txn, data_dbi_, &key, nullptr);
+      rc = mdb_del(txn, write_dbi_, &key, nullptr);
       if (rc == MDB_NOTFOUND) rc = 0;  // Deleting a missing key is fine.
       break;
     default:
@@ -342,9 +369,10 @@ StatusOr<std::string> StateStore::SaveImage() const {
   if (rc != 0) return LmdbError(rc, "beginning a read");
   TxnPtr txn(raw_txn);
   // The index from the same transaction as the data: one point in time.
-  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get(), meta_dbi_));
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get()));
+  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
   MDB_cursor* raw_cursor = nullptr;
-  if ((rc = mdb_cursor_open(txn.get(), data_dbi_, &raw_cursor)) != 0) {
+  if ((rc = mdb_cursor_open(txn.get(), data, &raw_cursor)) != 0) {
     return LmdbError(rc, "opening a cursor");
   }
   CursorPtr cursor(raw_cursor);
@@ -366,17 +394,18 @@ Status StateStore::LoadImage(std::string_view image) {
   int rc = mdb_txn_begin(env_, nullptr, 0, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a write");
   TxnPtr txn(raw_txn);
+  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
   // Empty the data database (keeping it open) in the same transaction that
   // fills it: until the commit readers keep seeing the old state, and any
   // error below aborts back to it.
-  if ((rc = mdb_drop(txn.get(), data_dbi_, 0)) != 0) return LmdbError(rc, "clearing the state");
+  if ((rc = mdb_drop(txn.get(), data, 0)) != 0) return LmdbError(rc, "clearing the state");
   std::uint64_t applied = 0;
   // ParseStateImage verifies the whole image before the first record and
   // guarantees keys in increasing order, so they can be appended.
   TRESOR_RETURN_IF_ERROR(
       ParseStateImage(image, &applied, [&](std::string_view key, std::string_view value) -> Status {
         MDB_val k = ToVal(key), v = ToVal(value);
-        int put_rc = mdb_put(txn.get(), data_dbi_, &k, &v, MDB_APPEND);
+        int put_rc = mdb_put(txn.get(), data, &k, &v, MDB_APPEND);
         return put_rc == 0 ? Status::Ok() : LmdbError(put_rc, "loading an image");
       }));
   TRESOR_RETURN_IF_ERROR(WriteAppliedIndex(txn.get(), applied));

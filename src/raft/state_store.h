@@ -5,10 +5,15 @@
 // from the HTTP threads.
 //
 // On disk: directory `dir` (0700) holds LMDB's data.mdb and lock.mdb (0600).
-// Two named databases: "data" holds the keys, "meta" holds the applied index
-// under the key "applied_index" (u64 big endian). The applied index is
+// Three named databases: "data" and "data.1" hold the keys, one of them
+// active at a time; "meta" holds the applied index under the key
+// "applied_index" (u64 big endian) and which data database is active under
+// "active_data" (one byte, 0 or 1; absent means 0). The applied index is
 // written in the same transaction as the entries it covers, so after any
-// crash the data and the index agree.
+// crash the data and the index agree. The second data database is where a
+// whole state received from the leader is installed (Installer): filled in
+// bounded batches while the active one serves, then made active in one
+// small transaction.
 //
 // Durability: Commit returns once LMDB has fsynced the data pages; the meta
 // page is written after them without its own fsync (MDB_NOMETASYNC). A
@@ -22,10 +27,10 @@
 // storage backend above, not here. Values may have any size up to the map.
 //
 // Threads: one writer thread calls Stage, MarkApplied, HasStaged, Commit,
-// SaveImage and LoadImage. Get, ListPage and AppliedIndex may be called from
-// any number of threads at once, concurrently with the writer; each call
-// uses its own MVCC read transaction, sees exactly one committed state and
-// never blocks or is blocked by the writer.
+// Sync, BeginInstall (and the Installer), SaveImage and LoadImage. Get, ListPage and AppliedIndex
+// may be called from any number of threads at once, concurrently with the writer; each call uses
+// its own MVCC read transaction, sees exactly one committed state and never blocks or is blocked by
+// the writer.
 #pragma once
 
 #include <lmdb.h>
@@ -74,6 +79,9 @@ struct StateOp {
     return type == Type::kPut || type == Type::kRestorePut || type == Type::kRestoreCommit;
   }
 };
+
+// The meta key naming the active data database (see the header comment).
+inline constexpr std::string_view kActiveDataMetaKey = "active_data";
 
 // Restore ids are 8 bytes (big endian) at the front of a restore step's key.
 inline constexpr std::size_t kRestoreIdBytes = 8;
@@ -146,12 +154,19 @@ class StateStore {
     // stops the walk and is returned. Thread-compatible (one walk at a time).
     Status ForEach(
         const std::function<Status(std::string_view key, std::string_view value)>& visit) const;
+    // The same, restore staging records included: everything a node holds,
+    // for another node to install (raft/state_transfer.h).
+    Status ForEachStored(
+        const std::function<Status(std::string_view key, std::string_view value)>& visit) const;
 
    private:
     friend class StateStore;
-    View(const StateStore& store, MDB_txn* txn, std::uint64_t applied_index);
+    View(const StateStore& store, MDB_txn* txn, MDB_dbi data, std::uint64_t applied_index);
+    Status Walk(bool with_staging,
+                const std::function<Status(std::string_view, std::string_view)>& visit) const;
     const StateStore& store_;
     MDB_txn* txn_;
+    MDB_dbi data_dbi_;
     std::uint64_t applied_index_;
   };
   // Errors: as Get.
@@ -192,7 +207,50 @@ class StateStore {
   // (the caller treats this as fatal and lets raft replay).
   Status Commit();
 
-  // ---- snapshots (writer thread; nothing may be staged) ----
+  // Makes every commit so far durable, the last one's meta page included
+  // (which Commit leaves to the next commit's sync, see the header
+  // comment): before raft forgets log entries it must know the store can
+  // never lose them. Errors: IOError.
+  Status Sync();
+
+  // ---- whole-state install (writer thread; nothing may be staged) ----
+
+  // Receives a whole state, record by record, into the inactive data
+  // database, committing every kInstallBatchBytes so that memory stays
+  // bounded whatever the size of the state; readers and the writer keep
+  // seeing the old state throughout. Finish makes the new state active, with
+  // its applied index, in one transaction, and empties the old one: after a
+  // crash at any point the store holds either the old state or the new one.
+  // An Installer dropped without Finish leaves the old state (its partial
+  // records are emptied by the next BeginInstall). At most one at a time;
+  // the store's writer methods must not be called while it lives.
+  class Installer {
+   public:
+    ~Installer();
+    Installer(const Installer&) = delete;
+    Installer& operator=(const Installer&) = delete;
+    // Adds one record. REQUIRES: keys in strictly increasing byte order.
+    // Errors: InvalidArgument for a key out of order or out of range,
+    // ResourceExhausted when the map is full, IOError.
+    Status Add(std::string_view key, std::string_view value);
+    // Makes the records the state at `applied_index`, durably.
+    Status Finish(std::uint64_t applied_index);
+
+   private:
+    friend class StateStore;
+    Installer(StateStore& store, MDB_dbi target);
+    Status BeginBatch();
+    StateStore& store_;
+    const MDB_dbi target_;
+    MDB_txn* txn_ = nullptr;
+    std::size_t batch_bytes_ = 0;
+    std::string last_key_;
+  };
+  static constexpr std::size_t kInstallBatchBytes = 16 << 20;
+  // Errors: FailedPrecondition when something is staged; IOError.
+  StatusOr<std::unique_ptr<Installer>> BeginInstall();
+
+  // ---- snapshot images (writer thread; nothing may be staged) ----
 
   // A state image (format in raft/state_image.h) of the whole committed state
   // and its applied index, read in one read transaction: one point in time.
@@ -212,7 +270,12 @@ class StateStore {
   static StatusOr<std::uint64_t> ImageIndex(std::string_view image);
 
  private:
-  StateStore(MDB_env* env, MDB_dbi data, MDB_dbi meta, std::uint64_t applied_index);
+  StateStore(MDB_env* env, MDB_dbi data0, MDB_dbi data1, MDB_dbi meta, std::uint64_t applied_index);
+
+  // The data database active in txn (meta's "active_data").
+  StatusOr<MDB_dbi> ActiveDataDbi(MDB_txn* txn) const;
+  // The index recorded in txn's meta database (0 when none is).
+  StatusOr<std::uint64_t> ReadAppliedIndex(MDB_txn* txn) const;
 
   // Begins the write transaction when none is open.
   Status EnsureWriteTxn();
@@ -233,11 +296,13 @@ class StateStore {
                      const std::function<bool(std::string_view)>& drop);
 
   MDB_env* const env_;
-  const MDB_dbi data_dbi_;
+  const MDB_dbi data_dbis_[2];
   const MDB_dbi meta_dbi_;
 
   // Writer thread only.
   MDB_txn* write_txn_ = nullptr;
+  MDB_dbi write_dbi_ = 0;  // the active data database of write_txn_
+  bool installing_ = false;
   std::uint64_t staged_applied_index_;
 
   // Written by the writer after each commit, read by any thread.

@@ -66,22 +66,34 @@ StateOp RestoreAbortOp(std::uint64_t id) {
 
 // ---- views ----
 
-StateStore::View::View(const StateStore& store, MDB_txn* txn, std::uint64_t applied_index)
-    : store_(store), txn_(txn), applied_index_(applied_index) {}
+StateStore::View::View(const StateStore& store, MDB_txn* txn, MDB_dbi data,
+                       std::uint64_t applied_index)
+    : store_(store), txn_(txn), data_dbi_(data), applied_index_(applied_index) {}
 
 StateStore::View::~View() { mdb_txn_abort(txn_); }
 
 Status StateStore::View::ForEach(
     const std::function<Status(std::string_view, std::string_view)>& visit) const {
+  return Walk(/*with_staging=*/false, visit);
+}
+
+Status StateStore::View::ForEachStored(
+    const std::function<Status(std::string_view, std::string_view)>& visit) const {
+  return Walk(/*with_staging=*/true, visit);
+}
+
+Status StateStore::View::Walk(
+    bool with_staging,
+    const std::function<Status(std::string_view, std::string_view)>& visit) const {
   MDB_cursor* raw_cursor = nullptr;
-  int rc = mdb_cursor_open(txn_, store_.data_dbi_, &raw_cursor);
+  int rc = mdb_cursor_open(txn_, data_dbi_, &raw_cursor);
   if (rc != 0) return store_.LmdbError(rc, "opening a cursor");
   CursorPtr cursor(raw_cursor);
   MDB_val key, value;
   for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
     std::string_view k = FromVal(key);
-    if (k.front() == '/') continue;  // restore staging, not state
+    if (!with_staging && k.front() == '/') continue;  // restore staging, not state
     TRESOR_RETURN_IF_ERROR(visit(k, FromVal(value)));
   }
   if (rc != MDB_NOTFOUND) return store_.LmdbError(rc, "reading the state");
@@ -93,22 +105,16 @@ StatusOr<std::unique_ptr<StateStore::View>> StateStore::OpenView() const {
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a read");
   TxnPtr txn(raw_txn);
-  MDB_val key = ToVal("applied_index"), value;
-  rc = mdb_get(txn.get(), meta_dbi_, &key, &value);
-  std::uint64_t applied = 0;
-  if (rc == 0) {
-    for (char c : FromVal(value)) applied = (applied << 8) | static_cast<unsigned char>(c);
-  } else if (rc != MDB_NOTFOUND) {
-    return LmdbError(rc, "reading the applied index");
-  }
-  return std::unique_ptr<View>(new View(*this, txn.release(), applied));
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get()));
+  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
+  return std::unique_ptr<View>(new View(*this, txn.release(), data, applied));
 }
 
 // ---- restore steps (writer thread, inside an entry's nested transaction) ----
 
 Status StateStore::CheckRestoreId(MDB_txn* txn, std::string_view id) const {
   MDB_val key = ToVal(kRestoreIdKey), value;
-  int rc = mdb_get(txn, data_dbi_, &key, &value);
+  int rc = mdb_get(txn, write_dbi_, &key, &value);
   if (rc == MDB_NOTFOUND || (rc == 0 && FromVal(value) != id)) {
     return FailedPreconditionError(
         "state store: this restore is no longer the one being staged (a newer restore "
@@ -120,7 +126,7 @@ Status StateStore::CheckRestoreId(MDB_txn* txn, std::string_view id) const {
 Status StateStore::DeleteRange(MDB_txn* txn, std::string_view from, std::string_view to,
                                const std::function<bool(std::string_view)>& drop) {
   MDB_cursor* raw_cursor = nullptr;
-  int rc = mdb_cursor_open(txn, data_dbi_, &raw_cursor);
+  int rc = mdb_cursor_open(txn, write_dbi_, &raw_cursor);
   if (rc != 0) return LmdbError(rc, "opening a cursor");
   CursorPtr cursor(raw_cursor);
   MDB_val key = ToVal(from), value;
@@ -147,14 +153,14 @@ Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
   const std::string staging_end = PrefixEnd(kRestoreStagingPrefix);
   auto put = [&](std::string_view k, std::string_view v) -> Status {
     MDB_val key = ToVal(k), value = ToVal(v);
-    int rc = mdb_put(txn, data_dbi_, &key, &value, 0);
+    int rc = mdb_put(txn, write_dbi_, &key, &value, 0);
     return rc == 0 ? Status::Ok() : LmdbError(rc, "staging a restore");
   };
   auto drop_staging = [&]() -> Status {
     TRESOR_RETURN_IF_ERROR(DeleteRange(txn, kRestoreStagingPrefix, staging_end,
                                        [](std::string_view) { return true; }));
     MDB_val key = ToVal(kRestoreIdKey);
-    int rc = mdb_del(txn, data_dbi_, &key, nullptr);
+    int rc = mdb_del(txn, write_dbi_, &key, nullptr);
     return rc == 0 || rc == MDB_NOTFOUND ? Status::Ok() : LmdbError(rc, "ending a restore");
   };
 
@@ -172,13 +178,12 @@ Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
       TRESOR_RETURN_IF_ERROR(CheckRestoreId(txn, id));
       const std::vector<std::string> kept = SplitKeptPrefixes(op.value);
       // The old state goes, except the kept prefixes and the staging itself.
-      TRESOR_RETURN_IF_ERROR(DeleteRange(txn, "", "", [&](std::string_view k) {
-        return k.front() != '/' && !UnderAny(k, kept);
-      }));
+      TRESOR_RETURN_IF_ERROR(DeleteRange(
+          txn, "", "", [&](std::string_view k) { return k.front() != '/' && !UnderAny(k, kept); }));
       // Then the staged records move into place, in key order, and leave
       // the staging area as they go.
       MDB_cursor* raw_cursor = nullptr;
-      int rc = mdb_cursor_open(txn, data_dbi_, &raw_cursor);
+      int rc = mdb_cursor_open(txn, write_dbi_, &raw_cursor);
       if (rc != 0) return LmdbError(rc, "opening a cursor");
       CursorPtr cursor(raw_cursor);
       std::string moved;
@@ -195,7 +200,7 @@ Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
         key = ToVal(kRestoreStagingPrefix);
         std::string staged = std::string(kRestoreStagingPrefix) + moved;
         MDB_val staged_key = ToVal(staged);
-        if ((rc = mdb_del(txn, data_dbi_, &staged_key, nullptr)) != 0) break;
+        if ((rc = mdb_del(txn, write_dbi_, &staged_key, nullptr)) != 0) break;
         rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
       }
       if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "installing a restore");

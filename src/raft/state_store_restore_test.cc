@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir_for_test.h"
 #include "raft/command.h"
 #include "raft/state_store.h"
-#include "common/temp_dir_for_test.h"
 
 namespace tresor::raft {
 namespace {
@@ -67,7 +67,8 @@ TEST_F(StateStoreRestoreTest, CommitReplacesEverythingButTheKeptPrefixes) {
   std::uint64_t replaced = store_->ReplacedCount();
 
   ASSERT_TRUE(Apply({RestoreCommitOp(7, {"core/raft/servers/"})}).ok());
-  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"core/raft/servers/1", "n1"}, {"new/a", "x"}, {"same", "new"}}));
+  EXPECT_EQ(Snapshot(*store_),
+            (RecordMap{{"core/raft/servers/1", "n1"}, {"new/a", "x"}, {"same", "new"}}));
   EXPECT_EQ(*store_->ListPage("", "", 0), (std::vector<std::string>{"core/", "new/", "same"}));
   EXPECT_EQ(store_->ReplacedCount(), replaced + 1);
   // Nothing of the staging is left behind: a second commit has no restore.
@@ -170,8 +171,8 @@ TEST_F(StateStoreRestoreTest, AViewIsOnePointInTimeAcrossWalks) {
                     .ok());
     EXPECT_EQ(seen, (RecordMap{{"a", "1"}, {"b", "2"}}));
   }
-  Status stop = (*view)->ForEach(
-      [](std::string_view, std::string_view) { return InternalError("enough"); });
+  Status stop =
+      (*view)->ForEach([](std::string_view, std::string_view) { return InternalError("enough"); });
   EXPECT_EQ(stop.code(), StatusCode::kInternal);
 }
 

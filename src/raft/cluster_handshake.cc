@@ -1,0 +1,63 @@
+#include "raft/cluster_handshake.h"
+
+#include "common/big_endian.h"
+#include "common/hmac.h"
+
+namespace tresor::raft::handshake {
+namespace {
+
+constexpr std::string_view kRaftMagic = "TRSRAFT1";
+constexpr std::string_view kStateMagic = "TRSSTAT1";
+
+// The message each side MACs. Everything before the address has a fixed
+// size for a given label, and the labels differ in their first byte, so
+// the concatenation is unambiguous; the labels keep a proof of one role or
+// one channel from ever being valid for another.
+std::string ProofInput(std::string_view label, std::string_view first_nonce,
+                       std::string_view second_nonce, std::uint64_t connector_id,
+                       std::string_view connector_address) {
+  std::string input;
+  input.reserve(label.size() + 2 * kNonceSize + 8 + connector_address.size());
+  input.append(label).append(first_nonce).append(second_nonce);
+  PutU64(&input, connector_id);
+  input.append(connector_address);
+  return input;
+}
+
+}  // namespace
+
+void PutU64(std::string* out, std::uint64_t value) { AppendBigEndian(*out, value, 8); }
+
+std::uint64_t GetU64(const char* bytes) { return ReadBigEndian(std::string_view(bytes, 8)); }
+
+std::optional<Channel> ChannelOfMagic(std::string_view magic) {
+  if (magic == kRaftMagic) return Channel::kRaft;
+  if (magic == kStateMagic) return Channel::kState;
+  return std::nullopt;
+}
+
+std::string Hello(Channel channel, std::uint64_t connector_id, std::string_view connector_address,
+                  std::string_view nonce_c) {
+  std::string hello(channel == Channel::kRaft ? kRaftMagic : kStateMagic);
+  PutU64(&hello, connector_id);
+  hello.push_back(static_cast<char>(connector_address.size() >> 8));
+  hello.push_back(static_cast<char>(connector_address.size() & 0xff));
+  hello.append(connector_address).append(nonce_c);
+  return hello;
+}
+
+std::string AcceptorProof(const SecureBytes& key, Channel channel, std::string_view nonce_c,
+                          std::string_view nonce_a, std::uint64_t connector_id,
+                          std::string_view connector_address) {
+  std::string_view label = channel == Channel::kRaft ? "acceptor" : "state-acceptor";
+  return HmacSha256(key, ProofInput(label, nonce_c, nonce_a, connector_id, connector_address));
+}
+
+std::string ConnectorProof(const SecureBytes& key, Channel channel, std::string_view nonce_a,
+                           std::string_view nonce_c, std::uint64_t connector_id,
+                           std::string_view connector_address) {
+  std::string_view label = channel == Channel::kRaft ? "connector" : "state-connector";
+  return HmacSha256(key, ProofInput(label, nonce_a, nonce_c, connector_id, connector_address));
+}
+
+}  // namespace tresor::raft::handshake
