@@ -34,23 +34,15 @@ endfunction()
 # A file that instantiates Beast's templates gains nothing from a unity batch
 # (each such file instantiates different ones) and would make the batch the
 # build's long pole; such files (those that include Beast or Asio, or a test
-# support header that does) compile on their own, in parallel, and in the
-# sanitizer build without the optimiser. Test-support headers that only
-# declare Beast operations (http/test_client_for_test.h) do not count: their
-# bodies are compiled once, in their own .cc file.
+# support header that does) compile on their own, in parallel. Test-support
+# headers that only declare Beast operations (http/test_client_for_test.h)
+# do not count: their bodies are compiled once, in their own .cc file.
 function(tresor_compile_beast_files_alone)
   foreach(source ${ARGN})
     file(STRINGS ${source} beast_includes REGEX
          "^#include [<\"](boost/(beast|asio)|http/connection_internal\\.h|cli/fake_http_server_for_test\\.h)")
     if(beast_includes)
       set_source_files_properties(${source} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
-      # GCC 12's UBSan instrumentation at -O1 makes these files three times
-      # slower to compile than at -O0 (connection_plain.cc: 124 against 45
-      # CPU-seconds) for little gain at run time; both sanitizers stay on.
-      if(TRESOR_SANITIZE)
-        set_source_files_properties(${source} PROPERTIES COMPILE_OPTIONS -O0
-                                    SKIP_PRECOMPILE_HEADERS ON)
-      endif()
     endif()
   endforeach()
 endfunction()

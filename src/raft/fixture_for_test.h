@@ -127,6 +127,7 @@ class FsmClusterForTest {
     return raft_fixture_get(fixture_.get(), i);
   }
   StateStore& Store(unsigned i) { return *stores_.at(i); }
+  Fsm& FsmOf(unsigned i) { return *fsms_.at(i); }
 
   // Steps until the fixture sees a stable leader; its index, or size() when
   // none emerged within kPatienceMs.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "raft/command.h"
@@ -33,6 +34,7 @@ const Status& Fsm::ResultOf(void* apply_result) {
 
 int Fsm::Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result) {
   Fsm& self = Self(fsm);
+  self.CountApplied(buf->len);
   // libraft applies entries in order and advances last_applied right after
   // this call, so the entry being applied is the next one.
   std::uint64_t index = raft_last_applied(self.raft_) + 1;
@@ -60,6 +62,7 @@ int Fsm::Snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_
     spdlog::error("raft: snapshot: {}", durable.message());
     return RAFT_IOERR;
   }
+  self.PrepareSnapshot();
   const std::string manifest = Manifest(self.store_.AppliedIndex());
   auto* array = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
   void* base = raft_malloc(manifest.size());
@@ -74,6 +77,40 @@ int Fsm::Snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_
   *bufs = array;
   *n_bufs = 1;
   return 0;
+}
+
+void Fsm::SetSnapshotLimits(const SnapshotLimits& limits) {
+  limits_ = limits;
+  if (raft_ == nullptr) return;
+  raft_set_snapshot_threshold(raft_, limits_.threshold_entries);
+  raft_set_snapshot_trailing(raft_, limits_.trailing_entries);
+}
+
+void Fsm::CountApplied(std::size_t bytes) {
+  bytes_since_snapshot_ += bytes;
+  recent_sizes_.push_back(static_cast<std::uint32_t>(bytes));
+  while (recent_sizes_.size() > limits_.trailing_entries) recent_sizes_.pop_front();
+  // libraft snapshots once last_applied - snapshot index >= threshold,
+  // checked after each batch of applies: 1 means at once.
+  if (raft_ != nullptr && bytes_since_snapshot_ >= limits_.threshold_bytes) {
+    raft_set_snapshot_threshold(raft_, 1);
+  }
+}
+
+void Fsm::PrepareSnapshot() {
+  bytes_since_snapshot_ = 0;
+  if (raft_ == nullptr) return;
+  raft_set_snapshot_threshold(raft_, limits_.threshold_entries);
+  // The newest entries that fit trailing_bytes (and trailing_entries).
+  std::uint64_t kept_bytes = 0;
+  unsigned kept = 0;
+  for (auto size = recent_sizes_.rbegin(); size != recent_sizes_.rend(); ++size) {
+    if (kept_bytes + *size > limits_.trailing_bytes) break;
+    kept_bytes += *size;
+    ++kept;
+  }
+  // libraft reads the trailing count when this snapshot is stored.
+  raft_set_snapshot_trailing(raft_, std::min(kept, limits_.trailing_entries));
 }
 
 std::string Fsm::Manifest(std::uint64_t applied_index) {

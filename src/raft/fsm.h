@@ -18,6 +18,15 @@
 //         An image in the older format ("TRSTATE1", raft/state_image.h),
 //         from a snapshot taken by an earlier version, is still loaded.
 //
+// When snapshots are taken: libraft counts entries (snapshot_threshold),
+// the Fsm also counts bytes. Once the entries applied since the last
+// snapshot hold threshold_bytes, it lowers libraft's threshold so that one
+// is taken at once; and at each snapshot it lowers libraft's trailing count
+// so that the entries kept behind it hold at most trailing_bytes. libraft
+// keeps every log entry in memory until a snapshot drops it, so the two
+// byte bounds bound that memory whatever the size of the entries
+// (docs/raft.md, "Memory").
+//
 // Every entry is recorded as applied even when its operations fail (a full
 // map, an over-long key): the failure is the entry's result, so that one bad
 // write never stops the log. The failure reaches the writer through
@@ -28,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -58,6 +68,15 @@ class Fsm {
   using StateFetcher = std::function<StatusOr<std::uint64_t>(std::uint64_t min_index)>;
   void SetStateFetcher(StateFetcher fetch) { fetch_state_ = std::move(fetch); }
 
+  struct SnapshotLimits {
+    unsigned threshold_entries = 8192;
+    std::uint64_t threshold_bytes = std::uint64_t{64} << 20;
+    unsigned trailing_entries = 10000;
+    std::uint64_t trailing_bytes = std::uint64_t{32} << 20;
+  };
+  // Sets libraft's counts too. After SetRaft, before libraft starts.
+  void SetSnapshotLimits(const SnapshotLimits& limits);
+
   // The manifest of a snapshot at `applied_index` (tests build their own).
   static std::string Manifest(std::uint64_t applied_index);
 
@@ -82,6 +101,15 @@ class Fsm {
   struct raft* raft_ = nullptr;
   struct raft_fsm fsm_ {};
   StateFetcher fetch_state_;
+  SnapshotLimits limits_;
+  // Since the last snapshot: entries applied and their bytes. And the sizes
+  // of the last limits_.trailing_entries entries, newest last.
+  std::uint64_t bytes_since_snapshot_ = 0;
+  std::deque<std::uint32_t> recent_sizes_;
+  // Counts bytes and lowers libraft's threshold once they reach the limit.
+  void CountApplied(std::size_t bytes);
+  // At a snapshot: resets the counts and sets libraft's trailing count.
+  void PrepareSnapshot();
   Status last_result_;
 };
 

@@ -242,8 +242,10 @@ TEST_F(FsmFixtureTest, LeaderIOFaultLosesNoCommittedEntryAndTheClusterContinues)
 
 TEST_F(FsmFixtureTest, FollowerBehindTheLeadersSnapshotCatchesUpThroughInstallSnapshot) {
   for (unsigned i = 0; i < kServers; ++i) {
-    raft_set_snapshot_threshold(cluster_.Raft(i), 4);
-    raft_set_snapshot_trailing(cluster_.Raft(i), 1);
+    cluster_.FsmOf(i).SetSnapshotLimits({.threshold_entries = 4,
+                                         .threshold_bytes = std::uint64_t{1} << 30,
+                                         .trailing_entries = 1,
+                                         .trailing_bytes = std::uint64_t{1} << 30});
   }
   unsigned leader = Leader();
   ASSERT_LT(leader, kServers);

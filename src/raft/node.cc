@@ -161,8 +161,8 @@ Status Node::Init() {
   fsm_->SetRaft(&raft_);
   raft_set_election_timeout(&raft_, options_.election_timeout_ms);
   raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
-  raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
-  raft_set_snapshot_trailing(&raft_, options_.trailing_logs);
+  fsm_->SetSnapshotLimits({options_.snapshot_threshold, options_.snapshot_threshold_bytes,
+                           options_.trailing_logs, options_.trailing_logs_bytes});
   raft_set_pre_vote(&raft_, true);
   RefreshStatus();
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
@@ -593,6 +593,7 @@ void Node::RefreshStatus() {
   next.commit_index = raft_.commit_index;
   next.applied_index = raft_last_applied(&raft_);
   next.last_index = raft_last_index(&raft_);
+  next.log_entries = next.last_index - raft_.log.offset;
   const bool leading = next.role == Role::kLeader;
   if (!leading) {
     last_heard_.clear();

@@ -56,6 +56,9 @@ struct NodeOptions {
   unsigned heartbeat_timeout_ms = 100;
   unsigned snapshot_threshold = 8192;  // entries between raft snapshots
   unsigned trailing_logs = 10000;      // entries kept after a snapshot
+  // The same in bytes of entries: whichever limit comes first (raft::Fsm).
+  std::uint64_t snapshot_threshold_bytes = std::uint64_t{64} << 20;
+  std::uint64_t trailing_logs_bytes = std::uint64_t{32} << 20;
   std::size_t max_entry_size = 1 << 20;
   std::size_t state_map_size = std::size_t{8} << 30;
 };
@@ -87,6 +90,9 @@ struct NodeStatus {
   std::uint64_t commit_index = 0;
   std::uint64_t applied_index = 0;
   std::uint64_t last_index = 0;
+  // Log entries libraft holds (in memory, and on disk), from the oldest not
+  // yet dropped by a snapshot to last_index.
+  std::uint64_t log_entries = 0;
   std::vector<ServerInfo> configuration;
   // When this node last knew of a leader (itself included): a follower
   // keeps its leader until an election timeout passes without word from

@@ -468,7 +468,9 @@ class ConfigReader {
                        "performance_multiplier",
                        "max_entry_size",
                        "snapshot_threshold",
-                       "trailing_logs"};
+                       "trailing_logs",
+                       "snapshot_threshold_bytes",
+                       "trailing_logs_bytes"};
       } else if (type != "inmem") {
         return Error(block.position.line, scope,
                      "unsupported storage type; Tresor supports \"inmem\", \"file\" and \"raft\"");

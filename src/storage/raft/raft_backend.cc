@@ -79,11 +79,18 @@ StatusOr<RaftBackendOptions> ParseRaftOptions(const std::map<std::string, std::s
     } else if (name == "trailing_logs") {
       TRESOR_ASSIGN_OR_RETURN(auto n, ParseCount(name, value, 0, 100000000));
       out.trailing_logs = static_cast<unsigned>(n);
+    } else if (name == "snapshot_threshold_bytes") {
+      TRESOR_ASSIGN_OR_RETURN(auto n, ParseCount(name, value, 1 << 20, std::size_t{1} << 40));
+      out.snapshot_threshold_bytes = n;
+    } else if (name == "trailing_logs_bytes") {
+      TRESOR_ASSIGN_OR_RETURN(auto n, ParseCount(name, value, 0, std::size_t{1} << 40));
+      out.trailing_logs_bytes = n;
     } else {
       return InvalidArgumentError("storage \"raft\": unknown option \"" + name + "\"");
     }
   }
-  if (out.path.empty()) return InvalidArgumentError("storage \"raft\": option \"path\" is required");
+  if (out.path.empty())
+    return InvalidArgumentError("storage \"raft\": option \"path\" is required");
   return out;
 }
 
@@ -120,6 +127,8 @@ StatusOr<OpenedNode> OpenNode(const RaftBackendOptions& options) {
   node.heartbeat_timeout_ms = 100 * options.performance_multiplier;
   node.snapshot_threshold = options.snapshot_threshold;
   node.trailing_logs = options.trailing_logs;
+  node.snapshot_threshold_bytes = options.snapshot_threshold_bytes;
+  node.trailing_logs_bytes = options.trailing_logs_bytes;
   node.max_entry_size = options.max_entry_size;
   // The node directory must exist before the id file is written in it.
   std::error_code ec;
@@ -146,7 +155,7 @@ StatusOr<std::unique_ptr<RaftBackend>> RaftBackend::Open(const RaftBackendOption
 }
 
 StatusOr<std::string> RaftBackend::Recover(const RaftBackendOptions& options,
-                                          const std::map<std::string, std::string>& other_voters) {
+                                           const std::map<std::string, std::string>& other_voters) {
   std::error_code ec;
   if (!std::filesystem::exists(options.path + "/raft/metadata1", ec) &&
       !std::filesystem::exists(options.path + "/raft/metadata2", ec)) {

@@ -13,7 +13,9 @@
 // Options (storage "raft" { ... }): path (required), node_id (default: a
 // random id kept in <path>/node-id), performance_multiplier (election
 // timeout 500 ms x multiplier; default 1), max_entry_size (bytes, default
-// 1 MiB), snapshot_threshold (default 8192), trailing_logs (default 10000).
+// 1 MiB), snapshot_threshold (default 8192), trailing_logs (default 10000),
+// snapshot_threshold_bytes (default 64 MiB), trailing_logs_bytes (default
+// 32 MiB): see docs/raft.md.
 //
 // Threads: every method is safe from any thread.
 #pragma once
@@ -31,12 +33,14 @@ namespace tresor::storage {
 
 struct RaftBackendOptions {
   std::string path;
-  std::string node_id;  // empty: read or create <path>/node-id
+  std::string node_id;                             // empty: read or create <path>/node-id
   std::string cluster_address = "127.0.0.1:8201";  // host:port for raft traffic
   unsigned performance_multiplier = 1;
   std::size_t max_entry_size = 1 << 20;
   unsigned snapshot_threshold = 8192;
   unsigned trailing_logs = 10000;
+  std::uint64_t snapshot_threshold_bytes = std::uint64_t{64} << 20;
+  std::uint64_t trailing_logs_bytes = std::uint64_t{32} << 20;
 };
 
 // Reads the storage "raft" options; InvalidArgument naming a bad one.
