@@ -35,6 +35,7 @@ const Status& Fsm::ResultOf(void* apply_result) {
 int Fsm::Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result) {
   Fsm& self = Self(fsm);
   self.CountApplied(buf->len);
+  self.entries_applied_.fetch_add(1, std::memory_order_relaxed);
   // libraft applies entries in order and advances last_applied right after
   // this call, so the entry being applied is the next one.
   std::uint64_t index = raft_last_applied(self.raft_) + 1;

@@ -36,6 +36,7 @@
 // Threads: the raft thread only (libraft calls it there; CommitStaged too).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -86,6 +87,10 @@ class Fsm {
   Status CommitStaged();
   bool HasStaged() const { return store_.HasStaged(); }
 
+  // How many log entries libraft has applied through this Fsm (replays of
+  // entries the store already holds included). Any thread.
+  std::uint64_t entries_applied() const { return entries_applied_.load(std::memory_order_relaxed); }
+
   // The result of the entry applied last; see the header comment.
   static const Status& ResultOf(void* apply_result);
 
@@ -102,6 +107,7 @@ class Fsm {
   struct raft_fsm fsm_ {};
   StateFetcher fetch_state_;
   SnapshotLimits limits_;
+  std::atomic<std::uint64_t> entries_applied_{0};
   // Since the last snapshot: entries applied and their bytes. And the sizes
   // of the last limits_.trailing_entries entries, newest last.
   std::uint64_t bytes_since_snapshot_ = 0;

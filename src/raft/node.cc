@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -171,6 +172,25 @@ Status Node::Init() {
 
 Node::~Node() { Close(); }
 
+namespace {
+
+// The index of the newest snapshot libraft has stored in `raft_dir`: its
+// files are named snapshot-<term>-<index>-<timestamp>[.meta]. 0 if none.
+std::uint64_t LatestSnapshotIndex(const std::string& raft_dir) {
+  std::uint64_t latest = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(raft_dir, ec)) {
+    unsigned long long term = 0, index = 0, timestamp = 0;
+    const std::string name = entry.path().filename().string();
+    if (std::sscanf(name.c_str(), "snapshot-%llu-%llu-%llu", &term, &index, &timestamp) == 3) {
+      latest = std::max<std::uint64_t>(latest, index);
+    }
+  }
+  return latest;
+}
+
+}  // namespace
+
 StatusOr<std::uint64_t> Node::FetchStateFromLeader(std::uint64_t min_index) {
   // Inside libraft's restore of a snapshot the leader sent, the leader this
   // follower knows has the state. At start-up, after an install was cut
@@ -284,8 +304,44 @@ Status Node::Start() {
   return RunOnLoop([this]() -> Status {
     if (IsPristine())
       return FailedPreconditionError("raft: no raft state; bootstrap or join first");
+    // An install of the leader's state cut short by a crash: libraft has
+    // stored the snapshot's manifest, the store still holds the older
+    // state, and libraft must not start on it (it would apply the entries
+    // after the manifest to the wrong state). The state comes from another
+    // member first, which takes the cluster key (known after unseal).
+    const std::uint64_t snapshot_index = LatestSnapshotIndex(raft_dir_);
+    if (snapshot_index > store_->AppliedIndex()) {
+      if (ReadPeersFile(PeersFilePath()).empty()) {
+        return FailedPreconditionError(
+            "raft: the state store is at index " + std::to_string(store_->AppliedIndex()) +
+            ", behind this node's last snapshot at " + std::to_string(snapshot_index) +
+            ", and no other member is known to fetch the state from");
+      }
+      spdlog::warn(
+          "raft: the state store is at index {}, behind this node's last snapshot at {} (an "
+          "install of the leader's state was cut short): raft starts once the state is fetched "
+          "from another member, which needs the cluster key (after unseal)",
+          store_->AppliedIndex(), snapshot_index);
+      deferred_start_index_ = snapshot_index;
+      TryDeferredStart();
+      return Status::Ok();
+    }
     return StartOnLoop();
   });
+}
+
+void Node::TryDeferredStart() {
+  if (deferred_start_index_ == 0 || !transport_->has_key()) return;
+  spdlog::info("raft: this node is behind the snapshot at index {}: fetching the state",
+               deferred_start_index_);
+  auto fetched = FetchStateFromLeader(deferred_start_index_);
+  if (!fetched.ok()) return;  // the promoter's timer tries again every second
+  spdlog::info("raft: state restored from a snapshot at index {} (streamed at index {})",
+               deferred_start_index_, *fetched);
+  deferred_start_index_ = 0;
+  if (Status started = StartOnLoop(); !started.ok()) {
+    spdlog::critical("raft: cannot start after fetching the state: {}", started.message());
+  }
 }
 
 Status Node::StartJoining() {
@@ -440,6 +496,7 @@ Status Node::RemoveServer(std::uint64_t id) {
 }
 
 void Node::PromoteNonVoters() {
+  TryDeferredStart();
   if (promoting_ || raft_state(&raft_) != RAFT_LEADER) return;
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const struct raft_server& server = raft_.configuration.servers[i];
@@ -501,7 +558,10 @@ Status Node::TransferLeadership(std::uint64_t id) {
 
 void Node::SetClusterKey(std::string key) {
   auto shared = std::make_shared<std::string>(std::move(key));
-  Post([this, shared] { transport_->SetKey(std::move(*shared)); });
+  Post([this, shared] {
+    transport_->SetKey(std::move(*shared));
+    TryDeferredStart();
+  });
 }
 
 NodeStatus Node::GetStatus() const {

@@ -179,6 +179,9 @@ class Node {
   // How many times this node, behind the leader's snapshot, fetched and
   // installed the leader's whole state (raft/state_transfer.h).
   std::uint64_t state_installs() const { return state_installs_; }
+  // How many log entries libraft applied here since Open, replays at start
+  // included: a restart replays the log behind the last snapshot only.
+  std::uint64_t entries_applied() const { return fsm_->entries_applied(); }
   // Waits up to `timeout` for this node to lead; true when it does.
   bool WaitUntilLeader(std::chrono::milliseconds timeout) const;
 
@@ -207,6 +210,10 @@ class Node {
   void PromoteNonVoters();
   // Raft thread, inside a snapshot restore: Fsm's state fetcher.
   StatusOr<std::uint64_t> FetchStateFromLeader(std::uint64_t min_index);
+  // Raft thread: a start deferred by Start (the store behind this node's
+  // last snapshot) goes on once the state is fetched; tried when the key is
+  // set and every second after.
+  void TryDeferredStart();
   // Raft thread: keeps the peers file (raft/peers_file.h) up to date.
   void RememberPeers();
   std::string PeersFilePath() const;
@@ -225,6 +232,7 @@ class Node {
   uv_timer_t promoter_{};
   bool promoting_ = false;                     // raft thread only
   std::vector<std::string> remembered_peers_;  // raft thread only
+  std::uint64_t deferred_start_index_ = 0;     // raft thread only
   std::unique_ptr<KeyedTransport> transport_;
   struct raft_io io_ {};
   struct raft raft_ {};
