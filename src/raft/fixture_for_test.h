@@ -26,6 +26,7 @@
 #include "raft/libraft.h"  // Before fixture.h: raft.h must get C linkage.
 #include "raft/state_store.h"
 #include "raft/state_stream.h"
+#include "raft/state_transfer.h"
 
 extern "C" {  // Debian's fixture.h, like raft.h, has no guard of its own.
 #include <raft/fixture.h>
@@ -93,25 +94,12 @@ class FsmClusterForTest {
     TRESOR_ASSIGN_OR_RETURN(auto view, source.OpenView());
     if (view->applied_index() < min_index) return UnavailableError("leader behind");
     std::string stream;
-    TRESOR_RETURN_IF_ERROR(WriteStateStream(
-        view->applied_index(),
-        [&](const StateRecordVisitor& visit) { return view->ForEachStored(visit); },
-        [&](std::string_view piece) {
-          stream.append(piece);
-          return Status::Ok();
-        }));
-    TRESOR_ASSIGN_OR_RETURN(auto installer, stores_[i]->BeginInstall());
+    TRESOR_RETURN_IF_ERROR(WriteViewStream(*view, [&](std::string_view piece) {
+      stream.append(piece);
+      return Status::Ok();
+    }));
     std::size_t offset = 0;
-    std::uint64_t applied = 0;
-    TRESOR_RETURN_IF_ERROR(ReadStateStream(
-        ReadExactFrom(stream, &offset),
-        [&](std::uint64_t index) {
-          applied = index;
-          return Status::Ok();
-        },
-        [&](std::string_view key, std::string_view value) { return installer->Add(key, value); }));
-    TRESOR_RETURN_IF_ERROR(installer->Finish(applied));
-    return applied;
+    return InstallStateStream(ReadExactFrom(stream, &offset), min_index, *stores_[i]);
   }
   // How many times a follower fetched the leader's state.
   int fetches() const { return fetches_; }

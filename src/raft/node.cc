@@ -135,7 +135,7 @@ Status Node::Init() {
   transport_->SetStateServer(
       [this](int fd, std::string peer) { state_server_->Serve(fd, std::move(peer)); });
   fsm_->SetStateFetcher(
-      [this](std::uint64_t min_index) { return FetchStateFromLeader(min_index); });
+      [this](std::uint64_t min_index) { return FetchStateFromMembers(min_index); });
   uv_async_init(&loop_, &wakeup_, &Node::OnAsync);
   wakeup_.data = this;
   uv_check_init(&loop_, &after_iteration_);
@@ -191,7 +191,7 @@ std::uint64_t LatestSnapshotIndex(const std::string& raft_dir) {
 
 }  // namespace
 
-StatusOr<std::uint64_t> Node::FetchStateFromLeader(std::uint64_t min_index) {
+StatusOr<std::uint64_t> Node::FetchStateFromMembers(std::uint64_t min_index) {
   // Inside libraft's restore of a snapshot the leader sent, the leader this
   // follower knows has the state. At start-up, after an install was cut
   // short, no leader is known yet: any member the peers file names may have
@@ -334,7 +334,7 @@ void Node::TryDeferredStart() {
   if (deferred_start_index_ == 0 || !transport_->has_key()) return;
   spdlog::info("raft: this node is behind the snapshot at index {}: fetching the state",
                deferred_start_index_);
-  auto fetched = FetchStateFromLeader(deferred_start_index_);
+  auto fetched = FetchStateFromMembers(deferred_start_index_);
   if (!fetched.ok()) return;  // the promoter's timer tries again every second
   spdlog::info("raft: state restored from a snapshot at index {} (streamed at index {})",
                deferred_start_index_, *fetched);

@@ -209,7 +209,7 @@ class Node {
                       std::string_view what);
   void PromoteNonVoters();
   // Raft thread, inside a snapshot restore: Fsm's state fetcher.
-  StatusOr<std::uint64_t> FetchStateFromLeader(std::uint64_t min_index);
+  StatusOr<std::uint64_t> FetchStateFromMembers(std::uint64_t min_index);
   // Raft thread: a start deferred by Start (the store behind this node's
   // last snapshot) goes on once the state is fetched; tried when the key is
   // set and every second after.

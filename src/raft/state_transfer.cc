@@ -151,12 +151,10 @@ void StateServer::Run(int fd, const std::string& peer) {
   std::uint64_t bytes = 0;
   Status sent = WriteAll(fd, answer);
   if (sent.ok()) {
-    sent = WriteStateStream(
-        applied, [&](const StateRecordVisitor& visit) { return (*view)->ForEachStored(visit); },
-        [&](std::string_view piece) {
-          bytes += piece.size();
-          return WriteAll(fd, piece);
-        });
+    sent = WriteViewStream(**view, [&](std::string_view piece) {
+      bytes += piece.size();
+      return WriteAll(fd, piece);
+    });
   }
   if (!sent.ok()) {
     spdlog::warn("raft: streaming the state to {} failed: {}", peer, sent.message());
@@ -203,12 +201,27 @@ StatusOr<std::uint64_t> FetchState(const StateFetchOptions& options, StateStore&
     return UnavailableError("state transfer: unexpected answer from " + options.address);
   }
 
+  return InstallStateStream(
+      [fd](char* buffer, std::size_t size) { return ReadExact(fd, buffer, size); },
+      options.min_index, store);
+}
+
+Status WriteViewStream(const StateStore::View& view,
+                       const std::function<Status(std::string_view piece)>& sink) {
+  return WriteStateStream(
+      view.applied_index(),
+      [&](const StateRecordVisitor& visit) { return view.ForEachStored(visit); }, sink);
+}
+
+StatusOr<std::uint64_t> InstallStateStream(
+    const std::function<Status(char* buffer, std::size_t size)>& read_exact,
+    std::uint64_t min_index, StateStore& store) {
   TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<StateStore::Installer> installer, store.BeginInstall());
   std::uint64_t applied = 0;
   TRESOR_RETURN_IF_ERROR(ReadStateStream(
-      [fd](char* buffer, std::size_t size) { return ReadExact(fd, buffer, size); },
+      read_exact,
       [&](std::uint64_t index) -> Status {
-        if (index < options.min_index) {
+        if (index < min_index) {
           return CorruptionError("state transfer: the stream is at index " + std::to_string(index) +
                                  ", behind the one asked for");
         }

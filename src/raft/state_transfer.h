@@ -25,6 +25,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -72,6 +73,17 @@ struct StateFetchOptions {
   // transfer, which takes as long as the state is large).
   std::chrono::milliseconds io_timeout{30000};
 };
+
+// The two halves of a transfer, without the connection (FetchState and
+// StateServer use them; tests run them over memory).
+// Writes the state `view` shows, staging records included, as a stream.
+Status WriteViewStream(const StateStore::View& view,
+                       const std::function<Status(std::string_view piece)>& sink);
+// Reads a stream through `read_exact` into `store`'s installer; the stream
+// must be at min_index or later (Corruption otherwise). Returns its index.
+StatusOr<std::uint64_t> InstallStateStream(
+    const std::function<Status(char* buffer, std::size_t size)>& read_exact,
+    std::uint64_t min_index, StateStore& store);
 
 // Fetches the state and installs it in `store` (which must have nothing
 // staged). On success the store holds the leader's state at an index of at
