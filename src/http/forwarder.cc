@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,9 +11,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <exception>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <type_traits>
@@ -177,7 +183,7 @@ HttpRequest BuildForwardedRequest(const BaseUrl& url, const HttpRequest& request
   out.set(BeastView(kForwardedHeader), "1");
   out.body() = request.body();
   if (!out.body().empty() || request.has_content_length()) out.content_length(out.body().size());
-  out.keep_alive(false);  // one connection per call
+  out.keep_alive(true);  // the connection is pooled (ForwardPooled)
   return out;
 }
 
@@ -210,60 +216,129 @@ const StatusOr<std::shared_ptr<net::ssl::context>>& DefaultClientTlsContext() {
   return context;
 }
 
-// One request/response exchange on a fresh connection, each step an
-// asynchronous operation run on this thread until it completes or the
-// deadline passes.
+// A connection to the active node, kept open between forwarded requests
+// (tearing one down and setting up another per request halved a standby's
+// write rate). Used by one thread at a time: it is either in the pool or
+// owned by the call using it.
 template <class Stream>
-class Exchange {
- public:
+struct Connection {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
-  Exchange(const BaseUrl& url, SteadyClock::time_point deadline, net::ssl::context* tls)
-      : url_(url), deadline_(deadline), stream_(MakeStream(io_, tls)) {}
+  explicit Connection(std::shared_ptr<net::ssl::context> context)
+      : tls(std::move(context)), stream(MakeStream(io, tls.get())) {}
 
-  StatusOr<HttpResponse> Run(HttpRequest& request) {
-    TRESOR_RETURN_IF_ERROR(Connect());
-    beast::error_code ec = Await(
-        [&](auto done) {
-          beast_http::async_write(stream_, request,
-                                  [done](beast::error_code e, std::size_t) { done(e); });
-        },
-        [&] { Close(); });
-    if (ec) return IOError(Describe("sending the request", ec));
-    return ReadResponse(request.method() == beast_http::verb::head);
-  }
-
-  ~Exchange() { Close(); }
-
- private:
-  static Stream MakeStream(net::io_context& io, net::ssl::context* tls) {
+  static Stream MakeStream(net::io_context& io, net::ssl::context* context) {
     if constexpr (kTls) {
-      return Stream(io, *tls);
+      return Stream(io, *context);
     } else {
       return Stream(io);
     }
   }
 
-  std::string Describe(std::string_view step, beast::error_code ec) const {
-    const bool timed_out = ec == net::error::timed_out;
-    return "forwarding to " + url_.original + ": " + std::string(step) +
-           (timed_out ? " timed out" : " failed: " + ec.message());
+  // False when the active closed the connection while it was idle (or
+  // sent anything unasked, which leaves it unusable): a non-blocking peek
+  // finds end of stream, an error or bytes. Catches the active's idle
+  // timeout and restarts before a request is written into a dead socket.
+  bool StillOpen() {
+    if (buffer.size() > 0) return false;
+    auto& socket = beast::get_lowest_layer(stream).socket();
+    if (!socket.is_open()) return false;
+    char byte;
+    const ssize_t got = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
-  // Starts the operation with a `done(error_code)` callback and runs it to
-  // completion, or until the deadline, when `cancel` aborts it and the
-  // result is timed_out.
-  template <class Start, class Cancel>
-  beast::error_code Await(Start start, Cancel cancel) {
-    std::optional<beast::error_code> result;
-    start([&result](beast::error_code ec) { result = ec; });
-    io_.restart();
-    io_.run_until(deadline_);
-    if (result) return *result;
-    cancel();
-    io_.restart();
-    io_.run();  // lets the aborted operation finish before `result` dies
-    return net::error::timed_out;
+  void Close() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).socket().close(ignored);
+  }
+
+  std::shared_ptr<net::ssl::context> tls;  // outlives `stream`
+  net::io_context io;
+  Stream stream;
+  beast::flat_buffer buffer;
+  SteadyClock::time_point idle_since;
+};
+
+// Idle connections to each active node (keyed by base URL and CA file),
+// at most kMaxIdlePerTarget each, closed after kMaxIdle unused. Requests
+// in flight at once each take their own connection, so under load the pool
+// holds about as many connections as the standby has concurrent clients.
+template <class Stream>
+class ConnectionPool {
+ public:
+  using Pooled = std::unique_ptr<Connection<Stream>>;
+  // Below the active's http_idle_timeout default (5 minutes), and short
+  // enough that a standby holds no sockets long after a burst.
+  static constexpr std::chrono::seconds kMaxIdle{30};
+  static constexpr std::size_t kMaxIdlePerTarget = 128;
+
+  static ConnectionPool& Instance() {
+    static ConnectionPool pool;
+    return pool;
+  }
+
+  // The most recently used idle connection to `key` that is still open,
+  // or null.
+  Pooled Take(const std::string& key) {
+    for (;;) {
+      Pooled taken;
+      {
+        std::lock_guard lock(mu_);
+        auto it = idle_.find(key);
+        if (it == idle_.end() || it->second.empty()) return nullptr;
+        taken = std::move(it->second.back());
+        it->second.pop_back();
+      }
+      if (SteadyClock::now() - taken->idle_since < kMaxIdle && taken->StillOpen()) return taken;
+    }
+  }
+
+  // Keeps `connection` for the next request to `key` and closes the
+  // connections that have been idle too long, to any target.
+  void Give(const std::string& key, Pooled connection) {
+    const auto now = SteadyClock::now();
+    connection->idle_since = now;
+    std::vector<Pooled> expired;  // closed outside the lock
+    std::lock_guard lock(mu_);
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      auto& list = it->second;
+      // Oldest first: the list is in the order connections were returned.
+      auto fresh = std::find_if(list.begin(), list.end(),
+                                [now](const Pooled& c) { return now - c->idle_since < kMaxIdle; });
+      std::move(list.begin(), fresh, std::back_inserter(expired));
+      list.erase(list.begin(), fresh);
+      it = list.empty() && it->first != key ? idle_.erase(it) : std::next(it);
+    }
+    auto& list = idle_[key];
+    if (list.size() < kMaxIdlePerTarget) list.push_back(std::move(connection));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<Pooled>> idle_;  // guarded by mu_
+};
+
+// One request/response exchange on a connection, each step an asynchronous
+// operation run on this thread until it completes or the deadline passes.
+template <class Stream>
+class Exchange {
+ public:
+  static constexpr bool kTls = Connection<Stream>::kTls;
+
+  Exchange(const BaseUrl& url, SteadyClock::time_point deadline, Connection<Stream>& connection)
+      : url_(url), deadline_(deadline), c_(connection) {}
+
+  // Sends the request; IOError when that failed.
+  Status Send(HttpRequest& request) {
+    beast::error_code ec = Await(
+        [&](auto done) {
+          beast_http::async_write(c_.stream, request,
+                                  [done](beast::error_code e, std::size_t) { done(e); });
+        },
+        [&] { c_.Close(); });
+    if (ec) return IOError(Describe("sending the request", ec));
+    return Status::Ok();
   }
 
   Status Connect() {
@@ -275,7 +350,7 @@ class Exchange {
     } else {
       // Asio resolves on a helper thread; a cancelled lookup still waits for
       // getaddrinfo to return (bounded by the system resolver's timeout).
-      tcp::resolver resolver(io_);
+      tcp::resolver resolver(c_.io);
       ec = Await(
           [&](auto done) {
             resolver.async_resolve(url_.host, url_.port,
@@ -291,21 +366,24 @@ class Exchange {
     }
     ec = Await(
         [&](auto done) {
-          beast::get_lowest_layer(stream_).async_connect(
-              endpoints, [done](beast::error_code e, const tcp::endpoint&) { done(e); });
+          beast::get_lowest_layer(c_.stream)
+              .async_connect(endpoints,
+                             [done](beast::error_code e, const tcp::endpoint&) { done(e); });
         },
-        [&] { Close(); });
+        [&] { c_.Close(); });
     if (ec) return UnavailableError(Describe("connecting", ec));
+    beast::get_lowest_layer(c_.stream).socket().set_option(tcp::no_delay(true), ec);
     if constexpr (kTls) {
       // SNI carries host names only (RFC 6066, 3).
       beast::error_code not_an_address;
       net::ip::make_address(url_.host, not_an_address);
-      if (not_an_address && !SSL_set_tlsext_host_name(stream_.native_handle(), url_.host.c_str())) {
+      if (not_an_address &&
+          !SSL_set_tlsext_host_name(c_.stream.native_handle(), url_.host.c_str())) {
         return UnavailableError("forwarding to " + url_.original + ": cannot set TLS SNI");
       }
-      stream_.set_verify_callback(net::ssl::host_name_verification(url_.host));
-      ec = Await([&](auto done) { stream_.async_handshake(net::ssl::stream_base::client, done); },
-                 [&] { Close(); });
+      c_.stream.set_verify_callback(net::ssl::host_name_verification(url_.host));
+      ec = Await([&](auto done) { c_.stream.async_handshake(net::ssl::stream_base::client, done); },
+                 [&] { c_.Close(); });
       if (ec) return UnavailableError(Describe("the TLS handshake", ec));
     }
     return Status::Ok();
@@ -319,10 +397,10 @@ class Exchange {
       parser.skip(head);
       beast::error_code ec = Await(
           [&](auto done) {
-            beast_http::async_read(stream_, buffer_, parser,
+            beast_http::async_read(c_.stream, c_.buffer, parser,
                                    [done](beast::error_code e, std::size_t) { done(e); });
           },
-          [&] { Close(); });
+          [&] { c_.Close(); });
       if (ec) return IOError(Describe("reading the answer", ec));
       HttpResponse response = parser.release();
       // An interim 1xx answer (we never send Expect, but a server may send
@@ -335,17 +413,68 @@ class Exchange {
     }
   }
 
-  void Close() {
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
+ private:
+  std::string Describe(std::string_view step, beast::error_code ec) const {
+    const bool timed_out = ec == net::error::timed_out;
+    return "forwarding to " + url_.original + ": " + std::string(step) +
+           (timed_out ? " timed out" : " failed: " + ec.message());
+  }
+
+  // Starts the operation with a `done(error_code)` callback and runs it to
+  // completion, or until the deadline, when `cancel` aborts it and the
+  // result is timed_out.
+  template <class Start, class Cancel>
+  beast::error_code Await(Start start, Cancel cancel) {
+    std::optional<beast::error_code> result;
+    start([&result](beast::error_code ec) { result = ec; });
+    c_.io.restart();
+    c_.io.run_until(deadline_);
+    if (result) return *result;
+    cancel();
+    c_.io.restart();
+    c_.io.run();  // lets the aborted operation finish before `result` dies
+    return net::error::timed_out;
   }
 
   const BaseUrl& url_;
   const SteadyClock::time_point deadline_;
-  net::io_context io_;
-  Stream stream_;
-  beast::flat_buffer buffer_;
+  Connection<Stream>& c_;
 };
+
+// Forwards on a pooled connection when one is open, else on a new one,
+// which goes back to the pool after a complete keep-alive answer. A send
+// that fails on a pooled connection is retried once on a new one: the
+// active closed that connection without reading the request (it answers
+// every request it reads before closing), so it cannot have acted on it.
+// A failure after the request was sent is never retried.
+template <class Stream>
+StatusOr<HttpResponse> ForwardPooled(const BaseUrl& url, const std::string& pool_key,
+                                     HttpRequest& request, SteadyClock::time_point deadline,
+                                     const std::string& tls_ca_file) {
+  auto& pool = ConnectionPool<Stream>::Instance();
+  for (int attempt = 0;; ++attempt) {
+    auto connection = attempt == 0 ? pool.Take(pool_key) : nullptr;
+    const bool reused = connection != nullptr;
+    if (!reused) {
+      std::shared_ptr<net::ssl::context> tls;
+      if constexpr (Connection<Stream>::kTls) {
+        // Built only for a new connection: loading a CA file takes time.
+        TRESOR_ASSIGN_OR_RETURN(tls, tls_ca_file.empty() ? DefaultClientTlsContext()
+                                                         : MakeClientTlsContext(tls_ca_file));
+      }
+      connection = std::make_unique<Connection<Stream>>(std::move(tls));
+    }
+    Exchange<Stream> exchange(url, deadline, *connection);
+    if (!reused) TRESOR_RETURN_IF_ERROR(exchange.Connect());
+    if (Status sent = exchange.Send(request); !sent.ok()) {
+      if (reused) continue;
+      return sent;
+    }
+    StatusOr<HttpResponse> answer = exchange.ReadResponse(request.method() == beast_http::verb::head);
+    if (answer.ok() && answer->keep_alive()) pool.Give(pool_key, std::move(connection));
+    return answer;
+  }
+}
 
 // Removes the hop-by-hop headers of the active's answer; the length is
 // recomputed by whoever writes the body.
@@ -409,15 +538,11 @@ StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpReq
     HttpRequest forwarded = BuildForwardedRequest(url, request, options);
     StatusOr<HttpResponse> answer = InternalError("unset");
     if (url.tls) {
-      StatusOr<std::shared_ptr<net::ssl::context>> context =
-          options.tls_ca_file.empty() ? DefaultClientTlsContext()
-                                      : MakeClientTlsContext(options.tls_ca_file);
-      if (!context.ok()) return context.status();
-      Exchange<beast::ssl_stream<beast::tcp_stream>> exchange(url, deadline, context->get());
-      answer = exchange.Run(forwarded);
+      answer = ForwardPooled<beast::ssl_stream<beast::tcp_stream>>(
+          url, url.original + "\n" + options.tls_ca_file, forwarded, deadline,
+          options.tls_ca_file);
     } else {
-      Exchange<beast::tcp_stream> exchange(url, deadline, nullptr);
-      answer = exchange.Run(forwarded);
+      answer = ForwardPooled<beast::tcp_stream>(url, url.original, forwarded, deadline, "");
     }
     if (answer.ok()) StripHopByHop(*answer);
     return answer;

@@ -13,9 +13,10 @@
 // had called it directly.
 //
 // Threads: every function here is thread-safe and blocks the calling thread
-// (a worker, never an I/O thread) for at most the timeout given. Each call
-// uses its own io_context and connection; nothing is shared between calls
-// except the read-only default TLS client context.
+// (a worker, never an I/O thread) for at most the timeout given. Connections
+// to the active are kept open between calls in a pool (one connection per
+// request in flight, idle ones closed after 30 s); a connection is used by
+// one call at a time.
 #pragma once
 
 #include <chrono>
@@ -65,9 +66,12 @@ struct ForwardOptions {
 // Transfer-Encoding, Upgrade, Proxy-*, TE, Trailer, Expect (the body is
 // already here) and Content-Length (recomputed). Host becomes base_url's
 // host:port; options.client_address is appended to X-Forwarded-For; the
-// kForwardedHeader is set. One connection per call, closed afterwards; https
-// verifies the peer's chain and its name (DNS name or IP address, with SNI
-// for names).
+// kForwardedHeader is set. The request goes on an idle pooled connection to
+// base_url when one is still open (a send that fails on it is retried once
+// on a new connection: the active closed it unread), else on a new one;
+// after a complete keep-alive answer the connection returns to the pool.
+// https verifies the peer's chain and its name (DNS name or IP address, with
+// SNI for names) when a connection is made.
 //
 // Returns:
 //   InvalidArgument  base_url is not an http(s) URL with a host

@@ -63,6 +63,14 @@ class ScriptedUpstream {
     return received_.front();
   }
 
+  // How many requests have arrived once `count` have (or fewer after
+  // testing::kClientTimeout).
+  std::size_t WaitForRequests(std::size_t count) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, testing::kClientTimeout, [&] { return received_.size() >= count; });
+    return received_.size();
+  }
+
  private:
   struct Exchange {
     explicit Exchange(tcp::socket socket) : stream(std::move(socket)) {}
@@ -143,7 +151,7 @@ TEST(ForwarderTest, SendsMethodTargetBodyAndEndToEndHeadersOnly) {
   EXPECT_EQ(Header(*seen, "Host"), upstream.Url().substr(7));
   EXPECT_EQ(Header(*seen, "X-Forwarded-For"), "10.0.0.9, 192.0.2.7");
   EXPECT_EQ(Header(*seen, kForwardedHeader), "1");
-  EXPECT_EQ(Header(*seen, "Connection"), "close");
+  EXPECT_EQ(Header(*seen, "Connection"), "<absent>");  // HTTP/1.1: kept alive
   for (const char* dropped : {"X-Drop-Me", "Keep-Alive", "Proxy-Authorization", "TE", "Expect"}) {
     EXPECT_EQ(Header(*seen, dropped), "<absent>") << dropped;
   }
@@ -183,6 +191,20 @@ TEST(ForwarderTest, HeadKeepsTheAnswersContentLength) {
   EXPECT_EQ(answer->result_int(), 200);
   EXPECT_TRUE(answer->body().empty());
   EXPECT_EQ(answer->at(beast_http::field::content_length), "42");
+}
+
+TEST(ForwarderTest, ConnectionClosedByTheActiveWhileIdleIsReplacedUnnoticed) {
+  // The upstream closes each connection after one answer, as an active does
+  // at its idle timeout or when it restarts: the pooled connection is found
+  // closed and the next request goes on a new one.
+  ScriptedUpstream upstream("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+  for (int i = 0; i < 3; ++i) {
+    StatusOr<HttpResponse> answer = ForwardRequest(
+        upstream.Url(), MakeRequest(beast_http::verb::put, "/v1/a", "{}"), ForwardOptions{});
+    ASSERT_TRUE(answer.ok()) << i << ": " << answer.status().ToString();
+    EXPECT_EQ(answer->body(), "{}");
+    EXPECT_EQ(upstream.WaitForRequests(i + 1), static_cast<std::size_t>(i + 1));
+  }
 }
 
 TEST(ForwarderTest, ClosedPortIsUnavailable) {

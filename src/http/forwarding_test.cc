@@ -137,8 +137,10 @@ TEST_F(ForwardingTest, GetPutAndListArriveIntactAndTheActiveAnswers) {
     EXPECT_EQ(body["data"]["request_id_seen"], seen[i].request_id) << i;
     EXPECT_EQ(body["data"]["path"], seen[i].path) << i;
   }
-  // One keep-alive connection served all three.
+  // One keep-alive connection served all three, and the standby forwarded
+  // them on one pooled connection to the active.
   EXPECT_EQ(standby_server_.ConnectionCountForTest(), 1u);
+  EXPECT_EQ(active_server_.ConnectionCountForTest(), 1u);
 }
 
 TEST_F(ForwardingTest, ErrorAnswersPassThroughUnchanged) {
