@@ -308,9 +308,16 @@ def main():
     parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
     parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
     parser.add_argument("--command", help="the command to record as having produced the run")
+    parser.add_argument("--only", help="run only the rows of this workload (e.g. kv2-write): "
+                        "a trial while working on it, not a result to commit")
     args = parser.parse_args()
 
     duration = args.duration or (1.5 if args.quick else 5.0)
+    rows = QUICK_ROWS if args.quick else FULL_ROWS
+    if args.only:
+        rows = [row for row in rows if row[0] == args.only]
+        if not rows:
+            sys.exit(f"compare_bench: no row runs workload {args.only!r}")
     build_dir = os.path.abspath(args.build_dir)
     for name in ("tresor", "tresor-loadgen"):
         if not os.access(os.path.join(build_dir, name), os.X_OK):
@@ -330,8 +337,7 @@ def main():
         results["peer_versions"] = {"etcd": peers.etcd_version(),
                                     "postgres": peers.postgres_version(),
                                     "nginx": peers.nginx_version()}
-        results["rows"] = run_rows(systems, QUICK_ROWS if args.quick else FULL_ROWS, duration,
-                                   results["rounds"])
+        results["rows"] = run_rows(systems, rows, duration, results["rounds"])
     finally:
         systems.stop()
     bench_results.finish_results(results, started)

@@ -76,14 +76,15 @@ bytes) with 1 KiB random (incompressible) values:
   snapshot is saved, and `bench/snapshot_archive.py` writes a new archive
   with the same records plus N synthetic 1 KiB values under
   `logical/<secret/'s mount uuid>/bench/` (ciphertext-shaped bytes that are
-  never read), following docs/snapshot-format.md exactly (gzip level 1 as
+  never read), following docs/snapshot-format.md exactly (gzip level 0 as
   Tresor writes, ustar, keys in order, `meta.json` size and `SHA256SUMS`
   recomputed; `tresor operator raft snapshot inspect` verifies it before
   use). `SHA256SUMS.sealed` cannot be remade without the root key, so the
   archive is restored with `snapshot-force` into a fresh uninitialised
   node. **That restore is the restore measurement**: `curl -X POST -T
-  FILE` to the 204, which covers reading and verifying the whole archive,
-  writing it through raft in staged entries (fsynced) and swapping it in.
+  FILE` to the 204, which covers reading and verifying the whole archive
+  while writing it through raft in staged entries (fsynced), and the
+  commit entry that makes the staged records the state.
   The node is then unsealed with the small node's key, and **save** is
   `curl -o FILE` of `GET sys/storage/raft/snapshot` plus an fsync of the
   file (the server reads its state twice from one read view, once for the

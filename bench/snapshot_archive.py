@@ -7,7 +7,7 @@ root key, mount table and root token are real) and writes a new archive
 with the same records plus N synthetic ones under
 `logical/<mount uuid>/bench/<n>`, each value N random bytes (shaped like
 barrier ciphertext: incompressible, and never read by anyone). It follows
-docs/snapshot-format.md, version 1, exactly: gzip (level 1, as Tresor
+docs/snapshot-format.md, version 1, exactly: gzip (level 0, as Tresor
 writes) over a ustar archive of meta.json, state.bin, SHA256SUMS and
 SHA256SUMS.sealed, in that order, mode 0600, uid/gid 0, mtime = created_at;
 keys strictly increasing; meta.json's `size` and `id` and SHA256SUMS
@@ -77,11 +77,11 @@ def write_record(out, digest, key, value):
 
 
 def build(small_path, out_path, mount_uuid, entries, value_size, workdir, seed=5,
-          compresslevel=1):
+          compresslevel=0):
     """Writes `out_path`: the small archive's records plus `entries`
-    synthetic ones. compresslevel 1 is what Tresor writes (the snapshot
-    bench measures that); 0 (stored deflate blocks, still valid gzip) is for
-    benches that only need the data loaded and not the gzip time. Returns {"records", "state_bytes", "archive_bytes",
+    synthetic ones. compresslevel 0 (stored deflate blocks, still valid
+    gzip) is what Tresor writes, so the restore bench reads what a save
+    gives it. Returns {"records", "state_bytes", "archive_bytes",
     "entry_bytes", "meta"} for the new archive."""
     small = read_members(small_path)
     meta = json.loads(small["meta.json"])

@@ -154,34 +154,38 @@ StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one
   snapshot::ReadOptions options;
   options.seal = seal.has_value() ? &*seal : nullptr;
 
-  // 1. The whole archive verifies, and every record is one storage could
-  //    hold, before anything changes.
+  // 1. One pass over the archive stages its records through raft on every
+  //    node, where no reader sees them, while the archive is verified
+  //    (every record one storage could hold, then the checksums and their
+  //    seal, which come last). Anything wrong aborts the staging and the
+  //    state is exactly as it was. The restore starts once meta.json has
+  //    been read, so a file that is not an archive starts none.
   snapshot::Meta meta;
   std::uint64_t records = 0;
-  Status verified = snapshot::ReadArchive(
+  std::unique_ptr<storage::Snapshotter::Restore> restore;
+  Status not_begun = Status::Ok();  // the storage's refusal, not the archive's fault
+  Status staged = snapshot::ReadArchive(
       BodySource(*req.raw_body), options,
-      [&meta](const snapshot::Meta& m) {
+      [&](const snapshot::Meta& m) -> Status {
         meta = m;
+        auto begun = snapshotter->BeginRestore();
+        if (!begun.ok()) return not_begun = begun.status();
+        restore = std::move(*begun);
         return Status::Ok();
       },
-      [&records](std::string_view key, std::string_view) -> Status {
+      [&](std::string_view key, std::string_view value) -> Status {
         ++records;
-        return storage::ValidateKey(key);
-      });
-  if (!verified.ok()) return Refused(verified, force);
-
-  // 2. Staged through raft on every node, then swapped in by one entry.
-  TRESOR_ASSIGN_OR_RETURN(auto restore, snapshotter->BeginRestore());
-  Status staged = snapshot::ReadArchive(
-      BodySource(*req.raw_body), options, [](const snapshot::Meta&) { return Status::Ok(); },
-      [&restore](std::string_view key, std::string_view value) -> Status {
+        TRESOR_RETURN_IF_ERROR(storage::ValidateKey(key));
         if (UnderKeptPrefix(key)) return Status::Ok();
         return restore->Add(key, value);
       });
+  if (!not_begun.ok()) return not_begun;
   if (!staged.ok()) {
-    restore->Abort().IgnoreError();
+    if (restore != nullptr) restore->Abort().IgnoreError();
     return Refused(staged, force);
   }
+  if (restore == nullptr) return InternalError("snapshot: the archive was read but had no meta");
+  // 2. One entry makes the staged records the state, on every node.
   TRESOR_RETURN_IF_ERROR(restore->Commit(KeptPrefixes()));
   spdlog::warn("snapshot: restored {} ({} records, index {}, cluster {}){}", meta.id, records,
                meta.index, meta.cluster_id, force ? " with force" : "");

@@ -373,12 +373,19 @@ Status Node::Recover(const std::vector<ServerInfo>& servers) {
   });
 }
 
-Status Node::Apply(const std::vector<StateOp>& ops) {
+Status Node::Apply(const std::vector<StateOp>& ops) { return ApplyAsync(ops).get(); }
+
+std::future<Status> Node::ApplyAsync(const std::vector<StateOp>& ops) {
+  const auto settled = [](Status status) {
+    std::promise<Status> promise;
+    promise.set_value(std::move(status));
+    return promise.get_future();
+  };
   std::string payload = EncodeCommand(ops);
   if (payload.size() > options_.max_entry_size) {
-    return TooLargeError("the write is " + std::to_string(payload.size()) +
-                         " bytes, over the raft max_entry_size of " +
-                         std::to_string(options_.max_entry_size));
+    return settled(TooLargeError("the write is " + std::to_string(payload.size()) +
+                                 " bytes, over the raft max_entry_size of " +
+                                 std::to_string(options_.max_entry_size)));
   }
   auto* pending = new PendingWrite;
   pending->node = this;
@@ -404,9 +411,9 @@ Status Node::Apply(const std::vector<StateOp>& ops) {
   });
   if (!posted) {
     delete pending;
-    return UnavailableError("raft: the node is shutting down");
+    return settled(UnavailableError("raft: the node is shutting down"));
   }
-  return answer.get();
+  return answer;
 }
 
 Status Node::Barrier() {

@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -136,6 +137,11 @@ class Node {
   // TooLarge over max_entry_size, Unavailable when leadership was lost or
   // the node stopped before the entry committed (it may or may not apply).
   Status Apply(const std::vector<StateOp>& ops);
+  // Apply without the wait: the future holds what Apply would return.
+  // Entries submitted from one thread are appended in submission order, so
+  // a caller may keep several in flight (a restore does, to overlap the
+  // log's fsyncs with the state store's).
+  std::future<Status> ApplyAsync(const std::vector<StateOp>& ops);
   // Waits until every entry of earlier terms is applied here (leader only):
   // after it, a read of state() sees every write acknowledged before.
   Status Barrier();

@@ -5,15 +5,16 @@
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "raft/lmdb_util.h"
-#include "raft/state_image.h"
+#include "raft/state_image.h"  // kMaxStateKeyBytes
 
 namespace tresor::raft {
 namespace {
 
-constexpr std::string_view kDataDbs[2] = {"data", "data.1"};
+constexpr std::string_view kDataDbs[] = {"data", "data.1", "data.2"};
 constexpr std::string_view kMetaDb = "meta";
 constexpr std::string_view kAppliedIndexKey = "applied_index";
 
@@ -94,7 +95,9 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   int rc = mdb_env_create(&raw_env);
   if (rc != 0) return OpenError(rc, "creating the LMDB environment");
   EnvPtr env(raw_env);
-  if ((rc = mdb_env_set_maxdbs(env.get(), 3)) != 0) return OpenError(rc, "setting maxdbs");
+  if ((rc = mdb_env_set_maxdbs(env.get(), std::size(kDataDbs) + 1)) != 0) {
+    return OpenError(rc, "setting maxdbs");
+  }
   if ((rc = mdb_env_set_mapsize(env.get(), map_size_bytes)) != 0) {
     return OpenError(rc, "setting the map size");
   }
@@ -114,8 +117,9 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
     return OpenError(rc, "beginning the setup transaction");
   }
   TxnPtr txn(raw_txn);
-  MDB_dbi data[2] = {0, 0}, meta = 0;
-  for (int i = 0; i < 2; ++i) {
+  MDB_dbi data[kDataDbCount] = {}, meta = 0;
+  static_assert(std::size(kDataDbs) == kDataDbCount);
+  for (int i = 0; i < kDataDbCount; ++i) {
     if ((rc = mdb_dbi_open(txn.get(), kDataDbs[i].data(), MDB_CREATE, &data[i])) != 0) {
       return OpenError(rc, "opening the data databases");
     }
@@ -126,14 +130,13 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadIndexFrom(txn.get(), meta));
   rc = mdb_txn_commit(txn.release());
   if (rc != 0) return OpenError(rc, "committing the setup transaction");
-  return std::unique_ptr<StateStore>(
-      new StateStore(env.release(), data[0], data[1], meta, applied));
+  return std::unique_ptr<StateStore>(new StateStore(env.release(), data, meta, applied));
 }
 
-StateStore::StateStore(MDB_env* env, MDB_dbi data0, MDB_dbi data1, MDB_dbi meta,
+StateStore::StateStore(MDB_env* env, const MDB_dbi (&data)[kDataDbCount], MDB_dbi meta,
                        std::uint64_t applied_index)
     : env_(env),
-      data_dbis_{data0, data1},
+      data_dbis_{data[0], data[1], data[2]},
       meta_dbi_(meta),
       staged_applied_index_(applied_index),
       committed_applied_index_(applied_index) {}
@@ -157,15 +160,31 @@ Status StateStore::LmdbError(int rc, std::string_view what) const {
   return IOError(context + mdb_strerror(rc));
 }
 
-StatusOr<MDB_dbi> StateStore::ActiveDataDbi(MDB_txn* txn) const {
-  MDB_val key = ToVal(kActiveDataMetaKey), value;
+StatusOr<std::optional<MDB_dbi>> StateStore::DataDbiNamedBy(MDB_txn* txn,
+                                                             std::string_view meta_key) const {
+  MDB_val key = ToVal(meta_key), value;
   int rc = mdb_get(txn, meta_dbi_, &key, &value);
-  if (rc == MDB_NOTFOUND) return data_dbis_[0];
-  if (rc != 0) return LmdbError(rc, "reading which data database is active");
-  if (value.mv_size != 1 || static_cast<const unsigned char*>(value.mv_data)[0] > 1) {
-    return CorruptionError("state store: the active data database marker is malformed");
+  if (rc == MDB_NOTFOUND) return std::optional<MDB_dbi>();
+  if (rc != 0) return LmdbError(rc, "reading which data database is which");
+  const auto number = static_cast<const unsigned char*>(value.mv_data)[0];
+  if (value.mv_size != 1 || number >= kDataDbCount) {
+    return CorruptionError("state store: the data database marker \"" + std::string(meta_key) +
+                           "\" is malformed");
   }
-  return data_dbis_[static_cast<const unsigned char*>(value.mv_data)[0]];
+  return std::optional<MDB_dbi>(data_dbis_[number]);
+}
+
+Status StateStore::NameDataDbi(MDB_txn* txn, std::string_view meta_key, MDB_dbi dbi) const {
+  char number = 0;
+  while (data_dbis_[static_cast<int>(number)] != dbi) ++number;
+  MDB_val key = ToVal(meta_key), value = ToVal(std::string_view(&number, 1));
+  int rc = mdb_put(txn, meta_dbi_, &key, &value, 0);
+  return rc == 0 ? Status::Ok() : LmdbError(rc, "recording which data database is which");
+}
+
+StatusOr<MDB_dbi> StateStore::ActiveDataDbi(MDB_txn* txn) const {
+  TRESOR_ASSIGN_OR_RETURN(std::optional<MDB_dbi> named, DataDbiNamedBy(txn, kActiveDataMetaKey));
+  return named.value_or(data_dbis_[0]);
 }
 
 StatusOr<std::uint64_t> StateStore::ReadAppliedIndex(MDB_txn* txn) const {
@@ -288,6 +307,7 @@ Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
   // The entry's own outcome. Its failure is the proposer's error, not the
   // store's: the entry is applied (with no effect) and the group goes on.
   Status entry_status = ValidateOps(ops);
+  bool switched = false;
   if (entry_status.ok() && !ops.empty()) {
     MDB_txn* raw_child = nullptr;
     int rc = mdb_txn_begin(env_, write_txn_, 0, &raw_child);
@@ -308,7 +328,19 @@ Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
         if (rc != 0) entry_status = LmdbError(rc, "staging an entry");
       }
       if (entry_status.ok() && replaces) staged_replacement_ = true;
+      switched = replaces || !entry_status.ok();
     }
+  }
+  // A restore commit switches the active database (ApplyRestoreStep sets
+  // write_dbi_), and a failed entry's child transaction, now aborted, may
+  // have: the group's transaction says which one is active.
+  if (switched) {
+    StatusOr<MDB_dbi> active = ActiveDataDbi(write_txn_);
+    if (!active.ok()) {
+      AbortWriteTxn();
+      return active.status();
+    }
+    write_dbi_ = *active;
   }
 
   Status recorded = WriteAppliedIndex(write_txn_, index);
@@ -356,72 +388,6 @@ Status StateStore::Commit() {
   committed_applied_index_.store(staged_applied_index_, std::memory_order_release);
   if (replaced) replaced_count_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
-}
-
-// ---- snapshots ----
-
-StatusOr<std::string> StateStore::SaveImage() const {
-  if (write_txn_ != nullptr) {
-    return FailedPreconditionError("state store: cannot save an image while entries are staged");
-  }
-  MDB_txn* raw_txn = nullptr;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
-  if (rc != 0) return LmdbError(rc, "beginning a read");
-  TxnPtr txn(raw_txn);
-  // The index from the same transaction as the data: one point in time.
-  TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get()));
-  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
-  MDB_cursor* raw_cursor = nullptr;
-  if ((rc = mdb_cursor_open(txn.get(), data, &raw_cursor)) != 0) {
-    return LmdbError(rc, "opening a cursor");
-  }
-  CursorPtr cursor(raw_cursor);
-  StateImageWriter writer(applied);
-  MDB_val key, value;
-  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
-       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    writer.Add(FromVal(key), FromVal(value));
-  }
-  if (rc != MDB_NOTFOUND) return LmdbError(rc, "reading the state for an image");
-  return writer.Finish();
-}
-
-Status StateStore::LoadImage(std::string_view image) {
-  if (write_txn_ != nullptr) {
-    return FailedPreconditionError("state store: cannot load an image while entries are staged");
-  }
-  MDB_txn* raw_txn = nullptr;
-  int rc = mdb_txn_begin(env_, nullptr, 0, &raw_txn);
-  if (rc != 0) return LmdbError(rc, "beginning a write");
-  TxnPtr txn(raw_txn);
-  TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
-  // Empty the data database (keeping it open) in the same transaction that
-  // fills it: until the commit readers keep seeing the old state, and any
-  // error below aborts back to it.
-  if ((rc = mdb_drop(txn.get(), data, 0)) != 0) return LmdbError(rc, "clearing the state");
-  std::uint64_t applied = 0;
-  // ParseStateImage verifies the whole image before the first record and
-  // guarantees keys in increasing order, so they can be appended.
-  TRESOR_RETURN_IF_ERROR(
-      ParseStateImage(image, &applied, [&](std::string_view key, std::string_view value) -> Status {
-        MDB_val k = ToVal(key), v = ToVal(value);
-        int put_rc = mdb_put(txn.get(), data, &k, &v, MDB_APPEND);
-        return put_rc == 0 ? Status::Ok() : LmdbError(put_rc, "loading an image");
-      }));
-  TRESOR_RETURN_IF_ERROR(WriteAppliedIndex(txn.get(), applied));
-  rc = mdb_txn_commit(txn.release());
-  if (rc != 0) return LmdbError(rc, "committing an image");
-  staged_applied_index_ = applied;
-  committed_applied_index_.store(applied, std::memory_order_release);
-  replaced_count_.fetch_add(1, std::memory_order_acq_rel);
-  return Status::Ok();
-}
-
-StatusOr<std::uint64_t> StateStore::ImageIndex(std::string_view image) {
-  std::uint64_t applied = 0;
-  TRESOR_RETURN_IF_ERROR(ParseStateImage(
-      image, &applied, [](std::string_view, std::string_view) { return Status::Ok(); }));
-  return applied;
 }
 
 }  // namespace tresor::raft

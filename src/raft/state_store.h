@@ -5,15 +5,18 @@
 // from the HTTP threads.
 //
 // On disk: directory `dir` (0700) holds LMDB's data.mdb and lock.mdb (0600).
-// Three named databases: "data" and "data.1" hold the keys, one of them
-// active at a time; "meta" holds the applied index under the key
-// "applied_index" (u64 big endian) and which data database is active under
-// "active_data" (one byte, 0 or 1; absent means 0). The applied index is
-// written in the same transaction as the entries it covers, so after any
-// crash the data and the index agree. The second data database is where a
-// whole state received from the leader is installed (Installer): filled in
-// bounded batches while the active one serves, then made active in one
-// small transaction.
+// Four named databases: "data", "data.1" and "data.2" hold keys, one of
+// them active (the state readers see) at a time; "meta" holds the applied
+// index under the key "applied_index" (u64 big endian), which data
+// database is active under "active_data" (one byte, 0..2; absent means 0)
+// and, while a restore is being staged, the database staging it under
+// "restore_data" and that restore's id under "restore_id". The applied
+// index is written in the same transaction as the entries it covers, so
+// after any crash the data and the index agree. The other data databases
+// are where a whole new state is built while the active one serves: a
+// restore staged entry by entry (StateOp), or a state received from the
+// leader (Installer); either is made active by rewriting one meta key, and
+// the old state's pages are freed in the same small transaction.
 //
 // Durability: Commit returns once LMDB has fsynced the data pages; the meta
 // page is written after them without its own fsync (MDB_NOMETASYNC). A
@@ -53,15 +56,16 @@ namespace tresor::raft {
 //
 // Besides puts and deletes, an entry can carry one step of a whole-state
 // restore (a snapshot restore, docs/snapshot-format.md). A restore is too
-// large for one entry, so its records are staged entry by entry in a place
-// no reader sees, and a final commit step swaps them in, in one LMDB
-// transaction: every node applies the same steps, and a crash at any point
-// leaves either the old state or the new one, never a mix.
+// large for one entry, so its records are staged entry by entry in a data
+// database no reader sees, and a final commit step makes that database the
+// active one: every node applies the same steps, and a crash at any point
+// leaves either the old state or the new one, never a mix. The commit costs
+// the same whatever the size of the state (no record is copied).
 //   kRestoreBegin   key = restore id: drops anything staged, starts staging.
 //   kRestorePut     key = restore id + storage key, value: stages a record.
 //   kRestoreCommit  key = restore id, value = kept prefixes, NUL-separated:
-//                   replaces every key outside the kept prefixes with the
-//                   staged records (staged records under them are dropped).
+//                   the staged records become the state, except under the
+//                   kept prefixes, which keep the current state's records.
 //   kRestoreAbort   key = restore id: drops what that restore staged.
 // A step whose id is not the restore being staged fails (the restore was
 // superseded by a newer one) and changes nothing.
@@ -80,8 +84,11 @@ struct StateOp {
   }
 };
 
-// The meta key naming the active data database (see the header comment).
+// The meta keys naming the active data database and a staged restore's
+// database and id (see the header comment).
 inline constexpr std::string_view kActiveDataMetaKey = "active_data";
+inline constexpr std::string_view kRestoreDataMetaKey = "restore_data";
+inline constexpr std::string_view kRestoreIdMetaKey = "restore_id";
 
 // Restore ids are 8 bytes (big endian) at the front of a restore step's key.
 inline constexpr std::size_t kRestoreIdBytes = 8;
@@ -92,11 +99,12 @@ StateOp RestorePutOp(std::uint64_t id, std::string_view key, std::string_view va
 StateOp RestoreCommitOp(std::uint64_t id, const std::vector<std::string>& kept_prefixes);
 StateOp RestoreAbortOp(std::uint64_t id);
 
-// Where a restore in progress keeps its records and its id, in the data
-// database: keys starting with '/', which no storage key can (storage keys
-// never start with '/'). They travel in state images like any key, so a node
-// that catches up by snapshot in the middle of a restore still has the
-// staged records, and ListPage and View never show them.
+// How a staged restore travels in a state stream or image (View's
+// ForEachStored, Installer): its records under "/r/" + key, its id under
+// "/restore-id". No storage key starts with '/', so these never collide
+// with the state's own keys; the receiving store puts them back into a
+// staging database, so that a node that catches up in the middle of a
+// restore can still commit it.
 inline constexpr std::string_view kRestoreStagingPrefix = "/r/";
 inline constexpr std::string_view kRestoreIdKey = "/restore-id";
 // The longest storage key a restore can stage.
@@ -142,7 +150,8 @@ class StateStore {
   // transaction) so that it can be walked more than once, for a snapshot
   // archive that must size its state before writing it. While a View is
   // open the pages it sees are not reused, so the file may grow: close it
-  // when done. Restore staging keys are not part of it.
+  // when done. A staged restore is not part of the state (ForEach), only of
+  // what the node stores (ForEachStored).
   class View {
    public:
     ~View();
@@ -154,16 +163,21 @@ class StateStore {
     // stops the walk and is returned. Thread-compatible (one walk at a time).
     Status ForEach(
         const std::function<Status(std::string_view key, std::string_view value)>& visit) const;
-    // The same, restore staging records included: everything a node holds,
-    // for another node to install (raft/state_transfer.h).
+    // The same with a staged restore, if any, as kRestoreStagingPrefix and
+    // kRestoreIdKey records, all in increasing byte order: everything a
+    // node holds, for another node to install (raft/state_transfer.h).
     Status ForEachStored(
         const std::function<Status(std::string_view key, std::string_view value)>& visit) const;
 
    private:
     friend class StateStore;
+    using Visitor = std::function<Status(std::string_view, std::string_view)>;
     View(const StateStore& store, MDB_txn* txn, MDB_dbi data, std::uint64_t applied_index);
-    Status Walk(bool with_staging,
-                const std::function<Status(std::string_view, std::string_view)>& visit) const;
+    // Visits every record of `dbi` (keys starting with '/' only if
+    // `with_slash`), each key after `prefix`; from `from` (empty: the first)
+    // up to, not including, the first key >= `to` (empty: to the end).
+    Status WalkDbi(MDB_dbi dbi, std::string_view prefix, std::string_view from,
+                   std::string_view to, const Visitor& visit) const;
     const StateStore& store_;
     MDB_txn* txn_;
     MDB_dbi data_dbi_;
@@ -215,50 +229,59 @@ class StateStore {
 
   // ---- whole-state install (writer thread; nothing may be staged) ----
 
-  // Receives a whole state, record by record, into the inactive data
-  // database, committing every kInstallBatchBytes so that memory stays
+  // Receives a whole state, record by record (as View::ForEachStored gives
+  // it, a staged restore included), into data databases other than the
+  // active one, committing every kInstallBatchBytes so that memory stays
   // bounded whatever the size of the state; readers and the writer keep
-  // seeing the old state throughout. Finish makes the new state active, with
-  // its applied index, in one transaction, and empties the old one: after a
-  // crash at any point the store holds either the old state or the new one.
-  // An Installer dropped without Finish leaves the old state (its partial
-  // records are emptied by the next BeginInstall). At most one at a time;
-  // the store's writer methods must not be called while it lives.
+  // seeing the old state throughout. BeginInstall drops any restore staged
+  // here (the state received replaces it). Finish makes the new state
+  // active, with its applied index, in one transaction, and empties the old
+  // one: after a crash at any point the store holds either the old state or
+  // the new one. An Installer dropped without Finish leaves the old state
+  // (its partial records are emptied by the next BeginInstall). At most one
+  // at a time; the store's writer methods must not be called while it lives.
   class Installer {
    public:
     ~Installer();
     Installer(const Installer&) = delete;
     Installer& operator=(const Installer&) = delete;
     // Adds one record. REQUIRES: keys in strictly increasing byte order.
-    // Errors: InvalidArgument for a key out of order or out of range,
-    // ResourceExhausted when the map is full, IOError.
+    // Errors: InvalidArgument for a key out of order or out of range, or a
+    // '/' key that is not a staged restore's; ResourceExhausted when the map
+    // is full, IOError.
     Status Add(std::string_view key, std::string_view value);
     // Makes the records the state at `applied_index`, durably.
     Status Finish(std::uint64_t applied_index);
 
    private:
     friend class StateStore;
-    Installer(StateStore& store, MDB_dbi target);
+    Installer(StateStore& store, MDB_dbi target, MDB_dbi staging);
     Status BeginBatch();
+    Status Put(MDB_dbi dbi, std::string_view key, std::string_view value);
     StateStore& store_;
-    const MDB_dbi target_;
+    const MDB_dbi target_;   // the state received
+    const MDB_dbi staging_;  // the restore staged in it, if any
     MDB_txn* txn_ = nullptr;
     std::size_t batch_bytes_ = 0;
     std::string last_key_;
+    std::optional<std::string> restore_id_;  // received under kRestoreIdKey
+    bool staged_records_ = false;
   };
   static constexpr std::size_t kInstallBatchBytes = 16 << 20;
   // Errors: FailedPrecondition when something is staged; IOError.
   StatusOr<std::unique_ptr<Installer>> BeginInstall();
 
   // ---- snapshot images (writer thread; nothing may be staged) ----
+  // The format of raft snapshots before they became manifests; LoadImage
+  // still reads the images such snapshots left behind.
 
-  // A state image (format in raft/state_image.h) of the whole committed state
-  // and its applied index, read in one read transaction: one point in time.
+  // A state image (format in raft/state_image.h) of everything the store
+  // holds (View::ForEachStored) and its applied index: one point in time.
   // Errors: FailedPrecondition when something is staged; as Get otherwise.
   StatusOr<std::string> SaveImage() const;
 
-  // Replaces the whole state (data and applied index) with image's, in one
-  // write transaction committed durably. The image is verified completely
+  // Replaces the whole state (data, staged restore and applied index) with
+  // image's, through an Installer, durably. The image is verified completely
   // before anything changes; on any error the state is exactly as before.
   // Errors: InvalidArgument (not an image) or Corruption (checksum or
   // records bad) from verification; FailedPrecondition when something is
@@ -270,10 +293,25 @@ class StateStore {
   static StatusOr<std::uint64_t> ImageIndex(std::string_view image);
 
  private:
-  StateStore(MDB_env* env, MDB_dbi data0, MDB_dbi data1, MDB_dbi meta, std::uint64_t applied_index);
+  static constexpr int kDataDbCount = 3;
+  StateStore(MDB_env* env, const MDB_dbi (&data)[kDataDbCount], MDB_dbi meta,
+             std::uint64_t applied_index);
 
   // The data database active in txn (meta's "active_data").
   StatusOr<MDB_dbi> ActiveDataDbi(MDB_txn* txn) const;
+  // The data database a meta key names; nullopt when the key is absent
+  // (ActiveDataDbi takes that as the first database).
+  StatusOr<std::optional<MDB_dbi>> DataDbiNamedBy(MDB_txn* txn, std::string_view meta_key) const;
+  // Writes `dbi`'s number under meta_key.
+  Status NameDataDbi(MDB_txn* txn, std::string_view meta_key, MDB_dbi dbi) const;
+  // A restore being staged in txn: its database and id. nullopt when none.
+  struct StagedRestore {
+    MDB_dbi dbi;
+    std::string id;
+  };
+  StatusOr<std::optional<StagedRestore>> StagedRestoreIn(MDB_txn* txn) const;
+  // Forgets the staged restore (meta keys) and empties `dbi`.
+  Status DropStaging(MDB_txn* txn, MDB_dbi dbi) const;
   // The index recorded in txn's meta database (0 when none is).
   StatusOr<std::uint64_t> ReadAppliedIndex(MDB_txn* txn) const;
 
@@ -288,15 +326,11 @@ class StateStore {
   // Applies one op in txn (state_store_restore.cc for the restore steps).
   Status ApplyOp(MDB_txn* txn, const StateOp& op);
   Status ApplyRestoreStep(MDB_txn* txn, const StateOp& op);
-  // Fails unless `id` is the restore being staged in txn.
-  Status CheckRestoreId(MDB_txn* txn, std::string_view id) const;
-  // Deletes every key in [from, to) (to empty: to the end) for which
-  // `drop` says so.
-  Status DeleteRange(MDB_txn* txn, std::string_view from, std::string_view to,
-                     const std::function<bool(std::string_view)>& drop);
+  // Gives `into` the records `from` holds under `prefix`, and only those.
+  Status ReplacePrefix(MDB_txn* txn, MDB_dbi from, MDB_dbi into, std::string_view prefix);
 
   MDB_env* const env_;
-  const MDB_dbi data_dbis_[2];
+  const MDB_dbi data_dbis_[kDataDbCount];
   const MDB_dbi meta_dbi_;
 
   // Writer thread only.

@@ -28,13 +28,6 @@ std::vector<std::string> SplitKeptPrefixes(std::string_view joined) {
   return out;
 }
 
-bool UnderAny(std::string_view key, const std::vector<std::string>& prefixes) {
-  for (const std::string& prefix : prefixes) {
-    if (key.substr(0, prefix.size()) == prefix) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string EncodeRestoreId(std::uint64_t id) {
@@ -72,32 +65,44 @@ StateStore::View::View(const StateStore& store, MDB_txn* txn, MDB_dbi data,
 
 StateStore::View::~View() { mdb_txn_abort(txn_); }
 
-Status StateStore::View::ForEach(
-    const std::function<Status(std::string_view, std::string_view)>& visit) const {
-  return Walk(/*with_staging=*/false, visit);
-}
-
-Status StateStore::View::ForEachStored(
-    const std::function<Status(std::string_view, std::string_view)>& visit) const {
-  return Walk(/*with_staging=*/true, visit);
-}
-
-Status StateStore::View::Walk(
-    bool with_staging,
-    const std::function<Status(std::string_view, std::string_view)>& visit) const {
+Status StateStore::View::WalkDbi(MDB_dbi dbi, std::string_view prefix, std::string_view from,
+                                 std::string_view to, const Visitor& visit) const {
   MDB_cursor* raw_cursor = nullptr;
-  int rc = mdb_cursor_open(txn_, data_dbi_, &raw_cursor);
+  int rc = mdb_cursor_open(txn_, dbi, &raw_cursor);
   if (rc != 0) return store_.LmdbError(rc, "opening a cursor");
   CursorPtr cursor(raw_cursor);
-  MDB_val key, value;
-  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
-       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+  std::string named;
+  MDB_val key = ToVal(from), value;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, from.empty() ? MDB_FIRST : MDB_SET_RANGE);
+       rc == 0; rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
     std::string_view k = FromVal(key);
-    if (!with_staging && k.front() == '/') continue;  // restore staging, not state
+    if (!to.empty() && k >= to) break;
+    // Keys under '/' in a data database are restore staging that an
+    // earlier version kept beside the state: never part of it.
+    if (prefix.empty() && k.front() == '/') continue;
+    if (!prefix.empty()) {
+      named.assign(prefix).append(k);
+      k = named;
+    }
     TRESOR_RETURN_IF_ERROR(visit(k, FromVal(value)));
   }
-  if (rc != MDB_NOTFOUND) return store_.LmdbError(rc, "reading the state");
+  if (rc != 0 && rc != MDB_NOTFOUND) return store_.LmdbError(rc, "reading the state");
   return Status::Ok();
+}
+
+Status StateStore::View::ForEach(const Visitor& visit) const {
+  return WalkDbi(data_dbi_, "", "", "", visit);
+}
+
+Status StateStore::View::ForEachStored(const Visitor& visit) const {
+  TRESOR_ASSIGN_OR_RETURN(std::optional<StagedRestore> staged, store_.StagedRestoreIn(txn_));
+  if (!staged) return ForEach(visit);
+  // In byte order: the state's keys below "/", the staged records
+  // ("/r/..."), the id ("/restore-id"), then the rest of the state.
+  TRESOR_RETURN_IF_ERROR(WalkDbi(data_dbi_, "", "", "/", visit));
+  TRESOR_RETURN_IF_ERROR(WalkDbi(staged->dbi, kRestoreStagingPrefix, "", "", visit));
+  TRESOR_RETURN_IF_ERROR(visit(kRestoreIdKey, staged->id));
+  return WalkDbi(data_dbi_, "", "0", "", visit);  // '0' follows '/'
 }
 
 StatusOr<std::unique_ptr<StateStore::View>> StateStore::OpenView() const {
@@ -110,101 +115,105 @@ StatusOr<std::unique_ptr<StateStore::View>> StateStore::OpenView() const {
   return std::unique_ptr<View>(new View(*this, txn.release(), data, applied));
 }
 
+// ---- restore staging ----
+
+StatusOr<std::optional<StateStore::StagedRestore>> StateStore::StagedRestoreIn(
+    MDB_txn* txn) const {
+  TRESOR_ASSIGN_OR_RETURN(std::optional<MDB_dbi> dbi, DataDbiNamedBy(txn, kRestoreDataMetaKey));
+  if (!dbi) return std::optional<StagedRestore>();
+  MDB_val key = ToVal(kRestoreIdMetaKey), value;
+  int rc = mdb_get(txn, meta_dbi_, &key, &value);
+  if (rc == MDB_NOTFOUND) return CorruptionError("state store: a staged restore has no id");
+  if (rc != 0) return LmdbError(rc, "reading the restore id");
+  return std::optional<StagedRestore>(StagedRestore{*dbi, std::string(FromVal(value))});
+}
+
+Status StateStore::DropStaging(MDB_txn* txn, MDB_dbi dbi) const {
+  for (std::string_view meta_key : {kRestoreDataMetaKey, kRestoreIdMetaKey}) {
+    MDB_val key = ToVal(meta_key);
+    int rc = mdb_del(txn, meta_dbi_, &key, nullptr);
+    if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "ending a restore");
+  }
+  // Frees the pages (with this transaction's commit) without copying any.
+  int rc = mdb_drop(txn, dbi, 0);
+  return rc == 0 ? Status::Ok() : LmdbError(rc, "emptying a restore's staging");
+}
+
+Status StateStore::ReplacePrefix(MDB_txn* txn, MDB_dbi from, MDB_dbi into,
+                                 std::string_view prefix) {
+  const std::string end = PrefixEnd(prefix);
+  MDB_cursor* raw_cursor = nullptr;
+  int rc = mdb_cursor_open(txn, into, &raw_cursor);
+  if (rc != 0) return LmdbError(rc, "opening a cursor");
+  CursorPtr cursor(raw_cursor);
+  MDB_val key = ToVal(prefix), value;
+  // Out with `into`'s own records under the prefix...
+  rc = mdb_cursor_get(cursor.get(), &key, &value, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  while (rc == 0 && (end.empty() || FromVal(key) < end)) {
+    if ((rc = mdb_cursor_del(cursor.get(), 0)) != 0) break;
+    // After a delete the cursor rests on the next key: read it in place.
+    rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_GET_CURRENT);
+    if (rc == EINVAL) rc = MDB_NOTFOUND;  // deleted the last key
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "replacing a kept prefix");
+  // ...in with `from`'s.
+  if ((rc = mdb_cursor_open(txn, from, &raw_cursor)) != 0) {
+    return LmdbError(rc, "opening a cursor");
+  }
+  CursorPtr source(raw_cursor);
+  key = ToVal(prefix);
+  for (rc = mdb_cursor_get(source.get(), &key, &value, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+       rc == 0 && (end.empty() || FromVal(key) < end);
+       rc = mdb_cursor_get(source.get(), &key, &value, MDB_NEXT)) {
+    MDB_val k = key, v = value;
+    if ((rc = mdb_put(txn, into, &k, &v, 0)) != 0) break;
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "replacing a kept prefix");
+  return Status::Ok();
+}
+
 // ---- restore steps (writer thread, inside an entry's nested transaction) ----
 
-Status StateStore::CheckRestoreId(MDB_txn* txn, std::string_view id) const {
-  MDB_val key = ToVal(kRestoreIdKey), value;
-  int rc = mdb_get(txn, write_dbi_, &key, &value);
-  if (rc == MDB_NOTFOUND || (rc == 0 && FromVal(value) != id)) {
+Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
+  const std::string_view id = std::string_view(op.key).substr(0, kRestoreIdBytes);
+  TRESOR_ASSIGN_OR_RETURN(std::optional<StagedRestore> staged, StagedRestoreIn(txn));
+  if (op.type == StateOp::Type::kRestoreBegin) {
+    TRESOR_ASSIGN_OR_RETURN(MDB_dbi active, ActiveDataDbi(txn));
+    if (staged) TRESOR_RETURN_IF_ERROR(DropStaging(txn, staged->dbi));
+    // Any database but the active one; emptied in case an install was cut
+    // short in it.
+    const MDB_dbi staging = active == data_dbis_[0] ? data_dbis_[1] : data_dbis_[0];
+    int rc = mdb_drop(txn, staging, 0);
+    if (rc != 0) return LmdbError(rc, "starting a restore");
+    TRESOR_RETURN_IF_ERROR(NameDataDbi(txn, kRestoreDataMetaKey, staging));
+    MDB_val key = ToVal(kRestoreIdMetaKey), value = ToVal(id);
+    rc = mdb_put(txn, meta_dbi_, &key, &value, 0);
+    return rc == 0 ? Status::Ok() : LmdbError(rc, "starting a restore");
+  }
+  if (!staged || staged->id != id) {
     return FailedPreconditionError(
         "state store: this restore is no longer the one being staged (a newer restore "
         "started, or it was aborted)");
   }
-  return rc == 0 ? Status::Ok() : LmdbError(rc, "reading the restore id");
-}
-
-Status StateStore::DeleteRange(MDB_txn* txn, std::string_view from, std::string_view to,
-                               const std::function<bool(std::string_view)>& drop) {
-  MDB_cursor* raw_cursor = nullptr;
-  int rc = mdb_cursor_open(txn, write_dbi_, &raw_cursor);
-  if (rc != 0) return LmdbError(rc, "opening a cursor");
-  CursorPtr cursor(raw_cursor);
-  MDB_val key = ToVal(from), value;
-  rc = mdb_cursor_get(cursor.get(), &key, &value, from.empty() ? MDB_FIRST : MDB_SET_RANGE);
-  while (rc == 0) {
-    std::string_view k = FromVal(key);
-    if (!to.empty() && k >= to) break;
-    if (drop(k)) {
-      // After a delete the cursor rests on the next key: read it in place.
-      if ((rc = mdb_cursor_del(cursor.get(), 0)) != 0) break;
-      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_GET_CURRENT);
-      // MDB_GET_CURRENT after deleting the last key reports the end.
-      if (rc == EINVAL) rc = MDB_NOTFOUND;
-    } else {
-      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT);
-    }
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "deleting a range");
-  return Status::Ok();
-}
-
-Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
-  std::string_view id = std::string_view(op.key).substr(0, kRestoreIdBytes);
-  const std::string staging_end = PrefixEnd(kRestoreStagingPrefix);
-  auto put = [&](std::string_view k, std::string_view v) -> Status {
-    MDB_val key = ToVal(k), value = ToVal(v);
-    int rc = mdb_put(txn, write_dbi_, &key, &value, 0);
-    return rc == 0 ? Status::Ok() : LmdbError(rc, "staging a restore");
-  };
-  auto drop_staging = [&]() -> Status {
-    TRESOR_RETURN_IF_ERROR(DeleteRange(txn, kRestoreStagingPrefix, staging_end,
-                                       [](std::string_view) { return true; }));
-    MDB_val key = ToVal(kRestoreIdKey);
-    int rc = mdb_del(txn, write_dbi_, &key, nullptr);
-    return rc == 0 || rc == MDB_NOTFOUND ? Status::Ok() : LmdbError(rc, "ending a restore");
-  };
-
   switch (op.type) {
-    case StateOp::Type::kRestoreBegin:
-      TRESOR_RETURN_IF_ERROR(drop_staging());
-      return put(kRestoreIdKey, id);
-    case StateOp::Type::kRestorePut:
-      TRESOR_RETURN_IF_ERROR(CheckRestoreId(txn, id));
-      return put(std::string(kRestoreStagingPrefix) + op.key.substr(kRestoreIdBytes), op.value);
+    case StateOp::Type::kRestorePut: {
+      MDB_val key = ToVal(std::string_view(op.key).substr(kRestoreIdBytes)),
+              value = ToVal(op.value);
+      int rc = mdb_put(txn, staged->dbi, &key, &value, 0);
+      return rc == 0 ? Status::Ok() : LmdbError(rc, "staging a restore");
+    }
     case StateOp::Type::kRestoreAbort:
-      TRESOR_RETURN_IF_ERROR(CheckRestoreId(txn, id));
-      return drop_staging();
+      return DropStaging(txn, staged->dbi);
     case StateOp::Type::kRestoreCommit: {
-      TRESOR_RETURN_IF_ERROR(CheckRestoreId(txn, id));
-      const std::vector<std::string> kept = SplitKeptPrefixes(op.value);
-      // The old state goes, except the kept prefixes and the staging itself.
-      TRESOR_RETURN_IF_ERROR(DeleteRange(
-          txn, "", "", [&](std::string_view k) { return k.front() != '/' && !UnderAny(k, kept); }));
-      // Then the staged records move into place, in key order, and leave
-      // the staging area as they go.
-      MDB_cursor* raw_cursor = nullptr;
-      int rc = mdb_cursor_open(txn, write_dbi_, &raw_cursor);
-      if (rc != 0) return LmdbError(rc, "opening a cursor");
-      CursorPtr cursor(raw_cursor);
-      std::string moved;
-      MDB_val key = ToVal(kRestoreStagingPrefix), value;
-      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
-      while (rc == 0 && FromVal(key) < staging_end) {
-        moved = FromVal(key).substr(kRestoreStagingPrefix.size());
-        if (!UnderAny(moved, kept)) {
-          // Copy the value out first: a put may move the page it lives on.
-          std::string v(FromVal(value));
-          TRESOR_RETURN_IF_ERROR(put(moved, v));
-        }
-        // Re-seek: the put above may have invalidated the cursor position.
-        key = ToVal(kRestoreStagingPrefix);
-        std::string staged = std::string(kRestoreStagingPrefix) + moved;
-        MDB_val staged_key = ToVal(staged);
-        if ((rc = mdb_del(txn, write_dbi_, &staged_key, nullptr)) != 0) break;
-        rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
+      TRESOR_ASSIGN_OR_RETURN(MDB_dbi active, ActiveDataDbi(txn));
+      for (const std::string& prefix : SplitKeptPrefixes(op.value)) {
+        TRESOR_RETURN_IF_ERROR(ReplacePrefix(txn, active, staged->dbi, prefix));
       }
-      if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "installing a restore");
-      return drop_staging();
+      TRESOR_RETURN_IF_ERROR(NameDataDbi(txn, kActiveDataMetaKey, staged->dbi));
+      // The old state's pages are freed with the commit; nothing is copied.
+      TRESOR_RETURN_IF_ERROR(DropStaging(txn, active));
+      write_dbi_ = staged->dbi;  // for the rest of the entry (Stage re-reads it after)
+      return Status::Ok();
     }
     default:
       return InvalidArgumentError("state store: not a restore step");

@@ -155,6 +155,48 @@ TEST_F(StateStoreRestoreTest, ALargeRestoreSpanningManyPagesIsInstalledWhole) {
   EXPECT_EQ(Snapshot(*store_), expected);
 }
 
+TEST_F(StateStoreRestoreTest, AStagedRestoreTravelsInAStreamInByteOrderAndCommitsThere) {
+  // Keys on both sides of '/' in byte order, and a restore in progress.
+  ASSERT_TRUE(Apply({StateOp::Put("!first", "1"), StateOp::Put("zz", "2")}).ok());
+  ASSERT_TRUE(Apply({RestoreBeginOp(11), RestorePutOp(11, "a", "A"), RestorePutOp(11, "b", "B")})
+                  .ok());
+  auto view = store_->OpenView();
+  ASSERT_TRUE(view.ok());
+  std::vector<std::string> keys;
+  auto receiver = Open("receiver");
+  auto installer = receiver->BeginInstall();
+  ASSERT_TRUE(installer.ok()) << installer.status().ToString();
+  ASSERT_TRUE((*view)
+                  ->ForEachStored([&](std::string_view k, std::string_view v) {
+                    keys.emplace_back(k);
+                    return (*installer)->Add(k, v);
+                  })
+                  .ok());
+  EXPECT_EQ(keys, (std::vector<std::string>{"!first", "/r/a", "/r/b", "/restore-id", "zz"}));
+  ASSERT_TRUE((*installer)->Finish((*view)->applied_index()).ok());
+  installer->reset();
+  EXPECT_EQ(Snapshot(*receiver), (RecordMap{{"!first", "1"}, {"zz", "2"}}));
+
+  // Both stores commit the restore alike.
+  for (StateStore* store : {store_.get(), receiver.get()}) {
+    ASSERT_TRUE(Apply({RestoreCommitOp(11, {"zz"})}, store).ok());
+    EXPECT_EQ(Snapshot(*store), (RecordMap{{"a", "A"}, {"b", "B"}, {"zz", "2"}}));
+    EXPECT_EQ(*store->ListPage("", "", 0), (std::vector<std::string>{"a", "b", "zz"}));
+  }
+}
+
+TEST_F(StateStoreRestoreTest, InstallingAStateDropsARestoreStagedHere) {
+  ASSERT_TRUE(Apply({RestoreBeginOp(12), RestorePutOp(12, "staged", "s")}).ok());
+  auto installer = store_->BeginInstall();
+  ASSERT_TRUE(installer.ok());
+  ASSERT_TRUE((*installer)->Add("fresh", "f").ok());
+  ASSERT_TRUE((*installer)->Finish(store_->AppliedIndex() + 5).ok());
+  installer->reset();
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"fresh", "f"}}));
+  EXPECT_EQ(Apply({RestoreCommitOp(12, {})}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"fresh", "f"}}));
+}
+
 TEST_F(StateStoreRestoreTest, AViewIsOnePointInTimeAcrossWalks) {
   ASSERT_TRUE(Apply({StateOp::Put("a", "1"), StateOp::Put("b", "2")}).ok());
   auto view = store_->OpenView();

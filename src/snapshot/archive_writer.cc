@@ -46,7 +46,7 @@ class ArchiveWriteSession {
     // (a state.bin over 8 GiB). Level 1 because state.bin is ciphertext,
     // which does not compress: a higher level only costs CPU.
     if (archive_write_add_filter_gzip(archive_) != ARCHIVE_OK ||
-        archive_write_set_filter_option(archive_, "gzip", "compression-level", "1") != ARCHIVE_OK ||
+        archive_write_set_filter_option(archive_, "gzip", "compression-level", "0") != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(archive_) != ARCHIVE_OK ||
         // No zero padding after the gzip trailer: the reader refuses any
         // byte after it.

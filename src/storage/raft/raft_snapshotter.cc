@@ -1,5 +1,8 @@
 // RaftBackend as a storage::Snapshotter (contracts in raft_backend.h and
 // storage/snapshotter.h).
+#include <deque>
+#include <future>
+
 #include "common/random.h"
 #include "storage/raft/raft_backend.h"
 
@@ -55,7 +58,10 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
   }
 
   Status Commit(const std::vector<std::string>& kept_prefixes) override {
-    TRESOR_RETURN_IF_ERROR(Flush());
+    Status flushed = Flush();
+    Status staged = WaitForAll();
+    TRESOR_RETURN_IF_ERROR(flushed);
+    TRESOR_RETURN_IF_ERROR(staged);
     finished_ = true;
     return backend_.Write({raft::RestoreCommitOp(id_, kept_prefixes)});
   }
@@ -63,22 +69,46 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
   Status Abort() override {
     finished_ = true;
     pending_.clear();
+    WaitForAll().IgnoreError();  // the abort must follow every staged entry
     return backend_.Write({raft::RestoreAbortOp(id_)});
   }
 
  private:
+  // Entries of staged records in flight at once. One at a time, each write
+  // waited for its log fsync and then its store commit, in series; with a
+  // few in flight the log appends the next while the store commits the
+  // last. Memory: at most this many max_entry_size entries.
+  static constexpr std::size_t kMaxInFlight = 8;
+
   Status Flush() {
     if (pending_.empty()) return Status::Ok();
-    Status written = backend_.Write(pending_);
+    in_flight_.push_back(backend_.node_->ApplyAsync(pending_));
     pending_.clear();
     pending_bytes_ = 0;
+    return in_flight_.size() > kMaxInFlight ? WaitForOldest() : Status::Ok();
+  }
+
+  Status WaitForOldest() {
+    Status written = in_flight_.front().get();
+    in_flight_.pop_front();
     return written;
+  }
+
+  // The first error of the entries in flight, once all have settled.
+  Status WaitForAll() {
+    Status first = Status::Ok();
+    while (!in_flight_.empty()) {
+      Status written = WaitForOldest();
+      if (first.ok()) first = written;
+    }
+    return first;
   }
 
   RaftBackend& backend_;
   const std::uint64_t id_;
   std::vector<raft::StateOp> pending_;
   std::size_t pending_bytes_ = 0;
+  std::deque<std::future<Status>> in_flight_;
   bool finished_ = false;
 };
 
