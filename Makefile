@@ -7,7 +7,9 @@
 #                     raft_bench.py (3 nodes and failover, next to a 3-member
 #                     etcd), snapshot_bench.py (100k x 1 KiB save/restore
 #                     next to etcd), startup_bench.py (cold start, unseal,
-#                     memory at 100k and 1M keys) and profile_bench.py (perf
+#                     memory at 100k and 1M keys), scale_bench.py (memory,
+#                     disk, save, restore and cold start at 100 MB and 1 GB
+#                     of 2 KiB values next to etcd) and profile_bench.py (perf
 #                     profile of the workload slowest relative to etcd)
 #   make bench-quick  the same with short runs and few keys (< 2 min)
 #   make bench-snapshot-large
@@ -39,7 +41,7 @@ bench-build:
 bench-deps:
 	scripts/install-bench-deps
 
-BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench profile_bench
+BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench profile_bench
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <set>
 #include <string_view>
 
 #include "barrier/barrier.h"
@@ -57,40 +58,110 @@ VerifyOutcome Fail(VerifyOutcome outcome, int code, std::string error) {
   return outcome;
 }
 
-// Step 4 and the counts, on an unsealed core.
-VerifyOutcome CheckUnsealedState(core::Core& core, const std::vector<std::string>& keys,
-                                 VerifyOutcome outcome) {
-  storage::Backend& barrier = core.lifecycle().Barrier();
-  std::uint64_t failed = 0;
-  std::string first_failure;
-  for (const std::string& key : keys) {
-    if (PhysicalOnly(key)) {
-      ++outcome.report.physical_only;
-      continue;
+// Engine data (every secret an engine stores) is most of a state, and is not
+// needed to unseal: it stays out of memory and is decrypted record by record
+// in step 4 instead.
+constexpr std::string_view kEngineDataPrefix = "logical/";
+
+bool IsEngineData(std::string_view key) {
+  return key.substr(0, kEngineDataPrefix.size()) == kEngineDataPrefix;
+}
+
+// "logical/<uuid>/" of an engine data key.
+std::string_view MountPrefixOf(std::string_view key) {
+  const auto slash = key.find('/', kEngineDataPrefix.size());
+  return key.substr(0, slash == std::string_view::npos ? key.size() : slash + 1);
+}
+
+// Counts one record of step 4 as decrypted, physical-only or swept, or
+// notes why it failed.
+class StateCheck {
+ public:
+  // `physical` is the storage under `core`'s barrier.
+  StateCheck(core::Core& core, storage::Backend& physical)
+      : physical_(physical), barrier_(core.lifecycle().Barrier()) {
+    for (const auto& mount : core.mounts().List(core::MountKind::kSecrets)) {
+      mounted_.insert(std::string(kEngineDataPrefix) + mount->entry.uuid + "/");
     }
-    StatusOr<std::optional<std::string>> value = barrier.Get(key);
+  }
+
+  // A record loaded in step 1: read back through the barrier.
+  void CheckLoaded(std::string_view key, VerifyReport& report) {
+    if (PhysicalOnly(key)) {
+      ++report.physical_only;
+      return;
+    }
+    Count(key, barrier_.Get(key), report);
+  }
+
+  // An engine data record streamed in step 4: put beside the state for the
+  // time of one read through the barrier, so memory holds one at a time.
+  Status CheckStreamed(std::string_view key, std::string_view value, VerifyReport& report) {
+    if (mounted_.count(std::string(MountPrefixOf(key))) == 0) {
+      // Data of a mount no longer in the table: the unseal of a restored
+      // server removes it, as it removed such data loaded in step 1.
+      ++report.swept;
+      return Status::Ok();
+    }
+    TRESOR_RETURN_IF_ERROR(physical_.Put(key, value));
+    Count(key, barrier_.Get(key), report);
+    return physical_.Delete(key);
+  }
+
+  std::uint64_t failed() const { return failed_; }
+  const std::string& first_failure() const { return first_failure_; }
+
+ private:
+  void Count(std::string_view key, StatusOr<std::optional<std::string>> value,
+             VerifyReport& report) {
     if (value.ok() && value->has_value()) {
       SecureWipe(**value);
-      ++outcome.report.decrypted;
-      continue;
+      ++report.decrypted;
+      return;
     }
     if (value.ok()) {
       // Gone since the archive was staged: the unseal itself removed it
       // (the mount table sweeps data of mounts no longer in the table), as
       // a restored server would.
-      ++outcome.report.swept;
-      continue;
+      ++report.swept;
+      return;
     }
-    if (failed++ == 0) {
+    if (failed_++ == 0) {
       // Paths are not secret (they are stored in the clear); values are.
-      first_failure = key + ": " + value.status().message();
+      first_failure_ = std::string(key) + ": " + value.status().message();
     }
   }
-  if (failed > 0) {
-    return Fail(std::move(outcome), kVerifyStateBroken,
-                std::to_string(failed) + " of " + std::to_string(keys.size()) +
-                    " entries fail to decrypt (first: " + first_failure + ")");
+
+  storage::Backend& physical_;
+  storage::Backend& barrier_;
+  std::set<std::string> mounted_;
+  std::uint64_t failed_ = 0;
+  std::string first_failure_;
+};
+
+// Step 4 and the counts, on an unsealed core: every record through the
+// barrier (the archive read once more for the engine data), then the
+// mount table, token store and policies.
+VerifyOutcome CheckUnsealedState(core::Core& core, storage::Backend& physical, int fd,
+                                 VerifyOutcome outcome) {
+  StateCheck check(core, physical);
+  Status read = ReadFromStart(fd, snapshot::ReadOptions{}, {},
+                              [&](std::string_view key, std::string_view value) -> Status {
+                                if (IsEngineData(key)) {
+                                  return check.CheckStreamed(key, value, outcome.report);
+                                }
+                                check.CheckLoaded(key, outcome.report);
+                                return Status::Ok();
+                              });
+  if (!read.ok()) {
+    return Fail(std::move(outcome), kVerifyDamaged, "reading the archive again: " + read.message());
   }
+  if (check.failed() > 0) {
+    return Fail(std::move(outcome), kVerifyStateBroken,
+                std::to_string(check.failed()) + " of " + std::to_string(outcome.report.entries) +
+                    " entries fail to decrypt (first: " + check.first_failure() + ")");
+  }
+  storage::Backend& barrier = core.lifecycle().Barrier();
   for (const auto& mount : core.mounts().List(core::MountKind::kSecrets)) {
     ++outcome.report.secrets_mounts[mount->entry.type];
   }
@@ -189,7 +260,9 @@ class SnapshotVerifyCommand final : public command::Command {
   into a throwaway in-memory instance, unseals it with the given keys,
   checks the sealed checksums under the snapshot's own root key, decrypts
   every entry and checks that the mount table and token store load. It
-  writes nothing to disk, but holds the whole state in memory.
+  writes nothing to disk. It holds in memory the state but the secrets
+  engines' data (tokens, policies, the mount table, auth methods' data),
+  and reads the engines' data from the file one entry at a time.
 
 Exit codes:
   0  verified
@@ -256,10 +329,9 @@ VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<S
   }
   FdCloser closer(fd);
 
-  // 1. The plain checksums and the format; records staged in memory and
-  //    used only once the whole file verified.
+  // 1. The plain checksums and the format; the records but engine data
+  //    staged in memory and used only once the whole file verified.
   storage::InmemBackend state;
-  std::vector<std::string> record_keys;
   Status read = ReadFromStart(
       fd, snapshot::ReadOptions{},
       [&outcome](const snapshot::Meta& meta) {
@@ -267,15 +339,14 @@ VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<S
         outcome.report.meta_read = true;
         return Status::Ok();
       },
-      [&state, &record_keys](std::string_view key, std::string_view value) -> Status {
+      [&state, &outcome](std::string_view key, std::string_view value) -> Status {
         TRESOR_RETURN_IF_ERROR(storage::ValidateKey(key));
-        record_keys.emplace_back(key);
-        return state.Put(key, value);
+        ++outcome.report.entries;
+        return IsEngineData(key) ? Status::Ok() : state.Put(key, value);
       });
   if (!read.ok()) {
     return Fail(std::move(outcome), kVerifyDamaged, "the archive is damaged: " + read.message());
   }
-  outcome.report.entries = record_keys.size();
 
   // 2. Unseal a throwaway core over it: the token store, cluster identity
   //    and mount table load at unseal.
@@ -306,7 +377,7 @@ VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<S
   }
 
   // 4. Every entry through the barrier, and the counts.
-  outcome = CheckUnsealedState(core, record_keys, std::move(outcome));
+  outcome = CheckUnsealedState(core, state, fd, std::move(outcome));
   core.lifecycle().Seal().IgnoreError();
   return outcome;
 }

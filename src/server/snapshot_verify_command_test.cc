@@ -112,6 +112,19 @@ TEST_F(SnapshotVerifyTest, AnAlteredCiphertextWithRecomputedSumsExitsFour) {
   EXPECT_EQ(outcome.error.find("value-3"), std::string::npos) << "a secret leaked";
 }
 
+TEST_F(SnapshotVerifyTest, EngineDataOfAMountNoLongerInTheTableCountsAsSwept) {
+  // Streamed, not loaded: data under a mount uuid the table does not name
+  // is what a restored server's unseal removes, whatever its bytes.
+  cluster_.WriteArchive(Archive("orphan.snap"), [](std::map<std::string, std::string>& records) {
+    records["logical/00000000-0000-0000-0000-000000000000/orphan"] = "not even ciphertext";
+  });
+  VerifyOutcome outcome = VerifySnapshotArchive(Archive("orphan.snap"), cluster_.Keys(2));
+  ASSERT_EQ(outcome.exit_code, kVerifyOk) << outcome.error;
+  EXPECT_EQ(outcome.report.swept, 1u);
+  EXPECT_EQ(outcome.report.entries, cluster_.Records().size() + 1);
+  EXPECT_EQ(outcome.report.decrypted, cluster_.Records().size() - 3);
+}
+
 TEST_F(SnapshotVerifyTest, StateThatDoesNotLoadAtUnsealExitsFour) {
   // The cluster identity is read at unseal: damaged, the state cannot load
   // even though the keys are right.
