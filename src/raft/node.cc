@@ -475,14 +475,42 @@ Status Node::ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)
   return rv == 0 ? Status::Ok() : FromRaft(rv, what, nullptr);
 }
 
+StatusOr<std::unique_ptr<StateStore::StagingWriter>> Node::BeginDirectStaging(
+    std::uint64_t restore_id) {
+  TRESOR_RETURN_IF_ERROR(RunOnLoop([this]() -> Status {
+    const bool alone = raft_.configuration.n == 1 && raft_.configuration.servers[0].id == options_.id;
+    if (raft_state(&raft_) != RAFT_LEADER || !alone || direct_staging_) {
+      return FailedPreconditionError("raft: the cluster has other members");
+    }
+    direct_staging_ = true;
+    return Status::Ok();
+  }));
+  return store_->BeginStaging(restore_id);
+}
+
+void Node::EndDirectStaging() {
+  RunOnLoop([this] {
+    direct_staging_ = false;
+    return Status::Ok();
+  }).IgnoreError();  // a closed node stages nothing any more
+}
+
 Status Node::AddServer(std::uint64_t id, const std::string& address) {
   if (id == 0 || address.empty())
     return InvalidArgumentError("raft: a server needs an id and an address");
-  TRESOR_RETURN_IF_ERROR(ChangeOnLoop(
-      [this, id, address](struct raft_change* req, raft_change_cb cb) {
+  bool staging = false;  // set on the raft thread, read after it answered
+  Status added = ChangeOnLoop(
+      [this, id, address, &staging](struct raft_change* req, raft_change_cb cb) {
+        if ((staging = direct_staging_)) return RAFT_BUSY;
         return raft_add(&raft_, req, id, address.c_str(), cb);
       },
-      "raft: adding a server"));
+      "raft: adding a server");
+  if (staging) {
+    return FailedPreconditionError(
+        "raft: a snapshot restore is in progress on the leader; join again once it has "
+        "finished");
+  }
+  TRESOR_RETURN_IF_ERROR(added);
   // A spare does not replicate; a standby does, and the promoter makes it
   // a voter once it has caught up.
   return ChangeOnLoop(

@@ -162,11 +162,23 @@ class Node {
   // the raft thread makes caught-up non-voters voters (libraft catches a
   // server up before it counts it in the quorum). RemoveServer takes id out
   // of the configuration; NotFound for an unknown id.
+  // AddServer is refused (FailedPrecondition) while a restore stages
+  // without the log (BeginDirectStaging).
   Status AddServer(std::uint64_t id, const std::string& address);
   Status RemoveServer(std::uint64_t id);
   // Hands leadership to `id`, or to the most up-to-date voter when id is 0,
   // and waits until this node no longer leads.
   Status TransferLeadership(std::uint64_t id);
+
+  // For a snapshot restore on a leader that is its cluster's only member:
+  // the restore's records can skip the log (StateStore::StagingWriter),
+  // several times faster, because no other node needs them. Until
+  // EndDirectStaging no server may join, so none can miss them.
+  // FailedPrecondition when the cluster has another member or this node
+  // does not lead, or another restore stages directly.
+  StatusOr<std::unique_ptr<StateStore::StagingWriter>> BeginDirectStaging(
+      std::uint64_t restore_id);
+  void EndDirectStaging();
 
   // The cluster key the transport proves membership with
   // (docs/cluster-security.md); until one is set, and after "" is set,
@@ -269,6 +281,7 @@ class Node {
   std::atomic<std::int64_t> lease_until_ns_{0};
   std::mutex lease_renewal_;  // one barrier renews the lease for all readers
   std::atomic<bool> closed_{false};
+  bool direct_staging_ = false;  // raft thread only
 };
 
 }  // namespace tresor::raft

@@ -122,6 +122,41 @@ TEST(NodeTest, RefusesEntriesOverMaxEntrySize) {
   EXPECT_TRUE(node->Apply({StateOp::Put("small", "ok")}).ok());
 }
 
+TEST(NodeTest, AloneARestoreStagesWithoutTheLogAndNoServerJoinsMeanwhile) {
+  TempDirForTest dir;
+  auto node = OpenOrDie(OptionsIn(dir.path()));
+  ASSERT_TRUE(node->Bootstrap().ok());
+  ASSERT_TRUE(node->Apply({StateOp::Put("old", "1")}).ok());
+  ASSERT_TRUE(node->Apply({RestoreBeginOp(21)}).ok());
+  const std::uint64_t applied_before = node->GetStatus().applied_index;
+
+  auto writer = node->BeginDirectStaging(21);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ(node->BeginDirectStaging(21).status().code(), StatusCode::kFailedPrecondition);
+  Status join = node->AddServer(8, "127.0.0.1:1");
+  EXPECT_EQ(join.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(join.message().find("restore is in progress"), std::string::npos) << join.message();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE((*writer)->Add("new/" + std::to_string(100000 + i), std::string(2048, 'v')).ok());
+  }
+  ASSERT_TRUE((*writer)->Finish().ok());
+  // Two megabytes staged, and not one entry in the log for them.
+  EXPECT_EQ(node->GetStatus().applied_index, applied_before);
+  EXPECT_EQ(ValueAt(*node, "new/100000"), "<absent>");
+  ASSERT_TRUE(node->Apply({RestoreCommitOp(21, {})}).ok());
+  node->EndDirectStaging();
+  EXPECT_EQ(ValueAt(*node, "old"), "<absent>");
+  EXPECT_EQ(ValueAt(*node, "new/100999"), std::string(2048, 'v'));
+
+  // A superseded restore's records are refused.
+  ASSERT_TRUE(node->Apply({RestoreBeginOp(22)}).ok());
+  auto stale = node->BeginDirectStaging(23);
+  ASSERT_TRUE(stale.ok());
+  ASSERT_TRUE((*stale)->Add("x", "y").ok());
+  EXPECT_EQ((*stale)->Finish().code(), StatusCode::kFailedPrecondition);
+  node->EndDirectStaging();
+}
+
 TEST(NodeTest, RestartKeepsEveryAcknowledgedWriteAndLeadsAgain) {
   TempDirForTest dir;
   std::uint64_t applied = 0;
@@ -488,6 +523,13 @@ TEST_F(ClusterTest, AnIdleLeaderRenewsItsLeaseWithABarrier) {
   EXPECT_GT(after, before);  // a barrier entry renewed it
   ASSERT_TRUE(nodes_[0]->ConfirmLeadershipForRead().ok());
   EXPECT_EQ(nodes_[0]->GetStatus().last_index, after);  // within the lease: no entry
+}
+
+TEST_F(ClusterTest, WithOtherMembersARestoreGoesThroughTheLog) {
+  const int leader = LeaderIndex();
+  ASSERT_GE(leader, 0);
+  EXPECT_EQ(nodes_[leader]->BeginDirectStaging(1).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

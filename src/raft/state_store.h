@@ -271,6 +271,42 @@ class StateStore {
   // Errors: FailedPrecondition when something is staged; IOError.
   StatusOr<std::unique_ptr<Installer>> BeginInstall();
 
+  // ---- a restore's records without the log (any one thread) ----
+
+  // Stages the records of restore `id`, begun by its kRestoreBegin entry,
+  // straight into its staging database, in batches of kInstallBatchBytes,
+  // instead of as kRestorePut entries: for a node that is its cluster's
+  // only member, where no other node needs them (raft::Node guards that).
+  // Its kRestoreCommit entry then makes them the state as usual. Runs
+  // beside the writer thread: LMDB takes the two writers' transactions in
+  // turn. Each batch checks that the restore is still the one staged.
+  class StagingWriter {
+   public:
+    ~StagingWriter();
+    StagingWriter(const StagingWriter&) = delete;
+    StagingWriter& operator=(const StagingWriter&) = delete;
+    // Adds one record. REQUIRES: keys in strictly increasing byte order.
+    // Errors: InvalidArgument for a key out of order or out of range,
+    // FailedPrecondition when the restore is no longer the one staged,
+    // ResourceExhausted when the map is full, IOError.
+    Status Add(std::string_view key, std::string_view value);
+    // Commits the last batch and syncs: the records are durable before the
+    // commit entry is proposed.
+    Status Finish();
+
+   private:
+    friend class StateStore;
+    StagingWriter(const StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
+    Status Flush();
+    const StateStore& store_;
+    const std::string id_;
+    std::vector<std::pair<std::string, std::string>> batch_;
+    std::size_t batch_bytes_ = 0;
+    std::string last_key_;
+  };
+  static constexpr std::size_t kStagingBatchBytes = 4 << 20;
+  std::unique_ptr<StagingWriter> BeginStaging(std::uint64_t restore_id) const;
+
   // ---- snapshot images (writer thread; nothing may be staged) ----
   // The format of raft snapshots before they became manifests; LoadImage
   // still reads the images such snapshots left behind.

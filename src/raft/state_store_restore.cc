@@ -220,4 +220,60 @@ Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
   }
 }
 
+// ---- staging without the log ----
+
+std::unique_ptr<StateStore::StagingWriter> StateStore::BeginStaging(
+    std::uint64_t restore_id) const {
+  return std::unique_ptr<StagingWriter>(new StagingWriter(*this, EncodeRestoreId(restore_id)));
+}
+
+StateStore::StagingWriter::~StagingWriter() = default;
+
+Status StateStore::StagingWriter::Add(std::string_view key, std::string_view value) {
+  if (key.empty() || key.size() > kMaxRestoredKeyBytes) {
+    return InvalidArgumentError("state store: a staged key is out of range");
+  }
+  if (!last_key_.empty() && key <= last_key_) {
+    return InvalidArgumentError("state store: staged keys out of order");
+  }
+  last_key_.assign(key);
+  // Held until the batch is written: a write transaction open across the
+  // caller's reads would keep the writer thread waiting for LMDB's lock.
+  batch_.emplace_back(key, value);
+  batch_bytes_ += key.size() + value.size();
+  return batch_bytes_ < kStagingBatchBytes ? Status::Ok() : Flush();
+}
+
+Status StateStore::StagingWriter::Flush() {
+  if (batch_.empty()) return Status::Ok();
+  MDB_txn* raw_txn = nullptr;
+  int rc = mdb_txn_begin(store_.env_, nullptr, 0, &raw_txn);
+  if (rc != 0) return store_.LmdbError(rc, "beginning a staging batch");
+  TxnPtr txn(raw_txn);
+  TRESOR_ASSIGN_OR_RETURN(std::optional<StagedRestore> staged, store_.StagedRestoreIn(txn.get()));
+  if (!staged || staged->id != id_) {
+    return FailedPreconditionError(
+        "state store: this restore is no longer the one being staged (a newer restore "
+        "started, or it was aborted)");
+  }
+  for (const auto& [key, value] : batch_) {
+    MDB_val k = ToVal(key), v = ToVal(value);
+    if ((rc = mdb_put(txn.get(), staged->dbi, &k, &v, MDB_APPEND)) != 0) {
+      return store_.LmdbError(rc, "staging a restore");
+    }
+  }
+  if ((rc = mdb_txn_commit(txn.release())) != 0) {
+    return store_.LmdbError(rc, "committing a staging batch");
+  }
+  batch_.clear();
+  batch_bytes_ = 0;
+  return Status::Ok();
+}
+
+Status StateStore::StagingWriter::Finish() {
+  TRESOR_RETURN_IF_ERROR(Flush());
+  int rc = mdb_env_sync(store_.env_, /*force=*/1);
+  return rc == 0 ? Status::Ok() : store_.LmdbError(rc, "syncing the staged records");
+}
+
 }  // namespace tresor::raft

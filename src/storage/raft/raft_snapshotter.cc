@@ -29,11 +29,19 @@ constexpr std::size_t kCommandOverhead = 5 + 7;
 
 }  // namespace
 
+// A restore's records go through the log as kRestorePut entries, so that
+// every node stages them; or, on a node that is its cluster's only member,
+// straight into its state store (`direct_`, raft::Node::BeginDirectStaging),
+// which skips writing them to the log first. Either way one commit entry
+// makes them the state.
 class RaftBackend::RaftRestore final : public Snapshotter::Restore {
  public:
-  RaftRestore(RaftBackend& backend, std::uint64_t id) : backend_(backend), id_(id) {}
+  RaftRestore(RaftBackend& backend, std::uint64_t id,
+              std::unique_ptr<raft::StateStore::StagingWriter> direct)
+      : backend_(backend), id_(id), direct_(std::move(direct)) {}
   ~RaftRestore() override {
     if (!finished_) Abort().IgnoreError();
+    EndDirect();
   }
 
   Status Add(std::string_view key, std::string_view value) override {
@@ -49,6 +57,7 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
                            " bytes does not fit the raft max_entry_size of " +
                            std::to_string(backend_.max_entry_size_));
     }
+    if (direct_ != nullptr) return direct_->Add(key, value);
     if (kCommandOverhead + pending_bytes_ + size > backend_.max_entry_size_) {
       TRESOR_RETURN_IF_ERROR(Flush());
     }
@@ -58,22 +67,33 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
   }
 
   Status Commit(const std::vector<std::string>& kept_prefixes) override {
-    Status flushed = Flush();
+    Status flushed = direct_ != nullptr ? direct_->Finish() : Flush();
     Status staged = WaitForAll();
     TRESOR_RETURN_IF_ERROR(flushed);
     TRESOR_RETURN_IF_ERROR(staged);
     finished_ = true;
-    return backend_.Write({raft::RestoreCommitOp(id_, kept_prefixes)});
+    Status committed = backend_.Write({raft::RestoreCommitOp(id_, kept_prefixes)});
+    EndDirect();
+    return committed;
   }
 
   Status Abort() override {
     finished_ = true;
     pending_.clear();
     WaitForAll().IgnoreError();  // the abort must follow every staged entry
-    return backend_.Write({raft::RestoreAbortOp(id_)});
+    Status aborted = backend_.Write({raft::RestoreAbortOp(id_)});
+    EndDirect();
+    return aborted;
   }
 
  private:
+  // Lets servers join again.
+  void EndDirect() {
+    if (direct_ == nullptr) return;
+    direct_.reset();
+    backend_.node_->EndDirectStaging();
+  }
+
   // Entries of staged records in flight at once. One at a time, each write
   // waited for its log fsync and then its store commit, in series; with a
   // few in flight the log appends the next while the store commits the
@@ -106,6 +126,7 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
 
   RaftBackend& backend_;
   const std::uint64_t id_;
+  std::unique_ptr<raft::StateStore::StagingWriter> direct_;
   std::vector<raft::StateOp> pending_;
   std::size_t pending_bytes_ = 0;
   std::deque<std::future<Status>> in_flight_;
@@ -124,7 +145,11 @@ StatusOr<std::unique_ptr<Snapshotter::Restore>> RaftBackend::BeginRestore() {
   std::string random = RandomBytes(sizeof(id));
   for (char c : random) id = (id << 8) | static_cast<unsigned char>(c);
   TRESOR_RETURN_IF_ERROR(Write({raft::RestoreBeginOp(id)}));
-  return std::unique_ptr<Restore>(new RaftRestore(*this, id));
+  // Alone in its cluster, the node stages without the log; otherwise the
+  // records travel as entries (FailedPrecondition says why not: no error).
+  auto direct = node_->BeginDirectStaging(id);
+  return std::unique_ptr<Restore>(
+      new RaftRestore(*this, id, direct.ok() ? std::move(*direct) : nullptr));
 }
 
 }  // namespace tresor::storage
