@@ -12,6 +12,10 @@
 #                     of 2 KiB values next to etcd) and profile_bench.py (perf
 #                     profile of the workload slowest relative to etcd)
 #   make bench-quick  the same with short runs and few keys (< 2 min)
+#   make bench-restore-large
+#                     a 10 GiB snapshot restored into a fresh node, Tresor
+#                     only (bench/restore_large_bench.py; about 15 min, 35 GB
+#                     of disk), in restore-large.*
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
 #                     outside make bench's budget), in snapshot-large.*
@@ -31,7 +35,7 @@ BENCH_RESULTS ?= bench/results
 BENCH_DOC ?= docs/performance.md
 BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
-.PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large
+.PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large
 
 bench-build:
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -56,3 +60,6 @@ bench-quick: bench-build bench-deps
 bench-snapshot-large: bench-build bench-deps
 	$(PYTHON) bench/snapshot_bench.py $(BENCH_ARGS) --large \
 	  --command "make bench-snapshot-large"
+
+bench-restore-large: bench-build
+	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"

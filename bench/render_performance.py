@@ -193,13 +193,21 @@ def startup_section(results):
 {startup_bench.markdown_tables(results)}"""
 
 
-def scale_section(results):
+def scale_section(results, large_restore):
     import scale_bench
-    return f"""## Memory, disk, snapshots and cold start as the data grows
+    parts = [f"""## Memory, disk, snapshots and cold start as the data grows
 
 {run_description(results, "`tresor`")}
 
-{scale_bench.markdown_tables(results)}"""
+{scale_bench.markdown_tables(results)}"""]
+    if large_restore:
+        import restore_large_bench
+        parts.append(f"""### A 10 GiB restore (`make bench-restore-large`, a separate run)
+
+{run_description(large_restore, "`tresor`")}
+
+{restore_large_bench.markdown(large_restore)}""")
+    return "\n".join(parts)
 
 
 def profile_section(results):
@@ -224,10 +232,12 @@ SECTIONS = ("compare", "raft", "snapshot", "startup", "scale", "profile")
 def render(results_dir, doc_path):
     """Rewrites doc_path from the results files in results_dir."""
     sys.path.insert(0, os.path.join(REPO, "bench"))
-    loaded = {name: load(results_dir, name) for name in SECTIONS + ("snapshot-large",)}
+    loaded = {name: load(results_dir, name)
+              for name in SECTIONS + ("snapshot-large", "restore-large")}
     builders = {"compare": compare_section, "raft": raft_section,
                 "snapshot": lambda r: snapshot_section(r, loaded["snapshot-large"]),
-                "startup": startup_section, "scale": scale_section,
+                "startup": startup_section,
+                "scale": lambda r: scale_section(r, loaded["restore-large"]),
                 "profile": profile_section}
     sections = []
     for name in SECTIONS:

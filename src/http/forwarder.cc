@@ -278,9 +278,9 @@ class ConnectionPool {
     return pool;
   }
 
-  // The most recently used idle connection to `key` that is still open,
-  // or null.
-  Pooled Take(const std::string& key) {
+  // The most recently used idle connection to `key`, idle for less than
+  // `max_idle`, that is still open, or null.
+  Pooled Take(const std::string& key, std::chrono::steady_clock::duration max_idle) {
     for (;;) {
       Pooled taken;
       {
@@ -290,7 +290,7 @@ class ConnectionPool {
         taken = std::move(it->second.back());
         it->second.pop_back();
       }
-      if (SteadyClock::now() - taken->idle_since < kMaxIdle && taken->StillOpen()) return taken;
+      if (SteadyClock::now() - taken->idle_since < max_idle && taken->StillOpen()) return taken;
     }
   }
 
@@ -389,8 +389,10 @@ class Exchange {
     return Status::Ok();
   }
 
-  StatusOr<HttpResponse> ReadResponse(bool head) {
-    for (;;) {
+  // `got_nothing` is set when the read failed before the first byte of
+  // an answer.
+  StatusOr<HttpResponse> ReadResponse(bool head, bool* got_nothing = nullptr) {
+    for (bool first = true;; first = false) {
       beast_http::response_parser<beast_http::string_body> parser;
       parser.body_limit(kMaxResponseBodyBytes);
       parser.header_limit(kMaxResponseHeaderBytes);
@@ -401,7 +403,10 @@ class Exchange {
                                    [done](beast::error_code e, std::size_t) { done(e); });
           },
           [&] { c_.Close(); });
-      if (ec) return IOError(Describe("reading the answer", ec));
+      if (ec) {
+        if (got_nothing != nullptr) *got_nothing = first && !parser.got_some();
+        return IOError(Describe("reading the answer", ec));
+      }
       HttpResponse response = parser.release();
       // An interim 1xx answer (we never send Expect, but a server may send
       // 103 Early Hints) is followed by the real one.
@@ -441,19 +446,47 @@ class Exchange {
   Connection<Stream>& c_;
 };
 
+// Requests that may be sent twice: a read asks nothing of the active.
+bool Replayable(const HttpRequest& request) {
+  switch (request.method()) {
+    case beast_http::verb::get:
+    case beast_http::verb::head:
+    case beast_http::verb::options:
+      return true;
+    case beast_http::verb::unknown:
+      return ToStdView(request.method_string()) == "LIST";
+    default:
+      return false;
+  }
+}
+
+// A write goes only on a connection idle for less than this: a server
+// closes a connection it has not read from only at its idle timeout (or
+// when it stops), and a write caught in that race could not be sent again
+// (see ForwardPooled). Under load connections are reused within
+// milliseconds; a lone write now and then gets a new one.
+constexpr std::chrono::seconds kMaxIdleForWrites{1};
+
 // Forwards on a pooled connection when one is open, else on a new one,
-// which goes back to the pool after a complete keep-alive answer. A send
-// that fails on a pooled connection is retried once on a new one: the
-// active closed that connection without reading the request (it answers
-// every request it reads before closing), so it cannot have acted on it.
-// A failure after the request was sent is never retried.
+// which goes back to the pool after a complete keep-alive answer. On a
+// pooled connection the active may have closed just as the request went
+// out (its idle timeout): the request is sent again on a new connection
+// when the send failed (the active closed the connection unread: it
+// answers every request it reads before it closes), or when no byte of
+// an answer came and the request is replayable. A write whose answer was
+// lost after it was sent is never sent again (the active may have applied
+// it): that is an IOError, as on a new connection.
 template <class Stream>
 StatusOr<HttpResponse> ForwardPooled(const BaseUrl& url, const std::string& pool_key,
                                      HttpRequest& request, SteadyClock::time_point deadline,
                                      const std::string& tls_ca_file) {
   auto& pool = ConnectionPool<Stream>::Instance();
+  const bool replayable = Replayable(request);
+  const std::chrono::steady_clock::duration max_idle =
+      replayable ? std::chrono::steady_clock::duration(ConnectionPool<Stream>::kMaxIdle)
+                 : kMaxIdleForWrites;
   for (int attempt = 0;; ++attempt) {
-    auto connection = attempt == 0 ? pool.Take(pool_key) : nullptr;
+    auto connection = attempt == 0 ? pool.Take(pool_key, max_idle) : nullptr;
     const bool reused = connection != nullptr;
     if (!reused) {
       std::shared_ptr<net::ssl::context> tls;
@@ -470,7 +503,10 @@ StatusOr<HttpResponse> ForwardPooled(const BaseUrl& url, const std::string& pool
       if (reused) continue;
       return sent;
     }
-    StatusOr<HttpResponse> answer = exchange.ReadResponse(request.method() == beast_http::verb::head);
+    bool got_nothing = false;
+    StatusOr<HttpResponse> answer =
+        exchange.ReadResponse(request.method() == beast_http::verb::head, &got_nothing);
+    if (!answer.ok() && reused && replayable && got_nothing) continue;
     if (answer.ok() && answer->keep_alive()) pool.Give(pool_key, std::move(connection));
     return answer;
   }

@@ -67,9 +67,12 @@ struct ForwardOptions {
 // already here) and Content-Length (recomputed). Host becomes base_url's
 // host:port; options.client_address is appended to X-Forwarded-For; the
 // kForwardedHeader is set. The request goes on an idle pooled connection to
-// base_url when one is still open (a send that fails on it is retried once
-// on a new connection: the active closed it unread), else on a new one;
-// after a complete keep-alive answer the connection returns to the pool.
+// base_url when one is still open (for a write, only one idle for less than
+// a second), else on a new one; after a complete keep-alive answer the
+// connection returns to the pool. On a pooled connection the request is
+// sent again, once, on a new one when the send failed (the active closed
+// it unread), or, for a read (GET, HEAD, OPTIONS, LIST), when the
+// connection closed before any byte of an answer.
 // https verifies the peer's chain and its name (DNS name or IP address, with
 // SNI for names) when a connection is made.
 //

@@ -63,6 +63,14 @@ class ScriptedUpstream {
     return received_.front();
   }
 
+  // How many connections the upstream has closed once `count` have (or
+  // fewer after testing::kClientTimeout).
+  std::size_t WaitForClosed(std::size_t count) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, testing::kClientTimeout, [&] { return closed_ >= count; });
+    return closed_;
+  }
+
   // How many requests have arrived once `count` have (or fewer after
   // testing::kClientTimeout).
   std::size_t WaitForRequests(std::size_t count) {
@@ -73,7 +81,19 @@ class ScriptedUpstream {
 
  private:
   struct Exchange {
-    explicit Exchange(tcp::socket socket) : stream(std::move(socket)) {}
+    Exchange(ScriptedUpstream& owner, tcp::socket socket)
+        : owner(owner), stream(std::move(socket)) {}
+    // The socket closes with the last handler holding the exchange.
+    ~Exchange() {
+      beast::error_code ignored;
+      stream.socket().close(ignored);
+      {
+        std::lock_guard lock(owner.mu_);
+        ++owner.closed_;
+      }
+      owner.cv_.notify_all();
+    }
+    ScriptedUpstream& owner;
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
     HttpRequest request;
@@ -82,7 +102,7 @@ class ScriptedUpstream {
   void Accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec) return;
-      auto exchange = std::make_shared<Exchange>(std::move(socket));
+      auto exchange = std::make_shared<Exchange>(*this, std::move(socket));
       exchange->stream.expires_after(testing::kClientTimeout);
       beast_http::async_read(exchange->stream, exchange->buffer, exchange->request,
                              [this, exchange](beast::error_code read_ec, std::size_t) {
@@ -109,6 +129,7 @@ class ScriptedUpstream {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<HttpRequest> received_;  // guarded by mu_
+  std::size_t closed_ = 0;             // guarded by mu_
   std::thread thread_;                 // runs io_ until destruction
 };
 
@@ -195,16 +216,25 @@ TEST(ForwarderTest, HeadKeepsTheAnswersContentLength) {
 
 TEST(ForwarderTest, ConnectionClosedByTheActiveWhileIdleIsReplacedUnnoticed) {
   // The upstream closes each connection after one answer, as an active does
-  // at its idle timeout or when it restarts: the pooled connection is found
-  // closed and the next request goes on a new one.
+  // at its idle timeout or when it restarts.
   ScriptedUpstream upstream("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
   for (int i = 0; i < 3; ++i) {
+    // A write: the pooled connection, closed by now, is found closed before
+    // the request goes out, and a new one takes it.
     StatusOr<HttpResponse> answer = ForwardRequest(
         upstream.Url(), MakeRequest(beast_http::verb::put, "/v1/a", "{}"), ForwardOptions{});
     ASSERT_TRUE(answer.ok()) << i << ": " << answer.status().ToString();
     EXPECT_EQ(answer->body(), "{}");
-    EXPECT_EQ(upstream.WaitForRequests(i + 1), static_cast<std::size_t>(i + 1));
+    ASSERT_EQ(upstream.WaitForClosed(2 * i + 1), static_cast<std::size_t>(2 * i + 1));
+    // A read, sent without waiting for the close: whether the close is seen
+    // before the send or only as an end of stream instead of an answer, it
+    // is sent again on a new connection.
+    answer = ForwardRequest(upstream.Url(), MakeRequest(beast_http::verb::get, "/v1/a"),
+                            ForwardOptions{});
+    ASSERT_TRUE(answer.ok()) << i << ": " << answer.status().ToString();
+    ASSERT_EQ(upstream.WaitForClosed(2 * i + 2), static_cast<std::size_t>(2 * i + 2));
   }
+  EXPECT_EQ(upstream.WaitForRequests(6), 6u);
 }
 
 TEST(ForwarderTest, ClosedPortIsUnavailable) {

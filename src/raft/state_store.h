@@ -285,10 +285,11 @@ class StateStore {
     ~StagingWriter();
     StagingWriter(const StagingWriter&) = delete;
     StagingWriter& operator=(const StagingWriter&) = delete;
-    // Adds one record. REQUIRES: keys in strictly increasing byte order.
-    // Errors: InvalidArgument for a key out of order or out of range,
-    // FailedPrecondition when the restore is no longer the one staged,
-    // ResourceExhausted when the map is full, IOError.
+    // Adds one record; a key added again replaces the value. Keys in
+    // increasing byte order (a snapshot's) are the fastest.
+    // Errors: InvalidArgument for a key out of range, FailedPrecondition
+    // when the restore is no longer the one staged, ResourceExhausted when
+    // the map is full, IOError.
     Status Add(std::string_view key, std::string_view value);
     // Commits the last batch and syncs: the records are durable before the
     // commit entry is proposed.
@@ -298,11 +299,16 @@ class StateStore {
     friend class StateStore;
     StagingWriter(const StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
     Status Flush();
+    struct Record {
+      std::string key;
+      std::string value;
+      bool append;  // greater than every key staged before it
+    };
     const StateStore& store_;
     const std::string id_;
-    std::vector<std::pair<std::string, std::string>> batch_;
+    std::vector<Record> batch_;
     std::size_t batch_bytes_ = 0;
-    std::string last_key_;
+    std::string greatest_key_;
   };
   static constexpr std::size_t kStagingBatchBytes = 4 << 20;
   std::unique_ptr<StagingWriter> BeginStaging(std::uint64_t restore_id) const;

@@ -233,13 +233,13 @@ Status StateStore::StagingWriter::Add(std::string_view key, std::string_view val
   if (key.empty() || key.size() > kMaxRestoredKeyBytes) {
     return InvalidArgumentError("state store: a staged key is out of range");
   }
-  if (!last_key_.empty() && key <= last_key_) {
-    return InvalidArgumentError("state store: staged keys out of order");
-  }
-  last_key_.assign(key);
+  // A key past every one staged so far goes at the end of the database
+  // (a snapshot's keys come in order, so all do), any other one in place.
+  const bool append = key > greatest_key_;
+  if (append) greatest_key_.assign(key);
   // Held until the batch is written: a write transaction open across the
   // caller's reads would keep the writer thread waiting for LMDB's lock.
-  batch_.emplace_back(key, value);
+  batch_.push_back({std::string(key), std::string(value), append});
   batch_bytes_ += key.size() + value.size();
   return batch_bytes_ < kStagingBatchBytes ? Status::Ok() : Flush();
 }
@@ -256,9 +256,9 @@ Status StateStore::StagingWriter::Flush() {
         "state store: this restore is no longer the one being staged (a newer restore "
         "started, or it was aborted)");
   }
-  for (const auto& [key, value] : batch_) {
-    MDB_val k = ToVal(key), v = ToVal(value);
-    if ((rc = mdb_put(txn.get(), staged->dbi, &k, &v, MDB_APPEND)) != 0) {
+  for (const Record& record : batch_) {
+    MDB_val k = ToVal(record.key), v = ToVal(record.value);
+    if ((rc = mdb_put(txn.get(), staged->dbi, &k, &v, record.append ? MDB_APPEND : 0)) != 0) {
       return store_.LmdbError(rc, "staging a restore");
     }
   }

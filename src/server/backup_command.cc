@@ -43,14 +43,17 @@ StatusOr<BackupResult> SaveFileBackup(const std::string& storage_path,
 
   // The server is stopped and its LOCK is ours, so both passes of the
   // writer see the same entries. Values go out exactly as stored.
-  TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> names, storage::ListRecursive(*physical, ""));
+  // Walked, not listed: memory holds one entry and a page of names, not
+  // every key of the storage.
+  std::uint64_t entries = 0;
   snapshot::RecordSource records = [&](const snapshot::RecordVisitor& visit) -> Status {
-    for (const std::string& name : names) {
+    entries = 0;
+    return storage::ForEachKey(*physical, "", [&](const std::string& name) -> Status {
       TRESOR_ASSIGN_OR_RETURN(std::optional<std::string> value, physical->Get(name));
       if (!value.has_value()) return InternalError("entry " + name + " vanished during the backup");
-      TRESOR_RETURN_IF_ERROR(visit(name, *value));
-    }
-    return Status::Ok();
+      ++entries;
+      return visit(name, *value);
+    });
   };
   snapshot::Meta meta;
   const Clock::TimePoint now = SystemClock::Get().Now();
@@ -62,7 +65,7 @@ StatusOr<BackupResult> SaveFileBackup(const std::string& storage_path,
   StatusOr<snapshot::Meta> written = snapshot::WriteArchiveFile(archive_path, meta, records, seal);
   lifecycle.Seal().IgnoreError();
   if (!written.ok()) return written.status();
-  return BackupResult{*written, names.size()};
+  return BackupResult{*written, entries};
 }
 
 namespace {

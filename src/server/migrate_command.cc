@@ -157,37 +157,49 @@ StatusOr<MigrateResult> MigrateEntries(storage::Backend& source, storage::Backen
           "(or resume an interrupted migration with -start=KEY)");
     }
   }
-  TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> keys, storage::ListRecursive(source, ""));
-  std::erase_if(keys, [&](const std::string& key) { return key < options.start; });
+  // Three walks over the source's keys (count, copy, read back), each
+  // holding a page of names and one batch, never the list of every key.
+  auto for_each_key = [&](const std::function<Status(const std::string&)>& visit) {
+    return storage::ForEachKey(source, "", [&](const std::string& key) {
+      return key < options.start ? Status::Ok() : visit(key);
+    });
+  };
+  std::uint64_t total = 0;
+  TRESOR_RETURN_IF_ERROR(for_each_key([&total](const std::string&) {
+    ++total;
+    return Status::Ok();
+  }));
 
   MigrateResult result;
   std::vector<storage::Operation> batch;
   std::size_t batch_bytes = 0;
-  for (const std::string& key : keys) {
+  TRESOR_RETURN_IF_ERROR(for_each_key([&](const std::string& key) -> Status {
     TRESOR_ASSIGN_OR_RETURN(std::optional<std::string> value, source.Get(key));
-    if (!value.has_value()) continue;  // deleted since it was listed (not when stopped)
+    if (!value.has_value()) return Status::Ok();  // deleted since it was listed (not when stopped)
     if (!batch.empty() && (batch.size() >= options.batch_entries ||
                            batch_bytes + value->size() > options.batch_bytes)) {
       result.copied += batch.size();
       TRESOR_RETURN_IF_ERROR(FlushBatch(destination, batch));
       batch_bytes = 0;
-      if (options.progress) options.progress(result.copied, keys.size());
+      if (options.progress) options.progress(result.copied, total);
     }
     batch_bytes += key.size() + value->size();
     batch.push_back(storage::Operation::Put(key, std::move(*value)));
-  }
+    return Status::Ok();
+  }));
   result.copied += batch.size();
   TRESOR_RETURN_IF_ERROR(FlushBatch(destination, batch));
-  if (options.progress) options.progress(result.copied, keys.size());
+  if (options.progress) options.progress(result.copied, total);
 
-  for (const std::string& key : keys) {
+  TRESOR_RETURN_IF_ERROR(for_each_key([&](const std::string& key) -> Status {
     TRESOR_ASSIGN_OR_RETURN(std::optional<std::string> want, source.Get(key));
     TRESOR_ASSIGN_OR_RETURN(std::optional<std::string> got, destination.Get(key));
     if (want != got) {
       return CorruptionError("entry " + key + " does not read back equal from the destination");
     }
     ++result.verified;
-  }
+    return Status::Ok();
+  }));
   return result;
 }
 

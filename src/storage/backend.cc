@@ -29,22 +29,44 @@ Status ValidatePrefix(std::string_view prefix) {
   return ValidateKey(prefix.substr(0, prefix.size() - 1));
 }
 
-StatusOr<std::vector<std::string>> ListRecursive(Backend& backend, std::string_view prefix) {
-  std::vector<std::string> out;
-  std::vector<std::string> pending{std::string(prefix)};
-  while (!pending.empty()) {
-    std::string dir = std::move(pending.back());
-    pending.pop_back();
-    TRESOR_ASSIGN_OR_RETURN(auto names, backend.List(dir));
-    for (auto& name : names) {
+namespace {
+
+// Names per ListPage call of ForEachKey.
+constexpr std::size_t kWalkPageSize = 1000;
+
+Status WalkFolder(Backend& backend, const std::string& folder,
+                  const std::function<Status(const std::string& key)>& visit) {
+  std::string after;
+  for (;;) {
+    TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                            backend.ListPage(folder, after, kWalkPageSize));
+    for (const std::string& name : names) {
+      // In byte order "a" < "a-b" < "a/...": a folder's keys come right
+      // where its name sorts, so the walk gives every key in order.
       if (!name.empty() && name.back() == '/') {
-        pending.push_back(dir + name);
+        TRESOR_RETURN_IF_ERROR(WalkFolder(backend, folder + name, visit));
       } else {
-        out.push_back(dir + name);
+        TRESOR_RETURN_IF_ERROR(visit(folder + name));
       }
     }
+    if (names.size() < kWalkPageSize) return Status::Ok();
+    after = names.back();
   }
-  std::sort(out.begin(), out.end());
+}
+
+}  // namespace
+
+Status ForEachKey(Backend& backend, std::string_view prefix,
+                  const std::function<Status(const std::string& key)>& visit) {
+  return WalkFolder(backend, std::string(prefix), visit);
+}
+
+StatusOr<std::vector<std::string>> ListRecursive(Backend& backend, std::string_view prefix) {
+  std::vector<std::string> out;
+  TRESOR_RETURN_IF_ERROR(ForEachKey(backend, prefix, [&out](const std::string& key) {
+    out.push_back(key);
+    return Status::Ok();
+  }));
   return out;
 }
 

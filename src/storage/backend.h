@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,8 +92,16 @@ Status ValidateKey(std::string_view key);
 // A list prefix is "" or a valid key followed by '/'.
 Status ValidatePrefix(std::string_view prefix);
 
-// Collects every key under prefix, recursively, by walking List. For tests,
-// migrations and tools; not for hot paths.
+// Calls visit for every key under prefix, in byte order, by walking
+// ListPage a page at a time: memory holds a page of names per level of the
+// key tree, whatever the number of keys. Keys the visitor deletes (or that
+// vanish meanwhile) do not disturb the walk. The first error, the
+// backend's or the visitor's, stops it and is returned.
+Status ForEachKey(Backend& backend, std::string_view prefix,
+                  const std::function<Status(const std::string& key)>& visit);
+
+// Every key under prefix, in byte order (ForEachKey into a vector). For
+// tests and small prefixes; memory grows with the number of keys.
 StatusOr<std::vector<std::string>> ListRecursive(Backend& backend, std::string_view prefix);
 
 }  // namespace tresor::storage

@@ -44,16 +44,18 @@ Status PrefixView::Batch(const std::vector<Operation>& ops) {
 }
 
 Status PrefixView::DeleteAll() {
+  // Deleted as walked, a batch at a time: a mount of millions of keys is
+  // never listed whole in memory.
   constexpr std::size_t kBatchSize = 256;
-  TRESOR_ASSIGN_OR_RETURN(auto keys, ListRecursive(base_, prefix_));
-  for (std::size_t i = 0; i < keys.size(); i += kBatchSize) {
-    std::vector<Operation> ops;
-    for (std::size_t j = i; j < std::min(keys.size(), i + kBatchSize); ++j) {
-      ops.push_back(Operation::Delete(keys[j]));
-    }
-    TRESOR_RETURN_IF_ERROR(base_.Batch(ops));
-  }
-  return Status::Ok();
+  std::vector<Operation> ops;
+  TRESOR_RETURN_IF_ERROR(ForEachKey(base_, prefix_, [&](const std::string& key) -> Status {
+    ops.push_back(Operation::Delete(key));
+    if (ops.size() < kBatchSize) return Status::Ok();
+    Status deleted = base_.Batch(ops);
+    ops.clear();
+    return deleted;
+  }));
+  return ops.empty() ? Status::Ok() : base_.Batch(ops);
 }
 
 }  // namespace tresor::storage
