@@ -300,14 +300,18 @@ class StateStore {
     StagingWriter(const StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
     Status Flush();
     struct Record {
-      std::string key;
-      std::string value;
+      std::size_t offset;  // of the key in arena_, the value right after it
+      std::size_t key_size;
+      std::size_t value_size;
       bool append;  // greater than every key staged before it
     };
     const StateStore& store_;
     const std::string id_;
+    // The batch's keys and values back to back; cleared, not freed, after
+    // each batch, so that staging a large snapshot does not allocate and
+    // fault in fresh memory for every record.
+    std::string arena_;
     std::vector<Record> batch_;
-    std::size_t batch_bytes_ = 0;
     std::string greatest_key_;
   };
   static constexpr std::size_t kStagingBatchBytes = 4 << 20;

@@ -239,9 +239,9 @@ Status StateStore::StagingWriter::Add(std::string_view key, std::string_view val
   if (append) greatest_key_.assign(key);
   // Held until the batch is written: a write transaction open across the
   // caller's reads would keep the writer thread waiting for LMDB's lock.
-  batch_.push_back({std::string(key), std::string(value), append});
-  batch_bytes_ += key.size() + value.size();
-  return batch_bytes_ < kStagingBatchBytes ? Status::Ok() : Flush();
+  batch_.push_back({arena_.size(), key.size(), value.size(), append});
+  arena_.append(key).append(value);
+  return arena_.size() < kStagingBatchBytes ? Status::Ok() : Flush();
 }
 
 Status StateStore::StagingWriter::Flush() {
@@ -256,8 +256,10 @@ Status StateStore::StagingWriter::Flush() {
         "state store: this restore is no longer the one being staged (a newer restore "
         "started, or it was aborted)");
   }
+  const std::string_view arena = arena_;
   for (const Record& record : batch_) {
-    MDB_val k = ToVal(record.key), v = ToVal(record.value);
+    MDB_val k = ToVal(arena.substr(record.offset, record.key_size)),
+            v = ToVal(arena.substr(record.offset + record.key_size, record.value_size));
     if ((rc = mdb_put(txn.get(), staged->dbi, &k, &v, record.append ? MDB_APPEND : 0)) != 0) {
       return store_.LmdbError(rc, "staging a restore");
     }
@@ -266,7 +268,7 @@ Status StateStore::StagingWriter::Flush() {
     return store_.LmdbError(rc, "committing a staging batch");
   }
   batch_.clear();
-  batch_bytes_ = 0;
+  arena_.clear();
   return Status::Ok();
 }
 
