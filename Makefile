@@ -2,7 +2,7 @@
 # README.md); this Makefile only adds the benchmark targets.
 #
 #   make bench        Release build in build-bench, then the whole suite
-#                     (< 15 min on 2 cores): bench/compare_bench.py (single
+#                     (about 17 min on 2 cores): bench/compare_bench.py (single
 #                     node next to etcd, PostgreSQL and nginx),
 #                     raft_bench.py (3 nodes and failover, next to a 3-member
 #                     etcd), snapshot_bench.py (100k x 1 KiB save/restore

@@ -8,7 +8,8 @@ with the same records plus N synthetic ones under
 `logical/<mount uuid>/bench/<n>`, each value N random bytes (shaped like
 barrier ciphertext: incompressible, and never read by anyone). It follows
 docs/snapshot-format.md, version 1, exactly: gzip (level 0, as Tresor
-writes) over a ustar archive of meta.json, state.bin, SHA256SUMS and
+writes) over a ustar archive (a pax header for a state.bin of 8 GiB or
+more, as Tresor writes) of meta.json, state.bin, SHA256SUMS and
 SHA256SUMS.sealed, in that order, mode 0600, uid/gid 0, mtime = created_at;
 keys strictly increasing; meta.json's `size` and `id` and SHA256SUMS
 recomputed. SHA256SUMS.sealed is copied from the small archive: it cannot
@@ -121,7 +122,7 @@ def build(small_path, out_path, mount_uuid, entries, value_size, workdir, seed=5
         state.seek(0)
         with open(out_path, "wb") as raw, \
                 tarfile.open(fileobj=raw, mode="w:gz", compresslevel=compresslevel,
-                             format=tarfile.USTAR_FORMAT) as tar:
+                             format=tarfile.PAX_FORMAT) as tar:
             add_member(tar, "meta.json", io.BytesIO(meta_bytes), len(meta_bytes), mtime)
             add_member(tar, "state.bin", state, size, mtime)
             add_member(tar, "SHA256SUMS", io.BytesIO(sums), len(sums), mtime)
