@@ -61,7 +61,10 @@ struct NodeOptions {
   std::uint64_t snapshot_threshold_bytes = std::uint64_t{64} << 20;
   std::uint64_t trailing_logs_bytes = std::uint64_t{32} << 20;
   std::size_t max_entry_size = 1 << 20;
-  std::size_t state_map_size = std::size_t{8} << 30;
+  // The state store's LMDB map: the most it can ever hold. Address space
+  // only (the file grows as it is used), so it is set far above any store:
+  // at 8 GiB a 10 GiB restore failed with "the LMDB map is full".
+  std::size_t state_map_size = std::size_t{1} << 40;
 };
 
 enum class Role { kUnavailable, kFollower, kCandidate, kLeader };
