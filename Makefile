@@ -14,7 +14,7 @@
 #   make bench-quick  the same with short runs and few keys (< 2 min)
 #   make bench-restore-large
 #                     a 10 GiB snapshot restored into a fresh node, Tresor
-#                     only (bench/restore_large_bench.py; about 15 min, 35 GB
+#                     only (bench/restore_large_bench.py; about 4 min, 25 GB
 #                     of disk), in restore-large.*
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
