@@ -60,6 +60,15 @@ def save_results(results_dir, name, results, title, tables, doc):
     render_performance.render(results_dir, doc)
 
 
+def require_binaries(script, build_dir, names=("tresor",)):
+    """The paths of `names` in build_dir; exits naming the first missing one."""
+    paths = [os.path.join(build_dir, name) for name in names]
+    for path in paths:
+        if not os.access(path, os.X_OK):
+            sys.exit(f"{script}: {path} is missing: build it first (make bench does)")
+    return paths
+
+
 def build_description(build_dir):
     """The build type and its flags, from the build directory's CMake cache."""
     cache = {}

@@ -319,10 +319,7 @@ def main():
         if not rows:
             sys.exit(f"compare_bench: no row runs workload {args.only!r}")
     build_dir = os.path.abspath(args.build_dir)
-    for name in ("tresor", "tresor-loadgen"):
-        if not os.access(os.path.join(build_dir, name), os.X_OK):
-            sys.exit(f"compare_bench: {build_dir}/{name} is missing: build it first "
-                     "(make bench does)")
+    bench_results.require_binaries("compare_bench", build_dir, ("tresor", "tresor-loadgen"))
     raft_bench.load_harness(os.path.join(build_dir, "tresor"))
     workdir = os.path.abspath(args.workdir or os.path.join(build_dir, "compare-work"))
     shutil.rmtree(workdir, ignore_errors=True)

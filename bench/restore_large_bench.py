@@ -30,9 +30,9 @@ import bench_results  # noqa: E402
 import raft_bench  # noqa: E402
 import snapshot_archive  # noqa: E402
 import snapshot_bench  # noqa: E402
+import startup_bench  # noqa: E402
 
 GIB = 1 << 30
-MIB = 1 << 20
 VALUE_SIZE = 64 * 1024
 
 
@@ -67,7 +67,7 @@ def run(binary, workdir, gib):
         r = node.api("GET", "sys/storage/raft/configuration", token=init["root_token"])
         if r.status != 200:
             raise RuntimeError(f"the restored node does not serve: {r}")
-        state_mib = dir_mib(os.path.join(node.data_dir, "state"))
+        state_mib = startup_bench.dir_mib(os.path.join(node.data_dir, "state"))
     finally:
         node.stop()
     os.remove(built_path)
@@ -75,13 +75,6 @@ def run(binary, workdir, gib):
         f"{restore['rss_peak_mib']:.0f} MiB (anonymous {restore['anon_peak_mib']:.0f} MiB)")
     return {"gib": gib, "entries": entries, "value_size": VALUE_SIZE, "build_s": build_s,
             "records": total, "restore": restore, "state_dir_mib": state_mib}
-
-
-def dir_mib(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
-    return total / MIB
 
 
 def markdown(results):
@@ -110,9 +103,7 @@ def main():
     parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
     build_dir = os.path.abspath(args.build_dir)
-    binary = os.path.join(build_dir, "tresor")
-    if not os.access(binary, os.X_OK):
-        sys.exit(f"restore_large_bench: {binary} is missing: build it first")
+    (binary,) = bench_results.require_binaries("restore_large_bench", build_dir)
     raft_bench.load_harness(binary)
     workdir = os.path.abspath(args.workdir or os.path.join(build_dir, "restore-large-work"))
     shutil.rmtree(workdir, ignore_errors=True)

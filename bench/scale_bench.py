@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -59,10 +58,6 @@ PROBE_PATH = "scale-probe"
 
 def log(message):
     print(f"[scale_bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def dir_mib(path):
-    return startup_bench.dir_mib(path)
 
 
 def load(loadgen, cmd_addr, entries, prefix):
@@ -135,9 +130,10 @@ def tresor_size(binary, loadgen, workdir, size_mb):
         saved = os.path.join(workdir, "tresor.snap")
         result["save"] = snapshot_bench.tresor_save(node, root, saved, entries * VALUE_SIZE)
         result["ciphertext_mib"] = state_bin_bytes(binary, saved) / MIB
-        result["disk"] = {"raft_log_mib": dir_mib(os.path.join(node.data_dir, "raft")),
-                          "state_mib": dir_mib(os.path.join(node.data_dir, "state"))}
-        result["disk"]["total_mib"] = dir_mib(node.data_dir)
+        disk_of = startup_bench.dir_mib
+        result["disk"] = {"raft_log_mib": disk_of(os.path.join(node.data_dir, "raft")),
+                          "state_mib": disk_of(os.path.join(node.data_dir, "state")),
+                          "total_mib": disk_of(node.data_dir)}
         startup_bench.stop_cleanly(node)
         small = {"root": root, "keys": init["keys"], "probe_value": "probe"}
         old_probe, startup_bench.PROBE_PATH = startup_bench.PROBE_PATH, PROBE_PATH
@@ -176,7 +172,7 @@ def etcd_size(loadgen, workdir, size_mb):
             f"RSS peak {result['memory']['rss_peak_mib']:.0f} MiB, settled "
             f"{result['memory']['rss_settled_mib']:.0f} MiB")
         result["save"] = snapshot_bench.etcd_save(etcd, saved, entries * VALUE_SIZE, env)
-        result["disk"] = {"total_mib": dir_mib(etcd.data_dir)}
+        result["disk"] = {"total_mib": startup_bench.dir_mib(etcd.data_dir)}
         etcd.stop()
         started = time.monotonic()
         etcd.start()
@@ -288,11 +284,8 @@ def main():
     args = parser.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)
-    binary = os.path.join(build_dir, "tresor")
-    loadgen = os.path.join(build_dir, "tresor-loadgen")
-    for path in (binary, loadgen):
-        if not os.access(path, os.X_OK):
-            sys.exit(f"scale_bench: {path} is missing: build it first (make bench does)")
+    binary, loadgen = bench_results.require_binaries("scale_bench", build_dir,
+                                                     ("tresor", "tresor-loadgen"))
     raft_bench.load_harness(binary)
     workdir = os.path.abspath(args.workdir or os.path.join(build_dir, "scale-work"))
     shutil.rmtree(workdir, ignore_errors=True)
