@@ -255,7 +255,9 @@ class Connection final : public DrainableConnection,
   // Runs on a worker thread. Touches only immutable members and `request`.
   void HandleOnWorker(const HttpRequest& request) {
     ResponseContext context = ContextFor(request);
-    auto parsed = ParseApiRequest(request, remote_address_);
+    // The body is parsed only when this node answers: a standby relays the
+    // request as it came, and the active parses it.
+    auto parsed = ParseApiRequestHead(request, remote_address_);
     if (!parsed.ok())
       return Respond(BuildHttpResponse(parsed.status(), context), context.keep_alive);
     context.request_id = parsed->request_id;
@@ -270,6 +272,9 @@ class Connection final : public DrainableConnection,
       }
       return Respond(AnswerAsStandby(*active_url, request, remote_address_, context),
                      context.keep_alive);
+    }
+    if (Status body = ParseApiRequestBody(request, *parsed); !body.ok()) {
+      return Respond(BuildHttpResponse(body, context), context.keep_alive);
     }
     Answer(*parsed, context);
   }

@@ -144,6 +144,18 @@ StatusOr<std::string> ApiPathOfTarget(std::string_view target) {
 
 StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
                                         std::string_view remote_address) {
+  TRESOR_ASSIGN_OR_RETURN(core::Request parsed, ParseApiRequestHead(request, remote_address));
+  TRESOR_RETURN_IF_ERROR(ParseApiRequestBody(request, parsed));
+  return parsed;
+}
+
+Status ParseApiRequestBody(const HttpRequest& request, core::Request& parsed) {
+  TRESOR_ASSIGN_OR_RETURN(parsed.data, ParseBody(request.body()));
+  return Status::Ok();
+}
+
+StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
+                                            std::string_view remote_address) {
   const std::string_view target = ToStdView(request.target());
   const std::size_t question = target.find('?');
   const std::string_view raw_path = target.substr(0, question);
@@ -169,7 +181,6 @@ StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
       result.query.erase(list);
     }
   }
-  TRESOR_ASSIGN_OR_RETURN(result.data, ParseBody(request.body()));
   result.client_token = ClientToken(request);
   auto content_type = request.find(beast_http::field::content_type);
   if (content_type != request.end()) result.content_type = std::string(content_type->value());

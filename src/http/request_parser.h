@@ -39,6 +39,14 @@ inline constexpr int kMaxJsonDepth = 300;
 StatusOr<core::Request> ParseApiRequest(const HttpRequest& request,
                                         std::string_view remote_address);
 
+// ParseApiRequest in two steps, for a standby that relays the request as it
+// came and so never needs its body parsed: everything but the body (data
+// stays null), then the body into `parsed.data`. Errors: as ParseApiRequest,
+// the body's for the second step.
+StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
+                                            std::string_view remote_address);
+Status ParseApiRequestBody(const HttpRequest& request, core::Request& parsed);
+
 // The path of request `target` ("/v1/sys/storage/raft/snapshot?x=1") as
 // ParseApiRequest puts it in core::Request::path ("sys/storage/raft/
 // snapshot"), the query ignored: what connection.cc hands to

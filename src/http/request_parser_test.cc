@@ -173,6 +173,26 @@ TEST(RequestParserTest, MalformedOrNonObjectJsonIs400WithoutEchoingTheBody) {
   }
 }
 
+// A standby relays a request without reading its body: the head alone
+// parses even when the body is not JSON, and the body step then fails as
+// ParseApiRequest does.
+TEST(RequestParserTest, TheHeadParsesWithoutTheBodyWhichIsASecondStep) {
+  HttpRequest good = Make(beast_http::verb::post, "/v1/kv/data/a", R"({"data":{"v":1}})");
+  auto head = ParseApiRequestHead(good, "192.0.2.7:5555");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->path, "kv/data/a");
+  EXPECT_TRUE(head->data.is_null());
+  ASSERT_TRUE(ParseApiRequestBody(good, *head).ok());
+  EXPECT_EQ(head->data["data"]["v"], 1);
+
+  HttpRequest bad = Make(beast_http::verb::post, "/v1/kv/data/a", "{not json");
+  auto bad_head = ParseApiRequestHead(bad, "192.0.2.7:5555");
+  ASSERT_TRUE(bad_head.ok()) << bad_head.status().ToString();
+  Status body = ParseApiRequestBody(bad, *bad_head);
+  EXPECT_EQ(body.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(body.message().rfind("failed to parse JSON input: ", 0), 0u) << body.message();
+}
+
 TEST(RequestParserTest, RejectsJsonNestedTooDeeply) {
   std::string deep = "{\"a\":";
   for (int i = 0; i < kMaxJsonDepth + 10; ++i) deep += "[";

@@ -5,11 +5,13 @@
 // sleeps. For tests only; header-only so that it never ends up in the raft
 // library (raft_test links it through fsm_fixture_test.cc).
 //
-// There is no event loop here, so nothing calls Fsm::CommitStaged between
-// steps as raft::Node does; StepUntilApplied commits every server's staged
-// group once stepping stops, before a test reads any store.
+// There is no event loop here, so nothing hands applied entries to the
+// Fsm's Applier between steps as raft::Node does; StepUntilApplied drains
+// every server's Applier once stepping stops, before a test reads any store
+// or proposal result.
 //
-// Threads: one owner (the test's thread); not shared.
+// Threads: one owner (the test's thread); not shared. The Appliers' threads
+// write proposal results, read after a drain.
 #pragma once
 
 #include <cstring>
@@ -39,7 +41,8 @@ struct ProposalForTest {
   struct raft_apply request {};
   bool done = false;  // The apply callback has run.
   int status = 0;     // libraft's status for the request (0 once applied).
-  Status result;      // Fsm::ResultOf the entry, copied in the callback.
+  Status result;      // The entry's answer (a late one once StepUntilApplied drained).
+  Fsm* fsm = nullptr;  // The proposing server's.
 
   // The log index libraft gave the entry (valid once Propose returned it).
   raft_index index() const { return request.index; }
@@ -147,6 +150,7 @@ class FsmClusterForTest {
     proposals_.push_back(std::make_unique<ProposalForTest>());
     ProposalForTest* proposal = proposals_.back().get();
     proposal->request.data = proposal;
+    proposal->fsm = fsms_.at(i).get();
     struct raft_buffer buffer;
     buffer.len = payload.size();
     buffer.base = raft_malloc(buffer.len);
@@ -162,7 +166,7 @@ class FsmClusterForTest {
   }
 
   // Steps until server i (every server when i == size(), dead ones
-  // included) has applied `index`, then commits every server's staged group.
+  // included) has applied `index`, then drains every server's Applier.
   // True when the index was reached within max_msecs of simulated time and
   // every commit succeeded.
   bool StepUntilApplied(unsigned i, raft_index index, unsigned max_msecs = kPatienceMs) {
@@ -170,16 +174,16 @@ class FsmClusterForTest {
     return CommitAll() && reached;
   }
 
-  // Steps for msecs of simulated time, then commits every server's group.
+  // Steps for msecs of simulated time, then drains every server's Applier.
   bool StepFor(unsigned msecs) {
     raft_fixture_step_until_elapsed(fixture_.get(), msecs);
     return CommitAll();
   }
 
-  // Commits every server's staged group; false when any commit failed.
+  // Drains every server's Applier; false when any commit failed.
   bool CommitAll() {
     bool all_ok = true;
-    for (auto& fsm : fsms_) all_ok = fsm->CommitStaged().ok() && all_ok;
+    for (auto& fsm : fsms_) all_ok = fsm->applier().Drain().ok() && all_ok;
     return all_ok;
   }
 
@@ -214,9 +218,11 @@ class FsmClusterForTest {
     auto* proposal = static_cast<ProposalForTest*>(request->data);
     proposal->done = true;
     proposal->status = status;
-    // The result points into the Fsm and is overwritten by the next apply:
-    // copy it now, as a real callback must.
-    if (status == 0) proposal->result = Fsm::ResultOf(result);
+    if (status == 0 && !Fsm::AnsweredAtOnce(result)) {
+      proposal->fsm->applier().AnswerLast([proposal](Status result) {
+        proposal->result = std::move(result);
+      });
+    }
   }
 
   void SetIsolated(unsigned i, bool isolated) {

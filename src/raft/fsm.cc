@@ -17,19 +17,12 @@ constexpr std::size_t kManifestBytes = 16;
 
 }  // namespace
 
-Fsm::Fsm(StateStore& store) : store_(store) {
+Fsm::Fsm(StateStore& store) : store_(store), applier_(store) {
   fsm_.version = 1;
   fsm_.data = this;
   fsm_.apply = &Fsm::Apply;
   fsm_.snapshot = &Fsm::Snapshot;
   fsm_.restore = &Fsm::Restore;
-}
-
-Status Fsm::CommitStaged() { return store_.Commit(); }
-
-const Status& Fsm::ResultOf(void* apply_result) {
-  static const Status kOk;
-  return apply_result == nullptr ? kOk : *static_cast<const Status*>(apply_result);
 }
 
 int Fsm::Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result) {
@@ -40,16 +33,19 @@ int Fsm::Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** resul
   // this call, so the entry being applied is the next one.
   std::uint64_t index = raft_last_applied(self.raft_) + 1;
   auto ops = DecodeCommand(std::string_view(static_cast<const char*>(buf->base), buf->len));
-  if (!ops.ok()) {
-    self.last_result_ = ops.status();
-    self.store_.MarkApplied(index).IgnoreError();
+  // Published: answered now, durable in the log and visible to readers.
+  // Not after an entry answered late is committed, lest a reader see a
+  // later write and miss that earlier one (a restore's switch).
+  const std::uint64_t committed = self.store_.AppliedIndex();
+  const bool publish = ops.ok() && index > committed && self.late_index_ <= committed &&
+                       StateStore::Publishable(*ops);
+  if (publish) {
+    self.store_.Publish(index, *ops);
   } else {
-    self.last_result_ = self.store_.Stage(index, *ops);
+    self.late_index_ = index;
   }
-  if (!self.last_result_.ok()) {
-    spdlog::warn("raft: entry {} not applied: {}", index, self.last_result_.message());
-  }
-  *result = self.last_result_.ok() ? nullptr : &self.last_result_;
+  self.applier_.Add(index, std::move(ops), buf->len, publish);
+  *result = publish ? nullptr : &self.late_index_;
   return 0;
 }
 
@@ -57,7 +53,8 @@ int Fsm::Snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_
   Fsm& self = Self(fsm);
   // libraft drops the log entries a snapshot covers: the store must hold
   // them durably first (Commit alone leaves its last meta page unsynced).
-  Status durable = self.store_.Commit();
+  Status durable = self.applier_.Drain();
+  if (durable.ok()) durable = self.store_.Commit();
   if (durable.ok()) durable = self.store_.Sync();
   if (!durable.ok()) {
     spdlog::error("raft: snapshot: {}", durable.message());
@@ -141,7 +138,8 @@ int Fsm::Restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
 }
 
 int Fsm::RestoreManifest(std::uint64_t index) {
-  Status committed = store_.Commit();
+  Status committed = applier_.Drain();
+  if (committed.ok()) committed = store_.Commit();
   if (!committed.ok()) {
     spdlog::error("raft: snapshot restore: {}", committed.message());
     return RAFT_IOERR;
@@ -173,7 +171,8 @@ int Fsm::RestoreImage(std::string_view image) {
     spdlog::error("raft: snapshot rejected: {}", index.status().message());
     return RAFT_CORRUPT;
   }
-  Status loaded = store_.Commit();
+  Status loaded = applier_.Drain();
+  if (loaded.ok()) loaded = store_.Commit();
   bool newer = loaded.ok() && *index > store_.AppliedIndex();
   if (newer) loaded = store_.LoadImage(image);
   if (!loaded.ok()) {

@@ -1,11 +1,14 @@
 // raft/fsm: the libraft state machine (struct raft_fsm) over a StateStore.
 //
-// apply   decodes the entry's command and stages its operations in the
-//         store's open write transaction; the owner commits the group with
-//         CommitStaged once per event-loop iteration (group commit: one
-//         fsync for every entry applied in that iteration), and only then
-//         acknowledges the writes.
-// snapshot commits what is staged, syncs the store and returns a manifest:
+// apply   decodes the entry's command and adds it to the Applier
+//         (raft/applier.h), which stages and commits entries in groups on a
+//         thread of its own; the owner hands each event-loop iteration's
+//         entries over (HandOff). Puts and deletes are published first
+//         (StateStore::Publish): readers see them at once, and their writer
+//         is answered at once, the entry being durable in the log. Any
+//         other entry's writer is answered by the Applier once the entry is
+//         committed (AnswerLast); AnsweredAtOnce tells which.
+// snapshot drains the Applier, syncs the store and returns a manifest:
 //         "TRSMANI1" and the applied index (u64 big endian), 16 bytes. The
 //         state itself is the store, durable on every node, so a snapshot
 //         costs one sync whatever the size of the state and libraft never
@@ -29,11 +32,13 @@
 //
 // Every entry is recorded as applied even when its operations fail (a full
 // map, an over-long key): the failure is the entry's result, so that one bad
-// write never stops the log. The failure reaches the writer through
-// LastResult() in libraft's apply callback, which libraft calls right after
-// apply returns for the same entry.
+// write never stops the log. Such an entry is never published: its failure
+// reaches the writer through the answer its apply callback registers with
+// AnswerLast (libraft calls that callback right after apply returns for the
+// same entry).
 //
-// Threads: the raft thread only (libraft calls it there; CommitStaged too).
+// Threads: the raft thread only (libraft calls it there), except what the
+// Applier says of its own methods.
 #pragma once
 
 #include <atomic>
@@ -44,6 +49,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "raft/applier.h"
 #include "raft/libraft.h"
 #include "raft/state_store.h"
 
@@ -81,18 +87,17 @@ class Fsm {
   // The manifest of a snapshot at `applied_index` (tests build their own).
   static std::string Manifest(std::uint64_t applied_index);
 
-  // Commits the staged group durably. An error means the state store could
-  // not write: the caller stops the node (the log still holds the entries,
-  // and a restart applies them again).
-  Status CommitStaged();
-  bool HasStaged() const { return store_.HasStaged(); }
+  // Where applied entries go, and where their writers get their answers.
+  Applier& applier() { return applier_; }
+
+  // Given the result libraft hands the apply callback: true when the entry
+  // was published and its writer may be answered Ok now; false when the
+  // answer must come from applier().AnswerLast.
+  static bool AnsweredAtOnce(void* apply_result) { return apply_result == nullptr; }
 
   // How many log entries libraft has applied through this Fsm (replays of
   // entries the store already holds included). Any thread.
   std::uint64_t entries_applied() const { return entries_applied_.load(std::memory_order_relaxed); }
-
-  // The result of the entry applied last; see the header comment.
-  static const Status& ResultOf(void* apply_result);
 
  private:
   static int Apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result);
@@ -116,7 +121,10 @@ class Fsm {
   void CountApplied(std::size_t bytes);
   // At a snapshot: resets the counts and sets libraft's trailing count.
   void PrepareSnapshot();
-  Status last_result_;
+  // The newest entry not published (raft thread).
+  std::uint64_t late_index_ = 0;
+  // Last: its destructor drains it while the rest still exists.
+  Applier applier_;
 };
 
 }  // namespace tresor::raft

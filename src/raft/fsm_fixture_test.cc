@@ -330,7 +330,7 @@ class FsmRestoreTest : public ::testing::Test {
 
   void Apply(std::uint64_t index, const std::vector<StateOp>& ops) {
     ASSERT_TRUE(store_->Stage(index, ops).ok());
-    ASSERT_TRUE(fsm_->CommitStaged().ok());
+    ASSERT_TRUE(store_->Commit().ok());
   }
 
   // Calls the Fsm's restore with a raft_malloc'd copy of image, as libraft
@@ -369,7 +369,7 @@ TEST_F(FsmRestoreTest, AnImageOfTheSameIndexIsNotReloaded) {
   ASSERT_TRUE(image.ok());
   // Changed without moving the index, only to see whether restore reloads.
   ASSERT_TRUE(store_->Stage(3, {StateOp::Put("a", "2")}).ok());
-  ASSERT_TRUE(fsm_->CommitStaged().ok());
+  ASSERT_TRUE(store_->Commit().ok());
   ASSERT_EQ(*store_->Get("a"), "1") << "Stage no longer skips applied indexes";
 
   EXPECT_EQ(Restore(*image), 0);

@@ -62,12 +62,12 @@ std::string_view RoleName(Role role) {
 }
 
 // One writer (or barrier) waiting for the raft thread. Created by the
-// waiting thread, owned by the raft thread from Post until it answers.
+// waiting thread, owned by the raft thread from Post until libraft calls
+// back, then by the Applier until its answer.
 struct Node::PendingWrite {
   Node* node = nullptr;
   struct raft_apply apply {};
   struct raft_barrier barrier {};
-  Status result;
   std::promise<Status> done;
   // When handed to libraft (raft thread): the start of the read lease its
   // commit proves.
@@ -75,22 +75,32 @@ struct Node::PendingWrite {
 
   static void OnApplied(struct raft_apply* req, int status, void* result) {
     auto* self = static_cast<PendingWrite*>(req->data);
-    self->Finish(status, status == 0 ? Fsm::ResultOf(result) : Status::Ok(), "raft apply");
+    if (self->Failed(status, "raft apply")) return;
+    if (Fsm::AnsweredAtOnce(result)) {
+      self->node->published_.push_back(self);
+    } else {
+      self->node->fsm_->applier().AnswerLast([self](Status result) { self->Answer(result); });
+    }
   }
   static void OnBarrier(struct raft_barrier* req, int status) {
     auto* self = static_cast<PendingWrite*>(req->data);
-    self->Finish(status, Status::Ok(), "raft barrier");
+    if (self->Failed(status, "raft barrier")) return;
+    self->node->fsm_->applier().AnswerAfterAll([self](Status result) { self->Answer(result); });
   }
-  // Failed entries are answered now; applied ones after the group commit.
-  void Finish(int status, Status entry_result, std::string_view what) {
+  // Entries libraft failed are answered now; applied ones at the end of
+  // this loop iteration when published, otherwise by the Applier once
+  // committed.
+  bool Failed(int status, std::string_view what) {
     if (status != 0) {
-      done.set_value(FromRaft(status, what, nullptr));
-      delete this;
-      return;
+      Answer(FromRaft(status, what, nullptr));
+      return true;
     }
-    result = std::move(entry_result);
     node->ExtendReadLease(submitted);
-    node->awaiting_commit_.push_back(this);
+    return false;
+  }
+  void Answer(Status result) {
+    done.set_value(std::move(result));
+    delete this;
   }
 };
 
@@ -391,9 +401,8 @@ std::future<Status> Node::ApplyAsync(const std::vector<StateOp>& ops) {
   pending->node = this;
   std::future<Status> answer = pending->done.get_future();
   bool posted = Post([this, pending, payload = std::move(payload)] {
-    if (!broken_.ok()) {
-      pending->done.set_value(broken_);
-      delete pending;
+    if (Status broken = fsm_->applier().Broken(); !broken.ok()) {
+      pending->Answer(std::move(broken));
       return;
     }
     struct raft_buffer buf;
@@ -623,17 +632,10 @@ void Node::DrainQueue() {
 }
 
 void Node::AfterIteration() {
-  if (fsm_->HasStaged()) {
-    Status committed = fsm_->CommitStaged();
-    if (!committed.ok()) FailBroken(committed);
-    ++group_commits_;
-  }
   RefreshStatus();  // before the answers, so a writer sees its own entry applied
-  for (PendingWrite* pending : awaiting_commit_) {
-    pending->done.set_value(broken_.ok() ? std::move(pending->result) : broken_);
-    delete pending;
-  }
-  awaiting_commit_.clear();
+  for (PendingWrite* pending : published_) pending->Answer(Status::Ok());
+  published_.clear();
+  fsm_->applier().HandOff();
 }
 
 void Node::ExtendReadLease(std::chrono::steady_clock::time_point submitted) {
@@ -652,15 +654,6 @@ Status Node::ConfirmLeadershipForRead() {
   std::lock_guard lock(lease_renewal_);
   if (lease_holds()) return Status::Ok();  // renewed while we waited
   return Barrier();
-}
-
-void Node::FailBroken(const Status& cause) {
-  // The log holds entries the store could not keep: serving on would answer
-  // reads from a state that misses acknowledged writes. Refuse writes until
-  // a restart replays the log.
-  spdlog::critical("raft: the state store failed to commit ({}); restart this node",
-                   cause.message());
-  broken_ = UnavailableError("raft: the local state store failed; the node must be restarted");
 }
 
 void Node::RefreshStatus() {
@@ -752,14 +745,10 @@ void Node::Close() {
   uv_async_send(&wakeup_);
   thread_.join();
   state_server_->Stop();  // before the store it reads from goes
-  // Writers answered by libraft's shutdown but never committed.
-  for (PendingWrite* pending : awaiting_commit_) {
-    Status committed = fsm_->CommitStaged();
-    pending->done.set_value(committed.ok() ? std::move(pending->result) : committed);
-    delete pending;
-  }
-  awaiting_commit_.clear();
-  if (fsm_->HasStaged()) fsm_->CommitStaged().IgnoreError();
+  // Entries applied in the loop's last iteration, and their writers.
+  for (PendingWrite* pending : published_) pending->Answer(Status::Ok());
+  published_.clear();
+  fsm_->applier().Drain().IgnoreError();
   transport_.reset();  // its handles closed with the loop
   uv_loop_close(&loop_);
 }

@@ -7,9 +7,14 @@
 // thread through Post() (a mutex-guarded vector drained by a uv_async
 // handle) and waits on a future. Writes from many threads therefore
 // pipeline into libraft, which batches the entries that arrive together into
-// one log append (one fsync); the entries applied in one loop iteration are
-// committed to LMDB together (one fsync) at the end of that iteration (a
-// uv_check handle), and only then are their writers answered.
+// one log append (one fsync). A write applied by libraft is durable in the
+// log; its puts and deletes are published to the store's readers at once
+// and its writer is answered at the end of that loop iteration (a uv_check
+// handle). The entries of the iteration then go to the Fsm's Applier, which
+// commits them to LMDB together (one fsync) on a thread of its own while the
+// raft thread goes on appending (raft/applier.h, raft/state_overlay.h).
+// Entries that are not plain puts and deletes (restore steps) are answered
+// by the Applier once committed.
 //
 // Reads never go through the raft thread: state() is the StateStore, whose
 // readers use their own MVCC transactions.
@@ -196,7 +201,7 @@ class Node {
   bool IsLeader() const { return leader_; }
   // How many group commits the state store has made: with many writers in
   // flight this grows slower than the number of writes.
-  std::uint64_t group_commits() const { return group_commits_; }
+  std::uint64_t group_commits() const { return fsm_->applier().group_commits(); }
   // How many times this node, behind the leader's snapshot, fetched and
   // installed the leader's whole state (raft/state_transfer.h).
   std::uint64_t state_installs() const { return state_installs_; }
@@ -224,7 +229,6 @@ class Node {
   void RefreshStatus();
   // Raft thread: an entry submitted at `submitted` committed in this term.
   void ExtendReadLease(std::chrono::steady_clock::time_point submitted);
-  void FailBroken(const Status& cause);
 
   Status ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
                       std::string_view what);
@@ -263,10 +267,11 @@ class Node {
   std::vector<std::function<void()>> queue_;
   bool closing_ = false;  // guarded by queue_mutex_
 
-  // Raft thread only: writers whose entries are applied but not yet durable.
+  // A writer waiting for its entry (node.cc).
   struct PendingWrite;
-  std::vector<PendingWrite*> awaiting_commit_;
-  Status broken_;  // raft thread only: set when the store failed to commit
+  // Raft thread only: writers of published entries, answered at the end of
+  // the loop iteration (after RefreshStatus).
+  std::vector<PendingWrite*> published_;
 
   mutable std::mutex status_mutex_;
   mutable std::condition_variable status_changed_;
@@ -277,7 +282,6 @@ class Node {
   // (progress.recent_recv), for ServerInfo::last_contact_ms.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> last_heard_;
   std::chrono::steady_clock::time_point leader_seen_at_{};  // raft thread only
-  std::atomic<std::uint64_t> group_commits_{0};
   std::atomic<std::uint64_t> state_installs_{0};
   // Raft thread writes (an entry committed: extend; leadership lost or being
   // transferred: 0); readers compare. steady_clock nanoseconds.

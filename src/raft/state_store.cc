@@ -195,6 +195,9 @@ StatusOr<std::uint64_t> StateStore::ReadAppliedIndex(MDB_txn* txn) const {
 
 StatusOr<std::optional<std::string>> StateStore::Get(std::string_view key) const {
   if (key.empty() || key.size() > kMaxStateKeyBytes) return std::optional<std::string>();
+  if (std::optional<std::optional<std::string>> published = overlay_.Find(key)) {
+    return std::move(*published);
+  }
   MDB_txn* raw_txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a read");
@@ -214,6 +217,7 @@ StatusOr<std::vector<std::string>> StateStore::ListPage(std::string_view prefix,
   if (!prefix.empty() && prefix.back() != '/') {
     return InvalidArgumentError("state store: a list prefix is empty or ends with '/'");
   }
+  TRESOR_RETURN_IF_ERROR(overlay_.WaitUntilRetired());
   MDB_txn* raw_txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a read");
@@ -387,7 +391,23 @@ Status StateStore::Commit() {
   }
   committed_applied_index_.store(staged_applied_index_, std::memory_order_release);
   if (replaced) replaced_count_.fetch_add(1, std::memory_order_acq_rel);
+  overlay_.RetireThrough(staged_applied_index_);
   return Status::Ok();
 }
+
+// ---- publishing ----
+
+bool StateStore::Publishable(const std::vector<StateOp>& ops) {
+  for (const StateOp& op : ops) {
+    if (op.type != StateOp::Type::kPut && op.type != StateOp::Type::kDelete) return false;
+  }
+  return ValidateOps(ops).ok();
+}
+
+void StateStore::Publish(std::uint64_t index, const std::vector<StateOp>& ops) {
+  overlay_.Add(index, ops);
+}
+
+void StateStore::PublishedLost(const Status& cause) { overlay_.Fail(cause); }
 
 }  // namespace tresor::raft

@@ -29,11 +29,16 @@
 // The storage layer's key rules (no NUL, no dot segments) are checked by the
 // storage backend above, not here. Values may have any size up to the map.
 //
+// Published writes: the raft thread may publish an entry's puts and deletes
+// (Publish) before the writer stages and commits them; Get sees them at once,
+// ListPage and OpenView wait for their commit (raft/state_overlay.h).
+//
 // Threads: one writer thread calls Stage, MarkApplied, HasStaged, Commit,
 // Sync, BeginInstall (and the Installer), SaveImage and LoadImage. Get, ListPage and AppliedIndex
 // may be called from any number of threads at once, concurrently with the writer; each call uses
 // its own MVCC read transaction, sees exactly one committed state and never blocks or is blocked by
-// the writer.
+// the writer (ListPage and OpenView wait for published writes to be committed, never on the raft
+// thread).
 #pragma once
 
 #include <lmdb.h>
@@ -49,6 +54,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "raft/state_overlay.h"
 
 namespace tresor::raft {
 
@@ -128,8 +134,9 @@ class StateStore {
 
   // ---- readers: any thread, concurrently with the writer ----
 
-  // The committed value at key; nullopt when absent. Errors: Unavailable when
-  // all LMDB reader slots are taken, IOError otherwise.
+  // The value at key, committed or published (Publish); nullopt when
+  // absent. Errors: Unavailable when all LMDB reader slots are taken,
+  // IOError otherwise.
   StatusOr<std::optional<std::string>> Get(std::string_view key) const;
 
   // storage::Backend::ListPage's semantics over the committed keys: the
@@ -137,8 +144,9 @@ class StateStore {
   // once for any key prefix+"b/..."), only names strictly greater than
   // `after`, at most `limit` of them when limit > 0. Skips a whole sub-tree
   // with one seek, so listing a folder costs its children, not its keys.
-  // Errors: InvalidArgument when prefix is neither "" nor ends in '/';
-  // otherwise as Get.
+  // Waits until what was published before the call is committed (see
+  // Publish). Errors: InvalidArgument when prefix is neither "" nor ends in
+  // '/'; Unavailable when the store can no longer commit; otherwise as Get.
   StatusOr<std::vector<std::string>> ListPage(std::string_view prefix, std::string_view after,
                                               std::size_t limit) const;
 
@@ -183,13 +191,30 @@ class StateStore {
     MDB_dbi data_dbi_;
     std::uint64_t applied_index_;
   };
-  // Errors: as Get.
+  // Waits, as ListPage does, for what was published before the call.
+  // Errors: as ListPage.
   StatusOr<std::unique_ptr<View>> OpenView() const;
 
   // Counts whole-state replacements (a restore committed, an image loaded)
   // since Open, published with their commit: a reader that saw it change
   // knows every cache of the old state is stale.
   std::uint64_t ReplacedCount() const { return replaced_count_.load(std::memory_order_acquire); }
+
+  // ---- publishing: the raft thread ----
+
+  // Whether entry ops may be published before they are committed: puts and
+  // deletes only, with keys Stage will accept.
+  static bool Publishable(const std::vector<StateOp>& ops);
+
+  // Makes the ops of entry `index` visible to Get at once, before the writer
+  // stages and commits them (raft/state_overlay.h says why this is safe).
+  // REQUIRES: Publishable(ops); index > AppliedIndex(). The writer must then
+  // stage the same entry, and its failure to is fatal (PublishedLost).
+  void Publish(std::uint64_t index, const std::vector<StateOp>& ops);
+
+  // The writer cannot commit what was published: readers waiting for it
+  // stop waiting, with `cause`.
+  void PublishedLost(const Status& cause);
 
   // ---- writer: one thread only ----
 
@@ -220,6 +245,11 @@ class StateStore {
   // staged entries are then lost and the store is back at its last commit
   // (the caller treats this as fatal and lets raft replay).
   Status Commit();
+
+  // Drops everything staged since the last commit (the store is back at
+  // its last commit), e.g. a group holding an entry that must not be
+  // recorded as applied without its ops.
+  void DiscardStaged() { AbortWriteTxn(); }
 
   // Makes every commit so far durable, the last one's meta page included
   // (which Commit leaves to the next commit's sync, see the header
@@ -387,6 +417,8 @@ class StateStore {
 
   // Written by the writer after each commit, read by any thread.
   std::atomic<std::uint64_t> committed_applied_index_;
+  // Published entries, until a commit covers them.
+  StateOverlay overlay_;
   // A restore commit staged in the open write transaction.
   bool staged_replacement_ = false;
   std::atomic<std::uint64_t> replaced_count_{0};

@@ -106,6 +106,7 @@ Status StateStore::View::ForEachStored(const Visitor& visit) const {
 }
 
 StatusOr<std::unique_ptr<StateStore::View>> StateStore::OpenView() const {
+  TRESOR_RETURN_IF_ERROR(overlay_.WaitUntilRetired());
   MDB_txn* raw_txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &raw_txn);
   if (rc != 0) return LmdbError(rc, "beginning a read");

@@ -52,6 +52,13 @@ def test_standbys_forward_reads_and_writes(cluster):
     assert r.json["data"]["data"] == {"via": "standby"}
     # Errors come back as the active gave them.
     assert standbys[0].api("GET", "kv/data/forwarded", token="bogus").status == 403
+    # A standby relays the body unparsed: the active refuses bad JSON, and
+    # nothing is written.
+    bad = standbys[0].api("POST", "kv/data/forwarded", raw=b'{"data": {"via": ', token=root)
+    assert bad.status == 400, bad
+    assert bad.json["errors"][0].startswith("failed to parse JSON input"), bad.json
+    r = active.api("GET", "kv/data/forwarded", token=root)
+    assert r.json["data"]["data"] == {"via": "standby"}
 
 
 def test_no_forwarding_header_redirects_to_the_active(cluster):

@@ -1,0 +1,126 @@
+// raft/applier: writes the entries libraft applies into the StateStore on a
+// thread of its own, so that the raft thread never waits for LMDB.
+//
+// Why: the raft thread used to stage each group of entries and commit it
+// (an LMDB fsync, about 1 ms for a group of 1 KiB writes) before it could
+// take the next proposals or complete the next log append; every group paid
+// the log's fsync and then the store's, in series. Now the raft thread only
+// decodes entries and hands them over once per event-loop iteration; this
+// thread stages everything handed over since its last commit, commits it
+// with one fsync and then answers the writers. The log append of the next
+// group runs while the store syncs this one, and under load the groups
+// grow.
+//
+// Nothing else changes: entries are staged in log order, a writer is
+// answered only once its entry is committed (durable in the log and in the
+// store), and a barrier's answer comes after every entry before it.
+//
+// Failure: a commit that fails (a full disk, an I/O error), or a published
+// entry the store cannot stage, breaks the applier for good. The writers of that group and of every later entry get
+// Broken(), and the store stays at its last commit: the log still holds the
+// entries, and a restart applies them again (StateStore::Stage skips those
+// it holds).
+//
+// A hand-off of at most kInlineEntries entries while the applier is idle
+// (one writer at a time) is committed by the calling thread itself: a
+// thread hop costs a lone writer more than the overlap gains it.
+//
+// Memory: HandOff waits while more than kMaxQueuedBytes of entries are
+// queued, so a store slower than the log slows the raft thread down instead
+// of growing the queue.
+//
+// Threads: Add, AnswerLast, AnswerAfterAll, HandOff and Drain are called by
+// one thread (the raft thread). Between Drain's (or an inline HandOff's)
+// return and the next HandOff the applier holds no write transaction, so
+// that thread may use the store's writer methods itself (snapshot, state
+// install). Broken and group_commits from any thread. Answers run on the
+// applier's thread, or on the caller's for an inline hand-off.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "raft/state_store.h"
+
+namespace tresor::raft {
+
+class Applier {
+ public:
+  static constexpr std::size_t kMaxQueuedBytes = std::size_t{32} << 20;
+  static constexpr std::size_t kInlineEntries = 2;
+
+  using Answer = std::function<void(Status)>;
+
+  // `store` must outlive the Applier. Starts its thread.
+  explicit Applier(StateStore& store);
+  // Drains (every entry handed over is committed and answered) and joins.
+  ~Applier();
+
+  Applier(const Applier&) = delete;
+  Applier& operator=(const Applier&) = delete;
+
+  // The entry at `index`: its ops, or why they could not be decoded (the
+  // index is then recorded as applied with no ops, and the error is the
+  // entry's answer). `bytes` is its size in the log, for the queue bound.
+  // `published`: the store published the ops (StateStore::Publish) and the
+  // writer was answered already, so failing to stage them is fatal.
+  void Add(std::uint64_t index, StatusOr<std::vector<StateOp>> ops, std::size_t bytes,
+           bool published);
+
+  // Calls `answer` with the result of the entry added last (Ok, the entry's
+  // own error, or Broken()) once it is committed.
+  void AnswerLast(Answer answer);
+
+  // Calls `answer` with Ok (or Broken()) once every entry added so far is
+  // committed.
+  void AnswerAfterAll(Answer answer);
+
+  // Hands what was added since the last call to the applier's thread.
+  void HandOff();
+
+  // Hands off and waits until everything handed over is committed and
+  // answered. Returns Broken().
+  Status Drain();
+
+  // Ok until a commit failed; then the error every writer gets.
+  Status Broken() const;
+
+  // Commits made so far (each one fsync of the store).
+  std::uint64_t group_commits() const;
+
+ private:
+  struct Entry {
+    std::uint64_t index = 0;  // 0: no entry, only an answer after the ones before
+    StatusOr<std::vector<StateOp>> ops{std::vector<StateOp>{}};
+    std::size_t bytes = 0;
+    bool published = false;
+    Answer answer;
+  };
+
+  void Run();
+  // Stages and commits `group`, then answers it.
+  void ApplyGroup(std::vector<Entry>& group);
+  void Break(const Status& cause);
+
+  StateStore& store_;
+  std::vector<Entry> adding_;  // the caller's thread only
+  std::size_t adding_bytes_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;  // queue_ filled, or stopping_
+  std::condition_variable progressed_;  // a group committed, or the thread idle
+  std::vector<Entry> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool applying_ = false;
+  bool stopping_ = false;
+  Status broken_;
+  std::uint64_t group_commits_ = 0;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace tresor::raft
