@@ -4,10 +4,7 @@
 // (docs/snapshot-format.md); what a restore keeps and why is in
 // docs/snapshots.md.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <optional>
 
@@ -49,21 +46,9 @@ StatusOr<storage::Snapshotter*> RequireSnapshotter(SysContext ctx) {
   return raft->AsSnapshotter();
 }
 
-// Reads a request body file from its start with pread, so that each pass
-// has its own offset.
+// The uploaded archive, read as it arrives (engines/raw_body.h).
 snapshot::ByteSource BodySource(const logical::RawBody& body) {
-  auto offset = std::make_shared<std::uint64_t>(0);
-  return [&body, offset](char* buf, std::size_t cap) -> StatusOr<std::size_t> {
-    while (true) {
-      ssize_t n = ::pread(body.fd(), buf, cap, static_cast<off_t>(*offset));
-      if (n >= 0) {
-        *offset += static_cast<std::uint64_t>(n);
-        return static_cast<std::size_t>(n);
-      }
-      if (errno != EINTR) return IOError(std::string("reading the uploaded snapshot: ") +
-                                         std::strerror(errno));
-    }
-  };
+  return [&body](char* buf, std::size_t cap) { return body.Read(buf, cap); };
 }
 
 // The error for an archive that did not verify; nothing has changed.
@@ -130,7 +115,7 @@ StatusOr<Response> HandleSave(SysContext ctx, const Request& req) {
 StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one_at_a_time,
                                  bool force, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(storage::Snapshotter * snapshotter, RequireSnapshotter(ctx));
-  if (req.raw_body == nullptr || req.raw_body->size() == 0) {
+  if (req.raw_body == nullptr || req.raw_body->empty()) {
     return InvalidArgumentError(
         "send the snapshot file as the request body (Content-Type: application/octet-stream)");
   }

@@ -55,10 +55,10 @@ struct Request {
   // Whether the request path ended in '/' (for LIST of a folder).
   bool trailing_slash = false;
   // Set only for the paths whose handler asked for it
-  // (core::RequestHandler::WantsRawBody): the body verbatim, in an unlinked
-  // temporary file of any size, and then `data` is null (the body is not
-  // parsed as JSON). Null for every other request. Shared, so a handler may
-  // keep the file for work that outlives the request.
+  // (core::RequestHandler::WantsRawBody): the body verbatim, of any size,
+  // read from the connection as the handler reads it (engines/raw_body.h),
+  // and then `data` is null (the body is not parsed as JSON). Null for every
+  // other request.
   std::shared_ptr<const RawBody> raw_body;
 
   // --- Set by core before an engine sees the request. ---

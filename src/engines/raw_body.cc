@@ -1,41 +1,59 @@
 #include "engines/raw_body.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <string>
-#include <vector>
+#include <utility>
 
 namespace tresor::logical {
 
-RawBody::RawBody(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+RawBody::RawBody(std::optional<std::uint64_t> declared_size, Pull pull)
+    : declared_size_(declared_size), pull_(std::move(pull)) {}
 
-RawBody::~RawBody() { ::close(fd_); }
+StatusOr<std::size_t> RawBody::Read(char* buffer, std::size_t capacity) const {
+  if (capacity == 0) return std::size_t{0};
+  if (unread_.empty()) {
+    TRESOR_ASSIGN_OR_RETURN(bool more, Refill());
+    if (!more) return std::size_t{0};
+  }
+  const std::size_t n = std::min(capacity, unread_.size());
+  std::memcpy(buffer, unread_.data(), n);
+  unread_.remove_prefix(n);
+  return n;
+}
+
+StatusOr<bool> RawBody::Refill() const {
+  while (!finished_) {
+    if (failed_) return FailedPreconditionError("the request body could not be read to its end");
+    StatusOr<std::string_view> got = pull_();
+    if (!got.ok()) {
+      failed_ = true;
+      return got.status();
+    }
+    bytes_read_ += got->size();
+    if (!got->empty()) {
+      unread_ = *got;
+      return true;
+    }
+    if (declared_size_ && bytes_read_ != *declared_size_) {
+      failed_ = true;
+      return IOError("the request body ended after " + std::to_string(bytes_read_) + " of " +
+                     std::to_string(*declared_size_) + " bytes");
+    }
+    finished_ = true;
+  }
+  return false;
+}
 
 Status RawBody::ReadAll(const std::function<Status(std::string_view)>& sink) const {
-  if (size_ == 0) return Status::Ok();
-  std::vector<char> buffer(
-      static_cast<std::size_t>(std::min<std::uint64_t>(size_, kReadChunkBytes)));
-  std::uint64_t offset = 0;
-  while (offset < size_) {
-    const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(size_ - offset, buffer.size()));
-    const ssize_t got = ::pread(fd_, buffer.data(), want, static_cast<off_t>(offset));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return IOError(std::string("reading the request body from its temporary file: ") +
-                     std::strerror(errno));
+  for (;;) {
+    if (unread_.empty()) {
+      TRESOR_ASSIGN_OR_RETURN(bool more, Refill());
+      if (!more) return Status::Ok();
     }
-    if (got == 0) {
-      return IOError("the request body's temporary file is shorter than the body (" +
-                     std::to_string(offset) + " of " + std::to_string(size_) + " bytes)");
-    }
-    TRESOR_RETURN_IF_ERROR(sink(std::string_view(buffer.data(), static_cast<std::size_t>(got))));
-    offset += static_cast<std::uint64_t>(got);
+    std::string_view piece = std::exchange(unread_, std::string_view());
+    TRESOR_RETURN_IF_ERROR(sink(piece));
   }
-  return Status::Ok();
 }
 
 }  // namespace tresor::logical

@@ -1,21 +1,25 @@
-// A request body kept verbatim in an unlinked temporary file instead of in
-// memory: what a handler gets (logical::Request::raw_body) for the few paths
+// A request body the handler reads as it comes off the socket, never held
+// whole: what a handler gets (logical::Request::raw_body) for the few paths
 // that take an arbitrarily large, non-JSON body, such as a snapshot upload
-// (POST sys/storage/raft/snapshot). http/ writes the file while it reads the
-// body from the socket (see http/raw_body_file.h) and hands it over read-only;
-// the handler reads it, as many times as it likes, with ReadAll.
+// (POST sys/storage/raft/snapshot). http/ builds it with a pull function
+// that reads the next piece from the connection (and sends 100 Continue
+// first when the client asked for it), so a handler that refuses the
+// request before reading makes the client send nothing more, and a restore
+// stages the archive while it arrives instead of after a copy to disk.
 //
-// The file has no name (O_TMPFILE, or mkstemp then unlink), so it vanishes
-// when the last RawBody referring to it is destroyed, even if the process
-// dies.
+// Read once: what was read is not kept. A handler that does not read the
+// body to its end gets its answer sent all the same, and the connection is
+// then closed.
 //
-// Thread safety: immutable after construction; ReadAll uses pread and no
-// shared offset, so concurrent calls from several threads are safe.
+// Thread safety: one reader at a time (the handler's thread). The methods
+// are const because requests carry the body as shared_ptr<const RawBody>;
+// reading advances the stream.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include "common/status.h"
@@ -24,35 +28,44 @@ namespace tresor::logical {
 
 class RawBody {
  public:
-  // How much ReadAll hands to its sink at a time (the last piece may be
-  // shorter): large enough for throughput, small enough to bound memory.
-  static constexpr std::size_t kReadChunkBytes = 1024 * 1024;
+  // The next piece of the body, valid until the next call; empty at its
+  // end. An error ends the body.
+  using Pull = std::function<StatusOr<std::string_view>()>;
 
-  // Takes ownership of `fd`, an open, readable file whose first `size` bytes
-  // are the body; the destructor closes it. REQUIRES: fd >= 0.
-  RawBody(int fd, std::uint64_t size);
-  ~RawBody();
+  // `declared_size`: the Content-Length the client sent, if any (a chunked
+  // body has none).
+  RawBody(std::optional<std::uint64_t> declared_size, Pull pull);
   RawBody(const RawBody&) = delete;
   RawBody& operator=(const RawBody&) = delete;
 
-  // The number of bytes in the body.
-  std::uint64_t size() const { return size_; }
-  // The file descriptor, for callers that want to hand the file to another
-  // API (sendfile, mmap). Valid as long as this object lives. Do not close
-  // it, and use pread/pwrite-style calls: the file offset is not ours to
-  // rely on.
-  int fd() const { return fd_; }
+  std::optional<std::uint64_t> declared_size() const { return declared_size_; }
+  // True when the client declared an empty body.
+  bool empty() const { return declared_size_ == std::uint64_t{0}; }
 
-  // Calls `sink` with the body from its first byte to its last, in pieces of
-  // at most kReadChunkBytes (none for an empty body); each view is valid
-  // only during its call. Stops at, and returns, the first non-OK status of
-  // `sink`. Returns IOError if the file cannot be read or is shorter than
-  // size(). May be called any number of times.
+  // Copies up to `capacity` of the next bytes of the body to `buffer` and
+  // returns how many; 0 once it has all been read. Small reads (a
+  // decompressor's) are served from the piece pulled last.
+  StatusOr<std::size_t> Read(char* buffer, std::size_t capacity) const;
+
+  // Calls `sink` with the rest of the body, piece by piece, each view valid
+  // only during its call. Stops at, and
+  // returns, the first error of the body or of `sink`.
   Status ReadAll(const std::function<Status(std::string_view)>& sink) const;
 
+  // Bytes read so far, and whether the body was read to its end.
+  std::uint64_t bytes_read() const { return bytes_read_; }
+  bool finished() const { return finished_; }
+
  private:
-  const int fd_;
-  const std::uint64_t size_;
+  const std::optional<std::uint64_t> declared_size_;
+  const Pull pull_;
+  mutable std::uint64_t bytes_read_ = 0;
+  mutable bool finished_ = false;
+  mutable bool failed_ = false;
+  // Pulled and not yet read.
+  mutable std::string_view unread_;
+  // Pulls the next piece into unread_; false at the body's end.
+  StatusOr<bool> Refill() const;
 };
 
 }  // namespace tresor::logical

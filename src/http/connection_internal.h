@@ -22,7 +22,6 @@
 
 #include "http/connection.h"
 #include "http/forwarder.h"
-#include "http/raw_body_file.h"
 #include "http/request_parser.h"
 #include "http/response_writer.h"
 #include "http/strand_call.h"
@@ -44,9 +43,10 @@ inline constexpr std::size_t kReadChunk = 16 * 1024;
 // connection before the client has read the response ("lingering close").
 inline constexpr std::chrono::seconds kLingerTimeout{2};
 inline constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
-// A raw request body (RequestHandler::WantsRawBody) moves from the socket to
-// its temporary file in pieces of this size: one piece in memory at a time.
-inline constexpr std::size_t kRawBodyPieceBytes = core::RawBody::kReadChunkBytes;
+
+// A raw request body (RequestHandler::WantsRawBody) comes off the socket in
+// pieces of this size: two in memory at a time (one read ahead).
+inline constexpr std::size_t kRawBodyPieceBytes = 1024 * 1024;
 
 // Completion callback of one strand operation run for a worker (StrandCall).
 using Done = std::function<void(beast::error_code)>;
@@ -303,7 +303,10 @@ class Connection final : public DrainableConnection,
   }
 
   // Runs on a worker thread: the handler, then its answer, streamed or not.
-  void Answer(const core::Request& request, const ResponseContext& context) {
+  // With a raw body, the connection is kept only if the handler read all of
+  // it (the rest would be taken for the next request).
+  void Answer(const core::Request& request, ResponseContext context,
+              const std::function<bool()>& raw_body_finished = nullptr) {
     StatusOr<core::Response> result = InternalError("internal error");
     try {
       result = env_.handler->Handle(request);
@@ -314,6 +317,7 @@ class Connection final : public DrainableConnection,
                     e.what());
       result = InternalError("internal error");
     }
+    if (raw_body_finished && !raw_body_finished()) context.keep_alive = false;
     if (result.ok() && result->body_stream) return StreamOnWorker(*result, context);
     Respond(BuildHttpResponse(result, context), context.keep_alive);
   }
@@ -329,8 +333,8 @@ class Connection final : public DrainableConnection,
   }
 
   // On the strand, right after the header of a raw-body request: the body
-  // stays on the socket while a worker decides, then pulls it piece by
-  // piece into a temporary file (ReceiveRawBodyOnWorker).
+  // stays on the socket while a worker decides, then the handler pulls it
+  // piece by piece (ReceiveRawBodyOnWorker).
   void StartRawBody() {
     state_ = State::kHandling;
     Tcp().expires_never();
@@ -346,15 +350,22 @@ class Connection final : public DrainableConnection,
     HttpRequest head{raw_parser_->get().base()};
     log_method_ = std::string(head.method_string());
     log_path_ = LoggablePath(ToStdView(head.target()));
-    net::post(*env_.workers,
-              [self = this->shared_from_this(), head = std::move(head), expect_continue] {
-                self->ReceiveRawBodyOnWorker(head, expect_continue);
-              });
+    std::optional<std::uint64_t> content_length;
+    if (auto declared = raw_parser_->content_length()) content_length = *declared;
+    net::post(*env_.workers, [self = this->shared_from_this(), head = std::move(head),
+                              expect_continue, content_length] {
+      self->ReceiveRawBodyOnWorker(head, expect_continue, content_length);
+    });
   }
 
   // Runs on a worker thread. A standby redirects before the body is read
   // (and before 100 Continue, so a client that waits for it sends nothing).
-  void ReceiveRawBodyOnWorker(const HttpRequest& head, bool expect_continue) {
+  // Otherwise the handler gets the body as a stream (core::RawBody) that
+  // pulls each piece off the socket when it asks for it: 100 Continue goes
+  // out on its first read, and nothing of the body is held but the piece
+  // being read.
+  void ReceiveRawBodyOnWorker(const HttpRequest& head, bool expect_continue,
+                              std::optional<std::uint64_t> content_length) {
     ResponseContext context = ContextFor(head);
     // Until the whole body is read, an answer ends the connection.
     auto parsed = ParseApiRequest(head, remote_address_);
@@ -363,33 +374,79 @@ class Connection final : public DrainableConnection,
     std::optional<std::string> active_url;
     if (!AskForwardTarget(*parsed, context, active_url)) return;
     if (active_url) return Respond(RedirectAsStandby(*active_url, head, context), false);
+    // Refused before the handler sees it, as a JSON body over its limit is.
+    if (content_length && *content_length > kMaxRawBodyBytes) {
+      return PostReadError(beast_http::error::body_limit);
+    }
 
-    auto self = this->shared_from_this();
-    if (expect_continue) {
-      const unsigned version = head.version();
-      auto ec = strand_call_.Run(
-          executor_, [self, version](Done done) { self->WriteContinue(version, std::move(done)); });
-      if (ec) return PostClose();
-    }
-    auto file = RawBodyFile::Create();
-    if (!file.ok()) {
-      spdlog::error("http: {} {}: {}", log_method_, log_path_, file.status().message());
-      return Respond(BuildHttpResponse(file.status(), context), false);
-    }
-    std::vector<char> buffer(kRawBodyPieceBytes);
-    for (RawPiece piece;;) {
-      piece = RawPiece{buffer.data(), buffer.size()};
-      auto ec = strand_call_.Run(
-          executor_, [self, &piece](Done done) { self->ReadRawPiece(&piece, std::move(done)); });
-      if (ec) return PostReadError(ec);
-      if (Status appended = file->Append({piece.data, piece.bytes}); !appended.ok()) {
-        spdlog::error("http: {} {}: {}", log_method_, log_path_, appended.message());
-        return Respond(BuildHttpResponse(appended, context), false);
+    auto ahead = std::make_shared<RawReadAhead>();
+    auto body = std::make_shared<core::RawBody>(
+        content_length, RawBodyPull(ahead, expect_continue, head.version()));
+    parsed->raw_body = body;
+    // A read still running when the handler is done (it stopped reading)
+    // must complete before the answer goes out on the same strand.
+    Answer(*parsed, context, [this, ahead, &body] {
+      if (ahead->pending) {
+        ahead->pending = false;
+        if (!strand_call_.Wait()) ahead->ended = ahead->piece.last;
       }
-      if (piece.last) break;
-    }
-    parsed->raw_body = file->Finish();
-    Answer(*parsed, context);
+      // The whole body is off the socket: the connection may serve on.
+      return body->finished() || ahead->ended;
+    });
+  }
+
+  // The pieces of a streamed raw body: one read runs ahead, into the other
+  // buffer, while the handler works on the piece it got (so the upload and,
+  // say, a restore's staging overlap). Shared with the read in flight.
+  struct RawReadAhead {
+    std::array<std::vector<char>, 2> buffers{std::vector<char>(kRawBodyPieceBytes),
+                                             std::vector<char>(kRawBodyPieceBytes)};
+    RawPiece piece;  // the read in flight, or the one that completed last
+    std::size_t next = 0;  // the buffer the next read fills
+    bool pending = false;  // a read was begun and not waited for
+    bool ended = false;    // the last piece was read
+  };
+
+  // Begins reading the next piece (runs on the worker).
+  void BeginRawRead(const std::shared_ptr<RawReadAhead>& ahead) {
+    std::vector<char>& buffer = ahead->buffers[ahead->next];
+    ahead->next ^= 1;
+    ahead->piece = RawPiece{buffer.data(), buffer.size()};
+    ahead->pending = true;
+    strand_call_.Begin(executor_, [self = this->shared_from_this(), ahead](Done done) {
+      self->ReadRawPiece(&ahead->piece, std::move(done));
+    });
+  }
+
+  // The pull of a streamed raw body (core::RawBody::Pull), on the worker
+  // that handles the request.
+  core::RawBody::Pull RawBodyPull(std::shared_ptr<RawReadAhead> ahead, bool expect_continue,
+                                  unsigned version) {
+    auto self = this->shared_from_this();
+    return [self, ahead, expect_continue, version]() mutable -> StatusOr<std::string_view> {
+      if (expect_continue) {
+        expect_continue = false;
+        auto ec = self->strand_call_.Run(self->executor_, [self, version](Done done) {
+          self->WriteContinue(version, std::move(done));
+        });
+        if (ec) return UnavailableError("the client went away before sending the body");
+      }
+      while (!ahead->ended || ahead->pending) {
+        if (!ahead->pending) self->BeginRawRead(ahead);
+        auto ec = self->strand_call_.Wait();
+        ahead->pending = false;
+        if (ec == beast_http::error::body_limit) {
+          return TooLargeError("request body too large: the limit is " +
+                               std::to_string(kMaxRawBodyBytes) + " bytes");
+        }
+        if (ec) return UnavailableError("reading the request body failed: " + ec.message());
+        ahead->ended = ahead->piece.last;
+        const std::string_view got(ahead->piece.data, ahead->piece.bytes);
+        if (!ahead->ended) self->BeginRawRead(ahead);
+        if (!got.empty()) return got;
+      }
+      return std::string_view();
+    };
   }
 
   // Strand: sends 100 Continue for a raw body the worker is ready for.

@@ -9,9 +9,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace tresor::http {
+
+// The largest raw request body accepted (64 GiB: a snapshot restore,
+// core::RequestHandler::WantsRawBody); a larger one is answered 413. The
+// listener's max_request_size does not apply to raw bodies.
+inline constexpr std::uint64_t kMaxRawBodyBytes = 64ull * 1024 * 1024 * 1024;
+
 
 struct ListenerOptions {
   // "host:port" or "[v6-address]:port". Port 0 binds a free port; read the

@@ -38,16 +38,27 @@ class StrandCall {
   // after Abort, and as soon as Abort is called while waiting.
   template <class Start>
   ErrorCode Run(const boost::asio::any_io_executor& strand, Start start) {
+    Begin(strand, std::move(start));
+    return Wait();
+  }
+
+  // Run in two halves, so that the worker can do something else while the
+  // operation runs (read the next piece of a body ahead). One operation at a
+  // time: every Begin is followed by its Wait before the next Begin or Run.
+  template <class Start>
+  void Begin(const boost::asio::any_io_executor& strand, Start start) {
     std::uint64_t generation = 0;
     {
       std::lock_guard lock(mu_);
-      if (aborted_) return boost::asio::error::operation_aborted;
+      if (aborted_) return;
       generation = ++generation_;
       result_.reset();
     }
     boost::asio::post(strand, [this, generation, start = std::move(start)]() mutable {
       start([this, generation](ErrorCode ec) { Complete(generation, ec); });
     });
+  }
+  ErrorCode Wait() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return result_.has_value() || aborted_; });
     if (aborted_) return boost::asio::error::operation_aborted;

@@ -41,6 +41,8 @@ class StreamingHandler final : public core::RequestHandler {
   // What ForwardTarget answers (std::nullopt: handle here).
   std::optional<std::string> forward_target;
   bool redirect_only = false;
+  // Answer a raw-body request with an error without reading its body.
+  bool refuse_raw_body = false;
 
   int handled() const { return handled_.load(); }
 
@@ -54,17 +56,20 @@ class StreamingHandler final : public core::RequestHandler {
   StatusOr<core::Response> Handle(const core::Request& request) override {
     ++handled_;
     if (request.raw_body) {
+      if (refuse_raw_body) return FailedPreconditionError("refused before reading the body");
       Sha256 first;
       TRESOR_RETURN_IF_ERROR(request.raw_body->ReadAll([&first](std::string_view piece) {
         first.Update(piece);
         return Status::Ok();
       }));
+      const std::uint64_t size = request.raw_body->bytes_read();
+      // Read once: a second pass finds nothing.
       Sha256 second;
       TRESOR_RETURN_IF_ERROR(request.raw_body->ReadAll([&second](std::string_view piece) {
         second.Update(piece);
         return Status::Ok();
       }));
-      return core::Response::Data({{"raw_size", request.raw_body->size()},
+      return core::Response::Data({{"raw_size", size},
                                    {"raw_sha256", first.FinishHex()},
                                    {"second_read_sha256", second.FinishHex()},
                                    {"data_is_null", request.data.is_null()},

@@ -11,7 +11,6 @@
 #include <sstream>
 #include <string>
 
-#include "http/raw_body_file.h"
 #include "http/server.h"
 #include "http/streaming_pieces_for_test.h"
 #include "http/test_client_for_test.h"
@@ -39,6 +38,21 @@ class StreamingTest : public ::testing::Test {
     ASSERT_FALSE(client_.Connect(server_.BoundAddress(0)));
   }
   void TearDown() override { server_.Shutdown(5s); }
+
+  // The head of an upload of `length` bytes to `target` that waits for 100
+  // Continue before sending its body.
+  static std::string UploadHeadExpectingContinue(const std::string& target, std::uint64_t length) {
+    return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+           std::to_string(length) + "\r\nExpect: 100-continue\r\n";
+  }
+
+  // Sends a raw-body request's head alone (no body) and reads the answer.
+  HttpResponse AnswerToHeadAlone(const std::string& head_lines) {
+    HttpResponse response;
+    EXPECT_FALSE(client_.SendRaw(head_lines + "\r\n"));
+    EXPECT_FALSE(client_.Read(response));
+    return response;
+  }
 
   StreamingHandler handler_;
   Server server_{handler_, 1, 4};
@@ -164,7 +178,7 @@ TEST_F(StreamingTest, RawBodyFarAboveMaxRequestSizeReachesTheHandlerIntact) {
   const json data = json::parse(response.body())["data"];
   EXPECT_EQ(data["raw_size"], body.size());
   EXPECT_EQ(data["raw_sha256"], Sha256Hex(body));
-  EXPECT_EQ(data["second_read_sha256"], Sha256Hex(body));  // ReadAll works twice
+  EXPECT_EQ(data["second_read_sha256"], Sha256Hex(""));  // streamed: read once
   EXPECT_TRUE(data["data_is_null"].get<bool>());
   EXPECT_TRUE(response.keep_alive());
 
@@ -210,6 +224,19 @@ TEST_F(StreamingTest, ChunkedRawUploadWithExpectContinue) {
   EXPECT_EQ(data["operation"], "update");
 }
 
+// A handler that refuses before reading: with Expect: 100-continue the
+// client is never asked for the body, gets the error, and the connection
+// closes (the unread body cannot be taken for a next request).
+TEST_F(StreamingTest, ARawBodyRefusedUnreadIsNeverAskedForAndClosesTheConnection) {
+  handler_.refuse_raw_body = true;
+  StartServer();
+  HttpResponse response = AnswerToHeadAlone(
+      UploadHeadExpectingContinue("/v1/sys/storage/raft/snapshot", 1000000));
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(json::parse(response.body())["errors"][0], "refused before reading the body");
+  EXPECT_FALSE(response.keep_alive());
+}
+
 TEST_F(StreamingTest, EmptyRawBodyIsAnEmptyFile) {
   StartServer();
   HttpResponse response =
@@ -220,12 +247,9 @@ TEST_F(StreamingTest, EmptyRawBodyIsAnEmptyFile) {
 
 TEST_F(StreamingTest, RawBodyOverTheCapIs413) {
   StartServer();
-  ASSERT_FALSE(
-      client_.SendRaw("POST /v1/sys/storage/raft/snapshot HTTP/1.1\r\nHost: x\r\n"
-                      "Content-Length: " +
-                      std::to_string(kMaxRawBodyBytes + 1) + "\r\n\r\n"));
-  HttpResponse response;
-  ASSERT_FALSE(client_.Read(response));
+  HttpResponse response =
+      AnswerToHeadAlone("POST /v1/sys/storage/raft/snapshot HTTP/1.1\r\nHost: x\r\n"
+                        "Content-Length: " + std::to_string(kMaxRawBodyBytes + 1) + "\r\n");
   EXPECT_EQ(response.result_int(), 413);
   EXPECT_EQ(json::parse(response.body())["errors"][0],
             "request body too large: the limit is " + std::to_string(kMaxRawBodyBytes) + " bytes");
@@ -238,11 +262,8 @@ TEST_F(StreamingTest, StandbyRedirectsRawAndRedirectOnlyRequestsWithoutReadingTh
   handler_.redirect_only = true;
   StartServer();
   // A large upload announced with Expect: the 307 comes instead of 100.
-  ASSERT_FALSE(
-      client_.SendRaw("POST /v1/sys/storage/raft/snapshot?x=1 HTTP/1.1\r\nHost: x\r\n"
-                      "Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n"));
-  HttpResponse redirect;
-  ASSERT_FALSE(client_.Read(redirect));
+  HttpResponse redirect = AnswerToHeadAlone(
+      UploadHeadExpectingContinue("/v1/sys/storage/raft/snapshot?x=1", 1000000000));
   EXPECT_EQ(redirect.result_int(), 307);
   EXPECT_EQ(redirect[beast_http::field::location],
             "http://127.0.0.1:1/v1/sys/storage/raft/snapshot?x=1");
