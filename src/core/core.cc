@@ -20,11 +20,14 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     : clock_(clock),
       options_(std::move(options)),
       lifecycle_(physical, clock, options_.cluster_name),
+      rekey_(lifecycle_, clock),
+      generate_root_(lifecycle_, clock),
       ha_(lifecycle_, dynamic_cast<storage::RaftBackend*>(&physical), clock,
           HaOptions{options_.api_addr, options_.cluster_addr}),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
-  RegisterSysHandlers(sys_, SysContext{lifecycle_, options_, clock_, ha_});
+  RegisterSysHandlers(sys_,
+                      SysContext{lifecycle_, options_, clock_, ha_, rekey_, generate_root_});
   RegisterMountHandlers(sys_, mounts_, policies_);
   RegisterPolicyHandlers(
       sys_, PolicyHandlerContext{
@@ -57,6 +60,9 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   if (options_.token_reap_interval.count() > 0) reaper_ = std::thread([this] { RunReaper(); });
   // A new active node reloads what a standby may hold stale copies of.
   ha_.Start([this] {
+    // An attempt left from an earlier term as active is stale.
+    rekey_.Clear();
+    generate_root_.Clear();
     policies_.InvalidateCache();
     mounts_.Unload();
     return mounts_.Load();

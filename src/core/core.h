@@ -27,10 +27,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "core/generate_root.h"
 #include "core/ha.h"
 #include "core/lifecycle.h"
 #include "core/mount_table.h"
 #include "core/policy/policy_store.h"
+#include "core/rekey.h"
 #include "core/request.h"
 #include "core/snapshot_paths.h"
 #include "core/sys_router.h"
@@ -96,6 +98,9 @@ class Core final : public RequestHandler {
   Clock& clock_;
   const CoreOptions options_;
   Lifecycle lifecycle_;
+  // The quorum flows: their progress is in memory on the active node only.
+  Rekey rekey_;
+  GenerateRoot generate_root_;
   Ha ha_;
   policy::PolicyStore policies_;
   MountTable mounts_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/aes_gcm.h"
+#include "common/crash_point.h"
 #include "common/random.h"
 #include "seal/shamir.h"
 
@@ -15,6 +16,18 @@ constexpr char kSealConfigKey[] = "core/seal-config";
 constexpr char kRootKeyKey[] = "core/root-key";
 constexpr char kClusterInfoKey[] = "core/cluster/local/info";
 constexpr std::size_t kKeyBytes = 32;
+
+std::string SealConfigJson(const SealConfig& config) {
+  return nlohmann::json{{"type", "shamir"},
+                        {"secret_shares", config.secret_shares},
+                        {"secret_threshold", config.secret_threshold}}
+      .dump();
+}
+
+constexpr char kWrongUnsealKey[] =
+    "the key shares given do not combine into this server's unseal key";
+
+}  // namespace
 
 Status ValidateSealConfig(int shares, int threshold) {
   if (shares < 1) return InvalidArgumentError("secret_shares must be at least 1");
@@ -28,8 +41,6 @@ Status ValidateSealConfig(int shares, int threshold) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Lifecycle::Lifecycle(storage::Backend& physical, Clock& clock, std::string cluster_name)
     : physical_(physical),
@@ -115,10 +126,8 @@ StatusOr<InitResult> Lifecycle::Initialize(const InitOptions& options) {
   if (!root_token.ok()) return root_token.status();
 
   // The commit point: from here on the server is initialised.
-  nlohmann::json config = {{"type", "shamir"},
-                           {"secret_shares", options.secret_shares},
-                           {"secret_threshold", options.secret_threshold}};
-  TRESOR_RETURN_IF_ERROR(physical_.Put(kSealConfigKey, config.dump()));
+  TRESOR_RETURN_IF_ERROR(physical_.Put(
+      kSealConfigKey, SealConfigJson({options.secret_shares, options.secret_threshold})));
   initialized_cache_.store(true);
   spdlog::info("initialised with {} key shares and a threshold of {}", options.secret_shares,
                options.secret_threshold);
@@ -203,14 +212,20 @@ StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
   return StatusLocked();
 }
 
-Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
+StatusOr<SecureBytes> Lifecycle::OpenRootKeyLocked(const SecureBytes& unseal_key) {
   TRESOR_ASSIGN_OR_RETURN(auto wrapped, physical_.Get(kRootKeyKey));
   if (!wrapped.has_value()) return CorruptionError("the stored root key is missing");
   auto root_key = AesGcmOpenSecure(unseal_key, *wrapped, kRootKeyKey);
+  if (!root_key.ok()) return InvalidArgumentError(kWrongUnsealKey);
+  return root_key;
+}
+
+Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
+  auto root_key = OpenRootKeyLocked(unseal_key);
   if (!root_key.ok()) {
-    return InvalidArgumentError(
-        "the key shares given do not combine into this server's unseal key; unseal progress "
-        "has been reset, start again with valid shares");
+    if (root_key.status().code() != StatusCode::kInvalidArgument) return root_key.status();
+    return InvalidArgumentError(std::string(kWrongUnsealKey) +
+                                "; unseal progress has been reset, start again with valid shares");
   }
   TRESOR_RETURN_IF_ERROR(barrier_.Unseal(*root_key));
   Status loaded = tokens_.Load();
@@ -219,7 +234,7 @@ Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
   if (!loaded.ok()) {
     if (on_seal_) on_seal_();
     tokens_.Unload();
-    barrier_.Seal();
+    SealBarrierLocked();
     return loaded;
   }
   return Status::Ok();
@@ -244,7 +259,7 @@ bool Lifecycle::ReloadAfterStateReplaced() {
   }
   if (loaded_hooks && on_seal_) on_seal_();
   tokens_.Unload();
-  barrier_.Seal();
+  SealBarrierLocked();
   spdlog::warn("sealed: this node's keys do not open the restored state ({}); unseal it with "
                "the keys of the cluster the snapshot came from",
                reloaded.message());
@@ -279,9 +294,44 @@ Status Lifecycle::Seal() {
   if (barrier_.Sealed()) return Status::Ok();
   if (on_seal_) on_seal_();
   tokens_.Unload();
-  barrier_.Seal();
+  SealBarrierLocked();
   spdlog::info("sealed");
   return Status::Ok();
+}
+
+StatusOr<SealConfig> Lifecycle::CurrentSealConfig() {
+  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
+  return *config;
+}
+
+Status Lifecycle::CheckUnsealKey(const SecureBytes& unseal_key) {
+  std::lock_guard lock(mu_);
+  return OpenRootKeyLocked(unseal_key).status();
+}
+
+Status Lifecycle::ReplaceUnsealKey(const SecureBytes& old_unseal_key,
+                                   const SecureBytes& new_unseal_key, const SealConfig& config) {
+  TRESOR_RETURN_IF_ERROR(ValidateSealConfig(config.secret_shares, config.secret_threshold));
+  std::lock_guard lock(mu_);
+  if (barrier_.Sealed()) return SealedError();
+  TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, OpenRootKeyLocked(old_unseal_key));
+  TRESOR_ASSIGN_OR_RETURN(std::string rewrapped,
+                          AesGcmSeal(new_unseal_key, AsStringView(root_key), kRootKeyKey));
+  CrashPointForTest("rekey-before-commit");
+  // One batch: the wrapped root key and the shares it needs change together.
+  TRESOR_RETURN_IF_ERROR(
+      physical_.Batch({storage::Operation::Put(kRootKeyKey, std::move(rewrapped)),
+                       storage::Operation::Put(kSealConfigKey, SealConfigJson(config))}));
+  CrashPointForTest("rekey-after-commit");
+  spdlog::info("rekeyed: the unseal key is now split into {} shares with a threshold of {}",
+               config.secret_shares, config.secret_threshold);
+  return Status::Ok();
+}
+
+void Lifecycle::SealBarrierLocked() {
+  barrier_.Seal();
+  seal_generation_.fetch_add(1);
 }
 
 StatusOr<barrier::KeyStatus> Lifecycle::KeyStatus() { return barrier_.ActiveKeyStatus(); }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,10 @@ struct SealConfig {
   int secret_shares = 0;
   int secret_threshold = 0;
 };
+
+// OK when Vault would accept `shares` shares with a threshold of
+// `threshold`; InvalidArgument saying what is wrong otherwise.
+Status ValidateSealConfig(int shares, int threshold);
 
 struct InitOptions {
   int secret_shares = 0;
@@ -91,6 +96,26 @@ class Lifecycle {
   // Seals: wipes every key from memory. Sealing a sealed server is OK.
   Status Seal();
   bool Sealed() const { return barrier_.Sealed(); }
+  // Changes every time the server seals: a quorum flow (rekey,
+  // generate-root) started in one unsealed period is void in the next.
+  std::uint64_t SealGeneration() const { return seal_generation_.load(); }
+
+  // The shares and threshold of the unseal key now; FailedPrecondition
+  // when not initialised.
+  StatusOr<SealConfig> CurrentSealConfig();
+  // OK when unseal_key opens this server's stored root key; InvalidArgument
+  // ("the key shares given do not combine into this server's unseal key")
+  // otherwise. For quorum flows that prove key holders are present.
+  Status CheckUnsealKey(const SecureBytes& unseal_key);
+  // Rekey: re-wraps the root key under new_unseal_key and records `config`
+  // as the new shares and threshold, in one atomic storage batch, so that
+  // after a crash at any point either the old or the new shares open the
+  // barrier, never neither. The root key and the barrier are unchanged, so
+  // every node stays unsealed. InvalidArgument when old_unseal_key does not
+  // open the stored root key (it changed since it was checked), Sealed when
+  // sealed.
+  Status ReplaceUnsealKey(const SecureBytes& old_unseal_key, const SecureBytes& new_unseal_key,
+                          const SealConfig& config);
 
   StatusOr<barrier::KeyStatus> KeyStatus();
   StatusOr<barrier::KeyStatus> Rotate();
@@ -139,8 +164,10 @@ class Lifecycle {
   StatusOr<std::optional<SealConfig>> ReadSealConfig();
   StatusOr<SealStatus> StatusLocked();
   Status UnsealWithKey(const SecureBytes& unseal_key);
+  StatusOr<SecureBytes> OpenRootKeyLocked(const SecureBytes& unseal_key);
   Status LoadClusterInfoLocked();
   Status WipeAbortedInit();
+  void SealBarrierLocked();
 
   storage::Backend& physical_;
   Clock& clock_;
@@ -160,6 +187,7 @@ class Lifecycle {
 
   std::mutex mu_;
   std::atomic<bool> initialized_cache_{false};  // Once true, stays true.
+  std::atomic<std::uint64_t> seal_generation_{0};
   std::vector<SecureBytes> pending_shares_;     // GUARDED_BY(mu_)
   std::string nonce_;                           // GUARDED_BY(mu_)
   std::string cluster_name_;                    // GUARDED_BY(mu_)

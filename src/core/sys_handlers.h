@@ -6,9 +6,18 @@
 // Threads: handlers are called concurrently; they hold no state of their own.
 #pragma once
 
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
 #include "common/clock.h"
+#include "common/secure_memory.h"
+#include "core/generate_root.h"
 #include "core/ha.h"
 #include "core/lifecycle.h"
+#include "core/rekey.h"
 #include "core/sys_router.h"
 
 namespace tresor::core {
@@ -20,12 +29,41 @@ struct SysContext {
   const CoreOptions& options;
   Clock& clock;
   Ha& ha;
+  Rekey& rekey;
+  GenerateRoot& generate_root;
 };
 
 void RegisterSysHandlers(SysRouter& router, SysContext context);
 void RegisterSealHandlers(SysRouter& router, SysContext context);
 void RegisterHealthHandlers(SysRouter& router, SysContext context);
 void RegisterKeyHandlers(SysRouter& router, SysContext context);
+// sys/rekey/init, update and verify.
+void RegisterRekeyHandlers(SysRouter& router, SysContext context);
+// sys/generate-root/attempt and update.
+void RegisterGenerateRootHandlers(SysRouter& router, SysContext context);
+
+// Shared by the quorum endpoints (sys_seal_handlers.cc defines them).
+
+inline constexpr char kNoPgpSharesWhy[] = "Tresor does not encrypt key shares with PGP keys yet";
+
+// A key share as Vault accepts it: hex or base64 (hex first; a hex reading
+// of the wrong length falls back to base64). Wipes `key`. InvalidArgument
+// when it is neither, or not the 33 bytes of a share.
+StatusOr<SecureBytes> DecodeShare(std::string key);
+// The `key` (required) and `nonce` of a quorum update call; refuses any
+// other field.
+struct ShareAndNonce {
+  SecureBytes share;
+  std::string nonce;
+};
+StatusOr<ShareAndNonce> ReadShareAndNonce(const nlohmann::json& data);
+// InvalidArgument naming the fields of `data` not in `known`: these
+// endpoints refuse what they would otherwise ignore.
+Status RefuseUnknownFields(const nlohmann::json& data,
+                           std::initializer_list<std::string_view> known);
+// InvalidArgument unless both are in 1..255 (the exact rules are
+// ValidateSealConfig's); keeps the cast to int safe.
+Status CheckShareCounts(long long shares, long long threshold);
 // sys/storage/raft/* (join, bootstrap challenge/answer, configuration,
 // remove-peer, autopilot/state), sys/ha-status, sys/step-down.
 void RegisterRaftHandlers(SysRouter& router, SysContext context);

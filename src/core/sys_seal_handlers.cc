@@ -15,7 +15,7 @@ using engines::OptionalInt;
 using engines::OptionalString;
 using engines::RefuseUnsupported;
 
-constexpr char kPgpWhy[] = "Tresor does not encrypt key shares with PGP keys yet";
+constexpr std::size_t kShareBytes = 33;  // 32 bytes of key and Shamir's x
 constexpr char kRecoveryWhy[] = "recovery keys exist only with auto-unseal, which Tresor does not support yet";
 
 nlohmann::json SealStatusJson(const SealStatus& s, const CoreOptions& options) {
@@ -45,7 +45,7 @@ StatusOr<Response> HandleInitRead(SysContext ctx, const Request&) {
 
 StatusOr<Response> HandleInitUpdate(SysContext ctx, const Request& req) {
   for (const char* field : {"pgp_keys", "root_token_pgp_key"}) {
-    TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kPgpWhy));
+    TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kNoPgpSharesWhy));
   }
   for (const char* field :
        {"recovery_shares", "recovery_threshold", "recovery_pgp_keys", "stored_shares"}) {
@@ -56,10 +56,7 @@ StatusOr<Response> HandleInitUpdate(SysContext ctx, const Request& req) {
   if (!shares.has_value() || !threshold.has_value()) {
     return InvalidArgumentError("secret_shares and secret_threshold are required");
   }
-  // Lifecycle validates the exact bounds; this only keeps the int cast safe.
-  if (*shares < 0 || *shares > 1000 || *threshold < 0 || *threshold > 1000) {
-    return InvalidArgumentError("secret_shares must be 1 to 255 and secret_threshold 1 to secret_shares");
-  }
+  TRESOR_RETURN_IF_ERROR(CheckShareCounts(*shares, *threshold));
   InitOptions options{static_cast<int>(*shares), static_cast<int>(*threshold), std::nullopt};
   TRESOR_ASSIGN_OR_RETURN(InitResult result, ctx.lifecycle.Initialize(options));
   nlohmann::json keys = nlohmann::json::array(), keys_b64 = nlohmann::json::array();
@@ -74,19 +71,6 @@ StatusOr<Response> HandleInitUpdate(SysContext ctx, const Request& req) {
 StatusOr<Response> HandleSealStatus(SysContext ctx, const Request&) {
   TRESOR_ASSIGN_OR_RETURN(SealStatus status, ctx.lifecycle.GetSealStatus());
   return Response::Raw(SealStatusJson(status, ctx.options));
-}
-
-// Vault accepts a share as hex or base64; hex is tried first, and a hex
-// reading of the wrong length falls back to base64.
-StatusOr<SecureBytes> DecodeShare(std::string key) {
-  auto from_hex = HexDecode(key);
-  auto decoded = from_hex.ok() && from_hex->size() == 33 ? std::move(from_hex) : Base64Decode(key);
-  if (!decoded.ok() && from_hex.ok()) decoded = std::move(from_hex);
-  SecureWipe(key);
-  if (!decoded.ok()) return InvalidArgumentError("'key' must be a valid hex or base64 string");
-  SecureBytes share = ToSecureBytes(*decoded);
-  SecureWipe(*decoded);
-  return share;
 }
 
 StatusOr<Response> HandleUnseal(SysContext ctx, const Request& req) {
@@ -114,6 +98,54 @@ StatusOr<Response> HandleSeal(SysContext ctx, const Request&) {
 
 }  // namespace
 
+StatusOr<SecureBytes> DecodeShare(std::string key) {
+  auto from_hex = HexDecode(key);
+  auto decoded = from_hex.ok() && from_hex->size() == kShareBytes ? std::move(from_hex)
+                                                                  : Base64Decode(key);
+  if (!decoded.ok() && from_hex.ok()) decoded = std::move(from_hex);
+  SecureWipe(key);
+  if (!decoded.ok()) return InvalidArgumentError("'key' must be a valid hex or base64 string");
+  SecureBytes share = ToSecureBytes(*decoded);
+  SecureWipe(*decoded);
+  if (share.size() != kShareBytes) {
+    return InvalidArgumentError("key is not an unseal key share of this server: expected " +
+                                std::to_string(kShareBytes) + " bytes, got " +
+                                std::to_string(share.size()));
+  }
+  return share;
+}
+
+StatusOr<ShareAndNonce> ReadShareAndNonce(const nlohmann::json& data) {
+  TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(data, {"key", "nonce"}));
+  TRESOR_ASSIGN_OR_RETURN(auto key, OptionalString(data, "key"));
+  TRESOR_ASSIGN_OR_RETURN(auto nonce, OptionalString(data, "nonce"));
+  if (!key.has_value() || key->empty()) {
+    return InvalidArgumentError("'key' must be specified in request body as JSON");
+  }
+  TRESOR_ASSIGN_OR_RETURN(SecureBytes share, DecodeShare(std::move(*key)));
+  return ShareAndNonce{std::move(share), nonce.value_or("")};
+}
+
+Status RefuseUnknownFields(const nlohmann::json& data,
+                           std::initializer_list<std::string_view> known) {
+  auto warning = engines::UnknownFieldsWarning(data, known);
+  if (!warning.has_value()) return Status::Ok();
+  std::string message = *warning;
+  const std::string ignored = "Endpoint ignored these unrecognized parameters";
+  if (message.rfind(ignored, 0) == 0) {
+    message = "unrecognized parameters" + message.substr(ignored.size());
+  }
+  return InvalidArgumentError(message + "; this endpoint refuses them rather than ignore them");
+}
+
+Status CheckShareCounts(long long shares, long long threshold) {
+  if (shares < 0 || shares > 1000 || threshold < 0 || threshold > 1000) {
+    return InvalidArgumentError(
+        "secret_shares must be 1 to 255 and secret_threshold 1 to secret_shares");
+  }
+  return Status::Ok();
+}
+
 void RegisterSealHandlers(SysRouter& router, SysContext ctx) {
   using std::placeholders::_1;
   router.Add("sys/init", {.unauthenticated = true,
@@ -134,6 +166,8 @@ void RegisterSysHandlers(SysRouter& router, SysContext context) {
   RegisterRaftHandlers(router, context);
   RegisterSnapshotHandlers(router, context);
   RegisterKeyHandlers(router, context);
+  RegisterRekeyHandlers(router, context);
+  RegisterGenerateRootHandlers(router, context);
 }
 
 }  // namespace tresor::core

@@ -14,6 +14,7 @@
 #include "core/lifecycle.h"
 #include "server/backup_command.h"
 #include "server/offline_unseal.h"
+#include "common/crash_point.h"
 #include "server/storage_swap.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/byte_stream.h"

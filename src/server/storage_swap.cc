@@ -1,12 +1,10 @@
 #include "server/storage_swap.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -95,11 +93,6 @@ StatusOr<std::unique_ptr<storage::FileBackend>> OpenStoppedFileStorage(const std
                                    "); stop it first");
   }
   return backend;
-}
-
-void CrashPointForTest(const char* step) {
-  const char* wanted = std::getenv("TRESOR_CRASH_AT_FOR_TEST");
-  if (wanted != nullptr && std::strcmp(wanted, step) == 0) ::kill(::getpid(), SIGKILL);
 }
 
 }  // namespace tresor::server

@@ -65,10 +65,4 @@ Status FsyncDirectory(const std::string& path);
 StatusOr<std::unique_ptr<storage::FileBackend>> OpenStoppedFileStorage(const std::string& path,
                                                                        bool must_exist);
 
-// Crash injection for the integration tests: when the environment variable
-// TRESOR_CRASH_AT_FOR_TEST equals `step`, the process kills itself with
-// SIGKILL right here (no cleanup runs, as in a real crash). Never set in
-// production; the steps are named in backup_restore.cc.
-void CrashPointForTest(const char* step);
-
 }  // namespace tresor::server

@@ -11,6 +11,9 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                     NewOperatorKeyStatusCommand);
   registry.Register("operator rotate", "Rotates the underlying encryption key",
                     NewOperatorRotateCommand);
+  registry.Register("operator rekey", "Generates new unseal keys", NewOperatorRekeyCommand);
+  registry.Register("operator generate-root", "Generates a new root token",
+                    NewOperatorGenerateRootCommand);
   registry.Register("operator members", "Returns the list of nodes in the cluster",
                     NewOperatorMembersCommand);
   registry.Register("operator step-down", "Forces the active node to step down",

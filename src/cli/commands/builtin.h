@@ -18,6 +18,8 @@ std::unique_ptr<Command> NewOperatorUnsealCommand();
 std::unique_ptr<Command> NewOperatorSealCommand();
 std::unique_ptr<Command> NewOperatorKeyStatusCommand();
 std::unique_ptr<Command> NewOperatorRotateCommand();
+std::unique_ptr<Command> NewOperatorRekeyCommand();
+std::unique_ptr<Command> NewOperatorGenerateRootCommand();
 std::unique_ptr<Command> NewStatusCommand();
 std::unique_ptr<Command> NewVersionCommand();
 

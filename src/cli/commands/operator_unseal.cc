@@ -3,9 +3,9 @@
 // stdin: hidden at a terminal, one line from a pipe.
 #include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
+#include "cli/commands/key_share_input.h"
 #include "cli/commands/sys_output.h"
 #include "cli/output.h"
-#include "cli/terminal.h"
 #include "common/secure_memory.h"
 
 namespace tresor::cli {
@@ -43,24 +43,14 @@ class OperatorUnsealCommand final : public ApiCommand {
     if (reset_) {
       request = {{"reset", true}};
     } else {
-      std::string key;
-      if (!flags.Args().empty()) {
-        key = flags.Args()[0];
-      } else {
-        StatusOr<std::string> read =
-            ReadSecretLine(io.in_fd, "Unseal Key (will be hidden): ", io.err);
-        if (!read.ok()) {
-          PrintError(io, "reading the unseal key", read.status());
-          return kExitError;
-        }
-        key = std::move(*read);
-      }
-      if (key.empty()) {
-        io.err << "Error unsealing: no unseal key was given\n";
+      StatusOr<std::string> key =
+          ReadKeyShare(flags.Args(), io, "Unseal Key (will be hidden): ");
+      if (!key.ok()) {
+        PrintError(io, "unsealing", key.status());
         return kExitError;
       }
-      request = {{"key", std::move(key)}};
-      SecureWipe(key);
+      request = {{"key", std::move(*key)}};
+      SecureWipe(*key);
     }
     StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/unseal", request);
     if (request.contains("key")) SecureWipe(request["key"].get_ref<std::string&>());

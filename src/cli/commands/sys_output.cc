@@ -165,4 +165,69 @@ std::string Rfc3339ToRfc822Utc(std::string_view text) {
   return buffer;
 }
 
+std::string FormatRekeyStatusTable(const Json& status) {
+  std::vector<Row> rows = {{"Key", "Value"}};
+  rows.push_back({"Nonce", Text(status, "nonce")});
+  rows.push_back({"Started", BoolText(Flag(status, "started"))});
+  rows.push_back({"Rekey Progress", std::to_string(Number(status, "progress")) + "/" +
+                                        std::to_string(Number(status, "required"))});
+  rows.push_back({"New Shares", std::to_string(Number(status, "n"))});
+  rows.push_back({"New Threshold", std::to_string(Number(status, "t"))});
+  rows.push_back({"Verification Required", BoolText(Flag(status, "verification_required"))});
+  return TableOutput(rows);
+}
+
+std::string FormatRekeyVerifyStatusTable(const Json& status) {
+  std::vector<Row> rows = {{"Key", "Value"}};
+  rows.push_back({"Started", BoolText(Flag(status, "started"))});
+  rows.push_back({"New Shares", std::to_string(Number(status, "n"))});
+  rows.push_back({"New Threshold", std::to_string(Number(status, "t"))});
+  rows.push_back({"Verification Nonce", Text(status, "nonce")});
+  rows.push_back({"Verification Progress", std::to_string(Number(status, "progress")) + "/" +
+                                               std::to_string(Number(status, "t"))});
+  return TableOutput(rows);
+}
+
+std::string FormatGenerateRootStatusTable(const Json& status) {
+  std::vector<Row> rows = {{"Key", "Value"}};
+  rows.push_back({"Nonce", Text(status, "nonce")});
+  rows.push_back({"Started", BoolText(Flag(status, "started"))});
+  rows.push_back({"Progress", std::to_string(Number(status, "progress")) + "/" +
+                                  std::to_string(Number(status, "required"))});
+  rows.push_back({"Complete", BoolText(Flag(status, "complete"))});
+  if (!Text(status, "encoded_token").empty()) {
+    rows.push_back({"Encoded Token", Text(status, "encoded_token")});
+  }
+  if (!Text(status, "otp").empty()) rows.push_back({"OTP", Text(status, "otp")});
+  rows.push_back({"OTP Length", std::to_string(Number(status, "otp_length"))});
+  return TableOutput(rows);
+}
+
+std::string FormatRekeyKeys(const Json& result, int64_t shares, int64_t threshold) {
+  std::string out;
+  int index = 1;
+  if (result.contains("keys") && result["keys"].is_array()) {
+    for (const Json& key : result["keys"]) {
+      if (key.is_string()) out += "Key " + std::to_string(index++) + ": " + key.get<std::string>() + "\n";
+    }
+  }
+  out += "\nOperation nonce: " + Text(result, "nonce") + "\n\n";
+  if (Flag(result, "verification_required")) {
+    out += WrapAtLength(
+        "The server has generated " + std::to_string(shares) + " new unseal key shares with a "
+        "threshold of " + std::to_string(threshold) + ", but they do not take effect until " +
+        std::to_string(threshold) + " of them are given back to prove they were received: run "
+        "\"tresor operator rekey -verify -nonce=" + Text(result, "verification_nonce") +
+        "\" once per share. Until then the old shares still unseal the server.") + "\n";
+  } else {
+    out += WrapAtLength(
+        "Unseal keys rekeyed with " + std::to_string(shares) + " key shares and a key threshold "
+        "of " + std::to_string(threshold) + ". Please securely distribute the key shares printed "
+        "above. When the server is re-sealed, restarted, or stopped, you must supply at least " +
+        std::to_string(threshold) + " of these keys to unseal it before it can start servicing "
+        "requests.") + "\n";
+  }
+  return out;
+}
+
 }  // namespace tresor::cli

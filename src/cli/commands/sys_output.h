@@ -38,6 +38,16 @@ Json KeyStatusFields(const Json& response);
 // UTC, "02 Jan 26 15:04 UTC"), Encryption Count.
 std::string FormatKeyStatus(const Json& key_status);
 
+// The quorum flows' status tables, as Vault's `operator rekey` and
+// `operator generate-root` print them: from sys/rekey/init, from
+// sys/rekey/verify, and from sys/generate-root/attempt (or update).
+std::string FormatRekeyStatusTable(const Json& status);
+std::string FormatRekeyVerifyStatusTable(const Json& status);
+std::string FormatGenerateRootStatusTable(const Json& status);
+// The new shares of a completed rekey ("Key 1: ..."), then what to do next:
+// distribute them, or verify them first when verification is required.
+std::string FormatRekeyKeys(const Json& result, int64_t shares, int64_t threshold);
+
 // An RFC 3339 time ("2026-01-02T15:04:05.123Z", "...+01:00") as Go's
 // time.RFC822 in UTC ("02 Jan 26 14:04 UTC"); the input unchanged when it
 // does not parse.
