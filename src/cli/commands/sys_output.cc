@@ -216,9 +216,10 @@ std::string FormatRekeyKeys(const Json& result, int64_t shares, int64_t threshol
     out += WrapAtLength(
         "The server has generated " + std::to_string(shares) + " new unseal key shares with a "
         "threshold of " + std::to_string(threshold) + ", but they do not take effect until " +
-        std::to_string(threshold) + " of them are given back to prove they were received: run "
-        "\"tresor operator rekey -verify -nonce=" + Text(result, "verification_nonce") +
-        "\" once per share. Until then the old shares still unseal the server.") + "\n";
+        std::to_string(threshold) + " of them are given back to prove they were received, once "
+        "per share, with:") +
+           "\n\n    tresor operator rekey -verify -nonce=" + Text(result, "verification_nonce") +
+           "\n\nUntil then the old shares still unseal the server.\n";
   } else {
     out += WrapAtLength(
         "Unseal keys rekeyed with " + std::to_string(shares) + " key shares and a key threshold "
