@@ -4,12 +4,14 @@
 #include "engines/auth/userpass/userpass_engine.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
 #include "engines/secrets/kv/kv_engine.h"
+#include "engines/secrets/transit/transit_engine.h"
 
 namespace tresor::core {
 
 bool IsKnownEngineType(MountKind kind, std::string_view type) {
   if (kind == MountKind::kAuth) return type == "token" || type == "userpass";
-  return type == "kv" || type == "generic" || type == "cubbyhole" || type == "system";
+  return type == "kv" || type == "generic" || type == "cubbyhole" || type == "system" ||
+         type == "transit";
 }
 
 EngineFactory BuiltinEngineFactory(engines::token::TokenStore& tokens) {
@@ -26,6 +28,7 @@ EngineFactory BuiltinEngineFactory(engines::token::TokenStore& tokens) {
         return engines::kv::NewKvEngine(context);
       }
       if (entry.type == "cubbyhole") return engines::cubbyhole::NewCubbyholeEngine(context);
+      if (entry.type == "transit") return engines::transit::NewTransitEngine(context);
     }
     return InvalidArgumentError("plugin not found in the catalog: " + entry.type);
   };
