@@ -20,14 +20,16 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     : clock_(clock),
       options_(std::move(options)),
       lifecycle_(physical, clock, options_.cluster_name),
-      rekey_(lifecycle_, clock),
+      rekey_(lifecycle_, clock, Rekey::Target::kUnsealKeys),
+      rekey_recovery_(lifecycle_, clock, Rekey::Target::kRecoveryKeys),
       generate_root_(lifecycle_, clock),
       ha_(lifecycle_, dynamic_cast<storage::RaftBackend*>(&physical), clock,
           HaOptions{options_.api_addr, options_.cluster_addr}),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
   RegisterSysHandlers(sys_,
-                      SysContext{lifecycle_, options_, clock_, ha_, rekey_, generate_root_});
+                      SysContext{lifecycle_, options_, clock_, ha_, rekey_, rekey_recovery_,
+                                 generate_root_});
   RegisterMountHandlers(sys_, mounts_, policies_);
   RegisterPolicyHandlers(
       sys_, PolicyHandlerContext{
@@ -57,12 +59,18 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
         mounts_.Unload();
         policies_.InvalidateCache();
       });
+  lifecycle_.SetSeals(options_.seal, options_.old_seal);
   if (options_.token_reap_interval.count() > 0) reaper_ = std::thread([this] { RunReaper(); });
+  if (options_.seal != nullptr) auto_unsealer_ = std::thread([this] { RunAutoUnseal(); });
   // A new active node reloads what a standby may hold stale copies of.
   ha_.Start([this] {
     // An attempt left from an earlier term as active is stale.
     rekey_.Clear();
+    rekey_recovery_.Clear();
     generate_root_.Clear();
+    // A seal migration unsealed while standby is written now.
+    Status migrated = lifecycle_.CompletePendingMigration();
+    if (!migrated.ok()) spdlog::error("writing the seal migration failed: {}", migrated.message());
     policies_.InvalidateCache();
     mounts_.Unload();
     return mounts_.Load();
@@ -77,6 +85,7 @@ Core::~Core() {
   }
   reaper_cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  if (auto_unsealer_.joinable()) auto_unsealer_.join();
   // Seal while the members the seal hook touches still exist.
   lifecycle_.Seal().IgnoreError();
 }
@@ -90,6 +99,39 @@ void Core::RunReaper() {
       auto reaped = ReapExpiredTokens();
       if (!reaped.ok() && reaped.status().code() != StatusCode::kSealed) {
         spdlog::warn("reaping expired tokens failed: {}", reaped.status().message());
+      }
+    }
+    lock.lock();
+  }
+}
+
+void Core::RunAutoUnseal() {
+  using std::chrono::seconds;
+  seconds wait{0}, backoff{1};
+  std::string last_error;
+  auto last_logged = clock_.MonotonicNow() - std::chrono::hours(1);
+  std::unique_lock lock(reaper_mu_);
+  while (!reaper_cv_.wait_for(lock, wait, [this] { return stopping_; })) {
+    lock.unlock();
+    wait = seconds(1);
+    auto initialized = lifecycle_.Initialized();
+    if (initialized.ok() && *initialized && lifecycle_.Sealed() &&
+        !lifecycle_.SealedByOperator()) {
+      Status unsealed = lifecycle_.AutoUnseal();
+      if (unsealed.ok()) {
+        backoff = seconds(1);
+        last_error.clear();
+      } else {
+        // Say it when it changes, and again every 30 s while it lasts.
+        auto now = clock_.MonotonicNow();
+        if (unsealed.message() != last_error || now - last_logged >= seconds(30)) {
+          spdlog::warn("still sealed: auto-unseal through the seal \"{}\" failed: {}; retrying",
+                       lifecycle_.ConfiguredSealType(), unsealed.message());
+          last_error = unsealed.message();
+          last_logged = now;
+        }
+        wait = backoff;
+        backoff = std::min(backoff * 2, options_.auto_unseal_max_backoff);
       }
     }
     lock.lock();

@@ -13,7 +13,8 @@
 // Who calls it: http/ (through RequestHandler), server/ (construction and
 // -dev set-up).
 // Threads: Handle is safe to call from many threads at once. A background
-// thread reaps expired tokens while the Core lives.
+// thread reaps expired tokens while the Core lives; with an auto seal, another
+// unseals the node through it.
 #pragma once
 
 #include <chrono>
@@ -36,6 +37,7 @@
 #include "core/request.h"
 #include "core/snapshot_paths.h"
 #include "core/sys_router.h"
+#include "seal/key_wrapper.h"
 #include "storage/backend.h"
 
 namespace tresor::core {
@@ -57,6 +59,14 @@ struct CoreOptions {
   std::function<StatusOr<nlohmann::json>(const std::string& base_url, const std::string& path,
                                          const nlohmann::json& body)>
       post_json = nullptr;
+  // The auto-unseal providers of the config's seal blocks (Lifecycle::
+  // SetSeals): the enabled one (null: Shamir) and a disabled one a
+  // migration moves away from. With `seal`, a background thread unseals
+  // the node through it (retrying while the provider is unreachable).
+  std::shared_ptr<seal::KeyWrapper> seal = nullptr;
+  std::shared_ptr<seal::KeyWrapper> old_seal = nullptr;
+  // How long the auto-unseal thread waits between failed attempts, at most.
+  std::chrono::seconds auto_unseal_max_backoff{5};
 };
 
 class Core final : public RequestHandler {
@@ -94,12 +104,16 @@ class Core final : public RequestHandler {
   StatusOr<Response> HandleLogin(const Request& request, const Mount& mount,
                                  const std::string& relative_path);
   void RunReaper();
+  // Unseals through the auto seal whenever the node is initialised and
+  // sealed (not by an operator), retrying with a growing pause.
+  void RunAutoUnseal();
 
   Clock& clock_;
   const CoreOptions options_;
   Lifecycle lifecycle_;
   // The quorum flows: their progress is in memory on the active node only.
-  Rekey rekey_;
+  Rekey rekey_;           // unseal keys (Shamir)
+  Rekey rekey_recovery_;  // recovery keys (auto seals)
   GenerateRoot generate_root_;
   Ha ha_;
   policy::PolicyStore policies_;
@@ -110,6 +124,7 @@ class Core final : public RequestHandler {
   std::condition_variable reaper_cv_;
   bool stopping_ = false;  // GUARDED_BY(reaper_mu_)
   std::thread reaper_;
+  std::thread auto_unsealer_;  // RunAutoUnseal, only with an auto seal
 };
 
 }  // namespace tresor::core

@@ -17,7 +17,7 @@ namespace tresor::core {
 class CorePipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto init = core_.lifecycle().Initialize({1, 1, std::nullopt});
+    auto init = core_.lifecycle().Initialize({.secret_shares = 1, .secret_threshold = 1});
     ASSERT_TRUE(init.ok()) << init.status().ToString();
     unseal_key_ = init->key_shares[0];
     root_ = init->root_token;

@@ -14,7 +14,7 @@ GenerateRootStatus GenerateRoot::StatusLocked() {
   status.started = quorum_.Started();
   status.otp_length = kOtpLength;
   auto config = lifecycle_.CurrentSealConfig();
-  if (config.ok()) status.required = config->secret_threshold;
+  if (config.ok()) status.required = config->quorum_threshold();
   if (status.started) {
     status.nonce = quorum_.nonce();
     status.progress = quorum_.progress();
@@ -54,7 +54,7 @@ StatusOr<GenerateRootStatus> GenerateRoot::Attempt(const std::optional<std::stri
         "sys/generate-root/attempt");
   }
   TRESOR_ASSIGN_OR_RETURN(SealConfig config, lifecycle_.CurrentSealConfig());
-  quorum_.Start(config.secret_threshold);
+  quorum_.Start(config.quorum_threshold());
   otp_ = otp.value_or(RandomBase62(kOtpLength));
   spdlog::info("root token generation started");
   GenerateRootStatus status = StatusLocked();
@@ -69,7 +69,7 @@ StatusOr<GenerateRootStatus> GenerateRoot::Update(const SecureBytes& share,
   TRESOR_ASSIGN_OR_RETURN(bool reached, quorum_.Add(share, nonce, "root generation"));
   if (!reached) return StatusLocked();
   TRESOR_ASSIGN_OR_RETURN(SecureBytes unseal_key, seal::Combine(quorum_.TakeShares()));
-  tresor::Status proven = lifecycle_.CheckUnsealKey(unseal_key);
+  tresor::Status proven = lifecycle_.CheckQuorumKey(unseal_key);
   if (!proven.ok()) {
     spdlog::warn("root generation: the shares given do not open the barrier; progress reset");
     if (proven.code() != StatusCode::kInvalidArgument) return proven;

@@ -7,22 +7,14 @@
 #include "common/aes_gcm.h"
 #include "common/crash_point.h"
 #include "common/random.h"
+#include "core/seal_records.h"
 #include "seal/shamir.h"
 
 namespace tresor::core {
 namespace {
 
-constexpr char kSealConfigKey[] = "core/seal-config";
-constexpr char kRootKeyKey[] = "core/root-key";
 constexpr char kClusterInfoKey[] = "core/cluster/local/info";
-constexpr std::size_t kKeyBytes = 32;
-
-std::string SealConfigJson(const SealConfig& config) {
-  return nlohmann::json{{"type", "shamir"},
-                        {"secret_shares", config.secret_shares},
-                        {"secret_threshold", config.secret_threshold}}
-      .dump();
-}
+constexpr std::size_t kKeyBytes = kRootKeyBytes;
 
 constexpr char kWrongUnsealKey[] =
     "the key shares given do not combine into this server's unseal key";
@@ -61,16 +53,8 @@ Lifecycle::~Lifecycle() { (void)Seal(); }
 StatusOr<std::optional<SealConfig>> Lifecycle::ReadSealConfig() {
   TRESOR_ASSIGN_OR_RETURN(auto stored, physical_.Get(kSealConfigKey));
   if (!stored.has_value()) return std::optional<SealConfig>();
-  try {
-    auto j = nlohmann::json::parse(*stored);
-    SealConfig config{j.at("secret_shares").get<int>(), j.at("secret_threshold").get<int>()};
-    if (!ValidateSealConfig(config.secret_shares, config.secret_threshold).ok()) {
-      return CorruptionError("stored seal configuration is out of range");
-    }
-    return std::optional<SealConfig>(config);
-  } catch (const nlohmann::json::exception& e) {
-    return CorruptionError(std::string("stored seal configuration cannot be parsed: ") + e.what());
-  }
+  TRESOR_ASSIGN_OR_RETURN(SealConfig config, ParseSealConfig(*stored));
+  return std::optional<SealConfig>(std::move(config));
 }
 
 StatusOr<bool> Lifecycle::Initialized() {
@@ -94,11 +78,21 @@ Status Lifecycle::WipeAbortedInit() {
 }
 
 StatusOr<InitResult> Lifecycle::Initialize(const InitOptions& options) {
-  TRESOR_RETURN_IF_ERROR(ValidateSealConfig(options.secret_shares, options.secret_threshold));
+  if (seal_ == nullptr) {
+    TRESOR_RETURN_IF_ERROR(ValidateSealConfig(options.secret_shares, options.secret_threshold));
+  } else {
+    TRESOR_RETURN_IF_ERROR(ValidateSealConfig(options.recovery_shares, options.recovery_threshold)
+                               .WithContext("recovery keys"));
+  }
   std::lock_guard lock(mu_);
   TRESOR_ASSIGN_OR_RETURN(auto existing, ReadSealConfig());
   if (existing.has_value()) return FailedPreconditionError("Vault is already initialized");
   TRESOR_RETURN_IF_ERROR(WipeAbortedInit());
+  if (seal_ != nullptr) {
+    InitResult result;
+    TRESOR_RETURN_IF_ERROR(InitializeWithAutoSealLocked(options, result));
+    return result;
+  }
 
   SecureBytes unseal_key = RandomSecureBytes(kKeyBytes);
   SecureBytes root_key = RandomSecureBytes(kKeyBytes);
@@ -107,8 +101,25 @@ StatusOr<InitResult> Lifecycle::Initialize(const InitOptions& options) {
   TRESOR_ASSIGN_OR_RETURN(std::string wrapped_root, AesGcmSeal(unseal_key, AsStringView(root_key),
                                                                kRootKeyKey));
   TRESOR_RETURN_IF_ERROR(physical_.Put(kRootKeyKey, wrapped_root));
-  TRESOR_RETURN_IF_ERROR(barrier_.Initialize(root_key));
+  TRESOR_ASSIGN_OR_RETURN(std::string root_token, PopulateBarrierLocked(root_key, options));
 
+  // The commit point: from here on the server is initialised.
+  SealConfig config;
+  config.secret_shares = options.secret_shares;
+  config.secret_threshold = options.secret_threshold;
+  TRESOR_RETURN_IF_ERROR(physical_.Put(kSealConfigKey, SealConfigJson(config)));
+  initialized_cache_.store(true);
+  spdlog::info("initialised with {} key shares and a threshold of {}", options.secret_shares,
+               options.secret_threshold);
+  InitResult result;
+  result.key_shares = std::move(shares);
+  result.root_token = std::move(root_token);
+  return result;
+}
+
+StatusOr<std::string> Lifecycle::PopulateBarrierLocked(const SecureBytes& root_key,
+                                                      const InitOptions& options) {
+  TRESOR_RETURN_IF_ERROR(barrier_.Initialize(root_key));
   // Unseal briefly to write what lives inside the barrier, then seal again.
   TRESOR_RETURN_IF_ERROR(barrier_.Unseal(root_key));
   auto populate = [&]() -> StatusOr<std::string> {
@@ -123,15 +134,7 @@ StatusOr<InitResult> Lifecycle::Initialize(const InitOptions& options) {
   StatusOr<std::string> root_token = populate();
   tokens_.Unload();
   barrier_.Seal();
-  if (!root_token.ok()) return root_token.status();
-
-  // The commit point: from here on the server is initialised.
-  TRESOR_RETURN_IF_ERROR(physical_.Put(
-      kSealConfigKey, SealConfigJson({options.secret_shares, options.secret_threshold})));
-  initialized_cache_.store(true);
-  spdlog::info("initialised with {} key shares and a threshold of {}", options.secret_shares,
-               options.secret_threshold);
-  return InitResult{std::move(shares), std::move(*root_token)};
+  return root_token;
 }
 
 void Lifecycle::BeginJoin(SealConfig config, std::function<Status(const SecureBytes&)> complete) {
@@ -158,9 +161,15 @@ StatusOr<SealStatus> Lifecycle::StatusLocked() {
   if (!config.has_value() && join_.has_value()) config = join_->config;
   status.initialized = config.has_value();
   status.sealed = barrier_.Sealed();
+  status.type = ConfiguredSealType();
   if (config.has_value()) {
-    status.shares = config->secret_shares;
-    status.threshold = config->secret_threshold;
+    // Migrating, the shares asked for are the old seal's.
+    status.shares = config->quorum_shares();
+    status.threshold = config->quorum_threshold();
+    status.recovery_seal = !config->IsShamir();
+    status.migration = config->type != status.type || !pending_migration_key_.empty();
+  } else {
+    status.recovery_seal = seal_ != nullptr;
   }
   status.progress = static_cast<int>(pending_shares_.size());
   status.nonce = nonce_;
@@ -176,13 +185,29 @@ StatusOr<SealStatus> Lifecycle::GetSealStatus() {
   return StatusLocked();
 }
 
-StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
+StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share, bool migrate) {
   std::lock_guard lock(mu_);
   TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
   bool joining = !config.has_value() && join_.has_value();
   if (joining) config = join_->config;
   if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
   if (!barrier_.Sealed()) return StatusLocked();
+  const bool migrating = !joining && config->type != ConfiguredSealType();
+  if (migrate && !migrating) {
+    return FailedPreconditionError("no seal migration is configured: the stored seal is \"" +
+                                   config->type + "\" and so is this node's; unseal without migrate");
+  }
+  if (!migrate && migrating) {
+    return FailedPreconditionError(
+        "a seal migration is configured (from \"" + config->type + "\" to \"" +
+        ConfiguredSealType() + "\"): unseal with migrate = true (operator unseal -migrate) and "
+        "the old seal's " + (config->IsShamir() ? "unseal" : "recovery") + " keys");
+  }
+  if (!migrate && seal_ != nullptr) {
+    return FailedPreconditionError("this server unseals through its seal \"" + seal_->Type() +
+                                   "\", not with key shares (recovery keys authorise rekey and "
+                                   "generate-root)");
+  }
   if (share.size() != kKeyBytes + 1) {
     return InvalidArgumentError("key is not an unseal key share of this server: expected " +
                                 std::to_string(kKeyBytes + 1) + " bytes, got " +
@@ -193,7 +218,7 @@ StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
   }
   if (pending_shares_.empty()) nonce_ = RandomUuid();
   pending_shares_.push_back(share);
-  if (static_cast<int>(pending_shares_.size()) < config->secret_threshold) return StatusLocked();
+  if (static_cast<int>(pending_shares_.size()) < config->quorum_threshold()) return StatusLocked();
 
   auto combined = seal::Combine(pending_shares_);
   pending_shares_.clear();
@@ -203,7 +228,22 @@ StatusOr<SealStatus> Lifecycle::SubmitUnsealShare(const SecureBytes& share) {
     unsealed = join_->complete(*combined);
     if (unsealed.ok()) join_.reset();
   }
-  if (unsealed.ok()) unsealed = UnsealWithKey(*combined);
+  if (unsealed.ok() && migrate) {
+    auto root_key = OpenForMigrationLocked(*config, *combined);
+    unsealed = root_key.status();
+    if (unsealed.ok()) unsealed = UnsealWithRootKeyLocked(*root_key);
+    if (unsealed.ok()) {
+      Status written = WriteMigrationLocked(*config, *root_key, *combined);
+      if (!written.ok()) {
+        // A standby cannot write: the migration waits for it to be active.
+        pending_migration_key_ = *combined;
+        spdlog::info("unsealed for a seal migration; it is written when this node becomes "
+                     "active ({})", written.message());
+      }
+    }
+  } else if (unsealed.ok()) {
+    unsealed = UnsealWithKey(*combined);
+  }
   if (!unsealed.ok()) {
     spdlog::warn("unseal attempt failed: {}", unsealed.message());
     return unsealed;
@@ -227,7 +267,11 @@ Status Lifecycle::UnsealWithKey(const SecureBytes& unseal_key) {
     return InvalidArgumentError(std::string(kWrongUnsealKey) +
                                 "; unseal progress has been reset, start again with valid shares");
   }
-  TRESOR_RETURN_IF_ERROR(barrier_.Unseal(*root_key));
+  return UnsealWithRootKeyLocked(*root_key);
+}
+
+Status Lifecycle::UnsealWithRootKeyLocked(const SecureBytes& root_key) {
+  TRESOR_RETURN_IF_ERROR(barrier_.Unseal(root_key));
   Status loaded = tokens_.Load();
   if (loaded.ok()) loaded = LoadClusterInfoLocked();
   if (loaded.ok() && on_unseal_) loaded = on_unseal_();
@@ -287,8 +331,9 @@ StatusOr<SealStatus> Lifecycle::ResetUnsealProgress() {
   return StatusLocked();
 }
 
-Status Lifecycle::Seal() {
+Status Lifecycle::Seal(bool by_operator) {
   std::lock_guard lock(mu_);
+  if (by_operator) sealed_by_operator_.store(true);
   pending_shares_.clear();
   nonce_.clear();
   if (barrier_.Sealed()) return Status::Ok();
@@ -305,14 +350,28 @@ StatusOr<SealConfig> Lifecycle::CurrentSealConfig() {
   return *config;
 }
 
-Status Lifecycle::CheckUnsealKey(const SecureBytes& unseal_key) {
+Status Lifecycle::CheckQuorumKey(const SecureBytes& key) {
   std::lock_guard lock(mu_);
-  return OpenRootKeyLocked(unseal_key).status();
+  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
+  if (config->IsShamir()) return OpenRootKeyLocked(key).status();
+  if (barrier_.Sealed()) return SealedError();
+  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRecoveryKeyKey));
+  if (!record.has_value()) return CorruptionError("the stored recovery key is missing");
+  auto recovery = barrier_.OpenWithRootKey(*record, kRecoveryKeyKey);
+  if (!recovery.ok()) return CorruptionError("the stored recovery key does not open");
+  const bool same = ConstantTimeEquals(*recovery, AsStringView(key));
+  SecureWipe(*recovery);
+  if (!same) {
+    return InvalidArgumentError("the key shares given do not combine into this server's recovery key");
+  }
+  return Status::Ok();
 }
 
 Status Lifecycle::ReplaceUnsealKey(const SecureBytes& old_unseal_key,
                                    const SecureBytes& new_unseal_key, const SealConfig& config) {
   TRESOR_RETURN_IF_ERROR(ValidateSealConfig(config.secret_shares, config.secret_threshold));
+  if (!config.IsShamir()) return InvalidArgumentError("only Shamir unseal keys can be rekeyed");
   std::lock_guard lock(mu_);
   if (barrier_.Sealed()) return SealedError();
   TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, OpenRootKeyLocked(old_unseal_key));

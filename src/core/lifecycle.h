@@ -30,14 +30,29 @@
 #include "common/secure_memory.h"
 #include "common/status.h"
 #include "engines/auth/token/token_store.h"
+#include "seal/key_wrapper.h"
 #include "storage/prefix_view.h"
 #include "storage/backend.h"
 
 namespace tresor::core {
 
+// What core/seal-config records (plaintext: no secret).
 struct SealConfig {
   int secret_shares = 0;
   int secret_threshold = 0;
+  // "shamir", or the auto-unseal provider that wraps the root key
+  // ("transit", "awskms", "pkcs11"; seal/key_wrapper.h).
+  std::string type = "shamir";
+  // With an auto seal: the shares of the recovery key, which authorise the
+  // quorum flows (rekey, generate-root, seal migration) instead of unseal
+  // keys.
+  int recovery_shares = 0;
+  int recovery_threshold = 0;
+
+  bool IsShamir() const { return type == "shamir"; }
+  // The shares a quorum flow collects: unseal shares, or recovery shares.
+  int quorum_shares() const { return IsShamir() ? secret_shares : recovery_shares; }
+  int quorum_threshold() const { return IsShamir() ? secret_threshold : recovery_threshold; }
 };
 
 // OK when Vault would accept `shares` shares with a threshold of
@@ -47,18 +62,29 @@ Status ValidateSealConfig(int shares, int threshold);
 struct InitOptions {
   int secret_shares = 0;
   int secret_threshold = 0;
+  // With an auto seal (the shares above are then unused).
+  int recovery_shares = 0;
+  int recovery_threshold = 0;
   // The root token to create, for `server -dev -dev-root-token-id`.
-  std::optional<std::string> root_token_id;
+  std::optional<std::string> root_token_id = std::nullopt;
 };
 
 struct InitResult {
   std::vector<SecureBytes> key_shares;
+  std::vector<SecureBytes> recovery_shares;  // with an auto seal
   std::string root_token;
 };
 
 struct SealStatus {
   bool initialized = false;
   bool sealed = true;
+  // The seal configured on this node ("shamir", "transit", ...).
+  std::string type = "shamir";
+  // Whether the shares counted below are recovery shares (an auto seal).
+  bool recovery_seal = false;
+  // Whether a seal migration is waiting for `sys/unseal` with `migrate`,
+  // or for this node to become active to write it.
+  bool migration = false;
   int threshold = 0;
   int shares = 0;
   int progress = 0;
@@ -77,8 +103,28 @@ class Lifecycle {
 
   StatusOr<bool> Initialized();
 
-  // Creates the keys, the root token and the cluster identity; leaves the
-  // server sealed. FailedPrecondition when already initialised,
+  // The auto-unseal providers, from the config's seal blocks: `seal` the
+  // enabled one (null: Shamir key shares), `old_seal` a disabled one a
+  // migration moves away from (null: none). Call once, before serving.
+  void SetSeals(std::shared_ptr<seal::KeyWrapper> seal, std::shared_ptr<seal::KeyWrapper> old_seal);
+  // The configured seal's type: "shamir" without a provider.
+  std::string ConfiguredSealType() const;
+  bool HasAutoSeal() const { return seal_ != nullptr; }
+
+  // With an auto seal: unwraps the stored root key through the provider and
+  // unseals. OK when already unsealed. FailedPrecondition when not
+  // initialised, when the stored seal differs from the configured one (a
+  // migration: unseal with `migrate`) or without an auto seal; what the
+  // provider returns otherwise (Unavailable: retry later).
+  Status AutoUnseal();
+  // The root key a stored root-key record wraps, through the configured
+  // auto seal (a joining node unwraps the cluster's record this way).
+  StatusOr<SecureBytes> UnwrapWithAutoSeal(std::string_view record);
+
+  // Creates the keys, the root token and the cluster identity. With Shamir
+  // it leaves the server sealed; with an auto seal it wraps the root key
+  // through the provider (Unavailable when it cannot be reached: nothing is
+  // written) and leaves the server unsealed. FailedPrecondition when already initialised,
   // InvalidArgument for a share/threshold combination Vault refuses.
   StatusOr<InitResult> Initialize(const InitOptions& options);
 
@@ -89,12 +135,24 @@ class Lifecycle {
   // shares that do not combine into this server's unseal key reset the
   // progress and return InvalidArgument. FailedPrecondition when not
   // initialised. Unsealed already: returns the status unchanged.
-  StatusOr<SealStatus> SubmitUnsealShare(const SecureBytes& share);
+  // With `migrate`, the shares are the old seal's quorum shares (unseal
+  // shares from Shamir, recovery shares from an auto seal) and the server
+  // unseals through the old seal; the new seal's records are written then,
+  // or when this node next becomes active (CompletePendingMigration).
+  // FailedPrecondition when `migrate` does not match whether a migration is
+  // configured, and for any share while an auto seal unseals by itself.
+  StatusOr<SealStatus> SubmitUnsealShare(const SecureBytes& share, bool migrate = false);
+  // Writes a migration that waited for this node to become active; OK when
+  // none waits.
+  Status CompletePendingMigration();
   // Forgets the shares given so far.
   StatusOr<SealStatus> ResetUnsealProgress();
 
   // Seals: wipes every key from memory. Sealing a sealed server is OK.
-  Status Seal();
+  // `by_operator` (sys/seal): an auto seal does not unseal the node again
+  // until it restarts, as in Vault.
+  Status Seal(bool by_operator = false);
+  bool SealedByOperator() const { return sealed_by_operator_.load(); }
   bool Sealed() const { return barrier_.Sealed(); }
   // Changes every time the server seals: a quorum flow (rekey,
   // generate-root) started in one unsealed period is void in the next.
@@ -103,10 +161,12 @@ class Lifecycle {
   // The shares and threshold of the unseal key now; FailedPrecondition
   // when not initialised.
   StatusOr<SealConfig> CurrentSealConfig();
-  // OK when unseal_key opens this server's stored root key; InvalidArgument
-  // ("the key shares given do not combine into this server's unseal key")
-  // otherwise. For quorum flows that prove key holders are present.
-  Status CheckUnsealKey(const SecureBytes& unseal_key);
+  // For the quorum flows that prove key holders are present: OK when `key`
+  // is this server's unseal key (Shamir: it opens the stored root key) or
+  // its recovery key (an auto seal); InvalidArgument ("the key shares given
+  // do not combine into this server's unseal key" / "recovery key")
+  // otherwise. REQUIRES (auto seal): unsealed, else Sealed.
+  Status CheckQuorumKey(const SecureBytes& key);
   // Rekey: re-wraps the root key under new_unseal_key and records `config`
   // as the new shares and threshold, in one atomic storage batch, so that
   // after a crash at any point either the old or the new shares open the
@@ -116,6 +176,11 @@ class Lifecycle {
   // sealed.
   Status ReplaceUnsealKey(const SecureBytes& old_unseal_key, const SecureBytes& new_unseal_key,
                           const SealConfig& config);
+
+  // Rekey of the recovery key (auto seal): as ReplaceUnsealKey, for the
+  // recovery key and recovery_shares/recovery_threshold of `config`.
+  Status ReplaceRecoveryKey(const SecureBytes& old_key, const SecureBytes& new_key,
+                            const SealConfig& config);
 
   StatusOr<barrier::KeyStatus> KeyStatus();
   StatusOr<barrier::KeyStatus> Rotate();
@@ -159,12 +224,26 @@ class Lifecycle {
     return barrier_.SealWithRootKey(plaintext, aad);
   }
   static constexpr std::string_view kRootKeyPath = "core/root-key";
+  static constexpr std::string_view kRecoveryKeyPath = "core/recovery-key";
 
  private:
   StatusOr<std::optional<SealConfig>> ReadSealConfig();
   StatusOr<SealStatus> StatusLocked();
   Status UnsealWithKey(const SecureBytes& unseal_key);
   StatusOr<SecureBytes> OpenRootKeyLocked(const SecureBytes& unseal_key);
+  Status UnsealWithRootKeyLocked(const SecureBytes& root_key);
+  Status CheckRecoveryKeyLocked(const SecureBytes& root_key, const SecureBytes& key);
+  Status InitializeWithAutoSealLocked(const InitOptions& options, InitResult& result);
+  // Writes the keyring, then (briefly unsealed) the token store, the cluster
+  // identity and the root token; returns the root token, sealed again.
+  StatusOr<std::string> PopulateBarrierLocked(const SecureBytes& root_key,
+                                              const InitOptions& options);
+  // The old seal's root key from the quorum key given with `migrate`.
+  StatusOr<SecureBytes> OpenForMigrationLocked(const SealConfig& stored, const SecureBytes& key);
+  // Rewrites the root-key record, recovery key and seal-config for the
+  // configured seal (one batch). REQUIRES: unsealed with root_key.
+  Status WriteMigrationLocked(const SealConfig& stored, const SecureBytes& root_key,
+                              const SecureBytes& quorum_key);
   Status LoadClusterInfoLocked();
   Status WipeAbortedInit();
   void SealBarrierLocked();
@@ -182,12 +261,17 @@ class Lifecycle {
     std::function<Status(const SecureBytes&)> complete;
   };
   std::optional<PendingJoin> join_;  // GUARDED_BY(mu_)
+  std::shared_ptr<seal::KeyWrapper> seal_;      // set once, before serving
+  std::shared_ptr<seal::KeyWrapper> old_seal_;  // set once, before serving
+  // A migration unsealed on a standby, written when it becomes active.
+  SecureBytes pending_migration_key_;  // GUARDED_BY(mu_)
   std::function<Status()> on_unseal_;
   std::function<void()> on_seal_;
 
   std::mutex mu_;
   std::atomic<bool> initialized_cache_{false};  // Once true, stays true.
   std::atomic<std::uint64_t> seal_generation_{0};
+  std::atomic<bool> sealed_by_operator_{false};
   std::vector<SecureBytes> pending_shares_;     // GUARDED_BY(mu_)
   std::string nonce_;                           // GUARDED_BY(mu_)
   std::string cluster_name_;                    // GUARDED_BY(mu_)

@@ -19,7 +19,7 @@ class LifecycleTest : public ::testing::Test {
 TEST_F(LifecycleTest, InitLeavesSealedAndThresholdSharesUnseal) {
   Lifecycle lc(physical_, clock_, "");
   EXPECT_FALSE(*lc.Initialized());
-  auto init = lc.Initialize({5, 3, std::nullopt});
+  auto init = lc.Initialize({.secret_shares = 5, .secret_threshold = 3});
   ASSERT_TRUE(init.ok()) << init.status().ToString();
   EXPECT_EQ(init->key_shares.size(), 5u);
   EXPECT_TRUE(*lc.Initialized());
@@ -44,15 +44,15 @@ TEST_F(LifecycleTest, InitLeavesSealedAndThresholdSharesUnseal) {
 
 TEST_F(LifecycleTest, SecondInitIsRefused) {
   Lifecycle lc(physical_, clock_, "");
-  ASSERT_TRUE(lc.Initialize({1, 1, std::nullopt}).ok());
-  EXPECT_EQ(lc.Initialize({1, 1, std::nullopt}).status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(lc.Initialize({.secret_shares = 1, .secret_threshold = 1}).ok());
+  EXPECT_EQ(lc.Initialize({.secret_shares = 1, .secret_threshold = 1}).status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(LifecycleTest, SealConfigValidationFollowsVault) {
   Lifecycle lc(physical_, clock_, "");
   struct Case { int shares, threshold; };
   for (auto c : {Case{0, 1}, Case{256, 3}, Case{3, 0}, Case{3, 4}, Case{3, 1}}) {
-    EXPECT_EQ(lc.Initialize({c.shares, c.threshold, std::nullopt}).status().code(),
+    EXPECT_EQ(lc.Initialize({.secret_shares = c.shares, .secret_threshold = c.threshold}).status().code(),
               StatusCode::kInvalidArgument)
         << c.shares << "/" << c.threshold;
   }
@@ -62,9 +62,9 @@ TEST_F(LifecycleTest, SealConfigValidationFollowsVault) {
 TEST_F(LifecycleTest, WrongSharesResetProgressAndStaySealed) {
   storage::InmemBackend other_physical;
   Lifecycle other(other_physical, clock_, "");
-  auto foreign = other.Initialize({3, 2, std::nullopt});
+  auto foreign = other.Initialize({.secret_shares = 3, .secret_threshold = 2});
   Lifecycle lc(physical_, clock_, "");
-  auto init = lc.Initialize({3, 2, std::nullopt});
+  auto init = lc.Initialize({.secret_shares = 3, .secret_threshold = 2});
   ASSERT_TRUE(lc.SubmitUnsealShare(init->key_shares[0]).ok());
   auto bad = lc.SubmitUnsealShare(foreign->key_shares[1]);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
@@ -78,7 +78,7 @@ TEST_F(LifecycleTest, WrongSharesResetProgressAndStaySealed) {
 
 TEST_F(LifecycleTest, ShareOfWrongLengthIsRefusedWithoutProgress) {
   Lifecycle lc(physical_, clock_, "");
-  ASSERT_TRUE(lc.Initialize({1, 1, std::nullopt}).ok());
+  ASSERT_TRUE(lc.Initialize({.secret_shares = 1, .secret_threshold = 1}).ok());
   EXPECT_EQ(lc.SubmitUnsealShare(ToSecureBytes("short")).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(lc.GetSealStatus()->progress, 0);
@@ -95,7 +95,7 @@ TEST_F(LifecycleTest, RotationAndRootTokenSurviveRestart) {
   std::string root;
   {
     Lifecycle lc(physical_, clock_, "");
-    auto init = lc.Initialize({1, 1, std::nullopt});
+    auto init = lc.Initialize({.secret_shares = 1, .secret_threshold = 1});
     shares = init->key_shares;
     root = init->root_token;
     ASSERT_FALSE(lc.SubmitUnsealShare(shares[0])->sealed);
@@ -117,7 +117,7 @@ TEST_F(LifecycleTest, RotationAndRootTokenSurviveRestart) {
 
 TEST_F(LifecycleTest, NothingSecretIsStoredInPlaintext) {
   Lifecycle lc(physical_, clock_, "");
-  auto init = lc.Initialize({3, 2, std::nullopt});
+  auto init = lc.Initialize({.secret_shares = 3, .secret_threshold = 2});
   auto keys = storage::ListRecursive(physical_, "");
   ASSERT_TRUE(keys.ok());
   ASSERT_FALSE(keys->empty());
@@ -134,7 +134,7 @@ TEST_F(LifecycleTest, NothingSecretIsStoredInPlaintext) {
 
 TEST_F(LifecycleTest, SealWipesAccessAndUnsealRestoresIt) {
   Lifecycle lc(physical_, clock_, "");
-  auto init = lc.Initialize({1, 1, std::nullopt});
+  auto init = lc.Initialize({.secret_shares = 1, .secret_threshold = 1});
   ASSERT_FALSE(lc.SubmitUnsealShare(init->key_shares[0])->sealed);
   ASSERT_TRUE(lc.Seal().ok());
   EXPECT_TRUE(lc.Sealed());
@@ -146,7 +146,7 @@ TEST_F(LifecycleTest, SealWipesAccessAndUnsealRestoresIt) {
 
 TEST_F(LifecycleTest, ConcurrentUnsealSubmissionsCountEachShareOnce) {
   Lifecycle lc(physical_, clock_, "");
-  auto init = lc.Initialize({5, 5, std::nullopt});
+  auto init = lc.Initialize({.secret_shares = 5, .secret_threshold = 5});
   std::vector<std::thread> threads;
   for (int copy = 0; copy < 3; ++copy) {
     for (int i = 0; i < 5; ++i) {
@@ -167,7 +167,7 @@ TEST_F(LifecycleTest, InterruptedInitAtEveryStepIsRecoverable) {
     bool succeeded;
     {
       Lifecycle lc(faulty, clock_, "");
-      succeeded = lc.Initialize({1, 1, std::nullopt}).ok();
+      succeeded = lc.Initialize({.secret_shares = 1, .secret_threshold = 1}).ok();
     }
     faulty.ClearFaults();
     Lifecycle lc(faulty, clock_, "");
@@ -176,7 +176,7 @@ TEST_F(LifecycleTest, InterruptedInitAtEveryStepIsRecoverable) {
       break;
     }
     ASSERT_FALSE(*lc.Initialized()) << "step " << step;
-    auto init = lc.Initialize({1, 1, std::nullopt});
+    auto init = lc.Initialize({.secret_shares = 1, .secret_threshold = 1});
     ASSERT_TRUE(init.ok()) << "step " << step << ": " << init.status().ToString();
     EXPECT_FALSE(lc.SubmitUnsealShare(init->key_shares[0])->sealed) << "step " << step;
   }
@@ -185,7 +185,7 @@ TEST_F(LifecycleTest, InterruptedInitAtEveryStepIsRecoverable) {
 TEST_F(LifecycleTest, StorageFailureDuringUnsealKeepsSealed) {
   storage::FaultInjectingBackend faulty(&physical_);
   Lifecycle lc(faulty, clock_, "");
-  auto init = lc.Initialize({1, 1, std::nullopt});
+  auto init = lc.Initialize({.secret_shares = 1, .secret_threshold = 1});
   faulty.SetFailReads(true);
   EXPECT_FALSE(lc.SubmitUnsealShare(init->key_shares[0]).ok());
   faulty.SetFailReads(false);

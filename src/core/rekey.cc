@@ -17,11 +17,11 @@ RekeyStatus Rekey::StatusLocked() {
   RekeyStatus status;
   status.started = current_.Started();
   auto config = lifecycle_.CurrentSealConfig();
-  if (config.ok()) status.required = config->secret_threshold;
+  if (config.ok()) status.required = config->quorum_threshold();
   if (status.started) {
     status.nonce = current_.nonce();
-    status.t = target_.secret_threshold;
-    status.n = target_.secret_shares;
+    status.t = target_.threshold;
+    status.n = target_.shares;
     status.progress = current_.progress();
     status.verification_required = require_verification_;
   }
@@ -57,9 +57,19 @@ StatusOr<RekeyStatus> Rekey::Init(int shares, int threshold, bool require_verifi
         "rekey already in progress: finish it, or cancel it with DELETE sys/rekey/init");
   }
   TRESOR_ASSIGN_OR_RETURN(SealConfig config, lifecycle_.CurrentSealConfig());
+  if (target_kind_ == Target::kUnsealKeys && !config.IsShamir()) {
+    return FailedPreconditionError(
+        "the root key is held by the seal \"" + config.type + "\", so there are no unseal keys "
+        "to rekey: rekey the recovery keys instead (sys/rekey-recovery-key, or operator rekey "
+        "-target=recovery)");
+  }
+  if (target_kind_ == Target::kRecoveryKeys && config.IsShamir()) {
+    return FailedPreconditionError("recovery keys exist only with an auto-unseal seal; this "
+                                   "server uses Shamir unseal keys (sys/rekey)");
+  }
   ClearLocked();
-  current_.Start(config.secret_threshold);
-  target_ = {shares, threshold};
+  current_.Start(config.quorum_threshold());
+  target_ = NewShares{shares, threshold};
   require_verification_ = require_verification;
   spdlog::info("rekey started: {} new shares with a threshold of {}{}", shares, threshold,
                require_verification ? ", verified before they take effect" : "");
@@ -91,7 +101,7 @@ StatusOr<RekeyUpdateResult> Rekey::Update(const SecureBytes& share, const std::s
     return result;
   }
   TRESOR_ASSIGN_OR_RETURN(SecureBytes old_key, seal::Combine(current_.TakeShares()));
-  tresor::Status proven = lifecycle_.CheckUnsealKey(old_key);
+  tresor::Status proven = lifecycle_.CheckQuorumKey(old_key);
   if (!proven.ok()) {
     spdlog::warn("rekey: the shares given do not open the barrier; progress reset");
     if (proven.code() != StatusCode::kInvalidArgument) return proven;
@@ -99,20 +109,20 @@ StatusOr<RekeyUpdateResult> Rekey::Update(const SecureBytes& share, const std::s
                                 "; rekey progress has been reset, give valid shares again");
   }
   SecureBytes new_key = RandomSecureBytes(kUnsealKeyBytes);
-  TRESOR_ASSIGN_OR_RETURN(result.keys, seal::Split(new_key, target_.secret_shares,
-                                                   target_.secret_threshold));
+  TRESOR_ASSIGN_OR_RETURN(result.keys, seal::Split(new_key, target_.shares,
+                                                   target_.threshold));
   result.complete = true;
   if (require_verification_) {
     old_unseal_key_ = std::move(old_key);
     new_unseal_key_ = std::move(new_key);
-    verify_.Start(target_.secret_threshold);
+    verify_.Start(target_.threshold);
     result.verification_nonce = verify_.nonce();
     result.status = StatusLocked();
     spdlog::info("rekey: new shares generated, waiting for {} of them to be verified",
-                 target_.secret_threshold);
+                 target_.threshold);
     return result;
   }
-  TRESOR_RETURN_IF_ERROR(lifecycle_.ReplaceUnsealKey(old_key, new_key, target_));
+  TRESOR_RETURN_IF_ERROR(Commit(old_key, new_key));
   result.status = StatusLocked();
   result.status.nonce = current_.nonce();
   ClearLocked();
@@ -126,15 +136,15 @@ StatusOr<RekeyVerifyStatus> Rekey::VerifyStatus() {
   if (new_unseal_key_.empty()) {
     return FailedPreconditionError("no rekey verification is in progress");
   }
-  return RekeyVerifyStatus{true, verify_.nonce(), target_.secret_threshold,
-                           target_.secret_shares, verify_.progress()};
+  return RekeyVerifyStatus{true, verify_.nonce(), target_.threshold,
+                           target_.shares, verify_.progress()};
 }
 
 StatusOr<RekeyVerifyStatus> Rekey::VerifyRestart() {
   if (lifecycle_.Sealed()) return SealedError();
   {
     std::lock_guard lock(mu_);
-    if (!new_unseal_key_.empty()) verify_.Start(target_.secret_threshold);
+    if (!new_unseal_key_.empty()) verify_.Start(target_.threshold);
   }
   return VerifyStatus();
 }
@@ -154,9 +164,21 @@ StatusOr<bool> Rekey::VerifyUpdate(const SecureBytes& share, const std::string& 
         "the shares given do not combine into the new unseal key; verification progress has "
         "been reset, give the new shares again");
   }
-  TRESOR_RETURN_IF_ERROR(lifecycle_.ReplaceUnsealKey(old_unseal_key_, new_unseal_key_, target_));
+  TRESOR_RETURN_IF_ERROR(Commit(old_unseal_key_, new_unseal_key_));
   ClearLocked();
   return true;
+}
+
+Status Rekey::Commit(const SecureBytes& old_key, const SecureBytes& new_key) {
+  TRESOR_ASSIGN_OR_RETURN(SealConfig config, lifecycle_.CurrentSealConfig());
+  if (target_kind_ == Target::kUnsealKeys) {
+    config.secret_shares = target_.shares;
+    config.secret_threshold = target_.threshold;
+    return lifecycle_.ReplaceUnsealKey(old_key, new_key, config);
+  }
+  config.recovery_shares = target_.shares;
+  config.recovery_threshold = target_.threshold;
+  return lifecycle_.ReplaceRecoveryKey(old_key, new_key, config);
 }
 
 }  // namespace tresor::core

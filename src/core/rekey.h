@@ -58,13 +58,19 @@ struct RekeyVerifyStatus {
 
 class Rekey {
  public:
-  Rekey(Lifecycle& lifecycle, Clock& clock)
-      : lifecycle_(lifecycle), current_(clock, lifecycle), verify_(clock, lifecycle) {}
+  // What is rekeyed: the unseal key shares (sys/rekey/*, Shamir only), or
+  // the recovery key shares (sys/rekey-recovery-key/*, auto seals only).
+  enum class Target { kUnsealKeys, kRecoveryKeys };
+
+  Rekey(Lifecycle& lifecycle, Clock& clock, Target target)
+      : lifecycle_(lifecycle), target_kind_(target), current_(clock, lifecycle),
+        verify_(clock, lifecycle) {}
 
   StatusOr<RekeyStatus> Status();
   // Starts an attempt. InvalidArgument for a share/threshold combination
   // Vault refuses, FailedPrecondition ("rekey already in progress") when
-  // one is under way, Sealed when sealed.
+  // one is under way or when the seal has no such keys (unseal keys with an
+  // auto seal, recovery keys with Shamir), Sealed when sealed.
   StatusOr<RekeyStatus> Init(int shares, int threshold, bool require_verification);
   // Cancels the attempt (and any verification). With a nonce, it must be
   // the attempt's (InvalidArgument otherwise). OK when none is under way.
@@ -92,10 +98,19 @@ class Rekey {
   RekeyStatus StatusLocked();
   void ClearLocked();
 
+  // Writes the new key and n/t (Lifecycle::ReplaceUnsealKey or
+  // ReplaceRecoveryKey).
+  tresor::Status Commit(const SecureBytes& old_key, const SecureBytes& new_key);
+
   Lifecycle& lifecycle_;
+  const Target target_kind_;
   std::mutex mu_;
   ShareQuorum current_;                 // GUARDED_BY(mu_): current shares
-  SealConfig target_;                   // GUARDED_BY(mu_): the new n and t
+  struct NewShares {
+    int shares = 0;
+    int threshold = 0;
+  };
+  NewShares target_;                    // GUARDED_BY(mu_): the new n and t
   bool require_verification_ = false;   // GUARDED_BY(mu_)
   // Set between a completed Update and the end of verification.
   SecureBytes old_unseal_key_;          // GUARDED_BY(mu_)

@@ -29,7 +29,8 @@ struct SysContext {
   const CoreOptions& options;
   Clock& clock;
   Ha& ha;
-  Rekey& rekey;
+  Rekey& rekey;           // sys/rekey/*
+  Rekey& rekey_recovery;  // sys/rekey-recovery-key/*
   GenerateRoot& generate_root;
 };
 
@@ -37,7 +38,8 @@ void RegisterSysHandlers(SysRouter& router, SysContext context);
 void RegisterSealHandlers(SysRouter& router, SysContext context);
 void RegisterHealthHandlers(SysRouter& router, SysContext context);
 void RegisterKeyHandlers(SysRouter& router, SysContext context);
-// sys/rekey/init, update and verify.
+// sys/rekey/init, update and verify, and the same under
+// sys/rekey-recovery-key/ for the recovery keys.
 void RegisterRekeyHandlers(SysRouter& router, SysContext context);
 // sys/generate-root/attempt and update.
 void RegisterGenerateRootHandlers(SysRouter& router, SysContext context);

@@ -131,16 +131,12 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> 
   return joined;
 }
 
-// Runs on the joining node when its unseal shares are complete.
+// Runs on the joining node once it holds the cluster's root key: from its
+// unseal shares (Shamir), or from its auto seal.
 Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string& challenge,
-                    const std::string& root_key_record, const SecureBytes& unseal_key) {
+                    const SecureBytes& root_key) {
   storage::RaftBackend& raft = *RaftOrNull(ctx);
-  auto root_key = AesGcmOpenSecure(unseal_key, root_key_record, Lifecycle::kRootKeyPath);
-  if (!root_key.ok()) {
-    return InvalidArgumentError("the key shares given do not combine into the unseal key of the "
-                                "cluster being joined; unseal progress has been reset");
-  }
-  auto nonce = AesGcmOpenSecure(*root_key, challenge, ChallengeAad(raft.node_id()));
+  auto nonce = AesGcmOpenSecure(root_key, challenge, ChallengeAad(raft.node_id()));
   if (!nonce.ok()) return CorruptionError("the join challenge cannot be opened");
   if (!ctx.options.post_json) return InternalError("no client to reach the leader");
   auto answered = ctx.options.post_json(leader, "sys/storage/raft/bootstrap/answer",
@@ -206,8 +202,25 @@ StatusOr<Response> HandleJoin(SysContext ctx, const Request& req) {
     return InvalidArgumentError("could not join the cluster at " + leader +
                                 ": its answer is not a Tresor join challenge");
   }
+  if (ctx.lifecycle.HasAutoSeal()) {
+    // The node's own seal opens the cluster's root key: join now, and the
+    // auto-unseal thread unseals once the cluster's data has arrived.
+    auto root_key = ctx.lifecycle.UnwrapWithAutoSeal(root_key_record);
+    if (!root_key.ok()) {
+      return root_key.status().WithContext("could not join the cluster at " + leader +
+                                           ": this node's seal does not open its root key");
+    }
+    TRESOR_RETURN_IF_ERROR(CompleteJoin(ctx, leader, challenge, *root_key));
+    spdlog::info("raft: joined {}; unsealing through the seal", leader);
+    return Response::Data({{"joined", true}});
+  }
   ctx.lifecycle.BeginJoin(config, [ctx, leader, challenge, root_key_record](const SecureBytes& key) {
-    return CompleteJoin(ctx, leader, challenge, root_key_record, key);
+    auto root_key = AesGcmOpenSecure(key, root_key_record, Lifecycle::kRootKeyPath);
+    if (!root_key.ok()) {
+      return InvalidArgumentError("the key shares given do not combine into the unseal key of the "
+                                  "cluster being joined; unseal progress has been reset");
+    }
+    return CompleteJoin(ctx, leader, challenge, *root_key);
   });
   spdlog::info("raft: join of {} prepared; unseal this node with the cluster's keys", leader);
   return Response::Data({{"joined", true}});

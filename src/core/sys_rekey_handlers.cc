@@ -1,4 +1,5 @@
-// sys/rekey/init, sys/rekey/update, sys/rekey/verify (core/rekey.h).
+// sys/rekey/init, update and verify (core/rekey.h), and the same under
+// sys/rekey-recovery-key/ for the recovery keys of an auto seal.
 // Unauthenticated, as in Vault: the unseal key shares are the authority.
 #include <nlohmann/json.hpp>
 
@@ -31,12 +32,12 @@ nlohmann::json VerifyStatusJson(const RekeyVerifyStatus& s) {
           {"progress", s.progress}};
 }
 
-StatusOr<Response> HandleRekeyRead(SysContext ctx, const Request&) {
-  TRESOR_ASSIGN_OR_RETURN(RekeyStatus status, ctx.rekey.Status());
+StatusOr<Response> HandleRekeyRead(Rekey& rekey, const Request&) {
+  TRESOR_ASSIGN_OR_RETURN(RekeyStatus status, rekey.Status());
   return Response::Raw(RekeyStatusJson(status));
 }
 
-StatusOr<Response> HandleRekeyInit(SysContext ctx, const Request& req) {
+StatusOr<Response> HandleRekeyInit(Rekey& rekey, const Request& req) {
   TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(
       req.data, {"secret_shares", "secret_threshold", "require_verification", "pgp_keys", "backup",
                  "stored_shares"}));
@@ -54,21 +55,21 @@ StatusOr<Response> HandleRekeyInit(SysContext ctx, const Request& req) {
   }
   TRESOR_RETURN_IF_ERROR(CheckShareCounts(*shares, *threshold));
   TRESOR_ASSIGN_OR_RETURN(RekeyStatus status,
-                          ctx.rekey.Init(static_cast<int>(*shares), static_cast<int>(*threshold),
+                          rekey.Init(static_cast<int>(*shares), static_cast<int>(*threshold),
                                          verify.value_or(false)));
   return Response::Raw(RekeyStatusJson(status));
 }
 
-StatusOr<Response> HandleRekeyCancel(SysContext ctx, const Request& req) {
+StatusOr<Response> HandleRekeyCancel(Rekey& rekey, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(auto nonce, OptionalString(req.data, "nonce"));
   if (nonce.has_value() && nonce->empty()) nonce.reset();
-  TRESOR_RETURN_IF_ERROR(ctx.rekey.Cancel(nonce));
+  TRESOR_RETURN_IF_ERROR(rekey.Cancel(nonce));
   return Response::Empty();
 }
 
-StatusOr<Response> HandleRekeyUpdate(SysContext ctx, const Request& req) {
+StatusOr<Response> HandleRekeyUpdate(Rekey& rekey, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(ShareAndNonce input, ReadShareAndNonce(req.data));
-  TRESOR_ASSIGN_OR_RETURN(RekeyUpdateResult result, ctx.rekey.Update(input.share, input.nonce));
+  TRESOR_ASSIGN_OR_RETURN(RekeyUpdateResult result, rekey.Update(input.share, input.nonce));
   if (!result.complete) {
     nlohmann::json j = RekeyStatusJson(result.status);
     j["complete"] = false;
@@ -90,21 +91,21 @@ StatusOr<Response> HandleRekeyUpdate(SysContext ctx, const Request& req) {
   return Response::Raw(std::move(j));
 }
 
-StatusOr<Response> HandleVerifyRead(SysContext ctx, const Request&) {
-  TRESOR_ASSIGN_OR_RETURN(RekeyVerifyStatus status, ctx.rekey.VerifyStatus());
+StatusOr<Response> HandleVerifyRead(Rekey& rekey, const Request&) {
+  TRESOR_ASSIGN_OR_RETURN(RekeyVerifyStatus status, rekey.VerifyStatus());
   return Response::Raw(VerifyStatusJson(status));
 }
 
-StatusOr<Response> HandleVerifyRestart(SysContext ctx, const Request&) {
-  TRESOR_ASSIGN_OR_RETURN(RekeyVerifyStatus status, ctx.rekey.VerifyRestart());
+StatusOr<Response> HandleVerifyRestart(Rekey& rekey, const Request&) {
+  TRESOR_ASSIGN_OR_RETURN(RekeyVerifyStatus status, rekey.VerifyRestart());
   return Response::Raw(VerifyStatusJson(status));
 }
 
-StatusOr<Response> HandleVerifyUpdate(SysContext ctx, const Request& req) {
+StatusOr<Response> HandleVerifyUpdate(Rekey& rekey, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(ShareAndNonce input, ReadShareAndNonce(req.data));
-  TRESOR_ASSIGN_OR_RETURN(bool complete, ctx.rekey.VerifyUpdate(input.share, input.nonce));
+  TRESOR_ASSIGN_OR_RETURN(bool complete, rekey.VerifyUpdate(input.share, input.nonce));
   if (complete) return Response::Raw({{"nonce", input.nonce}, {"complete", true}});
-  TRESOR_ASSIGN_OR_RETURN(RekeyVerifyStatus status, ctx.rekey.VerifyStatus());
+  TRESOR_ASSIGN_OR_RETURN(RekeyVerifyStatus status, rekey.VerifyStatus());
   nlohmann::json j = VerifyStatusJson(status);
   j["complete"] = false;
   return Response::Raw(std::move(j));
@@ -114,19 +115,23 @@ StatusOr<Response> HandleVerifyUpdate(SysContext ctx, const Request& req) {
 
 void RegisterRekeyHandlers(SysRouter& router, SysContext ctx) {
   using std::placeholders::_1;
-  router.Add("sys/rekey/init",
-             {.unauthenticated = true,
-              .handlers = {{Operation::kRead, std::bind(HandleRekeyRead, ctx, _1)},
-                           {Operation::kUpdate, std::bind(HandleRekeyInit, ctx, _1)},
-                           {Operation::kDelete, std::bind(HandleRekeyCancel, ctx, _1)}}});
-  router.Add("sys/rekey/update",
-             {.unauthenticated = true,
-              .handlers = {{Operation::kUpdate, std::bind(HandleRekeyUpdate, ctx, _1)}}});
-  router.Add("sys/rekey/verify",
-             {.unauthenticated = true,
-              .handlers = {{Operation::kRead, std::bind(HandleVerifyRead, ctx, _1)},
-                           {Operation::kUpdate, std::bind(HandleVerifyUpdate, ctx, _1)},
-                           {Operation::kDelete, std::bind(HandleVerifyRestart, ctx, _1)}}});
+  for (auto [prefix, rekey] : {std::pair<std::string, Rekey*>{"sys/rekey/", &ctx.rekey},
+                               {"sys/rekey-recovery-key/", &ctx.rekey_recovery}}) {
+    Rekey& r = *rekey;
+    router.Add(prefix + "init",
+               {.unauthenticated = true,
+                .handlers = {{Operation::kRead, std::bind(HandleRekeyRead, std::ref(r), _1)},
+                             {Operation::kUpdate, std::bind(HandleRekeyInit, std::ref(r), _1)},
+                             {Operation::kDelete, std::bind(HandleRekeyCancel, std::ref(r), _1)}}});
+    router.Add(prefix + "update",
+               {.unauthenticated = true,
+                .handlers = {{Operation::kUpdate, std::bind(HandleRekeyUpdate, std::ref(r), _1)}}});
+    router.Add(prefix + "verify",
+               {.unauthenticated = true,
+                .handlers = {{Operation::kRead, std::bind(HandleVerifyRead, std::ref(r), _1)},
+                             {Operation::kUpdate, std::bind(HandleVerifyUpdate, std::ref(r), _1)},
+                             {Operation::kDelete, std::bind(HandleVerifyRestart, std::ref(r), _1)}}});
+  }
 }
 
 }  // namespace tresor::core

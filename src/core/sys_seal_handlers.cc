@@ -16,10 +16,11 @@ using engines::OptionalString;
 using engines::RefuseUnsupported;
 
 constexpr std::size_t kShareBytes = 33;  // 32 bytes of key and Shamir's x
-constexpr char kRecoveryWhy[] = "recovery keys exist only with auto-unseal, which Tresor does not support yet";
+constexpr char kRecoveryWhy[] =
+    "recovery keys exist only with an auto-unseal seal; this server uses Shamir unseal keys";
 
 nlohmann::json SealStatusJson(const SealStatus& s, const CoreOptions& options) {
-  nlohmann::json j = {{"type", "shamir"},
+  nlohmann::json j = {{"type", s.type},
                       {"initialized", s.initialized},
                       {"sealed", s.sealed},
                       {"t", s.threshold},
@@ -28,8 +29,8 @@ nlohmann::json SealStatusJson(const SealStatus& s, const CoreOptions& options) {
                       {"nonce", s.nonce},
                       {"version", kVersion},
                       {"build_date", std::string(kBuildDate)},
-                      {"migration", false},
-                      {"recovery_seal", false},
+                      {"migration", s.migration},
+                      {"recovery_seal", s.recovery_seal},
                       {"storage_type", options.storage_type}};
   if (!s.sealed) {
     j["cluster_name"] = s.cluster_name;
@@ -43,29 +44,70 @@ StatusOr<Response> HandleInitRead(SysContext ctx, const Request&) {
   return Response::Raw({{"initialized", initialized}});
 }
 
+// The share counts of sys/init: secret_* with Shamir; with an auto seal,
+// recovery_* (secret_* may only say 1, the stored key the seal holds).
+StatusOr<InitOptions> ReadInitCounts(SysContext ctx, const Request& req) {
+  TRESOR_ASSIGN_OR_RETURN(auto shares, OptionalInt(req.data, "secret_shares"));
+  TRESOR_ASSIGN_OR_RETURN(auto threshold, OptionalInt(req.data, "secret_threshold"));
+  InitOptions options;
+  if (!ctx.lifecycle.HasAutoSeal()) {
+    for (const char* field :
+         {"recovery_shares", "recovery_threshold", "recovery_pgp_keys", "stored_shares"}) {
+      TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kRecoveryWhy));
+    }
+    if (!shares.has_value() || !threshold.has_value()) {
+      return InvalidArgumentError("secret_shares and secret_threshold are required");
+    }
+    TRESOR_RETURN_IF_ERROR(CheckShareCounts(*shares, *threshold));
+    options.secret_shares = static_cast<int>(*shares);
+    options.secret_threshold = static_cast<int>(*threshold);
+    return options;
+  }
+  TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, "recovery_pgp_keys", kNoPgpSharesWhy));
+  TRESOR_ASSIGN_OR_RETURN(auto stored, OptionalInt(req.data, "stored_shares"));
+  for (const auto& [name, value] : {std::pair{"secret_shares", shares},
+                                    {"secret_threshold", threshold}, {"stored_shares", stored}}) {
+    if (value.has_value() && *value != 1 && *value != 0) {
+      return InvalidArgumentError(std::string(name) + " must be 1 (or left out) with the seal \"" +
+                                  ctx.lifecycle.ConfiguredSealType() +
+                                  "\": it holds the root key; give recovery_shares and "
+                                  "recovery_threshold for the recovery keys");
+    }
+  }
+  TRESOR_ASSIGN_OR_RETURN(auto recovery_shares, OptionalInt(req.data, "recovery_shares"));
+  TRESOR_ASSIGN_OR_RETURN(auto recovery_threshold, OptionalInt(req.data, "recovery_threshold"));
+  if (!recovery_shares.has_value() || !recovery_threshold.has_value()) {
+    return InvalidArgumentError("recovery_shares and recovery_threshold are required with the "
+                                "seal \"" + ctx.lifecycle.ConfiguredSealType() + "\"");
+  }
+  TRESOR_RETURN_IF_ERROR(CheckShareCounts(*recovery_shares, *recovery_threshold));
+  options.recovery_shares = static_cast<int>(*recovery_shares);
+  options.recovery_threshold = static_cast<int>(*recovery_threshold);
+  return options;
+}
+
+nlohmann::json EncodedShares(const std::vector<SecureBytes>& shares, bool base64) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& share : shares) {
+    out.push_back(base64 ? Base64Encode(AsStringView(share)) : HexEncode(AsStringView(share)));
+  }
+  return out;
+}
+
 StatusOr<Response> HandleInitUpdate(SysContext ctx, const Request& req) {
   for (const char* field : {"pgp_keys", "root_token_pgp_key"}) {
     TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kNoPgpSharesWhy));
   }
-  for (const char* field :
-       {"recovery_shares", "recovery_threshold", "recovery_pgp_keys", "stored_shares"}) {
-    TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, field, kRecoveryWhy));
-  }
-  TRESOR_ASSIGN_OR_RETURN(auto shares, OptionalInt(req.data, "secret_shares"));
-  TRESOR_ASSIGN_OR_RETURN(auto threshold, OptionalInt(req.data, "secret_threshold"));
-  if (!shares.has_value() || !threshold.has_value()) {
-    return InvalidArgumentError("secret_shares and secret_threshold are required");
-  }
-  TRESOR_RETURN_IF_ERROR(CheckShareCounts(*shares, *threshold));
-  InitOptions options{static_cast<int>(*shares), static_cast<int>(*threshold), std::nullopt};
+  TRESOR_ASSIGN_OR_RETURN(InitOptions options, ReadInitCounts(ctx, req));
   TRESOR_ASSIGN_OR_RETURN(InitResult result, ctx.lifecycle.Initialize(options));
-  nlohmann::json keys = nlohmann::json::array(), keys_b64 = nlohmann::json::array();
-  for (const auto& share : result.key_shares) {
-    keys.push_back(HexEncode(AsStringView(share)));
-    keys_b64.push_back(Base64Encode(AsStringView(share)));
+  nlohmann::json body = {{"keys", EncodedShares(result.key_shares, false)},
+                         {"keys_base64", EncodedShares(result.key_shares, true)},
+                         {"root_token", result.root_token}};
+  if (ctx.lifecycle.HasAutoSeal()) {
+    body["recovery_keys"] = EncodedShares(result.recovery_shares, false);
+    body["recovery_keys_base64"] = EncodedShares(result.recovery_shares, true);
   }
-  return Response::Raw(
-      {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", result.root_token}});
+  return Response::Raw(std::move(body));
 }
 
 StatusOr<Response> HandleSealStatus(SysContext ctx, const Request&) {
@@ -74,7 +116,7 @@ StatusOr<Response> HandleSealStatus(SysContext ctx, const Request&) {
 }
 
 StatusOr<Response> HandleUnseal(SysContext ctx, const Request& req) {
-  TRESOR_RETURN_IF_ERROR(RefuseUnsupported(req.data, "migrate", "seal migration is not supported"));
+  TRESOR_ASSIGN_OR_RETURN(auto migrate, OptionalBool(req.data, "migrate"));
   TRESOR_ASSIGN_OR_RETURN(auto reset, OptionalBool(req.data, "reset"));
   TRESOR_ASSIGN_OR_RETURN(auto key, OptionalString(req.data, "key"));
   StatusOr<SealStatus> status = SealStatus();
@@ -85,14 +127,14 @@ StatusOr<Response> HandleUnseal(SysContext ctx, const Request& req) {
         "'key' must be specified in request body as JSON, or 'reset' set to true");
   } else {
     TRESOR_ASSIGN_OR_RETURN(SecureBytes share, DecodeShare(std::move(*key)));
-    status = ctx.lifecycle.SubmitUnsealShare(share);
+    status = ctx.lifecycle.SubmitUnsealShare(share, migrate.value_or(false));
   }
   if (!status.ok()) return status.status();
   return Response::Raw(SealStatusJson(*status, ctx.options));
 }
 
 StatusOr<Response> HandleSeal(SysContext ctx, const Request&) {
-  TRESOR_RETURN_IF_ERROR(ctx.lifecycle.Seal());
+  TRESOR_RETURN_IF_ERROR(ctx.lifecycle.Seal(/*by_operator=*/true));
   return Response::Empty();
 }
 

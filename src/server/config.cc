@@ -224,9 +224,7 @@ class ConfigReader {
       } else if (entry.key == "listener") {
         TRESOR_RETURN_IF_ERROR(ReadListeners(entry, config));
       } else if (entry.key == "seal") {
-        return Error(entry.position.line, BlockPath(entry, "seal"),
-                     "auto-unseal providers are not supported yet; remove the seal block to "
-                     "use Shamir unseal keys");
+        TRESOR_RETURN_IF_ERROR(ReadSeals(entry, config));
       } else {
         if (entry.key == "default_lease_ttl") default_ttl_line = entry.position.line;
         TRESOR_RETURN_IF_ERROR(ReadField(entry, "", fields, seen, {"storage", "listener"}));
@@ -496,6 +494,55 @@ class ConfigReader {
       }
       storage_line_ = block.position.line;
       config.storage = std::move(storage);
+    }
+    return Status::Ok();
+  }
+
+  // seal "<type>" { ... } blocks: keys as seal::SealOptionKeys lists, plus
+  // `disabled`; values kept as strings for the provider to read.
+  Status ReadSeals(const ObjectEntry& entry, ServerConfig& config) {
+    StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(entry, 1);
+    if (!blocks.ok()) return Error(entry.position.line, "seal", blocks.status().message());
+    if (blocks->empty()) {
+      return Error(entry.position.line, "seal", "missing the seal type, e.g. seal \"transit\" { ... }");
+    }
+    for (const hcl::Block& block : *blocks) {
+      seal::SealBlock seal;
+      seal.type = block.labels[0];
+      seal.line = block.position.line;
+      const std::string scope = "seal " + Quoted(seal.type);
+      const std::vector<std::string_view>* keys = seal::SealOptionKeys(seal.type);
+      if (keys == nullptr) {
+        return Error(block.position.line, scope,
+                     "unsupported seal type; Tresor supports \"shamir\", \"transit\", "
+                     "\"awskms\" and \"pkcs11\"");
+      }
+      std::vector<Field> fields = {{"disabled", Into(seal.disabled, ToBool)}};
+      for (std::string_view key : *keys) {
+        fields.push_back({key, Into(seal.options[std::string(key)], ToOptionString)});
+      }
+      std::map<std::string, int> seen;
+      for (const ObjectEntry& option : block.body->object()) {
+        TRESOR_RETURN_IF_ERROR(ReadField(option, scope, fields, seen));
+      }
+      for (std::string_view key : *keys) {
+        if (seen.count(std::string(key)) == 0) seal.options.erase(std::string(key));
+      }
+      for (const seal::SealBlock& other : config.seals) {
+        if (other.disabled == seal.disabled) {
+          return Error(block.position.line, scope,
+                       std::string("more than one ") + (seal.disabled ? "disabled" : "enabled") +
+                           " seal block (the other is seal " + Quoted(other.type) +
+                           (other.line > 0 ? " at line " + std::to_string(other.line) : "") +
+                           "); keep one, and mark the one a migration moves away from "
+                           "disabled = \"true\"");
+        }
+        if (other.type == seal.type) {
+          return Error(block.position.line, scope,
+                       "a migration needs two different seal types");
+        }
+      }
+      config.seals.push_back(std::move(seal));
     }
     return Status::Ok();
   }

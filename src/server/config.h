@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "seal/seal_block.h"
 
 namespace tresor::server {
 
@@ -68,6 +69,10 @@ struct ServerConfig {
   // config without one and fill it in.
   std::optional<StorageConfig> storage;
   std::vector<ListenerConfig> listeners;
+  // The seal blocks: none (Shamir key shares), one, or two for a migration
+  // (the one moved away from has disabled = true). Validated: at most one
+  // enabled and one disabled, of known types with known keys.
+  std::vector<seal::SealBlock> seals;
   // URL clients should use to reach this node ("https://host:8200").
   std::string api_addr;
   // URL other nodes use for cluster traffic ("https://host:8201").

@@ -312,8 +312,14 @@ TEST(ParseConfigTest, InvalidFilesTable) {
        "server.hcl:2: api_addr: expected a URL starting with https:// or http://"},
       {kStorage + "api_addr = \"https://a:8200\"\napi_addr = \"https://b:8200\"", false,
        "server.hcl:3: api_addr: set more than once (first at line 2)"},
-      {kStorage + "seal \"awskms\" {\n  region = \"us-east-1\"\n}", false,
-       "server.hcl:2: seal \"awskms\": auto-unseal providers are not supported yet"},
+      {kStorage + "seal \"awskms\" {\n  regoin = \"us-east-1\"\n}", false,
+       "server.hcl:3: seal \"awskms\": unknown key \"regoin\""},
+      {kStorage + "seal \"gcpckms\" {}", false,
+       "server.hcl:2: seal \"gcpckms\": unsupported seal type"},
+      {kStorage + "seal \"transit\" {}\nseal \"awskms\" {}", false,
+       "server.hcl:3: seal \"awskms\": more than one enabled seal block"},
+      {kStorage + "seal \"transit\" {\n  disabled = \"maybe\"\n}", false,
+       "server.hcl:3: seal \"transit\": disabled: expected a bool"},
       {kStorage + "ui = ", false, "server.hcl: line 2, column 6: expected a value for \"ui\""},
       // JSON: no line numbers, same key paths.
       {R"({"storage": {"inmem": {}}, "telemetry": {}})", true,
@@ -390,6 +396,31 @@ TEST_F(LoadConfigFileTest, MissingFileAndDirectory) {
   ASSERT_FALSE(directory.ok());
   EXPECT_EQ(directory.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(directory.status().message().find("is a directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tresor::server
+
+namespace tresor::server {
+namespace {
+
+TEST(ParseConfigTest, SealBlocksForAMigration) {
+  auto config = ParseConfig(
+      "storage \"inmem\" {}\n"
+      "seal \"transit\" {\n  address = \"https://unsealer:8200\"\n  key_name = \"k\"\n"
+      "  disabled = \"true\"\n}\n"
+      "seal \"awskms\" {\n  region = \"eu-west-1\"\n  kms_key_id = \"alias/tresor\"\n}\n",
+      "server.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->seals.size(), 2u);
+  EXPECT_EQ(config->seals[0].type, "transit");
+  EXPECT_TRUE(config->seals[0].disabled);
+  EXPECT_EQ(config->seals[0].options.at("key_name"), "k");
+  EXPECT_EQ(config->seals[0].options.count("token"), 0u);
+  EXPECT_EQ(config->seals[1].type, "awskms");
+  EXPECT_FALSE(config->seals[1].disabled);
+  EXPECT_EQ(config->seals[1].options.at("region"), "eu-west-1");
+  EXPECT_EQ(config->seals[1].line, 7);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "common/encoding.h"
 #include "common/logging.h"
 #include "common/secure_memory.h"
+#include "seal/key_wrapper_factory.h"
 #include "server/leader_client.h"
 #include "storage/factory.h"
 
@@ -64,6 +65,30 @@ std::string ClusterAddressFor(const ServerConfig& config) {
   return host + ":" + std::to_string(port == 0 ? 0 : port + 1);
 }
 
+namespace {
+
+// The providers of the config's seal blocks: the enabled one and the
+// disabled one a migration moves away from ("shamir" has none). A block
+// that cannot be set up (a missing option, a PKCS#11 module that does not
+// load) stops the start with the block's line; a provider that cannot be
+// reached is only found out when unsealing, which retries.
+Status MakeSeals(const ServerConfig& config, core::CoreOptions& options) {
+  for (const seal::SealBlock& block : config.seals) {
+    auto wrapper = seal::NewKeyWrapper(block);
+    if (!wrapper.ok()) {
+      std::string where = config.source_file.empty() ? "config" : config.source_file;
+      if (block.line > 0) where += ":" + std::to_string(block.line);
+      return Status(wrapper.status().code(),
+                    where + ": seal \"" + block.type + "\": " + wrapper.status().message());
+    }
+    std::shared_ptr<seal::KeyWrapper> shared(std::move(*wrapper));
+    (block.disabled ? options.old_seal : options.seal) = std::move(shared);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Server::Server(ServerConfig config, Clock& clock) : config_(std::move(config)), clock_(clock) {}
 
 Server::~Server() { Stop(); }
@@ -78,6 +103,7 @@ Status Server::Start() {
   const std::string cluster_address = ClusterAddressFor(config_);
   TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options, cluster_address));
   core::CoreOptions core_options{.storage_type = sc.type, .cluster_name = config_.cluster_name};
+  TRESOR_RETURN_IF_ERROR(MakeSeals(config_, core_options));
   core_options.api_addr = ApiAddrFor(config_);
   core_options.cluster_addr = "https://" + cluster_address;
   core_options.post_json = PostJsonToNode;
@@ -97,9 +123,19 @@ Status Server::Start() {
 StatusOr<std::pair<std::string, std::string>> Server::InitializeForDev(
     const std::optional<std::string>& root_token_id) {
   core::Lifecycle& lifecycle = core_->lifecycle();
-  TRESOR_ASSIGN_OR_RETURN(auto init, lifecycle.Initialize({1, 1, root_token_id}));
-  TRESOR_ASSIGN_OR_RETURN(auto status, lifecycle.SubmitUnsealShare(init.key_shares.front()));
-  if (status.sealed) return InternalError("dev server did not unseal");
+  TRESOR_ASSIGN_OR_RETURN(auto init, lifecycle.Initialize({.secret_shares = 1,
+                                                           .secret_threshold = 1,
+                                                           .recovery_shares = 1,
+                                                           .recovery_threshold = 1,
+                                                           .root_token_id = root_token_id}));
+  // With an auto seal the server is unsealed by the init and has recovery
+  // shares instead.
+  std::vector<SecureBytes>& shares = init.key_shares.empty() ? init.recovery_shares : init.key_shares;
+  if (shares.empty()) return InternalError("dev server init returned no key shares");
+  if (lifecycle.Sealed()) {
+    TRESOR_ASSIGN_OR_RETURN(auto status, lifecycle.SubmitUnsealShare(shares.front()));
+    if (status.sealed) return InternalError("dev server did not unseal");
+  }
   // As Vault's dev server: KV version 2 at secret/.
   core::MountEntry secret;
   secret.path = "secret/";
@@ -107,7 +143,7 @@ StatusOr<std::pair<std::string, std::string>> Server::InitializeForDev(
   secret.description = "key/value secret storage";
   secret.options["version"] = "2";
   TRESOR_RETURN_IF_ERROR(core_->mounts().Enable(core::MountKind::kSecrets, secret).status());
-  return std::make_pair(Base64Encode(AsStringView(init.key_shares.front())), init.root_token);
+  return std::make_pair(Base64Encode(AsStringView(shares.front())), init.root_token);
 }
 
 void Server::Stop() {
