@@ -1,0 +1,108 @@
+"""A Tresor unsealed by another Tresor's transit engine (seal "transit"), on
+real processes: init with recovery keys, restart, a rotated transit key, the
+unsealer down at start (the node stays sealed, says why, and unseals when
+the unsealer returns), a revoked token (no crash), and the quorum flows
+authorised by recovery keys."""
+import json
+
+from harness import TresorServer, wait_for
+from seal_support import Unsealer, init_auto, wait_unsealed
+
+
+def test_transit_seal_end_to_end():
+    unsealer = Unsealer()
+    node = TresorServer(storage="raft", extra_config=unsealer.seal_block())
+    try:
+        node.start()
+        status = node.seal_status()
+        assert (status["type"], status["initialized"], status["recovery_seal"]) == \
+            ("transit", False, True)
+        init = init_auto(node, 3, 2)
+        assert init["keys"] == [] and len(init["recovery_keys"]) == 3
+        recovery, root = init["recovery_keys"], init["root_token"]
+        status = node.seal_status()
+        assert status["sealed"] is False and (status["t"], status["n"]) == (2, 3)
+        wait_for(lambda: node.api("GET", "sys/health").status == 200, what="active")
+        r = node.api("POST", "sys/mounts/kv", {"type": "kv"}, token=root)
+        assert r.status == 204, r
+        assert node.api("PUT", "kv/app", {"password": "s3cret"}, token=root).status == 204
+
+        # Restart: unsealed by the unsealer, no shares given.
+        assert node.stop() == 0
+        node.start()
+        wait_unsealed(node)
+        assert node.api("GET", "kv/app", token=root).json["data"]["password"] == "s3cret"
+
+        # A rotated transit key: the stored blob (v1) still decrypts.
+        unsealer.api("POST", "transit/keys/autounseal/rotate", {})
+        assert node.stop() == 0
+        node.start()
+        wait_unsealed(node)
+
+        # The unsealer down at start: sealed, and the log says why.
+        assert unsealer.server.stop() == 0
+        assert node.stop() == 0
+        node.start()
+        wait_for(lambda: "auto-unseal through the seal \"transit\" failed" in node.logs(),
+                 what="the node to log why it stays sealed")
+        assert node.seal_status()["sealed"] is True
+        assert node.seal_status()["type"] == "transit"
+        # Recovery keys do not open it: only the seal does.
+        r = node.api("PUT", "sys/unseal", {"key": recovery[0]})
+        assert r.status == 400 and "unseals through its seal" in r.errors[0]
+        unsealer.server.start()
+        unsealer.server.unseal([unsealer.key])
+        wait_unsealed(node)
+        assert node.api("GET", "kv/app", token=root).status == 200
+
+        # Generate root with the recovery keys.
+        r = node.cli("operator", "generate-root", "-init", "-format=json")
+        otp = json.loads(r.stdout)["otp"]
+        nonce = node.api("GET", "sys/generate-root/attempt").json["nonce"]
+        for key in recovery[:2]:
+            r = node.api("PUT", "sys/generate-root/update", {"key": key, "nonce": nonce})
+            assert r.status == 200, r
+        token = node.cli("operator", "generate-root", f"-decode={r.json['encoded_token']}",
+                         f"-otp={otp}").stdout.strip()
+        assert node.api("GET", "sys/key-status", token=token).status == 200
+
+        # The unseal keys cannot be rekeyed (the seal holds the root key);
+        # the recovery keys can.
+        r = node.api("PUT", "sys/rekey/init", {"secret_shares": 1, "secret_threshold": 1})
+        assert r.status == 400 and "rekey the recovery keys" in r.errors[0]
+        r = node.api("PUT", "sys/rekey-recovery-key/init",
+                     {"secret_shares": 2, "secret_threshold": 2})
+        assert r.status == 200, r
+        nonce = r.json["nonce"]
+        for key in recovery[:2]:
+            r = node.api("PUT", "sys/rekey-recovery-key/update", {"key": key, "nonce": nonce})
+            assert r.status == 200, r
+        new_recovery = r.json["keys"]
+        assert len(new_recovery) == 2 and node.seal_status()["n"] == 2
+        r = node.api("PUT", "sys/generate-root/attempt", {})
+        nonce = r.json["nonce"]
+        r = node.api("PUT", "sys/generate-root/update", {"key": recovery[0], "nonce": nonce})
+        assert r.status == 200 and r.json["progress"] == 1
+        r = node.api("PUT", "sys/generate-root/update", {"key": recovery[1], "nonce": nonce})
+        assert r.status == 400 and "recovery key" in r.errors[0]
+    finally:
+        node.close()
+        unsealer.close()
+
+
+def test_revoked_transit_token_leaves_the_node_sealed_not_crashed():
+    unsealer = Unsealer()
+    node = TresorServer(storage="raft", extra_config=unsealer.seal_block())
+    try:
+        node.start()
+        init_auto(node, 1, 1)
+        assert node.stop() == 0
+        unsealer.api("POST", "auth/token/revoke", {"token": unsealer.token})
+        node.start()
+        wait_for(lambda: "refused the token" in node.logs(), what="the refusal in the log")
+        assert node.proc.poll() is None
+        assert node.seal_status()["sealed"] is True
+        assert node.api("GET", "sys/health").status == 503
+    finally:
+        node.close()
+        unsealer.close()
