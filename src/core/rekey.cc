@@ -44,8 +44,24 @@ void Rekey::Clear() {
 
 StatusOr<RekeyStatus> Rekey::Status() {
   if (lifecycle_.Sealed()) return SealedError();
+  TRESOR_ASSIGN_OR_RETURN(SealConfig config, lifecycle_.CurrentSealConfig());
+  TRESOR_RETURN_IF_ERROR(CheckTarget(config));
   std::lock_guard lock(mu_);
   return StatusLocked();
+}
+
+Status Rekey::CheckTarget(const SealConfig& config) const {
+  if (target_kind_ == Target::kUnsealKeys && !config.IsShamir()) {
+    return FailedPreconditionError(
+        "the root key is held by the seal \"" + config.type + "\", so there are no unseal keys "
+        "to rekey: rekey the recovery keys instead (sys/rekey-recovery-key, or operator rekey "
+        "-target=recovery)");
+  }
+  if (target_kind_ == Target::kRecoveryKeys && config.IsShamir()) {
+    return FailedPreconditionError("recovery keys exist only with an auto-unseal seal; this "
+                                   "server uses Shamir unseal keys (sys/rekey)");
+  }
+  return Status::Ok();
 }
 
 StatusOr<RekeyStatus> Rekey::Init(int shares, int threshold, bool require_verification) {
@@ -57,16 +73,7 @@ StatusOr<RekeyStatus> Rekey::Init(int shares, int threshold, bool require_verifi
         "rekey already in progress: finish it, or cancel it with DELETE sys/rekey/init");
   }
   TRESOR_ASSIGN_OR_RETURN(SealConfig config, lifecycle_.CurrentSealConfig());
-  if (target_kind_ == Target::kUnsealKeys && !config.IsShamir()) {
-    return FailedPreconditionError(
-        "the root key is held by the seal \"" + config.type + "\", so there are no unseal keys "
-        "to rekey: rekey the recovery keys instead (sys/rekey-recovery-key, or operator rekey "
-        "-target=recovery)");
-  }
-  if (target_kind_ == Target::kRecoveryKeys && config.IsShamir()) {
-    return FailedPreconditionError("recovery keys exist only with an auto-unseal seal; this "
-                                   "server uses Shamir unseal keys (sys/rekey)");
-  }
+  TRESOR_RETURN_IF_ERROR(CheckTarget(config));
   ClearLocked();
   current_.Start(config.quorum_threshold());
   target_ = NewShares{shares, threshold};

@@ -96,6 +96,8 @@ class Rekey {
 
  private:
   RekeyStatus StatusLocked();
+  // FailedPrecondition when the seal has no keys of this target.
+  tresor::Status CheckTarget(const SealConfig& config) const;
   void ClearLocked();
 
   // Writes the new key and n/t (Lifecycle::ReplaceUnsealKey or

@@ -88,10 +88,19 @@ TEST_F(CommandsTest, StatusConnectionErrorExitsOne) {
   EXPECT_EQ(out_.str(), "");
 }
 
+// `operator init` asks sys/seal-status first (an auto seal takes recovery
+// shares): answers it as a Shamir server would, and the rest with `init`.
+CannedResponse ShamirServer(const RecordedRequest& request, CannedResponse init) {
+  if (request.target == "/v1/sys/seal-status") {
+    return CannedResponse{200, R"({"type":"shamir","recovery_seal":false})"};
+  }
+  return init;
+}
+
 TEST_F(CommandsTest, InitSendsSharesAndPrintsKeys) {
-  FakeServerForTest server(1, [](const RecordedRequest&) {
-    return CannedResponse{
-        200, R"({"keys":["aa","bb"],"keys_base64":["qg==","uw=="],"root_token":"hvs.root"})"};
+  FakeServerForTest server(2, [](const RecordedRequest& r) {
+    return ShamirServer(r, CannedResponse{
+        200, R"({"keys":["aa","bb"],"keys_base64":["qg==","uw=="],"root_token":"hvs.root"})"});
   });
   EXPECT_EQ(Run({"operator", "init", "-address=" + server.address(), "-key-shares=2",
                  "-key-threshold", "2"}),
@@ -100,15 +109,33 @@ TEST_F(CommandsTest, InitSendsSharesAndPrintsKeys) {
   EXPECT_EQ(out_.str().substr(0, 69),
             "Unseal Key 1: qg==\nUnseal Key 2: uw==\n\nInitial Root Token: hvs.root\n\n");
   const auto& requests = server.requests();
-  ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].method, "PUT");
-  EXPECT_EQ(Json::parse(requests[0].body),
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].method, "PUT");
+  EXPECT_EQ(Json::parse(requests[1].body),
             Json::parse(R"({"secret_shares":2,"secret_threshold":2})"));
 }
 
+TEST_F(CommandsTest, InitWithAnAutoSealSendsRecoveryShares) {
+  FakeServerForTest server(2, [](const RecordedRequest& r) {
+    if (r.target == "/v1/sys/seal-status") {
+      return CannedResponse{200, R"({"type":"transit","recovery_seal":true})"};
+    }
+    return CannedResponse{200, R"({"keys":[],"keys_base64":[],"recovery_keys":["aa"],)"
+                               R"("recovery_keys_base64":["qg=="],"root_token":"hvs.root"})"};
+  });
+  EXPECT_EQ(Run({"operator", "init", "-address=" + server.address(), "-recovery-shares=1",
+                 "-recovery-threshold=1"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str().substr(0, 19), "Recovery Key 1: qg=");
+  EXPECT_EQ(Json::parse(server.requests()[1].body),
+            Json::parse(R"({"recovery_shares":1,"recovery_threshold":1})"));
+}
+
 TEST_F(CommandsTest, InitJsonFormat) {
-  FakeServerForTest server(1, [](const RecordedRequest&) {
-    return CannedResponse{200, R"({"keys":["aa"],"keys_base64":["qg=="],"root_token":"r"})"};
+  FakeServerForTest server(2, [](const RecordedRequest& r) {
+    return ShamirServer(
+        r, CannedResponse{200, R"({"keys":["aa"],"keys_base64":["qg=="],"root_token":"r"})"});
   });
   EXPECT_EQ(Run({"operator", "init", "-address=" + server.address(), "-format=json"}), 0);
   Json printed = Json::parse(out_.str());
@@ -119,8 +146,9 @@ TEST_F(CommandsTest, InitJsonFormat) {
 }
 
 TEST_F(CommandsTest, InitApiErrorExitsOne) {
-  FakeServerForTest server(1, [](const RecordedRequest&) {
-    return CannedResponse{400, R"({"errors":["Vault is already initialized"]})"};
+  FakeServerForTest server(2, [](const RecordedRequest& r) {
+    return ShamirServer(r,
+                        CannedResponse{400, R"({"errors":["Vault is already initialized"]})"});
   });
   EXPECT_EQ(Run({"operator", "init", "-address=" + server.address()}), 1);
   EXPECT_EQ(err_.str(), "Error initializing: Error making API request.\n\nURL: PUT " +

@@ -49,6 +49,11 @@ class OperatorInitCommand final : public ApiCommand {
     flags.Int("key-threshold", &threshold_, 3,
               "Number of key shares required to reconstruct the root key. This must be "
               "less than or equal to -key-shares.");
+    flags.Int("recovery-shares", &recovery_shares_, 5,
+              "With an auto-unseal seal: number of recovery key shares to generate.");
+    flags.Int("recovery-threshold", &recovery_threshold_, 3,
+              "With an auto-unseal seal: number of recovery key shares needed to authorise "
+              "rekey, generate-root and seal migration.");
     flags.Bool("status", &status_only_, false,
                "Print the current initialization status. An exit code of 0 means the "
                "server is initialized, 2 that it is not, 1 an error.");
@@ -62,16 +67,23 @@ class OperatorInitCommand final : public ApiCommand {
     CommandIo& io = context.io;
     if (status_only_) return PrintStatus(context.client, io);
 
-    Json request = {{"secret_shares", shares_}, {"secret_threshold", threshold_}};
+    // As Vault's CLI: a server with an auto seal is given recovery shares.
+    StatusOr<Json> seal = context.client.Call("GET", "/v1/sys/seal-status");
+    const bool recovery = seal.ok() && seal->value("recovery_seal", false);
+    Json request = recovery ? Json{{"recovery_shares", recovery_shares_},
+                                   {"recovery_threshold", recovery_threshold_}}
+                            : Json{{"secret_shares", shares_}, {"secret_threshold", threshold_}};
     StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/init", request);
     if (!response.ok()) {
       PrintError(io, "initializing", response.status());
       return kExitError;
     }
+    const int64_t shares = recovery ? recovery_shares_ : shares_;
+    const int64_t threshold = recovery ? recovery_threshold_ : threshold_;
     if (context.format == "json") {
-      io.out << FormatJson(InitJson(*response, shares_, threshold_));
+      io.out << FormatJson(InitJson(*response, shares, threshold, recovery));
     } else {
-      io.out << FormatInitTable(*response, shares_, threshold_);
+      io.out << FormatInitTable(*response, shares, threshold, recovery);
     }
     return kExitOk;
   }
@@ -91,12 +103,36 @@ class OperatorInitCommand final : public ApiCommand {
 
   int64_t shares_ = 5;
   int64_t threshold_ = 3;
+  int64_t recovery_shares_ = 5;
+  int64_t recovery_threshold_ = 3;
   bool status_only_ = false;
 };
 
+// Vault's output for a server with an auto seal: recovery keys, which
+// authorise operations but never unseal.
+std::string FormatRecoveryInitTable(const Json& response, int64_t shares, int64_t threshold) {
+  Json keys = StringArray(response, "recovery_keys_base64");
+  if (keys.empty()) keys = StringArray(response, "recovery_keys");
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    out += "Recovery Key " + std::to_string(i + 1) + ": " + keys[i].get<std::string>() + "\n";
+  }
+  out += "\nInitial Root Token: " + RootToken(response) + "\n\n";
+  out += "Success! Tresor is initialized\n\n";
+  out += WrapAtLength("Recovery key initialized with " + std::to_string(shares) +
+                      " key shares and a key threshold of " + std::to_string(threshold) +
+                      ". Please securely distribute the key shares printed above. They do not "
+                      "unseal the server (its seal does); they authorise generate-root, rekey "
+                      "of the recovery keys and seal migration.") +
+         "\n";
+  return out;
+}
+
 }  // namespace
 
-std::string FormatInitTable(const Json& response, int64_t shares, int64_t threshold) {
+std::string FormatInitTable(const Json& response, int64_t shares, int64_t threshold,
+                            bool recovery) {
+  if (recovery) return FormatRecoveryInitTable(response, shares, threshold);
   Json keys = StringArray(response, "keys_base64");
   if (keys.empty()) keys = StringArray(response, "keys");
   std::string out;
@@ -123,16 +159,16 @@ std::string FormatInitTable(const Json& response, int64_t shares, int64_t thresh
   return out;
 }
 
-Json InitJson(const Json& response, int64_t shares, int64_t threshold) {
+Json InitJson(const Json& response, int64_t shares, int64_t threshold, bool recovery) {
   Json out = Json::object();
   out["unseal_keys_b64"] = StringArray(response, "keys_base64");
   out["unseal_keys_hex"] = StringArray(response, "keys");
-  out["unseal_shares"] = shares;
-  out["unseal_threshold"] = threshold;
+  out["unseal_shares"] = recovery ? 1 : shares;
+  out["unseal_threshold"] = recovery ? 1 : threshold;
   out["recovery_keys_b64"] = StringArray(response, "recovery_keys_base64");
   out["recovery_keys_hex"] = StringArray(response, "recovery_keys");
-  out["recovery_keys_shares"] = 0;
-  out["recovery_keys_threshold"] = 0;
+  out["recovery_keys_shares"] = recovery ? shares : 0;
+  out["recovery_keys_threshold"] = recovery ? threshold : 0;
   out["root_token"] = RootToken(response);
   return out;
 }

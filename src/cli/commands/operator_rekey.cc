@@ -58,8 +58,8 @@ class OperatorRekeyCommand final : public ApiCommand {
                  "Nonce of the rekey (or verification) to contribute to; read from the server "
                  "when not given.");
     flags.String("target", &target_, "barrier",
-                 "Which keys to rekey: \"barrier\" (the unseal keys). Recovery keys exist only "
-                 "with an auto-unseal seal.");
+                 "Which keys to rekey: \"barrier\" (the unseal keys, Shamir) or \"recovery\" "
+                 "(the recovery keys of an auto-unseal seal).");
     flags.StringList("pgp-keys", &pgp_keys_, true,
                      "Not supported: Tresor does not encrypt key shares with PGP keys yet.");
     flags.Bool("backup", &backup_, false, "Not supported (needs -pgp-keys).");
@@ -73,9 +73,9 @@ class OperatorRekeyCommand final : public ApiCommand {
       io.err << "Only one of -init, -cancel and -status may be given\n";
       return false;
     }
-    if (target_ != "barrier") {
-      io.err << "-target=" << target_ << " is not supported: only \"barrier\" (the unseal "
-             << "keys); recovery keys exist only with an auto-unseal seal\n";
+    if (target_ != "barrier" && target_ != "recovery") {
+      io.err << "-target must be \"barrier\" (the unseal keys) or \"recovery\" (the recovery "
+             << "keys of an auto-unseal seal)\n";
       return false;
     }
     if (!pgp_keys_.empty() || backup_) {
@@ -108,13 +108,13 @@ class OperatorRekeyCommand final : public ApiCommand {
     Json request = {{"secret_shares", shares_},
                     {"secret_threshold", threshold_},
                     {"require_verification", verify_}};
-    StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/rekey/init", request);
+    StatusOr<Json> response = context.client.Call("PUT", Path("init"), request);
     if (!response.ok()) return Fail(context, "initializing rekey", response.status());
     return Print(context, *response, false);
   }
 
   int Cancel(ApiContext& context) {
-    const char* path = verify_ ? "/v1/sys/rekey/verify" : "/v1/sys/rekey/init";
+    const std::string path = verify_ ? Path("verify") : Path("init");
     StatusOr<Json> response = context.client.Call("DELETE", path);
     if (!response.ok()) return Fail(context, "canceling rekey", response.status());
     context.io.out << (verify_ ? "Success! Restarted rekey verification: give the new shares "
@@ -124,7 +124,7 @@ class OperatorRekeyCommand final : public ApiCommand {
   }
 
   int Status(ApiContext& context) {
-    const char* path = verify_ ? "/v1/sys/rekey/verify" : "/v1/sys/rekey/init";
+    const std::string path = verify_ ? Path("verify") : Path("init");
     StatusOr<Json> response = context.client.Call("GET", path);
     if (!response.ok()) return Fail(context, "reading rekey status", response.status());
     return Print(context, *response, verify_);
@@ -132,7 +132,7 @@ class OperatorRekeyCommand final : public ApiCommand {
 
   int Provide(ApiContext& context) {
     CommandIo& io = context.io;
-    const char* path = verify_ ? "/v1/sys/rekey/verify" : "/v1/sys/rekey/init";
+    const std::string path = verify_ ? Path("verify") : Path("init");
     // The attempt's nonce (unless given) and its new n and t, for the
     // message printed once it completes.
     StatusOr<Json> status = context.client.Call("GET", path);
@@ -149,13 +149,13 @@ class OperatorRekeyCommand final : public ApiCommand {
     Json request = {{"key", std::move(*key)}, {"nonce", nonce}};
     SecureWipe(*key);
     StatusOr<Json> response = context.client.Call(
-        "PUT", verify_ ? "/v1/sys/rekey/verify" : "/v1/sys/rekey/update", request);
+        "PUT", verify_ ? Path("verify") : Path("update"), request);
     SecureWipe(request["key"].get_ref<std::string&>());
     if (!response.ok()) return Fail(context, "rekeying", response.status());
     if (!response->value("complete", false)) {
       if (verify_) return Print(context, *response, true);
       // Vault's table needs `required`, which only the status carries.
-      StatusOr<Json> status = context.client.Call("GET", "/v1/sys/rekey/init");
+      StatusOr<Json> status = context.client.Call("GET", Path("init"));
       return Print(context, status.ok() ? *status : *response, false);
     }
     if (context.format == "json") {
@@ -173,6 +173,12 @@ class OperatorRekeyCommand final : public ApiCommand {
   int Fail(ApiContext& context, std::string_view doing, const tresor::Status& status) {
     PrintError(context.io, doing, status);
     return kExitError;
+  }
+
+  // The endpoint for the -target: sys/rekey/ or sys/rekey-recovery-key/.
+  std::string Path(const char* leaf) const {
+    return std::string(target_ == "recovery" ? "/v1/sys/rekey-recovery-key/" : "/v1/sys/rekey/") +
+           leaf;
   }
 
   bool init_ = false, cancel_ = false, status_ = false, verify_ = false, backup_ = false;

@@ -31,6 +31,9 @@ class OperatorUnsealCommand final : public ApiCommand {
   void DefineCommandFlags(FlagSet& flags) override {
     flags.Bool("reset", &reset_, false,
                "Discard any previously entered keys to the unseal process.");
+    flags.Bool("migrate", &migrate_, false,
+               "Unseal for a seal migration (docs/seal.md): the key is a share of the old "
+               "seal's keys (unseal keys from Shamir, recovery keys from an auto seal).");
   }
 
   size_t MaxArgs() const override { return reset_ ? 0 : 1; }
@@ -51,6 +54,7 @@ class OperatorUnsealCommand final : public ApiCommand {
       }
       request = {{"key", std::move(*key)}};
       SecureWipe(*key);
+      if (migrate_) request["migrate"] = true;
     }
     StatusOr<Json> response = context.client.Call("PUT", "/v1/sys/unseal", request);
     if (request.contains("key")) SecureWipe(request["key"].get_ref<std::string&>());
@@ -69,6 +73,7 @@ class OperatorUnsealCommand final : public ApiCommand {
 
  private:
   bool reset_ = false;
+  bool migrate_ = false;
 };
 
 }  // namespace
