@@ -40,6 +40,7 @@ std::string TrimLabel(const unsigned char* label, std::size_t n) {
 class Pkcs11Wrapper final : public KeyWrapper {
  public:
   ~Pkcs11Wrapper() override {
+    std::fill(pin_.begin(), pin_.end(), '\0');
     if (functions_ != nullptr) {
       if (session_ != CK_INVALID_HANDLE) functions_->C_CloseSession(session_);
       functions_->C_Finalize(nullptr);
@@ -65,6 +66,10 @@ class Pkcs11Wrapper final : public KeyWrapper {
       return InvalidArgumentError("seal \"pkcs11\": mechanism " + mechanism +
                                   " is not supported: Tresor wraps with CKM_AES_GCM (0x1087)");
     }
+    slot_ = slot;
+    token_label_ = token_label;
+    pin_ = std::move(pin);
+    generate_ = generate;
     module_ = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (module_ == nullptr) {
       return UnavailableError("pkcs11 seal: cannot load the module " + lib + ": " + dlerror());
@@ -77,17 +82,32 @@ class Pkcs11Wrapper final : public KeyWrapper {
     args.flags = CKF_OS_LOCKING_OK;
     CK_RV rv = functions_->C_Initialize(&args);
     if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) return Check(rv, "C_Initialize");
-    TRESOR_ASSIGN_OR_RETURN(CK_SLOT_ID slot_id, FindSlot(slot, token_label));
+    return Status::Ok();
+  }
+
+  std::string Type() const override { return "pkcs11"; }
+
+  // Opens the session, logs in and finds (or makes) the key, the first time
+  // the seal is used and again after a failure: a token that is missing or
+  // a PIN that is refused leaves the node sealed and retrying, not down.
+  // REQUIRES: mu_ held.
+  Status ConnectLocked() {
+    if (key_ != CK_INVALID_HANDLE) return Status::Ok();
+    if (session_ != CK_INVALID_HANDLE) {
+      functions_->C_CloseSession(session_);
+      session_ = CK_INVALID_HANDLE;
+    }
+    TRESOR_ASSIGN_OR_RETURN(CK_SLOT_ID slot_id, FindSlot(slot_, token_label_));
     TRESOR_RETURN_IF_ERROR(Check(
         functions_->C_OpenSession(slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
                                   &session_),
         "C_OpenSession"));
-    rv = functions_->C_Login(session_, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()),
-                             pin.size());
-    std::fill(pin.begin(), pin.end(), '\0');
+    CK_RV rv = functions_->C_Login(session_, CKU_USER,
+                                   reinterpret_cast<CK_UTF8CHAR_PTR>(pin_.data()), pin_.size());
     if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) return Check(rv, "C_Login");
     TRESOR_ASSIGN_OR_RETURN(bool found, FindKey());
-    if (!found && !generate) {
+    if (!found && !generate_) {
+      key_ = CK_INVALID_HANDLE;
       return FailedPreconditionError("pkcs11 seal: no key labelled \"" + key_label_ +
                                      "\" on the token; create one, or set generate_key = true");
     }
@@ -95,11 +115,10 @@ class Pkcs11Wrapper final : public KeyWrapper {
     return Status::Ok();
   }
 
-  std::string Type() const override { return "pkcs11"; }
-
   StatusOr<std::string> Wrap(const SecureBytes& key) override {
     std::string iv = RandomBytes(kIvBytes);
     std::lock_guard lock(mu_);
+    TRESOR_RETURN_IF_ERROR(ConnectLocked());
     TRESOR_RETURN_IF_ERROR(Begin(iv, /*encrypt=*/true));
     std::vector<unsigned char> out(key.size() + 16);
     CK_ULONG out_len = out.size();
@@ -128,6 +147,7 @@ class Pkcs11Wrapper final : public KeyWrapper {
       return InvalidArgumentError("the stored root key was not wrapped by a pkcs11 seal");
     }
     std::lock_guard lock(mu_);
+    TRESOR_RETURN_IF_ERROR(ConnectLocked());
     TRESOR_RETURN_IF_ERROR(Begin(iv, /*encrypt=*/false));
     SecureBytes out(ciphertext.size());
     CK_ULONG out_len = out.size();
@@ -216,7 +236,9 @@ class Pkcs11Wrapper final : public KeyWrapper {
   CK_SESSION_HANDLE session_ = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE key_ = CK_INVALID_HANDLE;
   std::string key_label_;
-  std::mutex mu_;  // one operation at a time on session_
+  std::string slot_, token_label_, pin_;
+  bool generate_ = false;
+  std::mutex mu_;  // one operation at a time on session_; guards the handles
 };
 
 }  // namespace
