@@ -167,7 +167,9 @@ StatusOr<SealStatus> Lifecycle::StatusLocked() {
     status.shares = config->quorum_shares();
     status.threshold = config->quorum_threshold();
     status.recovery_seal = !config->IsShamir();
-    status.migration = config->type != status.type || !pending_migration_key_.empty();
+    // Once the stored seal is the configured one, a migration this node
+    // unsealed for has been written (here or by the active node).
+    status.migration = config->type != status.type;
   } else {
     status.recovery_seal = seal_ != nullptr;
   }
@@ -334,6 +336,7 @@ StatusOr<SealStatus> Lifecycle::ResetUnsealProgress() {
 Status Lifecycle::Seal(bool by_operator) {
   std::lock_guard lock(mu_);
   if (by_operator) sealed_by_operator_.store(true);
+  pending_migration_key_.clear();
   pending_shares_.clear();
   nonce_.clear();
   if (barrier_.Sealed()) return Status::Ok();

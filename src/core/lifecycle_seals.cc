@@ -138,8 +138,10 @@ Status Lifecycle::WriteMigrationLocked(const SealConfig& stored, const SecureByt
   // new one's.
   TRESOR_RETURN_IF_ERROR(physical_.Batch(ops));
   pending_migration_key_.clear();
-  spdlog::info("seal migration from \"{}\" to \"{}\" written; the {} keys keep their shares",
-               stored.type, config.type, seal_ == nullptr ? "recovery keys are now the unseal" : "unseal keys are now the recovery");
+  spdlog::info("seal migration from \"{}\" to \"{}\" written; the {} (same shares)", stored.type,
+               config.type,
+               seal_ == nullptr ? "recovery keys are now the unseal keys"
+                                : "unseal keys are now the recovery keys");
   return Status::Ok();
 }
 
