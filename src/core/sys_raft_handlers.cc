@@ -30,6 +30,7 @@
 #include "common/secure_memory.h"
 #include "core/core.h"
 #include "core/join_challenges.h"
+#include "core/seal_records.h"
 #include "core/sys_handlers.h"
 #include "engines/field_reader.h"
 
@@ -38,7 +39,6 @@ namespace {
 
 using engines::FieldReader;
 
-constexpr char kSealConfigKey[] = "core/seal-config";
 constexpr std::chrono::seconds kReplicationWait{60};
 
 std::string ChallengeAad(const std::string& server_id) { return "raft-challenge/" + server_id; }

@@ -1,5 +1,9 @@
 #include "server/snapshot_verify_command.h"
 
+#include "core/seal_records.h"
+#include "seal/key_wrapper_factory.h"
+#include "server/config.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -24,10 +28,11 @@
 namespace tresor::server {
 namespace {
 
-// Physical records that are not barrier values, so not decrypted through it.
+// Physical records that are not barrier values, so not decrypted through it
+// (core/seal_records.h).
 bool PhysicalOnly(std::string_view key) {
-  return key == barrier::kKeyringPath || key == core::Lifecycle::kRootKeyPath ||
-         key == "core/seal-config";
+  return key == barrier::kKeyringPath || key == core::kRootKeyKey || key == core::kSealConfigKey ||
+         key == core::kRecoveryKeyKey;
 }
 
 // Reads the archive at fd from its start.
@@ -239,7 +244,7 @@ void PrintTable(std::ostream& out, const std::string& file, const VerifyOutcome&
   ReportRow(out, "Entries", std::to_string(r.entries));
   ReportRow(out, "Decrypted",
             std::to_string(r.decrypted) + " (and " + std::to_string(r.physical_only) +
-                " physical-only: keyring, root key, seal config)");
+                " physical-only: keyring, root key, seal config, recovery key)");
   if (r.swept > 0) {
     ReportRow(out, "Swept",
               std::to_string(r.swept) + " (data of unmounted engines, removed at unseal)");
@@ -250,10 +255,29 @@ void PrintTable(std::ostream& out, const std::string& file, const VerifyOutcome&
   ReportRow(out, "Policies", std::to_string(r.policies));
 }
 
+// Unseals through the provider whose type is the snapshot's seal.
+// InvalidArgument when none is, or it does not open the root key.
+Status UnsealWithSeal(core::Lifecycle& lifecycle, storage::Backend& state,
+                      const std::vector<std::shared_ptr<seal::KeyWrapper>>& seals) {
+  TRESOR_ASSIGN_OR_RETURN(auto stored, state.Get(core::kSealConfigKey));
+  if (!stored.has_value()) return InvalidArgumentError("the snapshot has no seal configuration");
+  TRESOR_ASSIGN_OR_RETURN(core::SealConfig config, core::ParseSealConfig(*stored));
+  for (const auto& wrapper : seals) {
+    if (wrapper->Type() != config.type) continue;
+    lifecycle.SetSeals(wrapper, nullptr);
+    Status unsealed = lifecycle.AutoUnseal();
+    if (unsealed.ok()) return unsealed;
+    return InvalidArgumentError("the seal \"" + config.type +
+                                "\" does not open the snapshot: " + unsealed.message());
+  }
+  return InvalidArgumentError("the snapshot is sealed with \"" + config.type +
+                              "\" and the config has no seal block of that type");
+}
+
 class SnapshotVerifyCommand final : public command::Command {
  public:
   std::string Help() const override {
-    return R"(Usage: tresor operator raft snapshot verify FILE (-unseal-key=KEY ... | -key-file=PATH) [-format=json]
+    return R"(Usage: tresor operator raft snapshot verify FILE (-unseal-key=KEY ... | -key-file=PATH | -config=SERVER.hcl) [-format=json]
 
   Disaster-recovery drill: proves that a snapshot archive can be restored,
   without touching any server. It checks the archive's checksums, loads it
@@ -263,6 +287,11 @@ class SnapshotVerifyCommand final : public command::Command {
   writes nothing to disk. It holds in memory the state but the secrets
   engines' data (tokens, policies, the mount table, auth methods' data),
   and reads the engines' data from the file one entry at a time.
+
+  With -config, the snapshot is unsealed through the seal block of that
+  server config (transit, awskms or pkcs11) whose type is the snapshot's,
+  with no key shares: the drill then also proves the seal provider still
+  opens the backup.
 
 Exit codes:
   0  verified
@@ -276,6 +305,8 @@ Exit codes:
     // As before the registry, the keys may follow FILE.
     flags.SetInterspersed(true);
     AddUnsealKeyFlags(flags, &keys_);
+    flags.String("config", &config_, "",
+                 "A server config whose seal block unseals the snapshot instead of key shares.");
     flags.String("format", &format_, "table",
                  "Print one JSON object (json) instead of a table (table).");
   }
@@ -288,20 +319,42 @@ Exit codes:
       return UsageError(flags, io, "unexpected argument \"" + flags.Args()[1] + "\"");
     }
     if (flags.Args().empty()) return UsageError(flags, io, "the snapshot FILE is required");
-    if (keys_.empty()) {
+    if (keys_.empty() == config_.empty()) {
       return UsageError(flags, io,
-                        "unseal keys are required: -unseal-key=KEY ... or -key-file=PATH");
+                        "give either unseal keys (-unseal-key=KEY ... or -key-file=PATH) or a "
+                        "server config whose seal opens the snapshot (-config=PATH)");
     }
     const std::string& file = flags.Args()[0];
-    StatusOr<std::vector<SecureBytes>> keys = CollectUnsealKeys(keys_);
+    StatusOr<std::vector<SecureBytes>> keys = std::vector<SecureBytes>();
+    if (config_.empty()) keys = CollectUnsealKeys(keys_);
     if (!keys.ok()) {
       io.err << "Error: " << keys.status().message() << "\n";
       return kVerifyUsage;
     }
+    std::vector<std::shared_ptr<seal::KeyWrapper>> seals;
+    if (!config_.empty()) {
+      StatusOr<ServerConfig> config = LoadConfigFile(config_);
+      if (!config.ok()) {
+        io.err << "Error: " << config.status().message() << "\n";
+        return kVerifyUsage;
+      }
+      for (const seal::SealBlock& block : config->seals) {
+        auto wrapper = seal::NewKeyWrapper(block);
+        if (!wrapper.ok()) {
+          io.err << "Error: " << config_ << ": seal \"" << block.type
+                 << "\": " << wrapper.status().message() << "\n";
+          return kVerifyUsage;
+        }
+        if (*wrapper != nullptr) seals.emplace_back(std::move(*wrapper));
+      }
+      if (seals.empty()) {
+        return UsageError(flags, io, config_ + " has no auto-unseal seal block");
+      }
+    }
     // The drill reports its own findings; the core's logs would only repeat
     // them (and would mix with -format=json).
     SetLogLevel("off").IgnoreError();
-    VerifyOutcome outcome = VerifySnapshotArchive(file, *keys);
+    VerifyOutcome outcome = VerifySnapshotArchive(file, *keys, seals);
     if (format_ == "json") {
       io.out << ReportJson(outcome).dump(2) << "\n";
     } else if (outcome.exit_code == kVerifyOk) {
@@ -315,12 +368,14 @@ Exit codes:
 
  private:
   UnsealKeyFlags keys_;
+  std::string config_;
   std::string format_;
 };
 
 }  // namespace
 
-VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<SecureBytes>& keys) {
+VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<SecureBytes>& keys,
+                                    const std::vector<std::shared_ptr<seal::KeyWrapper>>& seals) {
   VerifyOutcome outcome;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -354,7 +409,8 @@ VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<S
                   core::CoreOptions{.storage_type = "inmem",
                                     .cluster_name = "",
                                     .token_reap_interval = std::chrono::seconds(0)});
-  Status unsealed = UnsealWithKeys(core.lifecycle(), keys);
+  Status unsealed = seals.empty() ? UnsealWithKeys(core.lifecycle(), keys)
+                                  : UnsealWithSeal(core.lifecycle(), state, seals);
   if (unsealed.code() == StatusCode::kInvalidArgument) {
     return Fail(std::move(outcome), kVerifyKeysRefused,
                 "the keys do not unseal the snapshot: " + unsealed.message());

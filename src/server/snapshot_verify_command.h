@@ -1,12 +1,14 @@
 // `tresor operator raft snapshot verify FILE (-unseal-key=K ... |
-// -key-file=PATH) [-format=json]`: the disaster-recovery drill for a
+// -key-file=PATH | -config=SERVER.hcl) [-format=json]`: the disaster-recovery drill for a
 // snapshot archive. Without any server, it proves that the archive is a
 // backup one could actually restore from:
 //   1. the archive is intact (ReadArchive without the seal: gzip, tar
 //      layout, meta.json, state.bin, SHA256SUMS), its records staged in a
 //      throwaway in-memory storage;
 //   2. the given keys unseal a core::Core over that storage (no listener,
-//      no raft), which loads the token store and the mount table;
+//      no raft), which loads the token store and the mount table; with
+//      -config, the server config's seal (auto-unseal) does instead, with
+//      no shares at all, as the restored cluster would unseal;
 //   3. SHA256SUMS.sealed opens under the root key just unsealed (the sums
 //      were not rewritten after the snapshot was taken);
 //   4. every entry decrypts through the barrier (all but the physical-only
@@ -29,6 +31,7 @@
 
 #include "command/command.h"
 #include "common/secure_memory.h"
+#include "seal/key_wrapper.h"
 #include "snapshot/meta.h"
 
 namespace tresor::server {
@@ -65,8 +68,13 @@ struct VerifyOutcome {
 };
 
 // Runs steps 1-4 above on the archive at `path` with the unseal key shares
-// `keys`. Never throws; every failure is an exit code and a message.
-VerifyOutcome VerifySnapshotArchive(const std::string& path, const std::vector<SecureBytes>& keys);
+// `keys`, or, when `seals` is not empty, through the auto-unseal provider
+// among them whose type is the snapshot's seal (a config's seal blocks,
+// enabled or disabled). Never throws; every failure is an exit code and a
+// message.
+VerifyOutcome VerifySnapshotArchive(
+    const std::string& path, const std::vector<SecureBytes>& keys,
+    const std::vector<std::shared_ptr<seal::KeyWrapper>>& seals = {});
 
 // `operator raft snapshot verify FILE ...`: prints the report (a table, or
 // one JSON object with -format=json, also on failure) and exits with one of

@@ -106,3 +106,38 @@ def test_revoked_transit_token_leaves_the_node_sealed_not_crashed():
     finally:
         node.close()
         unsealer.close()
+
+
+def test_snapshot_drill_through_the_seal(tmp_path):
+    """operator raft snapshot verify -config: the archive opens through the
+    server config's seal, with no key shares; with the unsealer down the
+    drill fails with exit code 3 (the keys of the day would not work)."""
+    from snapshot_support import save
+    unsealer = Unsealer()
+    node = TresorServer(storage="raft", extra_config=unsealer.seal_block())
+    try:
+        node.start()
+        root = init_auto(node, 1, 1)["root_token"]
+        wait_for(lambda: node.api("GET", "sys/health").status == 200, what="active")
+        assert node.api("POST", "sys/mounts/kv", {"type": "kv"}, token=root).status == 204
+        assert node.api("PUT", "kv/x", {"v": "1"}, token=root).status == 204
+        status, archive, _ = save(node, root)
+        assert status == 200
+        path = tmp_path / "auto.snap"
+        path.write_bytes(archive)
+        r = node.cli("operator", "raft", "snapshot", "verify", str(path),
+                     f"-config={node.config_path}", "-format=json")
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        assert report["verified"] is True and report["exit_code"] == 0
+        r = node.cli("operator", "raft", "snapshot", "verify", str(path), "-unseal-key=AAAA",
+                     f"-config={node.config_path}")
+        assert r.returncode == 2 and "either" in r.stderr
+        assert unsealer.server.stop() == 0
+        r = node.cli("operator", "raft", "snapshot", "verify", str(path),
+                     f"-config={node.config_path}")
+        assert r.returncode == 3, (r.returncode, r.stderr)
+        assert "does not open the snapshot" in r.stderr
+    finally:
+        node.close()
+        unsealer.close()
