@@ -78,8 +78,8 @@ Status MakeSeals(const ServerConfig& config, core::CoreOptions& options) {
     if (!wrapper.ok()) {
       std::string where = config.source_file.empty() ? "config" : config.source_file;
       if (block.line > 0) where += ":" + std::to_string(block.line);
-      return Status(wrapper.status().code(),
-                    where + ": seal \"" + block.type + "\": " + wrapper.status().message());
+      // The provider's message names the seal block already.
+      return Status(wrapper.status().code(), where + ": " + wrapper.status().message());
     }
     std::shared_ptr<seal::KeyWrapper> shared(std::move(*wrapper));
     (block.disabled ? options.old_seal : options.seal) = std::move(shared);

@@ -170,8 +170,8 @@ ROWS = [
         body=body({"key": HEX_34_BYTES})),
     Row("sys/unseal", "`PUT`, `key` base64 of 32 bytes", 400,
         "expected 33 bytes, got 32", "sealed", body=body({"key": B64_32_BYTES})),
-    Row("sys/unseal", "`PUT`, `migrate` true", 400, "seal migration is not supported",
-        "sealed", body=body({"key": HEX_32_BYTES, "migrate": True})),
+    Row("sys/unseal", "`PUT`, `migrate` true with no migration configured", 400,
+        "no seal migration is configured", "sealed", body=body({"key": "ab" * 33, "migrate": True})),
     Row("sys/unseal", "`PUT`, body over 32 MiB", 413, "request body too large", "sealed",
         raw=(b"PUT /v1/sys/unseal HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
              % (BIG + 10) + b'{"key": "' + b"a" * 65536)),

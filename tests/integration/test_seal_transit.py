@@ -141,3 +141,45 @@ def test_snapshot_drill_through_the_seal(tmp_path):
     finally:
         node.close()
         unsealer.close()
+
+
+def test_the_seal_renews_its_periodic_token():
+    """With a periodic token of 2 s the node stays unsealable only if its
+    seal renews the token: the renewals are seen on the unsealer, and after
+    several periods the token still works for a restart."""
+    unsealer = Unsealer()
+    r = unsealer.api("POST", "auth/token/create-orphan", {"policies": ["autounseal"], "period": "2s"})
+    unsealer.token = r.json["auth"]["client_token"]
+    node = TresorServer(storage="raft", extra_config=unsealer.seal_block())
+    renewals = set()
+
+    def renewed_again():
+        r = unsealer.server.api("POST", "auth/token/lookup", {"token": unsealer.token},
+                                token=unsealer.root)
+        assert r.status == 200, r  # the token never expired
+        renewals.add(r.json["data"].get("last_renewal_time"))
+        return len(renewals - {None}) >= 4
+
+    try:
+        node.start()
+        init_auto(node, 1, 1)
+        wait_for(renewed_again, timeout=30, interval=0.2, what="four renewals of the seal's token")
+        assert node.stop() == 0
+        node.start()
+        wait_unsealed(node)
+    finally:
+        node.close()
+        unsealer.close()
+
+
+def test_a_seal_block_missing_a_key_is_refused_at_start_with_its_line():
+    node = TresorServer(storage="raft",
+                        extra_config='seal "transit" {\n  address = "http://127.0.0.1:1"\n'
+                                     '  token = "t"\n}\n')
+    try:
+        node.start(wait=False)
+        node.proc.wait(timeout=30)
+        assert node.stop() == 1
+        assert f'{node.config_path}:11: seal "transit": key_name is required' in node.logs()
+    finally:
+        node.close()
