@@ -9,13 +9,16 @@
 #                     next to etcd), startup_bench.py (cold start, unseal,
 #                     memory at 100k and 1M keys), scale_bench.py (memory,
 #                     disk, save, restore and cold start at 100 MB and 1 GB
-#                     of 2 KiB values next to etcd) and profile_bench.py (perf
-#                     profile of the workload slowest relative to etcd)
+#                     of 2 KiB values next to etcd), unseal_bench.py (restart to
+#                     unsealed with Shamir and each auto-unseal seal) and
+#                     profile_bench.py (perf profile of the workload slowest
+#                     relative to etcd)
 #   make bench-quick  the same with short runs and few keys (< 2 min)
 #   make bench-restore-large
 #                     a 10 GiB snapshot restored into a fresh node, Tresor
 #                     only (bench/restore_large_bench.py; about 4 min, 25 GB
 #                     of disk), in restore-large.*
+#   make bench-unseal the unseal bench alone (about 1 min)
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
 #                     outside make bench's budget), in snapshot-large.*
@@ -35,7 +38,8 @@ BENCH_RESULTS ?= bench/results
 BENCH_DOC ?= docs/performance.md
 BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
-.PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large
+.PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large \
+  bench-unseal
 
 bench-build:
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -45,7 +49,8 @@ bench-build:
 bench-deps:
 	scripts/install-bench-deps
 
-BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench profile_bench
+BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench unseal_bench \
+  profile_bench
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
@@ -60,6 +65,9 @@ bench-quick: bench-build bench-deps
 bench-snapshot-large: bench-build bench-deps
 	$(PYTHON) bench/snapshot_bench.py $(BENCH_ARGS) --large \
 	  --command "make bench-snapshot-large"
+
+bench-unseal: bench-build
+	$(PYTHON) bench/unseal_bench.py $(BENCH_ARGS) --command "make bench-unseal"
 
 bench-restore-large: bench-build
 	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"
