@@ -50,10 +50,11 @@ inline constexpr char kNoPgpSharesWhy[] = "Tresor does not encrypt key shares wi
 
 // A key share as Vault accepts it: hex or base64 (hex first; a hex reading
 // of the wrong length falls back to base64). Wipes `key`. InvalidArgument
-// when it is neither, or not the 33 bytes of a share.
+// when it is neither. (sys/unseal checks the length after the server's
+// state, so that an uninitialised server says so first.)
 StatusOr<SecureBytes> DecodeShare(std::string key);
-// The `key` (required) and `nonce` of a quorum update call; refuses any
-// other field.
+// The `key` (required, a 33-byte share) and `nonce` of a quorum update
+// call; refuses any other field.
 struct ShareAndNonce {
   SecureBytes share;
   std::string nonce;

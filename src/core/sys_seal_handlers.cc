@@ -149,11 +149,6 @@ StatusOr<SecureBytes> DecodeShare(std::string key) {
   if (!decoded.ok()) return InvalidArgumentError("'key' must be a valid hex or base64 string");
   SecureBytes share = ToSecureBytes(*decoded);
   SecureWipe(*decoded);
-  if (share.size() != kShareBytes) {
-    return InvalidArgumentError("key is not an unseal key share of this server: expected " +
-                                std::to_string(kShareBytes) + " bytes, got " +
-                                std::to_string(share.size()));
-  }
   return share;
 }
 
@@ -165,6 +160,11 @@ StatusOr<ShareAndNonce> ReadShareAndNonce(const nlohmann::json& data) {
     return InvalidArgumentError("'key' must be specified in request body as JSON");
   }
   TRESOR_ASSIGN_OR_RETURN(SecureBytes share, DecodeShare(std::move(*key)));
+  if (share.size() != kShareBytes) {
+    return InvalidArgumentError("key is not an unseal key share of this server: expected " +
+                                std::to_string(kShareBytes) + " bytes, got " +
+                                std::to_string(share.size()));
+  }
   return ShareAndNonce{std::move(share), nonce.value_or("")};
 }
 

@@ -9,10 +9,10 @@ from seal_support import init_auto, wait_unsealed
 ACCESS, SECRET = "AKIDTRESORTEST", "tresor-test-secret-key"
 
 
-def awskms_block(kms, secret=SECRET):
+def awskms_block(kms, secret=SECRET, disabled=False):
     return (f'seal "awskms" {{\n  region = "us-east-1"\n  kms_key_id = "alias/tresor"\n'
             f'  endpoint = "{kms.endpoint}"\n  access_key = "{ACCESS}"\n'
-            f'  secret_key = "{secret}"\n}}\n')
+            f'  secret_key = "{secret}"\n' + ('  disabled = "true"\n' if disabled else "") + "}\n")
 
 
 def test_awskms_seal_with_signed_requests():

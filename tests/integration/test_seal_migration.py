@@ -1,15 +1,18 @@
 """Seal migration on real processes (docs/seal.md, "Seal migration"): Shamir
-to transit, transit to awskms, and transit back to Shamir on a single node,
+to transit, transit to awskms, and awskms back to Shamir on a single node,
 each keeping the same shares (unseal keys become recovery keys and the
-reverse); and Shamir to transit on a 3-node cluster node by node, with a
-writer running throughout and every acknowledged write read back at the
-end."""
+reverse); and on a 3-node cluster, node by node, Shamir to transit, transit
+to awskms and transit to Shamir, each with a writer running throughout and
+every acknowledged write read back at the end. The auto-sealed clusters are
+formed by joining through the seal, with no shares."""
 import threading
 import urllib.error
 
+import pytest
+
 from fake_kms import FakeKms
-from harness import TresorServer, active_node, form_raft_cluster, wait_for
-from seal_support import Unsealer, wait_unsealed
+from harness import TresorServer, active_node, form_raft_cluster, voters, wait_for
+from seal_support import Unsealer, init_auto, wait_unsealed
 from test_seal_awskms import ACCESS, SECRET, awskms_block
 
 
@@ -65,7 +68,7 @@ def test_single_node_shamir_to_transit_to_awskms_to_shamir():
         assert node.api("GET", "kv/s", token=root).json["data"]["v"] == "kept"
 
         # awskms -> Shamir: the recovery keys become the unseal keys again.
-        restart_with(node, awskms_block(kms).replace("}\n", '  disabled = "true"\n}\n'))
+        restart_with(node, awskms_block(kms, disabled=True))
         migrate(node, [keys[0], keys[2]])
         status = node.seal_status()
         assert (status["type"], status["recovery_seal"]) == ("shamir", False)
@@ -106,9 +109,38 @@ class Writer(threading.Thread):
             self.stop_event.wait(0.01)
 
 
-def test_cluster_migrates_node_by_node_with_a_writer_running():
+def form_auto_cluster(block, count=3):
+    """`count` raft nodes with the seal `block`: the first initialised with
+    recovery keys, the others joined, unsealed by their seal alone."""
+    nodes = [TresorServer(storage="raft", extra_config=block) for _ in range(count)]
+    for n in nodes:
+        n.start()
+    first = nodes[0]
+    init = init_auto(first, 3, 2)
+    wait_for(lambda: first.api("GET", "sys/leader").json["is_self"], what="the first node active")
+    for n in nodes[1:]:
+        r = n.api("POST", "sys/storage/raft/join", {"leader_api_addr": first.address})
+        assert r.status == 200, r
+        wait_unsealed(n)
+    wait_for(lambda: len(voters(first, init["root_token"])) == count, timeout=60,
+             what="every node to be a voter")
+    return nodes, init["recovery_keys"], init["root_token"]
+
+
+@pytest.mark.parametrize("direction", ["shamir-transit", "transit-awskms", "transit-shamir"])
+def test_cluster_migrates_node_by_node_with_a_writer_running(direction):
+    source, target = direction.split("-")
     unsealer = Unsealer()
-    nodes, keys, root = form_raft_cluster(3, shares=3, threshold=2)
+    kms = FakeKms(ACCESS, SECRET).start()
+    blocks = {"transit": unsealer.seal_block,
+              "awskms": lambda disabled=False: awskms_block(kms, disabled=disabled)}
+    # The config a node moves to: the new seal, and the old one disabled.
+    new_config = (blocks[source](disabled=True) if source != "shamir" else "") + \
+        (blocks[target]() if target != "shamir" else "")
+    if source == "shamir":
+        nodes, keys, root = form_raft_cluster(3, shares=3, threshold=2)
+    else:
+        nodes, keys, root = form_auto_cluster(blocks[source]())
     writer = None
     try:
         leader = active_node(nodes)
@@ -118,7 +150,7 @@ def test_cluster_migrates_node_by_node_with_a_writer_running():
         wait_for(lambda: len(writer.acked) > 20, what="the writer to get going")
         # Standbys first: each unseals for the migration and waits for it.
         for node in [n for n in nodes if n is not leader]:
-            restart_with(node, unsealer.seal_block())
+            restart_with(node, new_config)
             migrate(node, keys[:2])
             assert node.seal_status()["migration"] is True  # not written yet: a standby
         before = len(writer.acked)
@@ -127,32 +159,40 @@ def test_cluster_migrates_node_by_node_with_a_writer_running():
         assert leader.api("PUT", "sys/step-down", token=root).status == 204
         wait_for(lambda: (active_node(nodes) or leader) is not leader, timeout=30,
                  what="a new active node")
-        wait_for(lambda: leader.seal_status()["type"] == "shamir" and
-                 all(n.seal_status()["migration"] is False for n in nodes if n is not leader),
+        wait_for(lambda: all(n.seal_status()["migration"] is False
+                             for n in nodes if n is not leader),
                  timeout=30, what="the migration to be written")
-        restart_with(leader, unsealer.seal_block())
+        restart_with(leader, new_config if target != "shamir" else "")
+        if target == "shamir":
+            leader.unseal(keys[:2])
         wait_unsealed(leader)
         before = len(writer.acked)
         wait_for(lambda: len(writer.acked) > before + 20, what="writes after the migration")
         writer.stop_event.set()
         writer.join(timeout=30)
-        # Every acknowledged write is there, through every node.
         for node in nodes:
-            assert node.seal_status()["type"] == "transit"
+            assert node.seal_status()["type"] == target
+        # Every acknowledged write is there.
         active = active_node(nodes)
         for i in writer.acked:
             r = active.api("GET", f"kv/w{i}", token=root)
             assert r.status == 200 and r.json["data"]["v"] == str(i), (i, r)
-        # Every node now unseals through the seal alone.
+        # Every node unseals the new way after a full restart, with the old
+        # config's seal gone.
         for node in nodes:
             assert node.stop() == 0
+            node.extra_config = blocks[target]() if target != "shamir" else ""
+            node.write_config()
         for node in nodes:
             node.start()
         for node in nodes:
+            if target == "shamir":
+                node.unseal(keys[:2])
             wait_unsealed(node, timeout=60)
     finally:
         if writer is not None:
             writer.stop_event.set()
         for n in nodes:
             n.close()
+        kms.stop()
         unsealer.close()

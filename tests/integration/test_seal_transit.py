@@ -144,11 +144,11 @@ def test_snapshot_drill_through_the_seal(tmp_path):
 
 
 def test_the_seal_renews_its_periodic_token():
-    """With a periodic token of 2 s the node stays unsealable only if its
+    """With a periodic token of 5 s the node stays unsealable only if its
     seal renews the token: the renewals are seen on the unsealer, and after
-    several periods the token still works for a restart."""
+    more than one period the token still works for a restart."""
     unsealer = Unsealer()
-    r = unsealer.api("POST", "auth/token/create-orphan", {"policies": ["autounseal"], "period": "2s"})
+    r = unsealer.api("POST", "auth/token/create-orphan", {"policies": ["autounseal"], "period": "5s"})
     unsealer.token = r.json["auth"]["client_token"]
     node = TresorServer(storage="raft", extra_config=unsealer.seal_block())
     renewals = set()
@@ -158,12 +158,12 @@ def test_the_seal_renews_its_periodic_token():
                                 token=unsealer.root)
         assert r.status == 200, r  # the token never expired
         renewals.add(r.json["data"].get("last_renewal_time"))
-        return len(renewals - {None}) >= 4
+        return len(renewals - {None}) >= 3
 
     try:
         node.start()
         init_auto(node, 1, 1)
-        wait_for(renewed_again, timeout=30, interval=0.2, what="four renewals of the seal's token")
+        wait_for(renewed_again, timeout=60, interval=0.2, what="three renewals of the seal's token")
         assert node.stop() == 0
         node.start()
         wait_unsealed(node)
