@@ -71,6 +71,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     // A seal migration unsealed while standby is written now.
     Status migrated = lifecycle_.CompletePendingMigration();
     if (!migrated.ok()) spdlog::error("writing the seal migration failed: {}", migrated.message());
+    Status rewrapped = lifecycle_.RewrapRootKeyIfRotated();
+    if (!rewrapped.ok()) {
+      spdlog::warn("could not re-wrap the root key under the seal's latest key: {}",
+                   rewrapped.message());
+    }
     policies_.InvalidateCache();
     mounts_.Unload();
     return mounts_.Load();

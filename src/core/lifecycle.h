@@ -145,6 +145,12 @@ class Lifecycle {
   // Writes a migration that waited for this node to become active; OK when
   // none waits.
   Status CompletePendingMigration();
+  // With an auto seal whose provider versions its key (transit): when the
+  // provider's key was rotated since the root key was wrapped, re-wraps it
+  // under the latest version, so that the old version can be retired
+  // (min_decryption_version). Called when this node becomes active; OK
+  // when there is nothing to do.
+  Status RewrapRootKeyIfRotated();
   // Forgets the shares given so far.
   StatusOr<SealStatus> ResetUnsealProgress();
 

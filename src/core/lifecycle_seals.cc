@@ -157,6 +157,22 @@ Status Lifecycle::CompletePendingMigration() {
   return WriteMigrationLocked(*config, root_key, pending_migration_key_);
 }
 
+Status Lifecycle::RewrapRootKeyIfRotated() {
+  std::lock_guard lock(mu_);
+  if (seal_ == nullptr || barrier_.Sealed()) return Status::Ok();
+  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+  if (!config.has_value() || config->type != seal_->Type()) return Status::Ok();
+  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRootKeyKey));
+  if (!record.has_value() || seal_->KeyVersion(*record).empty()) return Status::Ok();
+  TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, seal_->Unwrap(*record));
+  TRESOR_ASSIGN_OR_RETURN(std::string rewrapped, seal_->Wrap(root_key));
+  if (seal_->KeyVersion(rewrapped) == seal_->KeyVersion(*record)) return Status::Ok();
+  TRESOR_RETURN_IF_ERROR(physical_.Put(kRootKeyKey, rewrapped));
+  spdlog::info("the seal's key was rotated: the root key is now wrapped by its version {} "
+               "(was {})", seal_->KeyVersion(rewrapped), seal_->KeyVersion(*record));
+  return Status::Ok();
+}
+
 Status Lifecycle::ReplaceRecoveryKey(const SecureBytes& old_key, const SecureBytes& new_key,
                                      const SealConfig& config) {
   TRESOR_RETURN_IF_ERROR(ValidateSealConfig(config.recovery_shares, config.recovery_threshold));
