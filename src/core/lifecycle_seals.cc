@@ -57,20 +57,29 @@ Status Lifecycle::InitializeWithAutoSealLocked(const InitOptions& options, InitR
 }
 
 Status Lifecycle::AutoUnseal() {
-  std::lock_guard lock(mu_);
   if (seal_ == nullptr) return FailedPreconditionError("no auto-unseal seal is configured");
-  if (!barrier_.Sealed()) return Status::Ok();
-  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
-  if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
-  if (config->type != seal_->Type()) {
-    return FailedPreconditionError(
-        "the stored seal is \"" + config->type + "\" but this node's config has seal \"" +
-        seal_->Type() + "\": migrate with operator unseal -migrate and the " +
-        (config->IsShamir() ? "unseal" : "recovery") + " keys (docs/seal.md, \"Seal migration\")");
+  std::string record;
+  {
+    std::lock_guard lock(mu_);
+    if (!barrier_.Sealed()) return Status::Ok();
+    TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+    if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
+    if (config->type != seal_->Type()) {
+      return FailedPreconditionError(
+          "the stored seal is \"" + config->type + "\" but this node's config has seal \"" +
+          seal_->Type() + "\": migrate with operator unseal -migrate and the " +
+          (config->IsShamir() ? "unseal" : "recovery") +
+          " keys (docs/seal.md, \"Seal migration\")");
+    }
+    TRESOR_ASSIGN_OR_RETURN(auto stored, physical_.Get(kRootKeyKey));
+    if (!stored.has_value()) return CorruptionError("the stored root key is missing");
+    record = std::move(*stored);
   }
-  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRootKeyKey));
-  if (!record.has_value()) return CorruptionError("the stored root key is missing");
-  TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, seal_->Unwrap(*record));
+  // The provider is called without the lock: it may take its whole timeout,
+  // and sys/seal-status and sys/health must keep answering meanwhile.
+  TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, seal_->Unwrap(record));
+  std::lock_guard lock(mu_);
+  if (!barrier_.Sealed()) return Status::Ok();
   TRESOR_RETURN_IF_ERROR(UnsealWithRootKeyLocked(root_key));
   spdlog::info("unsealed through the seal \"{}\"", seal_->Type());
   return Status::Ok();
@@ -158,18 +167,28 @@ Status Lifecycle::CompletePendingMigration() {
 }
 
 Status Lifecycle::RewrapRootKeyIfRotated() {
-  std::lock_guard lock(mu_);
-  if (seal_ == nullptr || barrier_.Sealed()) return Status::Ok();
-  TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
-  if (!config.has_value() || config->type != seal_->Type()) return Status::Ok();
-  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRootKeyKey));
-  if (!record.has_value() || seal_->KeyVersion(*record).empty()) return Status::Ok();
-  TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, seal_->Unwrap(*record));
+  if (seal_ == nullptr) return Status::Ok();
+  std::string record;
+  {
+    std::lock_guard lock(mu_);
+    if (barrier_.Sealed()) return Status::Ok();
+    TRESOR_ASSIGN_OR_RETURN(auto config, ReadSealConfig());
+    if (!config.has_value() || config->type != seal_->Type()) return Status::Ok();
+    TRESOR_ASSIGN_OR_RETURN(auto stored, physical_.Get(kRootKeyKey));
+    if (!stored.has_value() || seal_->KeyVersion(*stored).empty()) return Status::Ok();
+    record = std::move(*stored);
+  }
+  // Provider calls without the lock, as in AutoUnseal.
+  TRESOR_ASSIGN_OR_RETURN(SecureBytes root_key, seal_->Unwrap(record));
   TRESOR_ASSIGN_OR_RETURN(std::string rewrapped, seal_->Wrap(root_key));
-  if (seal_->KeyVersion(rewrapped) == seal_->KeyVersion(*record)) return Status::Ok();
+  if (seal_->KeyVersion(rewrapped) == seal_->KeyVersion(record)) return Status::Ok();
+  std::lock_guard lock(mu_);
+  // Written only if nothing replaced the record meanwhile (a migration).
+  TRESOR_ASSIGN_OR_RETURN(auto current, physical_.Get(kRootKeyKey));
+  if (!current.has_value() || *current != record) return Status::Ok();
   TRESOR_RETURN_IF_ERROR(physical_.Put(kRootKeyKey, rewrapped));
   spdlog::info("the seal's key was rotated: the root key is now wrapped by its version {} "
-               "(was {})", seal_->KeyVersion(rewrapped), seal_->KeyVersion(*record));
+               "(was {})", seal_->KeyVersion(rewrapped), seal_->KeyVersion(record));
   return Status::Ok();
 }
 
