@@ -90,6 +90,35 @@ std::string ClientToken(const HttpRequest& request) {
   return std::string(Trim(value.substr(kBearer.size())));
 }
 
+// Vault headers that change what a request means but that Tresor does not
+// implement yet: a client that sends one must not get an answer that
+// silently ignored it (a wrap TTL ignored hands out the secret itself; a
+// namespace ignored writes into the root namespace).
+Status RefuseUnsupportedHeaders(const HttpRequest& request) {
+  auto header = [&request](std::string_view name) {
+    auto found = request.find(boost::beast::string_view(name.data(), name.size()));
+    return found == request.end() ? std::string_view() : Trim(ToStdView(found->value()));
+  };
+  std::string_view ns = header("X-Vault-Namespace");
+  while (!ns.empty() && ns.front() == '/') ns.remove_prefix(1);
+  while (!ns.empty() && ns.back() == '/') ns.remove_suffix(1);
+  if (!ns.empty() && ns != "root") {
+    return InvalidArgumentError(
+        "namespaces are not supported by Tresor: refusing the request rather than ignore its "
+        "X-Vault-Namespace header (it would land in the root namespace); send it without the "
+        "header (unset VAULT_NAMESPACE)");
+  }
+  for (std::string_view name : {"X-Vault-Wrap-TTL", "X-Vault-Wrap-Format"}) {
+    if (!header(name).empty()) {
+      return InvalidArgumentError(
+          "response wrapping is not supported by Tresor yet: refusing the request rather than "
+          "answer it unwrapped, which would hand out the secret itself (" +
+          std::string(name) + " was set)");
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<nlohmann::json> ParseBody(const std::string& body) {
   if (IsAllWhitespace(body)) return nlohmann::json();  // null: no body
   nlohmann::json data;
@@ -167,6 +196,7 @@ StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
   }
   TRESOR_ASSIGN_OR_RETURN(MethodMapping method, MapMethod(request));
   TRESOR_ASSIGN_OR_RETURN(core::NormalizedPath normalized, NormalizeApiPath(raw_path));
+  TRESOR_RETURN_IF_ERROR(RefuseUnsupportedHeaders(request));
 
   core::Request result;
   result.operation = method.operation;

@@ -29,6 +29,25 @@ StatusOr<core::Request> Parse(const HttpRequest& request) {
   return ParseApiRequest(request, "192.0.2.7:5555");
 }
 
+TEST(RequestParserTest, HeadersTresorDoesNotHonourAreRefusedNotIgnored) {
+  for (auto [name, value] : {std::pair{"X-Vault-Namespace", "team-a/"},
+                             {"X-Vault-Namespace", "/team-a/sub"},
+                             {"X-Vault-Wrap-TTL", "60s"},
+                             {"X-Vault-Wrap-Format", "json"}}) {
+    HttpRequest request = Make(beast_http::verb::get, "/v1/secret/data/app/db");
+    request.set(name, value);
+    auto parsed = Parse(request);
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(parsed.status().message().find(name), std::string::npos) << parsed.status().message();
+  }
+  // The root namespace, spelled any way Vault's clients spell it, is fine.
+  for (const char* root : {"", "/", "root", "root/"}) {
+    HttpRequest request = Make(beast_http::verb::get, "/v1/secret/data/app/db");
+    request.set("X-Vault-Namespace", root);
+    EXPECT_TRUE(Parse(request).ok()) << root;
+  }
+}
+
 TEST(RequestParserTest, MapsMethodsToOperations) {
   struct Case {
     HttpRequest request;

@@ -564,6 +564,16 @@ ROWS = [
     Row("auth/token/nosuch", "`POST`, root token", 404, "unsupported path", "unsealed",
         method="POST", headers=ROOT_HEADER, body=b"{}"),
     # KV v2 at secret/
+    Row("secret/data/a", "`GET`, root token, `X-Vault-Namespace: team-a/`", 400,
+        "namespaces are not supported by Tresor", "unsealed", method="GET",
+        headers={**ROOT_HEADER, "X-Vault-Namespace": "team-a/"}),
+    Row("secret/data/a", "`POST`, root token, `X-Vault-Namespace: team-a/`, body "
+        "`{\"data\": {\"k\": \"v\"}}`", 400, "namespaces are not supported by Tresor", "unsealed",
+        headers={**ROOT_HEADER, "X-Vault-Namespace": "team-a/"},
+        body=body({"data": {"k": "v"}})),
+    Row("secret/data/a", "`GET`, root token, `X-Vault-Wrap-TTL: 60s`", 400,
+        "response wrapping is not supported by Tresor yet", "unsealed", method="GET",
+        headers={**ROOT_HEADER, "X-Vault-Wrap-TTL": "60s"}),
     Row("secret/data/a", "`POST`, `data` a string", 400, "data: expected an object, got a string",
         "unsealed", method="POST", headers=ROOT_HEADER, body=body({"data": "x"})),
     Row("secret/data/a", "`POST`, body `{}`", 400, "no data provided", "unsealed",
