@@ -41,6 +41,10 @@ using engines::FieldReader;
 
 constexpr std::chrono::seconds kReplicationWait{60};
 
+// How long a join challenge waits for a new leader to finish becoming
+// active (loading the mount table and policies takes milliseconds).
+constexpr std::chrono::seconds kBecomingActiveWait{5};
+
 std::string ChallengeAad(const std::string& server_id) { return "raft-challenge/" + server_id; }
 
 StatusOr<std::string> RequiredString(FieldReader& fields, std::string_view name) {
@@ -74,6 +78,13 @@ StatusOr<Response> HandleChallenge(SysContext ctx, std::shared_ptr<JoinChallenge
                                    const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   if (ctx.lifecycle.Sealed()) return SealedError();
+  // A raft leader that is still becoming active already answers sys/health
+  // with 200 (it is not a standby), so a script that joins on that answer
+  // may land in the gap: wait for it rather than refuse.
+  if (!ctx.ha.IsActive() && RaftOrNull(ctx)->node().IsLeader()) {
+    PollUntil(ctx.clock, kBecomingActiveWait, std::chrono::milliseconds(10),
+              [&ctx] { return ctx.ha.IsActive() || !RaftOrNull(ctx)->node().IsLeader(); });
+  }
   if (!ctx.ha.IsActive()) {
     return FailedPreconditionError("this node is not the active node; join through the active one");
   }
