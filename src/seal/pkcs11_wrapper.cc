@@ -119,12 +119,13 @@ class Pkcs11Wrapper final : public KeyWrapper {
     std::string iv = RandomBytes(kIvBytes);
     std::lock_guard lock(mu_);
     TRESOR_RETURN_IF_ERROR(ConnectLocked());
-    TRESOR_RETURN_IF_ERROR(Begin(iv, /*encrypt=*/true));
+    TRESOR_RETURN_IF_ERROR(ReconnectOnFailure(Begin(iv, /*encrypt=*/true)));
     std::vector<unsigned char> out(key.size() + 16);
     CK_ULONG out_len = out.size();
-    TRESOR_RETURN_IF_ERROR(Check(functions_->C_Encrypt(session_, const_cast<unsigned char*>(key.data()),
-                                                       key.size(), out.data(), &out_len),
-                                 "C_Encrypt"));
+    TRESOR_RETURN_IF_ERROR(ReconnectOnFailure(
+        Check(functions_->C_Encrypt(session_, const_cast<unsigned char*>(key.data()), key.size(),
+                                    out.data(), &out_len),
+              "C_Encrypt")));
     out.resize(out_len);
     return nlohmann::json{
         {"key_label", key_label_},
@@ -148,7 +149,7 @@ class Pkcs11Wrapper final : public KeyWrapper {
     }
     std::lock_guard lock(mu_);
     TRESOR_RETURN_IF_ERROR(ConnectLocked());
-    TRESOR_RETURN_IF_ERROR(Begin(iv, /*encrypt=*/false));
+    TRESOR_RETURN_IF_ERROR(ReconnectOnFailure(Begin(iv, /*encrypt=*/false)));
     SecureBytes out(ciphertext.size());
     CK_ULONG out_len = out.size();
     CK_RV rv = functions_->C_Decrypt(session_, reinterpret_cast<unsigned char*>(ciphertext.data()),
@@ -157,9 +158,17 @@ class Pkcs11Wrapper final : public KeyWrapper {
       return InvalidArgumentError("pkcs11 seal: the stored root key does not decrypt with the key "
                                   "labelled \"" + key_label_ + "\"");
     }
-    TRESOR_RETURN_IF_ERROR(Check(rv, "C_Decrypt"));
+    TRESOR_RETURN_IF_ERROR(ReconnectOnFailure(Check(rv, "C_Decrypt")));
     out.resize(out_len);
     return out;
+  }
+
+  // A device or session failure (a token pulled out, an HSM restarted)
+  // makes the next call open a new session instead of failing for ever.
+  // REQUIRES: mu_ held.
+  Status ReconnectOnFailure(Status status) {
+    if (status.code() == StatusCode::kUnavailable) key_ = CK_INVALID_HANDLE;
+    return status;
   }
 
  private:
