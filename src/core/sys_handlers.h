@@ -41,6 +41,8 @@ void RegisterKeyHandlers(SysRouter& router, SysContext context);
 // sys/rekey/init, update and verify, and the same under
 // sys/rekey-recovery-key/ for the recovery keys.
 void RegisterRekeyHandlers(SysRouter& router, SysContext context);
+// sys/tools/random and sys/tools/hash.
+void RegisterToolsHandlers(SysRouter& router);
 // sys/generate-root/attempt and update.
 void RegisterGenerateRootHandlers(SysRouter& router, SysContext context);
 

@@ -210,6 +210,7 @@ void RegisterSysHandlers(SysRouter& router, SysContext context) {
   RegisterKeyHandlers(router, context);
   RegisterRekeyHandlers(router, context);
   RegisterGenerateRootHandlers(router, context);
+  RegisterToolsHandlers(router);
 }
 
 }  // namespace tresor::core

@@ -227,6 +227,18 @@ ROWS = [
         "no root generation is in progress", "unsealed", body=body({"key": "ab" * 33, "nonce": "n"})),
     Row("sys/generate-root/update", "`PUT`, unknown field `token`", 400,
         "unrecognized parameters: [token]", "unsealed", body=body({"key": "ab" * 33, "nonce": "n", "token": "x"})),
+    # sys/tools/*
+    Row("sys/tools/random", "`POST`, root token, `bytes` 0", 400,
+        "bytes must be greater than 0", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"bytes": 0})),
+    Row("sys/tools/random", "`POST`, root token, `source` `seal`", 400,
+        "Tresor has no seal entropy source", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"source": "seal"})),
+    Row("sys/tools/hash", "`POST`, root token, no `input`", 400,
+        "input must be specified", "unsealed", method="POST", headers=ROOT_HEADER, body=b"{}"),
+    Row("sys/tools/hash", "`POST`, root token, `algorithm` `md5`", 400,
+        "unsupported algorithm md5", "unsealed", method="POST", headers=ROOT_HEADER,
+        body=body({"input": "aGVsbG8=", "algorithm": "md5"})),
     # sys/health
     Row("sys/health", "`GET ?activecode=abc`", 400, "bad value for activecode parameter",
         "unsealed", method="GET", target="/v1/sys/health?activecode=abc"),

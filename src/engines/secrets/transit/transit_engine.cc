@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "common/encoding.h"
+#include "common/path_segments.h"
 #include "engines/field_reader.h"
 #include "engines/secrets/transit/transit_keys.h"
 
@@ -12,18 +13,6 @@ namespace {
 using logical::Operation;
 using logical::Request;
 using logical::Response;
-
-// Splits "keys/foo/rotate" into {"keys", "foo", "rotate"}.
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> out;
-  while (!path.empty()) {
-    std::size_t slash = path.find('/');
-    out.emplace_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return out;
-}
 
 Status RefuseTrue(FieldReader& fields, std::string_view name, std::string_view why) {
   TRESOR_ASSIGN_OR_RETURN(auto value, fields.Bool(name));
@@ -80,7 +69,7 @@ class TransitEngine final : public logical::Engine {
       : keys_(context.storage, context.clock) {}
 
   StatusOr<Response> Handle(const Request& request) override {
-    std::vector<std::string> parts = Segments(request.path);
+    std::vector<std::string> parts = PathSegments(request.path);
     if (parts.empty()) return NotFoundError("unsupported path");
     const std::string& head = parts[0];
     if (head == "keys" && parts.size() == 1 && request.operation == Operation::kList) {
@@ -103,7 +92,7 @@ class TransitEngine final : public logical::Engine {
   // encrypt/<name> on a missing key is a create (Vault's upsert), so the ACL
   // asks for the create capability there.
   StatusOr<std::optional<bool>> Exists(const Request& request) override {
-    std::vector<std::string> parts = Segments(request.path);
+    std::vector<std::string> parts = PathSegments(request.path);
     if (parts.size() == 2 && (parts[0] == "encrypt" || parts[0] == "keys")) {
       TRESOR_ASSIGN_OR_RETURN(auto key, keys_.Get(parts[1]));
       return std::optional<bool>(key.has_value());
