@@ -177,10 +177,41 @@ Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string
                           std::to_string(kReplicationWait.count()) + "s; try unsealing again");
 }
 
+// Vault's join options Tresor does not implement: refused when set, so a
+// caller never believes one took effect.
+Status RefuseUnsupportedJoinOptions(FieldReader& fields) {
+  TRESOR_ASSIGN_OR_RETURN(auto retry, fields.Bool("retry"));
+  if (retry.value_or(false)) {
+    return InvalidArgumentError("retry is not supported on sys/storage/raft/join: put a "
+                                "retry_join block in the node's config to keep retrying");
+  }
+  TRESOR_ASSIGN_OR_RETURN(auto non_voter, fields.Bool("non_voter"));
+  if (non_voter.value_or(false)) {
+    return InvalidArgumentError("non_voter is not supported: every node that joins becomes a "
+                                "voter once it has caught up");
+  }
+  for (const char* name : {"leader_ca_cert", "leader_client_cert", "leader_client_key",
+                           "auto_join", "auto_join_scheme", "auto_join_port"}) {
+    const nlohmann::json& value = fields.Raw(name);
+    const bool empty = value.is_null() || (value.is_string() && value.get<std::string>().empty()) ||
+                       (value.is_number() && value.get<double>() == 0);
+    if (!empty) {
+      return InvalidArgumentError(std::string(name) +
+                                  " is not supported: give leader_api_addr; TLS to the leader "
+                                  "uses the system's CA store");
+    }
+  }
+  if (auto unknown = fields.UnusedFieldsWarning(); unknown.has_value()) {
+    return InvalidArgumentError(*unknown);
+  }
+  return Status::Ok();
+}
+
 StatusOr<Response> HandleJoin(SysContext ctx, const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
   TRESOR_ASSIGN_OR_RETURN(std::string leader, RequiredString(fields, "leader_api_addr"));
+  TRESOR_RETURN_IF_ERROR(RefuseUnsupportedJoinOptions(fields));
   if (leader.rfind("http://", 0) != 0 && leader.rfind("https://", 0) != 0) {
     return InvalidArgumentError("leader_api_addr must be a URL such as https://10.0.0.1:8200");
   }

@@ -22,3 +22,29 @@ def test_join_right_after_the_leader_reports_healthy():
         finally:
             joiner.close()
             leader.close()
+
+
+def test_join_options_tresor_does_not_implement_are_refused():
+    """Vault's CLI sends every join option, mostly empty: those are fine;
+    set ones Tresor does not implement are refused, never ignored."""
+    node = TresorServer(storage="raft")
+    try:
+        node.start()
+        leader = "http://127.0.0.1:1"
+        for field, value, fragment in [("retry", True, "retry_join block"),
+                                        ("non_voter", True, "non_voter is not supported"),
+                                        ("leader_ca_cert", "-----BEGIN", "system's CA store"),
+                                        ("auto_join", "provider=aws", "auto_join is not supported"),
+                                        ("colour", "blue", "unrecognized parameters")]:
+            r = node.api("POST", "sys/storage/raft/join", {"leader_api_addr": leader, field: value})
+            assert r.status == 400 and fragment in r.errors[0], (field, r)
+        # Vault's CLI's empty options pass this check (and then fail to reach
+        # the leader, which is not running).
+        r = node.api("POST", "sys/storage/raft/join",
+                     {"leader_api_addr": leader, "retry": False, "non_voter": False,
+                      "leader_ca_cert": "", "leader_client_cert": "", "leader_client_key": "",
+                      "auto_join": "", "auto_join_scheme": "", "auto_join_port": 0})
+        assert r.status == 400 and "could not join the cluster" in r.errors[0], r
+        assert node.seal_status()["initialized"] is False
+    finally:
+        node.close()
