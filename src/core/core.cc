@@ -37,6 +37,12 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
                   TRESOR_ASSIGN_OR_RETURN(auto entry, lifecycle_.Tokens().Lookup(token));
                   if (!entry.has_value()) return PermissionDeniedError();
                   return entry->policies;
+                },
+                [this](const std::string& accessor) -> StatusOr<std::vector<std::string>> {
+                  TRESOR_ASSIGN_OR_RETURN(auto entry,
+                                          lifecycle_.Tokens().LookupByAccessor(accessor));
+                  if (!entry.has_value()) return NotFoundError("no token with this accessor");
+                  return entry->policies;
                 }});
   // A revoked token's cubbyhole goes with it.
   lifecycle_.Tokens().SetRevokeHook([this](const std::string& token_hash) {

@@ -143,20 +143,34 @@ StatusOr<Response> CapabilitiesAnswer(PolicyHandlerContext ctx,
   return r;
 }
 
-StatusOr<Response> HandleCapabilities(PolicyHandlerContext ctx, const Request& req) {
-  TRESOR_ASSIGN_OR_RETURN(std::optional<std::string> token, OptionalString(req.data, "token"));
-  if (!token.has_value() || token->empty()) return InvalidArgumentError("'token' must be supplied");
+// sys/capabilities and sys/capabilities-accessor: the capabilities of the
+// token named by `field` ("token" or "accessor"), found with `policies_of`.
+StatusOr<Response> CapabilitiesOfNamedToken(
+    PolicyHandlerContext ctx, const Request& req, const char* field,
+    const std::function<StatusOr<std::vector<std::string>>(const std::string&)>& policies_of) {
+  TRESOR_ASSIGN_OR_RETURN(std::optional<std::string> name, OptionalString(req.data, field));
+  if (!name.has_value() || name->empty()) {
+    return InvalidArgumentError("'" + std::string(field) + "' must be supplied");
+  }
   TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> paths, RequestedPaths(req));
-  if (!ctx.policies_of_token) return InternalError("token lookup is not configured");
-  StatusOr<std::vector<std::string>> policies = ctx.policies_of_token(*token);
+  if (!policies_of) return InternalError(std::string(field) + " lookup is not configured");
+  StatusOr<std::vector<std::string>> policies = policies_of(*name);
   if (!policies.ok()) {
     StatusCode code = policies.status().code();
     if (code == StatusCode::kNotFound || code == StatusCode::kPermissionDenied) {
-      return InvalidArgumentError("invalid token");
+      return InvalidArgumentError("invalid " + std::string(field));
     }
     return policies.status();
   }
   return CapabilitiesAnswer(ctx, *policies, paths);
+}
+
+StatusOr<Response> HandleCapabilities(PolicyHandlerContext ctx, const Request& req) {
+  return CapabilitiesOfNamedToken(ctx, req, "token", ctx.policies_of_token);
+}
+
+StatusOr<Response> HandleCapabilitiesAccessor(PolicyHandlerContext ctx, const Request& req) {
+  return CapabilitiesOfNamedToken(ctx, req, "accessor", ctx.policies_of_accessor);
 }
 
 StatusOr<Response> HandleCapabilitiesSelf(PolicyHandlerContext ctx, const Request& req) {
@@ -194,6 +208,11 @@ void RegisterPolicyHandlers(SysRouter& router, PolicyHandlerContext ctx) {
   capabilities.handlers[Operation::kCreate] = std::bind(HandleCapabilities, ctx, _1);
   capabilities.handlers[Operation::kUpdate] = std::bind(HandleCapabilities, ctx, _1);
   router.Add("sys/capabilities", std::move(capabilities));
+
+  SysRoute by_accessor;
+  by_accessor.handlers[Operation::kCreate] = std::bind(HandleCapabilitiesAccessor, ctx, _1);
+  by_accessor.handlers[Operation::kUpdate] = std::bind(HandleCapabilitiesAccessor, ctx, _1);
+  router.Add("sys/capabilities-accessor", std::move(by_accessor));
 
   SysRoute self;
   self.any_token = true;

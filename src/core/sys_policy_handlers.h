@@ -42,6 +42,9 @@ struct PolicyHandlerContext {
   // token", as Vault does); other errors pass through. Must not log the
   // token.
   std::function<StatusOr<std::vector<std::string>>(const std::string& token)> policies_of_token;
+  // The same for the token with this accessor, for sys/capabilities-accessor.
+  std::function<StatusOr<std::vector<std::string>>(const std::string& accessor)>
+      policies_of_accessor;
 };
 
 // Adds the routes above to `router`. Flags: none is unauthenticated or

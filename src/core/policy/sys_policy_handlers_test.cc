@@ -19,12 +19,19 @@ using nlohmann::json;
 class SysPolicyHandlersTest : public ::testing::Test {
  protected:
   SysPolicyHandlersTest() {
-    RegisterPolicyHandlers(
-        router_, {store_, [this](const std::string& token) -> StatusOr<std::vector<std::string>> {
-                    auto it = tokens_.find(token);
-                    if (it == tokens_.end()) return NotFoundError("unknown token");
-                    return it->second;
-                  }});
+    auto policies_of = [this](const std::string& token) -> StatusOr<std::vector<std::string>> {
+      auto it = tokens_.find(token);
+      if (it == tokens_.end()) return NotFoundError("unknown token");
+      return it->second;
+    };
+    // A token's accessor here is "accessor-of-" and the token.
+    auto policies_of_accessor =
+        [policies_of](const std::string& accessor) -> StatusOr<std::vector<std::string>> {
+      constexpr std::string_view kPrefix = "accessor-of-";
+      if (accessor.rfind(kPrefix, 0) != 0) return NotFoundError("unknown accessor");
+      return policies_of(accessor.substr(kPrefix.size()));
+    };
+    RegisterPolicyHandlers(router_, {store_, policies_of, policies_of_accessor});
   }
 
   StatusOr<Response> Call(Operation op, const std::string& path, json data = nullptr,
@@ -159,6 +166,17 @@ TEST_F(SysPolicyHandlersTest, CapabilitiesOfAnotherToken) {
   EXPECT_EQ(one->shape, Response::Shape::kEnvelopeWithTopLevelData);
   EXPECT_EQ(one->data,
             json({{"capabilities", {"list", "read"}}, {"secret/foo", {"list", "read"}}}));
+
+  auto by_accessor = Call(Operation::kUpdate, "sys/capabilities-accessor",
+                          {{"accessor", "accessor-of-hvs.app"}, {"path", "secret/foo"}});
+  ASSERT_TRUE(by_accessor.ok()) << by_accessor.status().ToString();
+  EXPECT_EQ(by_accessor->data, one->data);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/capabilities-accessor",
+                 {{"accessor", "nope"}, {"path", "a"}}).status().message(),
+            "invalid accessor");
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/capabilities-accessor", {{"path", "a"}})
+                .status().code(),
+            StatusCode::kInvalidArgument);
 
   auto many = Call(Operation::kUpdate, "sys/capabilities",
                    {{"token", "hvs.app"}, {"paths", {"secret/foo", "cubbyhole/x", "sys/seal"}}});
