@@ -378,6 +378,16 @@ TEST_F(SysMountHandlersTest, UiMountsDescribesOnlyMountsTheTokenReaches) {
   EXPECT_TRUE(private_mount->data["options"].is_null());
   EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/nope").status().code(),
             StatusCode::kPermissionDenied);
+
+  // The list shows only the mounts the policies reach.
+  auto listed = Call(Operation::kRead, "sys/internal/ui/mounts", nullptr, {"app"});
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_TRUE(listed->data["secret"].contains("secret/"));
+  EXPECT_FALSE(listed->data["secret"].contains("private/"));
+  EXPECT_TRUE(listed->data["auth"].is_object());
+  auto all = Call(Operation::kRead, "sys/internal/ui/mounts");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->data["secret"].contains("private/"));
 }
 
 }  // namespace

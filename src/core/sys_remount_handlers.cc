@@ -1,4 +1,5 @@
-// sys/remount, sys/remount/status/<id> and sys/internal/ui/mounts/<path>
+// sys/remount, sys/remount/status/<id>, sys/internal/ui/mounts and
+// sys/internal/ui/mounts/<path>
 // (see sys_mount_handlers.h).
 //
 // A move only rewrites the mount's row (its data is stored by uuid), so it
@@ -104,6 +105,22 @@ StatusOr<Response> HandleUiMount(MountTable& mounts, policy::PolicyStore& polici
   return Response::Data(std::move(data));
 }
 
+// The secrets engines and auth methods the caller's policies reach anything
+// under, as Vault's UI lists them: {"secret": {path: entry}, "auth": {...}}.
+StatusOr<Response> HandleUiMountList(MountTable& mounts, policy::PolicyStore& policies,
+                                     const Request& req) {
+  TRESOR_ASSIGN_OR_RETURN(auto acl, policies.AclFor(req.client_token_policies));
+  nlohmann::json data = {{"secret", nlohmann::json::object()}, {"auth", nlohmann::json::object()}};
+  for (auto [kind, key] : {std::pair{MountKind::kSecrets, "secret"}, {MountKind::kAuth, "auth"}}) {
+    for (const auto& mount : mounts.List(kind)) {
+      if (!acl->HasAnyAccessUnder(mount->route_prefix)) continue;
+      // Keyed by the path under its kind, as in sys/mounts and sys/auth.
+      data[key][mount->entry.path] = MountEntryToApi(mount->entry);
+    }
+  }
+  return Response::Data(std::move(data));
+}
+
 }  // namespace
 
 void RegisterRemountHandlers(SysRouter& router, MountTable& mounts, policy::PolicyStore& policies) {
@@ -127,7 +144,11 @@ void RegisterRemountHandlers(SysRouter& router, MountTable& mounts, policy::Poli
   ui.handlers[Operation::kRead] = [&mounts, &policies](const Request& req) {
     return HandleUiMount(mounts, policies, req);
   };
-  router.AddPrefix("sys/internal/ui/mounts/", std::move(ui));
+  router.AddPrefix("sys/internal/ui/mounts/", ui);
+  ui.handlers[Operation::kRead] = [&mounts, &policies](const Request& req) {
+    return HandleUiMountList(mounts, policies, req);
+  };
+  router.Add("sys/internal/ui/mounts", std::move(ui));
 }
 
 }  // namespace tresor::core
