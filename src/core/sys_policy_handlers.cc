@@ -178,6 +178,13 @@ StatusOr<Response> HandleCapabilitiesSelf(PolicyHandlerContext ctx, const Reques
   return CapabilitiesAnswer(ctx, req.client_token_policies, paths);
 }
 
+// sys/internal/ui/resultant-acl: the caller's whole ACL, for UIs.
+StatusOr<Response> HandleResultantAcl(PolicyHandlerContext ctx, const Request& req) {
+  TRESOR_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Acl> acl,
+                          ctx.store.AclFor(req.client_token_policies));
+  return Response::Data(acl->Describe());
+}
+
 // Routes for one of the two policy APIs.
 void RegisterPolicyApi(SysRouter& router, const PolicyHandlerContext& ctx, Api api) {
   using std::placeholders::_1;
@@ -213,6 +220,10 @@ void RegisterPolicyHandlers(SysRouter& router, PolicyHandlerContext ctx) {
   by_accessor.handlers[Operation::kCreate] = std::bind(HandleCapabilitiesAccessor, ctx, _1);
   by_accessor.handlers[Operation::kUpdate] = std::bind(HandleCapabilitiesAccessor, ctx, _1);
   router.Add("sys/capabilities-accessor", std::move(by_accessor));
+
+  SysRoute resultant;
+  resultant.handlers[Operation::kRead] = std::bind(HandleResultantAcl, ctx, _1);
+  router.Add("sys/internal/ui/resultant-acl", std::move(resultant));
 
   SysRoute self;
   self.any_token = true;

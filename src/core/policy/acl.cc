@@ -107,4 +107,17 @@ std::vector<std::string> Acl::Capabilities(std::string_view path) const {
   return CapabilityNames(CapabilitiesOn(path));
 }
 
+nlohmann::json Acl::Describe() const {
+  nlohmann::json exact = nlohmann::json::object(), glob = nlohmann::json::object();
+  for (const auto& [path, caps] : exact_) exact[path] = {{"capabilities", CapabilityNames(caps)}};
+  for (const auto& [pattern, caps] : wildcard_) {
+    std::string key = pattern.text();
+    if (pattern.kind() == PathPattern::Kind::kPrefix && !key.empty() && key.back() == '*') {
+      key.pop_back();
+    }
+    glob[key] = {{"capabilities", CapabilityNames(caps)}};
+  }
+  return {{"exact_paths", std::move(exact)}, {"glob_paths", std::move(glob)}, {"root", root_}};
+}
+
 }  // namespace tresor::core::policy

@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "core/policy/capability.h"
+#include <nlohmann/json.hpp>
+
 #include "core/policy/path_pattern.h"
 #include "core/policy/policy.h"
 #include "core/request.h"
@@ -75,6 +77,12 @@ class Acl {
   // answer may be yes for a rule that matches nothing real; never no for a
   // rule that grants something there. Always true for the root ACL.
   bool HasAnyAccessUnder(std::string_view prefix) const;
+
+  // Every rule, as sys/internal/ui/resultant-acl answers them:
+  // {"exact_paths": {path: {"capabilities": [...]}}, "glob_paths": {pattern
+  // without its trailing '*': {...}}, "root": bool}. Segment patterns ('+')
+  // are listed under glob_paths as written.
+  nlohmann::json Describe() const;
 
   // How many distinct patterns the ACL holds (after merging).
   std::size_t RuleCountForTest() const { return exact_.size() + wildcard_.size(); }

@@ -239,3 +239,25 @@ TEST_F(SysPolicyHandlersTest, RoutesNeedATokenAndNoSudo) {
 
 }  // namespace
 }  // namespace tresor::core
+
+namespace tresor::core {
+namespace {
+
+TEST_F(SysPolicyHandlersTest, ResultantAclListsTheCallersRules) {
+  ASSERT_TRUE(store_.SetPolicy("app", "path \"secret/data/app\" { capabilities = [\"read\"] }\n"
+                                      "path \"secret/+/team/*\" { capabilities = [\"list\"] }")
+                  .ok());
+  auto r = Call(Operation::kRead, "sys/internal/ui/resultant-acl", nullptr, {"app", "default"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->data["root"], false);
+  EXPECT_EQ(r->data["exact_paths"]["secret/data/app"]["capabilities"], json({"read"}));
+  EXPECT_EQ(r->data["exact_paths"]["auth/token/lookup-self"]["capabilities"], json({"read"}));
+  EXPECT_TRUE(r->data["glob_paths"].contains("cubbyhole/"));
+  EXPECT_TRUE(r->data["glob_paths"].contains("secret/+/team/*"));
+  auto root = Call(Operation::kRead, "sys/internal/ui/resultant-acl", nullptr, {"root"});
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->data["root"], true);
+}
+
+}  // namespace
+}  // namespace tresor::core
