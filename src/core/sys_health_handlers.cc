@@ -71,7 +71,7 @@ StatusOr<Response> HandleHealth(SysContext ctx, const Request& req) {
       {"server_time_utc", std::chrono::duration_cast<std::chrono::seconds>(
                               ctx.clock.Now().time_since_epoch())
                               .count()},
-      {"version", kVersion}};
+      {"version", kReportedVersion}};
   if (!status.sealed) {
     body["cluster_name"] = status.cluster_name;
     body["cluster_id"] = status.cluster_id;

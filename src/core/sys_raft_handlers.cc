@@ -409,7 +409,7 @@ StatusOr<Response> HandleHaStatus(SysContext ctx, const Request&) {
                        {"api_address", active ? leader.leader_address : ""},
                        {"cluster_address", "https://" + server.address},
                        {"active_node", active},
-                       {"version", kVersion}});
+                       {"version", kReportedVersion}});
     }
   }
   return Response::Data({{"nodes", nodes}});

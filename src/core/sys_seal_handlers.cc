@@ -27,7 +27,7 @@ nlohmann::json SealStatusJson(const SealStatus& s, const CoreOptions& options) {
                       {"n", s.shares},
                       {"progress", s.progress},
                       {"nonce", s.nonce},
-                      {"version", kVersion},
+                      {"version", kReportedVersion},
                       {"build_date", std::string(kBuildDate)},
                       {"migration", s.migration},
                       {"recovery_seal", s.recovery_seal},
