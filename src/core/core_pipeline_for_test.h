@@ -1,5 +1,5 @@
 // Shared fixture for the tests of Core's request pipeline
-// (core_pipeline_test.cc, core_tokens_test.cc): a real Core over an
+// (core_pipeline_test.cc, core_tokens_test.cc, sys_tools_handlers_test.cc): a real Core over an
 // in-memory backend and a FakeClock, initialised and unsealed through its
 // Lifecycle, with a KV v2 mount at secret/ and helpers that write policies
 // and create tokens through the API as an operator would.

@@ -359,16 +359,7 @@ Status Lifecycle::CheckQuorumKey(const SecureBytes& key) {
   if (!config.has_value()) return FailedPreconditionError("Vault is not initialized");
   if (config->IsShamir()) return OpenRootKeyLocked(key).status();
   if (barrier_.Sealed()) return SealedError();
-  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRecoveryKeyKey));
-  if (!record.has_value()) return CorruptionError("the stored recovery key is missing");
-  auto recovery = barrier_.OpenWithRootKey(*record, kRecoveryKeyKey);
-  if (!recovery.ok()) return CorruptionError("the stored recovery key does not open");
-  const bool same = ConstantTimeEquals(*recovery, AsStringView(key));
-  SecureWipe(*recovery);
-  if (!same) {
-    return InvalidArgumentError("the key shares given do not combine into this server's recovery key");
-  }
-  return Status::Ok();
+  return MatchRecoveryKeyLocked(key);
 }
 
 Status Lifecycle::ReplaceUnsealKey(const SecureBytes& old_unseal_key,

@@ -238,7 +238,10 @@ class Lifecycle {
   Status UnsealWithKey(const SecureBytes& unseal_key);
   StatusOr<SecureBytes> OpenRootKeyLocked(const SecureBytes& unseal_key);
   Status UnsealWithRootKeyLocked(const SecureBytes& root_key);
+  // Whether `key` is the stored recovery key: through `root_key` (before the
+  // barrier is open, a migration) or through the unsealed barrier.
   Status CheckRecoveryKeyLocked(const SecureBytes& root_key, const SecureBytes& key);
+  Status MatchRecoveryKeyLocked(const SecureBytes& key);
   Status InitializeWithAutoSealLocked(const InitOptions& options, InitResult& result);
   // Writes the keyring, then (briefly unsealed) the token store, the cluster
   // identity and the root token; returns the root token, sealed again.

@@ -192,20 +192,27 @@ Status Lifecycle::RewrapRootKeyIfRotated() {
   return Status::Ok();
 }
 
+Status Lifecycle::MatchRecoveryKeyLocked(const SecureBytes& key) {
+  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRecoveryKeyKey));
+  if (!record.has_value()) return CorruptionError("the stored recovery key is missing");
+  auto recovery = barrier_.OpenWithRootKey(*record, kRecoveryKeyKey);
+  if (!recovery.ok()) return CorruptionError("the stored recovery key does not open");
+  const bool same = ConstantTimeEquals(*recovery, AsStringView(key));
+  SecureWipe(*recovery);
+  if (!same) {
+    return InvalidArgumentError(
+        "the key shares given do not combine into this server's recovery key");
+  }
+  return Status::Ok();
+}
+
 Status Lifecycle::ReplaceRecoveryKey(const SecureBytes& old_key, const SecureBytes& new_key,
                                      const SealConfig& config) {
   TRESOR_RETURN_IF_ERROR(ValidateSealConfig(config.recovery_shares, config.recovery_threshold));
   std::lock_guard lock(mu_);
   if (barrier_.Sealed()) return SealedError();
   if (config.IsShamir()) return InvalidArgumentError("recovery keys exist only with an auto seal");
-  TRESOR_ASSIGN_OR_RETURN(auto record, physical_.Get(kRecoveryKeyKey));
-  if (!record.has_value()) return CorruptionError("the stored recovery key is missing");
-  auto current = barrier_.OpenWithRootKey(*record, kRecoveryKeyKey);
-  if (!current.ok() || !ConstantTimeEquals(*current, AsStringView(old_key))) {
-    if (current.ok()) SecureWipe(*current);
-    return InvalidArgumentError("the key shares given do not combine into this server's recovery key");
-  }
-  SecureWipe(*current);
+  TRESOR_RETURN_IF_ERROR(MatchRecoveryKeyLocked(old_key));
   TRESOR_ASSIGN_OR_RETURN(std::string sealed,
                           barrier_.SealWithRootKey(AsStringView(new_key), kRecoveryKeyKey));
   CrashPointForTest("rekey-before-commit");

@@ -2,43 +2,18 @@
 #include <gtest/gtest.h>
 
 #include "common/encoding.h"
-#include "core/core.h"
-#include "storage/inmem/inmem_backend.h"
+#include "core/core_pipeline_for_test.h"
 
 namespace tresor::core {
 namespace {
 
 using nlohmann::json;
 
-class SysToolsTest : public ::testing::Test {
+class SysToolsTest : public CorePipelineTest {
  protected:
-  void SetUp() override {
-    Request init;
-    init.operation = Operation::kUpdate;
-    init.path = "sys/init";
-    init.data = {{"secret_shares", 1}, {"secret_threshold", 1}};
-    auto r = core_.Handle(init);
-    ASSERT_TRUE(r.ok());
-    root_ = r->data["root_token"];
-    Request unseal;
-    unseal.operation = Operation::kUpdate;
-    unseal.path = "sys/unseal";
-    unseal.data = {{"key", r->data["keys"][0]}};
-    ASSERT_TRUE(core_.Handle(unseal).ok());
-  }
   StatusOr<Response> Post(std::string path, json data = json::object()) {
-    Request r;
-    r.operation = Operation::kUpdate;
-    r.path = std::move(path);
-    r.data = std::move(data);
-    r.client_token = root_;
-    return core_.Handle(r);
+    return Write(path, std::move(data), root_);
   }
-
-  storage::InmemBackend physical_;
-  FakeClock clock_;
-  Core core_{physical_, clock_, CoreOptions{.storage_type = "inmem", .cluster_name = ""}};
-  std::string root_;
 };
 
 TEST_F(SysToolsTest, RandomBytesInEitherFormatAndPathForm) {
@@ -75,11 +50,8 @@ TEST_F(SysToolsTest, HashWithVaultsAlgorithmNames) {
     EXPECT_EQ(Post("sys/tools/hash", bad).status().code(), StatusCode::kInvalidArgument)
         << bad.dump();
   }
-  Request no_token;
-  no_token.operation = Operation::kUpdate;
-  no_token.path = "sys/tools/hash";
-  no_token.data = {{"input", hello}};
-  EXPECT_EQ(core_.Handle(no_token).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Write("sys/tools/hash", {{"input", hello}}, "").status().code(),
+            StatusCode::kPermissionDenied);
 }
 
 }  // namespace

@@ -260,8 +260,10 @@ class TransitEngine final : public logical::Engine {
     if (auto unknown = fields.UnusedFieldsWarning(); unknown.has_value()) {
       return InvalidArgumentError(*unknown);
     }
-    std::optional<TransitKey> key;
-    {
+    // Encryptions of an existing key run in parallel; only creating a
+    // missing one (Vault's upsert) takes the write lock.
+    TRESOR_ASSIGN_OR_RETURN(std::optional<TransitKey> key, keys_.Get(name));
+    if (!key.has_value()) {
       std::lock_guard lock(write_mu_);
       TRESOR_ASSIGN_OR_RETURN(key, keys_.Get(name));
       if (!key.has_value()) {
