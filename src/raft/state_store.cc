@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::string_view kDataDbs[] = {"data", "data.1", "data.2"};
 constexpr std::string_view kMetaDb = "meta";
+constexpr std::string_view kWalDb = "wal";
 constexpr std::string_view kAppliedIndexKey = "applied_index";
 
 std::string EncodeIndex(std::uint64_t index) {
@@ -95,7 +96,7 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   int rc = mdb_env_create(&raw_env);
   if (rc != 0) return OpenError(rc, "creating the LMDB environment");
   EnvPtr env(raw_env);
-  if ((rc = mdb_env_set_maxdbs(env.get(), std::size(kDataDbs) + 1)) != 0) {
+  if ((rc = mdb_env_set_maxdbs(env.get(), std::size(kDataDbs) + 2)) != 0) {
     return OpenError(rc, "setting maxdbs");
   }
   if ((rc = mdb_env_set_mapsize(env.get(), map_size_bytes)) != 0) {
@@ -117,7 +118,7 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
     return OpenError(rc, "beginning the setup transaction");
   }
   TxnPtr txn(raw_txn);
-  MDB_dbi data[kDataDbCount] = {}, meta = 0;
+  MDB_dbi data[kDataDbCount] = {}, meta = 0, wal = 0;
   static_assert(std::size(kDataDbs) == kDataDbCount);
   for (int i = 0; i < kDataDbCount; ++i) {
     if ((rc = mdb_dbi_open(txn.get(), kDataDbs[i].data(), MDB_CREATE, &data[i])) != 0) {
@@ -127,17 +128,21 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   if ((rc = mdb_dbi_open(txn.get(), kMetaDb.data(), MDB_CREATE, &meta)) != 0) {
     return OpenError(rc, "opening the meta database");
   }
+  if ((rc = mdb_dbi_open(txn.get(), kWalDb.data(), MDB_CREATE, &wal)) != 0) {
+    return OpenError(rc, "opening the replication log database");
+  }
   TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadIndexFrom(txn.get(), meta));
   rc = mdb_txn_commit(txn.release());
   if (rc != 0) return OpenError(rc, "committing the setup transaction");
-  return std::unique_ptr<StateStore>(new StateStore(env.release(), data, meta, applied));
+  return std::unique_ptr<StateStore>(new StateStore(env.release(), data, meta, wal, applied));
 }
 
 StateStore::StateStore(MDB_env* env, const MDB_dbi (&data)[kDataDbCount], MDB_dbi meta,
-                       std::uint64_t applied_index)
+                       MDB_dbi wal, std::uint64_t applied_index)
     : env_(env),
       data_dbis_{data[0], data[1], data[2]},
       meta_dbi_(meta),
+      wal_dbi_(wal),
       staged_applied_index_(applied_index),
       committed_applied_index_(applied_index) {}
 
@@ -321,10 +326,12 @@ Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
       TxnPtr child(raw_child);
       bool replaces = false;
       for (const StateOp& op : ops) {
+        if (IsWalControlOp(op)) continue;  // StageWal's
         entry_status = ApplyOp(child.get(), op);
         if (!entry_status.ok()) break;
         replaces = replaces || op.type == StateOp::Type::kRestoreCommit;
       }
+      if (entry_status.ok()) entry_status = StageWal(child.get(), ops, replaces);
       // On success the child's changes merge into the group; on failure the
       // TxnPtr aborts the child and the group is as it was before.
       if (entry_status.ok()) {
@@ -389,7 +396,11 @@ Status StateStore::Commit() {
     staged_applied_index_ = committed_applied_index_.load(std::memory_order_relaxed);
     return LmdbError(rc, "committing");
   }
-  committed_applied_index_.store(staged_applied_index_, std::memory_order_release);
+  {
+    std::lock_guard lock(commit_mutex_);
+    committed_applied_index_.store(staged_applied_index_, std::memory_order_release);
+  }
+  committed_.notify_all();
   if (replaced) replaced_count_.fetch_add(1, std::memory_order_acq_rel);
   overlay_.RetireThrough(staged_applied_index_);
   return Status::Ok();
@@ -400,6 +411,7 @@ Status StateStore::Commit() {
 bool StateStore::Publishable(const std::vector<StateOp>& ops) {
   for (const StateOp& op : ops) {
     if (op.type != StateOp::Type::kPut && op.type != StateOp::Type::kDelete) return false;
+    if (!op.key.empty() && op.key.front() == '/') return false;  // control ops
   }
   return ValidateOps(ops).ok();
 }

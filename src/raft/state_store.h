@@ -44,16 +44,20 @@
 #include <lmdb.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "raft/replication_log.h"
 #include "raft/state_overlay.h"
 
 namespace tresor::raft {
@@ -167,6 +171,8 @@ class StateStore {
     View& operator=(const View&) = delete;
     // The applied index of the state this view shows.
     std::uint64_t applied_index() const { return applied_index_; }
+    // Where the replication log stood at this state; nullopt when it is off.
+    const std::optional<WalHead>& wal_head() const { return wal_head_; }
     // Calls visit for every key, in increasing byte order; a visitor error
     // stops the walk and is returned. Thread-compatible (one walk at a time).
     Status ForEach(
@@ -180,7 +186,8 @@ class StateStore {
    private:
     friend class StateStore;
     using Visitor = std::function<Status(std::string_view, std::string_view)>;
-    View(const StateStore& store, MDB_txn* txn, MDB_dbi data, std::uint64_t applied_index);
+    View(const StateStore& store, MDB_txn* txn, MDB_dbi data, std::uint64_t applied_index,
+         std::optional<WalHead> wal_head);
     // Visits every record of `dbi` (keys starting with '/' only if
     // `with_slash`), each key after `prefix`; from `from` (empty: the first)
     // up to, not including, the first key >= `to` (empty: to the end).
@@ -190,6 +197,7 @@ class StateStore {
     MDB_txn* txn_;
     MDB_dbi data_dbi_;
     std::uint64_t applied_index_;
+    std::optional<WalHead> wal_head_;
   };
   // Waits, as ListPage does, for what was published before the call.
   // Errors: as ListPage.
@@ -199,6 +207,24 @@ class StateStore {
   // since Open, published with their commit: a reader that saw it change
   // knows every cache of the old state is stale.
   std::uint64_t ReplacedCount() const { return replaced_count_.load(std::memory_order_acquire); }
+
+  // ---- the replication log (raft/replication_log.h; any thread) ----
+
+  // The log's head; nullopt when the log is off. Errors: as Get.
+  StatusOr<std::optional<WalHead>> ReadWalHead() const;
+  // Calls visit for the entries after `after`, in order, until one would
+  // take the bytes visited past max_bytes (the first always goes) or the
+  // log ends. FailedPrecondition when the log is off; NotFound when
+  // `after` is below the floor (those entries are gone).
+  Status ReadWal(std::uint64_t after, std::size_t max_bytes,
+                 const std::function<Status(const WalPosition& position,
+                                            std::string_view encoded_ops)>& visit) const;
+  // Whether the log holds `position` (an entry with that index and hash,
+  // the floor, or the head): a node standing there can follow the log.
+  StatusOr<bool> WalHolds(const WalPosition& position) const;
+  // Waits until a commit takes the applied index past `index`, or the
+  // timeout; returns whether it did.
+  bool WaitForCommitPast(std::uint64_t index, std::chrono::milliseconds timeout) const;
 
   // ---- publishing: the raft thread ----
 
@@ -295,6 +321,7 @@ class StateStore {
     std::size_t batch_bytes_ = 0;
     std::string last_key_;
     std::optional<std::string> restore_id_;  // received under kRestoreIdKey
+    std::optional<std::string> wal_head_;    // received under kWalHeadRecord
     bool staged_records_ = false;
   };
   static constexpr std::size_t kInstallBatchBytes = 16 << 20;
@@ -370,7 +397,7 @@ class StateStore {
 
  private:
   static constexpr int kDataDbCount = 3;
-  StateStore(MDB_env* env, const MDB_dbi (&data)[kDataDbCount], MDB_dbi meta,
+  StateStore(MDB_env* env, const MDB_dbi (&data)[kDataDbCount], MDB_dbi meta, MDB_dbi wal,
              std::uint64_t applied_index);
 
   // The data database active in txn (meta's "active_data").
@@ -404,10 +431,16 @@ class StateStore {
   Status ApplyRestoreStep(MDB_txn* txn, const StateOp& op);
   // Gives `into` the records `from` holds under `prefix`, and only those.
   Status ReplacePrefix(MDB_txn* txn, MDB_dbi from, MDB_dbi into, std::string_view prefix);
+  // The replication log's part of an entry, in the entry's transaction
+  // (state_store_wal.cc): consumes its control ops, logs its ops.
+  Status StageWal(MDB_txn* txn, const std::vector<StateOp>& ops, bool replaced);
+  StatusOr<std::optional<WalHead>> ReadWalHeadIn(MDB_txn* txn) const;
+  Status WriteWalHead(MDB_txn* txn, const std::optional<WalHead>& head) const;
 
   MDB_env* const env_;
   const MDB_dbi data_dbis_[kDataDbCount];
   const MDB_dbi meta_dbi_;
+  const MDB_dbi wal_dbi_;  // log entries: u64 index -> hash, encoded ops
 
   // Writer thread only.
   MDB_txn* write_txn_ = nullptr;
@@ -422,6 +455,9 @@ class StateStore {
   // A restore commit staged in the open write transaction.
   bool staged_replacement_ = false;
   std::atomic<std::uint64_t> replaced_count_{0};
+  // Signalled at every commit (WaitForCommitPast).
+  mutable std::mutex commit_mutex_;
+  mutable std::condition_variable committed_;
 };
 
 }  // namespace tresor::raft

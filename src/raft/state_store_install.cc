@@ -80,6 +80,9 @@ Status StateStore::Installer::Add(std::string_view key, std::string_view value) 
   }
   if (key == kRestoreIdKey) {
     restore_id_ = std::string(value);
+  } else if (key == kWalHeadRecord) {
+    TRESOR_RETURN_IF_ERROR(DecodeWalHead(value).status());
+    wal_head_ = std::string(value);
   } else if (key.substr(0, kRestoreStagingPrefix.size()) == kRestoreStagingPrefix &&
              key.size() > kRestoreStagingPrefix.size()) {
     TRESOR_RETURN_IF_ERROR(Put(staging_, key.substr(kRestoreStagingPrefix.size()), value));
@@ -113,6 +116,17 @@ Status StateStore::Installer::Finish(std::uint64_t applied_index) {
     // The old state's pages go back to LMDB's free list with this commit.
     int rc = mdb_drop(txn_, old, 0);
     if (rc != 0) return store_.LmdbError(rc, "dropping the replaced state");
+    // The replication log: the sender's head, with none of its entries
+    // (this node can follow from the head on, not before).
+    if ((rc = mdb_drop(txn_, store_.wal_dbi_, 0)) != 0) {
+      return store_.LmdbError(rc, "emptying the replication log");
+    }
+    std::optional<WalHead> head;
+    if (wal_head_) {
+      TRESOR_ASSIGN_OR_RETURN(head, DecodeWalHead(*wal_head_));
+      head->floor = head->last;
+    }
+    TRESOR_RETURN_IF_ERROR(store_.WriteWalHead(txn_, head));
     if (!restore_id_) return Status::Ok();
     TRESOR_RETURN_IF_ERROR(store_.NameDataDbi(txn_, kRestoreDataMetaKey, staging_));
     MDB_val key = ToVal(kRestoreIdMetaKey), value = ToVal(*restore_id_);
@@ -127,7 +141,11 @@ Status StateStore::Installer::Finish(std::uint64_t applied_index) {
   if (rc != 0) return store_.LmdbError(rc, "activating an installed state");
   TRESOR_RETURN_IF_ERROR(store_.Sync());
   store_.staged_applied_index_ = applied_index;
-  store_.committed_applied_index_.store(applied_index, std::memory_order_release);
+  {
+    std::lock_guard lock(store_.commit_mutex_);
+    store_.committed_applied_index_.store(applied_index, std::memory_order_release);
+  }
+  store_.committed_.notify_all();
   store_.replaced_count_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }

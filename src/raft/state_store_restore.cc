@@ -60,8 +60,12 @@ StateOp RestoreAbortOp(std::uint64_t id) {
 // ---- views ----
 
 StateStore::View::View(const StateStore& store, MDB_txn* txn, MDB_dbi data,
-                       std::uint64_t applied_index)
-    : store_(store), txn_(txn), data_dbi_(data), applied_index_(applied_index) {}
+                       std::uint64_t applied_index, std::optional<WalHead> wal_head)
+    : store_(store),
+      txn_(txn),
+      data_dbi_(data),
+      applied_index_(applied_index),
+      wal_head_(std::move(wal_head)) {}
 
 StateStore::View::~View() { mdb_txn_abort(txn_); }
 
@@ -96,12 +100,16 @@ Status StateStore::View::ForEach(const Visitor& visit) const {
 
 Status StateStore::View::ForEachStored(const Visitor& visit) const {
   TRESOR_ASSIGN_OR_RETURN(std::optional<StagedRestore> staged, store_.StagedRestoreIn(txn_));
-  if (!staged) return ForEach(visit);
+  if (!staged && !wal_head_) return ForEach(visit);
   // In byte order: the state's keys below "/", the staged records
-  // ("/r/..."), the id ("/restore-id"), then the rest of the state.
+  // ("/r/..."), the id ("/restore-id"), the replication log's head
+  // ("/wal-head"), then the rest of the state.
   TRESOR_RETURN_IF_ERROR(WalkDbi(data_dbi_, "", "", "/", visit));
-  TRESOR_RETURN_IF_ERROR(WalkDbi(staged->dbi, kRestoreStagingPrefix, "", "", visit));
-  TRESOR_RETURN_IF_ERROR(visit(kRestoreIdKey, staged->id));
+  if (staged) {
+    TRESOR_RETURN_IF_ERROR(WalkDbi(staged->dbi, kRestoreStagingPrefix, "", "", visit));
+    TRESOR_RETURN_IF_ERROR(visit(kRestoreIdKey, staged->id));
+  }
+  if (wal_head_) TRESOR_RETURN_IF_ERROR(visit(kWalHeadRecord, EncodeWalHead(*wal_head_)));
   return WalkDbi(data_dbi_, "", "0", "", visit);  // '0' follows '/'
 }
 
@@ -113,7 +121,8 @@ StatusOr<std::unique_ptr<StateStore::View>> StateStore::OpenView() const {
   TxnPtr txn(raw_txn);
   TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadAppliedIndex(txn.get()));
   TRESOR_ASSIGN_OR_RETURN(MDB_dbi data, ActiveDataDbi(txn.get()));
-  return std::unique_ptr<View>(new View(*this, txn.release(), data, applied));
+  TRESOR_ASSIGN_OR_RETURN(std::optional<WalHead> wal_head, ReadWalHeadIn(txn.get()));
+  return std::unique_ptr<View>(new View(*this, txn.release(), data, applied, std::move(wal_head)));
 }
 
 // ---- restore staging ----
