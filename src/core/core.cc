@@ -6,6 +6,7 @@
 #include "core/sys_handlers.h"
 #include "core/sys_mount_handlers.h"
 #include "core/sys_policy_handlers.h"
+#include "core/sys_replication_handlers.h"
 #include "engines/auth/token/token_responses.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
 
@@ -25,12 +26,18 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
       generate_root_(lifecycle_, clock),
       ha_(lifecycle_, dynamic_cast<storage::RaftBackend*>(&physical), clock,
           HaOptions{options_.api_addr, options_.cluster_addr}),
+      dr_(physical, lifecycle_, ha_, clock,
+          replication::DrOptions{options_.cluster_addr, options_.api_addr}),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
   RegisterSysHandlers(sys_,
                       SysContext{lifecycle_, options_, clock_, ha_, rekey_, rekey_recovery_,
-                                 generate_root_});
+                                 generate_root_, dr_});
   RegisterMountHandlers(sys_, mounts_, policies_);
+  RegisterReplicationHandlers(sys_, dr_);
+  dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
+    return CheckTokenAllowsUpdate(token, path);
+  });
   RegisterPolicyHandlers(
       sys_, PolicyHandlerContext{
                 policies_, [this](const std::string& token) -> StatusOr<std::vector<std::string>> {
@@ -74,6 +81,10 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     rekey_.Clear();
     rekey_recovery_.Clear();
     generate_root_.Clear();
+    policies_.InvalidateCache();
+    mounts_.Unload();
+    // A DR secondary writes nothing of its own: its data is the primary's.
+    if (dr_.mode() == replication::Mode::kSecondary) return mounts_.Load();
     // A seal migration unsealed while standby is written now.
     Status migrated = lifecycle_.CompletePendingMigration();
     if (!migrated.ok()) spdlog::error("writing the seal migration failed: {}", migrated.message());
@@ -82,13 +93,13 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
       spdlog::warn("could not re-wrap the root key under the seal's latest key: {}",
                    rewrapped.message());
     }
-    policies_.InvalidateCache();
-    mounts_.Unload();
     return mounts_.Load();
   });
+  dr_.Start();
 }
 
 Core::~Core() {
+  dr_.Stop();
   ha_.Stop();
   {
     std::lock_guard lock(reaper_mu_);
@@ -105,8 +116,10 @@ void Core::RunReaper() {
   std::unique_lock lock(reaper_mu_);
   while (!reaper_cv_.wait_for(lock, options_.token_reap_interval, [this] { return stopping_; })) {
     lock.unlock();
-    // Only the active node writes; a standby's reaping is the active's job.
-    if (!lifecycle_.Sealed() && ha_.IsActive()) {
+    // Only the active node writes; a standby's reaping is the active's job,
+    // and a DR secondary's is its primary's (whose deletions it receives).
+    if (!lifecycle_.Sealed() && ha_.IsActive() &&
+        dr_.mode() != replication::Mode::kSecondary) {
       auto reaped = ReapExpiredTokens();
       if (!reaped.ok() && reaped.status().code() != StatusCode::kSealed) {
         spdlog::warn("reaping expired tokens failed: {}", reaped.status().message());
@@ -152,6 +165,27 @@ void Core::RunAutoUnseal() {
 StatusOr<std::size_t> Core::ReapExpiredTokens() { return lifecycle_.Tokens().ReapExpired(); }
 
 StatusOr<Response> Core::Handle(const Request& request) {
+  if (dr_.mode() == replication::Mode::kSecondary &&
+      !replication::DrReplication::AllowsOnSecondary(request.path)) {
+    return InvalidArgumentError("path disabled in replication DR secondary mode");
+  }
+  // Tresor's synchronous DR mode: a request that wrote is answered once a
+  // secondary holds what it wrote.
+  const std::optional<std::uint64_t> mark = dr_.SynchronousMark();
+  TRESOR_ASSIGN_OR_RETURN(Response response, HandleRouted(request));
+  if (mark.has_value()) TRESOR_RETURN_IF_ERROR(dr_.AwaitReplicated(*mark));
+  return response;
+}
+
+Status Core::CheckTokenAllowsUpdate(const std::string& token, const std::string& path) {
+  TRESOR_ASSIGN_OR_RETURN(auto entry, lifecycle_.Tokens().Lookup(token));
+  if (!entry.has_value()) return PermissionDeniedError();
+  TRESOR_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Acl> acl, policies_.AclFor(entry->policies));
+  if (!acl->Allows(Operation::kUpdate, path, /*needs_sudo=*/false)) return PermissionDeniedError();
+  return Status::Ok();
+}
+
+StatusOr<Response> Core::HandleRouted(const Request& request) {
   if (ha_.Removed() && request.path != "sys/health" && request.path != "sys/seal-status") {
     return UnavailableError(
         "this node was removed from the raft cluster and serves nothing: wipe its storage path, "

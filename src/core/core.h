@@ -34,6 +34,7 @@
 #include "core/mount_table.h"
 #include "core/policy/policy_store.h"
 #include "core/rekey.h"
+#include "core/replication/dr_replication.h"
 #include "core/request.h"
 #include "core/snapshot_paths.h"
 #include "core/sys_router.h"
@@ -88,6 +89,7 @@ class Core final : public RequestHandler {
     return ha_.ForwardTarget(request);
   }
   Ha& ha() { return ha_; }
+  replication::DrReplication& dr() { return dr_; }
 
   // Revokes every token that has expired or run out of uses. Sealed when
   // sealed.
@@ -98,7 +100,11 @@ class Core final : public RequestHandler {
   const CoreOptions& options() const { return options_; }
 
  private:
+  StatusOr<Response> HandleRouted(const Request& request);
   StatusOr<Response> HandleWithEngine(Request request, const policy::Acl& acl);
+  // A token of the token store whose policy allows an update of `path`
+  // (a batch DR operation token, docs/replication.md); read-only.
+  Status CheckTokenAllowsUpdate(const std::string& token, const std::string& path);
   // An auth method's unauthenticated path (login): no token, no ACL; a
   // successful login becomes a new orphan token.
   StatusOr<Response> HandleLogin(const Request& request, const Mount& mount,
@@ -116,6 +122,7 @@ class Core final : public RequestHandler {
   Rekey rekey_recovery_;  // recovery keys (auto seals)
   GenerateRoot generate_root_;
   Ha ha_;
+  replication::DrReplication dr_;
   policy::PolicyStore policies_;
   MountTable mounts_;
   SysRouter sys_;

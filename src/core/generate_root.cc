@@ -77,7 +77,8 @@ StatusOr<GenerateRootStatus> GenerateRoot::Update(const SecureBytes& share,
                                 "; root generation progress has been reset, give valid shares "
                                 "again");
   }
-  TRESOR_ASSIGN_OR_RETURN(std::string token, lifecycle_.Tokens().CreateRootToken(std::nullopt));
+  TRESOR_ASSIGN_OR_RETURN(std::string token,
+                          mint_ ? mint_() : lifecycle_.Tokens().CreateRootToken(std::nullopt));
   auto encoded = EncodeTokenWithOtp(token, otp_);
   SecureWipe(token);
   if (!encoded.ok()) return encoded.status();

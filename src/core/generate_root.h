@@ -16,6 +16,7 @@
 // Threads: thread-safe; one mutex serialises every call.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -45,8 +46,12 @@ class GenerateRoot {
   // characters, as Vault's.
   static constexpr int kOtpLength = 28;
 
-  GenerateRoot(Lifecycle& lifecycle, Clock& clock)
-      : lifecycle_(lifecycle), quorum_(clock, lifecycle) {}
+  // What a completed attempt mints: by default a root token in the token
+  // store; a DR secondary's operation-token flow mints its own kind
+  // (core/replication/dr_replication.h).
+  using Mint = std::function<StatusOr<std::string>()>;
+  GenerateRoot(Lifecycle& lifecycle, Clock& clock, Mint mint = nullptr)
+      : lifecycle_(lifecycle), quorum_(clock, lifecycle), mint_(std::move(mint)) {}
 
   StatusOr<GenerateRootStatus> Status();
   // Starts an attempt with the caller's OTP, or a generated one when
@@ -70,6 +75,7 @@ class GenerateRoot {
   Lifecycle& lifecycle_;
   std::mutex mu_;
   ShareQuorum quorum_;  // GUARDED_BY(mu_)
+  const Mint mint_;
   std::string otp_;     // GUARDED_BY(mu_); wiped when the attempt ends
 };
 

@@ -26,46 +26,52 @@ nlohmann::json GenerateRootStatusJson(const GenerateRootStatus& s) {
   return j;
 }
 
-StatusOr<Response> HandleAttemptRead(SysContext ctx, const Request&) {
-  TRESOR_ASSIGN_OR_RETURN(GenerateRootStatus status, ctx.generate_root.Status());
+StatusOr<Response> HandleAttemptRead(GenerateRoot& flow, const Request&) {
+  TRESOR_ASSIGN_OR_RETURN(GenerateRootStatus status, flow.Status());
   return Response::Raw(GenerateRootStatusJson(status));
 }
 
-StatusOr<Response> HandleAttemptStart(SysContext ctx, const Request& req) {
+StatusOr<Response> HandleAttemptStart(GenerateRoot& flow, const Request& req) {
   TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(req.data, {"otp", "pgp_key"}));
   TRESOR_RETURN_IF_ERROR(RefuseUnsupported(
       req.data, "pgp_key", "Tresor does not encrypt the new root token with PGP yet; leave "
                            "pgp_key out and decode the token with the OTP"));
   TRESOR_ASSIGN_OR_RETURN(auto otp, OptionalString(req.data, "otp"));
   if (otp.has_value() && otp->empty()) otp.reset();
-  TRESOR_ASSIGN_OR_RETURN(GenerateRootStatus status, ctx.generate_root.Attempt(otp));
+  TRESOR_ASSIGN_OR_RETURN(GenerateRootStatus status, flow.Attempt(otp));
   return Response::Raw(GenerateRootStatusJson(status));
 }
 
-StatusOr<Response> HandleAttemptCancel(SysContext ctx, const Request&) {
-  ctx.generate_root.Cancel();
+StatusOr<Response> HandleAttemptCancel(GenerateRoot& flow, const Request&) {
+  flow.Cancel();
   return Response::Empty();
 }
 
-StatusOr<Response> HandleGenerateRootUpdate(SysContext ctx, const Request& req) {
+StatusOr<Response> HandleGenerateRootUpdate(GenerateRoot& flow, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(ShareAndNonce input, ReadShareAndNonce(req.data));
   TRESOR_ASSIGN_OR_RETURN(GenerateRootStatus status,
-                          ctx.generate_root.Update(input.share, input.nonce));
+                          flow.Update(input.share, input.nonce));
   return Response::Raw(GenerateRootStatusJson(status));
 }
 
 }  // namespace
 
-void RegisterGenerateRootHandlers(SysRouter& router, SysContext ctx) {
+void RegisterGenerateRootFlow(SysRouter& router, const std::string& base, GenerateRoot& flow) {
   using std::placeholders::_1;
-  router.Add("sys/generate-root/attempt",
+  router.Add(base + "/attempt",
              {.unauthenticated = true,
-              .handlers = {{Operation::kRead, std::bind(HandleAttemptRead, ctx, _1)},
-                           {Operation::kUpdate, std::bind(HandleAttemptStart, ctx, _1)},
-                           {Operation::kDelete, std::bind(HandleAttemptCancel, ctx, _1)}}});
-  router.Add("sys/generate-root/update",
+              .handlers = {{Operation::kRead, std::bind(HandleAttemptRead, std::ref(flow), _1)},
+                           {Operation::kUpdate, std::bind(HandleAttemptStart, std::ref(flow), _1)},
+                           {Operation::kDelete,
+                            std::bind(HandleAttemptCancel, std::ref(flow), _1)}}});
+  router.Add(base + "/update",
              {.unauthenticated = true,
-              .handlers = {{Operation::kUpdate, std::bind(HandleGenerateRootUpdate, ctx, _1)}}});
+              .handlers = {{Operation::kUpdate,
+                            std::bind(HandleGenerateRootUpdate, std::ref(flow), _1)}}});
+}
+
+void RegisterGenerateRootHandlers(SysRouter& router, SysContext ctx) {
+  RegisterGenerateRootFlow(router, "sys/generate-root", ctx.generate_root);
 }
 
 }  // namespace tresor::core

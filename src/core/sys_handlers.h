@@ -18,6 +18,7 @@
 #include "core/ha.h"
 #include "core/lifecycle.h"
 #include "core/rekey.h"
+#include "core/replication/dr_replication.h"
 #include "core/sys_router.h"
 
 namespace tresor::core {
@@ -32,6 +33,8 @@ struct SysContext {
   Rekey& rekey;           // sys/rekey/*
   Rekey& rekey_recovery;  // sys/rekey-recovery-key/*
   GenerateRoot& generate_root;
+  // The DR role, for sys/health's DR-secondary code.
+  const replication::DrReplication& dr;
 };
 
 void RegisterSysHandlers(SysRouter& router, SysContext context);
@@ -45,6 +48,9 @@ void RegisterRekeyHandlers(SysRouter& router, SysContext context);
 void RegisterToolsHandlers(SysRouter& router);
 // sys/generate-root/attempt and update.
 void RegisterGenerateRootHandlers(SysRouter& router, SysContext context);
+// The same flow's two endpoints under `base` ("sys/generate-root", or a DR
+// secondary's generate-operation-token) for `flow`.
+void RegisterGenerateRootFlow(SysRouter& router, const std::string& base, GenerateRoot& flow);
 
 // Shared by the quorum endpoints (sys_seal_handlers.cc defines them).
 

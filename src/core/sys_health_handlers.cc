@@ -50,24 +50,26 @@ StatusOr<Response> HandleHealth(SysContext ctx, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(int uninit_code, QueryCode(req, "uninitcode", 501));
   TRESOR_ASSIGN_OR_RETURN(int removed_code, QueryCode(req, "removedcode", 530));
   TRESOR_ASSIGN_OR_RETURN(int ha_unhealthy_code, QueryCode(req, "haunhealthycode", 474));
-  // No DR or performance replication; removed nodes and HA health are
-  // reported through sys/storage/raft/autopilot/state instead.
-  (void)perf_standby_ok, (void)dr_code, (void)perf_code, (void)removed_code,
-      (void)ha_unhealthy_code;
+  // No performance replication; removed nodes and HA health are reported
+  // through sys/storage/raft/autopilot/state instead.
+  (void)perf_standby_ok, (void)perf_code, (void)removed_code, (void)ha_unhealthy_code;
 
   TRESOR_ASSIGN_OR_RETURN(SealStatus status, ctx.lifecycle.GetSealStatus());
+  const replication::Mode dr_mode = ctx.dr.mode();
   bool standby = !status.sealed && ctx.ha.IsStandby();
-  int code = !status.initialized ? uninit_code
-             : status.sealed     ? sealed_code
-             : standby           ? (standby_ok ? active_code : standby_code)
-                                 : active_code;
+  // As Vault: every unsealed node of a DR secondary answers the DR code.
+  int code = !status.initialized                        ? uninit_code
+             : status.sealed                            ? sealed_code
+             : dr_mode == replication::Mode::kSecondary ? dr_code
+             : standby                                  ? (standby_ok ? active_code : standby_code)
+                                                        : active_code;
   nlohmann::json body = {
       {"initialized", status.initialized},
       {"sealed", status.sealed},
       {"standby", standby},
       {"performance_standby", false},
       {"replication_performance_mode", "disabled"},
-      {"replication_dr_mode", "disabled"},
+      {"replication_dr_mode", replication::ModeName(dr_mode)},
       {"server_time_utc", std::chrono::duration_cast<std::chrono::seconds>(
                               ctx.clock.Now().time_since_epoch())
                               .count()},

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/cluster_local_keys.h"
 #include "core/snapshot_paths.h"
 #include "core/sys_handlers.h"
 #include "snapshot/archive_reader.h"
@@ -19,22 +20,6 @@
 namespace tresor::core {
 namespace {
 
-// What the running cluster knows about its own members, not data: a restore
-// keeps this node's copy and ignores the snapshot's. Otherwise a snapshot
-// from another cluster (or an older one of this cluster) could mark a
-// current member as removed, or name the active node of another cluster.
-const std::vector<std::string>& KeptPrefixes() {
-  static const std::vector<std::string> kKept = {kRemovedMarkerPrefix, kServerNamesPrefix,
-                                                 "core/ha/"};
-  return kKept;
-}
-
-bool UnderKeptPrefix(std::string_view key) {
-  for (const std::string& prefix : KeptPrefixes()) {
-    if (key.substr(0, prefix.size()) == prefix) return true;
-  }
-  return false;
-}
 
 StatusOr<storage::Snapshotter*> RequireSnapshotter(SysContext ctx) {
   storage::RaftBackend* raft = ctx.ha.raft();
@@ -161,7 +146,7 @@ StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one
       [&](std::string_view key, std::string_view value) -> Status {
         ++records;
         TRESOR_RETURN_IF_ERROR(storage::ValidateKey(key));
-        if (UnderKeptPrefix(key)) return Status::Ok();
+        if (IsClusterLocalKey(key)) return Status::Ok();
         return restore->Add(key, value);
       });
   if (!not_begun.ok()) return not_begun;
@@ -171,7 +156,7 @@ StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one
   }
   if (restore == nullptr) return InternalError("snapshot: the archive was read but had no meta");
   // 2. One entry makes the staged records the state, on every node.
-  TRESOR_RETURN_IF_ERROR(restore->Commit(KeptPrefixes()));
+  TRESOR_RETURN_IF_ERROR(restore->Commit(ClusterLocalPrefixes()));
   spdlog::warn("snapshot: restored {} ({} records, index {}, cluster {}){}", meta.id, records,
                meta.index, meta.cluster_id, force ? " with force" : "");
 

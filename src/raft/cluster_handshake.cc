@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::string_view kRaftMagic = "TRSRAFT1";
 constexpr std::string_view kStateMagic = "TRSSTAT1";
+constexpr std::string_view kReplicationMagic = "TRSDREP1";
 
 // The message each side MACs. Everything before the address has a fixed
 // size for a given label, and the labels differ in their first byte, so
@@ -33,7 +34,14 @@ std::uint64_t GetU64(const char* bytes) { return ReadBigEndian(std::string_view(
 std::optional<Channel> ChannelOfMagic(std::string_view magic) {
   if (magic == kRaftMagic) return Channel::kRaft;
   if (magic == kStateMagic) return Channel::kState;
+  if (magic == kReplicationMagic) return Channel::kReplication;
   return std::nullopt;
+}
+
+std::string ReplicationHello() {
+  std::string hello(kReplicationMagic);
+  hello.append(kHelloHeadSize - kMagicSize, '\0');
+  return hello;
 }
 
 std::string Hello(Channel channel, std::uint64_t connector_id, std::string_view connector_address,

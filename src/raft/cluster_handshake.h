@@ -5,8 +5,9 @@
 // same steps with blocking sockets.
 //
 // Two channels share the port, told apart by the hello's magic: libraft's
-// own protocol ("TRSRAFT1") and the state stream a follower fetches when it
-// is behind the leader's snapshot ("TRSSTAT1"). Each channel's proofs carry
+// own protocol ("TRSRAFT1"), the state stream a follower fetches when it
+// is behind the leader's snapshot ("TRSSTAT1"), and DR replication from
+// another cluster ("TRSDREP1"). Each channel's proofs carry
 // their own labels, so a proof made for one never passes for the other.
 //
 // Threads: stateless functions, any thread.
@@ -22,7 +23,10 @@
 
 namespace tresor::raft::handshake {
 
-enum class Channel { kRaft, kState };
+// kReplication is the DR channel (docs/replication.md): its hello is the
+// magic and ten zero bytes, and the connection is handed over at once,
+// unproven; the DR server authenticates it with TLS instead.
+enum class Channel { kRaft, kState, kReplication };
 
 inline constexpr std::size_t kMagicSize = 8;
 inline constexpr std::size_t kNonceSize = 32;
@@ -33,6 +37,9 @@ inline constexpr std::size_t kMaxAddressSize = 255;
 // The channel a hello's first kMagicSize bytes ask for; nullopt for
 // anything else.
 std::optional<Channel> ChannelOfMagic(std::string_view magic);
+
+// The whole hello of the kReplication channel.
+std::string ReplicationHello();
 
 // Step 1, connector to acceptor: magic, connector raft id (u64), connector
 // address (u16 length, then the bytes), nonce_c.

@@ -194,6 +194,15 @@ struct KeyedTransport::Handshake {
       return;
     }
     channel = *asked;
+    if (channel == Channel::kReplication) {
+      // Authenticated by the DR server's TLS, not by the cluster key.
+      if (!owner->replication_server_) {
+        owner->Refuse(this, "this node does not serve DR replication");
+        return;
+      }
+      owner->HandOver(this);
+      return;
+    }
     connector_id = handshake::GetU64(in.data() + 8);
     address_length = (static_cast<unsigned char>(in[16]) << 8) | static_cast<unsigned char>(in[17]);
     if (connector_id == 0 || address_length == 0 || address_length > kMaxAddressSize) {
@@ -517,8 +526,9 @@ void KeyedTransport::HandOver(Handshake* hs) {
   --hs->open_handles;
   stream->data = nullptr;
   auto* uv_stream = reinterpret_cast<uv_stream_t*>(stream);
-  if (hs->acceptor && hs->channel == Channel::kState) {
-    HandOverStateStream(stream, hs->peer);
+  if (hs->acceptor && hs->channel != Channel::kRaft) {
+    HandOverBlockingStream(stream, hs->peer,
+                           hs->channel == Channel::kState ? state_server_ : replication_server_);
     return;
   }
   if (hs->acceptor) {
@@ -535,21 +545,27 @@ void KeyedTransport::HandOver(Handshake* hs) {
   req->cb(req, uv_stream, 0);
 }
 
-void KeyedTransport::HandOverStateStream(uv_tcp_t* stream, const std::string& peer) {
-  // The state server writes with blocking calls on a thread of its own: it
-  // gets a duplicate of the socket, in blocking mode, and libuv's handle is
-  // closed (which closes only libuv's descriptor, not the connection).
+void KeyedTransport::HandOverBlockingStream(
+    uv_tcp_t* stream, const std::string& peer,
+    const std::function<void(int fd, std::string peer)>& server) {
+  // The state and DR servers use blocking calls on threads of their own:
+  // they get a duplicate of the socket, in blocking mode, and libuv's handle
+  // is closed (which closes only libuv's descriptor, not the connection).
   int fd = -1;
   int copy = -1;
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) == 0) copy = ::dup(fd);
   uv_close(reinterpret_cast<uv_handle_t*>(stream), [](uv_handle_t* h) { raft_free(h); });
   if (copy < 0) {
-    spdlog::warn("raft: cannot take over the state stream connection from {}", peer);
+    spdlog::warn("raft: cannot take over a connection from {}", peer);
     return;
   }
   int flags = ::fcntl(copy, F_GETFL);
   if (flags >= 0) ::fcntl(copy, F_SETFL, flags & ~O_NONBLOCK);
-  state_server_(copy, peer);
+  server(copy, peer);
+}
+
+void KeyedTransport::SetReplicationServer(std::function<void(int fd, std::string peer)> serve) {
+  replication_server_ = std::move(serve);
 }
 
 void KeyedTransport::SetStateServer(std::function<void(int fd, std::string peer)> serve) {

@@ -21,7 +21,8 @@
 // A hello with the magic "TRSSTAT1" asks for the state stream instead
 // (raft/state_transfer.h); its proofs use their own labels. Once proven,
 // such a connection goes to the state server set with SetStateServer (or
-// is refused when none is), never to libraft. Only the acceptor side of it
+// is refused when none is), never to libraft. A hello with "TRSDREP1" is
+// the DR channel: handed over unproven to the replication server. Only the acceptor side of it
 // lives here: the connector is the blocking state transfer client.
 //
 // Any failure (no key, bad magic or proof, malformed hello, a peer that
@@ -89,6 +90,9 @@ class KeyedTransport {
   // connection's socket (blocking mode; the callee owns and closes it) and
   // the peer's address, for logs. Set before the node starts. Raft thread.
   void SetStateServer(std::function<void(int fd, std::string peer)> serve);
+  // The same for the DR channel ("TRSDREP1"), whose connections are handed
+  // over right after the hello, unproven (the DR server runs TLS on them).
+  void SetReplicationServer(std::function<void(int fd, std::string peer)> serve);
 
   // A copy of the cluster key, for the state transfer client. Raft thread.
   SecureBytes KeyCopy() const;
@@ -126,7 +130,8 @@ class KeyedTransport {
   Handshake* NewHandshake(bool acceptor, std::string peer);
   // Called by a Handshake: it succeeded (proven) or failed (refused).
   void HandOver(Handshake* hs);
-  void HandOverStateStream(uv_tcp_t* stream, const std::string& peer);
+  void HandOverBlockingStream(uv_tcp_t* stream, const std::string& peer,
+                              const std::function<void(int fd, std::string peer)>& server);
   // Closes a handshake that failed, counts and logs it (never a secret).
   void Refuse(Handshake* hs, const std::string& reason,
               spdlog::level::level_enum level = spdlog::level::warn);
@@ -142,6 +147,7 @@ class KeyedTransport {
   std::string address_;  // this server's own address, sent in every hello
   raft_uv_accept_cb accept_cb_ = nullptr;
   std::function<void(int fd, std::string peer)> state_server_;
+  std::function<void(int fd, std::string peer)> replication_server_;
 
   uv_tcp_t listener_{};
   bool listener_open_ = false;  // initialised and its close callback not yet run

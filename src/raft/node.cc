@@ -1,6 +1,7 @@
 #include "raft/node.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -144,6 +145,18 @@ Status Node::Init() {
   }
   transport_->SetStateServer(
       [this](int fd, std::string peer) { state_server_->Serve(fd, std::move(peer)); });
+  transport_->SetReplicationServer([this](int fd, std::string peer) {
+    std::function<void(int, std::string)> serve;
+    {
+      std::lock_guard lock(replication_server_mutex_);
+      serve = replication_server_;
+    }
+    if (serve) {
+      serve(fd, std::move(peer));
+    } else {
+      ::close(fd);
+    }
+  });
   fsm_->SetStateFetcher(
       [this](std::uint64_t min_index) { return FetchStateFromMembers(min_index); });
   uv_async_init(&loop_, &wakeup_, &Node::OnAsync);
@@ -751,6 +764,11 @@ void Node::Close() {
   fsm_->applier().Drain().IgnoreError();
   transport_.reset();  // its handles closed with the loop
   uv_loop_close(&loop_);
+}
+
+void Node::SetReplicationServer(std::function<void(int fd, std::string peer)> serve) {
+  std::lock_guard lock(replication_server_mutex_);
+  replication_server_ = std::move(serve);
 }
 
 }  // namespace tresor::raft

@@ -140,6 +140,12 @@ class Node {
   // The replicated state, for reads.
   const StateStore& state() const { return *store_; }
 
+  // Who serves DR replication connections on the cluster port (raft/
+  // keyed_transport.h, "TRSDREP1"): called with the socket (blocking; the
+  // callee owns it) on the raft thread, so it must hand the connection to a
+  // thread of its own at once. Null refuses them. Any thread, any time.
+  void SetReplicationServer(std::function<void(int fd, std::string peer)> serve);
+
   // Appends ops as one entry and waits until it is committed, applied and
   // durable here. FailedPrecondition("not the raft leader") off the leader,
   // TooLarge over max_entry_size, Unavailable when leadership was lost or
@@ -250,6 +256,8 @@ class Node {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<Fsm> fsm_;
   std::unique_ptr<StateServer> state_server_;
+  std::mutex replication_server_mutex_;
+  std::function<void(int fd, std::string peer)> replication_server_;
 
   uv_loop_t loop_{};
   uv_async_t wakeup_{};

@@ -21,7 +21,8 @@
 // consumes and never keeps as state:
 //   kWalConfigKey  u64 retained entries (0 switches the log off), 32 random
 //                  bytes (the hash the log starts from), then the
-//                  excluded prefix.
+//                  excluded key prefixes, NUL-separated (each cluster's
+//                  own keys, never logged).
 //   kWalNextKey    u64 index, 32-byte hash: the position the entry's ops
 //                  must land at (a DR secondary applying the primary's
 //                  entry; the store checks the chain and refuses the entry
@@ -58,7 +59,7 @@ struct WalHead {
   WalPosition last;
   WalPosition floor;
   std::uint64_t retain = 0;
-  std::string excluded_prefix;
+  std::string excluded_prefix;  // NUL-separated prefixes
 };
 
 StateOp WalConfigOp(std::uint64_t retain, std::string_view start_hash,

@@ -33,8 +33,16 @@ std::optional<WalPosition> DecodeNext(std::string_view value) {
   return WalPosition{GetU64(value), std::string(value.substr(8))};
 }
 
-bool HasPrefix(std::string_view key, std::string_view prefix) {
-  return !prefix.empty() && key.substr(0, prefix.size()) == prefix;
+// Whether key is under one of the NUL-separated prefixes.
+bool UnderAny(std::string_view key, std::string_view prefixes) {
+  while (!prefixes.empty()) {
+    std::size_t nul = prefixes.find('\0');
+    std::string_view prefix = prefixes.substr(0, nul);
+    if (!prefix.empty() && key.substr(0, prefix.size()) == prefix) return true;
+    if (nul == std::string_view::npos) break;
+    prefixes.remove_prefix(nul + 1);
+  }
+  return false;
 }
 
 }  // namespace
@@ -172,7 +180,7 @@ Status StateStore::StageWal(MDB_txn* txn, const std::vector<StateOp>& ops, bool 
         {head->last.index + 1, WalChainHash(head->last.hash, "restore")}));
     return WriteWalHead(txn, head);
   }
-  std::erase_if(logged, [&](const StateOp& op) { return HasPrefix(op.key, head->excluded_prefix); });
+  std::erase_if(logged, [&](const StateOp& op) { return UnderAny(op.key, head->excluded_prefix); });
   std::optional<WalPosition> target;
   if (next != nullptr) {
     target = DecodeNext(next->value);

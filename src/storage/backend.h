@@ -14,7 +14,7 @@
 // Threads: implementations are safe to call from many threads at once.
 //
 // Optional capabilities are separate interfaces, discovered at run time with
-// AsHA() / AsSnapshotter() (null when unsupported). There is no separate
+// AsHA() / AsSnapshotter() / AsReplicationLog() (null when unsupported). There is no separate
 // transactional capability: Batch is atomic on every backend. HABackend is
 // only declared so far; no backend returns one, and HA on raft storage is
 // core::Ha following the raft leader (core/ha.h).
@@ -46,6 +46,7 @@ struct Operation {
 
 class HABackend;
 class Snapshotter;
+class ReplicationLog;
 
 class Backend {
  public:
@@ -83,6 +84,7 @@ class Backend {
 
   virtual HABackend* AsHA() { return nullptr; }
   virtual Snapshotter* AsSnapshotter() { return nullptr; }
+  virtual ReplicationLog* AsReplicationLog() { return nullptr; }
 };
 
 // Validates a key: non-empty, no NUL byte, no leading '/', no empty, "." or

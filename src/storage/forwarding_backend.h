@@ -41,6 +41,7 @@ class ForwardingBackend : public Backend {
   Status Close() override { return target_->Close(); }
   HABackend* AsHA() override { return target_->AsHA(); }
   Snapshotter* AsSnapshotter() override { return target_->AsSnapshotter(); }
+  ReplicationLog* AsReplicationLog() override { return target_->AsReplicationLog(); }
 
   // The wrapped backend.
   Backend* target() const { return target_; }

@@ -27,6 +27,7 @@
 
 #include "raft/node.h"
 #include "storage/backend.h"
+#include "storage/replication_log.h"
 #include "storage/snapshotter.h"
 
 namespace tresor::storage {
@@ -47,7 +48,7 @@ struct RaftBackendOptions {
 StatusOr<RaftBackendOptions> ParseRaftOptions(const std::map<std::string, std::string>& options,
                                               const std::string& cluster_address);
 
-class RaftBackend : public Backend, public Snapshotter {
+class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
  public:
   // Opens the node in options.path; starts raft at once when the node has
   // raft state already (a restart).
@@ -62,6 +63,7 @@ class RaftBackend : public Backend, public Snapshotter {
   Status Batch(const std::vector<Operation>& ops) override;
   Status Close() override;
   Snapshotter* AsSnapshotter() override { return this; }
+  ReplicationLog* AsReplicationLog() override { return this; }
 
   // Snapshotter (raft_snapshotter.cc). A view is this node's applied state,
   // however far behind the leader it is (the caller decides whether that
@@ -72,6 +74,22 @@ class RaftBackend : public Backend, public Snapshotter {
   StatusOr<std::unique_ptr<View>> OpenView() override;
   StatusOr<std::unique_ptr<Restore>> BeginRestore() override;
   std::uint64_t ReplacedCount() const override { return node_->state().ReplacedCount(); }
+
+  // ReplicationLog (raft_replication_log.cc; raft/replication_log.h).
+  Status ConfigureLog(std::uint64_t retain,
+                      const std::vector<std::string>& excluded_prefixes) override;
+  StatusOr<std::optional<LogHead>> Head() override;
+  StatusOr<bool> Holds(const LogPosition& position) override;
+  Status Read(std::uint64_t after, std::size_t max_bytes,
+              const std::function<Status(const LogPosition&, std::string_view)>& visit) override;
+  bool WaitPast(std::uint64_t index, std::chrono::milliseconds timeout) override;
+  StatusOr<std::unique_ptr<Snapshotter::View>> OpenPositionedView(
+      std::optional<LogPosition>* position) override;
+  Status AppendAll(const std::vector<LoggedEntry>& entries) override;
+  Status MoveTo(const LogPosition& position) override;
+  void ServeChannel(std::function<void(int fd, std::string peer)> serve) override {
+    node_->SetReplicationServer(std::move(serve));
+  }
 
   // Offline quorum-loss recovery (`tresor operator raft recover`): makes
   // this node (options.path, its node id and cluster address) plus

@@ -16,6 +16,7 @@ class RaftView final : public Snapshotter::View {
   std::uint64_t index() const override { return view_->applied_index(); }
   std::uint64_t term() const override { return term_; }
   Status ForEach(const RecordVisitor& visit) const override { return view_->ForEach(visit); }
+  const std::optional<raft::WalHead>& wal_head() const { return view_->wal_head(); }
 
  private:
   std::unique_ptr<raft::StateStore::View> view_;
@@ -138,6 +139,18 @@ StatusOr<std::unique_ptr<Snapshotter::View>> RaftBackend::OpenView() {
   std::uint64_t term = node_->LeaderAndTerm().second;
   TRESOR_ASSIGN_OR_RETURN(auto view, node_->state().OpenView());
   return std::unique_ptr<View>(new RaftView(std::move(view), term));
+}
+
+StatusOr<std::unique_ptr<Snapshotter::View>> RaftBackend::OpenPositionedView(
+    std::optional<LogPosition>* position) {
+  std::uint64_t term = node_->LeaderAndTerm().second;
+  TRESOR_ASSIGN_OR_RETURN(auto view, node_->state().OpenView());
+  auto raft_view = std::make_unique<RaftView>(std::move(view), term);
+  position->reset();
+  if (const auto& head = raft_view->wal_head()) {
+    *position = LogPosition{head->last.index, head->last.hash};
+  }
+  return std::unique_ptr<View>(std::move(raft_view));
 }
 
 StatusOr<std::unique_ptr<Snapshotter::Restore>> RaftBackend::BeginRestore() {
