@@ -325,7 +325,7 @@ Status DrReplication::AwaitReplicated(std::uint64_t mark) {
 // ---- secondary ----
 
 StatusOr<Activation> DrReplication::ActivateWith(const ActivationToken& token) {
-  if (UnixSeconds(clock_) > token.expires) {
+  if (UnixSeconds(clock_) >= token.expires) {
     return InvalidArgumentError(
         "the activation token expired: generate a new one on the primary "
         "(sys/replication/dr/primary/secondary-token)");

@@ -161,7 +161,7 @@ Status DrServer::Activate(TlsChannel& channel, const std::string& payload) {
   const std::int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(deps_.clock.Now().time_since_epoch())
           .count();
-  if (now > record->expires) {
+  if (now >= record->expires) {
     return refuse("the activation token expired: generate a new one on the primary");
   }
   TRESOR_ASSIGN_OR_RETURN(auto ca, ReadCa(deps_.barrier));
