@@ -26,7 +26,9 @@ constexpr std::chrono::seconds kRecordWait{5};
 bool AnsweredLocally(const std::string& path) {
   static const char* const kLocal[] = {"sys/health",      "sys/leader", "sys/seal-status",
                                        "sys/unseal",      "sys/init",   "sys/seal",
-                                       "sys/storage/raft/join"};
+                                       "sys/storage/raft/join",
+                                       // Each node's own view, as sys/health.
+                                       "sys/replication/status", "sys/replication/dr/status"};
   for (const char* local : kLocal) {
     if (path == local) return true;
   }

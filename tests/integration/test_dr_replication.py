@@ -170,3 +170,22 @@ def test_promotion_keeps_data_and_tokens(pair):
     r = secondary.api("POST", "sys/replication/dr/secondary/promote",
                       {"dr_operation_token": op_token})
     assert r.status == 400, r
+
+
+def test_a_quiet_old_primary_follows_the_new_one_without_a_wipe(pair):
+    primary, keys, root, promoted = pair  # promoted by the test above
+    assert dr_status(primary)["mode"] == "primary"
+    assert primary.api("POST", "sys/replication/dr/primary/demote", {}, token=root).status == 204
+    r = primary.api("POST", "kv/data/split-brain", {"data": {"v": 1}}, token=root)
+    assert r.status == 400 and r.errors == ["path disabled in replication DR secondary mode"], r
+    assert dr_status(primary)["state"] == "idle"
+    token = secondary_token(promoted, root, "old-primary")
+    # The demoted primary wrote nothing after the promoted cluster's last
+    # entry from it: its history is a prefix of the new primary's.
+    r = primary.api("POST", "sys/replication/dr/secondary/update-primary",
+                    {"dr_operation_token": operation_token(primary, keys[:2]), "token": token})
+    assert r.status == 204, r
+    wait_caught_up(promoted, primary)
+    status = dr_status(primary)
+    assert status["resyncs"] == 0, status
+    assert status["secondary_id"] == "old-primary"

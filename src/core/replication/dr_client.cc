@@ -163,7 +163,8 @@ Status DrClient::Follow(TlsChannel& channel) {
         progress_.primary_last_wal = entries.primary_last;
         progress_.last_remote_wal = head.has_value() ? head->last.index : 0;
         if (progress_.last_remote_wal >= entries.primary_last) {
-          progress_.caught_up_at = progress_.last_heartbeat;
+          progress_.caught_up_at = Clock::TimePoint(std::chrono::duration_cast<Clock::TimePoint::duration>(
+              std::chrono::milliseconds(entries.primary_time_ms)));
         }
         progress_.last_error.clear();
         break;

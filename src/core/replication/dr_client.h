@@ -76,6 +76,7 @@ class DrClient {
     Clock::TimePoint last_heartbeat{};
     std::uint64_t last_remote_wal = 0;  // this cluster's log index
     std::uint64_t primary_last_wal = 0;
+    // The primary's time by which every write it acknowledged is here.
     Clock::TimePoint caught_up_at{};
     std::string last_error;
     std::uint64_t resyncs = 0;

@@ -502,10 +502,21 @@ nlohmann::json DrReplication::StatusJson() const {
     out["last_dr_wal"] = last;
     out["primary_cluster_addr"] = record.primary_cluster_addr;
     out["synchronous"] = record.synchronous;
+    // Known: every activated secondary not revoked (replicated, so every
+    // unsealed node knows them); connections: the active node's.
     nlohmann::json known = nlohmann::json::array(), secondaries = nlohmann::json::array();
+    if (!lifecycle_.Sealed()) {
+      auto ids = lifecycle_.Barrier().List(kSecondariesPrefix);
+      for (const std::string& id : ids.ok() ? *ids : std::vector<std::string>{}) {
+        auto secondary = ReadSecondary(lifecycle_.Barrier(), id);
+        if (secondary.ok() && secondary->has_value() && (*secondary)->activated &&
+            !(*secondary)->revoked) {
+          known.push_back(id);
+        }
+      }
+    }
     if (server_) {
       for (const DrServer::SecondaryState& s : server_->Secondaries()) {
-        known.push_back(s.id);
         secondaries.push_back(
             {{"node_id", s.id},
              {"cluster_address", s.address},
@@ -529,15 +540,20 @@ nlohmann::json DrReplication::StatusJson() const {
     return out;
   }
   if (!following) {
-    out["state"] = "connecting";
+    // The DR client runs on the raft leader only.
+    storage::RaftBackend* raft = ha_.raft();
+    out["state"] = raft != nullptr && raft->node().IsLeader() ? "connecting" : "standby";
     return out;
   }
   out["state"] = progress.state;
   const std::uint64_t lag =
       progress.primary_last_wal > last ? progress.primary_last_wal - last : 0;
-  double lag_seconds = 0;
-  if (lag > 0 && progress.caught_up_at != Clock::TimePoint{}) {
-    lag_seconds = std::chrono::duration<double>(clock_.Now() - progress.caught_up_at).count();
+  // The recovery point: every write the primary acknowledged more than
+  // lag_seconds ago is here (docs/replication.md, "Lag").
+  double lag_seconds = -1;
+  if (progress.caught_up_at != Clock::TimePoint{}) {
+    lag_seconds = std::max(
+        0.0, std::chrono::duration<double>(clock_.Now() - progress.caught_up_at).count());
   }
   out["primaries"] = nlohmann::json::array(
       {{{"cluster_address", progress.primary_addr},

@@ -240,7 +240,13 @@ Status DrServer::AnswerPull(TlsChannel& channel, const std::string& id,
   if (head->last.index <= position.index && wait.count() > 0) {
     deps_.log.WaitPast(position.index, wait);
   }
+  // Every write acknowledged before `now` is in the log once it settles:
+  // the secondary holding the head read after it holds all of them.
+  const auto now = deps_.clock.Now();
+  deps_.log.Settle(kMaxWait);
   wire::Entries entries;
+  entries.primary_time_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   Status read = deps_.log.Read(position.index, max_bytes,
                                [&](const storage::LogPosition& p, std::string_view entry) {
                                  entries.entries.push_back({p, std::string(entry)});

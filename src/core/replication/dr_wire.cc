@@ -32,6 +32,7 @@ constexpr std::size_t kHashBytes = 32;
 std::string EncodeEntries(const Entries& entries) {
   std::string out;
   PutUint(&out, entries.primary_last, 8);
+  PutUint(&out, entries.primary_time_ms, 8);
   for (const auto& logged : entries.entries) {
     PutUint(&out, logged.position.index, 8);
     out += logged.position.hash;
@@ -44,7 +45,9 @@ std::string EncodeEntries(const Entries& entries) {
 StatusOr<Entries> DecodeEntries(std::string_view in) {
   const Status malformed = CorruptionError("DR channel: malformed entries");
   Entries entries;
-  if (!TakeUint(&in, 8, &entries.primary_last)) return malformed;
+  if (!TakeUint(&in, 8, &entries.primary_last) || !TakeUint(&in, 8, &entries.primary_time_ms)) {
+    return malformed;
+  }
   while (!in.empty()) {
     storage::ReplicationLog::LoggedEntry logged;
     std::uint64_t size = 0;

@@ -7,7 +7,9 @@
 //                    "resync"}: where the secondary stands; also its ack
 //   primary -> secondary
 //     'C' credentials  JSON {"cert", "key", "cluster_id"}
-//     'W' entries      u64 the primary's last index, then per entry: u64
+//     'W' entries      u64 the primary's last index, u64 the primary's wall
+//                      time (ms) by which every write it acknowledged was
+//                      in its log up to that index, then per entry: u64
 //                      index, 32-byte hash, u32 length, the entry. No
 //                      entry: a heartbeat after wait_ms without writes.
 //     'R' resync       JSON {"index", "hash"}: the state at that position
@@ -45,6 +47,7 @@ inline constexpr std::size_t kRecordsFrameBytes = 1 << 20;
 
 struct Entries {
   std::uint64_t primary_last = 0;
+  std::uint64_t primary_time_ms = 0;
   std::vector<storage::ReplicationLog::LoggedEntry> entries;
 };
 std::string EncodeEntries(const Entries& entries);
