@@ -225,6 +225,10 @@ class StateStore {
   // Waits until a commit takes the applied index past `index`, or the
   // timeout; returns whether it did.
   bool WaitForCommitPast(std::uint64_t index, std::chrono::milliseconds timeout) const;
+  // Waits until every write published before the call (answered to its
+  // writer, maybe not yet committed here: see Publish) is committed, and
+  // with it its log entry. Not on the raft thread. Errors: as ListPage.
+  Status WaitUntilPublishedCommitted() const { return overlay_.WaitUntilRetired(); }
 
   // ---- publishing: the raft thread ----
 

@@ -62,9 +62,9 @@ class ReplicationLog {
   // Waits until the log moves past `index` or the timeout; true when it did.
   virtual bool WaitPast(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
   // Waits until every write this node has acknowledged is in the log (a
-  // write may be answered before its log entry is stored); true unless the
-  // timeout passed first.
-  virtual bool Settle(std::chrono::milliseconds timeout) = 0;
+  // write may be answered before its log entry is stored). Errors: the
+  // storage can no longer commit.
+  virtual Status Settle() = 0;
   // A point-in-time view of the state (every record, as Snapshotter's)
   // and the log position it stands at.
   virtual StatusOr<std::unique_ptr<Snapshotter::View>> OpenPositionedView(

@@ -51,6 +51,20 @@ bool DrReplication::AllowsOnSecondary(std::string_view path) {
 
 std::vector<std::string> DrReplication::ExcludedPrefixes() const { return ClusterLocalPrefixes(); }
 
+std::vector<std::string> DrReplication::ActiveSecondaries() const {
+  std::vector<std::string> active;
+  if (lifecycle_.Sealed()) return active;
+  auto ids = lifecycle_.Barrier().List(kSecondariesPrefix);
+  for (const std::string& id : ids.ok() ? *ids : std::vector<std::string>{}) {
+    auto secondary = ReadSecondary(lifecycle_.Barrier(), id);
+    if (secondary.ok() && secondary->has_value() && (*secondary)->activated &&
+        !(*secondary)->revoked) {
+      active.push_back(id);
+    }
+  }
+  return active;
+}
+
 std::string DrReplication::ClusterId() const {
   auto status = lifecycle_.GetSealStatus();
   return status.ok() ? status->cluster_id : "";
@@ -103,6 +117,7 @@ void DrReplication::SuperviseOnce() {
   auto record = ReadLocalRecord(physical_);
   if (!record.ok()) return;
   mode_.store(record->mode, std::memory_order_release);
+  if (record->synchronous) has_secondaries_.store(!ActiveSecondaries().empty());
   storage::RaftBackend* raft = ha_.raft();
   const bool leads = raft != nullptr && raft->node().IsLeader();
   std::unique_ptr<DrClient> stale;
@@ -300,6 +315,7 @@ std::optional<std::uint64_t> DrReplication::SynchronousMark() {
     std::lock_guard lock(mutex_);
     if (!record_.synchronous) return std::nullopt;
   }
+  if (!has_secondaries_.load()) return std::nullopt;
   auto head = log_->Head();
   if (!head.ok() || !head->has_value()) return std::nullopt;
   return (*head)->last.index;
@@ -311,6 +327,9 @@ Status DrReplication::AwaitReplicated(std::uint64_t mark) {
     std::lock_guard lock(mutex_);
     timeout = std::chrono::milliseconds(record_.synchronous_timeout_ms);
   }
+  // The request's writes were answered before their log entries were
+  // necessarily stored: wait for those first.
+  TRESOR_RETURN_IF_ERROR(log_->Settle());
   TRESOR_ASSIGN_OR_RETURN(auto head, log_->Head());
   if (!head.has_value() || head->last.index <= mark) return Status::Ok();
   if (server_->WaitForAck(head->last.index, timeout)) return Status::Ok();
@@ -504,17 +523,7 @@ nlohmann::json DrReplication::StatusJson() const {
     out["synchronous"] = record.synchronous;
     // Known: every activated secondary not revoked (replicated, so every
     // unsealed node knows them); connections: the active node's.
-    nlohmann::json known = nlohmann::json::array(), secondaries = nlohmann::json::array();
-    if (!lifecycle_.Sealed()) {
-      auto ids = lifecycle_.Barrier().List(kSecondariesPrefix);
-      for (const std::string& id : ids.ok() ? *ids : std::vector<std::string>{}) {
-        auto secondary = ReadSecondary(lifecycle_.Barrier(), id);
-        if (secondary.ok() && secondary->has_value() && (*secondary)->activated &&
-            !(*secondary)->revoked) {
-          known.push_back(id);
-        }
-      }
-    }
+    nlohmann::json known = ActiveSecondaries(), secondaries = nlohmann::json::array();
     if (server_) {
       for (const DrServer::SecondaryState& s : server_->Secondaries()) {
         secondaries.push_back(

@@ -84,7 +84,8 @@ class DrReplication {
   Status Demote();
   Status DisablePrimary();
   // Synchronous mode, around a request: the mark (the log's index) before
-  // it, nullopt when not a synchronous primary; after it, if the log moved
+  // it, nullopt when not a synchronous primary or no secondary was ever
+  // activated (none to wait for); after it, if the log moved
   // past the mark, waits until a secondary holds everything logged.
   // Unavailable at the timeout (the write is on the primary; whether a
   // secondary has it is unknown).
@@ -123,6 +124,8 @@ class DrReplication {
   Status RequireActive() const;
   Status RequireSupported() const;
   std::vector<std::string> ExcludedPrefixes() const;
+  // The ids of the activated secondaries not revoked (the barrier's list).
+  std::vector<std::string> ActiveSecondaries() const;
   std::string ClusterId() const;
   void StopClient();
   StatusOr<Activation> ActivateWith(const ActivationToken& token);
@@ -139,6 +142,8 @@ class DrReplication {
   storage::ReplicationLog* const log_;
   storage::Snapshotter* const snapshotter_;
   std::atomic<Mode> mode_{Mode::kDisabled};
+  // A primary with a secondary to wait for (refreshed by the supervisor).
+  std::atomic<bool> has_secondaries_{false};
   std::unique_ptr<DrServer> server_;
   GenerateRoot operation_tokens_;
   std::function<Status(const std::string&, const std::string&)> check_batch_token_;

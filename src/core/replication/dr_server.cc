@@ -243,7 +243,7 @@ Status DrServer::AnswerPull(TlsChannel& channel, const std::string& id,
   // Every write acknowledged before `now` is in the log once it settles:
   // the secondary holding the head read after it holds all of them.
   const auto now = deps_.clock.Now();
-  deps_.log.Settle(kMaxWait);
+  TRESOR_RETURN_IF_ERROR(deps_.log.Settle());
   wire::Entries entries;
   entries.primary_time_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());

@@ -83,7 +83,7 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
   Status Read(std::uint64_t after, std::size_t max_bytes,
               const std::function<Status(const LogPosition&, std::string_view)>& visit) override;
   bool WaitPast(std::uint64_t index, std::chrono::milliseconds timeout) override;
-  bool Settle(std::chrono::milliseconds timeout) override;
+  Status Settle() override { return node_->state().WaitUntilPublishedCommitted(); }
   StatusOr<std::unique_ptr<Snapshotter::View>> OpenPositionedView(
       std::optional<LogPosition>* position) override;
   Status AppendAll(const std::vector<LoggedEntry>& entries) override;

@@ -69,21 +69,6 @@ bool RaftBackend::WaitPast(std::uint64_t index, std::chrono::milliseconds timeou
   }
 }
 
-bool RaftBackend::Settle(std::chrono::milliseconds timeout) {
-  // A write is answered once committed; its entry reaches the log when the
-  // store commits it.
-  const std::uint64_t committed = node_->GetStatus().commit_index;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (node_->state().AppliedIndex() < committed) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
-    node_->state().WaitForCommitPast(
-        node_->state().AppliedIndex(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
-  }
-  return true;
-}
-
 Status RaftBackend::AppendAll(const std::vector<LoggedEntry>& entries) {
   std::vector<std::vector<raft::StateOp>> commands;
   commands.reserve(entries.size());
