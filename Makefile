@@ -19,6 +19,8 @@
 #                     only (bench/restore_large_bench.py; about 4 min, 25 GB
 #                     of disk), in restore-large.*
 #   make bench-unseal the unseal bench alone (about 1 min)
+#   make bench-dr     the DR replication bench alone (lag at 1,000 writes/s,
+#                     promotion, resync; about 3 min)
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
 #                     outside make bench's budget), in snapshot-large.*
@@ -39,7 +41,7 @@ BENCH_DOC ?= docs/performance.md
 BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
 .PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large \
-  bench-unseal
+  bench-unseal bench-dr
 
 bench-build:
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -50,7 +52,7 @@ bench-deps:
 	scripts/install-bench-deps
 
 BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench unseal_bench \
-  profile_bench
+  dr_bench profile_bench
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
@@ -68,6 +70,9 @@ bench-snapshot-large: bench-build bench-deps
 
 bench-unseal: bench-build
 	$(PYTHON) bench/unseal_bench.py $(BENCH_ARGS) --command "make bench-unseal"
+
+bench-dr: bench-build
+	$(PYTHON) bench/dr_bench.py $(BENCH_ARGS) --command "make bench-dr"
 
 bench-restore-large: bench-build
 	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"

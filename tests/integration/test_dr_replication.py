@@ -189,3 +189,24 @@ def test_a_quiet_old_primary_follows_the_new_one_without_a_wipe(pair):
     status = dr_status(primary)
     assert status["resyncs"] == 0, status
     assert status["secondary_id"] == "old-primary"
+
+
+def test_a_secondary_too_far_behind_resyncs():
+    """The primary keeps only log_retained_entries entries: a secondary that
+    was down while more were written catches up through a resync."""
+    pnodes, pkeys, proot, snodes = set_up_pair(log_retained_entries=5)
+    primary, secondary = pnodes[0], snodes[0]
+    try:
+        secondary.kill()
+        assert primary.api("POST", "sys/mounts/kv", {"type": "kv"}, token=proot).status == 204
+        for i in range(20):
+            assert primary.api("PUT", f"kv/k{i}", {"v": i}, token=proot).status == 204
+        secondary.start()
+        secondary.unseal(pkeys[:2])
+        wait_caught_up(primary, secondary)
+        # The restarted node's client counts its own resyncs: without the
+        # trim it would have streamed on (0).
+        assert dr_status(secondary)["resyncs"] == 1
+    finally:
+        for n in pnodes + snodes:
+            n.close()

@@ -337,8 +337,8 @@ Status DrReplication::AwaitReplicated(std::uint64_t mark) {
       "the write is stored on the primary, but no DR secondary confirmed it within " +
       std::to_string(timeout.count()) +
       " ms (synchronous DR replication): it may be lost if this cluster is lost now. Check "
-      "sys/replication/dr/status; to stop waiting for secondaries, enable the primary again "
-      "without synchronous");
+      "sys/replication/dr/status; to stop waiting for secondaries, disable the primary and "
+      "enable it again without synchronous (docs/replication.md)");
 }
 
 // ---- secondary ----
