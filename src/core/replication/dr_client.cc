@@ -229,6 +229,8 @@ Status DrClient::ApplyResync(TlsChannel& channel, const std::string& begin) {
   ++progress_.resyncs;
   progress_.state = "stream-wals";
   progress_.last_remote_wal = position.index;
+  progress_.primary_last_wal = std::max(progress_.primary_last_wal, position.index);
+  progress_.last_heartbeat = deps_.clock.Now();
   return Status::Ok();
 }
 

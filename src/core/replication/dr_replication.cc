@@ -558,8 +558,9 @@ nlohmann::json DrReplication::StatusJson() const {
   const std::uint64_t lag =
       progress.primary_last_wal > last ? progress.primary_last_wal - last : 0;
   // The recovery point: every write the primary acknowledged more than
-  // lag_seconds ago is here (docs/replication.md, "Lag").
-  double lag_seconds = -1;
+  // lag_seconds ago is here (docs/replication.md, "Watch it"); null until
+  // the first answer from the primary after a (re)start or a resync.
+  nlohmann::json lag_seconds = nullptr;
   if (progress.caught_up_at != Clock::TimePoint{}) {
     lag_seconds = std::max(
         0.0, std::chrono::duration<double>(clock_.Now() - progress.caught_up_at).count());
