@@ -227,6 +227,13 @@ StatusOr<std::string> AesGcmBarrier::EncryptLocked(std::string_view path, std::s
   return header;
 }
 
+StatusOr<std::string> AesGcmBarrier::Decrypt(std::string_view path,
+                                             std::string_view stored) const {
+  std::shared_lock lock(mu_);
+  if (!keyring_.has_value()) return SealedError();
+  return DecryptLocked(path, stored);
+}
+
 StatusOr<std::string> AesGcmBarrier::DecryptLocked(std::string_view path,
                                                    std::string_view stored) const {
   if (stored.size() < kValueHeaderSize + kAesGcmOverhead ||

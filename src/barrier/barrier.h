@@ -101,6 +101,12 @@ class AesGcmBarrier final : public storage::Backend {
   // `sealed` does not open (another key, another aad, or altered bytes).
   StatusOr<std::string> OpenWithRootKey(std::string_view sealed, std::string_view aad) const;
 
+  // Decrypts `stored`, the value of `path` as the physical storage holds it
+  // but read from elsewhere (a snapshot's record), with the current
+  // keyring: what a snapshot check does to prove every value still opens.
+  // Sealed when sealed; the same errors as Get otherwise.
+  StatusOr<std::string> Decrypt(std::string_view path, std::string_view stored) const;
+
   // Re-reads the stored keyring with the root key in memory, after the
   // whole of physical storage was replaced underneath (a snapshot restore).
   // SealedError when sealed. When the root key does not open the stored

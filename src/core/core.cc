@@ -7,6 +7,9 @@
 #include "core/sys_mount_handlers.h"
 #include "core/sys_policy_handlers.h"
 #include "core/sys_replication_handlers.h"
+#include "core/sys_snapshot_auto_handlers.h"
+
+#include <filesystem>
 #include "engines/auth/token/token_responses.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
 
@@ -28,6 +31,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
           HaOptions{options_.api_addr, options_.cluster_addr}),
       dr_(physical, lifecycle_, ha_, clock,
           replication::DrOptions{options_.cluster_addr, options_.api_addr}),
+      auto_snapshots_(lifecycle_, ha_, clock,
+                      ha_.raft() != nullptr ? physical.AsSnapshotter() : nullptr,
+                      options_.scratch_dir.empty()
+                          ? std::filesystem::temp_directory_path().string() + "/tresor-snapshot-auto"
+                          : options_.scratch_dir),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
   RegisterSysHandlers(sys_,
@@ -35,6 +43,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
                                  generate_root_, dr_});
   RegisterMountHandlers(sys_, mounts_, policies_);
   RegisterReplicationHandlers(sys_, dr_);
+  RegisterSnapshotAutoHandlers(sys_, auto_snapshots_);
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });
@@ -96,9 +105,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     return mounts_.Load();
   });
   dr_.Start();
+  auto_snapshots_.Start();
 }
 
 Core::~Core() {
+  auto_snapshots_.Stop();
   dr_.Stop();
   ha_.Stop();
   {

@@ -37,6 +37,7 @@
 #include "core/replication/dr_replication.h"
 #include "core/request.h"
 #include "core/snapshot_paths.h"
+#include "core/snapshot_auto/auto_snapshotter.h"
 #include "core/sys_router.h"
 #include "seal/key_wrapper.h"
 #include "storage/backend.h"
@@ -68,6 +69,9 @@ struct CoreOptions {
   std::shared_ptr<seal::KeyWrapper> old_seal = nullptr;
   // How long the auto-unseal thread waits between failed attempts, at most.
   std::chrono::seconds auto_unseal_max_backoff{5};
+  // Where an automated snapshot is written and checked before an upload
+  // (beside the storage; empty: the system's temporary directory).
+  std::string scratch_dir{};
 };
 
 class Core final : public RequestHandler {
@@ -123,6 +127,7 @@ class Core final : public RequestHandler {
   GenerateRoot generate_root_;
   Ha ha_;
   replication::DrReplication dr_;
+  snapshot_auto::AutoSnapshotter auto_snapshots_;
   policy::PolicyStore policies_;
   MountTable mounts_;
   SysRouter sys_;

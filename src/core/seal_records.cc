@@ -2,7 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "barrier/barrier.h"
+
 namespace tresor::core {
+
+bool IsPhysicalOnlyKey(std::string_view key) {
+  return key == barrier::kKeyringPath || key == kRootKeyKey || key == kSealConfigKey ||
+         key == kRecoveryKeyKey;
+}
 
 std::string SealConfigJson(const SealConfig& config) {
   nlohmann::json j = {{"type", config.type},

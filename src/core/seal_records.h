@@ -23,6 +23,10 @@ namespace tresor::core {
 inline constexpr char kSealConfigKey[] = "core/seal-config";
 inline constexpr char kRootKeyKey[] = "core/root-key";
 inline constexpr char kRecoveryKeyKey[] = "core/recovery-key";
+
+// The physical records that are not barrier values (the keyring and the
+// records above), so a snapshot check does not decrypt them through it.
+bool IsPhysicalOnlyKey(std::string_view key);
 inline constexpr std::size_t kRootKeyBytes = 32;
 
 std::string SealConfigJson(const SealConfig& config);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::string body;
+  // Response headers, names lower-cased (the last of a repeated one).
+  std::map<std::string, std::string> headers;
 };
 
 // Unavailable when the server cannot be reached or the transfer fails (with

@@ -107,6 +107,9 @@ Status Server::Start() {
   core_options.api_addr = ApiAddrFor(config_);
   core_options.cluster_addr = "https://" + cluster_address;
   core_options.post_json = PostJsonToNode;
+  if (auto path = sc.options.find("path"); path != sc.options.end()) {
+    core_options.scratch_dir = path->second + "/snapshot-auto-scratch";
+  }
   core_ = std::make_unique<core::Core>(*storage_, clock_, std::move(core_options));
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
   http_ = std::make_unique<http::Server>(*core_, io_threads);

@@ -28,12 +28,6 @@
 namespace tresor::server {
 namespace {
 
-// Physical records that are not barrier values, so not decrypted through it
-// (core/seal_records.h).
-bool PhysicalOnly(std::string_view key) {
-  return key == barrier::kKeyringPath || key == core::kRootKeyKey || key == core::kSealConfigKey ||
-         key == core::kRecoveryKeyKey;
-}
 
 // Reads the archive at fd from its start.
 Status ReadFromStart(int fd, const snapshot::ReadOptions& options,
@@ -92,7 +86,7 @@ class StateCheck {
 
   // A record loaded in step 1: read back through the barrier.
   void CheckLoaded(std::string_view key, VerifyReport& report) {
-    if (PhysicalOnly(key)) {
+    if (core::IsPhysicalOnlyKey(key)) {
       ++report.physical_only;
       return;
     }

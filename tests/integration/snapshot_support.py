@@ -88,3 +88,15 @@ def enable_kv1(node, token, mount="kv"):
 def wait_unsealed_active(node):
     wait_for(lambda: node.api("GET", "sys/leader").json.get("is_self") is True, timeout=30,
              what="the node to become active")
+
+
+def count_between_snapshots(read_status, list_snapshots):
+    """The snapshots listed while a schedule is quiet (its status unchanged
+    and no snapshot under way around the listing), or None when it was not:
+    between a new snapshot and its retention pass there are retain + 1."""
+    before = read_status()
+    names = list_snapshots()
+    after = read_status()
+    if before == after and before["snapshot_start"] == "":
+        return len(names)
+    return None

@@ -266,6 +266,17 @@ ROWS = [
         "this cluster is not a DR secondary", "unsealed", method="POST", body=body({"dr_operation_token": "hvs.x"})),
     Row("sys/replication/dr/secondary/generate-operation-token/attempt", "`PUT`, `otp` of 5 characters", 400,
         "OTP string is wrong length", "unsealed", body=body({"otp": "short"})),
+    # sys/storage/raft/snapshot-auto/*
+    Row("sys/storage/raft/snapshot-auto/config/nightly", "`POST`, root token, no `interval`", 400,
+        "interval is required", "unsealed", method="POST", headers=ROOT_HEADER, body=body({"storage_type": "local", "path_prefix": "/tmp/x"})),
+    Row("sys/storage/raft/snapshot-auto/config/nightly", "`POST`, root token, `storage_type` `google-gcs`", 400,
+        "storage_type must be", "unsealed", method="POST", headers=ROOT_HEADER, body=body({"interval": 60, "storage_type": "google-gcs"})),
+    Row("sys/storage/raft/snapshot-auto/config/nightly", "`POST`, user token", 403,
+        "permission denied", "unsealed", method="POST", headers=USER_HEADER, body=body({"interval": 60})),
+    Row("sys/storage/raft/snapshot-auto/config/a b", "`POST`, root token, a name with a space", 400,
+        "the config name may hold only", "unsealed", method="POST", target="/v1/sys/storage/raft/snapshot-auto/config/a%20b", headers=ROOT_HEADER, body=body({"interval": 60})),
+    Row("sys/storage/raft/snapshot-auto/status/nightly", "`GET`, root token, no such config", 404,
+        "no snapshot-auto config named", "unsealed", method="GET", headers=ROOT_HEADER),
     # sys/tools/*
     Row("sys/tools/random", "`POST`, root token, `bytes` 0", 400,
         "bytes must be greater than 0", "unsealed", method="POST", headers=ROOT_HEADER,

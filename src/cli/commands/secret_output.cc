@@ -34,6 +34,25 @@ const Json& EmptyObject() {
   return *empty;
 }
 
+// A wrapped answer's rows, as Vault's CLI names them (with the colon), and
+// the wrap_info field each comes from.
+struct WrapRow {
+  const char* name;
+  const char* field;
+};
+constexpr WrapRow kWrapRows[] = {{"wrapping_token", "token"},
+                                 {"wrapping_accessor", "accessor"},
+                                 {"wrapping_token_ttl", "ttl"},
+                                 {"wrapping_token_creation_time", "creation_time"},
+                                 {"wrapping_token_creation_path", "creation_path"},
+                                 {"wrapped_accessor", "wrapped_accessor"}};
+
+const Json* WrapInfoOf(const Json& response) {
+  if (!response.is_object()) return nullptr;
+  auto it = response.find("wrap_info");
+  return it != response.end() && it->is_object() ? &*it : nullptr;
+}
+
 }  // namespace
 
 std::string HumanDuration(int64_t seconds) {
@@ -76,6 +95,17 @@ const Json& DataOf(const Json& response) {
 std::string SecretTable(const Json& response) {
   if (!response.is_object()) return "";
   std::vector<Row> rows;
+  if (const Json* wrap = WrapInfoOf(response)) {
+    for (const WrapRow& row : kWrapRows) {
+      auto value = wrap->find(row.field);
+      if (value == wrap->end() || (value->is_string() && value->get_ref<const std::string&>().empty())) {
+        continue;
+      }
+      rows.push_back({std::string(row.name) + ":",
+                      std::string_view(row.field) == "ttl" ? DurationOrValue(*value)
+                                                           : FormatValue(*value)});
+    }
+  }
   int64_t lease_duration = IntOr(response, "lease_duration", 0);
   if (lease_duration > 0) {
     std::string lease_id = response.value("lease_id", "");
@@ -119,6 +149,11 @@ std::string SecretTable(const Json& response) {
 StatusOr<Json> SecretField(const Json& response, std::string_view field) {
   if (!response.is_object())
     return NotFoundError("Field \"" + std::string(field) + "\" not present in secret");
+  if (const Json* wrap = WrapInfoOf(response)) {
+    for (const WrapRow& row : kWrapRows) {
+      if (field == row.name && wrap->contains(row.field)) return (*wrap)[row.field];
+    }
+  }
   if (auto auth = response.find("auth"); auth != response.end() && auth->is_object()) {
     if (field == "token") return auth->value("client_token", Json(""));
     if (field == "token_accessor") return auth->value("accessor", Json(""));

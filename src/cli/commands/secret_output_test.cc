@@ -68,5 +68,20 @@ TEST(SecretOutputTest, SecretFieldPrefersAuth) {
   EXPECT_EQ(missing.status().message(), "Field \"nope\" not present in secret");
 }
 
+TEST(SecretOutputTest, AWrappedAnswerShowsItsWrappingTokenAsVaultsCliDoes) {
+  Json response = Json::parse(
+      R"({"data":null,"wrap_info":{"token":"trdr1.abc","accessor":"","ttl":1800,)"
+      R"("creation_time":"2026-12-07T00:00:00Z","creation_path":"sys/x","wrapped_accessor":""}})");
+  EXPECT_EQ(SecretTable(response),
+            "Key                              Value\n"
+            "---                              -----\n"
+            "wrapping_token:                  trdr1.abc\n"
+            "wrapping_token_ttl:              30m\n"
+            "wrapping_token_creation_time:    2026-12-07T00:00:00Z\n"
+            "wrapping_token_creation_path:    sys/x\n");
+  EXPECT_EQ(*SecretField(response, "wrapping_token"), "trdr1.abc");
+  EXPECT_FALSE(SecretField(response, "token").ok());
+}
+
 }  // namespace
 }  // namespace tresor::cli

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "core/simple_name.h"
 
 namespace tresor::core::replication {
 namespace {
@@ -146,16 +147,6 @@ StatusOr<ActivationToken> DecodeToken(std::string_view text) {
   return token;
 }
 
-Status ValidateSecondaryId(std::string_view id) {
-  if (id.empty() || id.size() > 128) {
-    return InvalidArgumentError("id must be 1 to 128 characters");
-  }
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return InvalidArgumentError("id may hold only letters, digits, '-', '_' and '.'");
-    }
-  }
-  return Status::Ok();
-}
+Status ValidateSecondaryId(std::string_view id) { return ValidateSimpleName(id, "id"); }
 
 }  // namespace tresor::core::replication

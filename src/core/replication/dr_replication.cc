@@ -114,26 +114,36 @@ void DrReplication::Supervise() {
 }
 
 void DrReplication::SuperviseOnce() {
+  std::lock_guard transition(transition_mutex_);
   auto record = ReadLocalRecord(physical_);
-  if (!record.ok()) return;
-  mode_.store(record->mode, std::memory_order_release);
-  if (record->synchronous) has_secondaries_.store(!ActiveSecondaries().empty());
+  if (record.ok()) ApplyRecord(*record);
+}
+
+void DrReplication::ApplyRecord(const LocalRecord& record) {
+  mode_.store(record.mode, std::memory_order_release);
+  if (record.synchronous) has_secondaries_.store(!ActiveSecondaries().empty());
   storage::RaftBackend* raft = ha_.raft();
   const bool leads = raft != nullptr && raft->node().IsLeader();
+  const bool follow = record.mode == Mode::kSecondary && leads && !record.primary_addrs.empty();
   std::unique_ptr<DrClient> stale;
-  std::lock_guard lock(mutex_);
-  record_ = *record;
-  const bool follow = record->mode == Mode::kSecondary && leads && !record->primary_addrs.empty();
-  if (client_ && (!follow || client_->link().addrs != record->primary_addrs ||
-                  client_->link().secondary_id != record->secondary_id)) {
-    stale = std::move(client_);
+  {
+    std::lock_guard lock(mutex_);
+    record_ = record;
+    if (client_ && (!follow || client_->link().addrs != record.primary_addrs ||
+                    client_->link().secondary_id != record.secondary_id)) {
+      stale = std::move(client_);
+    }
   }
+  // Stopped (joined) before anything else changes, outside mutex_ so that
+  // status keeps answering: no entry of the old link lands after this.
+  stale.reset();
+  std::lock_guard lock(mutex_);
   if (follow && !client_) {
     std::optional<KeyPair> credentials = fresh_credentials_;
     if (!credentials && !lifecycle_.Sealed()) {
       // Once the primary's data is here, this secondary's own record holds
       // its credentials (the primary wrote them at activation).
-      auto own = ReadSecondary(lifecycle_.Barrier(), record->secondary_id);
+      auto own = ReadSecondary(lifecycle_.Barrier(), record.secondary_id);
       if (own.ok() && own->has_value() && !(*own)->cert.empty()) {
         credentials = KeyPair{(*own)->cert, (*own)->key};
       }
@@ -143,13 +153,9 @@ void DrReplication::SuperviseOnce() {
                          [this] { ha_.ReloadIfStateReplaced(); }};
       client_ = std::make_unique<DrClient>(
           std::move(deps),
-          PrimaryLink{record->secondary_id, record->primary_addrs, record->ca_cert, *credentials});
+          PrimaryLink{record.secondary_id, record.primary_addrs, record.ca_cert, *credentials});
       client_->Start();
     }
-  }
-  if (stale) {
-    // Stopped outside the lock: its thread may be finishing a pull.
-    std::thread([client = std::move(stale)]() mutable { client.reset(); }).detach();
   }
 }
 
@@ -166,12 +172,7 @@ StatusOr<LocalRecord> DrReplication::Record() const { return ReadLocalRecord(phy
 
 Status DrReplication::WriteRecord(const LocalRecord& record) {
   TRESOR_RETURN_IF_ERROR(WriteLocalRecord(physical_, record));
-  mode_.store(record.mode, std::memory_order_release);
-  {
-    std::lock_guard lock(mutex_);
-    record_ = record;
-  }
-  SuperviseOnce();
+  ApplyRecord(record);
   return Status::Ok();
 }
 
@@ -192,6 +193,7 @@ Status DrReplication::RequireActive() const {
 // ---- primary ----
 
 Status DrReplication::EnablePrimary(const PrimaryOptions& options) {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireActive());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode == Mode::kPrimary) {
@@ -271,6 +273,7 @@ StatusOr<nlohmann::json> DrReplication::SecondaryToken(const std::string& id,
 }
 
 Status DrReplication::RevokeSecondary(const std::string& id) {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireActive());
   TRESOR_RETURN_IF_ERROR(ValidateSecondaryId(id));
   TRESOR_ASSIGN_OR_RETURN(auto record, ReadSecondary(lifecycle_.Barrier(), id));
@@ -285,6 +288,7 @@ Status DrReplication::RevokeSecondary(const std::string& id) {
 }
 
 Status DrReplication::Demote() {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireActive());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode != Mode::kPrimary) return InvalidArgumentError("this cluster is not a DR primary");
@@ -300,6 +304,7 @@ Status DrReplication::Demote() {
 }
 
 Status DrReplication::DisablePrimary() {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireActive());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode != Mode::kPrimary) return InvalidArgumentError("this cluster is not a DR primary");
@@ -358,6 +363,7 @@ StatusOr<Activation> DrReplication::ActivateWith(const ActivationToken& token) {
 
 StatusOr<std::vector<std::string>> DrReplication::EnableSecondary(
     const std::string& token_text, const std::string& primary_api_addr) {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireActive());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode == Mode::kPrimary) {
@@ -428,6 +434,7 @@ Status DrReplication::CheckOperationToken(const std::string& token, const std::s
 }
 
 Status DrReplication::Promote(bool force, const std::string& primary_cluster_addr) {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireSupported());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode != Mode::kSecondary) {
@@ -460,6 +467,7 @@ Status DrReplication::Promote(bool force, const std::string& primary_cluster_add
 
 Status DrReplication::UpdatePrimary(const std::string& token_text,
                                     const std::string& primary_api_addr) {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireSupported());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode != Mode::kSecondary) {
@@ -474,6 +482,7 @@ Status DrReplication::UpdatePrimary(const std::string& token_text,
 }
 
 Status DrReplication::DisableSecondary() {
+  std::lock_guard transition(transition_mutex_);
   TRESOR_RETURN_IF_ERROR(RequireSupported());
   TRESOR_ASSIGN_OR_RETURN(LocalRecord record, Record());
   if (record.mode != Mode::kSecondary) {

@@ -119,7 +119,11 @@ class DrReplication {
  private:
   void Supervise();
   void SuperviseOnce();
+  // Makes the running parts (mode, the DR client) follow `record`.
+  // REQUIRES: transition_mutex_.
+  void ApplyRecord(const LocalRecord& record);
   StatusOr<LocalRecord> Record() const;
+  // REQUIRES: transition_mutex_.
   Status WriteRecord(const LocalRecord& record);
   Status RequireActive() const;
   Status RequireSupported() const;
@@ -148,6 +152,9 @@ class DrReplication {
   GenerateRoot operation_tokens_;
   std::function<Status(const std::string&, const std::string&)> check_batch_token_;
 
+  // Held by each change of role and by the supervisor's pass, so that they
+  // happen one at a time and a stale read never undoes a change.
+  std::mutex transition_mutex_;
   mutable std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

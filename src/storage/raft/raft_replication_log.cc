@@ -90,6 +90,11 @@ Status RaftBackend::AppendAll(const std::vector<LoggedEntry>& entries) {
     ops.push_back(raft::WalNextOp(ToWal(logged.position)));
     commands.push_back(std::move(ops));
   }
+  // Off the leader, Apply's FailedPrecondition would read as a broken
+  // chain (a resync): say Unavailable instead.
+  if (!node_->IsLeader()) {
+    return UnavailableError("this node is not its cluster's raft leader any more");
+  }
   // In flight together, in order: the log groups them into few fsyncs.
   std::vector<std::future<Status>> pending;
   pending.reserve(commands.size());

@@ -1,0 +1,83 @@
+"""Automated snapshots to S3 (s3rver on loopback, started by the test):
+verified snapshots uploaded by multipart upload with retention, the
+secret key never read back, an unreachable endpoint reported in status
+with the failure count and snapshots resuming when it returns."""
+import pytest
+
+from harness import form_raft_cluster, wait_for
+from s3rver_support import S3rver
+from snapshot_support import count_between_snapshots
+
+CONFIG = "sys/storage/raft/snapshot-auto/config"
+STATUS = "sys/storage/raft/snapshot-auto/status"
+
+
+@pytest.fixture(scope="module")
+def setup():
+    s3 = S3rver()
+    nodes, _, root = form_raft_cluster(1, shares=1, threshold=1)
+    node = nodes[0]
+    assert node.api("POST", "sys/mounts/kv", {"type": "kv"}, token=root).status == 204
+    for i in range(50):
+        assert node.api("PUT", f"kv/k{i}", {"v": "x" * 1000}, token=root).status == 204
+    yield node, root, s3
+    node.close()
+    s3.close()
+
+
+def status(node, root, name):
+    r = node.api("GET", f"{STATUS}/{name}", token=root)
+    assert r.status == 200, r
+    return r.json["data"]
+
+
+def test_uploads_verified_snapshots_and_keeps_retain(setup):
+    node, root, s3 = setup
+    body = s3.config(interval=1, retain=2, path_prefix="tresor/prod", file_prefix="auto")
+    assert node.api("POST", f"{CONFIG}/s3", body, token=root).status == 204
+    r = node.api("GET", f"{CONFIG}/s3", token=root)
+    assert r.status == 200 and "aws_secret_access_key" not in r.json["data"], r
+    assert r.json["data"]["aws_access_key_id"] == "S3RVER"
+    seen = set()
+    def several():
+        quiet = count_between_snapshots(lambda: status(node, root, "s3"),
+                                        lambda: s3.objects("tresor/prod/"))
+        assert quiet is None or quiet <= 2, quiet
+        seen.update(s3.objects("tresor/prod/"))
+        return len(seen) >= 4
+    wait_for(several, timeout=60, interval=0.1, what="four uploads")
+    wait_for(lambda: len(s3.objects("tresor/prod/")) == 2, timeout=10)
+    st = status(node, root, "s3")
+    assert st["last_snapshot_error"] == "" and st["consecutive_failures"] == 0, st
+    assert st["last_snapshot_url"].startswith("s3://backups/tresor/prod/auto-"), st
+    assert st["last_verified_index"] > 0
+    assert node.api("DELETE", f"{CONFIG}/s3", token=root).status == 204
+
+
+def test_an_unreachable_endpoint_is_reported_and_snapshots_resume(setup):
+    node, root, s3 = setup
+    body = s3.config(interval=1, retain=5, path_prefix="outage", file_prefix="auto")
+    assert node.api("POST", f"{CONFIG}/outage", body, token=root).status == 204
+    wait_for(lambda: status(node, root, "outage")["last_snapshot_end"] != "", timeout=30)
+    s3.stop()
+    wait_for(lambda: status(node, root, "outage")["consecutive_failures"] >= 2, timeout=60,
+             what="failures while S3 is down")
+    st = status(node, root, "outage")
+    assert "cannot reach" in st["last_snapshot_error"], st
+    before = len(s3.objects("outage/"))
+    s3.start()
+    wait_for(lambda: status(node, root, "outage")["consecutive_failures"] == 0, timeout=60,
+             what="snapshots to resume")
+    assert len(s3.objects("outage/")) > before
+    assert node.api("DELETE", f"{CONFIG}/outage", token=root).status == 204
+
+
+def test_wrong_credentials_are_reported(setup):
+    # An unknown access key (s3rver knows only its own).
+    node, root, s3 = setup
+    body = s3.config(interval=1, path_prefix="denied", aws_access_key_id="AKIDWRONG")
+    assert node.api("POST", f"{CONFIG}/denied", body, token=root).status == 204
+    wait_for(lambda: status(node, root, "denied")["consecutive_failures"] >= 1, timeout=30)
+    assert "403 InvalidAccessKeyId" in status(node, root, "denied")["last_snapshot_error"]
+    assert s3.objects("denied/") == []
+    assert node.api("DELETE", f"{CONFIG}/denied", token=root).status == 204
