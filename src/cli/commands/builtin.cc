@@ -40,6 +40,11 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                     "Installs the provided snapshot, returning the cluster to the state defined "
                     "in it",
                     NewOperatorRaftSnapshotRestoreCommand);
+  registry.RegisterGroup("operator raft snapshot-auto",
+                         "Automated snapshot schedules of the Raft cluster");
+  registry.Register("operator raft snapshot-auto status",
+                    "Lists the automated snapshot schedules and their newest verified snapshot",
+                    NewOperatorRaftSnapshotAutoStatusCommand);
   registry.Register("status", "Print seal and HA status", NewStatusCommand);
   registry.Register("version", "Prints the Tresor version", NewVersionCommand);
 

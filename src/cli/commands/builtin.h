@@ -26,6 +26,7 @@ std::unique_ptr<Command> NewVersionCommand();
 // Raft membership and HA.
 std::unique_ptr<Command> NewOperatorRaftJoinCommand();
 std::unique_ptr<Command> NewOperatorRaftListPeersCommand();
+std::unique_ptr<Command> NewOperatorRaftSnapshotAutoStatusCommand();
 std::unique_ptr<Command> NewOperatorRaftRemovePeerCommand();
 std::unique_ptr<Command> NewOperatorRaftAutopilotStateCommand();
 std::unique_ptr<Command> NewOperatorMembersCommand();

@@ -97,6 +97,7 @@ StatusOr<AutoSnapshotter::Progress> AutoSnapshotter::ReadProgress(const std::str
   p.last_url = j.value("last_url", "");
   p.consecutive_failures = j.value("consecutive_failures", std::uint64_t{0});
   p.last_verified_index = j.value("last_verified_index", std::uint64_t{0});
+  p.last_verified_ns = j.value("last_verified_ns", std::int64_t{0});
   return p;
 }
 
@@ -110,7 +111,8 @@ Status AutoSnapshotter::WriteProgress(const std::string& name, const Progress& p
                       {"last_error", p.last_error},
                       {"last_url", p.last_url},
                       {"consecutive_failures", p.consecutive_failures},
-                      {"last_verified_index", p.last_verified_index}};
+                      {"last_verified_index", p.last_verified_index},
+                      {"last_verified_ns", p.last_verified_ns}};
   return lifecycle_.Barrier().Put(kStatusPrefix + name, j.dump());
 }
 
@@ -127,7 +129,12 @@ StatusOr<nlohmann::json> AutoSnapshotter::StatusOf(const std::string& name) {
                         {"snapshot_start", running ? Rfc3339Ns(p.snapshot_start_ns) : ""},
                         {"snapshot_url", running ? p.snapshot_url : ""},
                         {"consecutive_failures", p.consecutive_failures},
-                        {"last_verified_index", p.last_verified_index}};
+                        {"last_verified_index", p.last_verified_index},
+                        {"last_verified_time", Rfc3339Ns(p.last_verified_ns)},
+                        {"last_verified_age_seconds",
+                         p.last_verified_ns == 0
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json((NowNs() - p.last_verified_ns) / 1000000000)}};
 }
 
 // ---- the schedule ----
@@ -184,6 +191,7 @@ void AutoSnapshotter::RunDue() {
       p.last_error.clear();
       p.consecutive_failures = 0;
       p.last_verified_index = index;
+      p.last_verified_ns = p.last_end_ns;
       spdlog::info("snapshot-auto {}: saved {} (index {})", name, p.last_url, index);
     } else {
       p.last_error = taken.message();

@@ -55,8 +55,8 @@ class AutoSnapshotter {
   StatusOr<std::optional<AutoConfig>> Read(const std::string& name);
   Status Delete(const std::string& name);
   StatusOr<std::vector<std::string>> List();
-  // Vault's status fields, with consecutive_failures and
-  // last_verified_index.
+  // Vault's status fields, with consecutive_failures, last_verified_index,
+  // last_verified_time and last_verified_age_seconds (null: none yet).
   StatusOr<nlohmann::json> StatusOf(const std::string& name);
 
  private:
@@ -68,6 +68,7 @@ class AutoSnapshotter {
     std::int64_t last_start_ns = 0, last_end_ns = 0;
     std::string last_error, last_url;
     std::uint64_t consecutive_failures = 0, last_verified_index = 0;
+    std::int64_t last_verified_ns = 0;  // when the newest good one ended
   };
   StatusOr<Progress> ReadProgress(const std::string& name);
   Status WriteProgress(const std::string& name, const Progress& progress);
