@@ -21,6 +21,9 @@
 #   make bench-unseal the unseal bench alone (about 1 min)
 #   make bench-dr     the DR replication bench alone (lag at 1,000 writes/s,
 #                     promotion, resync; about 3 min)
+#   make bench-snapshot-auto
+#                     automated snapshots to a directory and to s3rver
+#                     (snapshot time and MB/s; about 3 min)
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
 #                     outside make bench's budget), in snapshot-large.*
@@ -41,7 +44,7 @@ BENCH_DOC ?= docs/performance.md
 BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
 .PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large \
-  bench-unseal bench-dr
+  bench-unseal bench-dr bench-snapshot-auto
 
 bench-build:
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -52,7 +55,7 @@ bench-deps:
 	scripts/install-bench-deps
 
 BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench unseal_bench \
-  dr_bench profile_bench
+  dr_bench snapshot_auto_bench profile_bench
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
@@ -73,6 +76,9 @@ bench-unseal: bench-build
 
 bench-dr: bench-build
 	$(PYTHON) bench/dr_bench.py $(BENCH_ARGS) --command "make bench-dr"
+
+bench-snapshot-auto: bench-build
+	$(PYTHON) bench/snapshot_auto_bench.py $(BENCH_ARGS) --command "make bench-snapshot-auto"
 
 bench-restore-large: bench-build
 	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"
