@@ -4,7 +4,7 @@ secret key never read back, an unreachable endpoint reported in status
 with the failure count and snapshots resuming when it returns."""
 import pytest
 
-from harness import form_raft_cluster, wait_for
+from harness import active_node, form_raft_cluster, wait_for
 from s3rver_support import S3rver
 from snapshot_support import count_between_snapshots
 
@@ -81,3 +81,51 @@ def test_wrong_credentials_are_reported(setup):
     assert "403 InvalidAccessKeyId" in status(node, root, "denied")["last_snapshot_error"]
     assert s3.objects("denied/") == []
     assert node.api("DELETE", f"{CONFIG}/denied", token=root).status == 204
+
+
+def test_the_active_killed_mid_upload_leaves_no_partial_object(tmp_path):
+    """A 3-node cluster whose active node is killed while a snapshot is
+    being taken and uploaded: nothing appears under that snapshot's name,
+    and the new active node takes the abandoned snapshot again at once."""
+    s3 = S3rver()
+    nodes, keys, root = form_raft_cluster(3, shares=3, threshold=2)
+    try:
+        first = active_node(nodes)
+        assert first.api("POST", "sys/mounts/kv", {"type": "kv"}, token=root).status == 204
+        for i in range(40):
+            r = first.api("PUT", f"kv/big{i}", {"v": "x" * 500000}, token=root)
+            assert r.status == 204, r
+        body = s3.config(interval=3600, retain=5, path_prefix="killed")
+        assert first.api("POST", f"{CONFIG}/killed", body, token=root).status == 204
+        # The first snapshot starts at once (never taken before): catch it
+        # in progress and kill the node taking it.
+        in_progress = {}
+        def under_way():
+            s = status(first, root, "killed")
+            if s["snapshot_start"]:
+                in_progress.update(s)
+                return True
+            assert s["last_snapshot_end"] == "", "finished before it could be caught"
+            return False
+        wait_for(under_way, timeout=30, interval=0.01, what="the snapshot in progress")
+        first.kill()
+        abandoned = in_progress["snapshot_url"].split("/", 3)[3]
+        wait_for(lambda: active_node(nodes) not in (None, first), timeout=60,
+                 what="a new active node")
+        successor = active_node(nodes)
+        wait_for(lambda: status(successor, root, "killed")["last_verified_index"] > 0,
+                 timeout=60, what="the new active node to take the snapshot again")
+        st = status(successor, root, "killed")
+        assert st["last_snapshot_error"] == "", st
+        # One object: the new one. The interrupted upload never completed,
+        # so nothing is under its name, and no interval was skipped: the
+        # next falls due an interval after the retaken one.
+        objects = s3.objects("killed/")
+        assert abandoned not in objects and len(objects) == 1, (abandoned, objects)
+        assert st["last_snapshot_url"] == "s3://backups/" + objects[0]
+        first.start()
+        first.unseal(keys[:2])
+    finally:
+        for n in nodes:
+            n.close()
+        s3.close()
