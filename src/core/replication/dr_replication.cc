@@ -121,6 +121,8 @@ void DrReplication::SuperviseOnce() {
 
 void DrReplication::ApplyRecord(const LocalRecord& record) {
   mode_.store(record.mode, std::memory_order_release);
+  synchronous_.store(record.mode == Mode::kPrimary && record.synchronous,
+                     std::memory_order_release);
   if (record.synchronous) has_secondaries_.store(!ActiveSecondaries().empty());
   storage::RaftBackend* raft = ha_.raft();
   const bool leads = raft != nullptr && raft->node().IsLeader();
@@ -315,12 +317,11 @@ Status DrReplication::DisablePrimary() {
 }
 
 std::optional<std::uint64_t> DrReplication::SynchronousMark() {
-  if (mode() != Mode::kPrimary || log_ == nullptr || !server_) return std::nullopt;
-  {
-    std::lock_guard lock(mutex_);
-    if (!record_.synchronous) return std::nullopt;
+  // Every request asks: atomics only, no lock, unless synchronous.
+  if (mode() != Mode::kPrimary || !synchronous_.load(std::memory_order_acquire) ||
+      !has_secondaries_.load(std::memory_order_acquire) || log_ == nullptr || !server_) {
+    return std::nullopt;
   }
-  if (!has_secondaries_.load()) return std::nullopt;
   auto head = log_->Head();
   if (!head.ok() || !head->has_value()) return std::nullopt;
   return (*head)->last.index;

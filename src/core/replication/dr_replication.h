@@ -146,7 +146,9 @@ class DrReplication {
   storage::ReplicationLog* const log_;
   storage::Snapshotter* const snapshotter_;
   std::atomic<Mode> mode_{Mode::kDisabled};
-  // A primary with a secondary to wait for (refreshed by the supervisor).
+  // A synchronous primary, with a secondary to wait for (refreshed by the
+  // supervisor).
+  std::atomic<bool> synchronous_{false};
   std::atomic<bool> has_secondaries_{false};
   std::unique_ptr<DrServer> server_;
   GenerateRoot operation_tokens_;
