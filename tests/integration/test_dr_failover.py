@@ -80,7 +80,8 @@ def clusters():
     yield pnodes, pkeys, proot, snodes
     for n in pnodes + snodes:
         if n.proc is not None and n.proc.poll() is not None:
-            print("DEAD", n.address, n.proc.returncode, n.logs()[-3000:])
+            # A node that died on its own: its log says why (close() fails).
+            print(f"node {n.address} exited with {n.proc.returncode}:\n{n.logs()[-3000:]}")
         n.close()
 
 
