@@ -42,7 +42,7 @@ def single(tmp_path_factory):
 def test_config_api_round_trip(single):
     node, root, directory = single
     body = {"interval": "1h", "retain": 3, "storage_type": "local",
-            "path_prefix": directory + "/unused", "file_prefix": "hourly"}
+            "path_prefix": directory + "-hourly", "file_prefix": "hourly"}
     assert node.api("POST", f"{CONFIG}/hourly", body, token=root).status == 204
     r = node.api("GET", f"{CONFIG}/hourly", token=root)
     assert r.status == 200, r
