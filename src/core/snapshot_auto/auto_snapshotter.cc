@@ -168,13 +168,27 @@ void AutoSnapshotter::RunDue() {
     // role mid-snapshot): taken again now.
     const bool abandoned = !p.in_progress_by.empty() && p.in_progress_by != taker_id_;
     if (!abandoned && p.next_due_ns != 0 && now < p.next_due_ns) continue;
+    auto target = MakeTarget(**config, scratch_dir_);
+    if (abandoned && Stored(*target, (*config)->file_prefix, p.snapshot_url)) {
+      // The other process stored it (checked: only checked snapshots get
+      // their name) and stopped before recording it: it counts, and the
+      // next is due as scheduled.
+      p.in_progress_by.clear();
+      p.last_start_ns = p.snapshot_start_ns;
+      p.last_end_ns = now;
+      p.last_url = p.snapshot_url;
+      p.last_error.clear();
+      p.consecutive_failures = 0;
+      p.last_verified_ns = now;
+      WriteProgress(name, p).IgnoreError();
+      continue;
+    }
     // First the claim: the due time moves on before the snapshot starts.
     p.next_due_ns = p.next_due_ns == 0 || abandoned ? now + interval_ns : p.next_due_ns + interval_ns;
     if (p.next_due_ns <= now) p.next_due_ns = now + interval_ns;  // after a long pause
     p.in_progress_by = taker_id_;
     p.snapshot_start_ns = now;
     const std::string object = (*config)->file_prefix + "-" + std::to_string(now) + ".snap";
-    auto target = MakeTarget(**config, scratch_dir_);
     p.snapshot_url = target->Url(object);
     if (!WriteProgress(name, p).ok()) continue;  // not active any more, or sealed
 
@@ -201,6 +215,16 @@ void AutoSnapshotter::RunDue() {
     }
     WriteProgress(name, p).IgnoreError();
   }
+}
+
+bool AutoSnapshotter::Stored(SnapshotTarget& target, const std::string& file_prefix,
+                             const std::string& url) {
+  auto names = target.List(file_prefix);
+  if (!names.ok()) return false;
+  for (const std::string& name : *names) {
+    if (target.Url(name) == url) return true;
+  }
+  return false;
 }
 
 StatusOr<std::string> AutoSnapshotter::TakeSnapshot(const AutoConfig& config,

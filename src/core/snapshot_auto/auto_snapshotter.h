@@ -7,8 +7,9 @@
 // while one is being taken, by whom. Before it starts a snapshot the active
 // node records itself as taking it and moves the due time one interval on,
 // so a new active node after a failover neither repeats a snapshot that
-// was finished nor skips one: a snapshot left unfinished by another node
-// is taken again at once, the next falls due as scheduled.
+// was finished nor skips one: a snapshot another node left unrecorded
+// counts if it was stored (only checked snapshots get their name), and is
+// taken again at once if not; the next falls due as scheduled.
 //
 // Each snapshot is written from one point-in-time view of the raft state,
 // then checked before it counts: the archive read back whole (checksums and
@@ -37,6 +38,8 @@
 #include "core/snapshot_auto/auto_config.h"
 
 namespace tresor::core::snapshot_auto {
+
+class SnapshotTarget;
 
 class AutoSnapshotter {
  public:
@@ -78,6 +81,9 @@ class AutoSnapshotter {
   // Takes, checks, stores as `object` and prunes one snapshot; its url.
   StatusOr<std::string> TakeSnapshot(const AutoConfig& config, const std::string& object,
                                      std::uint64_t* index);
+  // Whether the object `url` names is among the target's snapshots.
+  static bool Stored(SnapshotTarget& target, const std::string& file_prefix,
+                     const std::string& url);
   // The archive at path read back with the seal and every value decrypted.
   Status Check(const std::string& path);
   std::int64_t NowNs() const;

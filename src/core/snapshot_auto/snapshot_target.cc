@@ -19,6 +19,8 @@ bool IsSnapshotOf(const std::string& name, const std::string& file_prefix) {
 
 class LocalTarget final : public SnapshotTarget {
  public:
+  static constexpr char kPartial[] = ".partial-";
+
   LocalTarget(std::string dir, std::int64_t max_space)
       : dir_(std::move(dir)), max_space_(max_space) {}
 
@@ -27,8 +29,23 @@ class LocalTarget final : public SnapshotTarget {
     fs::create_directories(dir_, ec);
     if (ec) return IOError("cannot create " + dir_ + ": " + ec.message());
     ::chmod(dir_.c_str(), 0700);
+    // Written and checked under a partial name, then renamed: a file under
+    // a snapshot's name is always a checked one, even after a crash (which
+    // leaves only a partial file, removed by the next Store).
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+      if (entry.path().filename().string().rfind(kPartial, 0) == 0) fs::remove(entry.path(), ec);
+    }
+    const std::string partial = dir_ + "/" + kPartial + name;
     const std::string path = Url(name);
-    TRESOR_RETURN_IF_ERROR(write(path));
+    Status written = write(partial);
+    if (written.ok()) {
+      fs::rename(partial, path, ec);
+      if (ec) written = IOError("cannot rename " + partial + ": " + ec.message());
+    }
+    if (!written.ok()) {
+      fs::remove(partial, ec);
+      return written;
+    }
     if (max_space_ > 0) {
       std::uintmax_t used = 0;
       for (const auto& entry : fs::directory_iterator(dir_, ec)) {
