@@ -103,11 +103,15 @@ StatusOr<HttpResponse> FakeHttpClient::Send(std::string_view method, std::string
 
 StatusOr<int> FakeHttpClient::Download(std::string_view path,
                                        const std::function<Status(std::string_view)>& sink,
-                                       HttpResponse* error_response) {
+                                       HttpResponse* error_response,
+                                       const TransferProgress& progress) {
   TRESOR_ASSIGN_OR_RETURN(HttpResponse response,
                           Exchange(NewRequest("GET", url_.path_prefix + std::string(path))));
   if (response.status >= 200 && response.status < 300) {
-    if (!response.raw_body.empty()) TRESOR_RETURN_IF_ERROR(sink(response.raw_body));
+    if (!response.raw_body.empty()) {
+      TRESOR_RETURN_IF_ERROR(sink(response.raw_body));
+      if (progress) progress(response.raw_body.size(), response.raw_body.size());
+    }
     return response.status;
   }
   const int status = response.status;
@@ -116,7 +120,8 @@ StatusOr<int> FakeHttpClient::Download(std::string_view path,
 }
 
 StatusOr<HttpResponse> FakeHttpClient::Upload(std::string_view method, std::string_view path,
-                                              int fd, std::uint64_t size) {
+                                              int fd, std::uint64_t size,
+                                              const TransferProgress& progress) {
   RecordedRequest request = NewRequest(std::string(method), url_.path_prefix + std::string(path));
   request.AddHeader("Content-Type", "application/octet-stream");
   std::vector<char> piece(64 * 1024);
@@ -124,6 +129,7 @@ StatusOr<HttpResponse> FakeHttpClient::Upload(std::string_view method, std::stri
     TRESOR_ASSIGN_OR_RETURN(std::size_t n, internal::ReadPiece(fd, offset, size, piece));
     request.body.append(piece.data(), n);
     offset += n;
+    if (progress) progress(offset, size);
   }
   return Exchange(std::move(request));
 }

@@ -67,9 +67,9 @@ class FakeHttpClient final : public HttpClient {
   StatusOr<HttpResponse> Send(std::string_view method, std::string_view path,
                               const Json& body) override;
   StatusOr<int> Download(std::string_view path, const std::function<Status(std::string_view)>& sink,
-                         HttpResponse* error_response) override;
+                         HttpResponse* error_response, const TransferProgress& progress) override;
   StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
-                                std::uint64_t size) override;
+                                std::uint64_t size, const TransferProgress& progress) override;
   const Url& url() const override { return url_; }
   const ClientOptions& options() const override { return options_; }
 

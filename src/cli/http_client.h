@@ -18,6 +18,7 @@
 // them in pieces with bounded memory; their timeout applies to each step
 // (connecting, each piece written or read) rather than to the whole
 // transfer, so a multi-GiB transfer is limited by progress, not by size.
+// Each takes an optional TransferProgress, for a progress line (progress.h).
 //
 // Who calls it: CLI commands, through Send(), Call(), Download(), Upload();
 // they get a client from NewClientFromFlags (commands/common.h).
@@ -28,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,15 @@ namespace tresor::cli {
 // Insertion-ordered, so -format=json prints fields in the order the server
 // (or the command) produced them, as Vault's Go structs do.
 using Json = nlohmann::ordered_json;
+
+// How far the body of a Download() or Upload() has got, called on the
+// caller's thread from inside the transfer after each piece: the body's bytes
+// received or sent so far, and its whole size when known (an upload's
+// `size`; a download's Content-Length, absent for a chunked body). A
+// followed redirect starts the count again from 0. It must not call the
+// client. An empty function is not called.
+using TransferProgress =
+    std::function<void(std::uint64_t bytes_done, std::optional<std::uint64_t> bytes_total)>;
 
 struct HttpResponse {
   int status = 0;
@@ -88,10 +99,18 @@ class HttpClient {
   //                must be thrown away
   //   the first non-OK status `sink` returned, as is (reading stops there)
   // Each step (connect, send, each piece read) must finish within
-  // options().timeout; the transfer as a whole has no deadline.
+  // options().timeout; the transfer as a whole has no deadline. `progress`
+  // is told of every piece given to `sink`.
   virtual StatusOr<int> Download(std::string_view path,
                                  const std::function<Status(std::string_view)>& sink,
-                                 HttpResponse* error_response) = 0;
+                                 HttpResponse* error_response,
+                                 const TransferProgress& progress) = 0;
+  // Download() without progress. (Not virtual: implementations override
+  // the one above.)
+  StatusOr<int> Download(std::string_view path, const std::function<Status(std::string_view)>& sink,
+                         HttpResponse* error_response) {
+    return Download(path, sink, error_response, TransferProgress());
+  }
 
   // Sends `method` ("POST" or "PUT") to `path` with the first `size` bytes
   // of the file `fd` as the body (Content-Type: application/octet-stream,
@@ -104,9 +123,15 @@ class HttpClient {
   // response whatever its status, as Send does; Unavailable when no
   // response arrived; IOError when the file cannot be read or is shorter
   // than `size`. Each step must finish within options().timeout.
+  // `progress` is told of every piece written.
   // REQUIRES: fd is open for reading and stays open during the call.
   virtual StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
-                                        std::uint64_t size) = 0;
+                                        std::uint64_t size, const TransferProgress& progress) = 0;
+  // Upload() without progress. (Not virtual, as for Download.)
+  StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
+                                std::uint64_t size) {
+    return Upload(method, path, fd, size, TransferProgress());
+  }
 
   // The parsed address (error messages show url().Format(path)) and the
   // options the client was made with; valid as long as the client.

@@ -27,9 +27,9 @@ class BeastHttpClient final : public HttpClient {
   StatusOr<HttpResponse> Send(std::string_view method, std::string_view path,
                               const Json& body) override;
   StatusOr<int> Download(std::string_view path, const std::function<Status(std::string_view)>& sink,
-                         HttpResponse* error_response) override;
+                         HttpResponse* error_response, const TransferProgress& progress) override;
   StatusOr<HttpResponse> Upload(std::string_view method, std::string_view path, int fd,
-                                std::uint64_t size) override;
+                                std::uint64_t size, const TransferProgress& progress) override;
   const Url& url() const override { return url_; }
   const ClientOptions& options() const override { return options_; }
 
@@ -40,9 +40,10 @@ class BeastHttpClient final : public HttpClient {
   // (redirects included) into *other.
   StatusOr<int> DownloadOnce(const Url& url, const std::string& target,
                              const std::function<Status(std::string_view)>& sink,
-                             HttpResponse* other);
+                             HttpResponse* other, const TransferProgress& progress);
   StatusOr<HttpResponse> UploadOnce(const Url& url, std::string_view method,
-                                    const std::string& target, int fd, std::uint64_t size);
+                                    const std::string& target, int fd, std::uint64_t size,
+                                    const TransferProgress& progress);
   // Where a 307/308 `response` to a request to the current URL leads:
   // true and the next (url, target); false when it is not a redirect to
   // follow; an error for a bad or cross-scheme Location.

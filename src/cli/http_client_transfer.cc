@@ -54,7 +54,7 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
                               http::request<http::empty_body>& request, const std::string& prefix,
                               std::chrono::nanoseconds step,
                               const std::function<Status(std::string_view)>& sink,
-                              HttpResponse* other) {
+                              HttpResponse* other, const TransferProgress& progress) {
   error_code ec = RunUntil(ioc, After(step), [&](auto handler) {
     http::async_write(stream, request, std::move(handler));
   });
@@ -71,9 +71,12 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
   if (ec) return UnavailableError(StepError(prefix, "awaiting the response", ec));
   const int status = static_cast<int>(parser.get().result_int());
   const bool success = status >= 200 && status < 300;
+  std::optional<std::uint64_t> total;
+  if (auto length = parser.content_length()) total = *length;
 
   std::vector<char> piece(kPieceBytes);
   std::string error_body;
+  std::uint64_t received = 0;
   while (!parser.is_done() && error_body.size() < kMaxErrorBodyBytes) {
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
@@ -93,6 +96,8 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
     if (got.empty()) continue;
     if (success) {
       TRESOR_RETURN_IF_ERROR(sink(got));
+      received += got.size();
+      if (progress) progress(received, total);
     } else {
       error_body.append(got);
     }
@@ -117,7 +122,8 @@ class UploadExchange {
                  std::chrono::nanoseconds step)
       : ioc_(ioc), stream_(stream), prefix_(prefix), step_(step) {}
 
-  StatusOr<HttpResponse> Run(http::request<http::empty_body>& request, int fd, std::uint64_t size) {
+  StatusOr<HttpResponse> Run(http::request<http::empty_body>& request, int fd, std::uint64_t size,
+                             const TransferProgress& progress) {
     http::request_serializer<http::empty_body> serializer(request);
     error_code ec = RunUntil(ioc_, After(step_), [&](auto handler) {
       http::async_write_header(stream_, serializer, std::move(handler));
@@ -145,6 +151,7 @@ class UploadExchange {
         break;
       }
       offset += n;
+      if (progress) progress(offset, size);
       TRESOR_ASSIGN_OR_RETURN(answered, FinalAnswerArrived());
     }
     while (!answered) {
@@ -236,12 +243,13 @@ StatusOr<bool> BeastHttpClient::NextHop(const HttpResponse& response, int redire
 
 StatusOr<int> BeastHttpClient::Download(std::string_view path,
                                         const std::function<Status(std::string_view)>& sink,
-                                        HttpResponse* error_response) {
+                                        HttpResponse* error_response,
+                                        const TransferProgress& progress) {
   Url url = url_;
   std::string target = url_.path_prefix + std::string(path);
   for (int redirects = 0;; ++redirects) {
     HttpResponse other;
-    TRESOR_ASSIGN_OR_RETURN(int status, DownloadOnce(url, target, sink, &other));
+    TRESOR_ASSIGN_OR_RETURN(int status, DownloadOnce(url, target, sink, &other, progress));
     if (status >= 200 && status < 300) return status;
     TRESOR_ASSIGN_OR_RETURN(bool follow, NextHop(other, redirects, url, target));
     if (!follow) {
@@ -253,7 +261,7 @@ StatusOr<int> BeastHttpClient::Download(std::string_view path,
 
 StatusOr<int> BeastHttpClient::DownloadOnce(const Url& url, const std::string& target,
                                             const std::function<Status(std::string_view)>& sink,
-                                            HttpResponse* other) {
+                                            HttpResponse* other, const TransferProgress& progress) {
   const std::string prefix = internal::ErrorPrefix(url, "GET", target);
   http::request<http::empty_body> request;
   internal::SetRequestLine(request, url, "GET", target, options_.token);
@@ -263,16 +271,19 @@ StatusOr<int> BeastHttpClient::DownloadOnce(const Url& url, const std::string& t
   return internal::WithConnection<int>(ioc, url, options_, tls_.get(), prefix, connect_deadline,
                                        After(options_.timeout), [&](auto& stream) {
                                          return ReceiveDownload(ioc, stream, request, prefix,
-                                                                options_.timeout, sink, other);
+                                                                options_.timeout, sink, other,
+                                                                progress);
                                        });
 }
 
 StatusOr<HttpResponse> BeastHttpClient::Upload(std::string_view method, std::string_view path,
-                                               int fd, std::uint64_t size) {
+                                               int fd, std::uint64_t size,
+                                               const TransferProgress& progress) {
   Url url = url_;
   std::string target = url_.path_prefix + std::string(path);
   for (int redirects = 0;; ++redirects) {
-    TRESOR_ASSIGN_OR_RETURN(HttpResponse response, UploadOnce(url, method, target, fd, size));
+    TRESOR_ASSIGN_OR_RETURN(HttpResponse response,
+                            UploadOnce(url, method, target, fd, size, progress));
     TRESOR_ASSIGN_OR_RETURN(bool follow, NextHop(response, redirects, url, target));
     if (!follow) return response;
   }
@@ -280,7 +291,8 @@ StatusOr<HttpResponse> BeastHttpClient::Upload(std::string_view method, std::str
 
 StatusOr<HttpResponse> BeastHttpClient::UploadOnce(const Url& url, std::string_view method,
                                                    const std::string& target, int fd,
-                                                   std::uint64_t size) {
+                                                   std::uint64_t size,
+                                                   const TransferProgress& progress) {
   const std::string prefix = internal::ErrorPrefix(url, method, target);
   http::request<http::empty_body> request;
   internal::SetRequestLine(request, url, method, target, options_.token);
@@ -294,7 +306,7 @@ StatusOr<HttpResponse> BeastHttpClient::UploadOnce(const Url& url, std::string_v
       [&](auto& stream) {
         UploadExchange<std::remove_reference_t<decltype(stream)>> exchange(ioc, stream, prefix,
                                                                            options_.timeout);
-        return exchange.Run(request, fd, size);
+        return exchange.Run(request, fd, size, progress);
       });
 }
 

@@ -68,8 +68,10 @@ StatusOr<std::string> ReadLine(int fd) {
 
 }  // namespace
 
+bool IsTerminal(int fd) { return isatty(fd) == 1; }
+
 StatusOr<std::string> ReadSecretLine(int fd, std::string_view prompt, std::ostream& prompt_out) {
-  if (!isatty(fd)) return ReadLine(fd);
+  if (!IsTerminal(fd)) return ReadLine(fd);
 
   prompt_out << prompt << std::flush;
   struct termios saved {};

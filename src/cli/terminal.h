@@ -7,7 +7,9 @@
 // the previous disposition. Not on a terminal (a pipe, a file): reads one
 // line without prompting, so `echo $KEY | tresor operator unseal` works.
 //
-// Who calls it: `operator unseal` (later: `login`).
+// Who calls it: `operator unseal` (later: `login`). IsTerminal, the one test
+// of whether a descriptor is a terminal, also decides whether progress lines
+// are shown (progress.h).
 // Thread safety: one call at a time per process (it installs signal handlers).
 #pragma once
 
@@ -17,6 +19,9 @@
 #include "common/status.h"
 
 namespace tresor::cli {
+
+// Whether `fd` is a terminal (isatty): a person is likely watching it.
+bool IsTerminal(int fd);
 
 // Reads one line from `fd` as described above; `prompt_out` receives the
 // prompt (terminal only; the terminal itself echoes the final newline). Returns the

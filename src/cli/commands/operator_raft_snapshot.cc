@@ -16,6 +16,7 @@
 
 #include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
+#include "cli/progress.h"
 #include "snapshot/archive_file.h"
 
 namespace tresor::cli {
@@ -51,14 +52,17 @@ class OperatorRaftSnapshotSaveCommand final : public ApiCommand {
     std::string path = std::string(kSnapshotApiPath) + (stale_ ? "?stale=true" : "");
     HttpResponse error;
     int http_status = 0;
+    ProgressReporter progress("saved", std::nullopt, context.io.err);
     StatusOr<snapshot::Meta> saved =
         snapshot::WriteVerified(file, [&](const snapshot::ByteSink& sink) -> Status {
-          TRESOR_ASSIGN_OR_RETURN(http_status, context.client.Download(path, sink, &error));
+          TRESOR_ASSIGN_OR_RETURN(http_status,
+                                  context.client.Download(path, sink, &error, progress.Callback()));
           if (http_status / 100 != 2) {
             return ApiErrorStatus("GET", context.client.url().Format(path), error);
           }
           return Status::Ok();
         });
+    progress.Finish(saved.ok());
     if (!saved.ok()) {
       context.io.err << "Error taking the snapshot: " << saved.status().message() << "\n";
       return kExitUsage;
@@ -102,9 +106,12 @@ class OperatorRaftSnapshotRestoreCommand final : public ApiCommand {
       return kExitUsage;
     }
     std::string path = std::string(kSnapshotApiPath) + (force_ ? "-force" : "");
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    ProgressReporter progress("uploaded", size, context.io.err);
     StatusOr<HttpResponse> response =
-        context.client.Upload("POST", path, fd, static_cast<std::uint64_t>(info.st_size));
+        context.client.Upload("POST", path, fd, size, progress.Callback());
     ::close(fd);
+    progress.Finish(response.ok() && response->status / 100 == 2);
     if (!response.ok()) return ApiFailure(context.io, "installing the snapshot", response.status());
     if (response->status / 100 != 2) {
       return ApiFailure(context.io, "installing the snapshot",
