@@ -15,7 +15,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace tresor {
 
@@ -83,5 +85,11 @@ bool PollUntil(Clock& clock, std::chrono::nanoseconds timeout, std::chrono::nano
 
 // RFC 3339 with nanoseconds and a Z suffix, as Vault prints times.
 std::string FormatRfc3339(Clock::TimePoint t);
+// The same for unix nanoseconds; "" for 0 (no time).
+std::string FormatRfc3339Ns(std::int64_t unix_ns);
+// Parses RFC 3339 ("2026-01-02T03:04:05Z", with optional fractional
+// seconds up to nanoseconds, and Z or a +hh:mm/-hh:mm offset) to unix
+// nanoseconds; nullopt for anything else.
+std::optional<std::int64_t> ParseRfc3339Ns(std::string_view text);
 
 }  // namespace tresor

@@ -87,5 +87,18 @@ TEST(PollUntil, DoneAtOnceNeverSleeps) {
   EXPECT_EQ(clock.SleepCountForTest(), 0);
 }
 
+TEST(Rfc3339Test, ParsesWhatFormatPrintsAndOffsetsAndRefusesTheRest) {
+  const Clock::TimePoint t{std::chrono::nanoseconds(1'767'225'600'123'456'789)};
+  EXPECT_EQ(ParseRfc3339Ns(FormatRfc3339(t)), 1'767'225'600'123'456'789);
+  EXPECT_EQ(ParseRfc3339Ns("2026-01-01T00:00:00Z"), 1'767'225'600'000'000'000);
+  EXPECT_EQ(ParseRfc3339Ns("2026-01-01T01:00:00.5+01:00"), 1'767'225'600'500'000'000);
+  EXPECT_EQ(ParseRfc3339Ns("2025-12-31T23:00:00-01:00"), 1'767'225'600'000'000'000);
+  for (const char* bad : {"", "2026-01-01", "2026-01-01 00:00:00Z", "2026-13-01T00:00:00Z",
+                          "2026-01-01T00:00:00", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00Zx",
+                          "1767225600"}) {
+    EXPECT_FALSE(ParseRfc3339Ns(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tresor

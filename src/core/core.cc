@@ -33,17 +33,24 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
           replication::DrOptions{options_.cluster_addr, options_.api_addr}),
       auto_snapshots_(lifecycle_, ha_, clock,
                       ha_.raft() != nullptr ? physical.AsSnapshotter() : nullptr,
+                      physical.AsReplicationLog(),
                       options_.scratch_dir.empty()
                           ? std::filesystem::temp_directory_path().string() + "/tresor-snapshot-auto"
-                          : options_.scratch_dir),
+                          : options_.scratch_dir,
+                      [this] { return dr_.mode() != replication::Mode::kSecondary; }),
+      write_archiver_(lifecycle_, ha_, clock,
+                      physical.AsReplicationLog(), auto_snapshots_, auto_snapshots_.scratch_dir(),
+                      [this] { return dr_.mode() != replication::Mode::kSecondary; }),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
-  RegisterSysHandlers(sys_,
-                      SysContext{lifecycle_, options_, clock_, ha_, rekey_, rekey_recovery_,
-                                 generate_root_, dr_});
+  const SysContext sys_context{lifecycle_,      options_,        clock_, ha_,
+                               rekey_,          rekey_recovery_, generate_root_,
+                               dr_,             restore_mutex_};
+  RegisterSysHandlers(sys_, sys_context);
   RegisterMountHandlers(sys_, mounts_, policies_);
   RegisterReplicationHandlers(sys_, dr_);
-  RegisterSnapshotAutoHandlers(sys_, auto_snapshots_);
+  RegisterSnapshotAutoHandlers(sys_, auto_snapshots_, write_archiver_);
+  RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });
@@ -106,9 +113,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   });
   dr_.Start();
   auto_snapshots_.Start();
+  write_archiver_.Start();
 }
 
 Core::~Core() {
+  write_archiver_.Stop();
   auto_snapshots_.Stop();
   dr_.Stop();
   ha_.Stop();

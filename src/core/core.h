@@ -38,6 +38,7 @@
 #include "core/request.h"
 #include "core/snapshot_paths.h"
 #include "core/snapshot_auto/auto_snapshotter.h"
+#include "core/snapshot_auto/write_archiver.h"
 #include "core/sys_router.h"
 #include "seal/key_wrapper.h"
 #include "storage/backend.h"
@@ -128,6 +129,8 @@ class Core final : public RequestHandler {
   Ha ha_;
   replication::DrReplication dr_;
   snapshot_auto::AutoSnapshotter auto_snapshots_;
+  snapshot_auto::WriteArchiver write_archiver_;
+  std::mutex restore_mutex_;  // SysContext::restore_mutex
   policy::PolicyStore policies_;
   MountTable mounts_;
   SysRouter sys_;

@@ -6,6 +6,8 @@
 // Threads: handlers are called concurrently; they hold no state of their own.
 #pragma once
 
+#include <mutex>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -35,9 +37,16 @@ struct SysContext {
   GenerateRoot& generate_root;
   // The DR role, for sys/health's DR-secondary code.
   const replication::DrReplication& dr;
+  // Held by a whole-state restore (snapshot or point in time): one at a time.
+  std::mutex& restore_mutex;
 };
 
 void RegisterSysHandlers(SysRouter& router, SysContext context);
+// The checks before a whole-state restore (initialised or forced, unsealed,
+// active, none other running) and the lock held while it runs.
+// `how_to_force` names the way to force one in the message.
+StatusOr<std::unique_lock<std::mutex>> BeginWholeStateRestore(SysContext ctx, bool force,
+                                                              std::string_view how_to_force);
 void RegisterSealHandlers(SysRouter& router, SysContext context);
 void RegisterHealthHandlers(SysRouter& router, SysContext context);
 void RegisterKeyHandlers(SysRouter& router, SysContext context);

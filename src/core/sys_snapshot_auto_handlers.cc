@@ -45,15 +45,22 @@ StatusOr<Response> HandleDelete(AutoSnapshotter& auto_snapshots, const Request& 
   return Response::Empty();
 }
 
-StatusOr<Response> HandleStatus(AutoSnapshotter& auto_snapshots, const Request& req) {
+StatusOr<Response> HandleAutoStatus(AutoSnapshotter& auto_snapshots,
+                                snapshot_auto::WriteArchiver& archiver, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(std::string name, NameIn(req, kStatusPath));
   TRESOR_ASSIGN_OR_RETURN(nlohmann::json status, auto_snapshots.StatusOf(name));
+  TRESOR_ASSIGN_OR_RETURN(auto config, auto_snapshots.Read(name));
+  if (config.has_value() && config->pitr) {
+    TRESOR_ASSIGN_OR_RETURN(nlohmann::json archive, archiver.StatusOf(name));
+    status.update(archive);
+  }
   return Response::Data(std::move(status));
 }
 
 }  // namespace
 
-void RegisterSnapshotAutoHandlers(SysRouter& router, AutoSnapshotter& auto_snapshots) {
+void RegisterSnapshotAutoHandlers(SysRouter& router, AutoSnapshotter& auto_snapshots,
+                                  snapshot_auto::WriteArchiver& archiver) {
   using std::placeholders::_1;
   auto bind = [&auto_snapshots](StatusOr<Response> (*handler)(AutoSnapshotter&,
                                                               const Request&)) {
@@ -67,8 +74,11 @@ void RegisterSnapshotAutoHandlers(SysRouter& router, AutoSnapshotter& auto_snaps
                                  {Operation::kRead, bind(HandleRead)},
                                  {Operation::kDelete, bind(HandleDelete)},
                                  {Operation::kList, bind(HandleList)}}});
-  router.AddPrefix(kStatusPath, {.sudo = true,
-                                 .handlers = {{Operation::kRead, bind(HandleStatus)}}});
+  router.AddPrefix(kStatusPath,
+                   {.sudo = true,
+                    .handlers = {{Operation::kRead,
+                                  std::bind(HandleAutoStatus, std::ref(auto_snapshots),
+                                            std::ref(archiver), _1)}}});
 }
 
 }  // namespace tresor::core

@@ -10,6 +10,7 @@
 
 #include "core/cluster_local_keys.h"
 #include "core/snapshot_paths.h"
+#include "core/snapshot_stage.h"
 #include "core/sys_handlers.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/archive_writer.h"
@@ -97,64 +98,31 @@ StatusOr<Response> HandleSave(SysContext ctx, const Request& req) {
   return response;
 }
 
-StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one_at_a_time,
-                                 bool force, const Request& req) {
+StatusOr<Response> HandleRestore(SysContext ctx, bool force, const Request& req) {
   TRESOR_ASSIGN_OR_RETURN(storage::Snapshotter * snapshotter, RequireSnapshotter(ctx));
   if (req.raw_body == nullptr || req.raw_body->empty()) {
     return InvalidArgumentError(
         "send the snapshot file as the request body (Content-Type: application/octet-stream)");
   }
-  TRESOR_ASSIGN_OR_RETURN(bool initialized, ctx.lifecycle.Initialized());
-  if (!initialized && !force) {
-    return InvalidArgumentError(
-        "this server is not initialised, so it has no keys to check the snapshot against: "
-        "restore with snapshot-force (`tresor operator raft snapshot restore -force`)");
-  }
-  if (initialized && ctx.lifecycle.Sealed()) return SealedError();
-  if (initialized && !ctx.ha.IsActive()) {
-    return UnavailableError("only the active node restores a snapshot; send it there");
-  }
-  std::unique_lock lock(*one_at_a_time, std::try_to_lock);
-  if (!lock.owns_lock()) {
-    return FailedPreconditionError("another snapshot restore is in progress on this node");
-  }
+  TRESOR_ASSIGN_OR_RETURN(std::unique_lock<std::mutex> lock,
+                          BeginWholeStateRestore(ctx, force, "snapshot-force"));
 
   std::optional<snapshot::RootKeySumsSeal> seal;
   if (!force) seal.emplace(ctx.lifecycle.RootKeyBarrier());
-  snapshot::ReadOptions options;
-  options.seal = seal.has_value() ? &*seal : nullptr;
 
   // 1. One pass over the archive stages its records through raft on every
   //    node, where no reader sees them, while the archive is verified
   //    (every record one storage could hold, then the checksums and their
   //    seal, which come last). Anything wrong aborts the staging and the
-  //    state is exactly as it was. The restore starts once meta.json has
-  //    been read, so a file that is not an archive starts none.
-  snapshot::Meta meta;
-  std::uint64_t records = 0;
-  std::unique_ptr<storage::Snapshotter::Restore> restore;
-  Status not_begun = Status::Ok();  // the storage's refusal, not the archive's fault
-  Status staged = snapshot::ReadArchive(
-      BodySource(*req.raw_body), options,
-      [&](const snapshot::Meta& m) -> Status {
-        meta = m;
-        auto begun = snapshotter->BeginRestore();
-        if (!begun.ok()) return not_begun = begun.status();
-        restore = std::move(*begun);
-        return Status::Ok();
-      },
-      [&](std::string_view key, std::string_view value) -> Status {
-        ++records;
-        TRESOR_RETURN_IF_ERROR(storage::ValidateKey(key));
-        if (IsClusterLocalKey(key)) return Status::Ok();
-        return restore->Add(key, value);
-      });
-  if (!not_begun.ok()) return not_begun;
-  if (!staged.ok()) {
-    if (restore != nullptr) restore->Abort().IgnoreError();
-    return Refused(staged, force);
-  }
-  if (restore == nullptr) return InternalError("snapshot: the archive was read but had no meta");
+  //    state is exactly as it was.
+  bool storage_refused = false;
+  StatusOr<StagedArchive> staged =
+      StageArchive(*snapshotter, BodySource(*req.raw_body), seal ? &*seal : nullptr,
+                   &storage_refused);
+  if (!staged.ok()) return storage_refused ? staged.status() : Refused(staged.status(), force);
+  const snapshot::Meta& meta = staged->meta;
+  std::unique_ptr<storage::Snapshotter::Restore>& restore = staged->restore;
+  const std::uint64_t records = staged->records;
   // 2. One entry makes the staged records the state, on every node.
   TRESOR_RETURN_IF_ERROR(restore->Commit(ClusterLocalPrefixes()));
   spdlog::warn("snapshot: restored {} ({} records, index {}, cluster {}){}", meta.id, records,
@@ -168,9 +136,28 @@ StatusOr<Response> HandleRestore(SysContext ctx, std::shared_ptr<std::mutex> one
 
 }  // namespace
 
+StatusOr<std::unique_lock<std::mutex>> BeginWholeStateRestore(SysContext ctx, bool force,
+                                                              std::string_view how_to_force) {
+  TRESOR_ASSIGN_OR_RETURN(bool initialized, ctx.lifecycle.Initialized());
+  if (!initialized && !force) {
+    return InvalidArgumentError(
+        "this server is not initialised, so it has no keys to check the snapshot against: "
+        "restore with " + std::string(how_to_force) +
+        " (`tresor operator raft snapshot restore -force`)");
+  }
+  if (initialized && ctx.lifecycle.Sealed()) return SealedError();
+  if (initialized && !ctx.ha.IsActive()) {
+    return UnavailableError("only the active node restores a snapshot; send it there");
+  }
+  std::unique_lock lock(ctx.restore_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return FailedPreconditionError("another snapshot restore is in progress on this node");
+  }
+  return lock;
+}
+
 void RegisterSnapshotHandlers(SysRouter& router, SysContext ctx) {
   using std::placeholders::_1;
-  auto one_at_a_time = std::make_shared<std::mutex>();
   // Both open until initialised, so that a restore into a new node gets a
   // clear answer: snapshot-force, and no token needed yet.
   router.Add(std::string(kSnapshotPath),
@@ -178,12 +165,12 @@ void RegisterSnapshotHandlers(SysRouter& router, SysContext ctx) {
               .open_until_initialized = true,
               .handlers = {{Operation::kRead, std::bind(HandleSave, ctx, _1)},
                            {Operation::kUpdate,
-                            std::bind(HandleRestore, ctx, one_at_a_time, false, _1)}}});
+                            std::bind(HandleRestore, ctx, false, _1)}}});
   router.Add(std::string(kSnapshotForcePath),
              {.sudo = true,
               .open_until_initialized = true,
               .handlers = {{Operation::kUpdate,
-                            std::bind(HandleRestore, ctx, one_at_a_time, true, _1)}}});
+                            std::bind(HandleRestore, ctx, true, _1)}}});
 }
 
 }  // namespace tresor::core

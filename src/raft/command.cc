@@ -8,7 +8,7 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 // Operation type bytes, in the order of StateOp::Type (kPut = 1, ...).
 constexpr std::uint8_t kFirstType = 1;
-constexpr std::uint8_t kLastType = 6;
+constexpr std::uint8_t kLastType = 7;
 
 std::uint8_t TypeByte(StateOp::Type type) { return kFirstType + static_cast<std::uint8_t>(type); }
 
@@ -61,17 +61,21 @@ class Reader {
 
 }  // namespace
 
-std::string EncodeCommand(const std::vector<StateOp>& ops) {
+std::string EncodeCommand(std::span<const StateOp> ops, std::span<const StateOp> more) {
   std::size_t size = 5 + 7;
-  for (const StateOp& op : ops) size += 9 + op.key.size() + op.value.size();
+  for (auto part : {ops, more}) {
+    for (const StateOp& op : part) size += 9 + op.key.size() + op.value.size();
+  }
   std::string out;
   out.reserve(size);
   out.push_back(static_cast<char>(kVersion));
-  AppendU32(out, static_cast<std::uint32_t>(ops.size()));
-  for (const StateOp& op : ops) {
-    out.push_back(static_cast<char>(TypeByte(op.type)));
-    AppendBytes(out, op.key);
-    if (op.HasValue()) AppendBytes(out, op.value);
+  AppendU32(out, static_cast<std::uint32_t>(ops.size() + more.size()));
+  for (auto part : {ops, more}) {
+    for (const StateOp& op : part) {
+      out.push_back(static_cast<char>(TypeByte(op.type)));
+      AppendBytes(out, op.key);
+      if (op.HasValue()) AppendBytes(out, op.value);
+    }
   }
   out.resize((out.size() + 7) / 8 * 8, '\0');
   return out;

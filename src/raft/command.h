@@ -5,7 +5,8 @@
 //   u8  version (1)
 //   u32 number of operations
 //   per operation: u8 type (1 put, 2 delete, 3 restore begin, 4 restore
-//                  put, 5 restore commit, 6 restore abort: StateOp::Type
+//                  put, 5 restore commit, 6 restore abort, 7 restore
+//                  delete: StateOp::Type
 //                  order), u32 key length, key, and for the types with a
 //                  value (put, restore put, restore commit) u32 value
 //                  length, value.
@@ -17,6 +18,7 @@
 // Threads: pure functions.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +28,9 @@
 
 namespace tresor::raft {
 
-// The padded encoding, ready to be a raft entry.
-std::string EncodeCommand(const std::vector<StateOp>& ops);
+// The padded encoding, ready to be a raft entry: the ops, then `more`.
+std::string EncodeCommand(std::span<const StateOp> ops, std::span<const StateOp> more);
+inline std::string EncodeCommand(const std::vector<StateOp>& ops) { return EncodeCommand(ops, {}); }
 
 // The operations in an encoded command; Corruption for a truncated or
 // malformed payload (a log entry that no version of Tresor wrote).

@@ -404,8 +404,21 @@ std::future<Status> Node::ApplyAsync(const std::vector<StateOp>& ops) {
     promise.set_value(std::move(status));
     return promise.get_future();
   };
-  std::string payload = EncodeCommand(ops);
-  if (payload.size() > options_.max_entry_size) {
+  // A write of the state carries when it was proposed: the stamp of its
+  // replication log entry (raft/replication_log.h), not counted against
+  // max_entry_size.
+  const bool writes_state = std::any_of(ops.begin(), ops.end(), [](const StateOp& op) {
+    return (op.type == StateOp::Type::kPut || op.type == StateOp::Type::kDelete) &&
+           !IsWalControlOp(op);
+  });
+  std::vector<StateOp> stamp;
+  if (writes_state) {
+    stamp.push_back(WalTimeOp(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count()));
+  }
+  std::string payload = EncodeCommand(ops, stamp);
+  if (payload.size() > options_.max_entry_size + (writes_state ? kWalTimeOpBytes + 8 : 0)) {
     return settled(TooLargeError("the write is " + std::to_string(payload.size()) +
                                  " bytes, over the raft max_entry_size of " +
                                  std::to_string(options_.max_entry_size)));

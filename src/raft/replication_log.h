@@ -29,6 +29,16 @@
 //                  otherwise). Alone in an entry, it moves the log to that
 //                  position with no entries (a secondary that installed the
 //                  primary's state at that position).
+//   kWalTimeKey    u64 unix nanoseconds: when the entry was proposed (the
+//                  leader's clock; Node adds it to every write). Kept with
+//                  the log entry as its stamp, with the raft index, for a
+//                  point-in-time restore (docs/snapshots.md): an entry
+//                  acknowledged before time T was proposed before T, and so
+//                  was every entry before it in the log.
+//
+// Stored entries: hash, then a stamp (kWalStampTag, u64 raft index, u64
+// unix ns), then the encoded ops; entries written before stamps existed
+// have none (their stamp reads as zeros).
 //
 // Threads: pure functions.
 #pragma once
@@ -45,12 +55,21 @@ struct StateOp;  // raft/state_store.h, which includes this header
 
 inline constexpr std::string_view kWalConfigKey = "/wal-config";
 inline constexpr std::string_view kWalNextKey = "/wal-next";
+inline constexpr std::string_view kWalTimeKey = "/wal-time";
+inline constexpr char kWalStampTag = '\xfe';  // never a command's version byte
 inline constexpr std::size_t kWalHashBytes = 32;
 
 struct WalPosition {
   std::uint64_t index = 0;
   std::string hash;  // kWalHashBytes raw bytes
   bool operator==(const WalPosition& other) const = default;
+};
+
+// Where and when an entry was written: the raft index of this cluster's
+// entry and the proposing leader's clock (zeros: not known).
+struct WalStamp {
+  std::uint64_t raft_index = 0;
+  std::int64_t unix_ns = 0;
 };
 
 // The log's state: entries (floor, last] are held; `last` is where the
@@ -65,6 +84,10 @@ struct WalHead {
 StateOp WalConfigOp(std::uint64_t retain, std::string_view start_hash,
                     std::string_view excluded_prefix);
 StateOp WalNextOp(const WalPosition& position);
+StateOp WalTimeOp(std::int64_t unix_ns);
+// What a time op adds to an encoded command: type, key and value with
+// their lengths.
+inline constexpr std::size_t kWalTimeOpBytes = 1 + 4 + kWalTimeKey.size() + 4 + 8;
 bool IsWalControlOp(const StateOp& op);
 
 // The hash of the entry after `previous` holding `encoded_ops`.

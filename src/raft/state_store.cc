@@ -64,6 +64,7 @@ Status ValidateOps(const std::vector<StateOp>& ops) {
         }
         break;
       case StateOp::Type::kRestorePut:
+      case StateOp::Type::kRestoreDelete:
         if (op.key.size() <= kRestoreIdBytes) {
           return InvalidArgumentError("state store: restore record without a key");
         }
@@ -331,7 +332,7 @@ Status StateStore::Stage(std::uint64_t index, const std::vector<StateOp>& ops) {
         if (!entry_status.ok()) break;
         replaces = replaces || op.type == StateOp::Type::kRestoreCommit;
       }
-      if (entry_status.ok()) entry_status = StageWal(child.get(), ops, replaces);
+      if (entry_status.ok()) entry_status = StageWal(child.get(), index, ops, replaces);
       // On success the child's changes merge into the group; on failure the
       // TxnPtr aborts the child and the group is as it was before.
       if (entry_status.ok()) {

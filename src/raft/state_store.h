@@ -77,10 +77,22 @@ namespace tresor::raft {
 //                   the staged records become the state, except under the
 //                   kept prefixes, which keep the current state's records.
 //   kRestoreAbort   key = restore id: drops what that restore staged.
+//   kRestoreDelete  key = restore id + storage key: unstages a record (a
+//                   point-in-time restore replaying a delete after the
+//                   snapshot it starts from).
 // A step whose id is not the restore being staged fails (the restore was
 // superseded by a newer one) and changes nothing.
 struct StateOp {
-  enum class Type { kPut, kDelete, kRestoreBegin, kRestorePut, kRestoreCommit, kRestoreAbort };
+  // Appended only: the order is the type byte on disk (raft/command.h).
+  enum class Type {
+    kPut,
+    kDelete,
+    kRestoreBegin,
+    kRestorePut,
+    kRestoreCommit,
+    kRestoreAbort,
+    kRestoreDelete
+  };
   Type type;
   std::string key;
   std::string value;  // kPut, kRestorePut and kRestoreCommit only.
@@ -108,6 +120,7 @@ StateOp RestoreBeginOp(std::uint64_t id);
 StateOp RestorePutOp(std::uint64_t id, std::string_view key, std::string_view value);
 StateOp RestoreCommitOp(std::uint64_t id, const std::vector<std::string>& kept_prefixes);
 StateOp RestoreAbortOp(std::uint64_t id);
+StateOp RestoreDeleteOp(std::uint64_t id, std::string_view key);
 
 // How a staged restore travels in a state stream or image (View's
 // ForEachStored, Installer): its records under "/r/" + key, its id under
@@ -217,7 +230,7 @@ class StateStore {
   // log ends. FailedPrecondition when the log is off; NotFound when
   // `after` is below the floor (those entries are gone).
   Status ReadWal(std::uint64_t after, std::size_t max_bytes,
-                 const std::function<Status(const WalPosition& position,
+                 const std::function<Status(const WalPosition& position, const WalStamp& stamp,
                                             std::string_view encoded_ops)>& visit) const;
   // Whether the log holds `position` (an entry with that index and hash,
   // the floor, or the head): a node standing there can follow the log.
@@ -352,6 +365,8 @@ class StateStore {
     // when the restore is no longer the one staged, ResourceExhausted when
     // the map is full, IOError.
     Status Add(std::string_view key, std::string_view value);
+    // Unstages one record, if staged (same errors).
+    Status Remove(std::string_view key);
     // Commits the last batch and syncs: the records are durable before the
     // commit entry is proposed.
     Status Finish();
@@ -365,6 +380,7 @@ class StateStore {
       std::size_t key_size;
       std::size_t value_size;
       bool append;  // greater than every key staged before it
+      bool remove;  // unstage the key (no value)
     };
     const StateStore& store_;
     const std::string id_;
@@ -437,7 +453,8 @@ class StateStore {
   Status ReplacePrefix(MDB_txn* txn, MDB_dbi from, MDB_dbi into, std::string_view prefix);
   // The replication log's part of an entry, in the entry's transaction
   // (state_store_wal.cc): consumes its control ops, logs its ops.
-  Status StageWal(MDB_txn* txn, const std::vector<StateOp>& ops, bool replaced);
+  Status StageWal(MDB_txn* txn, std::uint64_t raft_index, const std::vector<StateOp>& ops,
+                  bool replaced);
   StatusOr<std::optional<WalHead>> ReadWalHeadIn(MDB_txn* txn) const;
   Status WriteWalHead(MDB_txn* txn, const std::optional<WalHead>& head) const;
 

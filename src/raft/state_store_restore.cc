@@ -57,6 +57,10 @@ StateOp RestoreAbortOp(std::uint64_t id) {
   return {StateOp::Type::kRestoreAbort, EncodeRestoreId(id), {}};
 }
 
+StateOp RestoreDeleteOp(std::uint64_t id, std::string_view key) {
+  return {StateOp::Type::kRestoreDelete, EncodeRestoreId(id) + std::string(key), {}};
+}
+
 // ---- views ----
 
 StateStore::View::View(const StateStore& store, MDB_txn* txn, MDB_dbi data,
@@ -212,6 +216,11 @@ Status StateStore::ApplyRestoreStep(MDB_txn* txn, const StateOp& op) {
       int rc = mdb_put(txn, staged->dbi, &key, &value, 0);
       return rc == 0 ? Status::Ok() : LmdbError(rc, "staging a restore");
     }
+    case StateOp::Type::kRestoreDelete: {
+      MDB_val key = ToVal(std::string_view(op.key).substr(kRestoreIdBytes));
+      int rc = mdb_del(txn, staged->dbi, &key, nullptr);
+      return rc == 0 || rc == MDB_NOTFOUND ? Status::Ok() : LmdbError(rc, "staging a restore");
+    }
     case StateOp::Type::kRestoreAbort:
       return DropStaging(txn, staged->dbi);
     case StateOp::Type::kRestoreCommit: {
@@ -249,8 +258,17 @@ Status StateStore::StagingWriter::Add(std::string_view key, std::string_view val
   if (append) greatest_key_.assign(key);
   // Held until the batch is written: a write transaction open across the
   // caller's reads would keep the writer thread waiting for LMDB's lock.
-  batch_.push_back({arena_.size(), key.size(), value.size(), append});
+  batch_.push_back({arena_.size(), key.size(), value.size(), append, false});
   arena_.append(key).append(value);
+  return arena_.size() < kStagingBatchBytes ? Status::Ok() : Flush();
+}
+
+Status StateStore::StagingWriter::Remove(std::string_view key) {
+  if (key.empty() || key.size() > kMaxRestoredKeyBytes) {
+    return InvalidArgumentError("state store: a staged key is out of range");
+  }
+  batch_.push_back({arena_.size(), key.size(), 0, false, true});
+  arena_.append(key);
   return arena_.size() < kStagingBatchBytes ? Status::Ok() : Flush();
 }
 
@@ -270,6 +288,11 @@ Status StateStore::StagingWriter::Flush() {
   for (const Record& record : batch_) {
     MDB_val k = ToVal(arena.substr(record.offset, record.key_size)),
             v = ToVal(arena.substr(record.offset + record.key_size, record.value_size));
+    if (record.remove) {
+      rc = mdb_del(txn.get(), staged->dbi, &k, nullptr);
+      if (rc != 0 && rc != MDB_NOTFOUND) return store_.LmdbError(rc, "staging a restore");
+      continue;
+    }
     if ((rc = mdb_put(txn.get(), staged->dbi, &k, &v, record.append ? MDB_APPEND : 0)) != 0) {
       return store_.LmdbError(rc, "staging a restore");
     }

@@ -75,6 +75,23 @@ TEST_F(StateStoreRestoreTest, CommitReplacesEverythingButTheKeptPrefixes) {
   EXPECT_FALSE(Apply({RestoreCommitOp(7, {})}).ok());
 }
 
+TEST_F(StateStoreRestoreTest, ADeleteStepUnstagesARecordThroughTheLogAndDirectly) {
+  ASSERT_TRUE(Apply({StateOp::Put("live", "1")}).ok());
+  ASSERT_TRUE(Apply({RestoreBeginOp(8)}).ok());
+  ASSERT_TRUE(Apply({RestorePutOp(8, "a", "1"), RestorePutOp(8, "b", "2")}).ok());
+  ASSERT_TRUE(Apply({RestoreDeleteOp(8, "a"), RestoreDeleteOp(8, "never-staged")}).ok());
+  // The same without the log (a cluster's only voter stages directly).
+  auto direct = store_->BeginStaging(8);
+  ASSERT_TRUE(direct->Add("c", "3").ok());
+  ASSERT_TRUE(direct->Add("d", "4").ok());
+  ASSERT_TRUE(direct->Remove("c").ok());
+  ASSERT_TRUE(direct->Remove("b").ok());
+  ASSERT_TRUE(direct->Finish().ok());
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"live", "1"}}));  // nothing shows yet
+  ASSERT_TRUE(Apply({RestoreCommitOp(8, {})}).ok());
+  EXPECT_EQ(Snapshot(*store_), (RecordMap{{"d", "4"}}));
+}
+
 TEST_F(StateStoreRestoreTest, AStepOfASupersededRestoreFailsAndChangesNothing) {
   ASSERT_TRUE(Apply({StateOp::Put("k", "old")}).ok());
   ASSERT_TRUE(Apply({RestoreBeginOp(1)}).ok());
@@ -231,7 +248,8 @@ TEST_F(StateStoreRestoreTest, BadRestoreStepsAreRefused) {
 
 TEST(RestoreCommandTest, RestoreStepsSurviveEncoding) {
   std::vector<StateOp> ops = {RestoreBeginOp(42), RestorePutOp(42, "k", std::string("v\0w", 3)),
-                              RestoreCommitOp(42, {"core/raft/", "x/"}), RestoreAbortOp(42)};
+                              RestoreCommitOp(42, {"core/raft/", "x/"}), RestoreAbortOp(42),
+                              RestoreDeleteOp(42, "gone")};
   auto decoded = DecodeCommand(EncodeCommand(ops));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ASSERT_EQ(decoded->size(), ops.size());
@@ -241,7 +259,7 @@ TEST(RestoreCommandTest, RestoreStepsSurviveEncoding) {
     EXPECT_EQ((*decoded)[i].value, ops[i].value);
   }
   std::string bad = EncodeCommand({RestoreAbortOp(1)});
-  bad[5] = 7;  // an unknown operation type
+  bad[5] = 8;  // an unknown operation type
   EXPECT_EQ(DecodeCommand(bad).status().code(), StatusCode::kCorruption);
 }
 

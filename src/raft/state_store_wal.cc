@@ -1,4 +1,5 @@
 // StateStore's replication log (raft/replication_log.h has the format).
+#include <chrono>
 #include <cstring>
 
 #include "common/sha256.h"
@@ -56,6 +57,12 @@ StateOp WalConfigOp(std::uint64_t retain, std::string_view start_hash,
   return StateOp::Put(std::string(kWalConfigKey), std::move(value));
 }
 
+StateOp WalTimeOp(std::int64_t unix_ns) {
+  std::string value;
+  PutU64(&value, static_cast<std::uint64_t>(unix_ns));
+  return StateOp::Put(std::string(kWalTimeKey), std::move(value));
+}
+
 StateOp WalNextOp(const WalPosition& position) {
   std::string value;
   PutU64(&value, position.index);
@@ -64,7 +71,8 @@ StateOp WalNextOp(const WalPosition& position) {
 }
 
 bool IsWalControlOp(const StateOp& op) {
-  return op.type == StateOp::Type::kPut && (op.key == kWalConfigKey || op.key == kWalNextKey);
+  return op.type == StateOp::Type::kPut &&
+         (op.key == kWalConfigKey || op.key == kWalNextKey || op.key == kWalTimeKey);
 }
 
 std::string WalChainHash(std::string_view previous, std::string_view encoded_ops) {
@@ -126,15 +134,19 @@ Status StateStore::WriteWalHead(MDB_txn* txn, const std::optional<WalHead>& head
   return rc == 0 ? Status::Ok() : LmdbError(rc, "writing the replication log head");
 }
 
-Status StateStore::StageWal(MDB_txn* txn, const std::vector<StateOp>& ops, bool replaced) {
+Status StateStore::StageWal(MDB_txn* txn, std::uint64_t raft_index,
+                            const std::vector<StateOp>& ops, bool replaced) {
   const StateOp* config = nullptr;
   const StateOp* next = nullptr;
+  std::int64_t proposed_ns = 0;
   std::vector<StateOp> logged;
   for (const StateOp& op : ops) {
     if (op.type == StateOp::Type::kPut && op.key == kWalConfigKey) {
       config = &op;
     } else if (op.type == StateOp::Type::kPut && op.key == kWalNextKey) {
       next = &op;
+    } else if (op.type == StateOp::Type::kPut && op.key == kWalTimeKey) {
+      if (op.value.size() == 8) proposed_ns = static_cast<std::int64_t>(GetU64(op.value));
     } else if (op.type == StateOp::Type::kPut || op.type == StateOp::Type::kDelete) {
       logged.push_back(op);
     }
@@ -201,8 +213,17 @@ Status StateStore::StageWal(MDB_txn* txn, const std::vector<StateOp>& ops, bool 
         "state store: a replicated entry does not follow the replication log (expected index " +
         std::to_string(position.index) + ", got " + std::to_string(target->index) + ")");
   }
+  if (proposed_ns == 0) {
+    proposed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  }
   std::string key = EntryKey(position.index);
-  std::string value = position.hash + encoded;
+  std::string value = position.hash;
+  value.push_back(kWalStampTag);
+  PutU64(&value, raft_index);
+  PutU64(&value, static_cast<std::uint64_t>(proposed_ns));
+  value += encoded;
   MDB_val k = ToVal(key), v = ToVal(value);
   int rc = mdb_put(txn, wal_dbi_, &k, &v, MDB_APPEND);
   if (rc != 0) return LmdbError(rc, "appending to the replication log");
@@ -245,7 +266,8 @@ StatusOr<std::optional<WalHead>> StateStore::ReadWalHead() const {
 
 Status StateStore::ReadWal(
     std::uint64_t after, std::size_t max_bytes,
-    const std::function<Status(const WalPosition&, std::string_view)>& visit) const {
+    const std::function<Status(const WalPosition&, const WalStamp&, std::string_view)>& visit)
+    const {
   TRESOR_ASSIGN_OR_RETURN(TxnPtr txn, BeginRead(env_));
   TRESOR_ASSIGN_OR_RETURN(std::optional<WalHead> head, ReadWalHeadIn(txn.get()));
   if (!head) return FailedPreconditionError("state store: the replication log is off");
@@ -266,7 +288,14 @@ Status StateStore::ReadWal(
     if (bytes > 0 && bytes + v.size() > max_bytes) break;
     bytes += v.size();
     WalPosition position{GetU64(FromVal(key)), std::string(v.substr(0, kWalHashBytes))};
-    TRESOR_RETURN_IF_ERROR(visit(position, v.substr(kWalHashBytes)));
+    std::string_view encoded = v.substr(kWalHashBytes);
+    WalStamp stamp;
+    if (encoded.size() >= 17 && encoded.front() == kWalStampTag) {
+      stamp.raft_index = GetU64(encoded.substr(1));
+      stamp.unix_ns = static_cast<std::int64_t>(GetU64(encoded.substr(9)));
+      encoded.remove_prefix(17);
+    }
+    TRESOR_RETURN_IF_ERROR(visit(position, stamp, encoded));
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "reading the replication log");
   return Status::Ok();

@@ -26,7 +26,7 @@ class StateStoreWalTest : public StateStoreTest {
   std::vector<std::pair<std::uint64_t, std::vector<StateOp>>> Entries(StateStore& store,
                                                                      std::uint64_t after) {
     std::vector<std::pair<std::uint64_t, std::vector<StateOp>>> out;
-    Status status = store.ReadWal(after, 1 << 20, [&](const WalPosition& p, std::string_view ops) {
+    Status status = store.ReadWal(after, 1 << 20, [&](const WalPosition& p, const WalStamp&, std::string_view ops) {
       auto decoded = DecodeCommand(ops);
       if (!decoded.ok()) return decoded.status();
       out.emplace_back(p.index, *decoded);
@@ -42,7 +42,7 @@ TEST_F(StateStoreWalTest, OffUntilConfiguredAndLogsOnlyStateChangesAfter) {
   auto head = store_->ReadWalHead();
   ASSERT_TRUE(head.ok());
   EXPECT_FALSE(head->has_value());
-  EXPECT_EQ(store_->ReadWal(0, 100, [](auto&, auto) { return Status::Ok(); }).code(),
+  EXPECT_EQ(store_->ReadWal(0, 100, [](auto&, auto&, auto) { return Status::Ok(); }).code(),
             StatusCode::kFailedPrecondition);
 
   Apply(2, {WalConfigOp(100, kStart, "local/")});
@@ -84,12 +84,12 @@ TEST_F(StateStoreWalTest, TrimsToTheRetainedCountKeepingTheFloorsHash) {
   EXPECT_EQ(head.last.index, 7u);
   EXPECT_EQ(head.floor.index, 4u);
   EXPECT_EQ(Entries(*store_, 4).size(), 3u);
-  EXPECT_EQ(store_->ReadWal(3, 100, [](auto&, auto) { return Status::Ok(); }).code(),
+  EXPECT_EQ(store_->ReadWal(3, 100, [](auto&, auto&, auto) { return Status::Ok(); }).code(),
             StatusCode::kNotFound);
   EXPECT_TRUE(*store_->WalHolds(head.floor));
   // A byte budget stops the read after the first entry.
   std::size_t seen = 0;
-  ASSERT_TRUE(store_->ReadWal(4, 1, [&](auto&, auto) { ++seen; return Status::Ok(); }).ok());
+  ASSERT_TRUE(store_->ReadWal(4, 1, [&](auto&, auto&, auto) { ++seen; return Status::Ok(); }).ok());
   EXPECT_EQ(seen, 1u);
 }
 
@@ -110,7 +110,7 @@ TEST_F(StateStoreWalTest, ReplicatedEntriesMustContinueTheChain) {
   EXPECT_EQ(Head(secondary).last, (WalPosition{0, kStart}));
 
   std::uint64_t raft_index = 3;
-  Status status = store_->ReadWal(0, 1 << 20, [&](const WalPosition& p, std::string_view ops) {
+  Status status = store_->ReadWal(0, 1 << 20, [&](const WalPosition& p, const WalStamp&, std::string_view ops) {
     auto decoded = DecodeCommand(ops);
     std::vector<StateOp> entry = *decoded;
     entry.push_back(WalNextOp(p));
@@ -171,6 +171,35 @@ TEST_F(StateStoreWalTest, ARestoreBreaksTheHistoryAndAnInstallCarriesTheHead) {
   auto head = store_->ReadWalHead();
   ASSERT_TRUE(head.ok());
   EXPECT_FALSE(head->has_value());
+}
+
+TEST_F(StateStoreWalTest, EntriesCarryTheirRaftIndexAndProposalTime) {
+  Apply(1, {WalConfigOp(100, kStart, "")});
+  Apply(2, {StateOp::Put("a", "1"), WalTimeOp(1'700'000'000'123'456'789)});
+  Apply(3, {StateOp::Delete("a")});  // no time op: stamped when applied
+  std::vector<WalStamp> stamps;
+  std::vector<std::string> ops;
+  ASSERT_TRUE(store_
+                  ->ReadWal(0, 1 << 20,
+                            [&](const WalPosition&, const WalStamp& stamp, std::string_view encoded) {
+                              stamps.push_back(stamp);
+                              ops.emplace_back(encoded);
+                              return Status::Ok();
+                            })
+                  .ok());
+  ASSERT_EQ(stamps.size(), 2u);
+  EXPECT_EQ(stamps[0].raft_index, 2u);
+  EXPECT_EQ(stamps[0].unix_ns, 1'700'000'000'123'456'789);
+  EXPECT_EQ(stamps[1].raft_index, 3u);
+  EXPECT_GT(stamps[1].unix_ns, 1'700'000'000'123'456'789);
+  // The time op is the stamp, never an op of the entry or a stored key.
+  auto decoded = DecodeCommand(ops[0]);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->size(), 1u);
+  EXPECT_EQ((*decoded)[0].key, "a");
+  auto stored = store_->Get(kWalTimeKey);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "seal/http_call.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <memory>
 #include <mutex>
@@ -8,8 +11,28 @@
 namespace tresor::seal {
 namespace {
 
+// Where an answer's body goes: the file of a download (2xx only: an error's
+// body is its explanation), or memory.
+struct BodyTarget {
+  CURL* handle;
+  int fd;
+  std::string* body;
+};
+
 std::size_t Collect(char* data, std::size_t size, std::size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
+  auto* target = static_cast<BodyTarget*>(out);
+  long status = 0;
+  curl_easy_getinfo(target->handle, CURLINFO_RESPONSE_CODE, &status);
+  if (target->fd < 0 || status < 200 || status > 299) {
+    target->body->append(data, size * count);
+    return size * count;
+  }
+  for (std::size_t done = 0; done < size * count;) {
+    ssize_t n = ::write(target->fd, data + done, size * count - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;  // curl fails the transfer
+    done += static_cast<std::size_t>(n);
+  }
   return size * count;
 }
 
@@ -58,8 +81,9 @@ StatusOr<HttpResponse> HttpCall(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  BodyTarget body_target{h, request.body_fd, &response.body};
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body_target);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, CollectHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(request.timeout.count()));

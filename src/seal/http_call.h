@@ -40,6 +40,9 @@ struct HttpRequest {
   TlsOptions tls;
   std::optional<SigV4> sigv4;
   std::chrono::seconds timeout{10};
+  // When >= 0, a 2xx answer's body is written to this file descriptor as it
+  // arrives (a download of any size) instead of into HttpResponse::body.
+  int body_fd = -1;
 };
 
 struct HttpResponse {

@@ -4,6 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
 #include "snapshot/archive_format.h"
 
 namespace tresor::snapshot {
@@ -33,6 +34,20 @@ StatusOr<std::string> StringField(const Json& object, const char* field, bool al
   return value;
 }
 
+std::optional<LogPoint> ParseLogPoint(const Json& log) {
+  if (!log.is_object() || log.size() != 3) return std::nullopt;
+  auto index = UnsignedField(log, "index");
+  auto hash = StringField(log, "hash", false);
+  auto unix_ns = UnsignedField(log, "unix_ns");
+  if (!index.ok() || !hash.ok() || !unix_ns.ok() ||
+      *unix_ns > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return std::nullopt;
+  }
+  auto raw = HexDecode(*hash);
+  if (!raw.ok() || raw->size() != 32) return std::nullopt;
+  return LogPoint{*index, std::move(*raw), static_cast<std::int64_t>(*unix_ns)};
+}
+
 }  // namespace
 
 std::string EncodeMeta(const Meta& meta) {
@@ -46,6 +61,11 @@ std::string EncodeMeta(const Meta& meta) {
   json["size"] = meta.size;
   json["cluster_id"] = meta.cluster_id;
   json["keyring_term"] = meta.keyring_term;
+  if (meta.log.has_value()) {
+    json["log"] = {{"index", meta.log->index},
+                   {"hash", HexEncode(meta.log->hash)},
+                   {"unix_ns", meta.log->unix_ns}};
+  }
   return json.dump();
 }
 
@@ -68,7 +88,8 @@ StatusOr<Meta> ParseMeta(std::string_view text) {
         " is not supported: this Tresor reads version " + std::to_string(kFormatVersion));
   }
   static constexpr const char* kFields[] = {"version",    "id",   "index",      "term",
-                                            "created_at", "size", "cluster_id", "keyring_term"};
+                                            "created_at", "size", "cluster_id", "keyring_term",
+                                            "log"};
   for (const auto& [key, value] : json.items()) {
     bool known = false;
     for (const char* field : kFields) known = known || key == field;
@@ -88,6 +109,11 @@ StatusOr<Meta> ParseMeta(std::string_view text) {
     return FieldError("keyring_term", "a 32-bit unsigned integer");
   }
   meta.keyring_term = static_cast<std::uint32_t>(keyring_term);
+  if (auto log = json.find("log"); log != json.end()) {
+    auto point = ParseLogPoint(*log);
+    if (!point) return FieldError("log", "an object of index, hash (64 hex digits) and unix_ns");
+    meta.log = std::move(*point);
+  }
   return meta;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,17 @@
 #include "common/status.h"
 
 namespace tresor::snapshot {
+
+// Where an archive stands in the cluster's replication log (present only
+// when the log is on: docs/snapshot-format.md): the position of the last
+// entry it holds, and a time by which every write acknowledged earlier is
+// in it (or, for a write archive segment, in it or an earlier segment).
+struct LogPoint {
+  std::uint64_t index = 0;
+  std::string hash;  // 32 raw bytes; hex in meta.json
+  std::int64_t unix_ns = 0;
+  friend bool operator==(const LogPoint&, const LogPoint&) = default;
+};
 
 struct Meta {
   int version = 1;
@@ -25,6 +37,7 @@ struct Meta {
   std::uint64_t size = 0;  // bytes of state.bin
   std::string cluster_id;
   std::uint32_t keyring_term = 0;
+  std::optional<LogPoint> log;
 
   friend bool operator==(const Meta&, const Meta&) = default;
 };
@@ -35,7 +48,7 @@ std::string EncodeMeta(const Meta& meta);
 // Parses meta.json. Strict: a JSON object with exactly the fields of Meta,
 // each of its type (non-negative integers, strings; id and created_at not
 // empty, keyring_term within 32 bits). Returns InvalidArgument naming the
-// field otherwise; a "version" other than kFormatVersion is refused first,
+// field otherwise (only "log" may be absent); a "version" other than kFormatVersion is refused first,
 // with a message that says which versions this build reads.
 StatusOr<Meta> ParseMeta(std::string_view json);
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 namespace tresor::snapshot {
 namespace {
@@ -30,6 +32,26 @@ TEST(MetaTest, RoundTrips) {
   auto parsed = ParseMeta(EncodeMeta(SampleMeta()));
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(*parsed, SampleMeta());
+}
+
+TEST(MetaTest, TheLogPointIsOptionalAndRoundTripsWhenPresent) {
+  Meta meta = SampleMeta();
+  meta.log = LogPoint{17, std::string(32, '\xab'), 1'767'225'600'123'456'789};
+  const std::string json = EncodeMeta(meta);
+  EXPECT_NE(json.find(R"("log":{"index":17,"hash":"abab)"), std::string::npos) << json;
+  auto parsed = ParseMeta(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, meta);
+  const std::string hex64(64, 'a');
+  for (const std::string& bad : std::vector<std::string>{
+           R"("log":{"index":17,"hash":"ab","unix_ns":1})",
+           R"("log":{"index":-1,"hash":")" + hex64 + R"(","unix_ns":1})", R"("log":[1,2,3])"}) {
+    std::string broken = EncodeMeta(SampleMeta());
+    broken.insert(broken.size() - 1, "," + bad);
+    auto refused = ParseMeta(broken);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << broken;
+    EXPECT_NE(refused.status().message().find("log"), std::string::npos) << broken;
+  }
 }
 
 TEST(MetaTest, RefusesWhatIsNotStrictlyAMetaObject) {

@@ -227,4 +227,19 @@ Status S3Client::Remove(const std::string& key) const {
   return Status::Ok();
 }
 
+Status S3Client::Download(const std::string& key, const std::string& file) const {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return IOError("cannot create " + file + ": " + std::strerror(errno));
+  seal::HttpRequest get = Signed(location_, "GET", ObjectUrl(key, ""));
+  get.body_fd = fd;
+  StatusOr<seal::HttpResponse> got = Send(std::move(get));
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  TRESOR_RETURN_IF_ERROR(got.status());
+  if (got->status == 404) return NotFoundError("S3 has no object " + Url(key));
+  if (got->status != 200) return S3Error(*got, "downloading");
+  if (!synced) return IOError("cannot write " + file);
+  return Status::Ok();
+}
+
 }  // namespace tresor::snapshot

@@ -9,6 +9,7 @@
 //             is ever left under the name.
 //   List      the object keys under a prefix (ListObjectsV2, every page).
 //   Remove    one object.
+//   Download  an object into a local file, as it arrives.
 //
 // Addressing: virtual-host (https://bucket.endpoint/key), or path-style
 // (https://endpoint/bucket/key) when asked or when the bucket name cannot
@@ -53,6 +54,9 @@ class S3Client {
   Status Upload(const std::string& file, const std::string& key) const;
   StatusOr<std::vector<std::string>> List(const std::string& prefix) const;
   Status Remove(const std::string& key) const;
+  // GetObject, streamed into `file` (created or truncated, 0600). NotFound
+  // when there is no such object.
+  Status Download(const std::string& key, const std::string& file) const;
 
   // How an object is named in status and logs: s3://bucket/key.
   std::string Url(const std::string& key) const;

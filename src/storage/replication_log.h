@@ -33,6 +33,16 @@ struct LogPosition {
   bool operator==(const LogPosition& other) const = default;
 };
 
+// Where and when an entry was written: the raft index of this cluster's
+// entry and the proposing leader's clock in unix nanoseconds (zeros: not
+// known). An entry acknowledged before time T was proposed before T, and
+// so was every entry before it (a point-in-time restore stops at the first
+// entry proposed after its point).
+struct LogStamp {
+  std::uint64_t raft_index = 0;
+  std::int64_t unix_ns = 0;
+};
+
 struct LogHead {
   LogPosition last;   // where the state stands
   LogPosition floor;  // entries (floor, last] are held
@@ -58,7 +68,11 @@ class ReplicationLog {
   // (the first always). NotFound when they are no longer held.
   virtual Status Read(std::uint64_t after, std::size_t max_bytes,
                       const std::function<Status(const LogPosition& position,
+                                                 const LogStamp& stamp,
                                                  std::string_view entry)>& visit) = 0;
+  // The position of the entry after `previous` holding `entry`: two
+  // histories agree on a position only if they agree on all of it.
+  virtual std::string ChainHash(std::string_view previous_hash, std::string_view entry) const = 0;
   // Waits until the log moves past `index` or the timeout; true when it did.
   virtual bool WaitPast(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
   // Waits until every write this node has acknowledged is in the log (a

@@ -53,6 +53,11 @@ class Snapshotter {
     // InvalidArgument for a key the backend cannot hold; TooLarge for a
     // record over the backend's entry size. After an error, only Abort.
     virtual Status Add(std::string_view key, std::string_view value) = 0;
+    // Applies one replication log entry (storage/replication_log.h) to the
+    // records added so far: its puts and deletes, in order, as if they had
+    // been written after them. InvalidArgument for an entry that is not
+    // puts and deletes of valid keys (nothing of it applied).
+    virtual Status Replay(std::string_view entry) = 0;
     // Replaces every key outside kept_prefixes with the added records
     // (added records under kept_prefixes are dropped), atomically for
     // readers and crashes.

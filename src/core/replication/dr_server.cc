@@ -248,7 +248,8 @@ Status DrServer::AnswerPull(TlsChannel& channel, const std::string& id,
   entries.primary_time_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   Status read = deps_.log.Read(position.index, max_bytes,
-                               [&](const storage::LogPosition& p, std::string_view entry) {
+                               [&](const storage::LogPosition& p, const storage::LogStamp&,
+                                   std::string_view entry) {
                                  entries.entries.push_back({p, std::string(entry)});
                                  return Status::Ok();
                                });

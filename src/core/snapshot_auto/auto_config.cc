@@ -3,6 +3,8 @@
 #include "core/simple_name.h"
 #include "engines/field_reader.h"
 
+#include <span>
+
 namespace tresor::core::snapshot_auto {
 namespace {
 
@@ -13,17 +15,29 @@ constexpr const char* kS3Fields[] = {
     "aws_s3_disable_tls",     "aws_s3_force_path_style", "aws_access_key_id",
     "aws_secret_access_key",  "aws_session_token",     "aws_s3_server_side_encryption",
     "aws_s3_enable_kms",      "aws_s3_kms_key"};
-constexpr const char* kOtherFields[] = {"interval",     "retain",       "path_prefix",
-                                        "file_prefix",  "storage_type", "local_max_space"};
+constexpr const char* kTargetFields[] = {"path_prefix", "file_prefix", "storage_type",
+                                         "local_max_space"};
+constexpr const char* kScheduleFields[] = {"interval", "retain", "pitr_enabled",
+                                           "pitr_segment_interval", "pitr_segment_max_bytes"};
 
-bool IsKnown(const std::string& field) {
-  for (const char* f : kS3Fields) {
-    if (field == f) return true;
-  }
-  for (const char* f : kOtherFields) {
-    if (field == f) return true;
+bool IsKnown(const std::string& field, std::span<const char* const> extra) {
+  for (auto fields : {std::span<const char* const>(kS3Fields),
+                      std::span<const char* const>(kTargetFields), extra}) {
+    for (const char* f : fields) {
+      if (field == f) return true;
+    }
   }
   return false;
+}
+
+Status RefuseUnknown(const logical::Request& request, std::span<const char* const> extra) {
+  if (!request.data.is_object()) return Status::Ok();
+  std::string unknown;
+  for (const auto& [field, value] : request.data.items()) {
+    if (!IsKnown(field, extra)) unknown += (unknown.empty() ? "" : " ") + field;
+  }
+  if (!unknown.empty()) return InvalidArgumentError("unrecognized parameters: [" + unknown + "]");
+  return Status::Ok();
 }
 
 template <typename T, typename U>
@@ -37,13 +51,7 @@ Status ValidateName(std::string_view name) { return ValidateSimpleName(name, "th
 
 StatusOr<AutoConfig> ParseConfigRequest(const std::string& name, const logical::Request& request) {
   TRESOR_RETURN_IF_ERROR(ValidateName(name));
-  if (request.data.is_object()) {
-    std::string unknown;
-    for (const auto& [field, value] : request.data.items()) {
-      if (!IsKnown(field)) unknown += (unknown.empty() ? "" : " ") + field;
-    }
-    if (!unknown.empty()) return InvalidArgumentError("unrecognized parameters: [" + unknown + "]");
-  }
+  TRESOR_RETURN_IF_ERROR(RefuseUnknown(request, kScheduleFields));
   TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
   AutoConfig config;
   config.name = name;
@@ -54,6 +62,34 @@ StatusOr<AutoConfig> ParseConfigRequest(const std::string& name, const logical::
   TRESOR_ASSIGN_OR_RETURN(auto retain, fields.Int("retain"));
   Set(config.retain, retain);
   if (config.retain < 1) return InvalidArgumentError("retain must be at least 1");
+  TRESOR_ASSIGN_OR_RETURN(auto pitr, fields.Bool("pitr_enabled"));
+  Set(config.pitr, pitr);
+  TRESOR_ASSIGN_OR_RETURN(auto segment_interval, fields.Duration("pitr_segment_interval"));
+  Set(config.pitr_segment_interval, segment_interval);
+  if (config.pitr_segment_interval.count() < 1) {
+    return InvalidArgumentError("pitr_segment_interval must be at least 1s");
+  }
+  TRESOR_ASSIGN_OR_RETURN(auto segment_bytes, fields.Int("pitr_segment_max_bytes"));
+  Set(config.pitr_segment_max_bytes, segment_bytes);
+  if (config.pitr_segment_max_bytes < kMinSegmentBytes) {
+    return InvalidArgumentError("pitr_segment_max_bytes must be at least " +
+                                std::to_string(kMinSegmentBytes));
+  }
+  TRESOR_RETURN_IF_ERROR(ParseTarget(fields, request, config));
+  return config;
+}
+
+StatusOr<AutoConfig> ParseTargetRequest(const logical::Request& request,
+                                        std::span<const char* const> other_fields) {
+  TRESOR_RETURN_IF_ERROR(RefuseUnknown(request, other_fields));
+  TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
+  AutoConfig config;
+  TRESOR_RETURN_IF_ERROR(ParseTarget(fields, request, config));
+  return config;
+}
+
+Status ParseTarget(engines::FieldReader& fields, const logical::Request& request,
+                   AutoConfig& config) {
   TRESOR_ASSIGN_OR_RETURN(auto storage_type, fields.String("storage_type"));
   if (!storage_type.has_value()) return InvalidArgumentError("storage_type is required");
   if (*storage_type != "local" && *storage_type != "aws-s3") {
@@ -94,7 +130,7 @@ StatusOr<AutoConfig> ParseConfigRequest(const std::string& name, const logical::
         return InvalidArgumentError(std::string(field) + " is for storage_type aws-s3");
       }
     }
-    return config;
+    return Status::Ok();
   }
   if (config.local_max_space != 0) {
     return InvalidArgumentError("local_max_space is for storage_type local");
@@ -130,13 +166,18 @@ StatusOr<AutoConfig> ParseConfigRequest(const std::string& name, const logical::
     return InvalidArgumentError("aws_s3_endpoint is host[:port]; use aws_s3_disable_tls for "
                                 "plain HTTP");
   }
-  return config;
+  return Status::Ok();
 }
 
 nlohmann::json ConfigResponse(const AutoConfig& c) {
-  nlohmann::json out = {{"interval", c.interval.count()},     {"retain", c.retain},
-                        {"path_prefix", c.path_prefix},       {"file_prefix", c.file_prefix},
-                        {"storage_type", c.storage_type}};
+  nlohmann::json out = {{"interval", c.interval.count()},
+                        {"retain", c.retain},
+                        {"path_prefix", c.path_prefix},
+                        {"file_prefix", c.file_prefix},
+                        {"storage_type", c.storage_type},
+                        {"pitr_enabled", c.pitr},
+                        {"pitr_segment_interval", c.pitr_segment_interval.count()},
+                        {"pitr_segment_max_bytes", c.pitr_segment_max_bytes}};
   if (c.storage_type == "local") {
     out["local_max_space"] = c.local_max_space;
     return out;
@@ -173,6 +214,10 @@ StatusOr<AutoConfig> DecodeConfig(const std::string& name, std::string_view stor
   c.file_prefix = j.value("file_prefix", "tresor-snapshot");
   c.storage_type = j.value("storage_type", "");
   c.local_max_space = j.value("local_max_space", std::int64_t{0});
+  c.pitr = j.value("pitr_enabled", false);
+  c.pitr_segment_interval =
+      std::chrono::seconds(j.value("pitr_segment_interval", c.pitr_segment_interval.count()));
+  c.pitr_segment_max_bytes = j.value("pitr_segment_max_bytes", c.pitr_segment_max_bytes);
   c.s3.bucket = j.value("aws_s3_bucket", "");
   c.s3.region = j.value("aws_s3_region", "us-east-1");
   c.s3.endpoint = j.value("aws_s3_endpoint", "");

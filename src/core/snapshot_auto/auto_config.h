@@ -9,11 +9,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "engines/field_reader.h"
 #include "engines/logical.h"
 
 namespace tresor::core::snapshot_auto {
@@ -44,7 +46,17 @@ struct AutoConfig {
   std::string storage_type;        // "local" or "aws-s3"
   std::int64_t local_max_space = 0;  // bytes; 0: no limit
   S3Options s3;
+  // Point-in-time recovery (Tresor's own): every committed write archived
+  // beside the snapshots, in segments closed every interval or max bytes.
+  bool pitr = false;  // "pitr_enabled"
+  std::chrono::seconds pitr_segment_interval{60};
+  std::int64_t pitr_segment_max_bytes = 64 << 20;
 };
+inline constexpr std::int64_t kMinSegmentBytes = 64 << 10;
+// The log entries kept for the write archive when it switches the
+// replication log on: while no node archives (between an active node's
+// death and the next one's start) nothing unarchived may be trimmed.
+inline constexpr std::uint64_t kPitrRetainedEntries = 100000;
 
 // A schedule name: 1..128 of [A-Za-z0-9_.-].
 Status ValidateName(std::string_view name);
@@ -54,6 +66,14 @@ Status ValidateName(std::string_view name);
 // and ranges, and fields of the other storage type, each with a message
 // naming the field.
 StatusOr<AutoConfig> ParseConfigRequest(const std::string& name, const logical::Request& request);
+
+// A target alone (storage_type, path_prefix, file_prefix and the fields of
+// its type), as a point-in-time restore names one; `other_fields` are the
+// request's own, left to the caller.
+StatusOr<AutoConfig> ParseTargetRequest(const logical::Request& request,
+                                        std::span<const char* const> other_fields);
+Status ParseTarget(engines::FieldReader& fields, const logical::Request& request,
+                   AutoConfig& config);
 
 // What GET answers: every field, the interval in seconds, the secret access
 // key never.

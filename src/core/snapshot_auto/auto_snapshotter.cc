@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "common/encoding.h"
 #include "common/random.h"
+#include "core/cluster_local_keys.h"
 #include "core/seal_records.h"
 #include "core/snapshot_auto/snapshot_target.h"
 #include "snapshot/archive_file.h"
@@ -14,23 +16,17 @@
 #include "snapshot/sums_seal.h"
 
 namespace tresor::core::snapshot_auto {
-namespace {
-
-std::string Rfc3339Ns(std::int64_t ns) {
-  if (ns == 0) return "";
-  return FormatRfc3339(Clock::TimePoint(
-      std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::nanoseconds(ns))));
-}
-
-}  // namespace
 
 AutoSnapshotter::AutoSnapshotter(Lifecycle& lifecycle, Ha& ha, Clock& clock,
-                                 storage::Snapshotter* snapshotter, std::string scratch_dir)
+                                 storage::Snapshotter* snapshotter, storage::ReplicationLog* log,
+                                 std::string scratch_dir, std::function<bool()> writes_own_data)
     : lifecycle_(lifecycle),
       ha_(ha),
       clock_(clock),
       snapshotter_(snapshotter),
+      log_(log),
       scratch_dir_(std::move(scratch_dir)),
+      writes_own_data_(std::move(writes_own_data)),
       taker_id_(RandomBase62(16)) {}
 
 AutoSnapshotter::~AutoSnapshotter() { Stop(); }
@@ -59,6 +55,9 @@ std::int64_t AutoSnapshotter::NowNs() const {
 Status AutoSnapshotter::Write(const AutoConfig& config) {
   if (snapshotter_ == nullptr) {
     return FailedPreconditionError("automated snapshots need integrated storage (storage \"raft\")");
+  }
+  if (config.pitr && log_ == nullptr) {
+    return FailedPreconditionError("pitr_enabled needs a storage with a replication log (raft)");
   }
   TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kConfigPrefix + config.name, EncodeConfig(config)));
   wake_.notify_all();
@@ -98,6 +97,13 @@ StatusOr<AutoSnapshotter::Progress> AutoSnapshotter::ReadProgress(const std::str
   p.consecutive_failures = j.value("consecutive_failures", std::uint64_t{0});
   p.last_verified_index = j.value("last_verified_index", std::uint64_t{0});
   p.last_verified_ns = j.value("last_verified_ns", std::int64_t{0});
+  if (j.contains("last_verified_log_hash")) {
+    auto hash = HexDecode(j.value("last_verified_log_hash", ""));
+    if (hash.ok()) {
+      p.last_verified_log = storage::LogPosition{j.value("last_verified_log_index", std::uint64_t{0}),
+                                                 std::move(*hash)};
+    }
+  }
   return p;
 }
 
@@ -113,6 +119,10 @@ Status AutoSnapshotter::WriteProgress(const std::string& name, const Progress& p
                       {"consecutive_failures", p.consecutive_failures},
                       {"last_verified_index", p.last_verified_index},
                       {"last_verified_ns", p.last_verified_ns}};
+  if (p.last_verified_log) {
+    j["last_verified_log_index"] = p.last_verified_log->index;
+    j["last_verified_log_hash"] = HexEncode(p.last_verified_log->hash);
+  }
   return lifecycle_.Barrier().Put(kStatusPrefix + name, j.dump());
 }
 
@@ -121,20 +131,41 @@ StatusOr<nlohmann::json> AutoSnapshotter::StatusOf(const std::string& name) {
   if (!config.has_value()) return NotFoundError("no snapshot-auto config named \"" + name + "\"");
   TRESOR_ASSIGN_OR_RETURN(Progress p, ReadProgress(name));
   const bool running = !p.in_progress_by.empty();
-  return nlohmann::json{{"last_snapshot_start", Rfc3339Ns(p.last_start_ns)},
-                        {"last_snapshot_end", Rfc3339Ns(p.last_end_ns)},
+  return nlohmann::json{{"last_snapshot_start", FormatRfc3339Ns(p.last_start_ns)},
+                        {"last_snapshot_end", FormatRfc3339Ns(p.last_end_ns)},
                         {"last_snapshot_error", p.last_error},
                         {"last_snapshot_url", p.last_url},
-                        {"next_snapshot_start", Rfc3339Ns(p.next_due_ns)},
-                        {"snapshot_start", running ? Rfc3339Ns(p.snapshot_start_ns) : ""},
+                        {"next_snapshot_start", FormatRfc3339Ns(p.next_due_ns)},
+                        {"snapshot_start", running ? FormatRfc3339Ns(p.snapshot_start_ns) : ""},
                         {"snapshot_url", running ? p.snapshot_url : ""},
                         {"consecutive_failures", p.consecutive_failures},
                         {"last_verified_index", p.last_verified_index},
-                        {"last_verified_time", Rfc3339Ns(p.last_verified_ns)},
+                        {"last_verified_time", FormatRfc3339Ns(p.last_verified_ns)},
                         {"last_verified_age_seconds",
                          p.last_verified_ns == 0
                              ? nlohmann::json(nullptr)
                              : nlohmann::json((NowNs() - p.last_verified_ns) / 1000000000)}};
+}
+
+StatusOr<std::optional<storage::LogPosition>> AutoSnapshotter::NewestSnapshotPosition(
+    const std::string& name) {
+  TRESOR_ASSIGN_OR_RETURN(Progress p, ReadProgress(name));
+  return p.last_verified_log;
+}
+
+Status AutoSnapshotter::SnapshotNow(const std::string& name) {
+  TRESOR_ASSIGN_OR_RETURN(Progress p, ReadProgress(name));
+  if (!p.in_progress_by.empty()) return Status::Ok();  // one is being taken
+  p.next_due_ns = NowNs();
+  TRESOR_RETURN_IF_ERROR(WriteProgress(name, p));
+  wake_.notify_all();
+  return Status::Ok();
+}
+
+std::uint64_t AutoSnapshotter::AppliedRaftIndex() {
+  if (snapshotter_ == nullptr) return 0;
+  auto view = snapshotter_->OpenView();
+  return view.ok() ? (*view)->index() : 0;
 }
 
 // ---- the schedule ----
@@ -143,7 +174,7 @@ void AutoSnapshotter::Run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    if (!lifecycle_.Sealed() && ha_.IsActive()) RunDue();
+    if (!lifecycle_.Sealed() && ha_.IsActive() && writes_own_data_()) RunDue();
     lock.lock();
     wake_.wait_for(lock, kTick, [this] { return stopping_; });
   }
@@ -193,8 +224,9 @@ void AutoSnapshotter::RunDue() {
     if (!WriteProgress(name, p).ok()) continue;  // not active any more, or sealed
 
     std::uint64_t index = 0;
+    std::optional<storage::LogPosition> position;
     Status taken = [&]() -> Status {
-      TRESOR_ASSIGN_OR_RETURN(std::string url, TakeSnapshot(**config, object, &index));
+      TRESOR_ASSIGN_OR_RETURN(std::string url, TakeSnapshot(**config, object, &index, &position));
       p.last_url = url;
       return Status::Ok();
     }();
@@ -206,6 +238,7 @@ void AutoSnapshotter::RunDue() {
       p.consecutive_failures = 0;
       p.last_verified_index = index;
       p.last_verified_ns = p.last_end_ns;
+      p.last_verified_log = position;
       spdlog::info("snapshot-auto {}: saved {} (index {})", name, p.last_url, index);
     } else {
       p.last_error = taken.message();
@@ -219,7 +252,7 @@ void AutoSnapshotter::RunDue() {
 
 bool AutoSnapshotter::Stored(SnapshotTarget& target, const std::string& file_prefix,
                              const std::string& url) {
-  auto names = target.List(file_prefix);
+  auto names = target.List(file_prefix, kSnapshotSuffix);
   if (!names.ok()) return false;
   for (const std::string& name : *names) {
     if (target.Url(name) == url) return true;
@@ -229,12 +262,27 @@ bool AutoSnapshotter::Stored(SnapshotTarget& target, const std::string& file_pre
 
 StatusOr<std::string> AutoSnapshotter::TakeSnapshot(const AutoConfig& config,
                                                     const std::string& object,
-                                                    std::uint64_t* index) {
+                                                    std::uint64_t* index,
+                                                    std::optional<storage::LogPosition>* position) {
   TRESOR_ASSIGN_OR_RETURN(SealStatus seal_status, lifecycle_.GetSealStatus());
   TRESOR_ASSIGN_OR_RETURN(barrier::KeyStatus key_status, lifecycle_.KeyStatus());
-  TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<storage::Snapshotter::View> view,
-                          snapshotter_->OpenView());
+  std::unique_ptr<storage::Snapshotter::View> view;
   snapshot::Meta meta;
+  if (config.pitr && log_ != nullptr) {
+    // The write archive goes on from where this snapshot stands in the
+    // replication log, which must be on first.
+    TRESOR_ASSIGN_OR_RETURN(auto head, log_->Head());
+    if (!head.has_value()) {
+      TRESOR_RETURN_IF_ERROR(log_->ConfigureLog(kPitrRetainedEntries, ClusterLocalPrefixes()));
+    }
+    TRESOR_ASSIGN_OR_RETURN(view, log_->OpenPositionedView(position));
+    if (position->has_value()) {
+      // Every write acknowledged before now is in the view.
+      meta.log = snapshot::LogPoint{(*position)->index, (*position)->hash, NowNs()};
+    }
+  } else {
+    TRESOR_ASSIGN_OR_RETURN(view, snapshotter_->OpenView());
+  }
   meta.index = view->index();
   meta.term = view->term();
   meta.id = snapshot::NewSnapshotId(meta.term, meta.index, clock_.Now());
@@ -260,7 +308,7 @@ StatusOr<std::string> AutoSnapshotter::TakeSnapshot(const AutoConfig& config,
   view.reset();
   // Retention, only after a snapshot that passed: the oldest beyond
   // `retain` go, so the newest good one always stays.
-  TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> names, target->List(config.file_prefix));
+  TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> names, target->List(config.file_prefix, kSnapshotSuffix));
   for (std::size_t i = 0; i + static_cast<std::size_t>(config.retain) < names.size(); ++i) {
     Status removed = target->Remove(names[i]);
     if (!removed.ok()) spdlog::warn("snapshot-auto {}: {}", config.name, removed.message());

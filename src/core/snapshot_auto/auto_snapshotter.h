@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@
 #include "core/ha.h"
 #include "core/lifecycle.h"
 #include "core/snapshot_auto/auto_config.h"
+#include "storage/replication_log.h"
+#include "storage/snapshotter.h"
 
 namespace tresor::core::snapshot_auto {
 
@@ -45,9 +48,12 @@ class AutoSnapshotter {
  public:
   static constexpr std::chrono::milliseconds kTick{200};
 
-  // snapshotter is null when the storage has none (no schedules run).
+  // snapshotter is null when the storage has none (no schedules run); log
+  // when it has no replication log (pitr_enabled refused). A node whose
+  // writes_own_data() is false (a DR secondary) takes no snapshots.
   AutoSnapshotter(Lifecycle& lifecycle, Ha& ha, Clock& clock, storage::Snapshotter* snapshotter,
-                  std::string scratch_dir);
+                  storage::ReplicationLog* log, std::string scratch_dir,
+                  std::function<bool()> writes_own_data);
   ~AutoSnapshotter();  // Stop()
 
   void Start();
@@ -61,6 +67,15 @@ class AutoSnapshotter {
   // Vault's status fields, with consecutive_failures, last_verified_index,
   // last_verified_time and last_verified_age_seconds (null: none yet).
   StatusOr<nlohmann::json> StatusOf(const std::string& name);
+  // Where the newest checked snapshot of schedule `name` stands in the
+  // replication log (pitr_enabled schedules); nullopt when none does.
+  StatusOr<std::optional<storage::LogPosition>> NewestSnapshotPosition(const std::string& name);
+  // Makes schedule `name`'s next snapshot due now (the write archive lost
+  // its history and starts again from a new snapshot).
+  Status SnapshotNow(const std::string& name);
+  // The raft index this node has applied (0 when unknown).
+  std::uint64_t AppliedRaftIndex();
+  const std::string& scratch_dir() const { return scratch_dir_; }
 
  private:
   struct Progress {
@@ -72,6 +87,7 @@ class AutoSnapshotter {
     std::string last_error, last_url;
     std::uint64_t consecutive_failures = 0, last_verified_index = 0;
     std::int64_t last_verified_ns = 0;  // when the newest good one ended
+    std::optional<storage::LogPosition> last_verified_log;  // pitr_enabled only
   };
   StatusOr<Progress> ReadProgress(const std::string& name);
   Status WriteProgress(const std::string& name, const Progress& progress);
@@ -80,7 +96,8 @@ class AutoSnapshotter {
   void RunDue();
   // Takes, checks, stores as `object` and prunes one snapshot; its url.
   StatusOr<std::string> TakeSnapshot(const AutoConfig& config, const std::string& object,
-                                     std::uint64_t* index);
+                                     std::uint64_t* index,
+                                     std::optional<storage::LogPosition>* position);
   // Whether the object `url` names is among the target's snapshots.
   static bool Stored(SnapshotTarget& target, const std::string& file_prefix,
                      const std::string& url);
@@ -92,7 +109,9 @@ class AutoSnapshotter {
   Ha& ha_;
   Clock& clock_;
   storage::Snapshotter* const snapshotter_;
+  storage::ReplicationLog* const log_;
   const std::string scratch_dir_;
+  const std::function<bool()> writes_own_data_;
   const std::string taker_id_;  // this process, in in_progress_by
 
   std::mutex mutex_;

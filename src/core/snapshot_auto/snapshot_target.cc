@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "snapshot/s3_client.h"
@@ -12,9 +13,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool IsSnapshotOf(const std::string& name, const std::string& file_prefix) {
-  return name.rfind(file_prefix + "-", 0) == 0 && name.size() > 5 &&
-         name.compare(name.size() - 5, 5, ".snap") == 0;
+// <file_prefix>-<digits><suffix>
+bool IsObjectOf(const std::string& name, const std::string& file_prefix, std::string_view suffix) {
+  if (name.rfind(file_prefix + "-", 0) != 0 || !name.ends_with(suffix)) return false;
+  const std::size_t from = file_prefix.size() + 1, to = name.size() - suffix.size();
+  if (to <= from) return false;
+  for (std::size_t i = from; i < to; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  return true;
+}
+
+// The objects `name` is one of (its name without the digits): partial
+// files of the same family are leftovers of the same writer.
+std::string Family(const std::string& name) {
+  const std::size_t dash = name.rfind('-'), dot = name.rfind('.');
+  if (dash == std::string::npos || dot == std::string::npos || dot < dash) return name;
+  return name.substr(0, dash + 1) + name.substr(dot);
 }
 
 class LocalTarget final : public SnapshotTarget {
@@ -32,8 +47,14 @@ class LocalTarget final : public SnapshotTarget {
     // Written and checked under a partial name, then renamed: a file under
     // a snapshot's name is always a checked one, even after a crash (which
     // leaves only a partial file, removed by the next Store).
+    // Only this writer's kind: the write archive and the snapshots of a
+    // schedule are stored by different threads.
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-      if (entry.path().filename().string().rfind(kPartial, 0) == 0) fs::remove(entry.path(), ec);
+      const std::string file = entry.path().filename().string();
+      if (file.rfind(kPartial, 0) == 0 &&
+          Family(file.substr(std::strlen(kPartial))) == Family(name)) {
+        fs::remove(entry.path(), ec);
+      }
     }
     const std::string partial = dir_ + "/" + kPartial + name;
     const std::string path = Url(name);
@@ -60,17 +81,24 @@ class LocalTarget final : public SnapshotTarget {
     return Status::Ok();
   }
 
-  StatusOr<std::vector<std::string>> List(const std::string& file_prefix) override {
+  StatusOr<std::vector<std::string>> List(const std::string& file_prefix,
+                                          std::string_view suffix) override {
     std::vector<std::string> names;
     std::error_code ec;
     if (!fs::exists(dir_, ec)) return names;
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
       std::string name = entry.path().filename().string();
-      if (IsSnapshotOf(name, file_prefix)) names.push_back(std::move(name));
+      if (IsObjectOf(name, file_prefix, suffix)) names.push_back(std::move(name));
     }
     if (ec) return IOError("cannot list " + dir_ + ": " + ec.message());
     std::sort(names.begin(), names.end());
     return names;
+  }
+
+  StatusOr<std::string> Fetch(const std::string& name, const std::string&) override {
+    std::error_code ec;
+    if (!fs::is_regular_file(Url(name), ec)) return NotFoundError("there is no " + Url(name));
+    return Url(name);
   }
 
   Status Remove(const std::string& name) override {
@@ -106,17 +134,28 @@ class S3Target final : public SnapshotTarget {
     return status;
   }
 
-  StatusOr<std::vector<std::string>> List(const std::string& file_prefix) override {
+  StatusOr<std::vector<std::string>> List(const std::string& file_prefix,
+                                          std::string_view suffix) override {
     TRESOR_ASSIGN_OR_RETURN(std::vector<std::string> keys,
                             client_.List(key_prefix_ + file_prefix + "-"));
     std::vector<std::string> names;
     for (const std::string& key : keys) {
       std::string name = key.substr(key_prefix_.size());
-      if (name.find('/') == std::string::npos && IsSnapshotOf(name, file_prefix)) {
-        names.push_back(std::move(name));
-      }
+      if (IsObjectOf(name, file_prefix, suffix)) names.push_back(std::move(name));
     }
+    std::sort(names.begin(), names.end());
     return names;
+  }
+
+  StatusOr<std::string> Fetch(const std::string& name, const std::string& scratch_path) override {
+    std::error_code ec;
+    fs::create_directories(fs::path(scratch_path).parent_path(), ec);
+    Status got = client_.Download(key_prefix_ + name, scratch_path);
+    if (!got.ok()) {
+      fs::remove(scratch_path, ec);
+      return got;
+    }
+    return scratch_path;
   }
 
   Status Remove(const std::string& name) override { return client_.Remove(key_prefix_ + name); }

@@ -81,7 +81,9 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
   StatusOr<std::optional<LogHead>> Head() override;
   StatusOr<bool> Holds(const LogPosition& position) override;
   Status Read(std::uint64_t after, std::size_t max_bytes,
-              const std::function<Status(const LogPosition&, std::string_view)>& visit) override;
+              const std::function<Status(const LogPosition&, const LogStamp&, std::string_view)>&
+                  visit) override;
+  std::string ChainHash(std::string_view previous_hash, std::string_view entry) const override;
   bool WaitPast(std::uint64_t index, std::chrono::milliseconds timeout) override;
   Status Settle() override { return node_->state().WaitUntilPublishedCommitted(); }
   StatusOr<std::unique_ptr<Snapshotter::View>> OpenPositionedView(
@@ -122,5 +124,9 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
   const std::size_t max_entry_size_;
   std::mutex bootstrap_mutex_;  // one bootstrap, however many first writers
 };
+
+// The ops of a replication log entry: puts and deletes of valid keys only
+// (InvalidArgument otherwise). Used by AppendAll and a restore's Replay.
+StatusOr<std::vector<raft::StateOp>> DecodeLoggedEntry(std::string_view entry);
 
 }  // namespace tresor::storage

@@ -48,11 +48,16 @@ StatusOr<bool> RaftBackend::Holds(const LogPosition& position) {
 
 Status RaftBackend::Read(
     std::uint64_t after, std::size_t max_bytes,
-    const std::function<Status(const LogPosition&, std::string_view)>& visit) {
-  return node_->state().ReadWal(after, max_bytes,
-                                [&](const raft::WalPosition& position, std::string_view entry) {
-                                  return visit(ToLog(position), entry);
-                                });
+    const std::function<Status(const LogPosition&, const LogStamp&, std::string_view)>& visit) {
+  return node_->state().ReadWal(
+      after, max_bytes,
+      [&](const raft::WalPosition& position, const raft::WalStamp& stamp, std::string_view entry) {
+        return visit(ToLog(position), LogStamp{stamp.raft_index, stamp.unix_ns}, entry);
+      });
+}
+
+std::string RaftBackend::ChainHash(std::string_view previous_hash, std::string_view entry) const {
+  return raft::WalChainHash(previous_hash, entry);
 }
 
 bool RaftBackend::WaitPast(std::uint64_t index, std::chrono::milliseconds timeout) {
@@ -69,24 +74,28 @@ bool RaftBackend::WaitPast(std::uint64_t index, std::chrono::milliseconds timeou
   }
 }
 
+StatusOr<std::vector<raft::StateOp>> DecodeLoggedEntry(std::string_view entry) {
+  auto decoded = raft::DecodeCommand(entry);
+  if (!decoded.ok()) return InvalidArgumentError("a replication log entry is malformed");
+  if (decoded->empty()) return InvalidArgumentError("a replication log entry changes nothing");
+  for (const raft::StateOp& op : *decoded) {
+    // Only state changes, of keys this storage accepts: never a control op
+    // or a restore step from another cluster.
+    if (op.type != raft::StateOp::Type::kPut && op.type != raft::StateOp::Type::kDelete) {
+      return InvalidArgumentError(
+          "a replication log entry holds something other than puts and deletes");
+    }
+    TRESOR_RETURN_IF_ERROR(ValidateKey(op.key));
+  }
+  return std::move(*decoded);
+}
+
 Status RaftBackend::AppendAll(const std::vector<LoggedEntry>& entries) {
   std::vector<std::vector<raft::StateOp>> commands;
   commands.reserve(entries.size());
   for (const LoggedEntry& logged : entries) {
     TRESOR_RETURN_IF_ERROR(CheckPosition(logged.position));
-    auto decoded = raft::DecodeCommand(logged.entry);
-    if (!decoded.ok()) return InvalidArgumentError("a replicated entry is malformed");
-    std::vector<raft::StateOp> ops = std::move(*decoded);
-    if (ops.empty()) return InvalidArgumentError("a replicated entry changes nothing");
-    for (const raft::StateOp& op : ops) {
-      // Only state changes, of keys this storage accepts: never a control
-      // op or a restore step from another cluster.
-      if (op.type != raft::StateOp::Type::kPut && op.type != raft::StateOp::Type::kDelete) {
-        return InvalidArgumentError(
-            "a replicated entry holds something other than puts and deletes");
-      }
-      TRESOR_RETURN_IF_ERROR(ValidateKey(op.key));
-    }
+    TRESOR_ASSIGN_OR_RETURN(std::vector<raft::StateOp> ops, DecodeLoggedEntry(logged.entry));
     ops.push_back(raft::WalNextOp(ToWal(logged.position)));
     commands.push_back(std::move(ops));
   }

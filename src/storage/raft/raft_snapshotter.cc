@@ -59,11 +59,21 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
                            std::to_string(backend_.max_entry_size_));
     }
     if (direct_ != nullptr) return direct_->Add(key, value);
-    if (kCommandOverhead + pending_bytes_ + size > backend_.max_entry_size_) {
-      TRESOR_RETURN_IF_ERROR(Flush());
+    return Stage(raft::RestorePutOp(id_, key, value), size);
+  }
+
+  Status Replay(std::string_view entry) override {
+    TRESOR_ASSIGN_OR_RETURN(std::vector<raft::StateOp> ops, DecodeLoggedEntry(entry));
+    for (const raft::StateOp& op : ops) {
+      if (op.type == raft::StateOp::Type::kPut) {
+        TRESOR_RETURN_IF_ERROR(Add(op.key, op.value));
+      } else if (direct_ != nullptr) {
+        TRESOR_RETURN_IF_ERROR(direct_->Remove(op.key));
+      } else {
+        TRESOR_RETURN_IF_ERROR(Stage(raft::RestoreDeleteOp(id_, op.key),
+                                     kOpOverhead + raft::kRestoreIdBytes + op.key.size()));
+      }
     }
-    pending_.push_back(raft::RestorePutOp(id_, key, value));
-    pending_bytes_ += size;
     return Status::Ok();
   }
 
@@ -100,6 +110,16 @@ class RaftBackend::RaftRestore final : public Snapshotter::Restore {
   // few in flight the log appends the next while the store commits the
   // last. Memory: at most this many max_entry_size entries.
   static constexpr std::size_t kMaxInFlight = 8;
+
+  // Adds a restore step of `size` encoded bytes to the next entry.
+  Status Stage(raft::StateOp op, std::size_t size) {
+    if (kCommandOverhead + pending_bytes_ + size > backend_.max_entry_size_) {
+      TRESOR_RETURN_IF_ERROR(Flush());
+    }
+    pending_.push_back(std::move(op));
+    pending_bytes_ += size;
+    return Status::Ok();
+  }
 
   Status Flush() {
     if (pending_.empty()) return Status::Ok();
