@@ -103,6 +103,28 @@ def test_a_fresh_cluster_is_restored_to_just_before_the_mistake_by_time(history)
         assert fresh.api("GET", "kv/c", token=root).status == 404  # after the point
 
 
+def test_the_cli_inspects_a_target_and_restores_to_a_point(history, tmp_path):
+    node, root = history["node"], history["root"]
+    r = node.cli("operator", "raft", "snapshot", "inspect", "-file-prefix=pitr",
+                 history["dir"] + "/", token=root)
+    assert r.returncode == 0, r.stderr
+    assert "covered_until" in r.stdout and "No gaps" in r.stdout, r.stdout
+    with TresorServer(storage="raft") as fresh:
+        r = fresh.cli("operator", "raft", "snapshot", "restore", "-force", "-file-prefix=pitr",
+                      f"-to={history['point_time']}", history["dir"])
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("Restored ") and "replayed" in r.stdout, r.stdout
+        assert "unseal it with the keys" in r.stderr
+        fresh.unseal(history["keys"])
+        wait_unsealed_active(fresh)
+        assert read_secret(fresh, root, "kv/a") == "A"
+        assert fresh.api("GET", "kv/c", token=root).status == 404
+        # A point that is not a time or an index is refused by the server.
+        r = fresh.cli("operator", "raft", "snapshot", "restore", "-file-prefix=pitr",
+                      "-to=last tuesday", history["dir"], token=root)
+        assert r.returncode == 2 and "RFC 3339" in r.stderr, r.stderr
+
+
 def test_a_missing_segment_is_refused_with_the_gap_named(history, tmp_path):
     node, root = history["node"], history["root"]
     # Three more segments, each after its own write.

@@ -1,6 +1,7 @@
 // `tresor operator raft snapshot save [-stale] FILE` and
 // `tresor operator raft snapshot restore [-force] FILE`: the client side of
-// sys/storage/raft/snapshot[-force]. Neither holds a snapshot in memory:
+// sys/storage/raft/snapshot[-force] (with -to, of a point-in-time restore:
+// pitr_target.h). Neither holds a snapshot in memory:
 // save streams the download into a temporary file that is fsynced, read
 // back and verified before it is renamed to FILE (snapshot/archive_file.h),
 // restore streams the file as the request body.
@@ -16,6 +17,7 @@
 
 #include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
+#include "cli/commands/pitr_target.h"
 #include "cli/progress.h"
 #include "snapshot/archive_file.h"
 
@@ -86,17 +88,28 @@ class OperatorRaftSnapshotRestoreCommand final : public ApiCommand {
            "      $ tresor operator raft snapshot restore raft.snap\n\n"
            "  -force installs a snapshot of another cluster (or into a server that is\n"
            "  not initialised yet): the server then seals itself and unseals with the\n"
-           "  keys of the cluster the snapshot came from.";
+           "  keys of the cluster the snapshot came from.\n\n"
+           "  -to=<RFC 3339 time | raft index> restores to a point in time instead,\n"
+           "  from the target of a snapshot-auto schedule with pitr_enabled: a\n"
+           "  directory on the server's machine or s3://bucket/prefix. The server\n"
+           "  restores the newest snapshot before the point and replays the archived\n"
+           "  writes up to it; a gap in the archive is refused, never skipped.\n\n"
+           "      $ tresor operator raft snapshot restore -to=2026-12-07T04:59:00Z \\\n"
+           "          /var/backups/tresor/";
   }
 
  protected:
   void DefineCommandFlags(FlagSet& flags) override {
     flags.Bool("force", &force_, false,
                "Install the snapshot even though it was not taken from this cluster.");
+    flags.String("to", &to_, "",
+                 "Restore to this point (RFC 3339 time or raft index) from a schedule's target.");
+    target_flags_.Define(flags);
   }
 
   int Run(ApiContext& context) override {
     const std::string& file = context.args()[0];
+    if (!to_.empty()) return RunPitrRestore(context, file, target_flags_, to_, force_);
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat info;
     if (fd < 0 || ::fstat(fd, &info) != 0) {
@@ -128,6 +141,8 @@ class OperatorRaftSnapshotRestoreCommand final : public ApiCommand {
 
  private:
   bool force_ = false;
+  std::string to_;
+  PitrTargetFlags target_flags_;
 };
 
 }  // namespace

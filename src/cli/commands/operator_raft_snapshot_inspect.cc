@@ -17,6 +17,7 @@
 
 #include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
+#include "cli/commands/pitr_target.h"
 #include "cli/output.h"
 #include "snapshot/inspect.h"
 
@@ -67,12 +68,13 @@ std::string InspectionTable(const snapshot::Inspection& inspection, bool details
   return out + "\n" + TableOutput(rows);
 }
 
-// Offline: -format but no connection flags and no client.
+// Offline for a snapshot file; a target (pitr_target.h) is inspected by the
+// server, so the connection flags are there for that.
 class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
  public:
   // The argument count is checked in Validate, with Vault's wording.
   OperatorRaftSnapshotInspectCommand()
-      : StandardCommand(Shape{.min_args = 0, .max_args = SIZE_MAX, .connection = false}) {}
+      : StandardCommand(Shape{.min_args = 0, .max_args = SIZE_MAX, .connection = true}) {}
 
   std::string Help() const override {
     return "Usage: tresor operator raft snapshot inspect [options] <snapshot_file>\n\n"
@@ -82,7 +84,12 @@ class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
            "  first (gzip, tar layout, checksums); a damaged file is reported, never\n"
            "  summarised. The sealed checksums, which need the cluster's keys, are\n"
            "  checked by a restore.\n\n"
-           "      $ tresor operator raft snapshot inspect raft.snap";
+           "      $ tresor operator raft snapshot inspect raft.snap\n\n"
+           "  Given the target of a snapshot-auto schedule instead (a directory on the\n"
+           "  server's machine, or s3://bucket/prefix), the server reads it and prints\n"
+           "  the time and raft index range its snapshots and write archive cover, and\n"
+           "  every gap in the archive.\n\n"
+           "      $ tresor operator raft snapshot inspect /var/backups/tresor/";
   }
 
  protected:
@@ -90,6 +97,7 @@ class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
     flags.Bool("details", &details_, true,
                "Provides information about the key prefixes in the snapshot.");
     flags.Int("depth", &depth_, 2, "Number of path segments of the keys to group the details by.");
+    target_flags_.Define(flags);
   }
 
   bool Validate(const FlagSet& flags, CommandIo& io) override {
@@ -105,6 +113,12 @@ class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
       return kExitUsage;
     }
     const std::string& path = context.args()[0];
+    if (IsPitrTarget(path)) {
+      auto client = NewClientFromFlags(context.flags, client_flags());
+      if (!client.ok()) return UsageFailure(io, client.status().message());
+      ApiContext api{context, **client};
+      return RunPitrInspect(api, path, target_flags_);
+    }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       io.err << "Error opening snapshot file " << path << ": " << std::strerror(errno) << "\n";
@@ -129,6 +143,7 @@ class OperatorRaftSnapshotInspectCommand final : public StandardCommand {
  private:
   bool details_ = true;
   int64_t depth_ = 2;
+  PitrTargetFlags target_flags_;
 };
 
 }  // namespace
