@@ -4,9 +4,11 @@ secret key never read back, an unreachable endpoint reported in status
 with the failure count and snapshots resuming when it returns."""
 import pytest
 
-from harness import active_node, form_raft_cluster, wait_for
-from s3rver_support import S3rver
-from snapshot_support import count_between_snapshots
+import datetime
+
+from harness import TresorServer, active_node, form_raft_cluster, wait_for
+from s3rver_support import ACCESS, SECRET, S3rver
+from snapshot_support import count_between_snapshots, read_secret, wait_unsealed_active
 
 CONFIG = "sys/storage/raft/snapshot-auto/config"
 STATUS = "sys/storage/raft/snapshot-auto/status"
@@ -15,8 +17,9 @@ STATUS = "sys/storage/raft/snapshot-auto/status"
 @pytest.fixture(scope="module")
 def setup():
     s3 = S3rver()
-    nodes, _, root = form_raft_cluster(1, shares=1, threshold=1)
+    nodes, keys, root = form_raft_cluster(1, shares=1, threshold=1)
     node = nodes[0]
+    node.unseal_keys = keys  # a restored new cluster unseals with them
     assert node.api("POST", "sys/mounts/kv", {"type": "kv"}, token=root).status == 204
     for i in range(50):
         assert node.api("PUT", f"kv/k{i}", {"v": "x" * 1000}, token=root).status == 204
@@ -52,6 +55,34 @@ def test_uploads_verified_snapshots_and_keeps_retain(setup):
     assert st["last_snapshot_url"].startswith("s3://backups/tresor/prod/auto-"), st
     assert st["last_verified_index"] > 0
     assert node.api("DELETE", f"{CONFIG}/s3", token=root).status == 204
+
+
+def test_the_write_archive_in_s3_restores_a_new_cluster_to_a_point(setup):
+    node, root, s3 = setup
+    body = s3.config(interval=3600, retain=1, path_prefix="pitr", file_prefix="p",
+                     pitr_enabled=True, pitr_segment_interval=1)
+    assert node.api("POST", f"{CONFIG}/pitr", body, token=root).status == 204
+    wait_for(lambda: status(node, root, "pitr")["last_snapshot_end"] != "", timeout=30,
+             what="the first snapshot")
+    assert node.api("PUT", "kv/pitr", {"v": "kept"}, token=root).status == 204
+    point = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    assert node.api("DELETE", "kv/pitr", token=root).status == 204
+    after = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    wait_for(lambda: status(node, root, "pitr")["pitr_archived_until"] > after, timeout=30,
+             interval=0.1, what="the archive to cover the delete")
+    assert any(k.endswith(".wal") for k in s3.objects("pitr/")), s3.objects("pitr/")
+    with TresorServer(storage="raft") as fresh:
+        r = fresh.cli("operator", "raft", "snapshot", "restore", "-force", "-file-prefix=p",
+                      f"-to={point}", f"-s3-endpoint={s3.endpoint}", "-s3-disable-tls",
+                      "-s3-force-path-style", f"s3://{s3.bucket}/pitr",
+                      env={"AWS_ACCESS_KEY_ID": ACCESS, "AWS_SECRET_ACCESS_KEY": SECRET})
+        assert r.returncode == 0, r.stderr
+        assert "replayed" in r.stdout, r.stdout
+        assert fresh.seal_status()["sealed"] is True
+        fresh.unseal(node.unseal_keys)
+        wait_unsealed_active(fresh)
+        assert read_secret(fresh, root, "kv/pitr") == "kept"
+    assert node.api("DELETE", f"{CONFIG}/pitr", token=root).status == 204
 
 
 def test_an_unreachable_endpoint_is_reported_and_snapshots_resume(setup):

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from harness import TresorServer, form_raft_cluster, wait_for
+from harness import TresorServer, active_node, form_raft_cluster, wait_for
 from snapshot_support import enable_kv1, read_secret, wait_unsealed_active
 
 CONFIG = "sys/storage/raft/snapshot-auto/config"
@@ -171,6 +171,43 @@ def test_the_same_cluster_is_restored_by_raft_index(history, tmp_path):
     assert "no writes archived after log index" in status_of(node, root)["pitr_last_gap"]
     assert node.api("PUT", "kv/after-restore", {"v": "1"}, token=root).status == 204
     archived_past(node, root, now_rfc3339())
+
+
+def test_a_new_active_node_carries_the_archive_on(tmp_path):
+    """The active node is killed; the new one archives from where the old
+    one's last stored segment ends, so a restore to a point after the
+    failover has the writes of both."""
+    directory = str(tmp_path / "ha")
+    nodes, keys, root = form_raft_cluster(3, shares=1, threshold=1)
+    try:
+        first = active_node(nodes)
+        enable_kv1(first, root)
+        body = dict(target(directory), interval="1h", pitr_enabled=True,
+                    pitr_segment_interval="1s")
+        assert first.api("POST", f"{CONFIG}/pitr", body, token=root).status == 204
+        wait_for(lambda: status_of(first, root)["last_snapshot_end"] != "", timeout=30,
+                 what="the first snapshot")
+        assert first.api("PUT", "kv/before", {"v": "1"}, token=root).status == 204
+        archived_past(first, root, now_rfc3339())
+        # Unarchived when the node dies: in the log of the others.
+        assert first.api("PUT", "kv/unarchived", {"v": "2"}, token=root).status == 204
+        first.kill()
+        rest = [n for n in nodes if n is not first]
+        second = wait_for(lambda: active_node(rest), timeout=30, what="a new active node")
+        assert second.api("PUT", "kv/after", {"v": "3"}, token=root).status == 204
+        point = now_rfc3339()
+        archived_past(second, root, point)
+        assert status_of(second, root)["pitr_gaps"] == 0
+        with TresorServer(storage="raft") as fresh:
+            r = fresh.api("POST", RESTORE, dict(target(directory), to=point, force=True))
+            assert r.status == 200, r
+            fresh.unseal(keys)
+            wait_unsealed_active(fresh)
+            for key in ("before", "unarchived", "after"):
+                assert fresh.api("GET", f"kv/{key}", token=root).status == 200, key
+    finally:
+        for n in nodes:
+            n.close()
 
 
 @pytest.mark.parametrize("body, message", [
