@@ -11,7 +11,8 @@ set(TRESOR_TEST_COSTS
     integration.test_raft_state_transfer 60 integration.test_seal_migration 60
     integration.test_seal_transit 30 integration.test_seal_quorum 20
     integration.test_dr_failover 35 integration.test_dr_synchronous 15
-    integration.test_snapshot_auto 25 integration.test_snapshot_auto_s3 30)
+    integration.test_snapshot_auto 25 integration.test_snapshot_auto_s3 30
+    integration.test_snapshot_pitr 25)
 
 # Sets the COST of test NAME (defined in the calling directory) when listed.
 function(tresor_test_cost NAME)

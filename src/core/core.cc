@@ -7,6 +7,7 @@
 #include "core/sys_mount_handlers.h"
 #include "core/sys_policy_handlers.h"
 #include "core/sys_replication_handlers.h"
+#include "core/snapshot_recovery.h"
 #include "core/sys_snapshot_auto_handlers.h"
 
 #include <filesystem>
@@ -41,6 +42,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
       write_archiver_(lifecycle_, ha_, clock,
                       physical.AsReplicationLog(), auto_snapshots_, auto_snapshots_.scratch_dir(),
                       [this] { return dr_.mode() != replication::Mode::kSecondary; }),
+      loaded_snapshots_(clock, auto_snapshots_.scratch_dir()),
       policies_(lifecycle_.Barrier()),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
   const SysContext sys_context{lifecycle_,      options_,        clock_, ha_,
@@ -51,6 +53,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   RegisterReplicationHandlers(sys_, dr_);
   RegisterSnapshotAutoHandlers(sys_, auto_snapshots_, write_archiver_);
   RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
+  RegisterSnapshotLoadHandlers(sys_, sys_context, loaded_snapshots_);
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });
@@ -297,6 +300,11 @@ StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& ac
   request.mount_default_lease_ttl = mount.entry.EffectiveDefaultLeaseTtl();
   request.mount_max_lease_ttl = mount.entry.EffectiveMaxLeaseTtl();
 
+  // A path as it was in a loaded snapshot, read or recovered.
+  if (NamesLoadedSnapshot(request)) {
+    return HandleSnapshotRecovery(request, full_path, mount, acl, loaded_snapshots_,
+                                  lifecycle_.RootKeyBarrier());
+  }
   // Vault's existence check: a write to something that does not exist yet
   // needs "create", to something that does, "update".
   if (request.operation == Operation::kUpdate) {

@@ -39,6 +39,7 @@
 #include "core/snapshot_paths.h"
 #include "core/snapshot_auto/auto_snapshotter.h"
 #include "core/snapshot_auto/write_archiver.h"
+#include "core/snapshot_load.h"
 #include "core/sys_router.h"
 #include "seal/key_wrapper.h"
 #include "storage/backend.h"
@@ -82,10 +83,10 @@ class Core final : public RequestHandler {
   ~Core() override;
 
   StatusOr<Response> Handle(const Request& request) override;
-  // Snapshots (core/snapshot_paths.h): a restore takes its body raw, and a
+  // Snapshots (core/snapshot_paths.h): a restore or load takes its body raw, and a
   // standby redirects a save (unless stale) and a restore to the active.
   bool WantsRawBody(std::string_view method, std::string_view path) const override {
-    return IsSnapshotRestore(method, path);
+    return TakesSnapshotBody(method, path);
   }
   bool RedirectOnly(const Request& request) const override {
     return IsRedirectedSnapshotSave(request);
@@ -130,6 +131,7 @@ class Core final : public RequestHandler {
   replication::DrReplication dr_;
   snapshot_auto::AutoSnapshotter auto_snapshots_;
   snapshot_auto::WriteArchiver write_archiver_;
+  LoadedSnapshots loaded_snapshots_;  // single-path recovery
   std::mutex restore_mutex_;  // SysContext::restore_mutex
   policy::PolicyStore policies_;
   MountTable mounts_;

@@ -15,11 +15,13 @@ namespace tresor::core {
 
 inline constexpr std::string_view kSnapshotPath = "sys/storage/raft/snapshot";
 inline constexpr std::string_view kSnapshotForcePath = "sys/storage/raft/snapshot-force";
+inline constexpr std::string_view kSnapshotLoadPath = "sys/storage/raft/snapshot-load";
 
-// A restore: its body is the archive, taken raw (RequestHandler::WantsRawBody).
-inline bool IsSnapshotRestore(std::string_view method, std::string_view path) {
+// A restore or a load (core/snapshot_load.h): its body is the archive,
+// taken raw (RequestHandler::WantsRawBody).
+inline bool TakesSnapshotBody(std::string_view method, std::string_view path) {
   return (method == "POST" || method == "PUT") &&
-         (path == kSnapshotPath || path == kSnapshotForcePath);
+         (path == kSnapshotPath || path == kSnapshotForcePath || path == kSnapshotLoadPath);
 }
 
 // GET sys/storage/raft/snapshot?stale=true: any unsealed node answers with

@@ -52,6 +52,7 @@ std::string_view Trim(std::string_view s) {
 struct MethodMapping {
   core::Operation operation;
   bool head_only = false;
+  bool recover = false;  // Vault's RECOVER: a write from a loaded snapshot
 };
 
 StatusOr<MethodMapping> MapMethod(const HttpRequest& request) {
@@ -72,6 +73,9 @@ StatusOr<MethodMapping> MapMethod(const HttpRequest& request) {
   }
   // LIST is not a verb Beast knows; methods are case-sensitive (RFC 9110).
   if (request.method_string() == "LIST") return MethodMapping{core::Operation::kList};
+  if (request.method_string() == "RECOVER") {
+    return MethodMapping{core::Operation::kUpdate, false, true};
+  }
   return UnsupportedOperationError("unsupported method");
 }
 
@@ -115,6 +119,31 @@ Status RefuseUnsupportedHeaders(const HttpRequest& request) {
           "answer it unwrapped, which would hand out the secret itself (" +
           std::string(name) + " was set)");
     }
+  }
+  return Status::Ok();
+}
+
+// Snapshot recovery (core/snapshot_recovery.h): Vault 1.21's headers say
+// what its query parameters say; RECOVER must name a snapshot.
+Status TakeRecoverHeaders(const HttpRequest& request, bool recover_method,
+                          std::map<std::string, std::string>& query) {
+  static constexpr std::pair<std::string_view, const char*> kHeaders[] = {
+      {"X-Vault-Recover-Snapshot-Id", "recover_snapshot_id"},
+      {"X-Vault-Recover-Source-Path", "recover_source_path"}};
+  for (const auto& [name, param] : kHeaders) {
+    auto found = request.find(boost::beast::string_view(name.data(), name.size()));
+    if (found == request.end()) continue;
+    std::string value(Trim(ToStdView(found->value())));
+    auto given = query.find(param);
+    if (given != query.end() && given->second != value) {
+      return InvalidArgumentError(std::string(name) + " and the " + param +
+                                  " query parameter disagree");
+    }
+    query[param] = std::move(value);
+  }
+  if (recover_method && !query.contains("recover_snapshot_id")) {
+    return InvalidArgumentError(
+        "RECOVER needs the loaded snapshot's ID in the X-Vault-Recover-Snapshot-Id header");
   }
   return Status::Ok();
 }
@@ -211,6 +240,7 @@ StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
       result.query.erase(list);
     }
   }
+  TRESOR_RETURN_IF_ERROR(TakeRecoverHeaders(request, method.recover, result.query));
   result.client_token = ClientToken(request);
   auto content_type = request.find(beast_http::field::content_type);
   if (content_type != request.end()) result.content_type = std::string(content_type->value());

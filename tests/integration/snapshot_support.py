@@ -85,6 +85,18 @@ def enable_kv1(node, token, mount="kv"):
     assert r.status == 204, r
 
 
+def start_unsealed_raft():
+    """A new one-node raft server, initialised with one key share and
+    unsealed: (server, keys, root token). The caller closes it."""
+    from harness import TresorServer
+    s = TresorServer(storage="raft")
+    s.start()
+    init = s.init(1, 1)
+    s.unseal(init["keys"])
+    wait_unsealed_active(s)
+    return s, init["keys"], init["root_token"]
+
+
 def wait_unsealed_active(node):
     wait_for(lambda: node.api("GET", "sys/leader").json.get("is_self") is True, timeout=30,
              what="the node to become active")

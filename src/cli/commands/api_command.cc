@@ -40,15 +40,13 @@ int ApiCommand::Perform(CommandContext& context) {
   return Run(api);
 }
 
-std::string ApiPath(std::string_view path) {
-  while (path.starts_with('/')) path.remove_prefix(1);
+std::string PercentEncode(std::string_view text, std::string_view also_kept) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "/v1/";
-  for (char c : path) {
+  std::string out;
+  for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
     bool keep = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
-                (byte >= '0' && byte <= '9') ||
-                std::string_view("-._~$&+,/:;=@").find(c) != std::string_view::npos;
+                (byte >= '0' && byte <= '9') || also_kept.find(c) != std::string_view::npos;
     if (keep) {
       out += c;
     } else {
@@ -58,6 +56,11 @@ std::string ApiPath(std::string_view path) {
     }
   }
   return out;
+}
+
+std::string ApiPath(std::string_view path) {
+  while (path.starts_with('/')) path.remove_prefix(1);
+  return "/v1/" + PercentEncode(path, "-._~$&+,/:;=@");
 }
 
 StatusOr<Json> CallAllowMissing(HttpClient& client, std::string_view method, std::string_view path,

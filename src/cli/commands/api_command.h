@@ -106,6 +106,9 @@ class ApiCommand : public StandardCommand {
 // url.URL escapes in a path (everything but letters, digits, -._~ and
 // $&+,/:;=@), as Vault's client does.
 std::string ApiPath(std::string_view path);
+// `text` with every byte but ASCII letters, digits and `also_kept`
+// percent-encoded.
+std::string PercentEncode(std::string_view text, std::string_view also_kept);
 
 // Like HttpClient::Call, except that a 404 answers null when the body holds
 // neither data nor warnings ("nothing there"), and the body itself when it

@@ -40,6 +40,12 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                     "Installs the provided snapshot, returning the cluster to the state defined "
                     "in it",
                     NewOperatorRaftSnapshotRestoreCommand);
+  registry.Register("operator raft snapshot load",
+                    "Loads a snapshot beside the live state for single-path recovery",
+                    NewOperatorRaftSnapshotLoadCommand);
+  registry.Register("operator raft snapshot unload", "Unloads a loaded snapshot",
+                    NewOperatorRaftSnapshotUnloadCommand);
+  registry.Register("recover", "Recovers a secret from a loaded snapshot", NewRecoverCommand);
   registry.RegisterGroup("operator raft snapshot-auto",
                          "Automated snapshot schedules of the Raft cluster");
   registry.Register("operator raft snapshot-auto status",

@@ -36,6 +36,9 @@ std::unique_ptr<Command> NewOperatorStepDownCommand();
 std::unique_ptr<Command> NewOperatorRaftSnapshotInspectCommand();
 std::unique_ptr<Command> NewOperatorRaftSnapshotSaveCommand();
 std::unique_ptr<Command> NewOperatorRaftSnapshotRestoreCommand();
+std::unique_ptr<Command> NewOperatorRaftSnapshotLoadCommand();
+std::unique_ptr<Command> NewOperatorRaftSnapshotUnloadCommand();
+std::unique_ptr<Command> NewRecoverCommand();
 
 // Secrets, tokens, policies, mounts.
 std::unique_ptr<Command> NewReadCommand();

@@ -18,6 +18,7 @@
 #include "cli/commands/api_command.h"
 #include "cli/commands/builtin.h"
 #include "cli/commands/pitr_target.h"
+#include "cli/commands/snapshot_upload.h"
 #include "cli/progress.h"
 #include "snapshot/archive_file.h"
 
@@ -110,25 +111,10 @@ class OperatorRaftSnapshotRestoreCommand final : public ApiCommand {
   int Run(ApiContext& context) override {
     const std::string& file = context.args()[0];
     if (!to_.empty()) return RunPitrRestore(context, file, target_flags_, to_, force_);
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat info;
-    if (fd < 0 || ::fstat(fd, &info) != 0) {
-      context.io.err << "Error opening the snapshot file " << file << ": " << std::strerror(errno)
-                     << "\n";
-      if (fd >= 0) ::close(fd);
-      return kExitUsage;
-    }
-    std::string path = std::string(kSnapshotApiPath) + (force_ ? "-force" : "");
-    const auto size = static_cast<std::uint64_t>(info.st_size);
-    ProgressReporter progress("uploaded", size, context.io.err);
-    StatusOr<HttpResponse> response =
-        context.client.Upload("POST", path, fd, size, progress.Callback());
-    ::close(fd);
-    progress.Finish(response.ok() && response->status / 100 == 2);
-    if (!response.ok()) return ApiFailure(context.io, "installing the snapshot", response.status());
-    if (response->status / 100 != 2) {
-      return ApiFailure(context.io, "installing the snapshot",
-                        ApiErrorStatus("POST", context.client.url().Format(path), *response));
+    HttpResponse answer;
+    const std::string path = std::string(kSnapshotApiPath) + (force_ ? "-force" : "");
+    if (int failed = UploadSnapshotFile(context, path, file, "installing the snapshot", &answer)) {
+      return failed;
     }
     // A snapshot the server's keys do not open leaves it sealed: say what next.
     StatusOr<Json> seal = context.client.Call("GET", "/v1/sys/seal-status");
@@ -146,6 +132,31 @@ class OperatorRaftSnapshotRestoreCommand final : public ApiCommand {
 };
 
 }  // namespace
+
+int UploadSnapshotFile(ApiContext& context, const std::string& path, const std::string& file,
+                       std::string_view doing, HttpResponse* answer) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info;
+  if (fd < 0 || ::fstat(fd, &info) != 0) {
+    context.io.err << "Error opening the snapshot file " << file << ": " << std::strerror(errno)
+                   << "\n";
+    if (fd >= 0) ::close(fd);
+    return kExitUsage;
+  }
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  ProgressReporter progress("uploaded", size, context.io.err);
+  StatusOr<HttpResponse> response =
+      context.client.Upload("POST", path, fd, size, progress.Callback());
+  ::close(fd);
+  progress.Finish(response.ok() && response->status / 100 == 2);
+  if (!response.ok()) return ApiFailure(context.io, doing, response.status());
+  if (response->status / 100 != 2) {
+    return ApiFailure(context.io, doing,
+                      ApiErrorStatus("POST", context.client.url().Format(path), *response));
+  }
+  *answer = std::move(*response);
+  return kExitOk;
+}
 
 std::unique_ptr<Command> NewOperatorRaftSnapshotSaveCommand() {
   return std::make_unique<OperatorRaftSnapshotSaveCommand>();
