@@ -19,8 +19,9 @@ namespace tresor::snapshot {
 
 // Where an archive stands in the cluster's replication log (present only
 // when the log is on: docs/snapshot-format.md): the position of the last
-// entry it holds, and a time by which every write acknowledged earlier is
-// in it (or, for a write archive segment, in it or an earlier segment).
+// entry it holds, and a time. For a snapshot, every write in it was
+// proposed before that time; for a write archive segment, every write
+// acknowledged before it is in the segment or an earlier one.
 struct LogPoint {
   std::uint64_t index = 0;
   std::string hash;  // 32 raw bytes; hex in meta.json

@@ -277,7 +277,8 @@ StatusOr<std::string> AutoSnapshotter::TakeSnapshot(const AutoConfig& config,
     }
     TRESOR_ASSIGN_OR_RETURN(view, log_->OpenPositionedView(position));
     if (position->has_value()) {
-      // Every write acknowledged before now is in the view.
+      // Every write in the view was proposed before now (a point-in-time
+      // restore to an earlier time cannot start from this snapshot).
       meta.log = snapshot::LogPoint{(*position)->index, (*position)->hash, NowNs()};
     }
   } else {

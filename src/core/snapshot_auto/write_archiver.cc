@@ -227,8 +227,11 @@ Status WriteArchiver::Archive(const AutoConfig& config, Open& open) {
 
 Status WriteArchiver::CloseSegment(const AutoConfig& config, Open& open) {
   // Every write acknowledged before `closed_ns` is in the log once Settle
-  // returns; read to the end so the segment holds them all.
+  // returns, and so is every raft entry up to `raft_index` (applied, so
+  // committed with its log entry); read to the end so the segment holds
+  // them all.
   const std::int64_t closed_ns = UnixNs(clock_);
+  const std::uint64_t raft_index = snapshots_.AppliedRaftIndex();
   TRESOR_RETURN_IF_ERROR(log_->Settle());
   TRESOR_ASSIGN_OR_RETURN(auto head, log_->Head());
   while (head.has_value() && open.read_to.index < head->last.index) {
@@ -244,10 +247,7 @@ Status WriteArchiver::CloseSegment(const AutoConfig& config, Open& open) {
   TRESOR_ASSIGN_OR_RETURN(SealStatus seal_status, lifecycle_.GetSealStatus());
   TRESOR_ASSIGN_OR_RETURN(barrier::KeyStatus key_status, lifecycle_.KeyStatus());
   snapshot::Meta meta;
-  // The raft index applied at close: a restore to a raft index up to it is
-  // covered by the archive.
-  const std::uint64_t raft_index = snapshots_.AppliedRaftIndex();
-  meta.index = raft_index;
+  meta.index = raft_index;  // a restore to a raft index up to it is covered
   meta.created_at = FormatRfc3339(clock_.Now());
   meta.cluster_id = seal_status.cluster_id;
   meta.keyring_term = key_status.term;
