@@ -210,6 +210,43 @@ def test_a_new_active_node_carries_the_archive_on(tmp_path):
             n.close()
 
 
+def test_a_restarted_log_is_a_gap_and_a_point_after_it_restores(tmp_path):
+    """Disabling DR replication switches the replication log off; the
+    archive switches it on again with a new history, records the gap,
+    starts again from a snapshot taken at once, and a point after that
+    restores (the old history's segments are not taken for a gap)."""
+    directory = str(tmp_path / "restarted")
+    nodes, keys, root = form_raft_cluster(1, shares=1, threshold=1)
+    node = nodes[0]
+    try:
+        enable_kv1(node, root)
+        body = dict(target(directory), interval="1h", pitr_enabled=True,
+                    pitr_segment_interval="1s")
+        assert node.api("POST", f"{CONFIG}/pitr", body, token=root).status == 204
+        wait_for(lambda: status_of(node, root)["last_snapshot_end"] != "", timeout=30,
+                 what="the first snapshot")
+        assert node.api("PUT", "kv/old-history", {"v": "1"}, token=root).status == 204
+        archived_past(node, root, now_rfc3339())
+        r = node.api("POST", "sys/replication/dr/primary/enable", {}, token=root)
+        assert r.status in (200, 204), r
+        r = node.api("POST", "sys/replication/dr/primary/disable", {}, token=root)
+        assert r.status in (200, 204), r
+        wait_for(lambda: status_of(node, root)["pitr_gaps"] >= 1, timeout=30,
+                 what="the gap to be recorded")
+        assert node.api("PUT", "kv/new-history", {"v": "2"}, token=root).status == 204
+        point = now_rfc3339()
+        archived_past(node, root, point)
+        with TresorServer(storage="raft") as fresh:
+            r = fresh.api("POST", RESTORE, dict(target(directory), to=point, force=True))
+            assert r.status == 200, r
+            fresh.unseal(keys)
+            wait_unsealed_active(fresh)
+            assert read_secret(fresh, root, "kv/old-history") == "1"
+            assert read_secret(fresh, root, "kv/new-history") == "2"
+    finally:
+        node.close()
+
+
 @pytest.mark.parametrize("body, message", [
     ({}, "storage_type is required"),
     ({"storage_type": "local", "path_prefix": "/nonexistent"}, "to is required"),

@@ -225,6 +225,15 @@ StatusOr<nlohmann::json> RestoreToPoint(const AutoConfig& config, const PitrPoin
         },
         [&](const ArchivedWrite& write) -> Status {
           if (reached || write.position.index <= at.index) return Status::Ok();
+          // Before the first replayed write, a write proposed before the
+          // snapshot's view that does not continue it is of the snapshot's
+          // past: another history (the log was switched off and on, or a
+          // restore broke it). Not a gap.
+          const bool before_snapshot =
+              replayed == 0 && write.stamp.unix_ns < chosen.meta.log->unix_ns;
+          const bool continues = write.position.index == at.index + 1 &&
+                                 log.ChainHash(at.hash, write.entry) == write.position.hash;
+          if (before_snapshot && !continues) return Status::Ok();
           if (write.position.index != at.index + 1) {
             return InvalidArgumentError(
                 "the archive has a gap: no write after log index " + std::to_string(at.index) +
@@ -233,7 +242,7 @@ StatusOr<nlohmann::json> RestoreToPoint(const AutoConfig& config, const PitrPoin
                 FormatRfc3339Ns(write.stamp.unix_ns) + ", in " + segments[i] +
                 "): a segment is missing. Restore to a point before the gap");
           }
-          if (log.ChainHash(at.hash, write.entry) != write.position.hash) {
+          if (!continues) {
             return InvalidArgumentError("the write at log index " +
                                         std::to_string(write.position.index) + " in " +
                                         segments[i] + " does not continue the archive (another "
