@@ -72,6 +72,14 @@ def target(directory):
     return {"storage_type": "local", "path_prefix": directory, "file_prefix": "pitr"}
 
 
+def schedule_pitr(node, root, directory):
+    """A schedule "pitr" archiving to `directory`, once its first snapshot is in."""
+    body = dict(target(directory), interval="1h", pitr_enabled=True, pitr_segment_interval="1s")
+    assert node.api("POST", f"{CONFIG}/pitr", body, token=root).status == 204
+    wait_for(lambda: status_of(node, root)["last_snapshot_end"] != "", timeout=30,
+             what="the first snapshot")
+
+
 def test_the_archive_status_and_inspect_show_what_is_covered(history):
     node, root = history["node"], history["root"]
     status = status_of(node, root)
@@ -182,11 +190,7 @@ def test_a_new_active_node_carries_the_archive_on(tmp_path):
     try:
         first = active_node(nodes)
         enable_kv1(first, root)
-        body = dict(target(directory), interval="1h", pitr_enabled=True,
-                    pitr_segment_interval="1s")
-        assert first.api("POST", f"{CONFIG}/pitr", body, token=root).status == 204
-        wait_for(lambda: status_of(first, root)["last_snapshot_end"] != "", timeout=30,
-                 what="the first snapshot")
+        schedule_pitr(first, root, directory)
         assert first.api("PUT", "kv/before", {"v": "1"}, token=root).status == 204
         archived_past(first, root, now_rfc3339())
         # Unarchived when the node dies: in the log of the others.
@@ -220,11 +224,7 @@ def test_a_restarted_log_is_a_gap_and_a_point_after_it_restores(tmp_path):
     node = nodes[0]
     try:
         enable_kv1(node, root)
-        body = dict(target(directory), interval="1h", pitr_enabled=True,
-                    pitr_segment_interval="1s")
-        assert node.api("POST", f"{CONFIG}/pitr", body, token=root).status == 204
-        wait_for(lambda: status_of(node, root)["last_snapshot_end"] != "", timeout=30,
-                 what="the first snapshot")
+        schedule_pitr(node, root, directory)
         assert node.api("PUT", "kv/old-history", {"v": "1"}, token=root).status == 204
         archived_past(node, root, now_rfc3339())
         r = node.api("POST", "sys/replication/dr/primary/enable", {}, token=root)
