@@ -16,6 +16,15 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 
+def add_standard_arguments(parser, repo):
+    """The arguments every benchmark takes: where the release build is,
+    where results and docs/performance.md go, and the command to record."""
+    parser.add_argument("--build-dir", default=os.path.join(repo, "build-bench"))
+    parser.add_argument("--results-dir", default=os.path.join(repo, "bench", "results"))
+    parser.add_argument("--doc", default=os.path.join(repo, "docs", "performance.md"))
+    parser.add_argument("--command", help="the command to record as having produced the run")
+
+
 def command_line(given):
     """The command to record as having produced the run: --command when
     make passed it, else this script's own command line."""

@@ -225,16 +225,13 @@ def markdown(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"))
+    bench_results.add_standard_arguments(parser, REPO)
     parser.add_argument("--workdir", help="default <build-dir>/dr-work (wiped)")
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--resync-values", type=int, default=100000)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
-    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
-    parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
     build_dir = os.path.abspath(args.build_dir)
     binary, loadgen_binary = bench_results.require_binaries(

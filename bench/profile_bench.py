@@ -211,15 +211,12 @@ def markdown_tables(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"))
+    bench_results.add_standard_arguments(parser, REPO)
     parser.add_argument("--duration", type=float, help="seconds profiled (5; quick 2)")
     parser.add_argument("--workload", help="profile this compare_bench workload instead of "
                         "the slowest one relative to etcd")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
-    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
-    parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
 
     if shutil.which("perf") is None:

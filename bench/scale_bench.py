@@ -273,14 +273,11 @@ def markdown_tables(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"))
+    bench_results.add_standard_arguments(parser, REPO)
     parser.add_argument("--workdir", help="data directories (default <build-dir>/scale-work, "
                         "wiped before and after)")
     parser.add_argument("--sizes", type=int, nargs="+", help="MB of values per run")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
-    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
-    parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)

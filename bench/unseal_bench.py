@@ -130,13 +130,10 @@ def markdown(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"))
+    bench_results.add_standard_arguments(parser, REPO)
     parser.add_argument("--workdir", help="default <build-dir>/unseal-work (wiped)")
     parser.add_argument("--restarts", type=int, default=7)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--results-dir", default=os.path.join(REPO, "bench", "results"))
-    parser.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
-    parser.add_argument("--command", help="the command to record as having produced the run")
     args = parser.parse_args()
     build_dir = os.path.abspath(args.build_dir)
     (binary,) = bench_results.require_binaries("unseal_bench", build_dir)

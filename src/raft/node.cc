@@ -404,13 +404,14 @@ std::future<Status> Node::ApplyAsync(const std::vector<StateOp>& ops) {
     promise.set_value(std::move(status));
     return promise.get_future();
   };
-  // A write of the state carries when it was proposed: the stamp of its
-  // replication log entry (raft/replication_log.h), not counted against
-  // max_entry_size.
-  const bool writes_state = std::any_of(ops.begin(), ops.end(), [](const StateOp& op) {
-    return (op.type == StateOp::Type::kPut || op.type == StateOp::Type::kDelete) &&
-           !IsWalControlOp(op);
-  });
+  // While the replication log is on, a write of the state carries when it
+  // was proposed: the stamp of its log entry (raft/replication_log.h), not
+  // counted against max_entry_size. With the log off, writes pay nothing.
+  const bool writes_state =
+      state().WalOn() && std::any_of(ops.begin(), ops.end(), [](const StateOp& op) {
+        return (op.type == StateOp::Type::kPut || op.type == StateOp::Type::kDelete) &&
+               !IsWalControlOp(op);
+      });
   std::vector<StateOp> stamp;
   if (writes_state) {
     stamp.push_back(WalTimeOp(std::chrono::duration_cast<std::chrono::nanoseconds>(

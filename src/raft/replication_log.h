@@ -30,7 +30,8 @@
 //                  position with no entries (a secondary that installed the
 //                  primary's state at that position).
 //   kWalTimeKey    u64 unix nanoseconds: when the entry was proposed (the
-//                  leader's clock; Node adds it to every write). Kept with
+//                  leader's clock; Node adds it to every write while the
+//                  log is on, StateStore::WalOn). Kept with
 //                  the log entry as its stamp, with the raft index, for a
 //                  point-in-time restore (docs/snapshots.md): an entry
 //                  acknowledged before time T was proposed before T, and so

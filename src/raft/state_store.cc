@@ -135,7 +135,10 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   TRESOR_ASSIGN_OR_RETURN(std::uint64_t applied, ReadIndexFrom(txn.get(), meta));
   rc = mdb_txn_commit(txn.release());
   if (rc != 0) return OpenError(rc, "committing the setup transaction");
-  return std::unique_ptr<StateStore>(new StateStore(env.release(), data, meta, wal, applied));
+  std::unique_ptr<StateStore> store(new StateStore(env.release(), data, meta, wal, applied));
+  TRESOR_ASSIGN_OR_RETURN(std::optional<WalHead> head, store->ReadWalHead());
+  store->wal_on_.store(head.has_value(), std::memory_order_relaxed);
+  return store;
 }
 
 StateStore::StateStore(MDB_env* env, const MDB_dbi (&data)[kDataDbCount], MDB_dbi meta,

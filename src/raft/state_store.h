@@ -225,6 +225,9 @@ class StateStore {
 
   // The log's head; nullopt when the log is off. Errors: as Get.
   StatusOr<std::optional<WalHead>> ReadWalHead() const;
+  // Whether the log was on when last looked at (lock-free; for proposers
+  // deciding whether a write needs a time stamp).
+  bool WalOn() const { return wal_on_.load(std::memory_order_relaxed); }
   // Calls visit for the entries after `after`, in order, until one would
   // take the bytes visited past max_bytes (the first always goes) or the
   // log ends. FailedPrecondition when the log is off; NotFound when
@@ -476,6 +479,7 @@ class StateStore {
   // A restore commit staged in the open write transaction.
   bool staged_replacement_ = false;
   std::atomic<std::uint64_t> replaced_count_{0};
+  mutable std::atomic<bool> wal_on_{false};  // WalOn's hint, set by WriteWalHead
   // Signalled at every commit (WaitForCommitPast).
   mutable std::mutex commit_mutex_;
   mutable std::condition_variable committed_;

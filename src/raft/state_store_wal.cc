@@ -121,6 +121,10 @@ StatusOr<std::optional<WalHead>> StateStore::ReadWalHeadIn(MDB_txn* txn) const {
 }
 
 Status StateStore::WriteWalHead(MDB_txn* txn, const std::optional<WalHead>& head) const {
+  // A hint for proposers (WalOn), not the truth: the transaction may still
+  // abort, and a proposal that misses the hint only loses its stamp's
+  // precision (the entry is stamped when applied instead).
+  wal_on_.store(head.has_value(), std::memory_order_relaxed);
   MDB_val key = ToVal(kWalHeadMetaKey);
   int rc = 0;
   if (!head) {
