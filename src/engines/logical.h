@@ -60,6 +60,10 @@ struct Request {
   // and then `data` is null (the body is not parsed as JSON). Null for every
   // other request.
   std::shared_ptr<const RawBody> raw_body;
+  // From X-Vault-Wrap-TTL (or sys/wrapping/wrap's default): when non-zero,
+  // core answers with a single-use wrapping token instead of the response
+  // (docs/wrapping.md). Engines never see it set.
+  std::chrono::seconds wrap_ttl{0};
 
   // --- Set by core before an engine sees the request. ---
   // The mount this request was routed to, with its trailing '/' ("secret/").
@@ -97,6 +101,9 @@ struct Response {
   int http_status = 0;
   nlohmann::json data;  // null or an object
   nlohmann::json auth;  // null or an object
+  // Set by core only, when the request asked for wrapping: token, accessor,
+  // ttl, creation_time, creation_path, wrapped_accessor (docs/wrapping.md).
+  nlohmann::json wrap_info;  // null or an object
   // Set by an auth method's login endpoint instead of `auth`: who logged in
   // and what their token may do. Core creates the token (bounded by the
   // mount's TTLs) and fills `auth` with it; an engine never mints tokens.
@@ -106,6 +113,14 @@ struct Response {
     std::string display_name;          // "userpass-alice"
     long long ttl_seconds = 0;         // 0: the mount's default lease TTL
     long long max_ttl_seconds = 0;     // 0: the mount's max lease TTL
+    long long num_uses = 0;            // 0: unlimited
+    long long period_seconds = 0;      // 0: not periodic
+    // "service", "batch", or "" / "default" (both mean service here).
+    std::string token_type;
+    // CIDR blocks the token may be used from; empty: anywhere.
+    std::vector<std::string> bound_cidrs;
+    // Whether "default" is left out of the token's policies.
+    bool no_default_policy = false;
   };
   std::optional<Login> login;
   std::vector<std::string> warnings;

@@ -56,8 +56,11 @@ struct TokenEntry {
   // The creation path: "auth/token/create", "auth/token/create-orphan",
   // "auth/token/root".
   std::string path;
-  // Always "service": batch tokens are not supported.
+  // "service", or "batch" for a token decoded from its own blob.
   std::string type = "service";
+  // CIDR blocks the token may be used from; empty: anywhere. Core checks
+  // them on every use (common/cidr.h).
+  std::vector<std::string> bound_cidrs;
 
   bool IsRoot() const;
   bool IsOrphan() const { return parent.empty(); }

@@ -67,6 +67,11 @@ struct NewToken {
   std::chrono::seconds period{0};
   bool renewable = true;
   std::string path = "auth/token/create";
+  // "service" (stored, renewable, revocable) or "batch" (an encrypted blob,
+  // never stored; see docs/tokens.md).
+  std::string type = "service";
+  // CIDR blocks the token may be used from (common/cidr.h); empty: anywhere.
+  std::vector<std::string> bound_cidrs;
 };
 
 struct CreatedToken {
