@@ -204,11 +204,13 @@ class UserpassEngine final : public logical::Engine {
     if (!user.has_value() || !match) return InvalidArgumentError(kInvalidLogin);
 
     Response response;
-    response.login = Response::Login{token::SanitizePolicies(user->policies, true),
-                                     {{"username", name}},
-                                     "userpass-" + name,
-                                     user->ttl,
-                                     user->max_ttl};
+    Response::Login login;
+    login.policies = token::SanitizePolicies(user->policies, true);
+    login.metadata = {{"username", name}};
+    login.display_name = "userpass-" + name;
+    login.ttl_seconds = user->ttl;
+    login.max_ttl_seconds = user->max_ttl;
+    response.login = std::move(login);
     return response;
   }
 
