@@ -5,7 +5,7 @@
 
 #include "common/password_hash.h"
 #include "common/secure_memory.h"
-#include "engines/auth/token/token_entry.h"
+#include "engines/auth/token_params.h"
 #include "engines/field_reader.h"
 
 namespace tresor::engines::userpass {
@@ -21,27 +21,26 @@ constexpr char kInvalidLogin[] = "invalid username or password";
 
 struct User {
   std::string password_hash;
-  std::vector<std::string> policies;
-  long long ttl = 0;
-  long long max_ttl = 0;
+  auth::TokenParams token;
 };
 
 nlohmann::json ToJson(const User& user) {
-  return {{"password_hash", user.password_hash},
-          {"token_policies", user.policies},
-          {"token_ttl", user.ttl},
-          {"token_max_ttl", user.max_ttl}};
+  nlohmann::json out = {{"password_hash", user.password_hash}};
+  auth::WriteTokenFields(user.token, out);
+  return out;
 }
 
+// Users stored before the other token fields existed hold only
+// password_hash, token_policies, token_ttl and token_max_ttl; the rest
+// take their defaults.
 StatusOr<User> FromJson(const std::string& text) {
   auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  try {
-    return User{json.at("password_hash").get<std::string>(),
-                json.at("token_policies").get<std::vector<std::string>>(),
-                json.at("token_ttl").get<long long>(), json.at("token_max_ttl").get<long long>()};
-  } catch (const nlohmann::json::exception&) {
+  if (!json.is_object() || !json.contains("password_hash") || !json["password_hash"].is_string()) {
     return CorruptionError("a stored userpass user cannot be parsed");
   }
+  auto token = auth::ReadTokenFields(json);
+  if (!token.ok()) return CorruptionError("a stored userpass user cannot be parsed");
+  return User{json["password_hash"].get<std::string>(), std::move(*token)};
 }
 
 // Vault's user names are case-insensitive; '/' would make a name two path
@@ -130,12 +129,14 @@ class UserpassEngine final : public logical::Engine {
   StatusOr<Response> ReadUser(const std::string& name) {
     TRESOR_ASSIGN_OR_RETURN(auto user, LoadUser(name));
     if (!user.has_value()) return NotFoundError("");
-    return Response::Data({{"token_policies", user->policies},
-                           {"policies", user->policies},
-                           {"token_ttl", user->ttl},
-                           {"token_max_ttl", user->max_ttl},
-                           {"ttl", user->ttl},
-                           {"max_ttl", user->max_ttl}});
+    nlohmann::json data = nlohmann::json::object();
+    auth::WriteTokenFields(user->token, data);
+    // Vault's older names, as its userpass still shows them.
+    data["policies"] = user->token.policies;
+    data["ttl"] = user->token.ttl.count();
+    data["max_ttl"] = user->token.max_ttl.count();
+    data["bound_cidrs"] = user->token.bound_cidrs;
+    return Response::Data(std::move(data));
   }
 
   // Creates or changes a user; `only` limits the change to "password" or
@@ -157,26 +158,15 @@ class UserpassEngine final : public logical::Engine {
         return InvalidArgumentError("password: field is required");
       }
     }
-    if (only.empty() || only == "policies") {
-      TRESOR_ASSIGN_OR_RETURN(auto policies, fields.StringList("token_policies"));
-      TRESOR_ASSIGN_OR_RETURN(auto legacy, fields.StringList("policies"));
-      if (!policies.has_value()) policies = legacy;
-      if (policies.has_value()) user.policies = token::SanitizePolicies(*policies, false);
-    }
-    if (only.empty()) {
-      for (auto [name_a, name_b, target] :
-           {std::tuple{"token_ttl", "ttl", &user.ttl}, {"token_max_ttl", "max_ttl", &user.max_ttl}}) {
-        TRESOR_ASSIGN_OR_RETURN(auto value, fields.Duration(name_a));
-        TRESOR_ASSIGN_OR_RETURN(auto legacy, fields.Duration(name_b));
-        if (!value.has_value()) value = legacy;
-        if (value.has_value()) *target = value->count();
-      }
-      if (user.max_ttl > 0 && user.ttl > user.max_ttl) {
-        return InvalidArgumentError("token_ttl cannot be greater than token_max_ttl");
-      }
+    Response response;
+    if (only == "policies") {
+      TRESOR_RETURN_IF_ERROR(auth::ParseTokenPolicies(fields, /*allow_alias=*/true, user.token)
+                                 .status());
+    } else if (only.empty()) {
+      TRESOR_RETURN_IF_ERROR(auth::ParseTokenFields(fields, auth::kUserpassTokenAliases,
+                                                    user.token, response.warnings));
     }
     TRESOR_RETURN_IF_ERROR(storage_.Put("user/" + name, ToJson(user).dump()));
-    Response response;
     if (auto warning = fields.UnusedFieldsWarning()) response.warnings.push_back(*warning);
     return response;
   }
@@ -205,11 +195,9 @@ class UserpassEngine final : public logical::Engine {
 
     Response response;
     Response::Login login;
-    login.policies = token::SanitizePolicies(user->policies, true);
+    auth::FillLogin(user->token, login);
     login.metadata = {{"username", name}};
     login.display_name = "userpass-" + name;
-    login.ttl_seconds = user->ttl;
-    login.max_ttl_seconds = user->max_ttl;
     response.login = std::move(login);
     return response;
   }
