@@ -8,7 +8,8 @@
 namespace tresor {
 namespace {
 
-constexpr std::array<unsigned char, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+constexpr std::array<unsigned char, 12> kV4MappedPrefix = {0, 0, 0, 0, 0,    0,
+                                                           0, 0, 0, 0, 0xff, 0xff};
 
 std::string_view TrimCidrSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -88,7 +89,8 @@ std::optional<IpAddress> ParseRemoteAddress(std::string_view remote) {
     if (!after.empty() && !after.starts_with(':')) return std::nullopt;
     remote = remote.substr(1, close - 1);
   } else if (std::size_t colon = remote.find(':');
-             colon != std::string_view::npos && remote.find(':', colon + 1) == std::string_view::npos) {
+             colon != std::string_view::npos &&
+             remote.find(':', colon + 1) == std::string_view::npos) {
     remote = remote.substr(0, colon);  // "a.b.c.d:port"; two colons or more: IPv6
   }
   auto parsed = ParseIpAddress(remote);
@@ -111,8 +113,8 @@ StatusOr<CidrBlock> ParseCidr(std::string_view text) {
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
     if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || bits < 0 ||
         bits > max_bits) {
-      return NotACidr(text, "the prefix length must be a number from 0 to " +
-                                std::to_string(max_bits));
+      return NotACidr(text,
+                      "the prefix length must be a number from 0 to " + std::to_string(max_bits));
     }
     block.prefix_length = bits;
   }

@@ -55,8 +55,8 @@ TEST(CidrTest, RemoteAddressesWithAndWithoutPorts) {
     SCOPED_TRACE(remote);
     EXPECT_TRUE(AddressInCidrs(remote, loopback));
   }
-  for (const char* remote : {"10.0.0.1:1", "[2001:db8::1]:5", "", "garbage", "[::1", "[::1]x",
-                             "127.0.0.1:80:90x"}) {
+  for (const char* remote :
+       {"10.0.0.1:1", "[2001:db8::1]:5", "", "garbage", "[::1", "[::1]x", "127.0.0.1:80:90x"}) {
     SCOPED_TRACE(remote);
     EXPECT_FALSE(AddressInCidrs(remote, loopback));
   }
@@ -69,7 +69,7 @@ TEST(CidrTest, AddressInCidrsFailsClosed) {
   EXPECT_FALSE(AddressInCidrs("127.0.0.1", {"not-a-block"}));
   EXPECT_TRUE(AddressInCidrs("127.0.0.1", {"not-a-block", "127.0.0.1"}));
   EXPECT_FALSE(AddressInCidrs("127.0.0.2", {"127.0.0.1"}));  // a bare address is a /32
-  EXPECT_FALSE(AddressInCidrs("10.0.0.1", {"::/0"}));         // families do not mix
+  EXPECT_FALSE(AddressInCidrs("10.0.0.1", {"::/0"}));        // families do not mix
   EXPECT_TRUE(AddressInCidrs("10.200.3.4:9", {"10.0.0.0/8"}));
   EXPECT_FALSE(AddressInCidrs("11.0.0.0:9", {"10.0.0.0/8"}));
   // An IPv4-mapped block matches IPv4 clients.

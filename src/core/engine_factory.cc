@@ -1,5 +1,6 @@
 #include "core/engine_factory.h"
 
+#include "engines/auth/approle/approle_engine.h"
 #include "engines/auth/token/token_engine.h"
 #include "engines/auth/userpass/userpass_engine.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
@@ -9,7 +10,7 @@
 namespace tresor::core {
 
 bool IsKnownEngineType(MountKind kind, std::string_view type) {
-  if (kind == MountKind::kAuth) return type == "token" || type == "userpass";
+  if (kind == MountKind::kAuth) return type == "token" || type == "userpass" || type == "approle";
   return type == "kv" || type == "generic" || type == "cubbyhole" || type == "system" ||
          type == "transit";
 }
@@ -22,6 +23,9 @@ EngineFactory BuiltinEngineFactory(engines::token::TokenStore& tokens) {
     }
     if (kind == MountKind::kAuth && entry.type == "userpass") {
       return engines::userpass::NewUserpassEngine(context);
+    }
+    if (kind == MountKind::kAuth && entry.type == "approle") {
+      return engines::approle::NewAppRoleEngine(context);
     }
     if (kind == MountKind::kSecrets) {
       if (entry.type == "kv" || entry.type == "generic") {

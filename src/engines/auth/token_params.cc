@@ -21,18 +21,6 @@ StatusOr<std::optional<T>> TokenFieldOrAlias(FieldReader& fields, std::string_vi
   return value.has_value() ? value : legacy;
 }
 
-StatusOr<std::vector<std::string>> TokenCidrList(std::string_view name,
-                                                 std::vector<std::string> cidrs) {
-  for (std::string& cidr : cidrs) {
-    cidr.erase(0, cidr.find_first_not_of(" \t"));
-    cidr.erase(cidr.find_last_not_of(" \t") + 1);
-  }
-  std::erase(cidrs, "");
-  Status valid = ValidateCidrList(cidrs);
-  if (!valid.ok()) return InvalidArgumentError(std::string(name) + ": " + valid.message());
-  return cidrs;
-}
-
 // "default-service" and "default-batch" name the mount's default type in
 // Vault, which Tresor's mounts do not set: they are stored as what they fall
 // back to, with Vault's warning.
@@ -54,6 +42,18 @@ Status ParseTokenType(std::string_view text, std::string& type,
 
 }  // namespace
 
+StatusOr<std::vector<std::string>> CidrListField(std::string_view field,
+                                                 std::vector<std::string> cidrs) {
+  for (std::string& cidr : cidrs) {
+    cidr.erase(0, cidr.find_first_not_of(" \t"));
+    cidr.erase(cidr.find_last_not_of(" \t") + 1);
+  }
+  std::erase(cidrs, "");
+  Status valid = ValidateCidrList(cidrs);
+  if (!valid.ok()) return InvalidArgumentError(std::string(field) + ": " + valid.message());
+  return cidrs;
+}
+
 StatusOr<bool> ParseTokenPolicies(FieldReader& fields, bool allow_alias, TokenParams& params) {
   TRESOR_ASSIGN_OR_RETURN(auto policies, TokenFieldOrAlias<std::vector<std::string>>(
                                              fields, "token_policies", allow_alias, "policies",
@@ -63,17 +63,17 @@ StatusOr<bool> ParseTokenPolicies(FieldReader& fields, bool allow_alias, TokenPa
   return true;
 }
 
-Status ParseTokenFields(FieldReader& fields, const TokenFieldAliases& aliases,
-                        TokenParams& params, std::vector<std::string>& warnings) {
+Status ParseTokenFields(FieldReader& fields, const TokenFieldAliases& aliases, TokenParams& params,
+                        std::vector<std::string>& warnings) {
   TRESOR_RETURN_IF_ERROR(ParseTokenPolicies(fields, aliases.policies, params).status());
   for (auto [name, alias_allowed, alias, target] :
        {std::tuple{"token_ttl", aliases.ttl, "ttl", &params.ttl},
         {"token_max_ttl", aliases.max_ttl, "max_ttl", &params.max_ttl},
         {"token_explicit_max_ttl", false, "", &params.explicit_max_ttl},
         {"token_period", aliases.period, "period", &params.period}}) {
-    TRESOR_ASSIGN_OR_RETURN(auto value,
-                            TokenFieldOrAlias<std::chrono::seconds>(fields, name, alias_allowed,
-                                                                    alias, &FieldReader::Duration));
+    TRESOR_ASSIGN_OR_RETURN(
+        auto value, TokenFieldOrAlias<std::chrono::seconds>(fields, name, alias_allowed, alias,
+                                                            &FieldReader::Duration));
     if (value.has_value()) *target = *value;
   }
   TRESOR_ASSIGN_OR_RETURN(auto num_uses, fields.Int("token_num_uses"));
@@ -91,7 +91,7 @@ Status ParseTokenFields(FieldReader& fields, const TokenFieldAliases& aliases,
     }
   }
   if (cidrs.has_value()) {
-    TRESOR_ASSIGN_OR_RETURN(params.bound_cidrs, TokenCidrList(cidr_field, std::move(*cidrs)));
+    TRESOR_ASSIGN_OR_RETURN(params.bound_cidrs, CidrListField(cidr_field, std::move(*cidrs)));
   }
   TRESOR_ASSIGN_OR_RETURN(auto no_default, fields.Bool("token_no_default_policy"));
   if (no_default.has_value()) params.no_default_policy = *no_default;

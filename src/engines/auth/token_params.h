@@ -25,11 +25,10 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "engines/field_reader.h"
@@ -70,12 +69,18 @@ inline constexpr TokenFieldAliases kAppRoleTokenAliases{true, false, false, true
 // the field on a bad type or value; `params` may then be partly changed, so
 // callers parse into a copy. Adds Vault's warning to `warnings` when a
 // default-service / default-batch type is adjusted.
-Status ParseTokenFields(FieldReader& fields, const TokenFieldAliases& aliases,
-                        TokenParams& params, std::vector<std::string>& warnings);
+Status ParseTokenFields(FieldReader& fields, const TokenFieldAliases& aliases, TokenParams& params,
+                        std::vector<std::string>& warnings);
 
 // Reads only token_policies (or "policies", when allowed) onto
 // params.policies. Returns whether either was given.
 StatusOr<bool> ParseTokenPolicies(FieldReader& fields, bool allow_alias, TokenParams& params);
+
+// A list of CIDR blocks read from field `field`: entries trimmed, empty ones
+// dropped, each checked (common/cidr.h). InvalidArgument "<field>: ..." for
+// the first that does not parse. For every CIDR list an auth method takes.
+StatusOr<std::vector<std::string>> CidrListField(std::string_view field,
+                                                 std::vector<std::string> cidrs);
 
 // The rules that hold between fields: token_num_uses >= 0; token_ttl no
 // greater than a non-zero token_max_ttl; a batch token neither periodic nor

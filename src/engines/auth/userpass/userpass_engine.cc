@@ -160,11 +160,11 @@ class UserpassEngine final : public logical::Engine {
     }
     Response response;
     if (only == "policies") {
-      TRESOR_RETURN_IF_ERROR(auth::ParseTokenPolicies(fields, /*allow_alias=*/true, user.token)
-                                 .status());
+      TRESOR_RETURN_IF_ERROR(
+          auth::ParseTokenPolicies(fields, /*allow_alias=*/true, user.token).status());
     } else if (only.empty()) {
-      TRESOR_RETURN_IF_ERROR(auth::ParseTokenFields(fields, auth::kUserpassTokenAliases,
-                                                    user.token, response.warnings));
+      TRESOR_RETURN_IF_ERROR(auth::ParseTokenFields(fields, auth::kUserpassTokenAliases, user.token,
+                                                    response.warnings));
     }
     TRESOR_RETURN_IF_ERROR(storage_.Put("user/" + name, ToJson(user).dump()));
     if (auto warning = fields.UnusedFieldsWarning()) response.warnings.push_back(*warning);
@@ -187,9 +187,8 @@ class UserpassEngine final : public logical::Engine {
     TRESOR_ASSIGN_OR_RETURN(auto user, LoadUser(name));
     // An unknown user costs the same hashing as a known one.
     static const std::string kDummyHash = HashPassword("not a password");
-    TRESOR_ASSIGN_OR_RETURN(bool match, VerifyPassword(*password, user.has_value()
-                                                                      ? user->password_hash
-                                                                      : kDummyHash));
+    TRESOR_ASSIGN_OR_RETURN(
+        bool match, VerifyPassword(*password, user.has_value() ? user->password_hash : kDummyHash));
     SecureWipe(*password);
     if (!user.has_value() || !match) return InvalidArgumentError(kInvalidLogin);
 

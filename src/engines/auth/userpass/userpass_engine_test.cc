@@ -15,7 +15,8 @@ using nlohmann::json;
 
 class UserpassTest : public testing::Test {
  protected:
-  UserpassTest() : context_{storage_, SystemClock::Get(), {}}, engine_(NewUserpassEngine(context_)) {}
+  UserpassTest()
+      : context_{storage_, SystemClock::Get(), {}}, engine_(NewUserpassEngine(context_)) {}
 
   StatusOr<logical::Response> Call(Operation op, std::string path, json data = nullptr) {
     logical::Request request;
@@ -33,7 +34,9 @@ class UserpassTest : public testing::Test {
 
 TEST_F(UserpassTest, LoginNamesTheUsersPoliciesAndTtls) {
   ASSERT_TRUE(Call(Operation::kCreate, "users/Alice",
-                   {{"password", "s3cret"}, {"token_policies", "reader,writer"}, {"token_ttl", "1h"},
+                   {{"password", "s3cret"},
+                    {"token_policies", "reader,writer"},
+                    {"token_ttl", "1h"},
                     {"token_max_ttl", 7200}})
                   .ok());
   auto login = Call(Operation::kUpdate, "login/alice", {{"password", "s3cret"}});
@@ -114,8 +117,8 @@ TEST_F(UserpassTest, UnknownFieldsAreNamedInAWarning) {
   ASSERT_EQ(created->warnings.size(), 1u);
   EXPECT_EQ(created->warnings[0], "Endpoint ignored these unrecognized parameters: [colour]");
   // The policies endpoint takes policies only.
-  auto policies = Call(Operation::kUpdate, "users/jo/policies",
-                       {{"policies", "a"}, {"token_ttl", "1h"}});
+  auto policies =
+      Call(Operation::kUpdate, "users/jo/policies", {{"policies", "a"}, {"token_ttl", "1h"}});
   ASSERT_TRUE(policies.ok());
   ASSERT_EQ(policies->warnings.size(), 1u);
   EXPECT_NE(policies->warnings[0].find("[token_ttl]"), std::string::npos);
@@ -177,14 +180,17 @@ TEST_F(UserpassTest, BadInputIsRefusedAndChangesNothing) {
       {"users/gina", json::object(), "password: field is required"},
       {"users/gina", {{"password", 5}}, "password: expected a string"},
       {"users/gina", {{"password", "p"}, {"token_ttl", "1x"}}, "token_ttl"},
-      {"users/gina", {{"password", "p"}, {"token_ttl", "2h"}, {"token_max_ttl", "1h"}},
+      {"users/gina",
+       {{"password", "p"}, {"token_ttl", "2h"}, {"token_max_ttl", "1h"}},
        "token_ttl cannot be greater than token_max_ttl"},
       {"users/gina", {{"password", "p"}, {"token_policies", 7}}, "token_policies"},
       {"users/gina", {{"password", "p"}, {"token_num_uses", -1}}, "token_num_uses"},
       {"users/gina", {{"password", "p"}, {"token_type", "odd"}}, "token_type: invalid value"},
-      {"users/gina", {{"password", "p"}, {"token_bound_cidrs", "300.0.0.0/8"}},
+      {"users/gina",
+       {{"password", "p"}, {"token_bound_cidrs", "300.0.0.0/8"}},
        "token_bound_cidrs: \"300.0.0.0/8\" is not a valid CIDR block"},
-      {"users/gina", {{"password", "p"}, {"token_type", "batch"}, {"token_period", 60}},
+      {"users/gina",
+       {{"password", "p"}, {"token_type", "batch"}, {"token_period", 60}},
        "token_type cannot be batch"},
       {"login/gina", json::object(), "password: field is required"},
   };
