@@ -77,6 +77,9 @@ void AddClientFlags(FlagSet& flags, ClientFlags* values) {
   flags.Bool("tls-skip-verify", &values->tls_skip_verify, false,
              "Disable verification of TLS certificates. Using this option is highly "
              "discouraged (TRESOR_SKIP_VERIFY, VAULT_SKIP_VERIFY).");
+  flags.String("wrap-ttl", &values->wrap_ttl, "",
+               "Wraps the response in a single-use wrapping token with this TTL (\"5m\", "
+               "\"90s\"); unwrap it with \"tresor unwrap\" (TRESOR_WRAP_TTL, VAULT_WRAP_TTL).");
 }
 
 StatusOr<std::string> ReadTokenFile() {
@@ -105,6 +108,11 @@ StatusOr<ClientOptions> ResolveClientOptions(const FlagSet& flags, const ClientF
       Pick(flags, "client-key", values.client_key, {"TRESOR_CLIENT_KEY", "VAULT_CLIENT_KEY"});
   options.tls_server_name = Pick(flags, "tls-server-name", values.tls_server_name,
                                  {"TRESOR_TLS_SERVER_NAME", "VAULT_TLS_SERVER_NAME"});
+  options.wrap_ttl = Pick(flags, "wrap-ttl", values.wrap_ttl, {"TRESOR_WRAP_TTL", "VAULT_WRAP_TTL"});
+  if (!options.wrap_ttl.empty() && !ParseDuration(options.wrap_ttl).ok()) {
+    return InvalidArgumentError("could not parse -wrap-ttl (or TRESOR_WRAP_TTL / VAULT_WRAP_TTL) "
+                                "as a duration such as \"5m\" or a number of seconds");
+  }
 
   options.tls_skip_verify = values.tls_skip_verify;
   if (!flags.IsSet("tls-skip-verify")) {

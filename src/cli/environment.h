@@ -47,6 +47,7 @@ struct ClientFlags {
   std::string client_key;
   std::string tls_server_name;
   bool tls_skip_verify = false;
+  std::string wrap_ttl;
 };
 void AddClientFlags(FlagSet& flags, ClientFlags* values);
 
@@ -68,6 +69,9 @@ struct ClientOptions {
   std::string client_key;
   std::string tls_server_name;
   bool tls_skip_verify = false;
+  // Sent as X-Vault-Wrap-TTL when not empty: the server answers with a
+  // wrapping token instead (docs/wrapping.md).
+  std::string wrap_ttl;
   // The whole request (resolve, connect, TLS, write, read) must finish within
   // `timeout`; connecting alone within `connect_timeout` (whichever is less).
   std::chrono::nanoseconds timeout = std::chrono::seconds(60);

@@ -68,7 +68,7 @@ RecordedRequest FakeHttpClient::NewRequest(std::string method, std::string targe
   RecordedRequest request;
   request.method = std::move(method);
   request.target = std::move(target);
-  for (auto& [name, value] : internal::CommonHeaders(url_, options_.token)) {
+  for (auto& [name, value] : internal::CommonHeaders(url_, options_, request.target)) {
     request.AddHeader(name, std::move(value));
   }
   return request;

@@ -136,7 +136,7 @@ StatusOr<HttpResponse> BeastHttpClient::SendOnce(const Url& url, std::string_vie
   const Deadline connect_deadline = std::min(deadline, After(options_.connect_timeout));
 
   http::request<http::string_body> request;
-  internal::SetRequestLine(request, url, method, target, options_.token);
+  internal::SetRequestLine(request, url, method, target, options_);
   if (!body.empty()) {
     request.set(http::field::content_type, internal::JsonContentType(method));
     request.body() = body;

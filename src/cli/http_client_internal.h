@@ -60,11 +60,12 @@ namespace internal {
 // Method, target, version and CommonHeaders (http_wire.h).
 template <class Body>
 void SetRequestLine(boost::beast::http::request<Body>& request, const Url& url,
-                    std::string_view method, const std::string& target, const std::string& token) {
+                    std::string_view method, const std::string& target,
+                    const ClientOptions& options) {
   request.method_string(boost::beast::string_view(method.data(), method.size()));
   request.target(target);
   request.version(11);
-  for (const auto& [name, value] : CommonHeaders(url, token)) request.set(name, value);
+  for (const auto& [name, value] : CommonHeaders(url, options, target)) request.set(name, value);
 }
 
 }  // namespace internal

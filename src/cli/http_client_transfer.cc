@@ -264,7 +264,7 @@ StatusOr<int> BeastHttpClient::DownloadOnce(const Url& url, const std::string& t
                                             HttpResponse* other, const TransferProgress& progress) {
   const std::string prefix = internal::ErrorPrefix(url, "GET", target);
   http::request<http::empty_body> request;
-  internal::SetRequestLine(request, url, "GET", target, options_.token);
+  internal::SetRequestLine(request, url, "GET", target, options_);
   request.prepare_payload();
   asio::io_context ioc;
   const Deadline connect_deadline = After(std::min(options_.timeout, options_.connect_timeout));
@@ -295,7 +295,7 @@ StatusOr<HttpResponse> BeastHttpClient::UploadOnce(const Url& url, std::string_v
                                                    const TransferProgress& progress) {
   const std::string prefix = internal::ErrorPrefix(url, method, target);
   http::request<http::empty_body> request;
-  internal::SetRequestLine(request, url, method, target, options_.token);
+  internal::SetRequestLine(request, url, method, target, options_);
   request.set(http::field::content_type, "application/octet-stream");
   if (size > 0) request.set(http::field::expect, "100-continue");
   request.content_length(size);

@@ -52,13 +52,19 @@ const char* JsonContentType(std::string_view method) {
 }
 
 std::vector<std::pair<std::string, std::string>> CommonHeaders(const Url& url,
-                                                               const std::string& token) {
+                                                               const ClientOptions& options,
+                                                               std::string_view target) {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"Host", url.HostPort()},
       {"User-Agent", std::string("tresor-cli/") + kVersion},
       {"X-Vault-Request", "true"},
   };
-  if (!token.empty()) headers.emplace_back("X-Vault-Token", token);
+  if (!options.token.empty()) headers.emplace_back("X-Vault-Token", options.token);
+  const bool preflight =
+      target.substr(url.path_prefix.size()).starts_with("/v1/sys/internal/ui/mounts/");
+  if (!options.wrap_ttl.empty() && !preflight) {
+    headers.emplace_back("X-Vault-Wrap-TTL", options.wrap_ttl);
+  }
   return headers;
 }
 

@@ -43,10 +43,14 @@ std::pair<std::string, std::string> SendRequestLine(const Url& url, std::string_
 // PATCH only as a JSON merge patch (RFC 7386).
 const char* JsonContentType(std::string_view method);
 
-// The headers every request carries, in order: Host, User-Agent,
-// X-Vault-Request, and X-Vault-Token when `token` is not empty.
+// The headers every request to `target` carries, in order: Host,
+// User-Agent, X-Vault-Request, X-Vault-Token when options.token is not empty
+// and X-Vault-Wrap-TTL when options.wrap_ttl is not, except on the kv
+// commands' pre-flight mount lookup (sys/internal/ui/mounts/), which Vault's
+// client never wraps either: its answer is for the CLI, not the user.
 std::vector<std::pair<std::string, std::string>> CommonHeaders(const Url& url,
-                                                               const std::string& token);
+                                                               const ClientOptions& options,
+                                                               std::string_view target);
 
 // Reads the next piece of an upload: bytes of `fd` from `offset` (of `size`
 // in all) into `out`, at most out.size(), with pread (the file offset is

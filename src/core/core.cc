@@ -11,6 +11,9 @@
 #include "core/sys_snapshot_auto_handlers.h"
 
 #include <filesystem>
+
+#include "common/cidr.h"
+#include "common/duration.h"
 #include "engines/auth/token/token_responses.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
 
@@ -18,6 +21,34 @@ namespace tresor::core {
 namespace {
 
 bool IsSysPath(std::string_view path) { return path == "sys" || path.starts_with("sys/"); }
+
+// The wrap TTL a request asked for; sys/wrapping/wrap always wraps.
+std::chrono::seconds EffectiveWrapTtl(const Request& request) {
+  if (request.wrap_ttl.count() == 0 && request.path == "sys/wrapping/wrap") return kDefaultWrapTtl;
+  return request.wrap_ttl;
+}
+
+// A policy's min_wrapping_ttl / max_wrapping_ttl on the path decided for
+// `operation` (docs/wrapping.md).
+Status CheckWrappingBounds(const policy::Acl& acl, Operation operation, const std::string& path,
+                           std::chrono::seconds wrap_ttl) {
+  const auto bounds = acl.WrappingBoundsOn(operation, path);
+  if (bounds.min.count() > 0 && wrap_ttl < bounds.min) {
+    if (wrap_ttl.count() == 0) {
+      return InvalidArgumentError("policy requires this request to be wrapped: send "
+                                  "X-Vault-Wrap-TTL of at least " + FormatDuration(bounds.min));
+    }
+    return InvalidArgumentError("X-Vault-Wrap-TTL: " + FormatDuration(wrap_ttl) +
+                                " is shorter than the policy's min_wrapping_ttl of " +
+                                FormatDuration(bounds.min) + " on this path");
+  }
+  if (bounds.max.count() > 0 && wrap_ttl > bounds.max) {
+    return InvalidArgumentError("X-Vault-Wrap-TTL: " + FormatDuration(wrap_ttl) +
+                                " is longer than the policy's max_wrapping_ttl of " +
+                                FormatDuration(bounds.max) + " on this path");
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -44,7 +75,12 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
                       [this] { return dr_.mode() != replication::Mode::kSecondary; }),
       loaded_snapshots_(clock, auto_snapshots_.scratch_dir()),
       policies_(lifecycle_.Barrier()),
-      mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())) {
+      mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())),
+      wrapping_(lifecycle_.Tokens(), [this]() -> std::shared_ptr<storage::Backend> {
+        auto cubbyhole = mounts_.Find(MountKind::kSecrets, "cubbyhole/");
+        if (cubbyhole == nullptr) return nullptr;
+        return cubbyhole->view;
+      }) {
   const SysContext sys_context{lifecycle_,      options_,        clock_, ha_,
                                rekey_,          rekey_recovery_, generate_root_,
                                dr_,             restore_mutex_};
@@ -54,6 +90,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   RegisterSnapshotAutoHandlers(sys_, auto_snapshots_, write_archiver_);
   RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
   RegisterSnapshotLoadHandlers(sys_, sys_context, loaded_snapshots_);
+  RegisterWrappingHandlers(sys_, wrapping_);
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });
@@ -196,8 +233,20 @@ StatusOr<Response> Core::Handle(const Request& request) {
   // secondary holds what it wrote.
   const std::optional<std::uint64_t> mark = dr_.SynchronousMark();
   TRESOR_ASSIGN_OR_RETURN(Response response, HandleRouted(request));
+  TRESOR_ASSIGN_OR_RETURN(response, WrapIfAsked(request, std::move(response)));
   if (mark.has_value()) TRESOR_RETURN_IF_ERROR(dr_.AwaitReplicated(*mark));
   return response;
+}
+
+StatusOr<Response> Core::WrapIfAsked(const Request& request, Response response) {
+  const std::chrono::seconds ttl = EffectiveWrapTtl(request);
+  if (ttl.count() == 0 || !HasWrappableContent(response)) return response;
+  if (ttl > lifecycle_.Tokens().limits().max_ttl) {
+    return InvalidArgumentError("X-Vault-Wrap-TTL: " + FormatDuration(ttl) +
+                                " is longer than the system's max TTL of " +
+                                FormatDuration(lifecycle_.Tokens().limits().max_ttl));
+  }
+  return wrapping_.Wrap(response, ttl, request.path);
 }
 
 Status Core::CheckTokenAllowsUpdate(const std::string& token, const std::string& path) {
@@ -235,6 +284,14 @@ StatusOr<Response> Core::HandleRouted(const Request& request) {
 
   TRESOR_ASSIGN_OR_RETURN(auto token, lifecycle_.Tokens().UseToken(request.client_token));
   if (!token.has_value()) return PermissionDeniedError();
+  if (!token->bound_cidrs.empty() && !AddressInCidrs(request.remote_address, token->bound_cidrs)) {
+    return PermissionDeniedError();
+  }
+  // A wrapping token is good for one thing: giving up what it wraps.
+  const bool wrapping_self_service = IsWrappingToken(*token);
+  if (wrapping_self_service && !IsWrappingSelfServicePath(request.path)) {
+    return PermissionDeniedError();
+  }
   TRESOR_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Acl> acl,
                           policies_.AclFor(token->policies));
 
@@ -244,9 +301,12 @@ StatusOr<Response> Core::HandleRouted(const Request& request) {
   authorized.client_token_policies = token->policies;
 
   if (route != nullptr) {
-    if (!route->any_token && !acl->Allows(request.operation, request.path, route->sudo)) {
+    if (!route->any_token && !wrapping_self_service &&
+        !acl->Allows(request.operation, request.path, route->sudo)) {
       return PermissionDeniedError();
     }
+    TRESOR_RETURN_IF_ERROR(
+        CheckWrappingBounds(*acl, request.operation, request.path, EffectiveWrapTtl(request)));
     return route->Dispatch(authorized);
   }
   return HandleWithEngine(std::move(authorized), *acl);
@@ -270,10 +330,25 @@ StatusOr<Response> Core::HandleLogin(const Request& request, const Mount& mount,
                                                    : mount.entry.EffectiveDefaultLeaseTtl();
   engines::token::NewToken spec;
   spec.policies = login.policies;
+  if (login.no_default_policy) std::erase(spec.policies, "default");
   spec.meta = login.metadata;
   spec.display_name = login.display_name;
   spec.ttl = std::min(ttl, max_ttl);
   spec.explicit_max_ttl = max_ttl;
+  spec.num_uses = login.num_uses;
+  if (login.period_seconds > 0) {
+    // A periodic token lives as long as it is renewed within each period.
+    spec.period = std::min(std::chrono::seconds(login.period_seconds), max_ttl);
+    spec.ttl = spec.period;
+    spec.explicit_max_ttl = std::chrono::seconds(0);
+  }
+  if (login.token_type == "batch" || login.token_type == "default-batch") {
+    spec.type = "batch";
+  } else if (!login.token_type.empty() && login.token_type != "service" &&
+             login.token_type != "default" && login.token_type != "default-service") {
+    return InvalidArgumentError("token_type: unknown token type \"" + login.token_type + "\"");
+  }
+  spec.bound_cidrs = login.bound_cidrs;
   spec.path = mount.route_prefix + relative_path;
   TRESOR_ASSIGN_OR_RETURN(auto created, lifecycle_.Tokens().Create(spec));
   response.auth = engines::token::AuthData(created.entry, created.token, spec.ttl.count());
@@ -314,6 +389,8 @@ StatusOr<Response> Core::HandleWithEngine(Request request, const policy::Acl& ac
   if (!acl.Allows(request.operation, full_path, mount.NeedsSudo(request.path))) {
     return PermissionDeniedError();
   }
+  TRESOR_RETURN_IF_ERROR(
+      CheckWrappingBounds(acl, request.operation, full_path, request.wrap_ttl));
   StatusOr<Response> response = mount.engine->Handle(request);
   // A token's last use revokes it, and empties its cubbyhole, before the
   // request runs; what that request wrote to the cubbyhole goes too.

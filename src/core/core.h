@@ -35,6 +35,7 @@
 #include "core/policy/policy_store.h"
 #include "core/rekey.h"
 #include "core/replication/dr_replication.h"
+#include "core/response_wrapping.h"
 #include "core/request.h"
 #include "core/snapshot_paths.h"
 #include "core/snapshot_auto/auto_snapshotter.h"
@@ -107,6 +108,8 @@ class Core final : public RequestHandler {
 
  private:
   StatusOr<Response> HandleRouted(const Request& request);
+  // The answer wrapped when the request asked for it (docs/wrapping.md).
+  StatusOr<Response> WrapIfAsked(const Request& request, Response response);
   StatusOr<Response> HandleWithEngine(Request request, const policy::Acl& acl);
   // A token of the token store whose policy allows an update of `path`
   // (a batch DR operation token, docs/replication.md); read-only.
@@ -135,6 +138,7 @@ class Core final : public RequestHandler {
   std::mutex restore_mutex_;  // SysContext::restore_mutex
   policy::PolicyStore policies_;
   MountTable mounts_;
+  ResponseWrapping wrapping_;
   SysRouter sys_;
 
   std::mutex reaper_mu_;

@@ -55,6 +55,12 @@ void RegisterKeyHandlers(SysRouter& router, SysContext context);
 void RegisterRekeyHandlers(SysRouter& router, SysContext context);
 // sys/tools/random and sys/tools/hash.
 void RegisterToolsHandlers(SysRouter& router);
+// sys/wrapping/wrap, unwrap, lookup and rewrap (core/response_wrapping.h).
+class ResponseWrapping;
+void RegisterWrappingHandlers(SysRouter& router, ResponseWrapping& wrapping);
+// The sys/wrapping/ paths a wrapping token may call on itself without a
+// policy: unwrap, rewrap and lookup.
+bool IsWrappingSelfServicePath(std::string_view path);
 // sys/generate-root/attempt and update.
 void RegisterGenerateRootHandlers(SysRouter& router, SysContext context);
 // The same flow's two endpoints under `base` ("sys/generate-root", or a DR

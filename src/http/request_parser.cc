@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string>
 
+#include "common/duration.h"
 #include "common/random.h"
 #include "core/path_normalize.h"
 #include "http/query_string.h"
@@ -94,16 +95,16 @@ std::string ClientToken(const HttpRequest& request) {
   return std::string(Trim(value.substr(kBearer.size())));
 }
 
-// Vault headers that change what a request means but that Tresor does not
-// implement yet: a client that sends one must not get an answer that
-// silently ignored it (a wrap TTL ignored hands out the secret itself; a
-// namespace ignored writes into the root namespace).
-Status RefuseUnsupportedHeaders(const HttpRequest& request) {
-  auto header = [&request](std::string_view name) {
-    auto found = request.find(boost::beast::string_view(name.data(), name.size()));
-    return found == request.end() ? std::string_view() : Trim(ToStdView(found->value()));
-  };
-  std::string_view ns = header("X-Vault-Namespace");
+std::string_view HeaderValue(const HttpRequest& request, std::string_view name) {
+  auto found = request.find(boost::beast::string_view(name.data(), name.size()));
+  return found == request.end() ? std::string_view() : Trim(ToStdView(found->value()));
+}
+
+// Vault's namespace header, which Tresor does not implement: a client that
+// sends one must not get an answer that silently ignored it (the write would
+// land in the root namespace).
+Status RefuseNamespaceHeader(const HttpRequest& request) {
+  std::string_view ns = HeaderValue(request, "X-Vault-Namespace");
   while (!ns.empty() && ns.front() == '/') ns.remove_prefix(1);
   while (!ns.empty() && ns.back() == '/') ns.remove_suffix(1);
   if (!ns.empty() && ns != "root") {
@@ -112,15 +113,27 @@ Status RefuseUnsupportedHeaders(const HttpRequest& request) {
         "X-Vault-Namespace header (it would land in the root namespace); send it without the "
         "header (unset VAULT_NAMESPACE)");
   }
-  for (std::string_view name : {"X-Vault-Wrap-TTL", "X-Vault-Wrap-Format"}) {
-    if (!header(name).empty()) {
-      return InvalidArgumentError(
-          "response wrapping is not supported by Tresor yet: refusing the request rather than "
-          "answer it unwrapped, which would hand out the secret itself (" +
-          std::string(name) + " was set)");
-    }
-  }
   return Status::Ok();
+}
+
+// X-Vault-Wrap-TTL: a duration ("90s", "5m") or whole seconds; 0 asks for no
+// wrapping, as in Vault. Only the default (token) wrap format exists.
+StatusOr<std::chrono::seconds> WrapTtlHeader(const HttpRequest& request) {
+  std::string_view format = HeaderValue(request, "X-Vault-Wrap-Format");
+  if (!format.empty() && format != "token") {
+    return InvalidArgumentError(
+        "X-Vault-Wrap-Format: only the default wrapping format (a wrapping token) is supported; "
+        "the \"jwt\" format is not");
+  }
+  std::string_view ttl = HeaderValue(request, "X-Vault-Wrap-TTL");
+  if (ttl.empty()) return std::chrono::seconds(0);
+  auto parsed = ParseDuration(ttl);
+  if (!parsed.ok()) {
+    return InvalidArgumentError("X-Vault-Wrap-TTL: " + parsed.status().message() +
+                                " (give a duration such as \"60s\" or a number of seconds)");
+  }
+  if (parsed->count() < 0) return InvalidArgumentError("X-Vault-Wrap-TTL: must not be negative");
+  return *parsed;
 }
 
 // Snapshot recovery (core/snapshot_recovery.h): Vault 1.21's headers say
@@ -225,7 +238,8 @@ StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
   }
   TRESOR_ASSIGN_OR_RETURN(MethodMapping method, MapMethod(request));
   TRESOR_ASSIGN_OR_RETURN(core::NormalizedPath normalized, NormalizeApiPath(raw_path));
-  TRESOR_RETURN_IF_ERROR(RefuseUnsupportedHeaders(request));
+  TRESOR_RETURN_IF_ERROR(RefuseNamespaceHeader(request));
+  TRESOR_ASSIGN_OR_RETURN(std::chrono::seconds wrap_ttl, WrapTtlHeader(request));
 
   core::Request result;
   result.operation = method.operation;
@@ -246,6 +260,7 @@ StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
   if (content_type != request.end()) result.content_type = std::string(content_type->value());
   result.remote_address = std::string(remote_address);
   result.request_id = RandomUuid();
+  result.wrap_ttl = wrap_ttl;
   return result;
 }
 

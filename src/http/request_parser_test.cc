@@ -32,8 +32,9 @@ StatusOr<core::Request> Parse(const HttpRequest& request) {
 TEST(RequestParserTest, HeadersTresorDoesNotHonourAreRefusedNotIgnored) {
   for (auto [name, value] : {std::pair{"X-Vault-Namespace", "team-a/"},
                              {"X-Vault-Namespace", "/team-a/sub"},
-                             {"X-Vault-Wrap-TTL", "60s"},
-                             {"X-Vault-Wrap-Format", "json"}}) {
+                             {"X-Vault-Wrap-TTL", "sixty"},
+                             {"X-Vault-Wrap-TTL", "-5"},
+                             {"X-Vault-Wrap-Format", "jwt"}}) {
     HttpRequest request = Make(beast_http::verb::get, "/v1/secret/data/app/db");
     request.set(name, value);
     auto parsed = Parse(request);
@@ -46,6 +47,19 @@ TEST(RequestParserTest, HeadersTresorDoesNotHonourAreRefusedNotIgnored) {
     request.set("X-Vault-Namespace", root);
     EXPECT_TRUE(Parse(request).ok()) << root;
   }
+}
+
+TEST(RequestParserTest, WrapTtlHeaderIsReadAsADurationOrSeconds) {
+  for (auto [value, seconds] : {std::pair{"60s", 60}, {"90", 90}, {"5m", 300}, {"0", 0}}) {
+    HttpRequest request = Make(beast_http::verb::get, "/v1/secret/data/app/db");
+    request.set("X-Vault-Wrap-TTL", value);
+    auto parsed = Parse(request);
+    ASSERT_TRUE(parsed.ok()) << value << ": " << parsed.status().message();
+    EXPECT_EQ(parsed->wrap_ttl.count(), seconds) << value;
+  }
+  auto unwrapped = Parse(Make(beast_http::verb::get, "/v1/secret/data/app/db"));
+  ASSERT_TRUE(unwrapped.ok());
+  EXPECT_EQ(unwrapped->wrap_ttl.count(), 0);
 }
 
 TEST(RequestParserTest, MapsMethodsToOperations) {

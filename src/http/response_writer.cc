@@ -20,7 +20,7 @@ json Envelope(const core::Response& response, const std::string& request_id) {
   body["renewable"] = response.renewable;
   body["lease_duration"] = response.lease_duration;
   body["data"] = response.data;
-  body["wrap_info"] = nullptr;
+  body["wrap_info"] = response.wrap_info.is_null() ? json(nullptr) : response.wrap_info;
   body["warnings"] = response.warnings.empty() ? json(nullptr) : json(response.warnings);
   body["auth"] = response.auth;
   return body;
@@ -61,7 +61,8 @@ HttpResponse BuildHttpResponse(const StatusOr<core::Response>& result,
         break;
       case core::Response::Shape::kEnvelope:
       case core::Response::Shape::kEnvelopeWithTopLevelData: {
-        if (IsEmpty(response.data) && IsEmpty(response.auth) && response.warnings.empty()) {
+        if (IsEmpty(response.data) && IsEmpty(response.auth) && IsEmpty(response.wrap_info) &&
+            response.warnings.empty()) {
           status = 204;
           // An explicit code (say 200) still wants the envelope written.
           if (response.http_status == 0 || StatusForbidsBody(response.http_status)) break;

@@ -51,6 +51,16 @@ TEST(ResponseWriterTest, EnvelopeWithoutWarningsHasNullWarnings) {
   EXPECT_TRUE(Body(http_response)["warnings"].is_null());
 }
 
+TEST(ResponseWriterTest, WrappedAnswerCarriesOnlyWrapInfo) {
+  core::Response response;
+  response.wrap_info = {{"token", "hvs.w"}, {"ttl", 60}};
+  auto http_response = BuildHttpResponse(response, Context());
+  EXPECT_EQ(http_response.result_int(), 200);
+  const json body = Body(http_response);
+  EXPECT_EQ(body["wrap_info"]["token"], "hvs.w");
+  EXPECT_TRUE(body["data"].is_null());
+}
+
 TEST(ResponseWriterTest, AuthOnlyEnvelopeIsNot204) {
   core::Response response;
   response.auth = {{"client_token", "s.x"}};

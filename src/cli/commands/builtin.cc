@@ -78,6 +78,11 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
   registry.Register("kv metadata delete", "Deletes all versions and metadata for a key",
                     NewKvMetadataDeleteCommand);
 
+  registry.Register("unwrap", "Unwrap a wrapped secret", NewUnwrapCommand);
+  registry.RegisterGroup("lease", "Interact with leases");
+  registry.Register("lease renew", "Renews the lease of a secret or token", NewLeaseRenewCommand);
+  registry.Register("lease revoke", "Revokes leases and secrets", NewLeaseRevokeCommand);
+  registry.Register("lease lookup", "Lookup the lease of a secret or token", NewLeaseLookupCommand);
   registry.RegisterGroup("token", "Interact with tokens");
   registry.Register("token create", "Create a new token", NewTokenCreateCommand);
   registry.Register("token lookup", "Display information about a token", NewTokenLookupCommand);

@@ -15,66 +15,84 @@ std::shared_ptr<const Acl> Acl::Root() {
 
 std::shared_ptr<const Acl> Acl::Compile(const std::vector<Policy>& policies) {
   // Merge by pattern text first, so that equal patterns become one rule.
-  std::map<std::string, std::pair<const PathPattern*, CapabilitySet>> merged;
+  std::map<std::string, std::pair<const PathPattern*, Grant>> merged;
   for (const Policy& policy : policies) {
     for (const PathRule& rule : policy.rules) {
-      auto [it, inserted] =
-          merged.try_emplace(rule.pattern.text(), &rule.pattern, rule.capabilities);
-      if (!inserted) {
-        it->second.second = MergeCapabilities(it->second.second, rule.capabilities);
+      auto [it, inserted] = merged.try_emplace(
+          rule.pattern.text(), &rule.pattern,
+          Grant{rule.capabilities, {rule.min_wrapping_ttl, rule.max_wrapping_ttl}});
+      if (inserted) continue;
+      Grant& grant = it->second.second;
+      grant.caps = MergeCapabilities(grant.caps, rule.capabilities);
+      // Vault's merge: the smaller minimum and the larger maximum win.
+      if (rule.min_wrapping_ttl.count() > 0 &&
+          (grant.wrapping.min.count() == 0 || rule.min_wrapping_ttl < grant.wrapping.min)) {
+        grant.wrapping.min = rule.min_wrapping_ttl;
+      }
+      if (rule.max_wrapping_ttl.count() > 0 &&
+          (grant.wrapping.max.count() == 0 || rule.max_wrapping_ttl > grant.wrapping.max)) {
+        grant.wrapping.max = rule.max_wrapping_ttl;
       }
     }
   }
   std::shared_ptr<Acl> acl(new Acl());
   for (const auto& [text, entry] : merged) {
-    const auto& [pattern, caps] = entry;
+    const auto& [pattern, grant] = entry;
     if (pattern->kind() == PathPattern::Kind::kExact) {
-      acl->exact_.emplace(text, caps);
+      acl->exact_.emplace(text, grant);
     } else {
-      acl->wildcard_.emplace_back(*pattern, caps);
+      acl->wildcard_.emplace_back(*pattern, grant);
     }
   }
   return acl;
 }
 
-std::optional<CapabilitySet> Acl::LookupExact(std::string_view path) const {
+const Acl::Grant* Acl::LookupExact(std::string_view path) const {
   auto it = exact_.find(std::string(path));
-  if (it == exact_.end()) return std::nullopt;
-  return it->second;
+  return it == exact_.end() ? nullptr : &it->second;
 }
 
-std::optional<CapabilitySet> Acl::LookupWildcard(std::string_view path) const {
-  const std::pair<PathPattern, CapabilitySet>* best = nullptr;
+const Acl::Grant* Acl::LookupWildcard(std::string_view path) const {
+  const std::pair<PathPattern, Grant>* best = nullptr;
   for (const auto& candidate : wildcard_) {
     if (!candidate.first.Matches(path)) continue;
     if (best == nullptr || best->first.LowerPriorityThan(candidate.first)) best = &candidate;
   }
-  if (best == nullptr) return std::nullopt;
-  return best->second;
+  return best == nullptr ? nullptr : &best->second;
 }
 
-std::optional<CapabilitySet> Acl::Lookup(std::string_view path) const {
-  if (auto caps = LookupExact(path)) return caps;
+const Acl::Grant* Acl::Lookup(std::string_view path) const {
+  if (const Grant* grant = LookupExact(path)) return grant;
   return LookupWildcard(path);
 }
 
-std::optional<CapabilitySet> Acl::LookupForList(std::string_view path) const {
+const Acl::Grant* Acl::LookupForList(std::string_view path) const {
   std::string with_slash(path);
   if (!with_slash.empty() && with_slash.back() != '/') with_slash.push_back('/');
   std::string_view without_slash = with_slash;
   if (!without_slash.empty()) without_slash.remove_suffix(1);
-  if (auto caps = LookupExact(with_slash)) return caps;
-  if (auto caps = LookupExact(without_slash)) return caps;
-  if (auto caps = LookupWildcard(with_slash)) return caps;
+  if (const Grant* grant = LookupExact(with_slash)) return grant;
+  if (const Grant* grant = LookupExact(without_slash)) return grant;
+  if (const Grant* grant = LookupWildcard(with_slash)) return grant;
   return LookupWildcard(without_slash);
+}
+
+const Acl::Grant* Acl::LookupFor(Operation op, std::string_view path) const {
+  return op == Operation::kList ? LookupForList(path) : Lookup(path);
 }
 
 bool Acl::Allows(Operation op, std::string_view path, bool needs_sudo) const {
   if (root_) return true;
-  std::optional<CapabilitySet> caps = op == Operation::kList ? LookupForList(path) : Lookup(path);
-  if (!caps.has_value() || (*caps & kDeny) != 0) return false;
-  if ((*caps & CapabilityFor(op)) == 0) return false;
-  return !needs_sudo || (*caps & kSudo) != 0;
+  const Grant* grant = LookupFor(op, path);
+  if (grant == nullptr || (grant->caps & kDeny) != 0) return false;
+  if ((grant->caps & CapabilityFor(op)) == 0) return false;
+  return !needs_sudo || (grant->caps & kSudo) != 0;
+}
+
+Acl::WrappingBounds Acl::WrappingBoundsOn(Operation op, std::string_view path) const {
+  if (root_) return {};
+  const Grant* grant = LookupFor(op, path);
+  return grant == nullptr ? WrappingBounds{} : grant->wrapping;
 }
 
 bool Acl::HasAnyAccessUnder(std::string_view prefix) const {
@@ -82,11 +100,11 @@ bool Acl::HasAnyAccessUnder(std::string_view prefix) const {
   auto grants = [](CapabilitySet caps) { return caps != 0 && (caps & kDeny) == 0; };
   std::string_view bare = prefix;
   if (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
-  for (const auto& [path, caps] : exact_) {
-    if (grants(caps) && (path.starts_with(prefix) || path == bare)) return true;
+  for (const auto& [path, grant] : exact_) {
+    if (grants(grant.caps) && (path.starts_with(prefix) || path == bare)) return true;
   }
-  for (const auto& [pattern, caps] : wildcard_) {
-    if (!grants(caps)) continue;
+  for (const auto& [pattern, grant] : wildcard_) {
+    if (!grants(grant.caps)) continue;
     // The literal part before the first wildcard.
     std::string_view head = pattern.text();
     std::size_t plus = head.find('+');
@@ -99,7 +117,8 @@ bool Acl::HasAnyAccessUnder(std::string_view prefix) const {
 
 CapabilitySet Acl::CapabilitiesOn(std::string_view path) const {
   if (root_) return kCreate | kRead | kUpdate | kPatch | kDelete | kList | kSudo;
-  return Lookup(path).value_or(0);
+  const Grant* grant = Lookup(path);
+  return grant == nullptr ? 0 : grant->caps;
 }
 
 std::vector<std::string> Acl::Capabilities(std::string_view path) const {
@@ -109,13 +128,15 @@ std::vector<std::string> Acl::Capabilities(std::string_view path) const {
 
 nlohmann::json Acl::Describe() const {
   nlohmann::json exact = nlohmann::json::object(), glob = nlohmann::json::object();
-  for (const auto& [path, caps] : exact_) exact[path] = {{"capabilities", CapabilityNames(caps)}};
-  for (const auto& [pattern, caps] : wildcard_) {
+  for (const auto& [path, grant] : exact_) {
+    exact[path] = {{"capabilities", CapabilityNames(grant.caps)}};
+  }
+  for (const auto& [pattern, grant] : wildcard_) {
     std::string key = pattern.text();
     if (pattern.kind() == PathPattern::Kind::kPrefix && !key.empty() && key.back() == '*') {
       key.pop_back();
     }
-    glob[key] = {{"capabilities", CapabilityNames(caps)}};
+    glob[key] = {{"capabilities", CapabilityNames(grant.caps)}};
   }
   return {{"exact_paths", std::move(exact)}, {"glob_paths", std::move(glob)}, {"root", root_}};
 }

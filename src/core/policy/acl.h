@@ -28,6 +28,7 @@
 // call const methods from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,23 +85,39 @@ class Acl {
   // are listed under glob_paths as written.
   nlohmann::json Describe() const;
 
+  // The wrapping TTL bounds of the rule that decides `op` on `path` (as
+  // Allows finds it); {0, 0} when there are none or no rule matches, and
+  // always for the root ACL. Merged across policies as Vault merges them:
+  // the smallest minimum and the largest maximum given.
+  struct WrappingBounds {
+    std::chrono::seconds min{0};
+    std::chrono::seconds max{0};
+  };
+  WrappingBounds WrappingBoundsOn(Operation op, std::string_view path) const;
+
   // How many distinct patterns the ACL holds (after merging).
   std::size_t RuleCountForTest() const { return exact_.size() + wildcard_.size(); }
 
  private:
   Acl() = default;
 
-  // The capabilities of the deciding rule, std::nullopt when none matches.
-  std::optional<CapabilitySet> LookupExact(std::string_view path) const;
-  std::optional<CapabilitySet> LookupWildcard(std::string_view path) const;
-  std::optional<CapabilitySet> Lookup(std::string_view path) const;
-  std::optional<CapabilitySet> LookupForList(std::string_view path) const;
+  // What a merged rule grants.
+  struct Grant {
+    CapabilitySet caps = 0;
+    WrappingBounds wrapping;
+  };
+  // The deciding rule's grant, nullptr when none matches.
+  const Grant* LookupExact(std::string_view path) const;
+  const Grant* LookupWildcard(std::string_view path) const;
+  const Grant* Lookup(std::string_view path) const;
+  const Grant* LookupForList(std::string_view path) const;
+  const Grant* LookupFor(Operation op, std::string_view path) const;
 
   bool root_ = false;
-  std::unordered_map<std::string, CapabilitySet> exact_;
+  std::unordered_map<std::string, Grant> exact_;
   // Glob and segment-wildcard rules. Searched linearly: policies hold tens
   // of rules, not thousands, and the scan touches no storage.
-  std::vector<std::pair<PathPattern, CapabilitySet>> wildcard_;
+  std::vector<std::pair<PathPattern, Grant>> wildcard_;
 };
 
 }  // namespace tresor::core::policy

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/duration.h"
 #include "common/hcl.h"
 
 namespace tresor::core::policy {
@@ -11,9 +12,9 @@ namespace {
 
 // Keys Vault accepts in a path block that Tresor refuses rather than
 // silently not enforce.
-constexpr std::array<std::string_view, 8> kUnsupportedRuleKeys = {
-    "allowed_parameters", "denied_parameters", "required_parameters", "min_wrapping_ttl",
-    "max_wrapping_ttl",   "mfa_methods",       "control_group",       "subscribe_event_types"};
+constexpr std::array<std::string_view, 6> kUnsupportedRuleKeys = {
+    "allowed_parameters", "denied_parameters", "required_parameters",
+    "mfa_methods",        "control_group",     "subscribe_event_types"};
 
 // Quotes a piece of user input for an error message, cut short so that a
 // hostile policy cannot make the message huge.
@@ -77,13 +78,29 @@ StatusOr<CapabilitySet> ParseOldPolicy(const hcl::Value& value, std::string_view
   return ErrorAt(value.line(), pattern, "invalid policy " + Quote(old));
 }
 
+// min_wrapping_ttl / max_wrapping_ttl: a duration string ("5m") or whole
+// seconds, as Vault reads them.
+StatusOr<std::chrono::seconds> ParseWrappingTtl(const hcl::ObjectEntry& entry,
+                                                std::string_view pattern) {
+  const hcl::Value& value = entry.value;
+  if (value.IsInt() && value.int_value() >= 0) return std::chrono::seconds(value.int_value());
+  if (value.IsString()) {
+    auto parsed = ParseDuration(value.string_value());
+    if (parsed.ok()) return *parsed;
+    return ErrorAt(value.line(), pattern, entry.key + ": " + parsed.status().message());
+  }
+  return ErrorAt(value.line(), pattern,
+                 entry.key + ": expected a duration (\"5m\") or whole seconds, got " +
+                     std::string(hcl::TypeName(value.type())));
+}
+
 StatusOr<PathRule> ParseRule(const hcl::Block& block) {
   const std::string& written = block.labels.front();
   const int line = block.position.line;
   auto pattern = PathPattern::Parse(written);
   if (!pattern.ok()) return ErrorAt(line, written, pattern.status().message());
 
-  PathRule rule{std::move(*pattern), 0, line};
+  PathRule rule{std::move(*pattern), 0, line, {}, {}};
   for (const hcl::ObjectEntry& entry : block.body->object()) {
     const int entry_line = entry.position.line;
     if (entry.key == "capabilities") {
@@ -98,12 +115,19 @@ StatusOr<PathRule> ParseRule(const hcl::Block& block) {
             entry_line, written,
             "comment: expected a string, got " + std::string(hcl::TypeName(entry.value.type())));
       }
+    } else if (entry.key == "min_wrapping_ttl") {
+      TRESOR_ASSIGN_OR_RETURN(rule.min_wrapping_ttl, ParseWrappingTtl(entry, written));
+    } else if (entry.key == "max_wrapping_ttl") {
+      TRESOR_ASSIGN_OR_RETURN(rule.max_wrapping_ttl, ParseWrappingTtl(entry, written));
     } else if (std::find(kUnsupportedRuleKeys.begin(), kUnsupportedRuleKeys.end(), entry.key) !=
                kUnsupportedRuleKeys.end()) {
       return ErrorAt(entry_line, written, Quote(entry.key) + " is not supported yet");
     } else {
       return ErrorAt(entry_line, written, "unknown key " + Quote(entry.key));
     }
+  }
+  if (rule.max_wrapping_ttl.count() > 0 && rule.min_wrapping_ttl > rule.max_wrapping_ttl) {
+    return ErrorAt(line, written, "max_wrapping_ttl cannot be less than min_wrapping_ttl");
   }
   // Deny on a rule overrides whatever else it lists.
   if ((rule.capabilities & kDeny) != 0) rule.capabilities = kDeny;

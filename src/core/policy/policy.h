@@ -9,10 +9,12 @@
 // Accepted inside a path block: `capabilities` (create read update patch
 // delete list sudo deny), the deprecated `policy = "deny|read|write|sudo"`
 // (mapped as Vault maps it: read = read+list, write = create+read+update+
-// delete+list, sudo = write+sudo, deny = deny) and `comment`. Refused with
-// "not supported yet": the parameter constraints and wrapping TTLs Vault
-// enforces (allowed_parameters, denied_parameters, required_parameters,
-// min_wrapping_ttl, max_wrapping_ttl) and Enterprise keys (mfa_methods,
+// delete+list, sudo = write+sudo, deny = deny), `comment`, and the
+// wrapping TTL bounds `min_wrapping_ttl` / `max_wrapping_ttl` (a duration
+// string or seconds; core enforces them, docs/wrapping.md). Refused with
+// "not supported yet": the parameter constraints Vault enforces
+// (allowed_parameters, denied_parameters, required_parameters) and
+// Enterprise keys (mfa_methods,
 // control_group, subscribe_event_types); accepting them without enforcing
 // them would grant more than the operator wrote. Anything else, and any
 // unknown capability, is refused. At the top level only `path` blocks and
@@ -27,6 +29,7 @@
 // Thread safety: pure functions; Policy is a value type.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +47,10 @@ struct PathRule {
   CapabilitySet capabilities = 0;
   // Line of the rule's path in the HCL text; 0 for JSON.
   int line = 0;
+  // A request on the path must ask for wrapping with a TTL within these
+  // bounds; 0 = no bound.
+  std::chrono::seconds min_wrapping_ttl{0};
+  std::chrono::seconds max_wrapping_ttl{0};
 };
 
 struct Policy {

@@ -21,6 +21,11 @@ PolicyStore::PolicyStore(storage::Backend& barrier) : barrier_(barrier) {}
 Status PolicyStore::SetPolicy(std::string_view name, std::string_view text) {
   TRESOR_ASSIGN_OR_RETURN(std::string normalized, NormalizePolicyName(name));
   if (normalized == kRootPolicy) return InvalidArgumentError("cannot update \"root\" policy");
+  // Wrapping tokens hold this policy alone; a policy of that name would
+  // give every wrapping token its rights.
+  if (normalized == "response-wrapping") {
+    return InvalidArgumentError("cannot update \"response-wrapping\" policy: the name is reserved");
+  }
   auto parsed = ParsePolicy(normalized, text);
   if (!parsed.ok()) return parsed.status().WithContext("failed to parse policy");
   nlohmann::json record = {{"name", normalized}, {"policy", std::string(text)}};

@@ -96,8 +96,12 @@ TEST(PolicyParseTest, ErrorsNameTheLine) {
       {"path \"a\" {\n  capabilities = [\"READ\"]\n}", "line 2: unknown capability \"READ\""},
       {"path \"a\" {\n  allowed_parameters = {\n    \"x\" = []\n  }\n}",
        "line 2: \"allowed_parameters\" is not supported yet"},
-      {"\n\npath \"a\" {\n  min_wrapping_ttl = \"1h\"\n}",
-       "line 4: \"min_wrapping_ttl\" is not supported yet"},
+      {"\n\npath \"a\" {\n  min_wrapping_ttl = \"-5s\"\n}",
+       "line 4: min_wrapping_ttl: invalid duration \"-5s\": durations cannot be negative"},
+      {"path \"a\" {\n  max_wrapping_ttl = true\n}",
+       "line 2: max_wrapping_ttl: expected a duration (\"5m\") or whole seconds, got a bool"},
+      {"path \"a\" {\n  min_wrapping_ttl = \"1h\"\n  max_wrapping_ttl = 60\n}",
+       "line 1: max_wrapping_ttl cannot be less than min_wrapping_ttl"},
       {"path \"a\" { required_parameters = [\"x\"] }",
        "line 1: \"required_parameters\" is not supported yet"},
       {"path \"a\" {\n  policy = \"bogus\"\n}", "line 2: invalid policy \"bogus\""},
@@ -128,6 +132,15 @@ TEST(PolicyParseTest, ErrorsNameTheLine) {
     EXPECT_EQ(policy.status().code(), StatusCode::kInvalidArgument) << c.text;
     EXPECT_EQ(policy.status().message(), c.want) << c.text;
   }
+}
+
+TEST(PolicyParseTest, WrappingTtlBoundsAreDurationsOrSeconds) {
+  auto policy = ParsePolicy(
+      "x", "path \"a\" {\n  capabilities = [\"read\"]\n  min_wrapping_ttl = \"1m\"\n"
+           "  max_wrapping_ttl = 3600\n}");
+  ASSERT_TRUE(policy.ok()) << policy.status().message();
+  EXPECT_EQ(policy->rules.at(0).min_wrapping_ttl.count(), 60);
+  EXPECT_EQ(policy->rules.at(0).max_wrapping_ttl.count(), 3600);
 }
 
 TEST(PolicyParseTest, SyntaxErrorsCarryTheParsersLineAndColumn) {
