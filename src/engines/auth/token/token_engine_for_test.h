@@ -44,6 +44,19 @@ class TokenEngineTestBase : public ::testing::Test {
     return Call(logical::Operation::kRead, path, nullptr, token);
   }
 
+  // The status of a POST (OK when it succeeded), for tests of refusals.
+  Status PostStatus(const std::string& path, nlohmann::json data, const std::string& token) {
+    auto r = Post(path, std::move(data), token);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  // The `auth` block of a POST that must succeed (null when it failed).
+  nlohmann::json MustPostAuth(const std::string& path, nlohmann::json data,
+                              const std::string& token) {
+    auto r = Post(path, std::move(data), token);
+    EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
+    return r.ok() ? r->auth : nlohmann::json();
+  }
+
   // Creates a token through the engine; returns {client_token, accessor}.
   std::pair<std::string, std::string> MustCreate(nlohmann::json body, const std::string& as = "") {
     auto r = Post("create", std::move(body), as.empty() ? root_ : as);

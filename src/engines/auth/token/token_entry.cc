@@ -63,6 +63,8 @@ std::string SerializeTokenEntry(const TokenEntry& e) {
       {"renewable", e.renewable},
       {"path", e.path},
       {"type", e.type},
+      {"bound_cidrs", e.bound_cidrs},
+      {"role", e.role},
   };
   return j.dump();
 }
@@ -91,6 +93,8 @@ StatusOr<TokenEntry> ParseTokenEntry(std::string_view text, std::string_view id_
     e.renewable = j.value("renewable", false);
     e.path = j.value("path", std::string("auth/token/root"));
     e.type = j.value("type", std::string("service"));
+    e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>());
+    e.role = j.value("role", std::string());
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return CorruptionError(std::string("token entry cannot be parsed: ") + ex.what());

@@ -54,13 +54,16 @@ struct TokenEntry {
   std::chrono::seconds period{0};
   bool renewable = true;
   // The creation path: "auth/token/create", "auth/token/create-orphan",
-  // "auth/token/root".
+  // "auth/token/create/<role>[/<path_suffix>]", "auth/token/root", or an
+  // auth method's login path.
   std::string path;
   // "service", or "batch" for a token decoded from its own blob.
   std::string type = "service";
   // CIDR blocks the token may be used from; empty: anywhere. Core checks
   // them on every use (common/cidr.h).
   std::vector<std::string> bound_cidrs;
+  // The token role it was created against (auth/token/create/<role>); "".
+  std::string role;
 
   bool IsRoot() const;
   bool IsOrphan() const { return parent.empty(); }
@@ -73,7 +76,7 @@ struct TokenEntry {
   long long RemainingSeconds(Clock::TimePoint now) const;
 };
 
-// The stored form. Holds no token, only its hash.
+// The stored form (a JSON object). Holds no token, only its hash.
 std::string SerializeTokenEntry(const TokenEntry& entry);
 // Parses a stored entry; `id_hash` is the key it was found under (entries
 // written by the earlier core/token_store carry only accessor, policies,

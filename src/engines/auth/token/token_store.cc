@@ -5,7 +5,9 @@
 
 #include "common/encoding.h"
 #include "common/hmac.h"
+#include "common/logging.h"
 #include "common/random.h"
+#include "engines/auth/token/token_batch.h"
 
 namespace tresor::engines::token {
 namespace {
@@ -14,6 +16,7 @@ constexpr char kSaltKey[] = "salt";
 constexpr char kIdPrefix[] = "id/";
 constexpr char kAccessorPrefix[] = "accessor/";
 constexpr char kParentPrefix[] = "parent/";
+constexpr char kRolesPrefix[] = "roles/";
 constexpr std::size_t kSaltBytes = 32;
 constexpr std::size_t kTokenChars = 24;
 constexpr std::size_t kMaxCustomIdBytes = 256;
@@ -44,6 +47,9 @@ Status ValidateCustomId(std::string_view id) {
       return InvalidArgumentError("token ID must be printable ASCII without spaces");
     }
   }
+  if (IsBatchToken(id)) {
+    return InvalidArgumentError("token ID must not start with \"hvb.\", the batch token prefix");
+  }
   return Status::Ok();
 }
 
@@ -67,10 +73,22 @@ Status TokenStore::Load() {
     salt = RandomSecureBytes(kSaltBytes);
     TRESOR_RETURN_IF_ERROR(view_.Put(kSaltKey, AsStringView(salt)));
   }
-  std::lock_guard lock(mu_);
-  salt_ = std::move(salt);
-  cache_.clear();
-  ++generation_;
+  {
+    std::lock_guard lock(mu_);
+    salt_ = std::move(salt);
+    batch_key_.reset();  // read again below, from this (maybe restored) state
+    cache_.clear();
+    ++generation_;
+  }
+  auto batch_key = BatchKey(/*create=*/true);
+  if (!batch_key.ok()) {
+    // Only a standby of a cluster that never had a key cannot write one;
+    // the active makes it, and this node reads it when it needs it.
+    spdlog::warn(
+        "the batch token key could not be created now ({}); it will be read or made "
+        "when a batch token is first used",
+        batch_key.status().message());
+  }
   return Status::Ok();
 }
 
@@ -79,6 +97,7 @@ void TokenStore::Unload() {
   std::lock_guard lock(mu_);
   salt_.clear();
   salt_.shrink_to_fit();  // The allocator wipes the freed buffer.
+  batch_key_.reset();     // Wiped when its last user drops it.
   cache_.clear();
   ++generation_;
 }
@@ -92,6 +111,12 @@ StatusOr<std::string> TokenStore::HashToken(std::string_view token) const {
   std::lock_guard lock(mu_);
   if (salt_.empty()) return SealedError();
   return HexEncode(HmacSha256(salt_, token));
+}
+
+Status TokenStore::CheckLoaded() const {
+  std::lock_guard lock(mu_);
+  if (salt_.empty()) return SealedError();
+  return Status::Ok();
 }
 
 StatusOr<std::string> TokenStore::AccessorKey(std::string_view accessor) const {
@@ -114,7 +139,7 @@ void TokenStore::CacheErase(const std::string& hash) {
   cache_.erase(hash);
 }
 
-StatusOr<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view hash) {
+StatusOr<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view hash, bool fill_cache) {
   std::uint64_t generation;
   {
     std::lock_guard lock(mu_);
@@ -129,7 +154,7 @@ StatusOr<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view hash)
   std::lock_guard lock(mu_);
   // A change since the read may have made this copy stale: serve it to this
   // caller (it was current when read) but do not cache it.
-  if (generation == generation_ && cache_.size() < kMaxCachedEntries) {
+  if (fill_cache && generation == generation_ && cache_.size() < kMaxCachedEntries) {
     cache_.emplace(entry.id_hash, entry);
   }
   return std::optional<TokenEntry>(std::move(entry));
@@ -156,6 +181,11 @@ StatusOr<std::string> TokenStore::CreateRootToken(const std::optional<std::strin
 }
 
 StatusOr<CreatedToken> TokenStore::Create(const NewToken& spec) {
+  if (spec.type == "batch") return CreateBatch(spec);
+  if (spec.type != "service") {
+    return InvalidArgumentError("invalid token type \"" + spec.type +
+                                "\": expected \"service\" or \"batch\"");
+  }
   std::string token = spec.id;
   if (token.empty()) {
     token = "hvs." + RandomBase62(kTokenChars);
@@ -198,6 +228,8 @@ StatusOr<CreatedToken> TokenStore::Create(const NewToken& spec) {
   entry.period = spec.period;
   entry.renewable = spec.renewable;
   entry.path = spec.path;
+  entry.bound_cidrs = spec.bound_cidrs;
+  entry.role = spec.role;
   TRESOR_ASSIGN_OR_RETURN(std::string accessor_key, AccessorKey(entry.accessor));
 
   std::vector<storage::Operation> ops;
@@ -213,6 +245,7 @@ StatusOr<CreatedToken> TokenStore::Create(const NewToken& spec) {
 
 StatusOr<std::optional<TokenEntry>> TokenStore::Lookup(std::string_view token) {
   if (token.empty()) return std::optional<TokenEntry>();
+  if (IsBatchToken(token)) return LookupBatch(token);
   TRESOR_ASSIGN_OR_RETURN(std::string hash, HashToken(token));
   return LookupByHash(hash);
 }
@@ -396,6 +429,44 @@ StatusOr<std::size_t> TokenStore::ReapExpired() {
   RunHook(revoked);
   if (!status.ok()) return status;
   return revoked.size();
+}
+
+Status TokenStore::ForEachToken(std::string_view path_prefix,
+                                const std::function<Status(const TokenEntry& entry)>& visit) {
+  TRESOR_RETURN_IF_ERROR(CheckLoaded());
+  constexpr std::size_t kIdPrefixSize = sizeof(kIdPrefix) - 1;
+  return storage::ForEachKey(view_, kIdPrefix, [&](const std::string& key) -> Status {
+    // Not cached: a walk over every token must not fill the cache with them.
+    TRESOR_ASSIGN_OR_RETURN(auto entry, ReadEntry(key.substr(kIdPrefixSize), false));
+    if (!entry.has_value() || !entry->path.starts_with(path_prefix)) return Status::Ok();
+    return visit(*entry);
+  });
+}
+
+StatusOr<std::optional<TokenRole>> TokenStore::ReadRole(std::string_view name) {
+  TRESOR_RETURN_IF_ERROR(ValidateRoleName(name));
+  TRESOR_RETURN_IF_ERROR(CheckLoaded());
+  TRESOR_ASSIGN_OR_RETURN(auto stored, view_.Get(kRolesPrefix + std::string(name)));
+  if (!stored.has_value()) return std::optional<TokenRole>();
+  TRESOR_ASSIGN_OR_RETURN(TokenRole role, ParseTokenRole(*stored));
+  return std::optional<TokenRole>(std::move(role));
+}
+
+Status TokenStore::WriteRole(const TokenRole& role) {
+  TRESOR_RETURN_IF_ERROR(ValidateRoleName(role.name));
+  TRESOR_RETURN_IF_ERROR(CheckLoaded());
+  return view_.Put(kRolesPrefix + role.name, SerializeTokenRole(role));
+}
+
+Status TokenStore::DeleteRole(std::string_view name) {
+  TRESOR_RETURN_IF_ERROR(ValidateRoleName(name));
+  TRESOR_RETURN_IF_ERROR(CheckLoaded());
+  return view_.Delete(kRolesPrefix + std::string(name));
+}
+
+StatusOr<std::vector<std::string>> TokenStore::ListRoles() {
+  TRESOR_RETURN_IF_ERROR(CheckLoaded());
+  return view_.List(kRolesPrefix);
 }
 
 StatusOr<TidyCounts> TokenStore::Tidy() {
