@@ -1,6 +1,7 @@
 #include "engines/auth/token/token_engine.h"
 
 #include "common/logging.h"
+#include "engines/auth/token/token_batch.h"
 #include "engines/auth/token/token_responses.h"
 
 namespace tresor::engines::token {
@@ -33,14 +34,14 @@ std::unique_ptr<logical::Engine> NewTokenEngine(TokenStore& store) {
 
 StatusOr<Response> TokenEngine::Handle(const Request& request) {
   const std::string& path = request.path;
-  if (path == "create" || path == "create-orphan") {
+  const bool against_role = path.starts_with("create/");
+  if (path == "create" || path == "create-orphan" || against_role) {
     if (!IsWrite(request.operation)) return Unsupported(request);
     TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
-    return Create(request, fields, path == "create-orphan");
+    return Create(request, fields, path == "create-orphan",
+                  against_role ? path.substr(std::string_view("create/").size()) : "");
   }
-  if (path.rfind("create/", 0) == 0) {
-    return InvalidArgumentError("token roles are not supported");
-  }
+  if (path == "roles" || path.starts_with("roles/")) return HandleRoles(request);
   if (path == "accessors") {
     if (request.operation != Operation::kList) return Unsupported(request);
     return ListAccessors();
@@ -88,20 +89,37 @@ StatusOr<Response> TokenEngine::Handle(const Request& request) {
   }
   if (path == "revoke") {
     TRESOR_ASSIGN_OR_RETURN(std::string token, Required(fields, "token", "missing token ID"));
-    TRESOR_ASSIGN_OR_RETURN(std::string hash, store_.HashToken(token));
-    TRESOR_RETURN_IF_ERROR(store_.Revoke(hash));
-    return Response::Empty();
+    return RevokeTree(token);
   }
   if (path == "revoke-self") {
     if (request.client_token.empty()) return PermissionDeniedError();
-    TRESOR_ASSIGN_OR_RETURN(std::string hash, store_.HashToken(request.client_token));
-    TRESOR_RETURN_IF_ERROR(store_.Revoke(hash));
-    return Response::Empty();
+    return RevokeTree(request.client_token);
   }
   if (path == "revoke-accessor") return RevokeAccessor(fields);
   if (path == "revoke-orphan") return RevokeOrphan(fields);
   if (path == "tidy") return Tidy();
   return NotFoundError("unsupported path");
+}
+
+StatusOr<std::optional<bool>> TokenEngine::Exists(const Request& request) {
+  std::string_view path = request.path;
+  if (!path.starts_with("roles/")) return std::optional<bool>();
+  auto role = store_.ReadRole(path.substr(std::string_view("roles/").size()));
+  if (!role.ok()) return std::optional<bool>();  // a bad name: Handle answers
+  return std::optional<bool>(role->has_value());
+}
+
+StatusOr<Response> TokenEngine::RevokeTree(const std::string& token) {
+  if (IsBatchToken(token)) {
+    // Nothing is stored for it, so there is nothing to delete; an unknown
+    // or expired one is answered as any unknown token is.
+    TRESOR_ASSIGN_OR_RETURN(auto entry, store_.Lookup(token));
+    if (entry.has_value()) return InvalidArgumentError("batch tokens cannot be revoked");
+    return Response::Empty();
+  }
+  TRESOR_ASSIGN_OR_RETURN(std::string hash, store_.HashToken(token));
+  TRESOR_RETURN_IF_ERROR(store_.Revoke(hash));
+  return Response::Empty();
 }
 
 StatusOr<Response> TokenEngine::Lookup(const std::string& token, const std::string& id_to_show) {
@@ -121,6 +139,7 @@ StatusOr<Response> TokenEngine::Renew(const std::optional<TokenEntry>& entry,
                                       const std::string& client_token, FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(auto increment, fields.Duration("increment"));
   if (!entry.has_value()) return InvalidArgumentError("token not found");
+  if (entry->type == "batch") return InvalidArgumentError("batch tokens cannot be renewed");
   TRESOR_ASSIGN_OR_RETURN(
       RenewedToken renewed,
       store_.Renew(entry->id_hash, increment.value_or(std::chrono::seconds(0))));
@@ -142,6 +161,7 @@ StatusOr<Response> TokenEngine::RevokeOrphan(FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(std::string token, Required(fields, "token", "missing token ID"));
   TRESOR_ASSIGN_OR_RETURN(auto entry, store_.Lookup(token));
   if (!entry.has_value()) return InvalidArgumentError("token to revoke not found");
+  if (entry->type == "batch") return InvalidArgumentError("batch tokens cannot be revoked");
   TRESOR_RETURN_IF_ERROR(store_.RevokeOrphan(entry->id_hash));
   return Response::Empty();
 }

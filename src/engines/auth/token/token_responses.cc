@@ -35,6 +35,9 @@ nlohmann::json LookupData(const TokenEntry& entry, const std::string& id, Clock:
       {"type", entry.type},
   };
   if (entry.period.count() > 0) data["period"] = entry.period.count();
+  // As Vault: present only when set.
+  if (!entry.bound_cidrs.empty()) data["bound_cidrs"] = entry.bound_cidrs;
+  if (!entry.role.empty()) data["role"] = entry.role;
   if (entry.last_renewal_time.has_value()) {
     data["last_renewal_time"] = UnixSeconds(*entry.last_renewal_time);
     data["last_renewal"] = FormatRfc3339(*entry.last_renewal_time);

@@ -17,6 +17,8 @@ namespace tresor::engines::token {
 // Lookup data. `id` is the token when the caller presented it (lookup,
 // lookup-self) and "" for lookup-accessor. ttl is the remaining seconds at
 // `now`; expire_time is RFC 3339 or null for a token that never expires.
+// period, bound_cidrs and role appear only when set. A batch token's
+// accessor is "".
 nlohmann::json LookupData(const TokenEntry& entry, const std::string& id, Clock::TimePoint now);
 
 // The `auth` block. client_token is the token (create, renew with a token)
