@@ -8,6 +8,7 @@
 #include "core/sys_policy_handlers.h"
 #include "core/sys_replication_handlers.h"
 #include "core/snapshot_recovery.h"
+#include "core/token_leases.h"
 #include "core/sys_snapshot_auto_handlers.h"
 
 #include <filesystem>
@@ -91,6 +92,8 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
   RegisterSnapshotLoadHandlers(sys_, sys_context, loaded_snapshots_);
   RegisterWrappingHandlers(sys_, wrapping_);
+  leases_.AddSource(NewTokenLeaseSource(lifecycle_.Tokens()));
+  RegisterLeaseHandlers(sys_, leases_);
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });
@@ -138,6 +141,9 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     rekey_recovery_.Clear();
     generate_root_.Clear();
     policies_.InvalidateCache();
+    // Tokens this node cached in an earlier term may have been revoked or
+    // renewed by another active node since.
+    TRESOR_RETURN_IF_ERROR(lifecycle_.Tokens().Load());
     mounts_.Unload();
     // A DR secondary writes nothing of its own: its data is the primary's.
     if (dr_.mode() == replication::Mode::kSecondary) return mounts_.Load();
@@ -286,6 +292,13 @@ StatusOr<Response> Core::HandleRouted(const Request& request) {
   if (!token.has_value()) return PermissionDeniedError();
   if (!token->bound_cidrs.empty() && !AddressInCidrs(request.remote_address, token->bound_cidrs)) {
     return PermissionDeniedError();
+  }
+  // Nothing is stored for a batch token, so there is nowhere to keep its
+  // cubbyhole (Vault refuses the same).
+  if (token->type == "batch" && (request.path == "cubbyhole" ||
+                                 request.path.starts_with("cubbyhole/"))) {
+    return InvalidArgumentError(
+        "cubbyhole operations are only supported by \"service\" type tokens");
   }
   // A wrapping token is good for one thing: giving up what it wraps.
   const bool wrapping_self_service = IsWrappingToken(*token);

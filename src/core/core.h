@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "core/generate_root.h"
 #include "core/ha.h"
+#include "core/leases.h"
 #include "core/lifecycle.h"
 #include "core/mount_table.h"
 #include "core/policy/policy_store.h"
@@ -139,6 +140,7 @@ class Core final : public RequestHandler {
   policy::PolicyStore policies_;
   MountTable mounts_;
   ResponseWrapping wrapping_;
+  Leases leases_;
   SysRouter sys_;
 
   std::mutex reaper_mu_;

@@ -55,6 +55,9 @@ void RegisterKeyHandlers(SysRouter& router, SysContext context);
 void RegisterRekeyHandlers(SysRouter& router, SysContext context);
 // sys/tools/random and sys/tools/hash.
 void RegisterToolsHandlers(SysRouter& router);
+// sys/leases/* and the legacy sys/renew, sys/revoke* (core/leases.h).
+class Leases;
+void RegisterLeaseHandlers(SysRouter& router, Leases& leases);
 // sys/wrapping/wrap, unwrap, lookup and rewrap (core/response_wrapping.h).
 class ResponseWrapping;
 void RegisterWrappingHandlers(SysRouter& router, ResponseWrapping& wrapping);

@@ -72,6 +72,13 @@ def test_batch_token_cannot_renew_revoke_or_create(root_client, dev):
     assert batch.auth.token.lookup_self()["data"]["type"] == "batch"
 
 
+def test_batch_token_has_no_cubbyhole(root_client, dev):
+    token = create_batch(root_client, policies=["batch-reader"])["client_token"]
+    for method, path, body in [("POST", "cubbyhole/x", {"a": "b"}), ("GET", "cubbyhole/x", None)]:
+        r = dev.api(method, path, body, token=token)
+        assert r.status == 400 and "only supported by \"service\" type tokens" in r.errors[0], r
+
+
 def test_batch_token_with_create_rights_is_refused_children(root_client, dev):
     token = create_batch(root_client, policies=["creator"])["client_token"]
     r = dev.api("POST", "auth/token/create", {"policies": ["creator"]}, token=token)
