@@ -13,7 +13,6 @@
 
 #include <filesystem>
 
-#include "common/cidr.h"
 #include "common/duration.h"
 #include "engines/auth/token/token_responses.h"
 #include "engines/secrets/cubbyhole/cubbyhole.h"
@@ -290,7 +289,7 @@ StatusOr<Response> Core::HandleRouted(const Request& request) {
 
   TRESOR_ASSIGN_OR_RETURN(auto token, lifecycle_.Tokens().UseToken(request.client_token));
   if (!token.has_value()) return PermissionDeniedError();
-  if (!token->bound_cidrs.empty() && !AddressInCidrs(request.remote_address, token->bound_cidrs)) {
+  if (!token->bound_cidrs.empty() && !logical::ClientInCidrs(request, token->bound_cidrs)) {
     return PermissionDeniedError();
   }
   // Nothing is stored for a batch token, so there is nowhere to keep its

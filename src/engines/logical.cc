@@ -1,5 +1,7 @@
 #include "engines/logical.h"
 
+#include "common/cidr.h"
+
 namespace tresor::logical {
 
 std::string_view OperationName(Operation op) {
@@ -12,6 +14,12 @@ std::string_view OperationName(Operation op) {
     case Operation::kDelete: return "delete";
   }
   return "unknown";
+}
+
+bool ClientInCidrs(const Request& request, const std::vector<std::string>& cidrs) {
+  if (!AddressInCidrs(request.remote_address, cidrs)) return false;
+  return request.forwarded_client_address.empty() ||
+         AddressInCidrs(request.forwarded_client_address, cidrs);
 }
 
 }  // namespace tresor::logical

@@ -50,6 +50,11 @@ struct Request {
   std::string client_token;
   std::string content_type;
   std::string remote_address;
+  // Set only on a request a standby forwarded (it carries X-Tresor-Forwarded):
+  // the client address that standby saw, the last X-Forwarded-For entry.
+  // Anyone can send those headers, so it is never trusted alone: see
+  // ClientInCidrs.
+  std::string forwarded_client_address;
   std::string request_id;
   bool head_only = false;
   // Whether the request path ended in '/' (for LIST of a folder).
@@ -178,6 +183,13 @@ struct EngineContext {
   // The mount's options (for kv: {"version": "2"}), as Vault stores them.
   std::map<std::string, std::string> options;
 };
+
+// Whether the client of `request` may act from within `cidrs` (a token's
+// bound_cidrs, an AppRole secret ID's cidr_list): the connection's own
+// address must lie inside, and so must the address a forwarding standby
+// reports. Through a standby that is outside the blocks, a bound client is
+// refused (closed, never open: a forged forwarding header cannot widen it).
+bool ClientInCidrs(const Request& request, const std::vector<std::string>& cidrs);
 
 class Engine {
  public:

@@ -9,6 +9,7 @@
 #include "common/duration.h"
 #include "common/random.h"
 #include "core/path_normalize.h"
+#include "http/forwarder.h"
 #include "http/query_string.h"
 
 namespace tresor::http {
@@ -259,6 +260,11 @@ StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
   auto content_type = request.find(beast_http::field::content_type);
   if (content_type != request.end()) result.content_type = std::string(content_type->value());
   result.remote_address = std::string(remote_address);
+  if (!HeaderValue(request, kForwardedHeader).empty()) {
+    // The forwarding standby appended the address it saw last.
+    std::string_view chain = HeaderValue(request, "X-Forwarded-For");
+    result.forwarded_client_address = std::string(Trim(chain.substr(chain.rfind(',') + 1)));
+  }
   result.request_id = RandomUuid();
   result.wrap_ttl = wrap_ttl;
   return result;

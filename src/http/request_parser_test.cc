@@ -62,6 +62,22 @@ TEST(RequestParserTest, WrapTtlHeaderIsReadAsADurationOrSeconds) {
   EXPECT_EQ(unwrapped->wrap_ttl.count(), 0);
 }
 
+TEST(RequestParserTest, ForwardedClientAddressIsTheLastForwardedForEntry) {
+  HttpRequest plain = Make(beast_http::verb::get, "/v1/secret/data/app/db");
+  plain.set("X-Forwarded-For", "10.0.0.1");
+  auto unforwarded = Parse(plain);
+  ASSERT_TRUE(unforwarded.ok());
+  EXPECT_EQ(unforwarded->forwarded_client_address, "");  // not from a standby
+
+  HttpRequest forwarded = Make(beast_http::verb::get, "/v1/secret/data/app/db");
+  forwarded.set("X-Forwarded-For", "10.0.0.1, 198.51.100.4");
+  forwarded.set("X-Tresor-Forwarded", "1");
+  auto parsed = Parse(forwarded);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->forwarded_client_address, "198.51.100.4");
+  EXPECT_EQ(parsed->remote_address, "192.0.2.7:5555");
+}
+
 TEST(RequestParserTest, MapsMethodsToOperations) {
   struct Case {
     HttpRequest request;

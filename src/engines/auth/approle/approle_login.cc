@@ -50,14 +50,14 @@ StatusOr<logical::Response> AppRoleEngine::Login(const logical::Request& request
       return InvalidArgumentError(
           "the secret ID's cidr_list is no longer within the role's secret_id_bound_cidrs");
     }
-    if (!entry->cidr_list.empty() && !AddressInCidrs(request.remote_address, entry->cidr_list)) {
+    if (!entry->cidr_list.empty() && !logical::ClientInCidrs(request, entry->cidr_list)) {
       return InvalidArgumentError("source address \"" +
                                   ApproleSourceAddress(request.remote_address) +
                                   "\" unauthorized through CIDR restrictions on the secret ID");
     }
   }
   if (!role->secret_id_bound_cidrs.empty() &&
-      !AddressInCidrs(request.remote_address, role->secret_id_bound_cidrs)) {
+      !logical::ClientInCidrs(request, role->secret_id_bound_cidrs)) {
     return InvalidArgumentError("source address \"" + ApproleSourceAddress(request.remote_address) +
                                 "\" unauthorized by CIDR restrictions on the role");
   }
