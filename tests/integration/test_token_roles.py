@@ -7,6 +7,8 @@ hold the role's policies (the role's allowed and disallowed policies, its
 path and suffix, orphan, period, bound CIDRs, batch type), the ACL on
 auth/token/create/<role>, and bad input answered with 400s.
 """
+import json
+
 import hvac
 import pytest
 
@@ -131,3 +133,25 @@ def test_bad_role_input_is_a_400_that_changes_nothing(setup, dev, path, body, fr
     assert r.status == 400, r
     assert any(fragment in e for e in r.errors), r
     assert dev.api("GET", "auth/token/roles/bad", token="root-token-for-tests").status == 404
+
+
+def test_cli_creates_against_a_role_and_makes_batch_tokens(setup, dev):
+    root, _ = setup
+    r = dev.api("POST", "auth/token/roles/cli-role",
+                {"allowed_policies": ["web"], "token_type": "batch", "orphan": True,
+                 "renewable": False}, token="root-token-for-tests")
+    assert r.status in (200, 204), r
+    out = dev.cli("token", "create", "-role=cli-role", "-policy=web", "-renewable=false",
+                  "-format=json", token="root-token-for-tests")
+    assert out.returncode == 0, out
+    auth = json.loads(out.stdout)["auth"]
+    assert auth["client_token"].startswith("hvb.") and auth["policies"] == ["default", "web"]
+    looked = dev.cli("token", "lookup", "-format=json", auth["client_token"],
+                     token="root-token-for-tests")
+    assert looked.returncode == 0 and json.loads(looked.stdout)["data"]["type"] == "batch"
+    missing = dev.cli("token", "create", "-role=no-such-role", token="root-token-for-tests")
+    assert missing.returncode == 2 and "unknown role no-such-role" in missing.stderr, missing
+    # Batch through the CLI's -type as well.
+    batch = dev.cli("token", "create", "-type=batch", "-policy=web", "-renewable=false",
+                    "-orphan", "-format=json", token="root-token-for-tests")
+    assert batch.returncode == 0 and '"hvb.' in batch.stdout, batch

@@ -69,6 +69,9 @@ class TokenCreateCommand final : public ApiCommand {
                      "Arbitrary key=value metadata to associate with the token. This can be "
                      "specified multiple times to add multiple pieces of metadata.");
     flags.String("type", &type_, "", "The type of token to create (service or batch).");
+    flags.String("role", &role_, "",
+                 "Name of the role to create the token against (auth/token/create/ROLE): the "
+                 "role's settings override the flags where they conflict.");
   }
 
   int Run(ApiContext& context) override {
@@ -96,11 +99,16 @@ class TokenCreateCommand final : public ApiCommand {
     body["renewable"] = renewable_;
     if (!type_.empty()) body["type"] = type_;
     std::string path = orphan_ ? "auth/token/create-orphan" : "auth/token/create";
+    if (!role_.empty()) {
+      // A role decides orphan-ness itself; -orphan asks for no parent.
+      path = "auth/token/create/" + role_;
+      if (orphan_) body["no_parent"] = true;
+    }
     return CallAndPrint(context, "creating token", path, body, field());
   }
 
  private:
-  std::string id_, display_name_, ttl_, explicit_max_ttl_, period_, type_;
+  std::string id_, display_name_, ttl_, explicit_max_ttl_, period_, type_, role_;
   bool renewable_ = true, orphan_ = false, no_default_policy_ = false;
   int64_t use_limit_ = 0;
   std::vector<std::string> policies_, metadata_;
