@@ -170,12 +170,7 @@ void RegisterLeaseHandlers(SysRouter& router, Leases& leases) {
   SysRoute tidy;
   tidy.handlers[Operation::kUpdate] = [&leases](const Request&) -> StatusOr<Response> {
     TRESOR_RETURN_IF_ERROR(leases.Tidy());
-    Response response;
-    response.http_status = 202;
-    response.warnings.push_back(
-        "Tidy operation successfully started. Any information from the operation will be printed "
-        "to Tresor's server logs.");
-    return response;
+    return Response::TidyStarted();
   };
   router.Add("sys/leases/tidy", std::move(tidy));
 }

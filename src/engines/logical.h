@@ -172,6 +172,16 @@ struct Response {
     return r;
   }
   static Response Empty() { return Response(); }
+  // Vault's answer to a tidy: 202, and a warning that the outcome goes to
+  // the server log (where the caller has written it).
+  static Response TidyStarted() {
+    Response r;
+    r.http_status = 202;
+    r.warnings.push_back(
+        "Tidy operation successfully started. Any information from the operation will be "
+        "printed to Tresor's server logs.");
+    return r;
+  }
 };
 
 // What an engine is given when its mount is created or loaded at unseal.

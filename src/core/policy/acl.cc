@@ -38,6 +38,9 @@ std::shared_ptr<const Acl> Acl::Compile(const std::vector<Policy>& policies) {
   std::shared_ptr<Acl> acl(new Acl());
   for (const auto& [text, entry] : merged) {
     const auto& [pattern, grant] = entry;
+    if (grant.wrapping.min.count() > 0 || grant.wrapping.max.count() > 0) {
+      acl->has_wrapping_bounds_ = true;
+    }
     if (pattern->kind() == PathPattern::Kind::kExact) {
       acl->exact_.emplace(text, grant);
     } else {
@@ -90,7 +93,7 @@ bool Acl::Allows(Operation op, std::string_view path, bool needs_sudo) const {
 }
 
 Acl::WrappingBounds Acl::WrappingBoundsOn(Operation op, std::string_view path) const {
-  if (root_) return {};
+  if (root_ || !has_wrapping_bounds_) return {};
   const Grant* grant = LookupFor(op, path);
   return grant == nullptr ? WrappingBounds{} : grant->wrapping;
 }

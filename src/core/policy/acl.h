@@ -114,6 +114,9 @@ class Acl {
   const Grant* LookupFor(Operation op, std::string_view path) const;
 
   bool root_ = false;
+  // Whether any rule has a wrapping bound: most ACLs have none, and then the
+  // per-request WrappingBoundsOn costs no second lookup.
+  bool has_wrapping_bounds_ = false;
   std::unordered_map<std::string, Grant> exact_;
   // Glob and segment-wildcard rules. Searched linearly: policies hold tens
   // of rules, not thousands, and the scan touches no storage.

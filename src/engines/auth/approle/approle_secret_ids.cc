@@ -116,12 +116,7 @@ StatusOr<Response> AppRoleEngine::Tidy() {
       "approle tidy: removed {} expired secret IDs, {} secret IDs of missing roles or without "
       "an accessor, {} dangling accessors",
       counts.expired_secret_ids, counts.orphan_secret_ids, counts.dangling_accessors);
-  Response response;
-  response.http_status = 202;
-  response.warnings.push_back(
-      "Tidy operation successfully started. Any information from the operation will be printed "
-      "to Vault's server logs.");
-  return response;
+  return Response::TidyStarted();
 }
 
 }  // namespace tresor::engines::approle

@@ -178,12 +178,7 @@ StatusOr<Response> TokenEngine::Tidy() {
       "token tidy: removed {} dangling accessor index entries and {} dangling parent links, "
       "revoked {} tokens whose parent was gone",
       counts.accessors_removed, counts.parent_links_removed, counts.orphaned_children_revoked);
-  Response response;
-  response.http_status = 202;
-  response.warnings.push_back(
-      "Tidy operation successfully started. Any information from the operation will be printed "
-      "to Vault's server logs.");
-  return response;
+  return Response::TidyStarted();
 }
 
 }  // namespace tresor::engines::token
