@@ -37,7 +37,8 @@ struct LeaseInfo {
   std::optional<Clock::TimePoint> expire_time;  // none: never expires
   std::optional<Clock::TimePoint> last_renewal;
   bool renewable = false;
-  long long ttl_seconds = 0;  // left at the source's now
+  // Seconds left at the source's now; for a renewal, the TTL it granted.
+  long long ttl_seconds = 0;
 };
 
 class LeaseSource {

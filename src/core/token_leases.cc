@@ -38,7 +38,9 @@ class TokenLeaseSource final : public LeaseSource {
     if (!entry.has_value()) return InvalidArgumentError("lease not found");
     if (!entry->renewable) return InvalidArgumentError("lease is not renewable");
     TRESOR_ASSIGN_OR_RETURN(auto renewed, tokens_.Renew(entry->id_hash, increment));
-    return InfoOf(renewed.entry, tokens_.clock().Now());
+    LeaseInfo info = InfoOf(renewed.entry, tokens_.clock().Now());
+    info.ttl_seconds = renewed.entry.ttl.count();  // what was granted, as Vault answers
+    return info;
   }
 
   Status Revoke(std::string_view lease_id) override {

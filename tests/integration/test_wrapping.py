@@ -209,8 +209,23 @@ def test_wrapping_tokens_work_across_a_cluster_and_its_failover():
         out = standbys[1].api("POST", "sys/wrapping/unwrap", {}, token=info["token"])
         assert out.status == 200 and out.json["data"]["password"] == SECRET, out
 
-        # A wrapping token survives the loss of the active node.
+        # A wrapping token, an AppRole secret ID and a login's lease survive
+        # the loss of the active node.
         kept = wrapped(leader, "GET", "kv/app", token=root, ttl="10m")
+        assert leader.api("POST", "sys/auth/approle", {"type": "approle"}, token=root).status == 204
+        assert leader.api("POST", "auth/approle/role/app", {"token_policies": "default"},
+                          token=root).status == 204
+        role_id = leader.api("GET", "auth/approle/role/app/role-id",
+                             token=root).json["data"]["role_id"]
+        # The secret ID itself handed over wrapped, as AppRole deployments do.
+        secret_wrap = wrapped(leader, "POST", "auth/approle/role/app/secret-id", {}, token=root)
+        login = leader.api("POST", "auth/approle/login", {"role_id": role_id, "secret_id": "x"})
+        assert login.status == 400, login
+        made = leader.api("POST", "auth/token/create", {"ttl": "1h"}, token=root)
+        assert made.status == 200, made
+        listed = leader.api("LIST", "sys/leases/lookup/auth/token/create/", token=root)
+        assert listed.status == 200 and len(listed.json["data"]["keys"]) == 1, listed
+        lease_id = "auth/token/create/" + listed.json["data"]["keys"][0]
         leader.kill()
         survivors = standbys
         wait_for(lambda: active_node(survivors) is not None, timeout=30,
@@ -220,6 +235,15 @@ def test_wrapping_tokens_work_across_a_cluster_and_its_failover():
         assert out.status == 200 and out.json["data"]["password"] == SECRET, out
         again = new_active.api("POST", "sys/wrapping/unwrap", {"token": kept["token"]}, token=root)
         assert again.status == 400, again
+        secret = new_active.api("POST", "sys/wrapping/unwrap", {}, token=secret_wrap["token"])
+        assert secret.status == 200, secret
+        login = new_active.api("POST", "auth/approle/login",
+                               {"role_id": role_id, "secret_id": secret.json["data"]["secret_id"]})
+        assert login.status == 200, login
+        # The lease made on the old active is the new active's to renew.
+        renewed = new_active.api("PUT", "sys/leases/renew", {"lease_id": lease_id,
+                                                             "increment": "2h"}, token=root)
+        assert renewed.status == 200 and renewed.json["lease_duration"] == 7200, renewed
         for n in nodes:
             if n.proc is not None:
                 assert SECRET not in n.logs()
