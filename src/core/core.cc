@@ -80,7 +80,8 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
         auto cubbyhole = mounts_.Find(MountKind::kSecrets, "cubbyhole/");
         if (cubbyhole == nullptr) return nullptr;
         return cubbyhole->view;
-      }) {
+      }),
+      in_flight_(clock) {
   const SysContext sys_context{lifecycle_,      options_,        clock_, ha_,
                                rekey_,          rekey_recovery_, generate_root_,
                                dr_,             restore_mutex_};
@@ -93,6 +94,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   RegisterWrappingHandlers(sys_, wrapping_);
   leases_.AddSource(NewTokenLeaseSource(lifecycle_.Tokens()));
   RegisterLeaseHandlers(sys_, leases_);
+  RegisterRuntimeHandlers(sys_, sys_context, in_flight_);
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });
@@ -230,6 +232,7 @@ void Core::RunAutoUnseal() {
 StatusOr<std::size_t> Core::ReapExpiredTokens() { return lifecycle_.Tokens().ReapExpired(); }
 
 StatusOr<Response> Core::Handle(const Request& request) {
+  const auto in_flight = in_flight_.Track(request);
   if (dr_.mode() == replication::Mode::kSecondary &&
       !replication::DrReplication::AllowsOnSecondary(request.path)) {
     return InvalidArgumentError("path disabled in replication DR secondary mode");

@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "core/generate_root.h"
 #include "core/ha.h"
+#include "core/in_flight.h"
 #include "core/leases.h"
 #include "core/lifecycle.h"
 #include "core/mount_table.h"
@@ -141,6 +142,7 @@ class Core final : public RequestHandler {
   MountTable mounts_;
   ResponseWrapping wrapping_;
   Leases leases_;
+  InFlightRequests in_flight_;
   SysRouter sys_;
 
   std::mutex reaper_mu_;

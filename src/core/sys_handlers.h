@@ -55,6 +55,9 @@ void RegisterKeyHandlers(SysRouter& router, SysContext context);
 void RegisterRekeyHandlers(SysRouter& router, SysContext context);
 // sys/tools/random and sys/tools/hash.
 void RegisterToolsHandlers(SysRouter& router);
+// sys/host-info, sys/in-flight-req, sys/internal/counters/tokens.
+class InFlightRequests;
+void RegisterRuntimeHandlers(SysRouter& router, SysContext context, InFlightRequests& in_flight);
 // sys/leases/* and the legacy sys/renew, sys/revoke* (core/leases.h).
 class Leases;
 void RegisterLeaseHandlers(SysRouter& router, Leases& leases);

@@ -12,13 +12,13 @@ namespace {
 using engines::FieldReader;
 
 // What follows `base` + "/" in the request's path ("" when nothing does).
-std::string PathRest(const Request& request, std::string_view base) {
+std::string LeasePathRest(const Request& request, std::string_view base) {
   std::string_view path = request.path;
   if (path.size() <= base.size() + 1) return "";
   return std::string(path.substr(base.size() + 1));
 }
 
-Status RefuseUnknownFields(const FieldReader& fields) {
+Status RefuseUnknownLeaseFields(const FieldReader& fields) {
   if (auto unknown = fields.UnusedFieldsWarning(); unknown.has_value()) {
     return InvalidArgumentError(*unknown);
   }
@@ -29,7 +29,7 @@ Status RefuseUnknownFields(const FieldReader& fields) {
 StatusOr<std::string> LeaseIdOf(const Request& request, std::string_view base,
                                 FieldReader& fields) {
   TRESOR_ASSIGN_OR_RETURN(auto in_body, fields.String("lease_id"));
-  std::string in_path = PathRest(request, base);
+  std::string in_path = LeasePathRest(request, base);
   if (in_body.has_value() && !in_body->empty() && !in_path.empty() && *in_body != in_path) {
     return InvalidArgumentError("lease_id: the body and the path name different leases");
   }
@@ -38,7 +38,7 @@ StatusOr<std::string> LeaseIdOf(const Request& request, std::string_view base,
   return id;
 }
 
-nlohmann::json LookupData(const LeaseInfo& info) {
+nlohmann::json LeaseLookupData(const LeaseInfo& info) {
   auto time_or_null = [](const std::optional<Clock::TimePoint>& t) {
     return t.has_value() ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
   };
@@ -57,9 +57,9 @@ void RegisterLeaseHandlers(SysRouter& router, Leases& leases) {
   lookup.handlers[Operation::kUpdate] = [&leases](const Request& request) -> StatusOr<Response> {
     TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
     TRESOR_ASSIGN_OR_RETURN(std::string id, LeaseIdOf(request, "sys/leases/lookup", fields));
-    TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(fields));
+    TRESOR_RETURN_IF_ERROR(RefuseUnknownLeaseFields(fields));
     TRESOR_ASSIGN_OR_RETURN(LeaseInfo info, leases.Lookup(id));
-    return Response::Data(LookupData(info));
+    return Response::Data(LeaseLookupData(info));
   };
   router.Add("sys/leases/lookup", std::move(lookup));
 
@@ -67,7 +67,7 @@ void RegisterLeaseHandlers(SysRouter& router, Leases& leases) {
   SysRoute list;
   list.sudo = true;
   list.handlers[Operation::kList] = [&leases](const Request& request) -> StatusOr<Response> {
-    std::string prefix = PathRest(request, "sys/leases/lookup");
+    std::string prefix = LeasePathRest(request, "sys/leases/lookup");
     if (!prefix.empty() && prefix.back() != '/') prefix += '/';
     TRESOR_ASSIGN_OR_RETURN(auto keys, leases.List(prefix));
     if (keys.empty()) return NotFoundError("");
@@ -82,7 +82,7 @@ void RegisterLeaseHandlers(SysRouter& router, Leases& leases) {
       TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(request));
       TRESOR_ASSIGN_OR_RETURN(std::string id, LeaseIdOf(request, base, fields));
       TRESOR_ASSIGN_OR_RETURN(auto increment, fields.Duration("increment"));
-      TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(fields));
+      TRESOR_RETURN_IF_ERROR(RefuseUnknownLeaseFields(fields));
       TRESOR_ASSIGN_OR_RETURN(LeaseInfo info,
                               leases.Renew(id, increment.value_or(std::chrono::seconds(0))));
       Response response;
@@ -107,7 +107,7 @@ void RegisterLeaseHandlers(SysRouter& router, Leases& leases) {
       // answered once the lease is gone all the same.
       TRESOR_ASSIGN_OR_RETURN(auto sync, fields.Bool("sync"));
       (void)sync;
-      TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(fields));
+      TRESOR_RETURN_IF_ERROR(RefuseUnknownLeaseFields(fields));
       TRESOR_RETURN_IF_ERROR(leases.Revoke(id));
       return Response::Empty();
     };
@@ -132,8 +132,8 @@ void RegisterLeaseHandlers(SysRouter& router, Leases& leases) {
       (void)sync;  // always synchronous, as for revoke
       // hvac repeats the path's prefix in the body.
       TRESOR_ASSIGN_OR_RETURN(auto in_body, fields.String("prefix"));
-      TRESOR_RETURN_IF_ERROR(RefuseUnknownFields(fields));
-      std::string prefix = PathRest(request, which.base);
+      TRESOR_RETURN_IF_ERROR(RefuseUnknownLeaseFields(fields));
+      std::string prefix = LeasePathRest(request, which.base);
       // The path lost its trailing '/' to normalisation; it matters here
       // ("auth/user/" is not "auth/user" followed by anything).
       if (!prefix.empty() && request.trailing_slash) prefix += '/';

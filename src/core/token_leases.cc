@@ -8,11 +8,11 @@ namespace {
 using engines::token::TokenEntry;
 using engines::token::TokenStore;
 
-std::string LeaseIdOf(const TokenEntry& entry) { return entry.path + "/" + entry.id_hash; }
+std::string TokenLeaseIdOf(const TokenEntry& entry) { return entry.path + "/" + entry.id_hash; }
 
 LeaseInfo InfoOf(const TokenEntry& entry, Clock::TimePoint now) {
   LeaseInfo info;
-  info.id = LeaseIdOf(entry);
+  info.id = TokenLeaseIdOf(entry);
   info.issue_time = entry.creation_time;
   info.expire_time = entry.ExpireTime();
   info.last_renewal = entry.last_renewal_time;
@@ -54,7 +54,7 @@ class TokenLeaseSource final : public LeaseSource {
     const auto now = tokens_.clock().Now();
     return tokens_.ForEachToken("", [&](const TokenEntry& entry) {
       if (entry.IsInvalidAt(now)) return Status::Ok();
-      const std::string id = LeaseIdOf(entry);
+      const std::string id = TokenLeaseIdOf(entry);
       if (!std::string_view(id).starts_with(prefix)) return Status::Ok();
       return visit(id);
     });
