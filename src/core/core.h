@@ -77,6 +77,9 @@ struct CoreOptions {
   // Where an automated snapshot is written and checked before an upload
   // (beside the storage; empty: the system's temporary directory).
   std::string scratch_dir{};
+  // The running config without secrets, for sys/config/state/sanitized
+  // (server/config_sanitized.h); null where there is no config (tests).
+  nlohmann::json sanitized_config = nullptr;
 };
 
 class Core final : public RequestHandler {

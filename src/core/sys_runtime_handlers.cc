@@ -35,6 +35,18 @@ void RegisterRuntimeHandlers(SysRouter& router, SysContext context, InFlightRequ
     return Response::Data({{"counters", {{"service_tokens", {{"total", total}}}}}});
   };
   router.Add("sys/internal/counters/tokens", std::move(tokens));
+
+  // The running config without secrets (server/config_sanitized.h): sudo, as
+  // in Vault.
+  SysRoute config;
+  config.sudo = true;
+  config.handlers[Operation::kRead] = [context](const Request&) -> StatusOr<Response> {
+    if (context.options.sanitized_config.is_null()) {
+      return NotFoundError("this server was started without a config file to show");
+    }
+    return Response::Data(context.options.sanitized_config);
+  };
+  router.Add("sys/config/state/sanitized", std::move(config));
 }
 
 }  // namespace tresor::core

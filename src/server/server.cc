@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "server/config_sanitized.h"
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -107,6 +109,7 @@ Status Server::Start() {
   core_options.api_addr = ApiAddrFor(config_);
   core_options.cluster_addr = "https://" + cluster_address;
   core_options.post_json = PostJsonToNode;
+  core_options.sanitized_config = SanitizedConfig(config_);
   if (auto path = sc.options.find("path"); path != sc.options.end()) {
     core_options.scratch_dir = path->second + "/snapshot-auto-scratch";
   }

@@ -64,6 +64,16 @@ def test_token_counter_follows_creations(dev):
     assert total() == before + 1
     user = made.json["auth"]["client_token"]
     # An ordinary token reaches none of them; host-info needs sudo.
-    for path in ("sys/host-info", "sys/in-flight-req", "sys/internal/counters/tokens"):
+    for path in ("sys/host-info", "sys/in-flight-req", "sys/internal/counters/tokens",
+                 "sys/config/state/sanitized"):
         assert dev.api("GET", path, token=user).status == 403, path
         assert dev.api("POST", path, {"a": 1}, token=ROOT_TOKEN).status == 405, path
+
+
+def test_sanitized_config_shows_the_running_settings(dev):
+    r = dev.api("GET", "sys/config/state/sanitized", token=ROOT_TOKEN)
+    assert r.status == 200, r
+    data = r.json["data"]
+    assert data["storage"]["type"] == "inmem"
+    assert data["seals"] == [{"type": "shamir", "disabled": False}]
+    assert data["listeners"][0]["config"]["address"] == f"127.0.0.1:{dev.port}"
