@@ -1,5 +1,6 @@
 // sys/host-info, sys/in-flight-req and sys/internal/counters/tokens: what an
 // operator asks a node about itself (docs/observability.md).
+#include "core/core.h"
 #include "core/host_info.h"
 #include "core/in_flight.h"
 #include "core/sys_handlers.h"
