@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/aes_gcm.h"
+#include "common/metrics.h"
 
 namespace tresor::barrier {
 namespace {
@@ -11,6 +12,23 @@ namespace {
 Status CheckRootKey(const SecureBytes& root_key) {
   if (root_key.size() != kAesGcmKeySize) return InvalidArgumentError("root key must be 32 bytes");
   return Status::Ok();
+}
+
+// Vault's barrier timings (ms), obtained once.
+struct BarrierTimings {
+  metrics::Summary& get = metrics::Default().GetSummary(
+      "vault.barrier.get", "Time to read an entry through the barrier (ms).");
+  metrics::Summary& put = metrics::Default().GetSummary(
+      "vault.barrier.put", "Time to write an entry through the barrier (ms).");
+  metrics::Summary& del = metrics::Default().GetSummary(
+      "vault.barrier.delete", "Time to delete an entry through the barrier (ms).");
+  metrics::Summary& list = metrics::Default().GetSummary(
+      "vault.barrier.list", "Time to list entries through the barrier (ms).");
+};
+
+BarrierTimings& Timings() {
+  static BarrierTimings timings;
+  return timings;
 }
 
 Status ReservedPath() {
@@ -159,6 +177,7 @@ StatusOr<KeyStatus> AesGcmBarrier::ActiveKeyStatus() const {
 }
 
 StatusOr<std::optional<std::string>> AesGcmBarrier::Get(std::string_view key) {
+  metrics::ScopedTimer timer(Timings().get);
   std::shared_lock lock(mu_);
   if (!keyring_.has_value()) return SealedError();
   if (key == kKeyringPath) return ReservedPath();
@@ -169,6 +188,7 @@ StatusOr<std::optional<std::string>> AesGcmBarrier::Get(std::string_view key) {
 }
 
 Status AesGcmBarrier::Put(std::string_view key, std::string_view value) {
+  metrics::ScopedTimer timer(Timings().put);
   std::shared_lock lock(mu_);
   if (!keyring_.has_value()) return SealedError();
   if (key == kKeyringPath) return ReservedPath();
@@ -180,6 +200,7 @@ Status AesGcmBarrier::Put(std::string_view key, std::string_view value) {
 }
 
 Status AesGcmBarrier::Delete(std::string_view key) {
+  metrics::ScopedTimer timer(Timings().del);
   std::shared_lock lock(mu_);
   if (!keyring_.has_value()) return SealedError();
   if (key == kKeyringPath) return ReservedPath();
@@ -189,6 +210,7 @@ Status AesGcmBarrier::Delete(std::string_view key) {
 StatusOr<std::vector<std::string>> AesGcmBarrier::ListPage(std::string_view prefix,
                                                            std::string_view after,
                                                            std::size_t limit) {
+  metrics::ScopedTimer timer(Timings().list);
   std::shared_lock lock(mu_);
   if (!keyring_.has_value()) return SealedError();
   return physical_.ListPage(prefix, after, limit);

@@ -217,9 +217,9 @@ std::string Registry::PrometheusName(std::string_view dotted) {
 
 std::string Registry::ExportName(const std::string& name, Type type) const {
   // go-metrics puts the host name into gauge names only, after the service
-  // name; the process_* gauges are Prometheus' own and never carry it.
+  // name "vault"; Tresor's own and the process_* gauges never carry it.
   if (type != Type::kGauge || settings_.disable_hostname || hostname_.empty()) return name;
-  if (name.starts_with("process.")) return name;
+  if (!name.starts_with("vault.")) return name;
   const std::size_t dot = name.find('.');
   if (dot == std::string::npos) return name;
   std::string host = hostname_;
@@ -384,7 +384,7 @@ std::string Registry::RenderPrometheus(std::chrono::steady_clock::time_point now
   return out;
 }
 
-std::string Registry::RenderJson(std::chrono::system_clock::time_point wall_now,
+nlohmann::json Registry::RenderJson(std::chrono::system_clock::time_point wall_now,
                                  std::chrono::steady_clock::time_point now) {
   const std::vector<Row> rows = Collect(now, /*apply_retention=*/false);
   const double elapsed =
@@ -430,7 +430,7 @@ std::string Registry::RenderJson(std::chrono::system_clock::time_point wall_now,
                         {"Points", nlohmann::json::array()},
                         {"Counters", counters},
                         {"Samples", samples}};
-  return out.dump();
+  return out;
 }
 
 // ---------------------------------------------------- process gauges

@@ -37,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace tresor::metrics {
 
 using Labels = std::map<std::string, std::string>;
@@ -122,8 +124,8 @@ struct Settings {
   // Prometheus exposition; 0 disables format=prometheus (answered 400, as
   // Vault). Vault's default: 24h.
   std::chrono::seconds prometheus_retention_time{std::chrono::hours(24)};
-  // false (Vault's default): gauge names carry the host name after the
-  // first component ("vault.<host>.core.unsealed"), as go-metrics does.
+  // false (Vault's default): Vault's gauge names carry the host name after
+  // "vault" ("vault.<host>.core.unsealed"), as go-metrics does.
   bool disable_hostname = false;
   // How long a usage gauge (token and secret counts) is cached between
   // computations; nullopt ("none") turns them off. Vault's default: 10m.
@@ -189,8 +191,8 @@ class Registry {
   // "Points": [], "Counters": [...], "Samples": [...]} (counters and samples
   // with Count, Rate, Sum, Min, Max, Mean, Stddev, Labels). `wall_now` is
   // the Timestamp; Rate is per second since the registry was made.
-  std::string RenderJson(std::chrono::system_clock::time_point wall_now,
-                         std::chrono::steady_clock::time_point now);
+  nlohmann::json RenderJson(std::chrono::system_clock::time_point wall_now,
+                            std::chrono::steady_clock::time_point now);
 
   // Prometheus-safe form of a dotted name: every character outside
   // [a-zA-Z0-9_:] becomes '_'.

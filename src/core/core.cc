@@ -4,6 +4,7 @@
 
 #include "core/engine_factory.h"
 #include "core/sys_handlers.h"
+#include "core/sys_metrics_handlers.h"
 #include "core/sys_mount_handlers.h"
 #include "core/sys_policy_handlers.h"
 #include "core/sys_replication_handlers.h"
@@ -92,6 +93,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
   RegisterSnapshotLoadHandlers(sys_, sys_context, loaded_snapshots_);
   RegisterWrappingHandlers(sys_, wrapping_);
+  RegisterMetricsHandlers(sys_, lifecycle_, ha_, clock_);
   leases_.AddSource(NewTokenLeaseSource(lifecycle_.Tokens()));
   RegisterLeaseHandlers(sys_, leases_);
   RegisterRuntimeHandlers(sys_, sys_context, in_flight_);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/metrics.h"
 #include "common/random.h"
 
 namespace tresor::core {
@@ -28,7 +29,9 @@ bool AnsweredLocally(const std::string& path) {
                                        "sys/unseal",      "sys/init",   "sys/seal",
                                        "sys/storage/raft/join",
                                        // Each node's own view, as sys/health.
-                                       "sys/replication/status", "sys/replication/dr/status"};
+                                       "sys/replication/status", "sys/replication/dr/status",
+                                       // Each node's own metrics.
+                                       "sys/metrics"};
   for (const char* local : kLocal) {
     if (path == local) return true;
   }
@@ -95,12 +98,16 @@ void Ha::Watch() {
     if (leads && !active_) {
       Status became = BecomeActive();
       if (became.ok()) {
+        became_active_at_ = std::chrono::steady_clock::now();
         active_ = true;
         spdlog::info("ha: this node is now the active node");
       } else {
         spdlog::warn("ha: could not become active yet: {}", became.message());
       }
     } else if (!leads && active_) {
+      static metrics::Summary& lost = metrics::Default().GetSummary(
+          "vault.core.leadership_lost", "How long this node was active before it lost that (ms).");
+      lost.Observe(std::chrono::steady_clock::now() - became_active_at_);
       active_ = false;
       spdlog::info("ha: this node is now a standby");
     }
@@ -246,6 +253,9 @@ LeaderInfo Ha::Leader() const {
 }
 
 Status Ha::StepDown() {
+  static metrics::Summary& step_down = metrics::Default().GetSummary(
+      "vault.core.step_down", "Time to step down from active (ms).");
+  metrics::ScopedTimer timer(step_down);
   if (raft_ == nullptr) return Status::Ok();  // Vault: a no-op without HA
   if (!active_) return FailedPreconditionError("this node is not the active node");
   int voters = 0;

@@ -129,6 +129,9 @@ class Ha {
   const HaOptions options_;
   std::function<Status()> on_become_active_;
   std::atomic<bool> active_{false};
+  // When this node last became active (watcher thread only), for
+  // vault.core.leadership_lost.
+  std::chrono::steady_clock::time_point became_active_at_;
   std::atomic<bool> removed_{false};
   std::string active_since_;  // GUARDED_BY(mu_)
   // ActiveApiAddr's answer for the leader (and term) it was computed for.

@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/metrics.h"
+
 namespace tresor::http {
 namespace {
 
@@ -568,6 +570,9 @@ std::string LoggablePath(const HttpRequest& request) {
 
 StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpRequest& request,
                                       const ForwardOptions& options) {
+  static metrics::Summary& forward = metrics::Default().GetSummary(
+      "vault.ha.rpc.client.forward", "Time for a standby to forward a request to the active (ms).");
+  metrics::ScopedTimer timer(forward);
   TRESOR_ASSIGN_OR_RETURN(const BaseUrl url, ParseBaseUrl(base_url));
   const auto deadline = SteadyClock::now() + options.timeout;
   try {

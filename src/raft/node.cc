@@ -10,11 +10,35 @@
 #include <filesystem>
 #include <future>
 
+#include "common/metrics.h"
 #include "raft/command.h"
 #include "raft/peers_file.h"
 
 namespace tresor::raft {
 namespace {
+
+// Vault's raft metrics, obtained once; updated on the raft thread.
+struct RaftNodeMetrics {
+  metrics::Counter& apply = metrics::Default().GetCounter(
+      "vault.raft.apply", "Raft transactions submitted by this node.");
+  metrics::Summary& commit_time = metrics::Default().GetSummary(
+      "vault.raft.commitTime", "Time to commit a new entry to the raft log on the leader (ms).");
+  metrics::Summary& last_contact = metrics::Default().GetSummary(
+      "vault.raft.leader.lastContact",
+      "Time since this follower last heard from the leader, at each raft loop iteration (ms).");
+  metrics::Counter& candidate = metrics::Default().GetCounter(
+      "vault.raft.state.candidate", "Times this node became a candidate.");
+  metrics::Counter& follower = metrics::Default().GetCounter(
+      "vault.raft.state.follower", "Times this node became a follower.");
+  metrics::Counter& leader = metrics::Default().GetCounter(
+      "vault.raft.state.leader", "Times this node became the leader.");
+};
+
+RaftNodeMetrics& NodeMetrics() {
+  static RaftNodeMetrics m;
+  return m;
+}
+
 
 namespace fs = std::filesystem;
 
@@ -77,6 +101,7 @@ struct Node::PendingWrite {
   static void OnApplied(struct raft_apply* req, int status, void* result) {
     auto* self = static_cast<PendingWrite*>(req->data);
     if (self->Failed(status, "raft apply")) return;
+    NodeMetrics().commit_time.Observe(std::chrono::steady_clock::now() - self->submitted);
     if (Fsm::AnsweredAtOnce(result)) {
       self->node->published_.push_back(self);
     } else {
@@ -439,6 +464,7 @@ std::future<Status> Node::ApplyAsync(const std::vector<StateOp>& ops) {
     pending->apply.data = pending;
     pending->submitted = std::chrono::steady_clock::now();
     int rv = raft_apply(&raft_, &pending->apply, &buf, 1, &PendingWrite::OnApplied);
+    if (rv == 0) NodeMetrics().apply.Add();
     if (rv != 0) {
       raft_free(buf.base);  // not handed over on failure
       pending->done.set_value(FromRaft(rv, "raft apply", raft_errmsg(&raft_)));
@@ -738,13 +764,24 @@ void Node::RefreshStatus() {
     next.configuration.push_back(std::move(info));
   }
   leader_ = next.role == Role::kLeader;
+  const Role role = next.role;
+  if (role == Role::kFollower && leader_seen_at_ != std::chrono::steady_clock::time_point{}) {
+    NodeMetrics().last_contact.Observe(now - leader_seen_at_);
+  }
   bool changed;
+  bool role_changed;
   {
     std::lock_guard lock(status_mutex_);
+    role_changed = next.role != status_.role;
     changed = next.role != status_.role || next.leader_id != status_.leader_id ||
               next.applied_index != status_.applied_index || next.started != status_.started ||
               next.configuration.size() != status_.configuration.size();
     status_ = std::move(next);
+  }
+  if (role_changed) {
+    if (role == Role::kCandidate) NodeMetrics().candidate.Add();
+    if (role == Role::kFollower) NodeMetrics().follower.Add();
+    if (role == Role::kLeader) NodeMetrics().leader.Add();
   }
   if (changed) status_changed_.notify_all();
 }

@@ -225,9 +225,12 @@ class ConfigReader {
         TRESOR_RETURN_IF_ERROR(ReadListeners(entry, config));
       } else if (entry.key == "seal") {
         TRESOR_RETURN_IF_ERROR(ReadSeals(entry, config));
+      } else if (entry.key == "telemetry") {
+        TRESOR_RETURN_IF_ERROR(ReadTelemetry(entry, config.telemetry));
       } else {
         if (entry.key == "default_lease_ttl") default_ttl_line = entry.position.line;
-        TRESOR_RETURN_IF_ERROR(ReadField(entry, "", fields, seen, {"storage", "listener"}));
+        TRESOR_RETURN_IF_ERROR(
+            ReadField(entry, "", fields, seen, {"storage", "listener", "seal", "telemetry"}));
       }
     }
     if (!config.storage.has_value()) {
@@ -248,6 +251,7 @@ class ConfigReader {
           default_ttl_line, "default_lease_ttl",
           "must not be greater than max_lease_ttl (" + FormatDuration(config.max_lease_ttl) + ")");
     }
+    TRESOR_RETURN_IF_ERROR(SetMetricsAccess(config));
     config.source_file = source_file_;
     return config;
   }
@@ -373,6 +377,89 @@ class ConfigReader {
     };
   }
 
+  // The top-level telemetry block. Tresor exports metrics only through
+  // sys/metrics, so Vault's sink settings (statsd_address, ...) are refused
+  // rather than ignored.
+  Status ReadTelemetry(const ObjectEntry& entry, metrics::Settings& out) {
+    StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(entry, 0);
+    if (!blocks.ok()) return Error(entry.position.line, "telemetry", blocks.status().message());
+    if (telemetry_line_ > 0 || blocks->size() > 1) {
+      return Error(entry.position.line, "telemetry",
+                   "more than one telemetry block; keep exactly one");
+    }
+    telemetry_line_ = entry.position.line;
+    const auto usage_period = [&out](const Value& v) -> Status {
+      if (v.IsString() && v.string_value() == "none") {
+        out.usage_gauge_period = std::nullopt;
+        return Status::Ok();
+      }
+      TRESOR_ASSIGN_OR_RETURN(std::chrono::seconds period, ToDuration(v));
+      if (period.count() == 0) {
+        return InvalidArgumentError("must be positive, or \"none\" to turn usage gauges off");
+      }
+      out.usage_gauge_period = period;
+      return Status::Ok();
+    };
+    const std::vector<Field> fields = {
+        {"prometheus_retention_time", Into(out.prometheus_retention_time, ToDuration)},
+        {"disable_hostname", Into(out.disable_hostname, ToBool)},
+        {"usage_gauge_period", usage_period},
+    };
+    std::map<std::string, int> seen;
+    for (const hcl::Block& block : *blocks) {
+      for (const ObjectEntry& field : block.body->object()) {
+        if (field.key == "unauthenticated_metrics_access") {
+          return Error(field.position.line, "telemetry",
+                       "unauthenticated_metrics_access belongs in a listener's telemetry block: "
+                       "listener \"tcp\" { telemetry { unauthenticated_metrics_access = true } }");
+        }
+        const bool known = std::any_of(fields.begin(), fields.end(),
+                                       [&](const Field& f) { return f.key == field.key; });
+        if (!known && field.key.find("_address") != std::string::npos) {
+          return Error(field.position.line, "telemetry",
+                       "unsupported key " + Quoted(field.key) +
+                           ": Tresor exports metrics only through GET /v1/sys/metrics "
+                           "(Prometheus or JSON); scrape it instead");
+        }
+        TRESOR_RETURN_IF_ERROR(ReadField(field, "telemetry", fields, seen));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // A listener's `telemetry { unauthenticated_metrics_access = ... }`.
+  Status ReadListenerTelemetry(const ObjectEntry& entry, const std::string& scope,
+                               ListenerConfig& l) const {
+    const std::string where = scope + ": telemetry";
+    StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(entry, 0);
+    if (!blocks.ok()) return Error(entry.position.line, where, blocks.status().message());
+    const std::vector<Field> fields = {
+        {"unauthenticated_metrics_access", Into(l.unauthenticated_metrics_access, ToBool)},
+    };
+    std::map<std::string, int> seen;
+    for (const hcl::Block& block : *blocks) {
+      for (const ObjectEntry& field : block.body->object()) {
+        TRESOR_RETURN_IF_ERROR(ReadField(field, where, fields, seen));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // One sys/metrics route serves every listener, so the listeners must
+  // agree on whether it needs a token.
+  Status SetMetricsAccess(ServerConfig& config) const {
+    for (const ListenerConfig& l : config.listeners) {
+      if (l.unauthenticated_metrics_access != config.listeners[0].unauthenticated_metrics_access) {
+        return Error(0, "listener \"tcp\": telemetry: unauthenticated_metrics_access",
+                     "must be the same on every listener (Tresor applies it to the whole "
+                     "server); set it on all of them or on none");
+      }
+    }
+    config.telemetry.unauthenticated_metrics_access =
+        !config.listeners.empty() && config.listeners[0].unauthenticated_metrics_access;
+    return Status::Ok();
+  }
+
   Status ReadListeners(const ObjectEntry& entry, ServerConfig& config) const {
     StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(entry, 1);
     if (!blocks.ok()) return Error(entry.position.line, "listener", blocks.status().message());
@@ -429,7 +516,11 @@ class ConfigReader {
     };
     std::map<std::string, int> seen;
     for (const ObjectEntry& entry : block.body->object()) {
-      TRESOR_RETURN_IF_ERROR(ReadField(entry, scope, fields, seen));
+      if (entry.key == "telemetry") {
+        TRESOR_RETURN_IF_ERROR(ReadListenerTelemetry(entry, scope, l));
+        continue;
+      }
+      TRESOR_RETURN_IF_ERROR(ReadField(entry, scope, fields, seen, {"telemetry"}));
     }
     if (!l.tls_disable && (l.tls_cert_file.empty() || l.tls_key_file.empty())) {
       return Error(block.position.line, scope,
@@ -550,6 +641,7 @@ class ConfigReader {
   std::string filename_;
   std::string source_file_;
   int storage_line_ = 0;
+  int telemetry_line_ = 0;
 };
 
 }  // namespace

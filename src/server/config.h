@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/status.h"
 #include "seal/seal_block.h"
 
@@ -48,6 +49,10 @@ struct ListenerConfig {
   std::chrono::seconds http_read_timeout{30};
   std::chrono::seconds http_write_timeout{0};  // 0 = no timeout
   std::chrono::seconds http_idle_timeout{300};
+  // telemetry { unauthenticated_metrics_access = true }: GET sys/metrics
+  // without a token. Every listener must agree (Tresor applies it to the
+  // server as a whole); a mismatch is refused.
+  bool unauthenticated_metrics_access = false;
 };
 
 // The `storage "<type>" { ... }` block. Options are kept as strings (numbers
@@ -85,6 +90,10 @@ struct ServerConfig {
   std::chrono::seconds default_lease_ttl{std::chrono::hours(768)};
   std::chrono::seconds max_lease_ttl{std::chrono::hours(768)};
   bool ui = false;
+  // The `telemetry { ... }` block (prometheus_retention_time,
+  // disable_hostname, usage_gauge_period) and the listeners'
+  // unauthenticated_metrics_access; docs/observability.md.
+  metrics::Settings telemetry;
   // The path the config was read from ("" when parsed from text without a
   // name).
   std::string source_file;

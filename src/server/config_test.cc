@@ -210,6 +210,43 @@ ui = "t"
   EXPECT_TRUE(config->ui);
 }
 
+TEST(ParseConfigTest, TelemetryBlocks) {
+  StatusOr<ServerConfig> config = ParseConfig(R"(
+storage "inmem" {}
+listener "tcp" {
+  tls_disable = true
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+}
+telemetry {
+  prometheus_retention_time = "30s"
+  disable_hostname = true
+  usage_gauge_period = "none"
+}
+)",
+                                              "t.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->telemetry.prometheus_retention_time, seconds(30));
+  EXPECT_TRUE(config->telemetry.disable_hostname);
+  EXPECT_FALSE(config->telemetry.usage_gauge_period.has_value());
+  EXPECT_TRUE(config->telemetry.unauthenticated_metrics_access);
+  EXPECT_TRUE(config->listeners[0].unauthenticated_metrics_access);
+
+  // Vault's defaults without a block.
+  config = ParseConfig("storage \"inmem\" {}\n", "t.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->telemetry.prometheus_retention_time, std::chrono::hours(24));
+  EXPECT_FALSE(config->telemetry.disable_hostname);
+  EXPECT_EQ(config->telemetry.usage_gauge_period, std::chrono::minutes(10));
+  EXPECT_FALSE(config->telemetry.unauthenticated_metrics_access);
+
+  config = ParseConfig("storage \"inmem\" {}\ntelemetry {\n prometheus_retention_time = 0\n}\n",
+                       "t.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->telemetry.prometheus_retention_time, seconds(0));
+}
+
 struct InvalidCase {
   std::string text;
   bool json;
@@ -222,7 +259,28 @@ TEST(ParseConfigTest, InvalidFilesTable) {
   const std::string kTls = "  tls_disable = true\n";
   const InvalidCase cases[] = {
       {kStorage + "telemetry {\n  statsite_address = \"x\"\n}", false,
-       "server.hcl:2: unknown key \"telemetry\""},
+       "server.hcl:3: telemetry: unsupported key \"statsite_address\": Tresor exports metrics "
+       "only through GET /v1/sys/metrics"},
+      {kStorage + "telemetry {\n  disable_hostnme = true\n}", false,
+       "server.hcl:3: telemetry: unknown key \"disable_hostnme\" (did you mean "
+       "\"disable_hostname\"?)"},
+      {kStorage + "telemetry {\n  prometheus_retention_time = \"soon\"\n}", false,
+       "server.hcl:3: telemetry: prometheus_retention_time: "},
+      {kStorage + "telemetry {\n  usage_gauge_period = 0\n}", false,
+       "server.hcl:3: telemetry: usage_gauge_period: must be positive, or \"none\""},
+      {kStorage + "telemetry {\n  unauthenticated_metrics_access = true\n}", false,
+       "server.hcl:3: telemetry: unauthenticated_metrics_access belongs in a listener's "
+       "telemetry block"},
+      {kStorage + "telemetry {}\ntelemetry {}\n", false,
+       "server.hcl:"},
+      {kStorage + "listener \"tcp\" {\n" + kTls + "  telemetry {\n    unauthenticated = true\n  }\n}",
+       false, "server.hcl:5: listener \"tcp\": telemetry: unknown key \"unauthenticated\""},
+      {kStorage + "listener \"tcp\" {\n" + kTls +
+           "  telemetry {\n    unauthenticated_metrics_access = true\n  }\n}\n" +
+           "listener \"tcp\" {\n" + kTls + "  address = \"127.0.0.1:8300\"\n}",
+       false,
+       "server.hcl: listener \"tcp\": telemetry: unauthenticated_metrics_access: must be the "
+       "same on every listener"},
       {kStorage + "listener \"tcp\" {\n" + kTls + "  adress = \"127.0.0.1:8200\"\n}", false,
        "server.hcl:4: listener \"tcp\": unknown key \"adress\" (did you mean \"address\"?)"},
       {kStorage + "disable_mlok = true", false,
@@ -322,8 +380,8 @@ TEST(ParseConfigTest, InvalidFilesTable) {
        "server.hcl:3: seal \"transit\": disabled: expected a bool"},
       {kStorage + "ui = ", false, "server.hcl: line 2, column 6: expected a value for \"ui\""},
       // JSON: no line numbers, same key paths.
-      {R"({"storage": {"inmem": {}}, "telemetry": {}})", true,
-       "server.json: unknown key \"telemetry\""},
+      {R"({"storage": {"inmem": {}}, "telemetry": {"statsd_address": "x"}})", true,
+       "server.json: telemetry: unsupported key \"statsd_address\""},
       {R"({"storage": {"inmem": {}}, "listener": [{"tcp": {"tls_disable": true, "adress": "x"}}]})",
        true, "server.json: listener \"tcp\": unknown key \"adress\" (did you mean \"address\"?)"},
       {R"({"storage": {"inmem": {}}, "disable_mlock": "yes"})", true,

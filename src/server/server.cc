@@ -113,9 +113,12 @@ Status Server::Start() {
   if (auto path = sc.options.find("path"); path != sc.options.end()) {
     core_options.scratch_dir = path->second + "/snapshot-auto-scratch";
   }
+  // Before the core: its sys/metrics route reads the settings.
+  metrics::Default().SetSettings(config_.telemetry);
   core_ = std::make_unique<core::Core>(*storage_, clock_, std::move(core_options));
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
-  http_ = std::make_unique<http::Server>(*core_, io_threads);
+  metered_ = std::make_unique<MeteredHandler>(*core_);
+  http_ = std::make_unique<http::Server>(*metered_, io_threads);
   for (const auto& listener : config_.listeners) {
     TRESOR_RETURN_IF_ERROR(http_->AddListener(ToListenerOptions(listener)));
   }

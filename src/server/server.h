@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "http/server.h"
 #include "server/config.h"
+#include "server/metered_handler.h"
 #include "server/retry_join.h"
 #include "storage/backend.h"
 
@@ -59,6 +60,8 @@ class Server {
   Clock& clock_;
   std::unique_ptr<storage::Backend> storage_;
   std::unique_ptr<core::Core> core_;
+  // Times each request the listeners hand to core_; outlives http_.
+  std::unique_ptr<MeteredHandler> metered_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<RetryJoiner> retry_joiner_;  // raft with retry_join blocks only
 };

@@ -342,10 +342,12 @@ def join_and_unseal(node, leader, keys):
     assert node.seal_status()["sealed"] is False
 
 
-def form_raft_cluster(count=3, shares=3, threshold=2, storage_extra=""):
+def form_raft_cluster(count=3, shares=3, threshold=2, storage_extra="", **server_args):
     """Starts `count` raft nodes, initialises the first, joins and unseals
-    the others, and waits until all are voters. Returns (nodes, keys, root)."""
-    nodes = [TresorServer(storage="raft", storage_extra=storage_extra) for _ in range(count)]
+    the others, and waits until all are voters. `server_args` go to each
+    TresorServer (extra_config, listener_extra). Returns (nodes, keys, root)."""
+    nodes = [TresorServer(storage="raft", storage_extra=storage_extra, **server_args)
+             for _ in range(count)]
     for n in nodes:
         n.start()
     first = nodes[0]
