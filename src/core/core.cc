@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/audit/sys_audit_handlers.h"
 #include "core/engine_factory.h"
 #include "core/sys_handlers.h"
 #include "core/sys_metrics_handlers.h"
@@ -76,6 +77,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
                       [this] { return dr_.mode() != replication::Mode::kSecondary; }),
       loaded_snapshots_(clock, auto_snapshots_.scratch_dir()),
       policies_(lifecycle_.Barrier()),
+      audit_(lifecycle_.Barrier(), clock),
       mounts_(lifecycle_.Barrier(), clock, BuiltinEngineFactory(lifecycle_.Tokens())),
       wrapping_(lifecycle_.Tokens(), [this]() -> std::shared_ptr<storage::Backend> {
         auto cubbyhole = mounts_.Find(MountKind::kSecrets, "cubbyhole/");
@@ -85,9 +87,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
       in_flight_(clock) {
   const SysContext sys_context{lifecycle_,      options_,        clock_, ha_,
                                rekey_,          rekey_recovery_, generate_root_,
-                               dr_,             restore_mutex_};
+                               dr_,             restore_mutex_,
+                               [this] { return audit_.Failing(); }};
   RegisterSysHandlers(sys_, sys_context);
   RegisterMountHandlers(sys_, mounts_, policies_);
+  RegisterAuditHandlers(sys_, audit_);
   RegisterReplicationHandlers(sys_, dr_);
   RegisterSnapshotAutoHandlers(sys_, auto_snapshots_, write_archiver_);
   RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
@@ -126,11 +130,13 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
       [this] {
         policies_.InvalidateCache();
         TRESOR_RETURN_IF_ERROR(mounts_.Load());
+        TRESOR_RETURN_IF_ERROR(audit_.Load());
         ha_.OnUnseal();
         return Status::Ok();
       },
       [this] {
         ha_.OnSeal();
+        audit_.Unload();
         mounts_.Unload();
         policies_.InvalidateCache();
       });
@@ -147,6 +153,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
     // Tokens this node cached in an earlier term may have been revoked or
     // renewed by another active node since.
     TRESOR_RETURN_IF_ERROR(lifecycle_.Tokens().Load());
+    TRESOR_RETURN_IF_ERROR(audit_.Load());
     mounts_.Unload();
     // A DR secondary writes nothing of its own: its data is the primary's.
     if (dr_.mode() == replication::Mode::kSecondary) return mounts_.Load();
@@ -242,8 +249,16 @@ StatusOr<Response> Core::Handle(const Request& request) {
   // Tresor's synchronous DR mode: a request that wrote is answered once a
   // secondary holds what it wrote.
   const std::optional<std::uint64_t> mark = dr_.SynchronousMark();
-  TRESOR_ASSIGN_OR_RETURN(Response response, HandleRouted(request));
-  TRESOR_ASSIGN_OR_RETURN(response, WrapIfAsked(request, std::move(response)));
+  audit::AuditRecord record;
+  record.request = &request;
+  StatusOr<Response> result = HandleRouted(request, record);
+  if (result.ok()) result = WrapIfAsked(request, std::move(*result));
+  if (record.request_logged) {
+    // As Vault: an answer that cannot be audited is not given.
+    Status audited = audit_.LogResponse(record, result);
+    if (!audited.ok()) return audited;
+  }
+  TRESOR_ASSIGN_OR_RETURN(Response response, std::move(result));
   if (mark.has_value()) TRESOR_RETURN_IF_ERROR(dr_.AwaitReplicated(*mark));
   return response;
 }
@@ -267,7 +282,15 @@ Status Core::CheckTokenAllowsUpdate(const std::string& token, const std::string&
   return Status::Ok();
 }
 
-StatusOr<Response> Core::HandleRouted(const Request& request) {
+Status Core::AuditRequest(audit::AuditRecord& record, const std::string& path) {
+  if (!audit_.Enabled()) return Status::Ok();
+  if (auto routed = mounts_.Route(path); routed.has_value()) {
+    record.mount_type = routed->mount->entry.type;
+  }
+  return audit_.LogRequest(record);
+}
+
+StatusOr<Response> Core::HandleRouted(const Request& request, audit::AuditRecord& record) {
   if (ha_.Removed() && request.path != "sys/health" && request.path != "sys/seal-status") {
     return UnavailableError(
         "this node was removed from the raft cluster and serves nothing: wipe its storage path, "
@@ -288,12 +311,15 @@ StatusOr<Response> Core::HandleRouted(const Request& request) {
     auto routed = mounts_.Route(request.path);
     if (routed.has_value() && routed->mount->engine != nullptr &&
         routed->mount->IsUnauthenticated(routed->relative_path)) {
+      TRESOR_RETURN_IF_ERROR(AuditRequest(record, request.path));
       return HandleLogin(request, *routed->mount, routed->relative_path);
     }
   }
 
   TRESOR_ASSIGN_OR_RETURN(auto token, lifecycle_.Tokens().UseToken(request.client_token));
   if (!token.has_value()) return PermissionDeniedError();
+  record.token = *token;
+  TRESOR_RETURN_IF_ERROR(AuditRequest(record, request.path));
   if (!token->bound_cidrs.empty() && !logical::ClientInCidrs(request, token->bound_cidrs)) {
     return PermissionDeniedError();
   }

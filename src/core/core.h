@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "core/audit/audit_broker.h"
 #include "core/generate_root.h"
 #include "core/ha.h"
 #include "core/in_flight.h"
@@ -109,10 +110,17 @@ class Core final : public RequestHandler {
 
   Lifecycle& lifecycle() { return lifecycle_; }
   MountTable& mounts() { return mounts_; }
+  // The audit devices; the server reopens them on SIGHUP.
+  audit::Broker& audit() { return audit_; }
   const CoreOptions& options() const { return options_; }
 
  private:
-  StatusOr<Response> HandleRouted(const Request& request);
+  // Writes the request's audit entry into `record` once the caller is known
+  // (docs/audit.md); Handle writes the response entry.
+  StatusOr<Response> HandleRouted(const Request& request, audit::AuditRecord& record);
+  // The audit request entry, before the request runs: fails the request
+  // when devices are enabled and none took it.
+  Status AuditRequest(audit::AuditRecord& record, const std::string& path);
   // The answer wrapped when the request asked for it (docs/wrapping.md).
   StatusOr<Response> WrapIfAsked(const Request& request, Response response);
   StatusOr<Response> HandleWithEngine(Request request, const policy::Acl& acl);
@@ -142,6 +150,7 @@ class Core final : public RequestHandler {
   LoadedSnapshots loaded_snapshots_;  // single-path recovery
   std::mutex restore_mutex_;  // SysContext::restore_mutex
   policy::PolicyStore policies_;
+  audit::Broker audit_;
   MountTable mounts_;
   ResponseWrapping wrapping_;
   Leases leases_;

@@ -6,6 +6,7 @@
 // Threads: handlers are called concurrently; they hold no state of their own.
 #pragma once
 
+#include <functional>
 #include <mutex>
 
 #include <initializer_list>
@@ -39,6 +40,8 @@ struct SysContext {
   const replication::DrReplication& dr;
   // Held by a whole-state restore (snapshot or point in time): one at a time.
   std::mutex& restore_mutex;
+  // Whether an audit device's last write failed (sys/health's audit_failing).
+  std::function<bool()> audit_failing = nullptr;
 };
 
 void RegisterSysHandlers(SysRouter& router, SysContext context);

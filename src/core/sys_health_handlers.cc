@@ -74,6 +74,8 @@ StatusOr<Response> HandleHealth(SysContext ctx, const Request& req) {
                               ctx.clock.Now().time_since_epoch())
                               .count()},
       {"version", kReportedVersion}};
+  // Tresor's own: Vault's health does not say when its audit fails closed.
+  body["audit_failing"] = ctx.audit_failing != nullptr && ctx.audit_failing();
   if (!status.sealed) {
     body["cluster_name"] = status.cluster_name;
     body["cluster_id"] = status.cluster_id;

@@ -173,6 +173,8 @@ void Server::Stop() {
 }
 
 void Server::Reload() {
+  // Log rotation: audit files are opened again under their names.
+  if (core_ != nullptr) core_->audit().Reopen();
   if (config_.source_file.empty()) return;
   auto fresh = LoadConfigFile(config_.source_file);
   if (!fresh.ok()) {
