@@ -105,10 +105,10 @@ struct Registry::Callback {
   uint64_t id;
   std::string name;
   std::string help;
-  Labels labels;
-  std::function<std::optional<double>()> read;
+  Labels labels;  // the key among callbacks of one name
+  std::function<SeriesList()> read;
   bool usage;
-  std::optional<double> cached;
+  SeriesList cached;
   std::optional<std::chrono::steady_clock::time_point> cached_at;
 };
 
@@ -182,14 +182,30 @@ CallbackHandle Registry::AddGaugeCallback(std::string_view name, std::string_vie
                                           Labels labels,
                                           std::function<std::optional<double>()> read,
                                           bool usage) {
+  auto read_all = [labels, read = std::move(read)]() -> SeriesList {
+    std::optional<double> value = read();
+    if (!value.has_value()) return {};
+    return {{labels, *value}};
+  };
   std::lock_guard lock(mu_);
   const uint64_t id = next_callback_id_++;
   callbacks_.push_back(Callback{id, std::string(name), std::string(help), std::move(labels),
-                                std::move(read), usage, std::nullopt, std::nullopt});
+                                std::move(read_all), usage, {}, std::nullopt});
+  return CallbackHandle(this, id);
+}
+
+CallbackHandle Registry::AddGaugeFamilyCallback(std::string_view name, std::string_view help,
+                                                std::function<SeriesList()> read) {
+  std::lock_guard lock(mu_);
+  const uint64_t id = next_callback_id_++;
+  callbacks_.push_back(Callback{id, std::string(name), std::string(help), {}, std::move(read),
+                                false, {}, std::nullopt});
   return CallbackHandle(this, id);
 }
 
 void Registry::RemoveCallback(uint64_t id) {
+  // Waits for a scrape that may be calling it.
+  std::lock_guard collecting(collect_mu_);
   std::lock_guard lock(mu_);
   callbacks_.remove_if([id](const Callback& c) { return c.id == id; });
 }
@@ -229,7 +245,11 @@ std::string Registry::ExportName(const std::string& name, Type type) const {
 
 std::vector<Registry::Row> Registry::Collect(std::chrono::steady_clock::time_point now,
                                              bool apply_retention) {
-  std::lock_guard lock(mu_);
+  // collect_mu_ for the whole scrape (callbacks stay registered while they
+  // are called), mu_ only while the tables are read: a callback may then
+  // obtain metrics (the barrier's, on a first read) without deadlocking.
+  std::lock_guard collecting(collect_mu_);
+  std::unique_lock lock(mu_);
   std::vector<Row> rows;
   const auto retention = settings_.prometheus_retention_time;
   for (auto& [name, family] : families_) {
@@ -261,23 +281,31 @@ std::vector<Registry::Row> Registry::Collect(std::chrono::steady_clock::time_poi
     }
   }
   // Callback gauges: the last registered of equal name and labels wins.
+  // Elements of callbacks_ stay put (a std::list) and leave only under
+  // collect_mu_, and `cached` is touched only here, so the pointers and
+  // fields below are safe to use without mu_.
   std::map<std::pair<std::string, Labels>, Callback*> latest;
   for (Callback& c : callbacks_) latest[{c.name, c.labels}] = &c;
+  const Settings settings = settings_;
+  std::map<std::string, std::string> export_names;
+  for (auto& [key, c] : latest) export_names[c->name] = ExportName(c->name, Type::kGauge);
+  lock.unlock();
   for (auto& [key, c] : latest) {
-    std::optional<double> value;
+    SeriesList series;
     if (c->usage) {
-      if (!settings_.usage_gauge_period.has_value()) continue;
-      if (!c->cached_at.has_value() || now - *c->cached_at >= *settings_.usage_gauge_period) {
+      if (!settings.usage_gauge_period.has_value()) continue;
+      if (!c->cached_at.has_value() || now - *c->cached_at >= *settings.usage_gauge_period) {
         c->cached = c->read();
         c->cached_at = now;
       }
-      value = c->cached;
+      series = c->cached;
     } else {
-      value = c->read();
+      series = c->read();
     }
-    if (!value.has_value()) continue;
-    rows.push_back(Row{ExportName(c->name, Type::kGauge), c->help, Type::kGauge, c->labels,
-                       *value, {}});
+    for (auto& [labels, value] : series) {
+      rows.push_back(Row{export_names[c->name], c->help, Type::kGauge, std::move(labels), value,
+                         {}});
+    }
   }
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Row& a, const Row& b) { return a.name < b.name; });

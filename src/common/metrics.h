@@ -18,8 +18,9 @@
 //
 // Threads: updates (Counter::Add, Gauge::Set, Summary::Observe) are
 // lock-free atomics and may run on any thread. Registering a metric or a
-// callback, and rendering, take the registry's one mutex; those are rare
-// (once per metric, once per scrape). Metric objects live as long as the
+// callback, and rendering, take the registry's mutex; those are rare (once
+// per metric, once per scrape). A scrape also holds a second mutex while
+// it calls the gauge callbacks, so that removing one waits for it. Metric objects live as long as the
 // registry (for Default(), the process), so references to them never dangle.
 #pragma once
 
@@ -170,8 +171,10 @@ class Registry {
   Gauge& GetGauge(std::string_view name, std::string_view help, const Labels& labels = {});
   Summary& GetSummary(std::string_view name, std::string_view help, const Labels& labels = {});
 
-  // A gauge whose value `read` computes at scrape time (under the registry's
-  // mutex: it must not register metrics, and should be quick). nullopt
+  // A gauge whose value `read` computes at scrape time (on the scraping
+  // thread; it may obtain metrics but must not add or remove callbacks, and
+  // should be quick). A handle's destruction waits for a scrape that is
+  // calling its callback. nullopt
   // leaves the series out of this scrape. When several live callbacks have
   // the same name and labels (several cores in one test process), the one
   // registered last is used. `usage`: a high-cardinality usage gauge, cached
@@ -180,6 +183,15 @@ class Registry {
                                                 Labels labels,
                                                 std::function<std::optional<double>()> read,
                                                 bool usage = false);
+
+  // Several series of one gauge, computed at scrape time: `read` returns
+  // each series' labels and value (an empty list leaves the gauge out of
+  // this scrape). For gauges whose label values are not known in advance
+  // (one series per automated snapshot schedule). Same rules as above.
+  using SeriesList = std::vector<std::pair<Labels, double>>;
+  [[nodiscard]] CallbackHandle AddGaugeFamilyCallback(std::string_view name,
+                                                      std::string_view help,
+                                                      std::function<SeriesList()> read);
 
   void SetSettings(const Settings& settings);
   Settings settings() const;
@@ -212,6 +224,8 @@ class Registry {
   struct Row;
   std::vector<Row> Collect(std::chrono::steady_clock::time_point now, bool apply_retention);
 
+  // Held for a whole scrape and by RemoveCallback; taken before mu_.
+  std::mutex collect_mu_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Family>, std::less<>> families_;  // GUARDED_BY(mu_)
   std::list<Callback> callbacks_;                                          // GUARDED_BY(mu_)

@@ -111,6 +111,21 @@ TEST(MetricsTest, CallbackGaugesAreReadAtScrapeAndRemovedWithTheirHandle) {
   EXPECT_EQ(r.RenderPrometheus(steady_clock::now()).find("vault_core_active"), std::string::npos);
 }
 
+TEST(MetricsTest, FamilyCallbacksExportOneSeriesEach) {
+  Registry r;
+  Registry::SeriesList series = {{{{"config", "daily"}}, 30}, {{{"config", "hourly"}}, 5}};
+  CallbackHandle h = r.AddGaugeFamilyCallback("tresor.snapshot.age", "h", [&] { return series; });
+  std::string text = r.RenderPrometheus(steady_clock::now());
+  EXPECT_NE(text.find("# TYPE tresor_snapshot_age gauge\n"
+                      "tresor_snapshot_age{config=\"daily\"} 30\n"
+                      "tresor_snapshot_age{config=\"hourly\"} 5\n"),
+            std::string::npos)
+      << text;
+  series.clear();
+  EXPECT_EQ(r.RenderPrometheus(steady_clock::now()).find("tresor_snapshot_age"),
+            std::string::npos);
+}
+
 TEST(MetricsTest, UsageGaugesAreCachedForThePeriodAndOffWithNone) {
   Registry r;
   Settings settings = NoHostname();

@@ -10,9 +10,11 @@
 namespace tresor::core {
 namespace {
 
-// Vault's autopilot default: a voter not heard from for this long is
-// unhealthy.
-constexpr std::int64_t kLastContactThresholdMs = 10'000;
+// Vault autopilot's defaults, as sys/storage/raft/autopilot/state applies
+// them: a voter is healthy when the leader heard from it within 10 s and
+// it trails the leader by at most 1000 entries.
+constexpr std::int64_t kAutopilotContactThresholdMs = 10'000;
+constexpr std::uint64_t kAutopilotMaxTrailingLogs = 1000;
 
 struct VoterHealth {
   int voters = 0;
@@ -25,19 +27,41 @@ std::optional<VoterHealth> LeaderVoterHealth(Ha& ha) {
   storage::RaftBackend* raft = ha.raft();
   if (raft == nullptr || !raft->node().IsLeader()) return std::nullopt;
   VoterHealth health;
-  for (const raft::ServerInfo& server : raft->node().GetStatus().configuration) {
+  const raft::NodeStatus status = raft->node().GetStatus();
+  for (const raft::ServerInfo& server : status.configuration) {
     if (!server.voter) continue;
     ++health.voters;
-    if (server.last_contact_ms >= 0 && server.last_contact_ms < kLastContactThresholdMs) {
-      ++health.healthy;
-    }
+    const bool in_touch =
+        server.last_contact_ms >= 0 && server.last_contact_ms <= kAutopilotContactThresholdMs;
+    const bool caught_up = server.match_index + kAutopilotMaxTrailingLogs >= status.last_index;
+    if (in_touch && caught_up) ++health.healthy;
   }
   return health;
 }
 
+// One series per automated snapshot schedule (label "config"), from the
+// status sys/storage/raft/snapshot-auto/status/<name> answers; on the
+// active, unsealed node only (the schedules live in the barrier).
+metrics::Registry::SeriesList SnapshotSeries(Lifecycle& lifecycle, Ha& ha,
+                                             snapshot_auto::AutoSnapshotter& snapshots,
+                                             const char* field) {
+  metrics::Registry::SeriesList series;
+  if (lifecycle.Sealed() || !ha.IsActive()) return series;
+  StatusOr<std::vector<std::string>> names = snapshots.List();
+  if (!names.ok()) return series;
+  for (const std::string& name : *names) {
+    StatusOr<nlohmann::json> status = snapshots.StatusOf(name);
+    if (!status.ok()) continue;
+    const nlohmann::json& value = (*status)[field];
+    if (value.is_number()) series.push_back({{{"config", name}}, value.get<double>()});
+  }
+  return series;
+}
+
 }  // namespace
 
-void RegisterMetricsHandlers(SysRouter& router, Lifecycle& lifecycle, Ha& ha, Clock& clock) {
+void RegisterMetricsHandlers(SysRouter& router, Lifecycle& lifecycle, Ha& ha, Clock& clock,
+                             snapshot_auto::AutoSnapshotter& auto_snapshots) {
   metrics::Registry& registry = metrics::Default();
   // Owned by the route's handler, so they go when the router goes.
   auto gauges = std::make_shared<std::vector<metrics::CallbackHandle>>();
@@ -51,7 +75,8 @@ void RegisterMetricsHandlers(SysRouter& router, Lifecycle& lifecycle, Ha& ha, Cl
       }));
   gauges->push_back(registry.AddGaugeCallback(
       "vault.autopilot.healthy",
-      "Whether every raft voter was heard from within 10s (1) or not (0); on the leader only.",
+      "Whether every raft voter is healthy (heard from within 10s, at most 1000 entries "
+      "behind) (1) or not (0); on the leader only.",
       {}, [&ha]() -> std::optional<double> {
         auto health = LeaderVoterHealth(ha);
         if (!health) return std::nullopt;
@@ -66,6 +91,39 @@ void RegisterMetricsHandlers(SysRouter& router, Lifecycle& lifecycle, Ha& ha, Cl
         if (!health) return std::nullopt;
         return std::max(0, health->healthy - (health->voters / 2 + 1));
       }));
+  // A usage gauge: cached for usage_gauge_period, off with "none".
+  gauges->push_back(registry.AddGaugeCallback(
+      "vault.token.count", "Service tokens stored (active node only).", {},
+      [&lifecycle, &ha]() -> std::optional<double> {
+        if (lifecycle.Sealed() || !ha.IsActive()) return std::nullopt;
+        double total = 0;
+        Status counted = lifecycle.Tokens().ForEachToken("", [&total](const auto&) {
+          ++total;
+          return Status::Ok();
+        });
+        if (!counted.ok()) return std::nullopt;
+        return total;
+      },
+      /*usage=*/true));
+  const struct {
+    const char* name;
+    const char* field;
+    const char* help;
+  } snapshot_gauges[] = {
+      {"tresor.snapshot.auto.last_verified_age_seconds", "last_verified_age_seconds",
+       "Age of the newest verified automated snapshot of each schedule (s)."},
+      {"tresor.snapshot.auto.last_verified_index", "last_verified_index",
+       "Raft index of the newest verified automated snapshot of each schedule."},
+      {"tresor.snapshot.auto.consecutive_failures", "consecutive_failures",
+       "Automated snapshots of each schedule that failed in a row."},
+  };
+  for (const auto& g : snapshot_gauges) {
+    const char* field = g.field;
+    gauges->push_back(registry.AddGaugeFamilyCallback(
+        g.name, g.help, [&lifecycle, &ha, &auto_snapshots, field] {
+          return SnapshotSeries(lifecycle, ha, auto_snapshots, field);
+        }));
+  }
 
   SysRoute route;
   route.unauthenticated = registry.settings().unauthenticated_metrics_access;

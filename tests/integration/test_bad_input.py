@@ -761,6 +761,13 @@ ROWS = [
         headers=ROOT_HEADER),
     Row("sys/config/state/sanitized", "`GET`, user token (no sudo)", 403, "permission denied",
         "unsealed", method="GET", headers=USER_HEADER),
+    # Metrics (docs/observability.md, "Metrics")
+    Row("sys/metrics", "`GET ?format=xml`, root token", 400, "format: unknown format \"xml\"",
+        "unsealed", method="GET", target="/v1/sys/metrics?format=xml", headers=ROOT_HEADER),
+    Row("sys/metrics", "`GET`, user token (its policies do not allow it)", 403,
+        "permission denied", "unsealed", method="GET", headers=USER_HEADER),
+    Row("sys/metrics", "`POST`, root token", 405, "update is not supported on sys/metrics",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=b"{}"),
     Row("secret/data/a", "`POST`, `data` a string", 400, "data: expected an object, got a string",
         "unsealed", method="POST", headers=ROOT_HEADER, body=body({"data": "x"})),
     Row("secret/data/a", "`POST`, body `{}`", 400, "no data provided", "unsealed",

@@ -48,18 +48,21 @@ VAULT_METRICS = {
     "vault_autopilot_healthy": "gauge",
     "vault_autopilot_failure_tolerance": "gauge",
     "vault_ha_rpc_client_forward": "summary",
+    "vault_token_count": "gauge",
 }
 # Tresor's own (and Prometheus' process_* names).
 TRESOR_METRICS = {
     "process_resident_memory_bytes": "gauge",
     "process_open_fds": "gauge",
     "tresor_process_threads": "gauge",
+    "tresor_snapshot_auto_last_verified_age_seconds": "gauge",
+    "tresor_snapshot_auto_last_verified_index": "gauge",
+    "tresor_snapshot_auto_consecutive_failures": "gauge",
 }
 EXPORTED = {**VAULT_METRICS, **TRESOR_METRICS}
 # Names the alerts use that appear only once their capability is in use
 # (an audit device failed; an automated snapshot schedule exists).
-EXPORTED_ON_FIRST_EVENT = {"vault_audit_log_request_failure",
-                           "tresor_snapshot_auto_last_verified_age_seconds"}
+EXPORTED_ON_FIRST_EVENT = {"vault_audit_log_request_failure"}
 
 TELEMETRY = 'telemetry {\n  disable_hostname = true\n  prometheus_retention_time = "1h"\n}\n'
 UNAUTHENTICATED = "  telemetry {\n    unauthenticated_metrics_access = true\n  }\n"
@@ -220,6 +223,12 @@ def test_prometheus_scrapes_every_node(cluster, prometheus):
     assert r.status == 204, r
     assert standby.api("POST", "kv/a", {"v": "1"}, token=root).status == 204
     assert active.api("GET", "kv/a", token=root).status == 200
+    # An automated snapshot schedule, for the tresor_snapshot_auto_* gauges.
+    snapshots = tempfile.TemporaryDirectory(prefix="tresor-metrics-snap-")
+    body = {"interval": 1, "retain": 1, "storage_type": "local", "path_prefix": snapshots.name,
+            "file_prefix": "metrics"}
+    r = active.api("POST", "sys/storage/raft/snapshot-auto/config/metrics", body, token=root)
+    assert r.status == 204, r
     assert active.api("PUT", "sys/step-down", token=root).status == 204
     wait_for(lambda: active_node(nodes) not in (None, active), timeout=60,
              what="another node to become active")
@@ -250,6 +259,8 @@ def test_prometheus_scrapes_every_node(cluster, prometheus):
     assert result, "no forwarded request was counted"
     result = get("query", query="sum(vault_core_step_down_count)")["data"]["result"]
     assert float(result[0]["value"][1]) >= 1
+    result = get("query", query='tresor_snapshot_auto_last_verified_index{config="metrics"}')
+    assert float(result["data"]["result"][0]["value"][1]) > 0, result
 
     # Each node's exposition carries the same types (a standby answers for
     # itself, not forwarded).
@@ -269,6 +280,7 @@ def test_prometheus_scrapes_every_node(cluster, prometheus):
         return values
     wait_for(lambda: sorted(active_gauges()) == [0.0, 0.0, 1.0], timeout=60,
              what="one node with vault_core_active 1 and two with 0")
+    snapshots.cleanup()
 
 
 def test_alert_rules_pass_promtool():
