@@ -292,3 +292,27 @@ def test_bad_options_are_refused(server):
         assert r.status == 400, (body, r)
         assert word in r.errors[0], (body, r.errors)
     assert s.api("GET", "sys/audit", token=root).json["data"] == {}
+
+
+def test_cli_enables_lists_and_disables_devices(server):
+    s, root = server
+    log = os.path.join(s.workdir, "cli-audit.log")
+    r = s.cli("audit", "list", token=root)
+    assert r.returncode == 2 and "No audit devices are enabled." in r.stderr, r
+    r = s.cli("audit", "enable", "-path=mine", "-description=cli test", "file",
+              f"file_path={log}", "mode=0640", token=root)
+    assert r.returncode == 0, r
+    assert "Success! Enabled the file audit device at: mine/" in r.stdout
+    assert oct(os.stat(log).st_mode & 0o777) == "0o640"
+    r = s.cli("audit", "list", token=root)
+    assert r.returncode == 0 and "mine/" in r.stdout and "cli test" in r.stdout, r
+    r = s.cli("audit", "list", "-detailed", token=root)
+    assert r.returncode == 0 and "replicated" in r.stdout and log in r.stdout, r
+    r = s.cli("audit", "enable", "file", "nokeyvalue", token=root)
+    assert r.returncode != 0 and "KEY=VALUE" in r.stderr, r
+    r = s.cli("audit", "enable", "-path=bad", "file", "file_path=discard", "colour=blue",
+              token=root)
+    assert r.returncode == 2 and "colour" in r.stderr, r
+    r = s.cli("audit", "disable", "mine", token=root)
+    assert r.returncode == 0 and "Disabled audit device" in r.stdout, r
+    assert s.api("GET", "sys/audit", token=root).json["data"] == {}

@@ -109,6 +109,10 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
   registry.Register("auth enable", "Enables a new auth method", NewAuthEnableCommand);
   registry.Register("auth disable", "Disables an auth method", NewAuthDisableCommand);
   registry.Register("auth list", "Lists enabled auth methods", NewAuthListCommand);
+  registry.RegisterGroup("audit", "Interact with audit devices");
+  registry.Register("audit enable", "Enables an audit device", NewAuditEnableCommand);
+  registry.Register("audit disable", "Disables an audit device", NewAuditDisableCommand);
+  registry.Register("audit list", "Lists enabled audit devices", NewAuditListCommand);
 }
 
 }  // namespace tresor::cli

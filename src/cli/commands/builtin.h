@@ -78,6 +78,9 @@ std::unique_ptr<Command> NewSecretsMoveCommand();
 std::unique_ptr<Command> NewAuthEnableCommand();
 std::unique_ptr<Command> NewAuthDisableCommand();
 std::unique_ptr<Command> NewAuthListCommand();
+std::unique_ptr<Command> NewAuditEnableCommand();
+std::unique_ptr<Command> NewAuditDisableCommand();
+std::unique_ptr<Command> NewAuditListCommand();
 
 void RegisterBuiltinCommands(CommandRegistry& registry);
 
