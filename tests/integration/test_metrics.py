@@ -313,3 +313,21 @@ def test_grafana_dashboard_uses_exported_names():
         assert names <= set(EXPORTED), (expr, names - set(EXPORTED))
         used |= names
     assert {"vault_core_unsealed", "vault_core_handle_request", "vault_raft_commitTime"} <= used
+
+
+def test_standby_answers_with_a_token():
+    """Without unauthenticated access, a standby checks the token itself and
+    answers its own metrics (not the active's)."""
+    nodes, _, root = form_raft_cluster(2, extra_config=TELEMETRY)
+    try:
+        active = active_node(nodes)
+        standby = next(n for n in nodes if n is not active)
+        r = standby.api("GET", "sys/metrics?format=prometheus", token=root)
+        assert r.status == 200, r
+        assert re.search(r"^vault_core_active 0$", r.body, re.M), r.body
+        assert standby.api("GET", "sys/metrics?format=prometheus").status == 403
+        r = active.api("GET", "sys/metrics?format=prometheus", token=root)
+        assert re.search(r"^vault_core_active 1$", r.body, re.M), r.body
+    finally:
+        for n in nodes:
+            n.close()
