@@ -1,8 +1,10 @@
 #include "core/audit/audit_broker.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -287,6 +289,29 @@ TEST_F(AuditBrokerTest, SocketPeerThatNeverReadsTimesOut) {
   EXPECT_NE(status.message().find("timed out"), std::string::npos) << status.message();
   // The failing write waited for its timeout (and one retry), not forever.
   EXPECT_LT(took, std::chrono::seconds(30));
+}
+
+TEST_F(AuditBrokerTest, FileDeviceOnAPipeNobodyReadsTimesOut) {
+  const std::string fifo = dir_.File("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // Without a reader the open itself fails, at once.
+  Broker broker(barrier_, clock_);
+  Status refused =
+      broker.Enable(Enabling("fifo", "file", {{"file_path", fifo}, {"log_raw", "true"}}));
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << refused.message();
+
+  // A reader that never reads: writes fill the pipe, then time out.
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  ASSERT_TRUE(
+      broker.Enable(Enabling("fifo", "file", {{"file_path", fifo}, {"log_raw", "true"}})).ok());
+  f_.request.data = {{"big", std::string(1 << 16, 'x')}};
+  Status status;
+  int writes = 0;
+  while (writes < 64 && (status = broker.LogRequest(f_.record)).ok()) ++writes;
+  ::close(reader);
+  EXPECT_EQ(status.code(), StatusCode::kInternal) << writes;
+  EXPECT_NE(status.message().find("timed out"), std::string::npos) << status.message();
 }
 
 }  // namespace

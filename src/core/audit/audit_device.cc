@@ -37,16 +37,18 @@ Status RejectLeftovers(const std::map<std::string, std::string>& options, const 
 
 // Writes all of `data` to fd, waiting at most `timeout` for the fd to take
 // more when it is full (then *timed_out is set).
-Status WriteAll(int fd, std::string_view data, std::chrono::milliseconds timeout, bool* timed_out) {
+Status WriteAll(int fd, bool socket, std::string_view data, std::chrono::milliseconds timeout,
+                bool* timed_out) {
   while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && errno == ENOTSOCK) n = ::write(fd, data.data(), data.size());
+    ssize_t n = socket ? ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT)
+                       : ::write(fd, data.data(), data.size());
     if (n >= 0) {
       data.remove_prefix(static_cast<std::size_t>(n));
       continue;
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return IOError(Errno("write"));
+    // Full: only a socket or a pipe ever is.
     pollfd p{fd, POLLOUT, 0};
     int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
     if (ready == 0) {
@@ -58,6 +60,9 @@ Status WriteAll(int fd, std::string_view data, std::chrono::milliseconds timeout
   }
   return Status::Ok();
 }
+
+// How long a file device waits for a full pipe (a FIFO as file_path).
+constexpr std::chrono::milliseconds kFileWriteTimeout{2000};
 
 class FileDevice final : public Device {
  public:
@@ -77,14 +82,10 @@ class FileDevice final : public Device {
     out.push_back('\n');
     std::lock_guard lock(mu_);
     if (fd_ < 0) TRESOR_RETURN_IF_ERROR(OpenLocked());
-    std::string_view rest = out;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd_, rest.data(), rest.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return IOError(Errno("writing " + path_));
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return Status::Ok();
+    bool timed_out = false;
+    Status written = WriteAll(fd_, /*socket=*/false, out, kFileWriteTimeout, &timed_out);
+    if (!written.ok()) return IOError(path_ + ": " + written.message());
+    return written;
   }
 
   Status Reopen() override {
@@ -102,7 +103,9 @@ class FileDevice final : public Device {
       fd_ = STDOUT_FILENO;
       return Status::Ok();
     }
-    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_);
+    // Non-blocking, so that a named pipe nobody reads fails (ENXIO at open,
+    // or the write timeout once it is full) instead of hanging requests.
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, mode_);
     if (fd < 0) return IOError(Errno("opening " + path_));
     // The mode asked for, whatever the umask or an existing file said.
     if (::fchmod(fd, mode_) != 0) {
@@ -135,7 +138,7 @@ class SocketDevice final : public Device {
     if (fd_ >= 0 && PeerClosedLocked()) CloseLocked();
     if (fd_ < 0) TRESOR_RETURN_IF_ERROR(ConnectLocked());
     bool timed_out = false;
-    Status written = WriteAll(fd_, out, timeout_, &timed_out);
+    Status written = WriteAll(fd_, /*socket=*/true, out, timeout_, &timed_out);
     if (written.ok()) return written;
     // The stream may hold part of the line now: it cannot be used again.
     CloseLocked();
@@ -143,7 +146,7 @@ class SocketDevice final : public Device {
     // connection gets one more try on a new one.
     if (timed_out) return written;
     TRESOR_RETURN_IF_ERROR(ConnectLocked());
-    written = WriteAll(fd_, out, timeout_, &timed_out);
+    written = WriteAll(fd_, /*socket=*/true, out, timeout_, &timed_out);
     if (!written.ok()) CloseLocked();
     return written;
   }
