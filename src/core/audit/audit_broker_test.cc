@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "common/temp_dir_for_test.h"
+#include "core/audit/unused_port_for_test.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace tresor::core::audit {
@@ -171,19 +172,6 @@ std::vector<nlohmann::json> ReadLines(const std::string& path) {
   return out;
 }
 
-// A TCP port with nothing listening on it.
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST_F(AuditBrokerTest, NoDeviceLogsNothingAndSucceeds) {
   Broker broker(barrier_, clock_);
   ASSERT_TRUE(broker.Load().ok());
@@ -245,7 +233,7 @@ TEST_F(AuditBrokerTest, RejectsUnknownOptionsAndTypes) {
 TEST_F(AuditBrokerTest, FailsClosedWhenNoDeviceWrites) {
   Broker broker(barrier_, clock_);
   DeviceConfig config =
-      Enabling("sock", "socket", {{"address", "127.0.0.1:" + std::to_string(ClosedPort())}});
+      Enabling("sock", "socket", {{"address", "127.0.0.1:" + std::to_string(UnusedPortForTest())}});
   ASSERT_TRUE(broker.Enable(config).ok());
   Status failed = broker.LogRequest(f_.record);
   EXPECT_EQ(failed.code(), StatusCode::kInternal);
