@@ -248,6 +248,12 @@ StatusOr<Response> Core::Handle(const Request& request) {
   }
   // Tresor's synchronous DR mode: a request that wrote is answered once a
   // secondary holds what it wrote.
+  // A wrap TTL that could never be granted is refused before anything runs.
+  if (EffectiveWrapTtl(request) > lifecycle_.Tokens().limits().max_ttl) {
+    return InvalidArgumentError("X-Vault-Wrap-TTL: " + FormatDuration(EffectiveWrapTtl(request)) +
+                                " is longer than the system's max TTL of " +
+                                FormatDuration(lifecycle_.Tokens().limits().max_ttl));
+  }
   const std::optional<std::uint64_t> mark = dr_.SynchronousMark();
   audit::AuditRecord record;
   record.request = &request;
@@ -266,11 +272,6 @@ StatusOr<Response> Core::Handle(const Request& request) {
 StatusOr<Response> Core::WrapIfAsked(const Request& request, Response response) {
   const std::chrono::seconds ttl = EffectiveWrapTtl(request);
   if (ttl.count() == 0 || !HasWrappableContent(response)) return response;
-  if (ttl > lifecycle_.Tokens().limits().max_ttl) {
-    return InvalidArgumentError("X-Vault-Wrap-TTL: " + FormatDuration(ttl) +
-                                " is longer than the system's max TTL of " +
-                                FormatDuration(lifecycle_.Tokens().limits().max_ttl));
-  }
   return wrapping_.Wrap(response, ttl, request.path);
 }
 

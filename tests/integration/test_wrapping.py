@@ -153,7 +153,8 @@ def test_bad_wrap_headers_are_refused_and_change_nothing(dev):
         r = dev.api("POST", "secret/data/app/db", {"data": {"password": "changed"}},
                     token=ROOT_TOKEN, headers=headers)
         assert r.status == 400 and "X-Vault-Wrap" in r.errors[0], (headers, r)
-    r = dev.api("GET", "secret/data/app/db", token=ROOT_TOKEN,
+    # Refused before the write runs, not after.
+    r = dev.api("POST", "secret/data/app/db", {"data": {"password": "changed"}}, token=ROOT_TOKEN,
                 headers={"X-Vault-Wrap-TTL": "10000h"})
     assert r.status == 400 and "max TTL" in r.errors[0], r
     read = dev.api("GET", "secret/data/app/db", token=ROOT_TOKEN)
