@@ -244,6 +244,10 @@ def test_socket_device_fails_closed_while_its_listener_is_down(server):
         assert s.api("GET", "sys/health").json["audit_failing"] is False
         wait_for(lambda: any(e["request"]["path"] == "secret/data/fc" for e in listener.lines),
                  what="entries on the restarted listener")
+        # The refusal was counted where the "audit failing" alert looks.
+        counters = s.api("GET", "sys/metrics", token=root).json["Counters"]
+        failures = [c for c in counters if c["Name"] == "vault.audit.log_request_failure"]
+        assert failures and failures[0]["Count"] >= 1, counters
     finally:
         listener.stop()
 

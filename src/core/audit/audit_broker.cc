@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/encoding.h"
+#include "common/metrics.h"
 #include "common/hmac.h"
 #include "common/random.h"
 #include "common/secure_memory.h"
@@ -335,19 +336,39 @@ Status Broker::WriteAll(const std::function<nlohmann::json(const DeviceConfig&)>
                        ")");
 }
 
+namespace {
+
+// Vault's counters of entries no device could write (what the shipped
+// "audit failing" alert watches), obtained once.
+metrics::Counter& AuditFailures(bool request) {
+  static metrics::Counter& requests = metrics::Default().GetCounter(
+      "vault.audit.log_request_failure", "Request entries no audit device could write.");
+  static metrics::Counter& responses = metrics::Default().GetCounter(
+      "vault.audit.log_response_failure", "Response entries no audit device could write.");
+  return request ? requests : responses;
+}
+
+}  // namespace
+
 Status Broker::LogRequest(AuditRecord& record, const Status& error) {
   if (!Enabled()) return Status::Ok();
   const std::string time = FormatRfc3339(clock_.Now());
-  TRESOR_RETURN_IF_ERROR(WriteAll(
-      [&](const DeviceConfig& config) { return FormatRequest(config, record, time, error); }));
+  Status written = WriteAll(
+      [&](const DeviceConfig& config) { return FormatRequest(config, record, time, error); });
+  if (!written.ok()) {
+    AuditFailures(/*request=*/true).Add();
+    return written;
+  }
   record.request_logged = true;
   return Status::Ok();
 }
 
 Status Broker::LogResponse(const AuditRecord& record, const StatusOr<Response>& result) {
   const std::string time = FormatRfc3339(clock_.Now());
-  return WriteAll(
+  Status written = WriteAll(
       [&](const DeviceConfig& config) { return FormatResponse(config, record, time, result); });
+  if (!written.ok()) AuditFailures(/*request=*/false).Add();
+  return written;
 }
 
 StatusOr<std::string> Broker::Hash(const std::string& path, const std::string& input) const {
