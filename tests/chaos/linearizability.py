@@ -1,0 +1,476 @@
+"""Linearizability checker for histories of KV v2 reads, writes and cas writes.
+
+Model: every key is an independent register holding (version, value); a
+missing key is version 0 with no value. KV v2 versions start at 1 and every
+successful write adds one.
+
+  read        ok: observes exactly the state: (version, value), or "missing"
+              (result null) which means version 0.
+  write(v)    ok: state -> (version + 1, v); the returned version must be
+              version + 1.
+  cas(v, n)   ok: only when version == n; state -> (n + 1, v); returned
+              version n + 1.
+  cas fail    with result {"cas_mismatch": true}: an observation that the
+              version was not n at some instant of the op's interval (checked
+              like a read that changes nothing). Other failures are dropped.
+  write fail  dropped: it never took effect.
+  unknown     write / cas: may take effect at any instant after its invoke, or
+              never (its end is +infinity and it is optional). An unknown read
+              observed nothing and is dropped.
+
+Algorithm: the history is split per key (P-compositionality: a history is
+linearizable iff each key's sub-history is), and each key is checked by the
+Wing & Gong search with Lowe's memoisation: walk the call/return events in
+time order, linearize a pending call when the model allows it, backtrack at a
+return whose op is not yet linearized, and never revisit a (set of linearized
+ops, model state) pair. A step and time budget makes the verdict "unknown"
+(ok=None) instead of running forever.
+
+On failure the failing key's history is shrunk (delta debugging, then single
+removals until none is possible) to a 1-minimal non-linearizable
+sub-history: removing any one op that may be removed makes it linearizable.
+An op may be removed only when no remaining read observed the value it wrote
+(a read is never left naming a write that the sub-history lacks, which would
+turn every failure into the uninformative "read of a value never written").
+
+    verdict = check(records)        # records: list of dicts (history.py)
+    verdict.ok                      # True, False, or None (budget exhausted)
+    print(verdict.explanation)      # the minimal sub-history as a timeline
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+INF = math.inf
+
+# Op kinds inside the search.
+_READ, _READ_MISSING, _WRITE, _CAS, _CAS_MISMATCH = range(5)
+
+DEFAULT_STEPS = 5_000_000
+DEFAULT_SECONDS = 60.0
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+@dataclass
+class Verdict:
+    ok: object  # True, False, or None when the budget ran out before a verdict
+    key: object = None  # the failing key (or the key whose check ran out of budget)
+    minimal: list = field(default_factory=list)  # records of the minimal sub-history
+    explanation: str = ""
+    failing_keys: list = field(default_factory=list)
+    undecided_keys: list = field(default_factory=list)
+    ops: int = 0  # records checked
+    keys: int = 0
+    seconds: float = 0.0
+
+    def __bool__(self):
+        return self.ok is True
+
+
+def _hashable(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+class _Op:
+    __slots__ = ("record", "kind", "value", "cas", "version", "invoke", "complete",
+                 "optional")
+
+    def __init__(self, record, kind, invoke, complete, optional, value=None, cas=None,
+                 version=None):
+        self.record = record
+        self.kind = kind
+        self.value = value
+        self.cas = cas
+        self.version = version
+        self.invoke = invoke
+        self.complete = complete
+        self.optional = optional
+
+
+def _prepare(records):
+    """Turns one key's records into search ops; drops ops that carry no
+    constraint (failed writes, unknown reads)."""
+    ops = []
+    for r in records:
+        op, outcome = r["op"], r["outcome"]
+        invoke = float(r["invoke"])
+        result = r.get("result")
+        if outcome == "ok":
+            complete = float(r["complete"])
+            if op == "read":
+                if result is None:
+                    ops.append(_Op(r, _READ_MISSING, invoke, complete, False))
+                else:
+                    ops.append(_Op(r, _READ, invoke, complete, False,
+                                   value=_hashable(result.get("value")),
+                                   version=int(result["version"])))
+            else:
+                version = result.get("version") if isinstance(result, dict) else None
+                kind = _WRITE if op == "write" else _CAS
+                ops.append(_Op(r, kind, invoke, complete, False,
+                               value=_hashable(r.get("value")), cas=r.get("cas"),
+                               version=None if version is None else int(version)))
+        elif outcome == "fail":
+            if op == "cas" and isinstance(result, dict) and result.get("cas_mismatch"):
+                ops.append(_Op(r, _CAS_MISMATCH, invoke, float(r["complete"]), False,
+                               cas=int(r["cas"])))
+        else:  # unknown
+            if op != "read":
+                kind = _WRITE if op == "write" else _CAS
+                ops.append(_Op(r, kind, invoke, INF, True,
+                               value=_hashable(r.get("value")), cas=r.get("cas")))
+    return ops
+
+
+def _step(state, op):
+    """The model: the state after `op`, or None when `op` cannot happen now."""
+    version, value = state
+    kind = op.kind
+    if kind == _READ:
+        return state if (op.version == version and op.value == value) else None
+    if kind == _READ_MISSING:
+        return state if version == 0 else None
+    if kind == _WRITE:
+        if op.version is not None and op.version != version + 1:
+            return None
+        return (version + 1, op.value)
+    if kind == _CAS:
+        if version != op.cas:
+            return None
+        if op.version is not None and op.version != version + 1:
+            return None
+        return (version + 1, op.value)
+    # _CAS_MISMATCH
+    return None if version == op.cas else state
+
+
+class _Search:
+    """Wing & Gong search with memoisation over one key's ops."""
+
+    def __init__(self, ops, max_steps=DEFAULT_STEPS, deadline=None):
+        self.ops = ops
+        self.max_steps = max_steps
+        self.deadline = deadline
+        self.steps = 0
+        self.best = []  # longest linearized prefix seen (op indexes), for explanations
+
+    def run(self, trace=False):
+        """True / False; raises BudgetExceeded."""
+        ops = self.ops
+        n = len(ops)
+        if n == 0:
+            return True
+        # Events: call (time, 0, i) sorts before a return at the same instant,
+        # so touching intervals count as concurrent (the lenient reading).
+        events = sorted([(op.invoke, 0, i) for i, op in enumerate(ops)] +
+                        [(op.complete, 1, i) for i, op in enumerate(ops)])
+        m = len(events)
+        head = m
+        nxt = list(range(1, m + 1)) + [0]
+        nxt[m - 1] = -1
+        prv = [m] + list(range(0, m - 1)) + [-1]
+        is_ret = [e[1] == 1 for e in events]
+        op_of = [e[2] for e in events]
+        ret_ev = [0] * n
+        for j, (_, kind, i) in enumerate(events):
+            if kind == 1:
+                ret_ev[i] = j
+
+        optional = [op.optional for op in ops]
+        state = (0, None)
+        linearized = 0
+        stack = []
+        cache = set()
+        steps = 0
+        max_steps = self.max_steps
+        deadline = self.deadline
+        best_len = 0
+        e = nxt[head]
+        try:
+            while True:
+                if e == -1:
+                    return True
+                steps += 1
+                if steps & 1023 == 0:
+                    if steps > max_steps:
+                        raise BudgetExceeded(f"more than {max_steps} search steps")
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise BudgetExceeded("time budget exhausted")
+                i = op_of[e]
+                if not is_ret[e]:
+                    new_state = _step(state, ops[i])
+                    if new_state is not None:
+                        new_linearized = linearized | (1 << i)
+                        memo = (new_linearized, new_state)
+                        if memo not in cache:
+                            cache.add(memo)
+                            stack.append((e, state))
+                            state = new_state
+                            linearized = new_linearized
+                            # lift: unlink the call and its return
+                            r = ret_ev[i]
+                            for x in (e, r):
+                                p, q = prv[x], nxt[x]
+                                nxt[p] = q
+                                if q != -1:
+                                    prv[q] = p
+                            if trace and len(stack) > best_len:
+                                best_len = len(stack)
+                                self.best = [op_of[s[0]] for s in stack]
+                            e = nxt[head]
+                            continue
+                    e = nxt[e]
+                else:
+                    if optional[i]:
+                        # Returns at +infinity sort after every finite event:
+                        # every required op is linearized.
+                        return True
+                    if not stack:
+                        return False
+                    e, state = stack.pop()
+                    i = op_of[e]
+                    linearized &= ~(1 << i)
+                    # unlift: relink the return, then the call (reverse order)
+                    r = ret_ev[i]
+                    for x in (r, e):
+                        p, q = prv[x], nxt[x]
+                        nxt[p] = x
+                        if q != -1:
+                            prv[q] = x
+                    e = nxt[e]
+        finally:
+            self.steps += steps
+
+
+def check_key(records, max_steps=DEFAULT_STEPS, deadline=None):
+    """True / False / None (budget) for one key's records."""
+    try:
+        return _Search(_prepare(records), max_steps, deadline).run()
+    except BudgetExceeded:
+        return None
+
+
+def _writes_value(record):
+    return record["op"] in ("write", "cas") and record["outcome"] in ("ok", "unknown")
+
+
+def _dependencies(records):
+    """For each record index, the indexes of records that wrote the value it
+    read (only for ok reads whose value some record in `records` wrote)."""
+    writers = {}
+    for j, r in enumerate(records):
+        if _writes_value(r):
+            writers.setdefault(_hashable(r.get("value")), []).append(j)
+    deps = {}
+    for j, r in enumerate(records):
+        if r["op"] == "read" and r["outcome"] == "ok" and r.get("result") is not None:
+            w = writers.get(_hashable(r["result"].get("value")))
+            if w:
+                deps[j] = w
+    return deps
+
+
+def shrink(records, max_steps=200_000, seconds=30.0):
+    """A 1-minimal non-linearizable sub-history of one key's `records` (which
+    must be non-linearizable). Returns (records, proven_minimal)."""
+    deadline = time.monotonic() + seconds
+    deps = _dependencies(records)
+
+    def admissible(keep):
+        # Every kept read keeps at least one writer of the value it saw.
+        kept = set(keep)
+        for j in keep:
+            w = deps.get(j)
+            if w and not any(x in kept for x in w):
+                return False
+        return True
+
+    def bad(keep):
+        if not admissible(keep):
+            return False
+        verdict = check_key([records[j] for j in keep], max_steps=max_steps,
+                            deadline=deadline)
+        return verdict is False
+
+    current = list(range(len(records)))
+    granularity = 2
+    while len(current) >= 2:
+        if time.monotonic() > deadline:
+            return [records[j] for j in current], False
+        size = math.ceil(len(current) / granularity)
+        reduced = False
+        for start in range(0, len(current), size):
+            candidate = current[:start] + current[start + size:]
+            if candidate and bad(candidate):
+                current = candidate
+                granularity = max(granularity - 1, 2)
+                reduced = True
+                break
+        if not reduced:
+            if granularity >= len(current):
+                break  # every single removal was tried: 1-minimal
+            granularity = min(len(current), granularity * 2)
+    return [records[j] for j in current], time.monotonic() <= deadline
+
+
+def _describe(record):
+    op = record["op"]
+    if op == "read":
+        what = "read"
+    elif op == "write":
+        what = f"write {json.dumps(record.get('value'))}"
+    else:
+        what = f"cas({record.get('cas')}) {json.dumps(record.get('value'))}"
+    outcome = record["outcome"]
+    result = record.get("result")
+    if outcome == "ok":
+        if op == "read":
+            got = ("missing" if result is None else
+                   f"{json.dumps(result.get('value'))} v{result.get('version')}")
+        else:
+            got = f"v{result.get('version')}"
+        return what, f"ok {got}"
+    if outcome == "fail":
+        if isinstance(result, dict) and result.get("cas_mismatch"):
+            return what, "fail (cas mismatch)"
+        return what, "fail"
+    return what, "unknown"
+
+
+def render(records, width=40):
+    """A text timeline of `records`: one line per op, sorted by invoke, with
+    times relative to the first invoke and a bar showing the interval."""
+    if not records:
+        return "(no operations)"
+    records = sorted(records, key=lambda r: (r["invoke"], r["id"]))
+    t0 = records[0]["invoke"]
+    finite = [r["complete"] for r in records if r.get("complete") is not None
+              and r["outcome"] != "unknown"]
+    t1 = max([r["invoke"] for r in records] + finite)
+    span = (t1 - t0) or 1.0
+    rows = []
+    for r in records:
+        what, got = _describe(r)
+        start = r["invoke"] - t0
+        unknown = r["outcome"] == "unknown" or r.get("complete") is None
+        end = None if unknown else r["complete"] - t0
+        a = int(round(start / span * (width - 1)))
+        if end is None:
+            bar = " " * a + "[" + "." * (width - 1 - a) + ">"
+            times = f"{start:9.4f} ..      inf"
+        else:
+            b = max(a, int(round(end / span * (width - 1))))
+            bar = " " * a + ("|" if a == b else "[" + "-" * (b - a - 1) + "]")
+            bar = bar.ljust(width + 1)
+            times = f"{start:9.4f} .. {end:8.4f}"
+        rows.append((str(r["id"]), str(r["client"]), str(r["node"]), what, got, times, bar))
+    heads = ("id", "client", "node", "op", "result", "  invoke ..  complete (s)", "")
+    widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _explain(key, minimal, proven, total):
+    ops = _prepare(minimal)
+    search = _Search(ops)
+    try:
+        search.run(trace=True)
+    except BudgetExceeded:
+        pass
+    lines = [f"key {json.dumps(key)}: NOT linearizable.",
+             f"Minimal non-linearizable sub-history: {len(minimal)} of {total} ops on this key"
+             + (" (1-minimal: removing any one op that no kept read depends on makes it "
+                "linearizable)" if proven else " (shrinking ran out of time: may not be minimal)")
+             + ".", "", render(minimal), ""]
+    order = [ops[i].record for i in search.best]
+    if order:
+        state = (0, None)
+        for op_index in search.best:
+            state = _step(state, ops[op_index])
+        lines.append("Longest order of these ops the register model accepts: "
+                     + ", ".join(f"#{r['id']}" for r in order)
+                     + f" (then version {state[0]}, value {json.dumps(state[1])});")
+        lines.append("no remaining op can be linearized next without breaking its result "
+                     "or the real-time order.")
+    else:
+        lines.append("No op can even be linearized first: the first one required "
+                     "contradicts the initial state (key missing, version 0).")
+    lines.append("Times are time.monotonic() seconds relative to the first invoke shown; "
+                 "[---] is the op's interval, [...> an unknown outcome (open end).")
+    return "\n".join(lines)
+
+
+def check(records, max_steps=DEFAULT_STEPS, seconds=DEFAULT_SECONDS,
+          shrink_seconds=30.0):
+    """Checks a whole history (a list of record dicts, see history.py).
+
+    Returns a Verdict: ok True (linearizable), False (with key, minimal and
+    explanation for the first failing key in key order, and all failing keys
+    in failing_keys), or None when some key's search exhausted its budget and
+    no key failed. The step budget is per key; `seconds` bounds the search
+    over all keys; shrinking has its own `shrink_seconds`.
+    """
+    started = time.monotonic()
+    deadline = started + seconds
+    by_key = {}
+    for r in records:
+        by_key.setdefault(r["key"], []).append(r)
+    failing, undecided = [], []
+    for key in sorted(by_key, key=str):
+        verdict = check_key(by_key[key], max_steps=max_steps, deadline=deadline)
+        if verdict is False:
+            failing.append(key)
+        elif verdict is None:
+            undecided.append(key)
+    result = Verdict(ok=True, failing_keys=failing, undecided_keys=undecided,
+                     ops=len(records), keys=len(by_key))
+    if failing:
+        key = failing[0]
+        minimal, proven = shrink(by_key[key], seconds=shrink_seconds)
+        minimal = sorted(minimal, key=lambda r: (r["invoke"], r["id"]))
+        result.ok, result.key, result.minimal = False, key, minimal
+        result.explanation = _explain(key, minimal, proven, len(by_key[key]))
+        if len(failing) > 1:
+            result.explanation += ("\nOther keys that are not linearizable: "
+                                   + ", ".join(json.dumps(k) for k in failing[1:]))
+    elif undecided:
+        result.ok, result.key = None, undecided[0]
+        result.explanation = ("linearizability unknown: the search budget ran out for keys "
+                              + ", ".join(json.dumps(k) for k in undecided))
+    else:
+        result.explanation = f"linearizable: {len(records)} ops over {len(by_key)} keys"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def check_file(path, **kwargs):
+    """check() over a JSON-lines history file (history.py)."""
+    from history import load_history
+    return check(load_history(path), **kwargs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("history", help="JSON-lines history file")
+    parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    args = parser.parse_args(argv)
+    verdict = check_file(args.history, max_steps=args.steps, seconds=args.seconds)
+    print(verdict.explanation)
+    print(f"({verdict.ops} ops, {verdict.keys} keys, {verdict.seconds:.2f} s)")
+    return {True: 0, False: 1, None: 2}[verdict.ok]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
