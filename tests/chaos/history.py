@@ -147,6 +147,8 @@ class OpRecord:
         self._finish("unknown", None)
 
     def _finish(self, outcome, result):
+        if self._done and self._recorder.closed:
+            return  # close() already wrote it as unknown
         if self._done:
             raise RuntimeError(f"op {self.record['id']} already completed")
         self._done = True
@@ -200,8 +202,6 @@ class Recorder:
 
     def _finished(self, op_record):
         with self._lock:
-            if self._file is None:
-                return  # closed meanwhile: close() already wrote it as unknown
             self._pending.pop(op_record.record["id"], None)
             self._write(op_record.record)
 
@@ -219,6 +219,10 @@ class Recorder:
                 record = dict(record, id=next(self._ids))
             validate(record)
             self._write(record)
+
+    @property
+    def closed(self):
+        return self._file is None
 
     def close(self):
         """Writes ops still in flight as "unknown" and closes the file."""

@@ -29,9 +29,13 @@ ops, model state) pair. A step and time budget makes the verdict "unknown"
 On failure the failing key's history is shrunk (delta debugging, then single
 removals until none is possible) to a 1-minimal non-linearizable
 sub-history: removing any one op that may be removed makes it linearizable.
-An op may be removed only when no remaining read observed the value it wrote
-(a read is never left naming a write that the sub-history lacks, which would
-turn every failure into the uninformative "read of a value never written").
+Removal keeps the sub-history "admissible": every kept read keeps a writer of
+the value it saw, and at least as many writes are kept as the highest version
+a kept op names (capped by the writes the key has). Without that every failure
+would shrink to an uninformative "read of a value never written" or "version 2
+with no version 1". When this keeps more than LOOSE_SHRINK_ABOVE ops (a key
+with high versions), the explanation also shows the core shrunk without the
+version rule.
 
     verdict = check(records)        # records: list of dicts (history.py)
     verdict.ok                      # True, False, or None (budget exhausted)
@@ -49,9 +53,12 @@ INF = math.inf
 
 # Op kinds inside the search.
 _READ, _READ_MISSING, _WRITE, _CAS, _CAS_MISMATCH = range(5)
+# Search phases (the order in which pending ops are tried).
+_PHASE_READ, _PHASE_WRITE, _PHASE_OPTIONAL = range(3)
 
-DEFAULT_STEPS = 5_000_000
+DEFAULT_STEPS = 2_000_000
 DEFAULT_SECONDS = 60.0
+LOOSE_SHRINK_ABOVE = 12
 
 
 class BudgetExceeded(Exception):
@@ -80,9 +87,16 @@ def _hashable(value):
     return json.dumps(value, sort_keys=True)
 
 
+# The value of a write that no read observed: such values are
+# interchangeable, so they share one token and memoised states coincide.
+_UNOBSERVED = ("<unobserved>",)
+# The value of the "any start" state (see check_key(any_start=True)).
+_ANY = ("<any>",)
+
+
 class _Op:
     __slots__ = ("record", "kind", "value", "cas", "version", "invoke", "complete",
-                 "optional")
+                 "optional", "group", "rank")
 
     def __init__(self, record, kind, invoke, complete, optional, value=None, cas=None,
                  version=None):
@@ -94,6 +108,8 @@ class _Op:
         self.invoke = invoke
         self.complete = complete
         self.optional = optional
+        self.group = -1
+        self.rank = 0
 
 
 def _prepare(records):
@@ -128,13 +144,34 @@ def _prepare(records):
                 kind = _WRITE if op == "write" else _CAS
                 ops.append(_Op(r, kind, invoke, INF, True,
                                value=_hashable(r.get("value")), cas=r.get("cas")))
+    observed = {op.value for op in ops if op.kind == _READ}
+    groups = {}
+    for op in ops:
+        if op.kind in (_WRITE, _CAS) and op.value not in observed:
+            op.value = _UNOBSERVED
+            if op.optional:
+                groups.setdefault((op.kind, op.cas), []).append(op)
+    # Unknown writes of unobserved values with the same kind and expected
+    # version are interchangeable, and one invoked earlier can stand wherever
+    # one invoked later could: the search only linearizes the earliest unused
+    # one of each group (rank == used[group]). Without this a few dozen
+    # unknown writes make the search exponential.
+    for g, members in enumerate(groups.values()):
+        members.sort(key=lambda op: op.invoke)
+        for rank, op in enumerate(members):
+            op.group, op.rank = g, rank
     return ops
 
 
 def _step(state, op):
-    """The model: the state after `op`, or None when `op` cannot happen now."""
+    """The model: the state after `op`, or None when `op` cannot happen now.
+
+    A version of None (only with any_start) is not known yet: the first op
+    that names a version fixes it; _ANY as value means not known either."""
     version, value = state
     kind = op.kind
+    if version is None:
+        return _step_any(state, op)
     if kind == _READ:
         return state if (op.version == version and op.value == value) else None
     if kind == _READ_MISSING:
@@ -153,11 +190,31 @@ def _step(state, op):
     return None if version == op.cas else state
 
 
+def _step_any(state, op):
+    """_step from a state whose version is not known (lenient: it only
+    refuses what no version could allow)."""
+    _, value = state
+    kind = op.kind
+    if kind == _READ:
+        if value is not _ANY and op.value != value:
+            return None
+        return (op.version, op.value)
+    if kind == _READ_MISSING:
+        # A write already happened when the value is known.
+        return (0, None) if value is _ANY else None
+    if kind == _WRITE:
+        return (op.version, op.value)  # op.version may be None: still unknown
+    if kind == _CAS:
+        return (op.cas + 1, op.value)
+    return state  # _CAS_MISMATCH
+
+
 class _Search:
     """Wing & Gong search with memoisation over one key's ops."""
 
-    def __init__(self, ops, max_steps=DEFAULT_STEPS, deadline=None):
+    def __init__(self, ops, max_steps=DEFAULT_STEPS, deadline=None, any_start=False):
         self.ops = ops
+        self.initial = (None, _ANY) if any_start else (0, None)
         self.max_steps = max_steps
         self.deadline = deadline
         self.steps = 0
@@ -186,59 +243,106 @@ class _Search:
                 ret_ev[i] = j
 
         optional = [op.optional for op in ops]
-        state = (0, None)
+        group = [op.group for op in ops]
+        rank = [op.rank for op in ops]
+        # Phase of each op: at each configuration the search first tries the
+        # ops that leave the state as it is (reads, cas mismatches), then the
+        # required writes, then the optional ones (unknown outcome).
+        phase_of = [_PHASE_OPTIONAL if op.optional else
+                    _PHASE_WRITE if op.kind in (_WRITE, _CAS) else _PHASE_READ
+                    for op in ops]
+        used = [0] * (max(group, default=-1) + 1)
+        state = self.initial
         linearized = 0
+        # Stack entries: (call event, state before, forced). A forced entry
+        # is a read-like op linearized without alternatives: when it is valid
+        # now, it could as well go now in any linearization from here (no
+        # write can come between now and its place, or the version would
+        # differ, and nothing unlinearized must precede it in real time), so
+        # when the rest fails the configuration before it fails too.
         stack = []
         cache = set()
-        steps = 0
+        steps = 0  # configurations entered
+        scans = 0
         max_steps = self.max_steps
         deadline = self.deadline
         best_len = 0
+        phase = _PHASE_READ
         e = nxt[head]
         try:
             while True:
-                if e == -1:
-                    return True
-                steps += 1
-                if steps & 1023 == 0:
+                scans += 1
+                if scans & 4095 == 0:
                     if steps > max_steps:
                         raise BudgetExceeded(f"more than {max_steps} search steps")
                     if deadline is not None and time.monotonic() > deadline:
                         raise BudgetExceeded("time budget exhausted")
+                backtrack = False
+                if e == -1:
+                    return True  # (only an empty list ends without a return)
                 i = op_of[e]
                 if not is_ret[e]:
+                    if phase_of[i] != phase:
+                        e = nxt[e]
+                        continue
+                    g = group[i]
+                    if g >= 0 and rank[i] != used[g]:
+                        e = nxt[e]  # not the canonical member of its group
+                        continue
                     new_state = _step(state, ops[i])
-                    if new_state is not None:
-                        new_linearized = linearized | (1 << i)
-                        memo = (new_linearized, new_state)
-                        if memo not in cache:
-                            cache.add(memo)
-                            stack.append((e, state))
-                            state = new_state
-                            linearized = new_linearized
-                            # lift: unlink the call and its return
-                            r = ret_ev[i]
-                            for x in (e, r):
-                                p, q = prv[x], nxt[x]
-                                nxt[p] = q
-                                if q != -1:
-                                    prv[q] = p
-                            if trace and len(stack) > best_len:
-                                best_len = len(stack)
-                                self.best = [op_of[s[0]] for s in stack]
-                            e = nxt[head]
+                    if new_state is None:
+                        e = nxt[e]
+                        continue
+                    forced = phase == _PHASE_READ and state[0] is not None
+                    new_linearized = linearized | (1 << i)
+                    memo = (new_linearized, new_state)
+                    if memo in cache:
+                        if forced:
+                            backtrack = True
+                        else:
+                            e = nxt[e]
                             continue
-                    e = nxt[e]
+                    else:
+                        cache.add(memo)
+                        steps += 1
+                        stack.append((e, state, forced))
+                        state = new_state
+                        linearized = new_linearized
+                        if g >= 0:
+                            used[g] += 1
+                        # lift: unlink the call and its return
+                        r = ret_ev[i]
+                        for x in (e, r):
+                            p, q = prv[x], nxt[x]
+                            nxt[p] = q
+                            if q != -1:
+                                prv[q] = p
+                        if trace and len(stack) > best_len:
+                            best_len = len(stack)
+                            self.best = [op_of[s[0]] for s in stack]
+                        phase = _PHASE_READ
+                        e = nxt[head]
+                        continue
                 else:
                     if optional[i]:
                         # Returns at +infinity sort after every finite event:
                         # every required op is linearized.
                         return True
+                    if phase != _PHASE_OPTIONAL:
+                        phase += 1
+                        e = nxt[head]
+                        continue
+                    backtrack = True
+                # backtrack: undo entries up to and including the last one
+                # that was not forced, and go on after it.
+                while True:
                     if not stack:
                         return False
-                    e, state = stack.pop()
+                    e, state, forced = stack.pop()
                     i = op_of[e]
                     linearized &= ~(1 << i)
+                    if group[i] >= 0:
+                        used[group[i]] -= 1
                     # unlift: relink the return, then the call (reverse order)
                     r = ret_ev[i]
                     for x in (r, e):
@@ -246,15 +350,20 @@ class _Search:
                         nxt[p] = x
                         if q != -1:
                             prv[q] = x
-                    e = nxt[e]
+                    if not forced:
+                        break
+                phase = phase_of[i]
+                e = nxt[e]
         finally:
             self.steps += steps
 
 
-def check_key(records, max_steps=DEFAULT_STEPS, deadline=None):
-    """True / False / None (budget) for one key's records."""
+def check_key(records, max_steps=DEFAULT_STEPS, deadline=None, any_start=False):
+    """True / False / None (budget) for one key's records. With any_start the
+    key may start in any state (any version and value) instead of missing:
+    False then means no earlier history could explain these ops."""
     try:
-        return _Search(_prepare(records), max_steps, deadline).run()
+        return _Search(_prepare(records), max_steps, deadline, any_start).run()
     except BudgetExceeded:
         return None
 
@@ -279,20 +388,67 @@ def _dependencies(records):
     return deps
 
 
-def shrink(records, max_steps=200_000, seconds=30.0):
-    """A 1-minimal non-linearizable sub-history of one key's `records` (which
-    must be non-linearizable). Returns (records, proven_minimal)."""
-    deadline = time.monotonic() + seconds
-    deps = _dependencies(records)
+def _version_named(record):
+    """The version an ok read saw or an ok write / cas made (0 if none)."""
+    result = record.get("result")
+    if record["outcome"] != "ok" or not isinstance(result, dict):
+        return 0
+    version = result.get("version")
+    return int(version) if version is not None else 0
 
-    def admissible(keep):
-        # Every kept read keeps at least one writer of the value it saw.
+
+class Admission:
+    """Which sub-histories of one key's `records` shrinking may consider.
+
+    A sub-history (a list of indexes into `records`) is admissible when
+      - every kept ok read keeps a writer of the value it saw (if `records`
+        has one), and, when `strict`,
+      - its writes can account for the highest version V any kept op names:
+        (distinct versions that kept ok writes returned, up to V) + (kept
+        writes of unknown outcome) >= V, capped by what all of `records` can
+        account for.
+    Without these, every failure would shrink to an uninformative "read of a
+    value never written" or "version 2 with no version 1".
+    """
+
+    def __init__(self, records, strict=True):
+        self.records = records
+        self.strict = strict
+        self.deps = _dependencies(records)
+        self.named = [_version_named(r) for r in records]
+        self.is_writer = [_writes_value(r) for r in records]
+        self.cap = self._capacity(range(len(records)), max(self.named, default=0))
+
+    def _capacity(self, keep, top):
+        known, unknown = set(), 0
+        for j in keep:
+            if self.is_writer[j]:
+                if self.records[j]["outcome"] == "unknown":
+                    unknown += 1
+                elif 0 < self.named[j] <= top:
+                    known.add(self.named[j])
+        return len(known) + unknown
+
+    def __call__(self, keep):
         kept = set(keep)
         for j in keep:
-            w = deps.get(j)
+            w = self.deps.get(j)
             if w and not any(x in kept for x in w):
                 return False
+        if self.strict:
+            top = max((self.named[j] for j in keep), default=0)
+            if self._capacity(keep, top) < min(top, self.cap):
+                return False
         return True
+
+
+def shrink(records, max_steps=200_000, seconds=30.0, strict=True):
+    """A 1-minimal non-linearizable sub-history of one key's `records` (which
+    must be non-linearizable): no admissible sub-history (see Admission) with
+    one op fewer is non-linearizable. Returns (records, proven_minimal);
+    proven_minimal is False when the time ran out first."""
+    deadline = time.monotonic() + seconds
+    admissible = Admission(records, strict)
 
     def bad(keep):
         if not admissible(keep):
@@ -390,8 +546,8 @@ def _explain(key, minimal, proven, total):
         pass
     lines = [f"key {json.dumps(key)}: NOT linearizable.",
              f"Minimal non-linearizable sub-history: {len(minimal)} of {total} ops on this key"
-             + (" (1-minimal: removing any one op that no kept read depends on makes it "
-                "linearizable)" if proven else " (shrinking ran out of time: may not be minimal)")
+             + (" (1-minimal: removing any one op makes it linearizable, "
+                "except ops kept because a kept result names their value or version)" if proven else " (shrinking ran out of time: may not be minimal)")
              + ".", "", render(minimal), ""]
     order = [ops[i].record for i in search.best]
     if order:
@@ -441,6 +597,15 @@ def check(records, max_steps=DEFAULT_STEPS, seconds=DEFAULT_SECONDS,
         minimal = sorted(minimal, key=lambda r: (r["invoke"], r["id"]))
         result.ok, result.key, result.minimal = False, key, minimal
         result.explanation = _explain(key, minimal, proven, len(by_key[key]))
+        if len(minimal) > LOOSE_SHRINK_ABOVE:
+            # High versions keep many writes in the strict minimal; also show
+            # the core without them (its versions may then come from nowhere).
+            loose, _ = shrink(minimal, seconds=shrink_seconds, strict=False)
+            loose = sorted(loose, key=lambda r: (r["invoke"], r["id"]))
+            result.explanation += (
+                f"\n\nThe same failure without the writes kept only to account for version "
+                f"numbers ({len(loose)} ops; earlier versions are not shown):\n"
+                + render(loose))
         if len(failing) > 1:
             result.explanation += ("\nOther keys that are not linearizable: "
                                    + ", ".join(json.dumps(k) for k in failing[1:]))
