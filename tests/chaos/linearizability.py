@@ -29,13 +29,15 @@ ops, model state) pair. A step and time budget makes the verdict "unknown"
 On failure the failing key's history is shrunk (delta debugging, then single
 removals until none is possible) to a 1-minimal non-linearizable
 sub-history: removing any one op that may be removed makes it linearizable.
-Removal keeps the sub-history "admissible": every kept read keeps a writer of
-the value it saw, and at least as many writes are kept as the highest version
-a kept op names (capped by the writes the key has). Without that every failure
-would shrink to an uninformative "read of a value never written" or "version 2
-with no version 1". When this keeps more than LOOSE_SHRINK_ABOVE ops (a key
-with high versions), the explanation also shows the core shrunk without the
-version rule.
+Removal keeps the sub-history "admissible" (class Admission): every kept read
+keeps a writer of the value it saw, and the kept writes can account for the
+highest version a kept op names. Without that every failure would shrink to
+an uninformative "read of a value never written" or "version 2 with no
+version 1". For keys with high versions that keeps many writes, so the
+verdict also has a "core": a 1-minimal sub-history that no initial state of
+the key explains (the search then starts from "any version, any value"),
+usually two to four ops, e.g. a write acknowledged as version 5 that
+completed before a read that saw version 4.
 
     verdict = check(records)        # records: list of dicts (history.py)
     verdict.ok                      # True, False, or None (budget exhausted)
@@ -58,7 +60,6 @@ _PHASE_READ, _PHASE_WRITE, _PHASE_OPTIONAL = range(3)
 
 DEFAULT_STEPS = 2_000_000
 DEFAULT_SECONDS = 60.0
-LOOSE_SHRINK_ABOVE = 12
 
 
 class BudgetExceeded(Exception):
@@ -70,6 +71,7 @@ class Verdict:
     ok: object  # True, False, or None when the budget ran out before a verdict
     key: object = None  # the failing key (or the key whose check ran out of budget)
     minimal: list = field(default_factory=list)  # records of the minimal sub-history
+    any_start: bool = False  # minimal fails from any initial state (a "core")
     explanation: str = ""
     failing_keys: list = field(default_factory=list)
     undecided_keys: list = field(default_factory=list)
@@ -442,19 +444,23 @@ class Admission:
         return True
 
 
-def shrink(records, max_steps=200_000, seconds=30.0, strict=True):
+def shrink(records, max_steps=200_000, seconds=30.0, strict=True, any_start=False):
     """A 1-minimal non-linearizable sub-history of one key's `records` (which
     must be non-linearizable): no admissible sub-history (see Admission) with
     one op fewer is non-linearizable. Returns (records, proven_minimal);
-    proven_minimal is False when the time ran out first."""
+    proven_minimal is False when the time ran out first.
+
+    With any_start, "non-linearizable" means from any initial state (see
+    check_key) and every sub-history is admissible: the result is a core of
+    ops that contradict each other whatever happened before them."""
     deadline = time.monotonic() + seconds
-    admissible = Admission(records, strict)
+    admissible = (lambda keep: True) if any_start else Admission(records, strict)
 
     def bad(keep):
         if not admissible(keep):
             return False
         verdict = check_key([records[j] for j in keep], max_steps=max_steps,
-                            deadline=deadline)
+                            deadline=deadline, any_start=any_start)
         return verdict is False
 
     current = list(range(len(records)))
@@ -537,45 +543,69 @@ def render(records, width=40):
     return "\n".join(lines)
 
 
-def _explain(key, minimal, proven, total):
+def _explain(key, minimal, any_start, proven, total):
     ops = _prepare(minimal)
-    search = _Search(ops)
+    search = _Search(ops, any_start=any_start)
     try:
         search.run(trace=True)
     except BudgetExceeded:
         pass
-    lines = [f"key {json.dumps(key)}: NOT linearizable.",
-             f"Minimal non-linearizable sub-history: {len(minimal)} of {total} ops on this key"
-             + (" (1-minimal: removing any one op makes it linearizable, "
-                "except ops kept because a kept result names their value or version)" if proven else " (shrinking ran out of time: may not be minimal)")
-             + ".", "", render(minimal), ""]
-    order = [ops[i].record for i in search.best]
-    if order:
-        state = (0, None)
-        for op_index in search.best:
-            state = _step(state, ops[op_index])
-        lines.append("Longest order of these ops the register model accepts: "
-                     + ", ".join(f"#{r['id']}" for r in order)
-                     + f" (then version {state[0]}, value {json.dumps(state[1])});")
-        lines.append("no remaining op can be linearized next without breaking its result "
-                     "or the real-time order.")
+    if any_start:
+        claim = ("cannot all be linearized, whatever the key held before the first of them; "
+                 "without any one of them the rest can be")
     else:
-        lines.append("No op can even be linearized first: the first one required "
-                     "contradicts the initial state (key missing, version 0).")
-    lines.append("Times are time.monotonic() seconds relative to the first invoke shown; "
-                 "[---] is the op's interval, [...> an unknown outcome (open end).")
+        claim = ("cannot be linearized from the key's start (missing, version 0); "
+                 "without any one of them the rest can be (ops are only removed together "
+                 "with the reads that saw their value)")
+    lines = [f"key {json.dumps(key)}: NOT linearizable.",
+             f"These {len(minimal)} of the key's {total} ops {claim}"
+             + ("." if proven else " (shrinking ran out of time: may not be minimal)."),
+             "", render(minimal), ""]
+    if len(minimal) <= 30:
+        if search.best:
+            state = search.initial
+            for op_index in search.best:
+                state = _step(state, ops[op_index])
+            version = "?" if state[0] is None else state[0]
+            value = ("?" if state[1] is _ANY else
+                     "(a value no read saw)" if state[1] is _UNOBSERVED else
+                     json.dumps(state[1]))
+            lines.append("Longest order of them the register model accepts: "
+                         + ", ".join(f"#{ops[i].record['id']}" for i in search.best)
+                         + f" (then version {version}, value {value}); no other op "
+                         "fits next without breaking its result or the real-time order.")
+        else:
+            lines.append("No op fits first: the first one due contradicts the key's start "
+                         "(missing, version 0).")
+    lines.append("Times: time.monotonic() seconds from the first invoke shown; [---] is an "
+                 "op's interval, [...> an unknown outcome (it may take effect any time "
+                 "after its invoke, or never).")
     return "\n".join(lines)
+
+
+def minimal_subhistory(key_records, seconds=30.0):
+    """(records, any_start, proven) for a non-linearizable key history: the
+    core when one exists (1-minimal and non-linearizable from any initial
+    state), otherwise the 1-minimal sub-history non-linearizable from the
+    key's start (see shrink and Admission)."""
+    if check_key(key_records, any_start=True) is False:
+        core, proven = shrink(key_records, seconds=seconds, any_start=True)
+        any_start = True
+    else:
+        core, proven = shrink(key_records, seconds=seconds, strict=False)
+        any_start = False
+    return sorted(core, key=lambda r: (r["invoke"], r["id"])), any_start, proven
 
 
 def check(records, max_steps=DEFAULT_STEPS, seconds=DEFAULT_SECONDS,
           shrink_seconds=30.0):
     """Checks a whole history (a list of record dicts, see history.py).
 
-    Returns a Verdict: ok True (linearizable), False (with key, minimal and
-    explanation for the first failing key in key order, and all failing keys
-    in failing_keys), or None when some key's search exhausted its budget and
-    no key failed. The step budget is per key; `seconds` bounds the search
-    over all keys; shrinking has its own `shrink_seconds`.
+    Returns a Verdict: ok True (linearizable); False with, for the first
+    failing key in key order, `key`, `minimal` (see minimal_subhistory) and
+    `explanation`, and all failing keys in `failing_keys`; or None when some
+    key's search ran out of budget and no key failed. `max_steps` is per key,
+    `seconds` bounds the search over all keys, shrinking has `shrink_seconds`.
     """
     started = time.monotonic()
     deadline = started + seconds
@@ -593,19 +623,10 @@ def check(records, max_steps=DEFAULT_STEPS, seconds=DEFAULT_SECONDS,
                      ops=len(records), keys=len(by_key))
     if failing:
         key = failing[0]
-        minimal, proven = shrink(by_key[key], seconds=shrink_seconds)
-        minimal = sorted(minimal, key=lambda r: (r["invoke"], r["id"]))
+        minimal, any_start, proven = minimal_subhistory(by_key[key], shrink_seconds)
         result.ok, result.key, result.minimal = False, key, minimal
-        result.explanation = _explain(key, minimal, proven, len(by_key[key]))
-        if len(minimal) > LOOSE_SHRINK_ABOVE:
-            # High versions keep many writes in the strict minimal; also show
-            # the core without them (its versions may then come from nowhere).
-            loose, _ = shrink(minimal, seconds=shrink_seconds, strict=False)
-            loose = sorted(loose, key=lambda r: (r["invoke"], r["id"]))
-            result.explanation += (
-                f"\n\nThe same failure without the writes kept only to account for version "
-                f"numbers ({len(loose)} ops; earlier versions are not shown):\n"
-                + render(loose))
+        result.any_start = any_start
+        result.explanation = _explain(key, minimal, any_start, proven, len(by_key[key]))
         if len(failing) > 1:
             result.explanation += ("\nOther keys that are not linearizable: "
                                    + ", ".join(json.dumps(k) for k in failing[1:]))
