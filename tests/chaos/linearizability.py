@@ -28,16 +28,19 @@ ops, model state) pair. A step and time budget makes the verdict "unknown"
 
 On failure the failing key's history is shrunk (delta debugging, then single
 removals until none is possible) to a 1-minimal non-linearizable
-sub-history: removing any one op that may be removed makes it linearizable.
-Removal keeps the sub-history "admissible" (class Admission): every kept read
-keeps a writer of the value it saw, and the kept writes can account for the
-highest version a kept op names. Without that every failure would shrink to
-an uninformative "read of a value never written" or "version 2 with no
-version 1". For keys with high versions that keeps many writes, so the
-verdict also has a "core": a 1-minimal sub-history that no initial state of
-the key explains (the search then starts from "any version, any value"),
-usually two to four ops, e.g. a write acknowledged as version 5 that
-completed before a read that saw version 4.
+sub-history, in one of two senses:
+  - a core (Verdict.any_start True), when there is one: ops that cannot all
+    be linearized whatever the key held before the first of them (the search
+    starts from "any version, any value"), while without any one of them the
+    rest can be from some state. Usually two to four ops, however deep in
+    the key's history: e.g. a write acknowledged as version 5 that completed
+    before a read that saw version 4.
+  - otherwise ops that cannot be linearized from the key's start (missing,
+    version 0), e.g. a first read of a value nobody wrote. Ops are then only
+    removed together with the reads that saw their value (class Admission),
+    or every failure would shrink to "a read of a value never written".
+The "any start" model is lenient (it may accept a few histories that no
+single initial state explains), so a core is sometimes missed, never false.
 
     verdict = check(records)        # records: list of dicts (history.py)
     verdict.ok                      # True, False, or None (budget exhausted)
@@ -390,46 +393,14 @@ def _dependencies(records):
     return deps
 
 
-def _version_named(record):
-    """The version an ok read saw or an ok write / cas made (0 if none)."""
-    result = record.get("result")
-    if record["outcome"] != "ok" or not isinstance(result, dict):
-        return 0
-    version = result.get("version")
-    return int(version) if version is not None else 0
-
-
 class Admission:
-    """Which sub-histories of one key's `records` shrinking may consider.
+    """Which sub-histories of one key's `records` shrinking from the key's
+    start may consider: those where every kept ok read keeps a writer of the
+    value it saw (when `records` has one). Without this rule every failure
+    would shrink to an uninformative "read of a value never written"."""
 
-    A sub-history (a list of indexes into `records`) is admissible when
-      - every kept ok read keeps a writer of the value it saw (if `records`
-        has one), and, when `strict`,
-      - its writes can account for the highest version V any kept op names:
-        (distinct versions that kept ok writes returned, up to V) + (kept
-        writes of unknown outcome) >= V, capped by what all of `records` can
-        account for.
-    Without these, every failure would shrink to an uninformative "read of a
-    value never written" or "version 2 with no version 1".
-    """
-
-    def __init__(self, records, strict=True):
-        self.records = records
-        self.strict = strict
+    def __init__(self, records):
         self.deps = _dependencies(records)
-        self.named = [_version_named(r) for r in records]
-        self.is_writer = [_writes_value(r) for r in records]
-        self.cap = self._capacity(range(len(records)), max(self.named, default=0))
-
-    def _capacity(self, keep, top):
-        known, unknown = set(), 0
-        for j in keep:
-            if self.is_writer[j]:
-                if self.records[j]["outcome"] == "unknown":
-                    unknown += 1
-                elif 0 < self.named[j] <= top:
-                    known.add(self.named[j])
-        return len(known) + unknown
 
     def __call__(self, keep):
         kept = set(keep)
@@ -437,14 +408,10 @@ class Admission:
             w = self.deps.get(j)
             if w and not any(x in kept for x in w):
                 return False
-        if self.strict:
-            top = max((self.named[j] for j in keep), default=0)
-            if self._capacity(keep, top) < min(top, self.cap):
-                return False
         return True
 
 
-def shrink(records, max_steps=200_000, seconds=30.0, strict=True, any_start=False):
+def shrink(records, max_steps=200_000, seconds=30.0, any_start=False):
     """A 1-minimal non-linearizable sub-history of one key's `records` (which
     must be non-linearizable): no admissible sub-history (see Admission) with
     one op fewer is non-linearizable. Returns (records, proven_minimal);
@@ -454,7 +421,7 @@ def shrink(records, max_steps=200_000, seconds=30.0, strict=True, any_start=Fals
     check_key) and every sub-history is admissible: the result is a core of
     ops that contradict each other whatever happened before them."""
     deadline = time.monotonic() + seconds
-    admissible = (lambda keep: True) if any_start else Admission(records, strict)
+    admissible = (lambda keep: True) if any_start else Admission(records)
 
     def bad(keep):
         if not admissible(keep):
@@ -577,7 +544,9 @@ def _explain(key, minimal, any_start, proven, total):
         else:
             lines.append("No op fits first: the first one due contradicts the key's start "
                          "(missing, version 0).")
-    lines.append("Times: time.monotonic() seconds from the first invoke shown; [---] is an "
+    t0 = min(r["invoke"] for r in minimal)
+    lines.append(f"Times: time.monotonic() seconds from the first invoke shown ({t0:.4f}); "
+                 "[---] is an "
                  "op's interval, [...> an unknown outcome (it may take effect any time "
                  "after its invoke, or never).")
     return "\n".join(lines)
@@ -592,7 +561,7 @@ def minimal_subhistory(key_records, seconds=30.0):
         core, proven = shrink(key_records, seconds=seconds, any_start=True)
         any_start = True
     else:
-        core, proven = shrink(key_records, seconds=seconds, strict=False)
+        core, proven = shrink(key_records, seconds=seconds)
         any_start = False
     return sorted(core, key=lambda r: (r["invoke"], r["id"])), any_start, proven
 
@@ -642,7 +611,10 @@ def check(records, max_steps=DEFAULT_STEPS, seconds=DEFAULT_SECONDS,
 
 def check_file(path, **kwargs):
     """check() over a JSON-lines history file (history.py)."""
-    from history import load_history
+    try:
+        from history import load_history
+    except ImportError:  # imported as part of a package
+        from .history import load_history
     return check(load_history(path), **kwargs)
 
 
