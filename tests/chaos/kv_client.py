@@ -110,9 +110,11 @@ class KVClient:
             value = secret.get("value", secret) if isinstance(secret, dict) else secret
             return Result("ok", {"value": value, "version": version}, status, None)
         if status == 404 and not _errors(body):
-            # No such key (Vault's bare 404). A deleted version would also be
-            # 404; the workload does not delete.
-            return Result("ok", None, status, None)
+            if isinstance(body, dict) and body.get("data"):
+                # A deleted or destroyed version (404 with its metadata): not
+                # in the checker's model; the workload does not delete.
+                return Result("fail", None, status, "latest version deleted")
+            return Result("ok", None, status, None)  # no such key: Vault's bare 404
         return _failure(status, body)
 
     def write(self, key, value):

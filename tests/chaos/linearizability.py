@@ -557,7 +557,9 @@ def minimal_subhistory(key_records, seconds=30.0):
     core when one exists (1-minimal and non-linearizable from any initial
     state), otherwise the 1-minimal sub-history non-linearizable from the
     key's start (see shrink and Admission)."""
-    if check_key(key_records, any_start=True) is False:
+    started = time.monotonic()
+    if check_key(key_records, any_start=True, deadline=started + seconds / 2) is False:
+        seconds -= time.monotonic() - started
         core, proven = shrink(key_records, seconds=seconds, any_start=True)
         any_start = True
     else:

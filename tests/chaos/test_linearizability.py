@@ -595,6 +595,10 @@ class FakeVault(http.server.BaseHTTPRequestHandler):
         if self._key() == "boom":
             self._answer(500, {"errors": ["internal error"]})
             return True
+        if self._key() == "deleted":
+            self._answer(404, {"data": {"data": None, "metadata": {"version": 1}},
+                               "errors": []})
+            return True
         if self._key() == "slow":
             time.sleep(0.5)
             return True
@@ -657,6 +661,7 @@ def test_kv_client_outcomes(fake_vault):
     assert denied.outcome == "fail" and denied.result is None and denied.status == 403
     assert kv.write("boom", "x").outcome == "unknown"
     assert kv.read("boom").outcome == "unknown"
+    assert kv.read("deleted").outcome == "fail"
     assert kv.write("slow", "x").outcome == "unknown"
     # Through a "standby" that answers 307 to the active node.
     via_standby = kv_client.KVClient(standby, "root")
