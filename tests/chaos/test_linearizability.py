@@ -487,6 +487,13 @@ def test_performance_5000_ops_10_keys_concurrency_8():
     print(f"\ncheck(): {len(h)} ops, 10 keys, 8 clients: {seconds:.2f} s "
           f"(verdict {verdict.ok})")
     assert verdict.ok is True
+    # The same number of ops on one key, more of them unknown: a harder case.
+    h = simulate(43, n_ops=5000, clients=8, keys=1, p_unknown=0.05)
+    started = time.monotonic()
+    verdict = check(h)
+    print(f"check(): {len(h)} ops, 1 key, 8 clients, 5% unknown: "
+          f"{time.monotonic() - started:.2f} s (verdict {verdict.ok})")
+    assert verdict.ok is True
 
 
 # ---------------------------------------------------------------- recorder
