@@ -23,8 +23,13 @@ linearizable iff each key's sub-history is), and each key is checked by the
 Wing & Gong search with Lowe's memoisation: walk the call/return events in
 time order, linearize a pending call when the model allows it, backtrack at a
 return whose op is not yet linearized, and never revisit a (set of linearized
-ops, model state) pair. A step and time budget makes the verdict "unknown"
-(ok=None) instead of running forever.
+ops, model state) pair. Three reductions keep it near-linear on real
+histories (see _Search.run and _prepare): a read-like op that fits the
+current state is linearized at once without branching; unknown writes of
+values no read saw are interchangeable, so only the earliest unused one is
+tried; unknown ops are tried after the required ones. A step and time budget
+makes the verdict "unknown" (ok=None) instead of running forever. Touching
+intervals (an invoke equal to another op's complete) count as concurrent.
 
 On failure the failing key's history is shrunk (delta debugging, then single
 removals until none is possible) to a 1-minimal non-linearizable
