@@ -195,11 +195,11 @@ CallbackHandle Registry::AddGaugeCallback(std::string_view name, std::string_vie
 }
 
 CallbackHandle Registry::AddGaugeFamilyCallback(std::string_view name, std::string_view help,
-                                                std::function<SeriesList()> read) {
+                                                std::function<SeriesList()> read, bool usage) {
   std::lock_guard lock(mu_);
   const uint64_t id = next_callback_id_++;
   callbacks_.push_back(Callback{id, std::string(name), std::string(help), {}, std::move(read),
-                                false, {}, std::nullopt});
+                                usage, {}, std::nullopt});
   return CallbackHandle(this, id);
 }
 

@@ -187,11 +187,13 @@ class Registry {
   // Several series of one gauge, computed at scrape time: `read` returns
   // each series' labels and value (an empty list leaves the gauge out of
   // this scrape). For gauges whose label values are not known in advance
-  // (one series per automated snapshot schedule). Same rules as above.
+  // (one series per automated snapshot schedule, per KV mount). Same rules
+  // as above, `usage` included.
   using SeriesList = std::vector<std::pair<Labels, double>>;
   [[nodiscard]] CallbackHandle AddGaugeFamilyCallback(std::string_view name,
                                                       std::string_view help,
-                                                      std::function<SeriesList()> read);
+                                                      std::function<SeriesList()> read,
+                                                      bool usage = false);
 
   void SetSettings(const Settings& settings);
   Settings settings() const;

@@ -97,7 +97,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   RegisterSnapshotPitrHandlers(sys_, sys_context, auto_snapshots_.scratch_dir());
   RegisterSnapshotLoadHandlers(sys_, sys_context, loaded_snapshots_);
   RegisterWrappingHandlers(sys_, wrapping_);
-  RegisterMetricsHandlers(sys_, lifecycle_, ha_, clock_, auto_snapshots_);
+  RegisterMetricsHandlers(sys_, {lifecycle_, ha_, clock_, auto_snapshots_, mounts_, dr_});
   leases_.AddSource(NewTokenLeaseSource(lifecycle_.Tokens()));
   RegisterLeaseHandlers(sys_, leases_);
   RegisterRuntimeHandlers(sys_, sys_context, in_flight_);

@@ -58,10 +58,67 @@ metrics::Registry::SeriesList SnapshotSeries(Lifecycle& lifecycle, Ha& ha,
   return series;
 }
 
+// vault.secret.kv.count: one series per KV mount (label mount_point, and
+// namespace "root" as Vault's), on the active, unsealed node only.
+metrics::Registry::SeriesList KvCountSeries(Lifecycle& lifecycle, Ha& ha, MountTable& mounts) {
+  metrics::Registry::SeriesList series;
+  if (lifecycle.Sealed() || !ha.IsActive()) return series;
+  for (const std::shared_ptr<const Mount>& mount : mounts.List(MountKind::kSecrets)) {
+    if (mount->entry.type != "kv") continue;
+    StatusOr<std::optional<std::uint64_t>> count = mount->engine->CountSecrets();
+    if (!count.ok() || !count->has_value()) continue;
+    series.push_back({{{"mount_point", mount->entry.path}, {"namespace", "root"}},
+                      static_cast<double>(**count)});
+  }
+  return series;
+}
+
+// The DR replication positions, from what sys/replication/dr/status
+// reports on this node: on a primary its last WAL and each connected
+// secondary's lag; on a secondary what it applied and how far behind the
+// primary it is. Empty while replication is off.
+struct ReplicationSeries {
+  metrics::Registry::SeriesList last_wal, last_remote_wal, lag_wal, lag_seconds, connected;
+};
+
+ReplicationSeries ReadReplication(replication::DrReplication& dr) {
+  ReplicationSeries out;
+  const nlohmann::json status = dr.StatusJson();
+  const auto number = [&status](const char* field) -> std::optional<double> {
+    auto it = status.find(field);
+    if (it == status.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+  };
+  if (auto last = number("last_wal")) out.last_wal.push_back({{}, *last});
+  if (auto applied = number("last_remote_wal")) out.last_remote_wal.push_back({{}, *applied});
+  if (auto it = status.find("secondaries"); it != status.end() && it->is_array()) {
+    for (const nlohmann::json& secondary : *it) {
+      const metrics::Labels labels = {{"secondary", secondary.value("node_id", "")}};
+      out.lag_wal.push_back({labels, secondary.value("lag_wal", 0.0)});
+      out.connected.push_back(
+          {labels, secondary.value("connection_status", "") == "connected" ? 1.0 : 0.0});
+    }
+  }
+  if (status.contains("primaries")) {
+    const metrics::Labels labels = {{"secondary", status.value("secondary_id", "")}};
+    if (auto lag = number("lag_wal")) out.lag_wal.push_back({labels, *lag});
+    if (auto lag = number("lag_seconds")) out.lag_seconds.push_back({labels, *lag});
+    const nlohmann::json& primary = status["primaries"].at(0);
+    out.connected.push_back(
+        {labels, primary.value("connection_status", "") == "connected" ? 1.0 : 0.0});
+  }
+  return out;
+}
+
 }  // namespace
 
-void RegisterMetricsHandlers(SysRouter& router, Lifecycle& lifecycle, Ha& ha, Clock& clock,
-                             snapshot_auto::AutoSnapshotter& auto_snapshots) {
+void RegisterMetricsHandlers(SysRouter& router, const MetricsSources& sources) {
+  Lifecycle& lifecycle = sources.lifecycle;
+  Ha& ha = sources.ha;
+  Clock& clock = sources.clock;
+  snapshot_auto::AutoSnapshotter& auto_snapshots = sources.auto_snapshots;
+  MountTable& mounts = sources.mounts;
+  replication::DrReplication& dr = sources.dr;
   metrics::Registry& registry = metrics::Default();
   // Owned by the route's handler, so they go when the router goes.
   auto gauges = std::make_shared<std::vector<metrics::CallbackHandle>>();
@@ -123,6 +180,32 @@ void RegisterMetricsHandlers(SysRouter& router, Lifecycle& lifecycle, Ha& ha, Cl
         g.name, g.help, [&lifecycle, &ha, &auto_snapshots, field] {
           return SnapshotSeries(lifecycle, ha, auto_snapshots, field);
         }));
+  }
+
+  gauges->push_back(registry.AddGaugeFamilyCallback(
+      "vault.secret.kv.count", "Secrets stored in each KV mount (active node only).",
+      [&lifecycle, &ha, &mounts] { return KvCountSeries(lifecycle, ha, mounts); },
+      /*usage=*/true));
+  const struct {
+    const char* name;
+    metrics::Registry::SeriesList ReplicationSeries::*series;
+    const char* help;
+  } replication_gauges[] = {
+      {"vault.replication.wal.last_wal", &ReplicationSeries::last_wal,
+       "DR primary: index of the last entry of its replication log."},
+      {"vault.replication.fsm.last_remote_wal", &ReplicationSeries::last_remote_wal,
+       "DR secondary: index of the last primary entry it applied."},
+      {"tresor.replication.dr.lag_wal", &ReplicationSeries::lag_wal,
+       "Entries a DR secondary trails its primary by (label secondary)."},
+      {"tresor.replication.dr.lag_seconds", &ReplicationSeries::lag_seconds,
+       "DR secondary: every write its primary acknowledged longer ago than this is here (s)."},
+      {"tresor.replication.dr.connected", &ReplicationSeries::connected,
+       "Whether the DR channel to the peer (label secondary) is connected (1) or not (0)."},
+  };
+  for (const auto& g : replication_gauges) {
+    auto member = g.series;
+    gauges->push_back(registry.AddGaugeFamilyCallback(
+        g.name, g.help, [&dr, member] { return ReadReplication(dr).*member; }));
   }
 
   SysRoute route;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -214,6 +215,13 @@ class Engine {
   // std::nullopt: the engine does not distinguish, and writes are updates.
   virtual StatusOr<std::optional<bool>> Exists(const Request& request) {
     return std::optional<bool>();
+  }
+
+  // How many secrets the engine holds, for the usage gauge
+  // vault.secret.kv.count; std::nullopt for engines that are not counted.
+  // Walks the engine's storage a page at a time (bounded memory).
+  virtual StatusOr<std::optional<std::uint64_t>> CountSecrets() {
+    return std::optional<std::uint64_t>();
   }
 
   // Paths (relative to the mount) that need the sudo capability as well as

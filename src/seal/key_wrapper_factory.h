@@ -13,7 +13,8 @@
 namespace tresor::seal {
 
 // nullptr for "shamir" (key shares, no provider); the provider for
-// "transit", "awskms" and "pkcs11"; InvalidArgument for an unknown type or a
+// "transit", "awskms" and "pkcs11" (metered: seal/metered_key_wrapper.h);
+// InvalidArgument for an unknown type or a
 // missing option, and what the provider returns when it cannot be set up
 // (a PKCS#11 module that does not load).
 StatusOr<std::unique_ptr<KeyWrapper>> NewKeyWrapper(const SealBlock& block);

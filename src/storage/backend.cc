@@ -70,4 +70,13 @@ StatusOr<std::vector<std::string>> ListRecursive(Backend& backend, std::string_v
   return out;
 }
 
+StatusOr<std::uint64_t> CountKeys(Backend& backend, std::string_view prefix) {
+  std::uint64_t count = 0;
+  TRESOR_RETURN_IF_ERROR(ForEachKey(backend, prefix, [&count](const std::string&) {
+    ++count;
+    return Status::Ok();
+  }));
+  return count;
+}
+
 }  // namespace tresor::storage

@@ -106,4 +106,7 @@ Status ForEachKey(Backend& backend, std::string_view prefix,
 // tests and small prefixes; memory grows with the number of keys.
 StatusOr<std::vector<std::string>> ListRecursive(Backend& backend, std::string_view prefix);
 
+// How many keys lie under prefix (ForEachKey, so memory stays bounded).
+StatusOr<std::uint64_t> CountKeys(Backend& backend, std::string_view prefix);
+
 }  // namespace tresor::storage

@@ -4,6 +4,7 @@ activation token, the secondary's data replaced by the primary's and
 unsealed with the primary's keys, the stream, what a DR secondary refuses,
 promotion with a generated DR operation token and with a batch DR token
 made on the primary, and bad input."""
+import re
 import time
 
 import pytest
@@ -45,6 +46,25 @@ def test_writes_stream_to_the_secondary(pair):
         assert r.status == 200, r
     wait_caught_up(primary, secondary)
     assert dr_status(secondary)["last_remote_wal"] >= before + 20
+
+    # The same positions in each side's metrics (a secondary answers
+    # sys/metrics: its lag is what its operators watch).
+    def gauge(node, name):
+        body = node.api("GET", "sys/metrics?format=prometheus", token=root).body
+        found = re.findall(r"^" + name + r"(?:\{[^}]*\})? (\S+)$", body, re.M)
+        return [float(v) for v in found]
+
+    # (Background writes may move the log between two reads: awaited.)
+    wait_for(lambda: gauge(primary, r"vault_\w+_replication_wal_last_wal")
+             == [dr_status(primary)["last_wal"]], what="the primary's last_wal gauge")
+    wait_for(lambda: gauge(primary, r'tresor_replication_dr_lag_wal\{secondary="dr-east"\}')
+             == [0], what="the primary to see the secondary caught up")
+    assert gauge(primary, r'tresor_replication_dr_connected\{secondary="dr-east"\}') == [1]
+    wait_for(lambda: gauge(secondary, r"vault_\w+_replication_fsm_last_remote_wal")
+             == [dr_status(secondary)["last_remote_wal"]], what="the secondary's gauge")
+    wait_for(lambda: gauge(secondary, r'tresor_replication_dr_lag_wal\{secondary="dr-east"\}')
+             == [0], what="the secondary to see itself caught up")
+    assert gauge(secondary, r'tresor_replication_dr_lag_seconds\{secondary="dr-east"\}')
 
 
 def test_a_dr_secondary_serves_only_replication_health_and_seal(pair):

@@ -49,6 +49,7 @@ VAULT_METRICS = {
     "vault_autopilot_failure_tolerance": "gauge",
     "vault_ha_rpc_client_forward": "summary",
     "vault_token_count": "gauge",
+    "vault_secret_kv_count": "gauge",
 }
 # Tresor's own (and Prometheus' process_* names).
 TRESOR_METRICS = {
@@ -61,10 +62,17 @@ TRESOR_METRICS = {
 }
 EXPORTED = {**VAULT_METRICS, **TRESOR_METRICS}
 # Names the alerts use that appear only once their capability is in use
-# (an audit device failed; an automated snapshot schedule exists).
-EXPORTED_ON_FIRST_EVENT = {"vault_audit_log_request_failure"}
+# (an audit device failed; an auto-unseal seal is configured; DR
+# replication is on: tests elsewhere read them, test_seal_transit.py and
+# test_dr_replication.py).
+EXPORTED_ON_FIRST_EVENT = {"vault_audit_log_request_failure", "tresor_seal_healthy",
+                           "tresor_replication_dr_lag_seconds",
+                           "tresor_replication_dr_connected"}
 
-TELEMETRY = 'telemetry {\n  disable_hostname = true\n  prometheus_retention_time = "1h"\n}\n'
+# Usage gauges (token and secret counts) recomputed every second, so the
+# KV mount the test makes shows without waiting Vault's default 10 minutes.
+TELEMETRY = ('telemetry {\n  disable_hostname = true\n  prometheus_retention_time = "1h"\n'
+             '  usage_gauge_period = "1s"\n}\n')
 UNAUTHENTICATED = "  telemetry {\n    unauthenticated_metrics_access = true\n  }\n"
 
 
@@ -148,6 +156,34 @@ def test_prometheus_refused_without_retention():
         assert r.status == 200, r
         gauges = {g["Name"]: g["Value"] for g in r.json["Gauges"]}
         assert any(name.endswith("core.unsealed") and v == 0 for name, v in gauges.items()), gauges
+
+
+def test_kv_secret_count_per_mount():
+    server = TresorServer(storage="inmem",
+                          extra_config='telemetry {\n  usage_gauge_period = "1s"\n}\n')
+    with server:
+        init = server.init(1, 1)
+        server.unseal(init["keys"])
+        root = init["root_token"]
+        for path, version in (("kv1", "1"), ("kv2", "2")):
+            r = server.api("POST", f"sys/mounts/{path}",
+                           {"type": "kv", "options": {"version": version}}, token=root)
+            assert r.status == 204, r
+        for i in range(3):
+            r = server.api("POST", f"kv2/data/app/{i}", {"data": {"n": i}}, token=root)
+            assert r.status == 200, r
+        for i in range(2):
+            assert server.api("POST", f"kv1/x/{i}", {"n": i}, token=root).status == 204
+        # A deleted version still counts (its path keeps its metadata).
+        assert server.api("DELETE", "kv2/data/app/0", token=root).status == 204
+
+        def counts():
+            body = server.api("GET", "sys/metrics?format=prometheus", token=root).body
+            found = re.findall(r'^vault_\w+_secret_kv_count\{mount_point="([^"]+)",'
+                               r'namespace="root"\} (\S+)$', body, re.M)
+            return {mount: float(v) for mount, v in found}
+        wait_for(lambda: counts() == {"kv1/": 2, "kv2/": 3}, timeout=30,
+                 what="vault_secret_kv_count per KV mount")
 
 
 # ------------------------------------------------- a real Prometheus scrape
@@ -288,16 +324,17 @@ def test_alert_rules_pass_promtool():
     path = os.path.join(REPO, "deploy", "prometheus", "alerts.yml")
     r = subprocess.run(["promtool", "check", "rules", path], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "SUCCESS: 6 rules found" in r.stdout, r.stdout
+    assert "SUCCESS: 9 rules found" in r.stdout, r.stdout
     text = open(path).read()
     exprs = re.findall(r"^\s*expr: (.+)$", text, re.M)
-    assert len(exprs) == 6
+    assert len(exprs) == 9
     for expr in exprs:
         unknown = metric_names(expr) - set(EXPORTED) - EXPORTED_ON_FIRST_EVENT
         assert not unknown, (expr, unknown)
     for name in ("vault_core_unsealed", "vault_core_active", "vault_autopilot_failure_tolerance",
                  "tresor_snapshot_auto_last_verified_age_seconds",
-                 "vault_audit_log_request_failure"):
+                 "vault_audit_log_request_failure", "tresor_seal_healthy",
+                 "tresor_replication_dr_lag_seconds", "tresor_replication_dr_connected"):
         assert name in text, name
 
 

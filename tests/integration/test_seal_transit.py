@@ -4,14 +4,30 @@ unsealer down at start (the node stays sealed, says why, and unseals when
 the unsealer returns), a revoked token (no crash), and the quorum flows
 authorised by recovery keys."""
 import json
+import re
 
 from harness import TresorServer, wait_for
 from seal_support import Unsealer, init_auto, wait_unsealed
 
+# Metrics readable while sealed, with names free of the host name.
+TELEMETRY = 'telemetry {\n  disable_hostname = true\n}\n'
+UNAUTHENTICATED_METRICS = "  telemetry {\n    unauthenticated_metrics_access = true\n  }\n"
+
+
+def seal_metric(node, name):
+    """A series of the seal's metrics from the node's exposition, or None."""
+    body = node.api("GET", "sys/metrics?format=prometheus").body
+    match = re.search(r"^" + re.escape(name) + r" (\S+)$", body, re.M)
+    return float(match.group(1)) if match else None
+
+
+HEALTHY = 'tresor_seal_healthy{disabled="false",seal_type="transit"}'
+
 
 def test_transit_seal_end_to_end():
     unsealer = Unsealer()
-    node = TresorServer(storage="raft", extra_config=unsealer.seal_block())
+    node = TresorServer(storage="raft", extra_config=unsealer.seal_block() + TELEMETRY,
+                        listener_extra=UNAUTHENTICATED_METRICS)
     try:
         node.start()
         status = node.seal_status()
@@ -54,6 +70,10 @@ def test_transit_seal_end_to_end():
                  what="the node to log why it stays sealed")
         assert node.seal_status()["sealed"] is True
         assert node.seal_status()["type"] == "transit"
+        # The metrics say the provider is failing, and count its errors.
+        assert seal_metric(node, HEALTHY) == 0
+        assert seal_metric(node, "vault_seal_transit_decrypt_error") >= 1
+        assert seal_metric(node, "vault_seal_decrypt") >= 1
         # Recovery keys do not open it: only the seal does.
         r = node.api("PUT", "sys/unseal", {"key": recovery[0]})
         assert r.status == 400 and "unseals through its seal" in r.errors[0]
@@ -61,6 +81,8 @@ def test_transit_seal_end_to_end():
         unsealer.server.unseal([unsealer.key])
         wait_unsealed(node)
         assert node.api("GET", "kv/app", token=root).status == 200
+        assert seal_metric(node, HEALTHY) == 1
+        assert seal_metric(node, 'vault_seal_decrypt_time_count') >= 2
 
         # Generate root with the recovery keys.
         r = node.cli("operator", "generate-root", "-init", "-format=json")

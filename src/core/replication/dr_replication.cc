@@ -36,8 +36,9 @@ DrReplication::DrReplication(storage::Backend& physical, Lifecycle& lifecycle, H
 DrReplication::~DrReplication() { Stop(); }
 
 bool DrReplication::AllowsOnSecondary(std::string_view path) {
+  // sys/metrics: a secondary's lag is what its operators watch.
   for (std::string_view allowed : {"sys/health", "sys/leader", "sys/seal-status", "sys/seal",
-                                   "sys/unseal", "sys/init"}) {
+                                   "sys/unseal", "sys/init", "sys/metrics"}) {
     if (path == allowed) return true;
   }
   for (std::string_view prefix : {"sys/replication/", "sys/storage/raft/"}) {

@@ -63,6 +63,11 @@ StatusOr<std::optional<bool>> KvV1Engine::Exists(const Request& request) {
   return std::optional<bool>(bytes.has_value());
 }
 
+StatusOr<std::optional<std::uint64_t>> KvV1Engine::CountSecrets() {
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t count, storage::CountKeys(storage_, ""));
+  return std::optional<std::uint64_t>(count);
+}
+
 StatusOr<Response> KvV1Engine::Read(const std::string& path, std::chrono::seconds mount_default) {
   TRESOR_RETURN_IF_ERROR(ValidatePath(path));
   TRESOR_ASSIGN_OR_RETURN(auto bytes, storage_.Get(path));

@@ -30,6 +30,8 @@ class KvV1Engine final : public logical::Engine {
   StatusOr<logical::Response> Handle(const logical::Request& request) override;
   // Whether a secret is stored at request.path.
   StatusOr<std::optional<bool>> Exists(const logical::Request& request) override;
+  // The secret paths stored (every key of the mount is a secret).
+  StatusOr<std::optional<std::uint64_t>> CountSecrets() override;
 
  private:
   StatusOr<logical::Response> Read(const std::string& path, std::chrono::seconds mount_default);

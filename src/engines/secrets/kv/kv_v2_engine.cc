@@ -155,6 +155,11 @@ StatusOr<std::optional<bool>> KvV2Engine::Exists(const Request& request) {
   return std::optional<bool>(latest != nullptr && latest->LiveAt(Now()));
 }
 
+StatusOr<std::optional<std::uint64_t>> KvV2Engine::CountSecrets() {
+  TRESOR_ASSIGN_OR_RETURN(std::uint64_t count, storage::CountKeys(storage_, kRecordPrefix));
+  return std::optional<std::uint64_t>(count);
+}
+
 std::shared_mutex& KvV2Engine::LockFor(std::string_view path) {
   return path_locks_[std::hash<std::string_view>()(path) % kLockStripes];
 }

@@ -43,6 +43,8 @@ class KvV2Engine final : public logical::Engine {
   // data/<path>: a record whose latest version is live; metadata/<path>: a
   // record exists. Other paths: std::nullopt (writes are updates).
   StatusOr<std::optional<bool>> Exists(const logical::Request& request) override;
+  // The secret paths stored (one record per secret path, live or deleted).
+  StatusOr<std::optional<std::uint64_t>> CountSecrets() override;
 
  private:
   // One path's record and the storage key it lives at.
