@@ -36,6 +36,7 @@ double Summary::BucketValueMs(int bucket) {
 }
 
 void Summary::Observe(std::chrono::nanoseconds d) {
+  if (!UpdatesEnabled()) return;
   const uint64_t ns = d.count() > 0 ? static_cast<uint64_t>(d.count()) : 0;
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_ns_.fetch_add(ns, std::memory_order_relaxed);

@@ -22,6 +22,13 @@
 // per metric, once per scrape). A scrape also holds a second mutex while
 // it calls the gauge callbacks, so that removing one waits for it. Metric objects live as long as the
 // registry (for Default(), the process), so references to them never dangle.
+//
+// Switching updates off: SetUpdatesEnabled(false) (the server does it for
+// telemetry { disable_metrics = true }) makes Counter::Add, Summary::Observe
+// and ScopedTimer do nothing, in every registry of the process, so that a
+// benchmark can measure what the metrics cost. The hot path pays one relaxed
+// load of a process-wide bool for it; gauges (set or computed at scrape)
+// keep working.
 #pragma once
 
 #include <array>
@@ -44,10 +51,27 @@ namespace tresor::metrics {
 
 using Labels = std::map<std::string, std::string>;
 
+namespace internal {
+// False once SetUpdatesEnabled(false); read with a relaxed load on the hot
+// path (no lock; a flip is seen by other threads soon, not at once).
+inline std::atomic<bool> updates_enabled{true};
+}  // namespace internal
+
+// Whether Counter::Add, Summary::Observe and ScopedTimer record anything.
+// Process-wide (not per registry). Meant to be set once at startup, before
+// requests run; a ScopedTimer records only if updates are on both when it
+// starts and when it ends.
+inline void SetUpdatesEnabled(bool enabled) {
+  internal::updates_enabled.store(enabled, std::memory_order_relaxed);
+}
+inline bool UpdatesEnabled() { return internal::updates_enabled.load(std::memory_order_relaxed); }
+
 // A monotonically increasing count (Prometheus TYPE counter, Vault's [C]).
 class Counter {
  public:
-  void Add(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  void Add(uint64_t n = 1) {
+    if (UpdatesEnabled()) value_.fetch_add(n, std::memory_order_relaxed);
+  }
   uint64_t Value() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -73,6 +97,7 @@ class Summary {
  public:
   static constexpr int kBuckets = 64 * 4;
 
+  // Does nothing while updates are off (SetUpdatesEnabled).
   void Observe(std::chrono::nanoseconds d);
   // An observation already in milliseconds (a raft contact age).
   void ObserveMs(double ms) {
@@ -104,11 +129,16 @@ class Summary {
 };
 
 // Observes the time from construction to destruction into a Summary.
+// While updates are off (SetUpdatesEnabled) it reads no clock at all: the
+// two clock reads are most of what a timer costs.
 class ScopedTimer {
  public:
-  explicit ScopedTimer(Summary& summary)
-      : summary_(summary), start_(std::chrono::steady_clock::now()) {}
-  ~ScopedTimer() { summary_.Observe(std::chrono::steady_clock::now() - start_); }
+  explicit ScopedTimer(Summary& summary) : summary_(summary), armed_(UpdatesEnabled()) {
+    if (armed_) start_ = std::chrono::steady_clock::now();
+  }
+  ~ScopedTimer() {
+    if (armed_) summary_.Observe(std::chrono::steady_clock::now() - start_);
+  }
   ScopedTimer(const ScopedTimer&) = delete;
   ScopedTimer& operator=(const ScopedTimer&) = delete;
 
@@ -116,6 +146,7 @@ class ScopedTimer {
   // Measurement only (never a deadline or a decision), so the steady clock
   // is read directly rather than through an injected Clock.
   Summary& summary_;
+  bool armed_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -134,6 +165,11 @@ struct Settings {
   // Whether GET sys/metrics needs no token (a listener's
   // telemetry { unauthenticated_metrics_access = true }).
   bool unauthenticated_metrics_access = false;
+  // Tresor's own (Vault has no such key): true turns counter and summary
+  // updates off process-wide (the server calls SetUpdatesEnabled), so that
+  // their cost can be measured; sys/metrics still answers, with those
+  // series at zero.
+  bool disable_metrics = false;
 };
 
 enum class Type { kCounter, kGauge, kSummary };

@@ -204,6 +204,49 @@ TEST(MetricsTest, ConcurrentUpdatesAreAllCounted) {
   EXPECT_EQ(s.Read().count, 40000u);
 }
 
+TEST(MetricsTest, UpdatesOffLeaveCountersAndSummariesAtZeroAndGaugesWorking) {
+  struct Restore {
+    ~Restore() { SetUpdatesEnabled(true); }
+  } restore;
+  Registry r("");
+  Counter& c = r.GetCounter("vault.c", "h");
+  Summary& s = r.GetSummary("vault.s", "h");
+  Gauge& g = r.GetGauge("vault.g", "h");
+  CallbackHandle handle = r.AddGaugeCallback("vault.cb", "h", {}, [] { return 7.0; });
+  SetUpdatesEnabled(false);
+  EXPECT_FALSE(UpdatesEnabled());
+  c.Add(5);
+  s.Observe(milliseconds(3));
+  s.ObserveMs(2.5);
+  {
+    ScopedTimer timer(s);
+  }
+  {
+    // Started while off: records nothing even if updates come back first.
+    ScopedTimer timer(s);
+    SetUpdatesEnabled(true);
+  }
+  SetUpdatesEnabled(false);
+  g.Set(4);
+  EXPECT_EQ(c.Value(), 0u);
+  EXPECT_EQ(s.Read().count, 0u);
+  EXPECT_DOUBLE_EQ(g.Value(), 4);
+  // The scrape still answers, counters and summaries at zero.
+  const std::string text = r.RenderPrometheus(steady_clock::now());
+  EXPECT_NE(text.find("\nvault_c 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nvault_s_count 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nvault_g 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nvault_cb 7\n"), std::string::npos) << text;
+
+  SetUpdatesEnabled(true);
+  c.Add(5);
+  {
+    ScopedTimer timer(s);
+  }
+  EXPECT_EQ(c.Value(), 5u);
+  EXPECT_EQ(s.Read().count, 1u);
+}
+
 TEST(MetricsTest, DefaultRegistryExportsProcessGauges) {
   const std::string text = Default().RenderPrometheus(steady_clock::now());
   EXPECT_NE(text.find("# TYPE process_resident_memory_bytes gauge\n"), std::string::npos);

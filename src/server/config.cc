@@ -404,6 +404,7 @@ class ConfigReader {
         {"prometheus_retention_time", Into(out.prometheus_retention_time, ToDuration)},
         {"disable_hostname", Into(out.disable_hostname, ToBool)},
         {"usage_gauge_period", usage_period},
+        {"disable_metrics", Into(out.disable_metrics, ToBool)},
     };
     std::map<std::string, int> seen;
     for (const hcl::Block& block : *blocks) {

@@ -32,6 +32,17 @@ json Listener(const ListenerConfig& listener) {
             {"http_idle_timeout", listener.http_idle_timeout.count()}}}};
 }
 
+// Vault's telemetry keys that Tresor reads (durations in seconds, as the
+// lease TTLs above; usage_gauge_period 0 for "none"), plus Tresor's own
+// disable_metrics.
+json Telemetry(const metrics::Settings& telemetry) {
+  return {{"prometheus_retention_time", telemetry.prometheus_retention_time.count()},
+          {"disable_hostname", telemetry.disable_hostname},
+          {"usage_gauge_period",
+           telemetry.usage_gauge_period.value_or(std::chrono::seconds(0)).count()},
+          {"disable_metrics", telemetry.disable_metrics}};
+}
+
 }  // namespace
 
 json SanitizedConfig(const ServerConfig& config) {
@@ -65,7 +76,8 @@ json SanitizedConfig(const ServerConfig& config) {
           {"log_level", config.log_level},
           {"listeners", std::move(listeners)},
           {"seals", std::move(seals)},
-          {"storage", std::move(storage)}};
+          {"storage", std::move(storage)},
+          {"telemetry", Telemetry(config.telemetry)}};
 }
 
 }  // namespace tresor::server

@@ -33,5 +33,22 @@ TEST(SanitizedConfigTest, NoSealBlockIsShamir) {
   EXPECT_EQ(SanitizedConfig(*config)["seals"][0]["type"], "shamir");
 }
 
+TEST(SanitizedConfigTest, ShowsTelemetryWithDisableMetrics) {
+  auto config = ParseConfig(
+      "storage \"inmem\" {}\ntelemetry {\n  disable_metrics = true\n"
+      "  prometheus_retention_time = \"30s\"\n}\n",
+      "s.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const nlohmann::json telemetry = SanitizedConfig(*config)["telemetry"];
+  EXPECT_EQ(telemetry["disable_metrics"], true);
+  EXPECT_EQ(telemetry["prometheus_retention_time"], 30);
+  EXPECT_EQ(telemetry["disable_hostname"], false);
+  EXPECT_EQ(telemetry["usage_gauge_period"], 600);
+
+  config = ParseConfig("storage \"inmem\" {}\n", "s.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(SanitizedConfig(*config)["telemetry"]["disable_metrics"], false);
+}
+
 }  // namespace
 }  // namespace tresor::server

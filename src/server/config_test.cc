@@ -223,6 +223,7 @@ telemetry {
   prometheus_retention_time = "30s"
   disable_hostname = true
   usage_gauge_period = "none"
+  disable_metrics = true
 }
 )",
                                               "t.hcl", false);
@@ -232,6 +233,7 @@ telemetry {
   EXPECT_FALSE(config->telemetry.usage_gauge_period.has_value());
   EXPECT_TRUE(config->telemetry.unauthenticated_metrics_access);
   EXPECT_TRUE(config->listeners[0].unauthenticated_metrics_access);
+  EXPECT_TRUE(config->telemetry.disable_metrics);
 
   // Vault's defaults without a block.
   config = ParseConfig("storage \"inmem\" {}\n", "t.hcl", false);
@@ -240,6 +242,7 @@ telemetry {
   EXPECT_FALSE(config->telemetry.disable_hostname);
   EXPECT_EQ(config->telemetry.usage_gauge_period, std::chrono::minutes(10));
   EXPECT_FALSE(config->telemetry.unauthenticated_metrics_access);
+  EXPECT_FALSE(config->telemetry.disable_metrics);
 
   config = ParseConfig("storage \"inmem\" {}\ntelemetry {\n prometheus_retention_time = 0\n}\n",
                        "t.hcl", false);
@@ -266,6 +269,9 @@ TEST(ParseConfigTest, InvalidFilesTable) {
        "\"disable_hostname\"?)"},
       {kStorage + "telemetry {\n  prometheus_retention_time = \"soon\"\n}", false,
        "server.hcl:3: telemetry: prometheus_retention_time: "},
+      {kStorage + "telemetry {\n  disable_metrics = \"sometimes\"\n}", false,
+       "server.hcl:3: telemetry: disable_metrics: expected a bool, got a string (\"sometimes\"); "
+       "use true or false"},
       {kStorage + "telemetry {\n  usage_gauge_period = 0\n}", false,
        "server.hcl:3: telemetry: usage_gauge_period: must be positive, or \"none\""},
       {kStorage + "telemetry {\n  unauthenticated_metrics_access = true\n}", false,

@@ -115,6 +115,7 @@ Status Server::Start() {
   }
   // Before the core: its sys/metrics route reads the settings.
   metrics::Default().SetSettings(config_.telemetry);
+  metrics::SetUpdatesEnabled(!config_.telemetry.disable_metrics);
   core_ = std::make_unique<core::Core>(*storage_, clock_, std::move(core_options));
   std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
   metered_ = std::make_unique<MeteredHandler>(*core_);
