@@ -2,13 +2,16 @@
 gets one request and one response line per request with Vault's fields and
 no plaintext secret or token; SIGHUP reopens the file for rotation without
 losing a line; a socket device whose listener goes away fails requests
-closed (500, and the write does not happen) until it comes back; the device
-table survives a restart.
+closed (500, and the write does not happen) until it comes back; a file
+device on a filesystem that fills up does the same and recovers when space
+returns, leaving no torn line; the device table survives a restart.
 """
+import errno
 import json
 import os
 import signal
 import socket
+import subprocess
 import threading
 
 import pytest
@@ -161,6 +164,69 @@ def test_sighup_reopens_the_file_and_loses_no_line(server):
     assert len(writes) == 22  # 11 writes, each with its request and response
     for types in ids.values():
         assert sorted(types) == ["request", "response"]
+
+
+def append_until_full(path, chunk):
+    """Appends chunk to path (made if missing) until the filesystem is full."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while True:
+            os.write(fd, chunk)
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+    finally:
+        os.close(fd)
+
+
+def fill(ballast, log):
+    """Fills the filesystem: a ballast file, then the slack of the audit
+    log's last page with blank lines (which readers skip), so that the
+    server's next audit line finds no byte free."""
+    append_until_full(ballast, b"\0" * 4096)
+    append_until_full(ballast, b"\0")
+    append_until_full(log, b"\n")
+
+
+def test_file_device_on_a_full_filesystem_fails_closed_and_recovers(server, tmp_path):
+    s, root = server
+    mount_point = tmp_path / "small-fs"
+    mount_point.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs",
+                        str(mount_point)], capture_output=True, text=True)
+    assert r.returncode == 0, f"mounting a 256 KiB tmpfs needs root: {r.stderr}"
+    try:
+        log = str(mount_point / "audit.log")
+        enable_file(s, root, log)
+        assert s.api("POST", "secret/data/full", {"data": {"v": "first"}},
+                     token=root).status == 200
+        ballast = str(mount_point / "ballast")
+        fill(ballast, log)
+
+        failed = s.api("POST", "secret/data/full", {"data": {"v": "second"}}, token=root)
+        assert failed.status == 500, failed
+        assert "audit logging failed" in failed.errors[0]
+        assert s.api("GET", "sys/health").json["audit_failing"] is True
+        # Reads fail closed too: nothing is served that is not audited.
+        assert s.api("GET", "secret/data/full", token=root).status == 500
+
+        os.remove(ballast)
+        r = s.api("GET", "secret/data/full", token=root)
+        assert r.status == 200, r
+        # The refused write never ran.
+        assert r.json["data"]["data"]["v"] == "first"
+        assert r.json["data"]["metadata"]["version"] == 1
+        assert s.api("GET", "sys/health").json["audit_failing"] is False
+        assert s.api("POST", "secret/data/full", {"data": {"v": "third"}},
+                     token=root).status == 200
+        # Every line parses (a line the full disk cut was taken back), and
+        # each audited request has its request and its response.
+        entries = read_lines(log)
+        full = [e for e in entries if e["request"]["path"] == "secret/data/full"]
+        assert [e["type"] for e in full] == ["request", "response"] * 3, full
+        assert full[2]["request"]["operation"] == "read"
+        assert full[1]["response"]["data"]["version"] != full[5]["response"]["data"]["version"]
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
 
 
 class LineListener:

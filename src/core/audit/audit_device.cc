@@ -82,9 +82,17 @@ class FileDevice final : public Device {
     out.push_back('\n');
     std::lock_guard lock(mu_);
     if (fd_ < 0) TRESOR_RETURN_IF_ERROR(OpenLocked());
+    // A full disk can take part of a line: cut the file back to where the
+    // line began, so that the lines after recovery are not glued to a torn
+    // one (a regular file only; a pipe's reader gets what it got).
+    struct stat before{};
+    const bool regular = ::fstat(fd_, &before) == 0 && S_ISREG(before.st_mode);
     bool timed_out = false;
     Status written = WriteAll(fd_, /*socket=*/false, out, kFileWriteTimeout, &timed_out);
-    if (!written.ok()) return IOError(path_ + ": " + written.message());
+    if (!written.ok()) {
+      if (regular) (void)::ftruncate(fd_, before.st_size);
+      return IOError(path_ + ": " + written.message());
+    }
     return written;
   }
 
