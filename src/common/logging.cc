@@ -1,5 +1,7 @@
 #include "common/logging.h"
 
+#include "common/log_stream.h"
+
 #include <string>
 
 namespace tresor {
@@ -19,7 +21,9 @@ StatusOr<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
 
 Status SetLogLevel(std::string_view name) {
   TRESOR_ASSIGN_OR_RETURN(auto level, ParseLogLevel(name));
-  spdlog::set_level(level);
+  // The stream keeps the logger more verbose while a sys/monitor client
+  // asks for it, and the stderr sink at this level.
+  LogStream::Default().SetServerLevel(level);
   return Status::Ok();
 }
 
