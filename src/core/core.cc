@@ -101,6 +101,7 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
   leases_.AddSource(NewTokenLeaseSource(lifecycle_.Tokens()));
   RegisterLeaseHandlers(sys_, leases_);
   RegisterRuntimeHandlers(sys_, sys_context, in_flight_);
+  RegisterMonitorHandlers(sys_);
   dr_.SetBatchTokenCheck([this](const std::string& token, const std::string& path) {
     return CheckTokenAllowsUpdate(token, path);
   });

@@ -30,8 +30,8 @@ bool AnsweredLocally(const std::string& path) {
                                        "sys/storage/raft/join",
                                        // Each node's own view, as sys/health.
                                        "sys/replication/status", "sys/replication/dr/status",
-                                       // Each node's own metrics.
-                                       "sys/metrics"};
+                                       // Each node's own metrics and log lines.
+                                       "sys/metrics", "sys/monitor"};
   for (const char* local : kLocal) {
     if (path == local) return true;
   }

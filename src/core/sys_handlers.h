@@ -61,6 +61,8 @@ void RegisterToolsHandlers(SysRouter& router);
 // sys/host-info, sys/in-flight-req, sys/internal/counters/tokens.
 class InFlightRequests;
 void RegisterRuntimeHandlers(SysRouter& router, SysContext context, InFlightRequests& in_flight);
+// sys/monitor (log streaming, common/log_stream.h).
+void RegisterMonitorHandlers(SysRouter& router);
 // sys/leases/* and the legacy sys/renew, sys/revoke* (core/leases.h).
 class Leases;
 void RegisterLeaseHandlers(SysRouter& router, Leases& leases);

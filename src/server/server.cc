@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "common/log_stream.h"
 #include "common/logging.h"
 #include "common/secure_memory.h"
 #include "seal/key_wrapper_factory.h"
@@ -97,6 +98,7 @@ Server::~Server() { Stop(); }
 
 Status Server::Start() {
   TRESOR_RETURN_IF_ERROR(SetLogLevel(config_.log_level));
+  LogStream::Default().Open();
   TRESOR_RETURN_IF_ERROR(DisableCoreDumps());
   SetMemoryLockingEnabled(!config_.disable_mlock);
   if (!config_.disable_mlock) TRESOR_RETURN_IF_ERROR(CheckMemoryLockingWorks());
@@ -159,6 +161,9 @@ StatusOr<std::pair<std::string, std::string>> Server::InitializeForDev(
 void Server::Stop() {
   retry_joiner_.reset();
   if (http_) {
+    // A sys/monitor stream never ends by itself, and the drain would wait
+    // for it: end them all first.
+    LogStream::Default().CloseAll();
     http_->Shutdown(kDrainDeadline);
     http_.reset();
   }

@@ -761,6 +761,18 @@ ROWS = [
         headers=ROOT_HEADER),
     Row("sys/config/state/sanitized", "`GET`, user token (no sudo)", 403, "permission denied",
         "unsealed", method="GET", headers=USER_HEADER),
+    # Log streaming (docs/observability.md, "Log streaming (sys/monitor)")
+    Row("sys/monitor", "`GET ?log_level=loud`, root token", 400,
+        'log_level: unknown log level "loud"; use trace, debug, info, warn or error', "unsealed",
+        method="GET", target="/v1/sys/monitor?log_level=loud", headers=ROOT_HEADER),
+    Row("sys/monitor", "`GET ?log_format=xml`, root token", 400,
+        'log_format: unknown log format "xml"; use standard or json', "unsealed",
+        method="GET", target="/v1/sys/monitor?log_format=xml", headers=ROOT_HEADER),
+    Row("sys/monitor", "`GET`, no token", 403, "permission denied", "unsealed", method="GET"),
+    Row("sys/monitor", "`GET`, user token (its policies do not allow it)", 403,
+        "permission denied", "unsealed", method="GET", headers=USER_HEADER),
+    Row("sys/monitor", "`POST`, root token", 405, "update is not supported on sys/monitor",
+        "unsealed", method="POST", headers=ROOT_HEADER, body=b"{}"),
     # Metrics (docs/observability.md, "Metrics")
     Row("sys/metrics", "`GET ?format=xml`, root token", 400, "format: unknown format \"xml\"",
         "unsealed", method="GET", target="/v1/sys/metrics?format=xml", headers=ROOT_HEADER),
