@@ -10,15 +10,18 @@
 #                     memory at 100k and 1M keys), scale_bench.py (memory,
 #                     disk, save, restore and cold start at 100 MB and 1 GB
 #                     of 2 KiB values next to etcd), unseal_bench.py (restart to
-#                     unsealed with Shamir and each auto-unseal seal) and
+#                     unsealed with Shamir and each auto-unseal seal),
 #                     profile_bench.py (perf profile of the workload slowest
-#                     relative to etcd)
+#                     relative to etcd) and observability_bench.py (kv2-read
+#                     with metrics off, on, and on plus a file audit device)
 #   make bench-quick  the same with short runs and few keys (< 2 min)
 #   make bench-restore-large
 #                     a 10 GiB snapshot restored into a fresh node, Tresor
 #                     only (bench/restore_large_bench.py; about 4 min, 25 GB
 #                     of disk), in restore-large.*
 #   make bench-unseal the unseal bench alone (about 1 min)
+#   make bench-observability
+#                     the metrics and audit cost bench alone (about 5 min)
 #   make bench-dr     the DR replication bench alone (lag at 1,000 writes/s,
 #                     promotion, resync; about 3 min)
 #   make bench-snapshot-auto
@@ -44,7 +47,7 @@ BENCH_DOC ?= docs/performance.md
 BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
 .PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large \
-  bench-unseal bench-dr bench-snapshot-auto
+  bench-unseal bench-dr bench-snapshot-auto bench-observability
 
 bench-build:
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -55,7 +58,7 @@ bench-deps:
 	scripts/install-bench-deps
 
 BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench unseal_bench \
-  dr_bench snapshot_auto_bench profile_bench
+  dr_bench snapshot_auto_bench profile_bench observability_bench
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
@@ -79,6 +82,9 @@ bench-dr: bench-build
 
 bench-snapshot-auto: bench-build
 	$(PYTHON) bench/snapshot_auto_bench.py $(BENCH_ARGS) --command "make bench-snapshot-auto"
+
+bench-observability: bench-build
+	$(PYTHON) bench/observability_bench.py $(BENCH_ARGS) --command "make bench-observability"
 
 bench-restore-large: bench-build
 	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"
