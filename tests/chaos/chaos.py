@@ -464,7 +464,7 @@ def run(args, log=lambda msg: print(msg, flush=True)):
             for size in args.node_list:
                 rows.append(run_scenario(SCENARIOS[name], size, args, history_dir, log))
     finally:
-        faults.run_cleanups()
+        faults.remove_chains()  # each scenario already closed its cluster and faults
     return rows, history_dir
 
 

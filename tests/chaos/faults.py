@@ -25,11 +25,13 @@ Faults:
                         heartbeats and appends but hears nothing back (raft
                         over libraft's uv transport sends each direction on
                         the sender's own connection).
-  Netem(ports, ...)     added latency, jitter and loss with tc netem on lo,
-                        confined to packets from or to the given ports: a prio
-                        qdisc at the root of lo whose extra fourth band is the
-                        netem qdisc, and u32 filters sending only those ports
-                        to it. The rest of loopback is untouched.
+  Netem(ports, ...)     added latency, jitter and loss on packets from or to
+                        the given ports on lo only. This kernel has no netem
+                        qdisc (tc knows only htb, clsact and ingress here), so
+                        an iptables NFQUEUE rule hands those packets to a
+                        small daemon (this file, `nfqueue-delay`) that gives
+                        each its verdict after the delay, or drops it. The
+                        rest of loopback is untouched.
   DiskFull(node)        the node's data directory sits on a small tmpfs the
                         harness mounted (TmpfsMount, made by cluster.py before
                         the node starts); inject fills it with a ballast file
@@ -47,8 +49,7 @@ iptables rules live in two chains of this process's own, TRESOR_CHAOS_<pid>
 (jumped to from INPUT) and TRESOR_CHAOS_O_<pid> (from OUTPUT: owner matches
 are only valid there); cleanup unhooks, flushes and deletes them. Chains left
 by a harness process that no longer exists (killed with -9) are swept on the
-first use. `make chaos` and the tests run one harness at a time per machine
-for netem (lo has one root qdisc).
+first use.
 
 Failing fsync at process level: device-mapper (dm-flakey / dm-error over a
 loop device) is not available in this container (no /dev/mapper/control, no
@@ -67,6 +68,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 # --- the cleanup list --------------------------------------------------------
 
@@ -414,11 +416,24 @@ class PortDrop(_IptablesFault):
         return [("in", ["-i", "lo", "-p", "tcp", "--dport", str(self.port)])]
 
 
-# --- tc netem ----------------------------------------------------------------
+# --- latency and loss ------------------------------------------------------------
+#
+# This kernel has no netem qdisc (nor prio, sfq, tbf: only htb, clsact and
+# ingress), so `tc netem` cannot add latency here. Instead the packets to or
+# from the chosen ports on lo go to an NFQUEUE (an iptables rule in the
+# harness's OUTPUT chain, with --queue-bypass: when nothing listens, packets
+# pass), and a small daemon (this file run as a script, `nfqueue-delay`)
+# gives each packet its verdict `delay_ms` (± jitter) later, or drops it with
+# probability loss_pct. Every other loopback packet is untouched. Heal
+# removes the rule, then stops the daemon (which accepts what it still holds).
+
+NFQUEUE_LIB = "libnetfilter_queue.so.1"
+_queue_numbers = itertools.count(4000 + os.getpid() % 1000 * 16)
 
 
 class Netem(Fault):
-    """Latency / jitter / loss on loopback packets from or to `ports` only."""
+    """Latency / jitter / loss on loopback packets from or to `ports` only
+    (an NFQUEUE delay daemon; see above)."""
 
     name = "latency and loss"
 
@@ -426,35 +441,130 @@ class Netem(Fault):
         super().__init__()
         self.ports = list(ports)
         self.delay_ms, self.jitter_ms, self.loss_pct = delay_ms, jitter_ms, loss_pct
+        self.queue = next(_queue_numbers)
+        self.daemon = None
 
     def describe(self):
-        return (f"netem delay {self.delay_ms}ms ±{self.jitter_ms}ms loss {self.loss_pct}% "
-                f"on ports {self.ports}")
+        return (f"delay {self.delay_ms}ms ±{self.jitter_ms}ms loss {self.loss_pct}% "
+                f"on ports {self.ports} (NFQUEUE {self.queue})")
+
+    def _rule(self):
+        _, outbound = chain_names()
+        return [outbound, "-o", "lo", "-p", "tcp", "-m", "multiport", "--ports",
+                ",".join(str(p) for p in self.ports), "-j", "NFQUEUE", "--queue-num",
+                str(self.queue), "--queue-bypass"]
 
     def _inject(self):
-        shown = run("tc", "qdisc", "show", "dev", "lo")
-        if "prio" in shown or "netem" in shown:
-            raise RuntimeError(f"lo already has a qdisc of another harness: {shown.strip()}")
-        # Bands 1:1-1:3 keep the default priomap; 1:4 is only reached by the
-        # filters below.
-        run("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "prio", "bands", "4",
-            "priomap", "1", "2", "2", "2", "1", "2", "0", "0", "1", "1", "1", "1", "1", "1",
-            "1", "1")
-        netem = ["tc", "qdisc", "add", "dev", "lo", "parent", "1:4", "handle", "40:",
-                 "netem", "limit", "100000", "delay", f"{self.delay_ms}ms"]
-        if self.jitter_ms:
-            netem += [f"{self.jitter_ms}ms"]
-        if self.loss_pct:
-            netem += ["loss", f"{self.loss_pct}%"]
-        run(*netem)
-        for port in self.ports:
-            for field in ("sport", "dport"):
-                run("tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip",
-                    "prio", "1", "u32", "match", "ip", field, str(port), "0xffff",
-                    "flowid", "1:4")
+        _ensure_chains()
+        self.daemon = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "nfqueue-delay", str(self.queue),
+             str(self.delay_ms), str(self.jitter_ms), str(self.loss_pct)],
+            stdout=subprocess.PIPE, text=True)
+        line = self.daemon.stdout.readline().strip()
+        if line != "ready":
+            self.daemon.kill()
+            raise RuntimeError(f"the NFQUEUE delay daemon did not start: {line!r}")
+        _iptables("-A", *self._rule())
 
     def _heal(self):
-        run("tc", "qdisc", "del", "dev", "lo", "root", check=False)
+        _iptables("-D", *self._rule(), check=False)
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.terminate()
+            try:
+                self.daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        self.daemon = None
+
+
+def _nfqueue_delay_daemon(queue, delay_ms, jitter_ms, loss_pct):
+    """Binds NFQUEUE `queue` and gives each packet its verdict later (ACCEPT
+    after delay ± jitter, or DROP with probability loss_pct). One thread:
+    select() on the netlink socket with a timeout to the next due verdict."""
+    import ctypes
+    import heapq
+    import random
+    import select
+    import socket as socket_module
+    import struct
+
+    lib = ctypes.CDLL(NFQUEUE_LIB, use_errno=True)
+    lib.nfq_open.restype = ctypes.c_void_p
+    lib.nfq_create_queue.restype = ctypes.c_void_p
+    lib.nfq_get_msg_packet_hdr.restype = ctypes.c_void_p
+    lib.nfq_get_msg_packet_hdr.argtypes = [ctypes.c_void_p]
+    lib.nfq_set_verdict.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32,
+                                    ctypes.c_uint32, ctypes.c_void_p]
+    lib.nfq_handle_packet.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    lib.nfq_fd.argtypes = [ctypes.c_void_p]
+    lib.nfq_bind_pf.argtypes = [ctypes.c_void_p, ctypes.c_uint16]
+    lib.nfq_set_mode.argtypes = [ctypes.c_void_p, ctypes.c_uint8, ctypes.c_uint]
+    lib.nfq_set_queue_maxlen.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.nfq_destroy_queue.argtypes = [ctypes.c_void_p]
+    lib.nfq_close.argtypes = [ctypes.c_void_p]
+    callback_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_void_p, ctypes.c_void_p)
+    lib.nfq_create_queue.argtypes = [ctypes.c_void_p, ctypes.c_uint16, callback_type,
+                                     ctypes.c_void_p]
+    rng = random.Random()
+    due = []  # heap of (time, seq, packet id, verdict)
+    seq = itertools.count()
+    now = time.monotonic
+
+    def on_packet(qh, nfmsg, nfad, data):
+        header = lib.nfq_get_msg_packet_hdr(nfad)
+        packet_id = struct.unpack("!I", ctypes.string_at(header, 4))[0]
+        if loss_pct and rng.random() * 100 < loss_pct:
+            heapq.heappush(due, (0.0, next(seq), packet_id, 0))  # NF_DROP
+        else:
+            wait = max(0.0, (delay_ms + rng.uniform(-jitter_ms, jitter_ms)) / 1000)
+            heapq.heappush(due, (now() + wait, next(seq), packet_id, 1))  # NF_ACCEPT
+        return 0
+
+    callback = callback_type(on_packet)
+    handle = lib.nfq_open()
+    if not handle:
+        print("nfq_open failed", flush=True)
+        return 1
+    lib.nfq_bind_pf(handle, socket_module.AF_INET)
+    qh = lib.nfq_create_queue(handle, queue, callback, None)
+    if not qh:
+        print(f"nfq_create_queue {queue} failed: errno {ctypes.get_errno()}", flush=True)
+        return 1
+    lib.nfq_set_mode(qh, 1, 0)  # NFQNL_COPY_META: the verdict needs no payload
+    lib.nfq_set_queue_maxlen(qh, 100000)
+    fd = lib.nfq_fd(handle)
+    # Exit with the harness even if it is killed with -9 (PR_SET_PDEATHSIG).
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
+    buf = ctypes.create_string_buffer(65536)
+    print("ready", flush=True)
+    while not stopping:
+        timeout = max(0.0, due[0][0] - now()) if due else 0.5
+        try:
+            readable, _, _ = select.select([fd], [], [], timeout)
+        except InterruptedError:
+            continue
+        if readable:
+            try:
+                n = os.read(fd, 65536)
+            except OSError:
+                n = b""  # ENOBUFS: the kernel dropped messages; go on
+            if n:
+                ctypes.memmove(buf, n, len(n))
+                lib.nfq_handle_packet(handle, buf, len(n))
+        t = now()
+        while due and due[0][0] <= t:
+            _, _, packet_id, verdict = heapq.heappop(due)
+            lib.nfq_set_verdict(qh, packet_id, verdict, 0, None)
+    while due:  # accept what is still held
+        _, _, packet_id, _ = heapq.heappop(due)
+        lib.nfq_set_verdict(qh, packet_id, 1, 0, None)
+    lib.nfq_destroy_queue(qh)
+    lib.nfq_close(handle)
+    return 0
 
 
 # --- filesystems ---------------------------------------------------------------
@@ -630,3 +740,10 @@ def remove_scratch_dir(path):
     shutil.rmtree(path, ignore_errors=True)
     if token is not None:
         unregister_cleanup(token)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "nfqueue-delay":
+        sys.exit(_nfqueue_delay_daemon(int(sys.argv[2]), float(sys.argv[3]),
+                                       float(sys.argv[4]), float(sys.argv[5])))
+    sys.exit(f"usage: {sys.argv[0]} nfqueue-delay QUEUE DELAY_MS JITTER_MS LOSS_PCT")
