@@ -30,6 +30,13 @@
 #   make bench-snapshot-large
 #                     the snapshot bench alone with 1M entries (about 1 GiB;
 #                     outside make bench's budget), in snapshot-large.*
+#   make chaos        the chaos scenarios (tests/chaos/chaos.py): crash,
+#                     asymmetric and symmetric partition, latency, disk full
+#                     and fsync failure on 3 and 5 nodes, 10 trials each, with
+#                     lost-write and linearizability checks; prints the table
+#                     and writes chaos.{json,md} to $(BENCH_RESULTS). Needs
+#                     root (iptables, mount); CHAOS_ARGS passes options, e.g.
+#                     CHAOS_ARGS="--trials 3 --scenarios crash --nodes 3"
 #
 # Each script writes bench/results/<name>.{json,md} and regenerates
 # docs/performance.md from every results file (bench/render_performance.py).
@@ -88,3 +95,10 @@ bench-observability: bench-build
 
 bench-restore-large: bench-build
 	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"
+
+.PHONY: chaos
+CHAOS_ARGS ?=
+chaos: bench-build
+	scripts/install-chaos-deps
+	TRESOR_BINARY=$(BENCH_BUILD)/tresor $(PYTHON) tests/chaos/chaos.py --out $(BENCH_RESULTS) \
+	  --command "make chaos CHAOS_ARGS='$(CHAOS_ARGS)'" $(CHAOS_ARGS)
