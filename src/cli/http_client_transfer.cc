@@ -80,8 +80,10 @@ StatusOr<int> ReceiveDownload(asio::io_context& ioc, Stream& stream,
   while (!parser.is_done() && error_body.size() < kMaxErrorBodyBytes) {
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
+    // Some, not all: each piece goes to the sink as soon as it arrives, so
+    // a body that trickles (sys/monitor's log lines) is seen line by line.
     ec = RunUntil(ioc, After(step), [&](auto handler) {
-      http::async_read(stream, buffer, parser, std::move(handler));
+      http::async_read_some(stream, buffer, parser, std::move(handler));
     });
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {

@@ -53,6 +53,7 @@ void RegisterBuiltinCommands(CommandRegistry& registry) {
                     NewOperatorRaftSnapshotAutoStatusCommand);
   registry.Register("status", "Print seal and HA status", NewStatusCommand);
   registry.Register("version", "Prints the Tresor version", NewVersionCommand);
+  registry.Register("monitor", "Stream log messages from a Tresor server", NewMonitorCommand);
 
   registry.Register("read", "Read data and retrieves secrets", NewReadCommand);
   registry.Register("write", "Write data, configuration, and secrets", NewWriteCommand);

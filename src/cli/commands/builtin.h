@@ -22,6 +22,7 @@ std::unique_ptr<Command> NewOperatorRekeyCommand();
 std::unique_ptr<Command> NewOperatorGenerateRootCommand();
 std::unique_ptr<Command> NewStatusCommand();
 std::unique_ptr<Command> NewVersionCommand();
+std::unique_ptr<Command> NewMonitorCommand();  // monitor.cc: streams sys/monitor
 
 // Raft membership and HA.
 std::unique_ptr<Command> NewOperatorRaftJoinCommand();
