@@ -49,6 +49,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -235,7 +236,10 @@ def repair(cluster, log):
             continue
         log(f"    {node.name} does not answer: restarting it")
         if node.proc is not None:
-            node.stop(timeout=60)
+            try:
+                node.stop(timeout=20)
+            except subprocess.TimeoutExpired:
+                node.kill()
         cluster.restart(node)
         restarted.append(node.name)
     return restarted
