@@ -2,7 +2,7 @@
 # README.md); this Makefile only adds the benchmark targets.
 #
 #   make bench        Release build in build-bench, then the whole suite
-#                     (about 17 min on 2 cores): bench/compare_bench.py (single
+#                     (about 21 min on 2 cores): bench/compare_bench.py (single
 #                     node next to etcd, PostgreSQL and nginx),
 #                     raft_bench.py (3 nodes and failover, next to a 3-member
 #                     etcd), snapshot_bench.py (100k x 1 KiB save/restore
@@ -21,7 +21,7 @@
 #                     of disk), in restore-large.*
 #   make bench-unseal the unseal bench alone (about 1 min)
 #   make bench-observability
-#                     the metrics and audit cost bench alone (about 5 min)
+#                     the metrics and audit cost bench alone (about 4 min)
 #   make bench-dr     the DR replication bench alone (lag at 1,000 writes/s,
 #                     promotion, resync; about 3 min)
 #   make bench-snapshot-auto

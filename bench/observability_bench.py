@@ -132,6 +132,13 @@ def summary_count(lines, name):
     return None
 
 
+def round_ratios(row, a, b):
+    """a's throughput over b's in each round: runs seconds apart, so the
+    slow drift of this shared machine's load cancels out of each."""
+    return [x["throughput_rps"] / y["throughput_rps"]
+            for x, y in zip(row["configs"][a]["runs"], row["configs"][b]["runs"])]
+
+
 def measure(nodes, loadgen, connections, duration, rounds):
     runs = {(n.name, c): [] for n in nodes for c in connections}
     for round_number in range(rounds):
@@ -189,14 +196,19 @@ def markdown(results):
             lines.append(f"| {row['connections']} | {labels[name]} | "
                          f"{best['throughput_rps']:.1f} | {best['latency_ms']['p50']:.2f} | "
                          f"{best['latency_ms']['p99']:.2f} | {cfg['median_rps']:.1f} | {errors} |")
-    lines += ["", "Throughput ratios (below 1: the first is slower; loss = 1 − ratio):", "",
-              "| conns | ratio | what it measures | best | median |", "|---:|---|---|---:|---:|"]
+    lines += ["", "Throughput ratios (below 1: the first is slower; loss = 1 − ratio): of the "
+              "best runs, of the medians, and of each round's two runs (their median, and the "
+              "lowest and highest: how far this machine's noise moves one measurement):", "",
+              "| conns | ratio | what it measures | best | median | per round: median | "
+              "per round: range |", "|---:|---|---|---:|---:|---:|---:|"]
     meaning = {"on/off": "the cost of metrics", "audit/off": "metrics plus a file audit device",
                "audit/on": "the file audit device alone"}
     for row in results["rows"]:
         for key, r in row["ratios"].items():
+            per_round = round_ratios(row, *key.split("/"))
             lines.append(f"| {row['connections']} | {key} | {meaning[key]} | {r['best']:.3f} | "
-                         f"{r['median']:.3f} |")
+                         f"{r['median']:.3f} | {statistics.median(per_round):.3f} | "
+                         f"{min(per_round):.2f}–{max(per_round):.2f} |")
     if results.get("audit_bytes_per_request"):
         lines += ["", f"The audit device wrote {results['audit_bytes_per_request']:.0f} bytes "
                   "of log per measured read (its request and response lines; the lines of the "
