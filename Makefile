@@ -102,3 +102,21 @@ chaos: bench-build
 	scripts/install-chaos-deps
 	TRESOR_BINARY=$(BENCH_BUILD)/tresor $(PYTHON) tests/chaos/chaos.py --out $(BENCH_RESULTS) \
 	  --command "make chaos CHAOS_ARGS='$(CHAOS_ARGS)'" $(CHAOS_ARGS)
+
+# Fuzzing (docs/fuzzing.md): libFuzzer targets built with clang in
+# build-fuzz by scripts/fuzz.
+#   make fuzz      every target for FUZZ_SECONDS (default 600) each
+#   make fuzz-ci   the targets CI fuzzes, FUZZ_CI_SECONDS (default 12) each
+# New corpus entries go to FUZZ_SCRATCH (default /tmp/tresor-fuzz), crashes
+# to fuzz/crashes/. FUZZ_TARGETS="hcl policy" picks targets.
+FUZZ_SECONDS ?= 600
+FUZZ_CI_SECONDS ?= 12
+FUZZ_TARGETS ?=
+
+.PHONY: fuzz fuzz-ci
+
+fuzz:
+	scripts/fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-ci:
+	scripts/fuzz --ci --seconds $(FUZZ_CI_SECONDS) $(FUZZ_TARGETS)

@@ -1,6 +1,7 @@
 #include "raft/cluster_handshake.h"
 
 #include "common/big_endian.h"
+#include "common/check.h"
 #include "common/hmac.h"
 
 namespace tresor::raft::handshake {
@@ -42,6 +43,35 @@ std::string ReplicationHello() {
   std::string hello(kReplicationMagic);
   hello.append(kHelloHeadSize - kMagicSize, '\0');
   return hello;
+}
+
+StatusOr<HelloHead> ParseHelloHead(std::string_view head) {
+  TRESOR_CHECK(head.size() == kHelloHeadSize);
+  std::optional<Channel> channel = ChannelOfMagic(head.substr(0, kMagicSize));
+  if (!channel) return InvalidArgumentError("not a Tresor raft handshake");
+  HelloHead parsed;
+  parsed.channel = *channel;
+  if (parsed.channel == Channel::kReplication) return parsed;
+  parsed.connector_id = GetU64(head.data() + kMagicSize);
+  parsed.address_length = (static_cast<std::size_t>(static_cast<unsigned char>(head[16])) << 8) |
+                          static_cast<unsigned char>(head[17]);
+  if (parsed.connector_id == 0 || parsed.address_length == 0 ||
+      parsed.address_length > kMaxAddressSize) {
+    return InvalidArgumentError("malformed hello");
+  }
+  return parsed;
+}
+
+StatusOr<HelloTail> ParseHelloTail(const HelloHead& head, std::string_view tail) {
+  TRESOR_CHECK(head.channel != Channel::kReplication &&
+               tail.size() == head.address_length + kNonceSize);
+  HelloTail parsed;
+  parsed.connector_address.assign(tail.substr(0, head.address_length));
+  parsed.nonce_c.assign(tail.substr(head.address_length));
+  if (parsed.connector_address.find('\0') != std::string::npos) {
+    return InvalidArgumentError("malformed hello");
+  }
+  return parsed;
 }
 
 std::string Hello(Channel channel, std::uint64_t connector_id, std::string_view connector_address,

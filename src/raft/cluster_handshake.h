@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "common/secure_memory.h"
+#include "common/status.h"
 
 namespace tresor::raft::handshake {
 
@@ -40,6 +41,34 @@ std::optional<Channel> ChannelOfMagic(std::string_view magic);
 
 // The whole hello of the kReplication channel.
 std::string ReplicationHello();
+
+// What the acceptor learns from a hello's first kHelloHeadSize bytes.
+struct HelloHead {
+  Channel channel = Channel::kRaft;
+  std::uint64_t connector_id = 0;  // 0 for kReplication
+  // How many address bytes follow the head (then kNonceSize of nonce_c):
+  // 1..kMaxAddressSize; 0 for kReplication, whose hello ends with its head.
+  std::size_t address_length = 0;
+};
+
+// Parses a hello's head as the acceptor reads it off the wire. Returns
+// InvalidArgument "not a Tresor raft handshake" for an unknown magic and
+// "malformed hello" for a zero connector id or an address length of 0 or
+// over kMaxAddressSize. The kReplication hello's other bytes are not read.
+// REQUIRES: head.size() == kHelloHeadSize.
+StatusOr<HelloHead> ParseHelloHead(std::string_view head);
+
+// The rest of a kRaft or kState hello.
+struct HelloTail {
+  std::string connector_address;
+  std::string nonce_c;
+};
+
+// Parses the address_length + kNonceSize bytes that follow the head.
+// Returns InvalidArgument "malformed hello" when the address holds a NUL.
+// REQUIRES: head came from ParseHelloHead, head.channel != kReplication and
+// tail.size() == head.address_length + kNonceSize.
+StatusOr<HelloTail> ParseHelloTail(const HelloHead& head, std::string_view tail);
 
 // Step 1, connector to acceptor: magic, connector raft id (u64), connector
 // address (u16 length, then the bytes), nonce_c.

@@ -183,17 +183,17 @@ struct KeyedTransport::Handshake {
   }
 
   void OnHelloHead() {
-    std::optional<Channel> asked =
-        handshake::ChannelOfMagic(std::string_view(in.data(), handshake::kMagicSize));
-    if (!asked) {
-      owner->Refuse(this, "not a Tresor raft handshake");
+    StatusOr<handshake::HelloHead> head =
+        handshake::ParseHelloHead(std::string_view(in.data(), kHelloHeadSize));
+    if (!head.ok()) {
+      owner->Refuse(this, head.status().message());
       return;
     }
-    if (*asked == Channel::kState && !owner->state_server_) {
+    if (head->channel == Channel::kState && !owner->state_server_) {
       owner->Refuse(this, "this node does not serve its state");
       return;
     }
-    channel = *asked;
+    channel = head->channel;
     if (channel == Channel::kReplication) {
       // Authenticated by the DR server's TLS, not by the cluster key.
       if (!owner->replication_server_) {
@@ -203,23 +203,22 @@ struct KeyedTransport::Handshake {
       owner->HandOver(this);
       return;
     }
-    connector_id = handshake::GetU64(in.data() + 8);
-    address_length = (static_cast<unsigned char>(in[16]) << 8) | static_cast<unsigned char>(in[17]);
-    if (connector_id == 0 || address_length == 0 || address_length > kMaxAddressSize) {
-      owner->Refuse(this, "malformed hello");
-      return;
-    }
+    connector_id = head->connector_id;
+    address_length = head->address_length;
     Read(address_length + kNonceSize, Step::kReadHelloTail);
   }
 
   // Acceptor: step 2.
   void OnHelloTail() {
-    connector_address.assign(in.data(), address_length);
-    nonce_c.assign(in.data() + address_length, kNonceSize);
-    if (connector_address.find('\0') != std::string::npos) {
-      owner->Refuse(this, "malformed hello");
+    StatusOr<handshake::HelloTail> tail = handshake::ParseHelloTail(
+        {channel, connector_id, address_length},
+        std::string_view(in.data(), address_length + kNonceSize));
+    if (!tail.ok()) {
+      owner->Refuse(this, tail.status().message());
       return;
     }
+    connector_address = std::move(tail->connector_address);
+    nonce_c = std::move(tail->nonce_c);
     if (key().empty()) {
       owner->Refuse(this, kNoKey, spdlog::level::debug);
       return;
