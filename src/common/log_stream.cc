@@ -18,12 +18,12 @@ struct LogStream::Subscription::Queue {
   const LogFormat format;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::string> lines;  // guarded by mu, as are the fields below
-  std::size_t bytes = 0;
+  std::deque<std::string> lines;  // GUARDED_BY(mu)
+  std::size_t bytes = 0;          // GUARDED_BY(mu); the size of `lines`
   // Lines lost since the reader last took its batch. While non-zero every
   // new line is dropped too, so that the notice sits where the gap is.
-  std::uint64_t dropped = 0;
-  bool closed = false;
+  std::uint64_t dropped = 0;  // GUARDED_BY(mu)
+  bool closed = false;        // GUARDED_BY(mu)
 };
 
 namespace {
@@ -112,9 +112,9 @@ namespace {
 
 std::string DroppedNotice(std::uint64_t dropped, LogFormat format) {
   return FormatLogLine(spdlog::level::warn, std::chrono::system_clock::now(),
-                    "monitor: " + std::to_string(dropped) +
-                        " log lines were dropped because this client reads too slowly",
-                    format);
+                       "monitor: " + std::to_string(dropped) +
+                           " log lines were dropped because this client reads too slowly",
+                       format);
 }
 
 }  // namespace
@@ -243,9 +243,9 @@ class LogStream::Hub final : public spdlog::sinks::sink {
   const std::weak_ptr<spdlog::logger> logger_;
   const Limits limits_;
   mutable std::mutex mu_;
-  std::vector<std::shared_ptr<Queue>> queues_;  // guarded by mu_
-  spdlog::level::level_enum server_level_ = spdlog::level::info;
-  bool closed_ = false;
+  std::vector<std::shared_ptr<Queue>> queues_;                    // GUARDED_BY(mu_)
+  spdlog::level::level_enum server_level_ = spdlog::level::info;  // GUARDED_BY(mu_)
+  bool closed_ = false;                                           // GUARDED_BY(mu_)
 };
 
 LogStream::LogStream(std::shared_ptr<spdlog::logger> logger, Limits limits)
