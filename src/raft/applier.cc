@@ -40,6 +40,7 @@ void Applier::AnswerAfterAll(Answer answer) {
 
 void Applier::HandOff() {
   if (adding_.empty()) return;
+  Status stalled;
   {
     std::unique_lock lock(mutex_);
     if (adding_.size() <= kInlineEntries && queue_.empty() && !applying_) {
@@ -47,7 +48,7 @@ void Applier::HandOff() {
       // this thread to do meanwhile. The applier's thread stays idle: only
       // this thread fills its queue.
       lock.unlock();
-      ApplyGroup(adding_);
+      ApplyGroup(adding_, /*on_applier_thread=*/false);
       adding_.clear();
       adding_bytes_ = 0;
       return;
@@ -62,19 +63,30 @@ void Applier::HandOff() {
       adding_.clear();
     }
     queued_bytes_ += adding_bytes_;
+    stalled = stalled_;
   }
   adding_bytes_ = 0;
   work_ready_.notify_one();
+  // A stalled applier answers at once rather than at its next retry (a
+  // barrier confirming the leadership for a read must not outwait its
+  // lease).
+  if (!stalled.ok()) AnswerQueued(PendingAnswer(stalled));
 }
 
 Status Applier::Drain() {
   HandOff();
   std::unique_lock lock(mutex_);
-  progressed_.wait(lock, [this] { return queue_.empty() && !applying_; });
-  return broken_;
+  progressed_.wait(lock,
+                   [this] { return (queue_.empty() && !applying_) || !stalled_.ok(); });
+  return broken_.ok() ? stalled_ : broken_;
 }
 
 Status Applier::Broken() const {
+  std::lock_guard lock(mutex_);
+  return broken_.ok() ? stalled_ : broken_;
+}
+
+Status Applier::BrokenForGood() const {
   std::lock_guard lock(mutex_);
   return broken_;
 }
@@ -96,7 +108,7 @@ void Applier::Run() {
 
     std::size_t bytes = 0;
     for (const Entry& entry : group) bytes += entry.bytes;
-    ApplyGroup(group);
+    ApplyGroup(group, /*on_applier_thread=*/true);
     group.clear();
 
     lock.lock();
@@ -106,9 +118,10 @@ void Applier::Run() {
   }
 }
 
-void Applier::ApplyGroup(std::vector<Entry>& group) {
-  Status broken = Broken();
-  std::vector<Status> results(group.size());
+Status Applier::StageAndCommit(std::vector<Entry>& group, std::vector<Status>& results,
+                               bool* commit_failed) {
+  *commit_failed = false;
+  Status broken = BrokenForGood();
   for (std::size_t i = 0; i < group.size() && broken.ok(); ++i) {
     Entry& entry = group[i];
     if (entry.index == 0) continue;
@@ -121,26 +134,118 @@ void Applier::ApplyGroup(std::vector<Entry>& group) {
       // group may be committed (the entry would count as applied).
       store_.DiscardStaged();
       Break(staged);
-      broken = Broken();
-      break;
+      return BrokenForGood();
     }
     results[i] = entry.ops.ok() ? staged : entry.ops.status();
     if (!results[i].ok()) {
       spdlog::warn("raft: entry {} not applied: {}", entry.index, results[i].message());
     }
   }
-  if (broken.ok() && store_.HasStaged()) {
-    Status committed = store_.Commit();
-    if (committed.ok()) {
+  if (!broken.ok() || !store_.HasStaged()) return broken;
+  Status committed = store_.Commit();
+  if (!committed.ok()) {
+    *commit_failed = true;
+    return committed;
+  }
+  std::lock_guard lock(mutex_);
+  ++group_commits_;
+  return Status::Ok();
+}
+
+void Applier::ApplyGroup(std::vector<Entry>& group, bool on_applier_thread) {
+  std::vector<Status> results(group.size());
+  bool commit_failed = false;
+  Status outcome = StageAndCommit(group, results, &commit_failed);
+  if (commit_failed) {
+    Stall(outcome, group);
+    if (!on_applier_thread) {
+      // Never retry on the raft thread: the applier's thread takes the
+      // group over (the queue is empty: only the raft thread fills it).
       std::lock_guard lock(mutex_);
-      ++group_commits_;
-    } else {
-      Break(committed);
-      broken = Broken();
+      for (Entry& entry : group) {
+        queued_bytes_ += entry.bytes;
+        queue_.push_back(std::move(entry));
+      }
+      work_ready_.notify_one();
+      return;
     }
+    outcome = RetryCommit(group, results);
   }
   for (std::size_t i = 0; i < group.size(); ++i) {
-    if (group[i].answer) group[i].answer(broken.ok() ? std::move(results[i]) : broken);
+    if (group[i].answer) group[i].answer(outcome.ok() ? std::move(results[i]) : outcome);
+  }
+}
+
+void Applier::Stall(const Status& cause, std::vector<Entry>& group) {
+  const Status refused = UnavailableError(
+      "raft: the local state store cannot commit (" + cause.message() +
+      "); writes are refused until it can, retried every " +
+      std::to_string(kCommitRetryPause.count()) + " ms");
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    first = stalled_.ok();
+    stalled_ = refused;
+  }
+  progressed_.notify_all();  // Drain returns the refusal rather than wait
+  if (first) {
+    spdlog::error("raft: the state store failed to commit ({}); refusing writes and retrying "
+                  "until it can (free disk space if it is full)",
+                  cause.message());
+  }
+  store_.SetCommitStalled(refused);
+  // The writers of the entries taken already are answered now rather than
+  // kept waiting: their entries are in the raft log and will be applied
+  // when a commit succeeds, so the answer says the write may land.
+  const Status pending = PendingAnswer(refused);
+  for (Entry& entry : group) {
+    if (entry.answer) std::exchange(entry.answer, nullptr)(pending);
+  }
+  AnswerQueued(pending);
+}
+
+Status Applier::PendingAnswer(const Status& stalled) {
+  return UnavailableError(stalled.message() +
+                          "; this write is in the raft log and will be applied then");
+}
+
+void Applier::AnswerQueued(const Status& answer) {
+  std::vector<Answer> answers;
+  {
+    std::lock_guard lock(mutex_);
+    for (Entry& entry : queue_) {
+      if (entry.answer) answers.push_back(std::exchange(entry.answer, nullptr));
+    }
+  }
+  for (Answer& a : answers) a(answer);
+}
+
+Status Applier::RetryCommit(std::vector<Entry>& group, std::vector<Status>& results) {
+  for (;;) {
+    Status stalled;
+    {
+      std::unique_lock lock(mutex_);
+      if (work_ready_.wait_for(lock, kCommitRetryPause, [this] { return stopping_; })) {
+        // Stopping: the entries stay in the raft log, which a restart
+        // applies again.
+        if (broken_.ok()) broken_ = stalled_;
+        return broken_;
+      }
+      stalled = stalled_;
+    }
+    bool commit_failed = false;
+    Status outcome = StageAndCommit(group, results, &commit_failed);
+    if (!commit_failed) {
+      {
+        std::lock_guard lock(mutex_);
+        stalled_ = Status::Ok();
+      }
+      store_.SetCommitStalled(Status::Ok());
+      if (outcome.ok()) spdlog::warn("raft: the state store commits again; writes resume");
+      return outcome;
+    }
+    // Writers that came meanwhile get the same answer.
+    AnswerQueued(PendingAnswer(stalled));
   }
 }
 

@@ -15,11 +15,18 @@
 // answered only once its entry is committed (durable in the log and in the
 // store), and a barrier's answer comes after every entry before it.
 //
-// Failure: a commit that fails (a full disk, an I/O error), or a published
-// entry the store cannot stage, breaks the applier for good. The writers of that group and of every later entry get
-// Broken(), and the store stays at its last commit: the log still holds the
-// entries, and a restart applies them again (StateStore::Stage skips those
-// it holds).
+// Failure: a commit that fails (a full disk, an I/O error) stalls the
+// applier: the store stays at its last commit, Broken() refuses new writes
+// with Unavailable, the writers already waiting are answered at once that
+// their entry is in the raft log and will be applied later, and the
+// applier's thread stages and commits the same group again every
+// kCommitRetryPause until it succeeds (space returned), then carries on
+// with what queued meanwhile: no restart needed. Readers keep reading the
+// last commit plus the published entries (which the log holds), and
+// waiting for published entries to be committed fails at once meanwhile.
+// A published entry the store cannot stage breaks the applier for good:
+// the writers of that group and of every later entry get Broken(), and a
+// restart applies the log again (StateStore::Stage skips what it holds).
 //
 // A hand-off of at most kInlineEntries entries while the applier is idle
 // (one writer at a time) is committed by the calling thread itself: a
@@ -37,6 +44,7 @@
 // applier's thread, or on the caller's for an inline hand-off.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -53,6 +61,7 @@ class Applier {
  public:
   static constexpr std::size_t kMaxQueuedBytes = std::size_t{32} << 20;
   static constexpr std::size_t kInlineEntries = 2;
+  static constexpr std::chrono::milliseconds kCommitRetryPause{1000};
 
   using Answer = std::function<void(Status)>;
 
@@ -84,10 +93,11 @@ class Applier {
   void HandOff();
 
   // Hands off and waits until everything handed over is committed and
-  // answered. Returns Broken().
+  // answered, or the applier stalls. Returns Broken().
   Status Drain();
 
-  // Ok until a commit failed; then the error every writer gets.
+  // Ok unless the applier is broken for good or stalled on a commit that
+  // fails; then the error every new writer gets.
   Status Broken() const;
 
   // Commits made so far (each one fsync of the store).
@@ -103,8 +113,24 @@ class Applier {
   };
 
   void Run();
-  // Stages and commits `group`, then answers it.
-  void ApplyGroup(std::vector<Entry>& group);
+  // Stages and commits `group`, then answers it. A failed commit stalls
+  // the applier (see the header comment); off the applier's thread the
+  // group then moves to the queue for that thread to retry.
+  void ApplyGroup(std::vector<Entry>& group, bool on_applier_thread);
+  // Stages and commits: Ok, the error that broke the applier for good, or
+  // (*commit_failed) the commit's error, the store back at its last commit.
+  Status StageAndCommit(std::vector<Entry>& group, std::vector<Status>& results,
+                        bool* commit_failed);
+  // Enters the stall: refuses new writes and answers the waiting ones.
+  void Stall(const Status& cause, std::vector<Entry>& group);
+  // Stages and commits `group` every kCommitRetryPause until a commit
+  // succeeds (the outcome) or the applier stops (its error).
+  Status RetryCommit(std::vector<Entry>& group, std::vector<Status>& results);
+  // Answers now, with `answer`, every queued entry's writer.
+  void AnswerQueued(const Status& answer);
+  // The answer of a writer whose entry waits in a stalled applier.
+  static Status PendingAnswer(const Status& stalled);
+  Status BrokenForGood() const;
   void Break(const Status& cause);
 
   StateStore& store_;
@@ -119,6 +145,7 @@ class Applier {
   bool applying_ = false;
   bool stopping_ = false;
   Status broken_;
+  Status stalled_;  // not Ok while a failed commit is retried
   std::uint64_t group_commits_ = 0;
   std::thread thread_;  // last: started once everything above exists
 };

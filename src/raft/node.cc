@@ -429,6 +429,9 @@ std::future<Status> Node::ApplyAsync(const std::vector<StateOp>& ops) {
     promise.set_value(std::move(status));
     return promise.get_future();
   };
+  // A stalled store refuses at once, even while the raft thread waits for
+  // it (a snapshot draining the applier).
+  if (Status broken = fsm_->applier().Broken(); !broken.ok()) return settled(std::move(broken));
   // While the replication log is on, a write of the state carries when it
   // was proposed: the stamp of its log entry (raft/replication_log.h), not
   // counted against max_entry_size. With the log off, writes pay nothing.
@@ -706,7 +709,13 @@ Status Node::ConfirmLeadershipForRead() {
   if (lease_holds()) return Status::Ok();
   std::lock_guard lock(lease_renewal_);
   if (lease_holds()) return Status::Ok();  // renewed while we waited
-  return Barrier();
+  Status confirmed = Barrier();
+  // A barrier the log committed proves the leadership even when the store
+  // cannot apply it yet (a stalled applier answers with its refusal): its
+  // commit extended the lease. Reads then see the last commit plus the
+  // published writes, which holds every write answered Ok.
+  if (!confirmed.ok() && lease_holds()) return Status::Ok();
+  return confirmed;
 }
 
 void Node::RefreshStatus() {

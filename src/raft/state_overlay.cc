@@ -49,11 +49,21 @@ std::optional<std::optional<std::string>> StateOverlay::Find(std::string_view ke
   return it->second.value;
 }
 
+void StateOverlay::SetStalled(const Status& cause) {
+  {
+    std::lock_guard lock(retired_mutex_);
+    stalled_ = cause;
+  }
+  retired_changed_.notify_all();
+}
+
 Status StateOverlay::WaitUntilRetired() const {
   std::unique_lock lock(retired_mutex_);
   const std::uint64_t target = newest_added_;
-  retired_changed_.wait(lock, [&] { return retired_through_ >= target || !failed_.ok(); });
-  return retired_through_ >= target ? Status::Ok() : failed_;
+  retired_changed_.wait(
+      lock, [&] { return retired_through_ >= target || !failed_.ok() || !stalled_.ok(); });
+  if (retired_through_ >= target) return Status::Ok();
+  return failed_.ok() ? stalled_ : failed_;
 }
 
 }  // namespace tresor::raft

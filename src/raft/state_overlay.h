@@ -52,6 +52,9 @@ class StateOverlay {
 
   // The store cannot commit: waiters stop waiting, with `cause`.
   void Fail(const Status& cause);
+  // The store cannot commit for now (not Ok), or can again (Ok): while
+  // stalled, WaitUntilRetired returns `cause` instead of waiting.
+  void SetStalled(const Status& cause);
 
   // What the overlay says of `key`: nothing (nullopt: ask the store), or
   // the value of its newest write, nullopt for a delete.
@@ -79,6 +82,7 @@ class StateOverlay {
   std::uint64_t newest_added_ = 0;
   std::uint64_t retired_through_ = 0;
   Status failed_;
+  Status stalled_;
 };
 
 }  // namespace tresor::raft

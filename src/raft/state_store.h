@@ -289,13 +289,16 @@ class StateStore {
   // publishes it to readers; Ok and a no-op when nothing is staged.
   // Errors: ResourceExhausted when the map is full, IOError otherwise; the
   // staged entries are then lost and the store is back at its last commit
-  // (the caller treats this as fatal and lets raft replay).
+  // (the applier stages the same entries again and retries: raft/applier.h).
   Status Commit();
 
   // Drops everything staged since the last commit (the store is back at
   // its last commit), e.g. a group holding an entry that must not be
   // recorded as applied without its ops.
   void DiscardStaged() { AbortWriteTxn(); }
+  // The writer's commits fail for now (`cause`), or succeed again (Ok):
+  // readers waiting for published writes get `cause` meanwhile.
+  void SetCommitStalled(const Status& cause) { overlay_.SetStalled(cause); }
 
   // Makes every commit so far durable, the last one's meta page included
   // (which Commit leaves to the next commit's sync, see the header
