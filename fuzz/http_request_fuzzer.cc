@@ -62,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ec) return 0;  // the connection answers 400 and closes
   }
   if (!parser.is_done()) {
+    if (!parser.got_some()) return 0;  // the client sent nothing
     parser.put_eof(ec);
     if (ec || !parser.is_done()) return 0;
   }
