@@ -39,12 +39,11 @@ class Formatter {
       : raw_(Flag(config, "log_raw", false)),
         hmac_accessor_(Flag(config, "hmac_accessor", true)),
         elide_lists_(Flag(config, "elide_list_responses", false)),
-        salt_(config.salt) {}
+        key_(HmacKey(config.salt)) {}
 
   std::string Hash(const std::string& value) const {
     if (raw_ || value.empty()) return value;
-    auto key = HexDecode(salt_);
-    return "hmac-sha256:" + HexEncode(HmacSha256(ToSecureBytes(key.ok() ? *key : salt_), value));
+    return "hmac-sha256:" + HexEncode(HmacSha256(key_, value));
   }
   std::string HashAccessor(const std::string& value) const {
     return hmac_accessor_ ? Hash(value) : value;
@@ -137,7 +136,17 @@ class Formatter {
   const bool raw_;
   const bool hmac_accessor_;
   const bool elide_lists_;
-  const std::string salt_;
+  // The salt as the HMAC key, decoded once (not per hashed string: each
+  // SecureBytes costs an mlock), in locked memory that is wiped.
+  static SecureBytes HmacKey(const std::string& salt) {
+    auto decoded = HexDecode(salt);
+    if (!decoded.ok()) return ToSecureBytes(salt);
+    SecureBytes key = ToSecureBytes(*decoded);
+    SecureWipe(*decoded);
+    return key;
+  }
+
+  const SecureBytes key_;
 };
 
 // "10.0.0.1:51234" or "[::1]:51234" as Vault's remote_address and
