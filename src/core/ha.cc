@@ -8,12 +8,14 @@
 
 #include "common/metrics.h"
 #include "common/random.h"
+#include "raft/cluster_tls.h"
 
 namespace tresor::core {
 namespace {
 
 constexpr char kActiveRecord[] = "core/ha/active";
 constexpr char kClusterKeyPath[] = "core/raft/cluster-key";
+constexpr char kClusterTlsPath[] = "core/raft/cluster-tls";
 constexpr char kZeroTime[] = "0001-01-01T00:00:00Z";
 // How often the watcher looks at the raft role. Losing leadership is also
 // checked on every request (IsLeader is lock-free), so this only bounds how
@@ -94,6 +96,7 @@ void Ha::Watch() {
     lock.unlock();
     CheckRemoved();
     ReloadIfStateReplaced();
+    RefreshClusterTls(/*now_please=*/false);
     bool leads = !removed_ && raft_->node().IsLeader() && !lifecycle_.Sealed();
     if (leads && !active_) {
       Status became = BecomeActive();
@@ -129,10 +132,47 @@ void Ha::OnUnseal() {
   if (raft_ == nullptr) return;
   auto key = lifecycle_.Barrier().Get(kClusterKeyPath);
   if (key.ok() && key->has_value()) raft_->node().SetClusterKey(std::move(**key));
+  RefreshClusterTls(/*now_please=*/true);
 }
 
 void Ha::OnSeal() {
-  if (raft_ != nullptr) raft_->node().SetClusterKey("");
+  if (raft_ == nullptr) return;
+  raft_->node().SetClusterKey("");
+  raft_->node().SetClusterTls("").IgnoreError();
+}
+
+void Ha::RefreshClusterTls(bool now_please) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(tls_mu_);
+  if (lifecycle_.Sealed()) return;
+  if (!now_please && now - tls_checked_at_ < raft::kClusterTlsRefreshInterval) return;
+  tls_checked_at_ = now;
+  auto record = lifecycle_.Barrier().Get(kClusterTlsPath);
+  // None yet: the first active node creates it (BecomeActive).
+  if (!record.ok() || !record->has_value()) return;
+  if (Status set = raft_->node().SetClusterTls(**record); !set.ok()) {
+    spdlog::error("ha: cannot use the cluster's TLS certificates: {}", set.message());
+  }
+}
+
+StatusOr<std::string> Ha::ClusterTlsRecord() const {
+  TRESOR_ASSIGN_OR_RETURN(auto record, lifecycle_.Barrier().Get(kClusterTlsPath));
+  if (!record.has_value()) return UnavailableError("the cluster CA is not created yet");
+  return std::move(*record);
+}
+
+StatusOr<std::string> Ha::RotateClusterTls() {
+  if (raft_ == nullptr) {
+    return FailedPreconditionError("the cluster CA exists only with integrated raft storage");
+  }
+  TRESOR_ASSIGN_OR_RETURN(std::string record, ClusterTlsRecord());
+  TRESOR_ASSIGN_OR_RETURN(std::string rotated,
+                          raft::RotateClusterTlsRecord(record, std::chrono::system_clock::now()));
+  TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterTlsPath, rotated));
+  TRESOR_RETURN_IF_ERROR(raft_->node().SetClusterTls(rotated));
+  spdlog::info("ha: the cluster CA was rotated; the new CA signs node certificates in {}s",
+               raft::kCaActivationDelay.count());
+  return rotated;
 }
 
 StatusOr<std::string> Ha::ClusterKey() const {
@@ -149,6 +189,12 @@ Status Ha::BecomeActive() {
     TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterKeyPath, *key));
   }
   raft_->node().SetClusterKey(std::move(*key));
+  TRESOR_ASSIGN_OR_RETURN(auto tls, lifecycle_.Barrier().Get(kClusterTlsPath));
+  if (!tls.has_value()) {
+    TRESOR_ASSIGN_OR_RETURN(tls, raft::NewClusterTlsRecord(std::chrono::system_clock::now()));
+    TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterTlsPath, *tls));
+  }
+  TRESOR_RETURN_IF_ERROR(raft_->node().SetClusterTls(*tls));
   // The first node never joined, so nothing recorded its name: without
   // this, other nodes would list it by its numeric raft id.
   TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(

@@ -102,6 +102,14 @@ class Ha {
   void OnUnseal();
   void OnSeal();
   StatusOr<std::string> ClusterKey() const;
+  // The cluster CA record the cluster port's TLS comes from
+  // (raft/cluster_tls.h), kept in the barrier at core/raft/cluster-tls and
+  // created by the first active node. Every unsealed node re-reads it every
+  // few seconds (the watcher), so a rotation reaches every node.
+  StatusOr<std::string> ClusterTlsRecord() const;
+  // Puts a new CA in front of the record (active node only): returns the new
+  // record. FailedPrecondition while the last rotation is still in progress.
+  StatusOr<std::string> RotateClusterTls();
   LeaderInfo Leader() const;
   // Asks raft to hand leadership to the most up-to-date voter.
   Status StepDown();
@@ -117,6 +125,9 @@ class Ha {
  private:
   void Watch();
   Status BecomeActive();
+  // Hands the barrier's CA record to raft (which re-mints this node's
+  // certificate only when it changed), at most every few seconds.
+  void RefreshClusterTls(bool now_please);
   // Sets removed_ (and seals) when this node's removal marker is in its
   // state.
   void CheckRemoved();
@@ -128,6 +139,9 @@ class Ha {
   Clock& clock_;
   const HaOptions options_;
   std::function<Status()> on_become_active_;
+  // When RefreshClusterTls last read the record (watcher thread and unseal).
+  std::mutex tls_mu_;
+  std::chrono::steady_clock::time_point tls_checked_at_{};
   std::atomic<bool> active_{false};
   // When this node last became active (watcher thread only), for
   // vault.core.leadership_lost.

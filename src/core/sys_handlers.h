@@ -104,6 +104,8 @@ Status CheckShareCounts(long long shares, long long threshold);
 // sys/storage/raft/* (join, bootstrap challenge/answer, configuration,
 // remove-peer, autopilot/state), sys/ha-status, sys/step-down.
 void RegisterRaftHandlers(SysRouter& router, SysContext context);
+// sys/storage/raft/cluster-tls and cluster-tls/rotate (the cluster port's CA).
+void RegisterClusterTlsHandlers(SysRouter& router, SysContext context);
 // sys/storage/raft/snapshot and snapshot-force (save, restore).
 void RegisterSnapshotHandlers(SysRouter& router, SysContext context);
 

@@ -129,6 +129,7 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> 
   TRESOR_RETURN_IF_ERROR(
       ctx.lifecycle.Barrier().Put(kServerNamesPrefix + std::to_string(id), server_id));
   TRESOR_ASSIGN_OR_RETURN(std::string cluster_key, ctx.ha.ClusterKey());
+  TRESOR_ASSIGN_OR_RETURN(std::string cluster_tls, ctx.ha.ClusterTlsRecord());
   // A node removed before, wiped and joining again under the same node_id
   // must not find its old removal notice.
   TRESOR_RETURN_IF_ERROR(
@@ -136,9 +137,12 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> 
   TRESOR_RETURN_IF_ERROR(raft.node().AddServer(id, cluster_addr));
   spdlog::info("raft: {} joined as a non-voter at {}", server_id, cluster_addr);
   // The node proved it holds the unseal keys: it may have the key raft
-  // connections are checked with.
-  Response joined = Response::Data({{"joined", true}, {"cluster_key", Base64Encode(cluster_key)}});
+  // connections are checked with, and the CA their TLS comes from.
+  Response joined = Response::Data({{"joined", true},
+                                    {"cluster_key", Base64Encode(cluster_key)},
+                                    {"cluster_tls", Base64Encode(cluster_tls)}});
   SecureWipe(cluster_key);
+  SecureWipe(cluster_tls);
   return joined;
 }
 
@@ -158,13 +162,20 @@ Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string
     return answered.status().WithContext("the leader at " + leader + " refused the join");
   }
   std::string cluster_key;
+  std::string cluster_tls;
   try {
     auto key = Base64Decode(answered->at("data").at("cluster_key").get<std::string>());
-    if (!key.ok()) throw std::runtime_error("bad base64");
+    auto tls = Base64Decode(answered->at("data").at("cluster_tls").get<std::string>());
+    if (!key.ok() || !tls.ok()) throw std::runtime_error("bad base64");
     cluster_key = std::move(*key);
+    cluster_tls = std::move(*tls);
   } catch (const std::exception&) {
-    return UnavailableError("the leader at " + leader + " answered the join without a cluster key");
+    return UnavailableError("the leader at " + leader +
+                            " answered the join without a cluster key and CA");
   }
+  Status tls_set = raft.node().SetClusterTls(cluster_tls);
+  SecureWipe(cluster_tls);
+  TRESOR_RETURN_IF_ERROR(tls_set);
   raft.node().SetClusterKey(std::move(cluster_key));
   if (raft.node().IsPristine()) TRESOR_RETURN_IF_ERROR(raft.node().StartJoining());
   // Unsealing reads the keyring and the rest from this node's own copy.

@@ -206,6 +206,7 @@ void RegisterSysHandlers(SysRouter& router, SysContext context) {
   RegisterSealHandlers(router, context);
   RegisterHealthHandlers(router, context);
   RegisterRaftHandlers(router, context);
+  RegisterClusterTlsHandlers(router, context);
   RegisterSnapshotHandlers(router, context);
   RegisterKeyHandlers(router, context);
   RegisterRekeyHandlers(router, context);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "common/check.h"
 #include "common/random.h"
 #include "raft/cluster_handshake.h"
+#include "raft/tls_tunnel.h"
 
 namespace tresor::raft {
 namespace {
@@ -75,6 +77,8 @@ struct KeyedTransport::Handshake {
     kReadAcceptorProof,   // connector: nonce_a, proof_a
     kReadConnectorProof,  // acceptor: proof_c
     kProven,              // waiting only for our last write to complete
+    kTls,                 // raft channel: the tunnel runs the TLS handshake
+    kProbing,             // acceptor: can we reach this quarantined connector again?
   };
 
   struct Write {
@@ -87,8 +91,15 @@ struct KeyedTransport::Handshake {
   bool acceptor = false;
   std::string peer;         // for logs: the remote ip:port, or the address dialled
   uv_tcp_t* tcp = nullptr;  // raft_malloc'd: libraft raft_free()s the streams it is handed
+  // During kTls: the tunnel, which owns the TCP handle now and takes its
+  // place in open_handles until it reports ready or failed.
+  TlsTunnel* tunnel = nullptr;
+  bool tunnel_reported = false;
+  // During kProbing: a TCP connect to the connector's own address.
+  uv_tcp_t* probe = nullptr;
   uv_timer_t timer{};
   uv_connect_t connect_req{};
+  uv_connect_t probe_req{};
   int open_handles = 0;
   int pending_writes = 0;
   bool closing = false;  // refused, canceled or handed over: no further steps
@@ -101,6 +112,7 @@ struct KeyedTransport::Handshake {
 
   raft_id connector_id = 0;
   std::string connector_address;
+  raft_id dialled_id = 0;  // connector: the server libraft asked for
   std::size_t address_length = 0;  // acceptor, between the two hello reads
   std::string nonce_c;
   std::string nonce_a;
@@ -113,8 +125,14 @@ struct KeyedTransport::Handshake {
   const SecureBytes& key() const { return owner->key_; }
 
   void StartTimer() {
-    uv_timer_start(&timer, &Handshake::OnTimeout,
-                   static_cast<std::uint64_t>(owner->handshake_timeout_.count()), 0);
+    std::chrono::milliseconds limit = owner->handshake_timeout_;
+    // A TCP connect that takes longer than the peer timeout meets a black
+    // hole (SYNs dropped): give up soon, so that libraft retries soon after
+    // the path heals, and so that the peer counts as unreachable.
+    if (step == Step::kConnecting && owner->peer_timeout_.count() > 0) {
+      limit = std::min(limit, owner->peer_timeout_);
+    }
+    uv_timer_start(&timer, &Handshake::OnTimeout, static_cast<std::uint64_t>(limit.count()), 0);
   }
 
   // Reads exactly n bytes into `in`, then runs the step: never more, so
@@ -150,8 +168,27 @@ struct KeyedTransport::Handshake {
     closing = true;
     connect_status = status;
     owner->pending_.erase(this);
-    uv_close(reinterpret_cast<uv_handle_t*>(tcp), &Handshake::OnClosed);
+    if (tcp != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(tcp), &Handshake::OnClosed);
+    if (probe != nullptr && !uv_is_closing(reinterpret_cast<uv_handle_t*>(probe))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(probe), &Handshake::OnClosed);
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&timer), &Handshake::OnClosed);
+    if (TlsTunnel* t = tunnel; t != nullptr) {
+      tunnel = nullptr;
+      t->Shutdown();  // reports failed, which releases its slot
+    }
+  }
+
+  // One of open_handles is done; the last one answers libraft (a failed
+  // connect) and deletes this.
+  void Release() {
+    if (--open_handles > 0) return;
+    if (req != nullptr) {
+      struct raft_uv_connect* r = req;
+      req = nullptr;
+      r->cb(r, nullptr, connect_status);
+    }
+    owner->Forget(this);
   }
 
   void OnStepRead() {
@@ -170,6 +207,8 @@ struct KeyedTransport::Handshake {
         return;
       case Step::kConnecting:
       case Step::kProven:
+      case Step::kTls:
+      case Step::kProbing:
         break;
     }
     TRESOR_CHECK(!"a read completed in a step that reads nothing");
@@ -208,7 +247,7 @@ struct KeyedTransport::Handshake {
     Read(address_length + kNonceSize, Step::kReadHelloTail);
   }
 
-  // Acceptor: step 2.
+  // Acceptor: the hello's address and nonce.
   void OnHelloTail() {
     StatusOr<handshake::HelloTail> tail = handshake::ParseHelloTail(
         {channel, connector_id, address_length},
@@ -219,6 +258,55 @@ struct KeyedTransport::Handshake {
     }
     connector_address = std::move(tail->connector_address);
     nonce_c = std::move(tail->nonce_c);
+    if (channel == Channel::kRaft && owner->Quarantined(connector_id)) {
+      StartProbe();
+      return;
+    }
+    ProveToConnector();
+  }
+
+  // A quarantined peer knocks: it may be reachable again (a healed
+  // partition), or still not (it can send but not hear us). A TCP connect
+  // to its own address within the peer timeout tells which; the connection
+  // goes on only then.
+  void StartProbe() {
+    sockaddr_in addr{};
+    if (!ParseIpv4(connector_address, /*allow_port_zero=*/false, &addr)) {
+      owner->Refuse(this, "this node cannot reach that server", spdlog::level::debug);
+      return;
+    }
+    step = Step::kProbing;
+    probe = new uv_tcp_t;
+    uv_tcp_init(owner->loop_, probe);
+    probe->data = this;
+    ++open_handles;
+    probe_req.data = this;
+    if (uv_tcp_connect(&probe_req, probe, reinterpret_cast<const sockaddr*>(&addr),
+                       &Handshake::OnProbed) != 0) {
+      owner->Refuse(this, "this node cannot reach that server", spdlog::level::debug);
+      return;
+    }
+    uv_timer_stop(&timer);
+    uv_timer_start(&timer, &Handshake::OnTimeout,
+                   static_cast<std::uint64_t>(owner->peer_timeout_.count()), 0);
+  }
+
+  static void OnProbed(uv_connect_t* req, int status) {
+    auto* hs = static_cast<Handshake*>(req->data);
+    if (hs->closing) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(hs->probe), &Handshake::OnClosed);
+    if (status != 0) {
+      hs->owner->Refuse(hs, "this node still cannot reach that server", spdlog::level::debug);
+      return;
+    }
+    hs->owner->PeerReachable(hs->connector_id);
+    uv_timer_stop(&hs->timer);
+    hs->StartTimer();
+    hs->ProveToConnector();
+  }
+
+  // Acceptor: step 2.
+  void ProveToConnector() {
     if (key().empty()) {
       owner->Refuse(this, kNoKey, spdlog::level::debug);
       return;
@@ -310,6 +398,12 @@ struct KeyedTransport::Handshake {
   static void OnConnected(uv_connect_t* req, int status) {
     auto* hs = static_cast<Handshake*>(req->data);
     if (hs->closing) return;
+    if (status == 0) {
+      hs->owner->ApplyPeerTimeout(hs->tcp);
+      hs->step = Step::kReadAcceptorProof;  // the connect phase's short limit is over
+      uv_timer_stop(&hs->timer);
+      hs->StartTimer();
+    }
     if (status != 0) {
       // The peer is down or unreachable: not a refusal, and libraft logs
       // its own retries.
@@ -322,6 +416,17 @@ struct KeyedTransport::Handshake {
 
   static void OnTimeout(uv_timer_t* timer) {
     auto* hs = static_cast<Handshake*>(timer->data);
+    if (hs->step == Step::kProbing) {
+      hs->owner->Refuse(hs, "this node still cannot reach that server", spdlog::level::debug);
+      return;
+    }
+    if (hs->step == Step::kConnecting) {
+      // Not a refusal: nothing answered. libraft retries.
+      spdlog::debug("raft: connecting to {} timed out", hs->peer);
+      hs->owner->PeerUnreachable(hs->dialled_id);
+      hs->Abort(RAFT_NOCONNECTION);
+      return;
+    }
     hs->owner->Refuse(hs, "the handshake timed out");
   }
 
@@ -330,14 +435,11 @@ struct KeyedTransport::Handshake {
     if (handle == reinterpret_cast<uv_handle_t*>(hs->tcp)) {
       raft_free(hs->tcp);
       hs->tcp = nullptr;
+    } else if (handle == reinterpret_cast<uv_handle_t*>(hs->probe)) {
+      delete hs->probe;
+      hs->probe = nullptr;
     }
-    if (--hs->open_handles > 0) return;
-    if (hs->req != nullptr) {
-      struct raft_uv_connect* req = hs->req;
-      hs->req = nullptr;
-      req->cb(req, nullptr, hs->connect_status);
-    }
-    hs->owner->Forget(hs);
+    hs->Release();
   }
 };
 
@@ -360,6 +462,11 @@ void KeyedTransport::SetKey(std::string key) {
   SecureWipe(key);
   key_.swap(fresh);  // the old key is wiped when `fresh` is freed
   has_key_.store(!key_.empty(), std::memory_order_relaxed);
+}
+
+void KeyedTransport::SetTls(std::shared_ptr<const ClusterTls> tls) {
+  tls_ = std::move(tls);
+  has_tls_.store(tls_ != nullptr, std::memory_order_relaxed);
 }
 
 void KeyedTransport::SetError(const std::string& message) {
@@ -453,7 +560,8 @@ void KeyedTransport::OnConnection(uv_stream_t* listener, int status) {
     return;
   }
   hs->peer = PeerName(hs->tcp);
-  if (self->key_.empty()) {
+  self->ApplyPeerTimeout(hs->tcp);
+  if (self->key_.empty() || self->tls_ == nullptr) {
     self->Refuse(hs, kNoKey, spdlog::level::debug);
     return;
   }
@@ -478,7 +586,7 @@ int KeyedTransport::Connect(struct raft_uv_transport* t, struct raft_uv_connect*
     self->SetError(std::string("cannot parse raft address ") + (address ? address : "(null)"));
     return RAFT_NOCONNECTION;
   }
-  if (self->key_.empty()) {
+  if (self->key_.empty() || self->tls_ == nullptr) {
     // Refused before dialling: without the key we could not check the
     // peer's proof. libraft retries after its connect retry delay.
     self->refused_.fetch_add(1, std::memory_order_relaxed);
@@ -489,6 +597,7 @@ int KeyedTransport::Connect(struct raft_uv_transport* t, struct raft_uv_connect*
   Handshake* hs = self->NewHandshake(/*acceptor=*/false, address);
   hs->connector_id = self->id_;
   hs->connector_address = self->address_;
+  hs->dialled_id = id;
   int rv = uv_tcp_connect(&hs->connect_req, hs->tcp, reinterpret_cast<const sockaddr*>(&addr),
                           &Handshake::OnConnected);
   if (rv != 0) {
@@ -516,58 +625,178 @@ void KeyedTransport::Refuse(Handshake* hs, const std::string& reason,
 }
 
 void KeyedTransport::HandOver(Handshake* hs) {
+  if (hs->channel == Channel::kRaft) {
+    StartTls(hs);
+    return;
+  }
+  // The state and DR channels (acceptor side only) go to their servers.
+  if (hs->channel == Channel::kState && tls_ == nullptr) {
+    Refuse(hs, kNoKey, spdlog::level::debug);
+    return;
+  }
   hs->closing = true;
   pending_.erase(hs);
   uv_timer_stop(&hs->timer);
   uv_close(reinterpret_cast<uv_handle_t*>(&hs->timer), &Handshake::OnClosed);
   uv_tcp_t* stream = hs->tcp;
-  hs->tcp = nullptr;  // libraft's now: it uv_close()s and raft_free()s it
+  hs->tcp = nullptr;
   --hs->open_handles;
-  stream->data = nullptr;
-  auto* uv_stream = reinterpret_cast<uv_stream_t*>(stream);
-  if (hs->acceptor && hs->channel != Channel::kRaft) {
-    HandOverBlockingStream(stream, hs->peer,
-                           hs->channel == Channel::kState ? state_server_ : replication_server_);
+  StatusOr<int> fd = TakeBlockingSocket(stream, hs->peer);
+  if (!fd.ok()) return;
+  if (hs->channel == Channel::kState) {
+    state_server_(*fd, hs->peer, hs->connector_id, tls_);
+  } else {
+    replication_server_(*fd, hs->peer);
+  }
+}
+
+void KeyedTransport::StartTls(Handshake* hs) {
+  SSL* ssl = tls_ != nullptr ? tls_->NewSsl() : nullptr;
+  if (ssl == nullptr) {
+    Refuse(hs, kNoKey, spdlog::level::debug);
     return;
   }
-  if (hs->acceptor) {
-    if (accept_cb_ == nullptr) {
-      // Bound early, raft not started yet: the peer will retry.
-      uv_close(reinterpret_cast<uv_handle_t*>(stream), [](uv_handle_t* h) { raft_free(h); });
+  uv_tcp_t* tcp = hs->tcp;
+  hs->tcp = nullptr;  // the tunnel's now, and its slot in open_handles
+  tcp->data = nullptr;
+  hs->step = Handshake::Step::kTls;
+  const raft_id peer_id = hs->acceptor ? hs->connector_id : hs->dialled_id;
+  TlsTunnel::Callbacks callbacks;
+  callbacks.check_peer = [peer_id](SSL* s) { return ClusterTls::CheckPeer(s, peer_id); };
+  auto self = std::make_shared<TlsTunnel*>(nullptr);
+  const bool inbound = hs->acceptor;
+  callbacks.on_ready = [this, hs, self, inbound, peer_id](uv_stream_t* plain) {
+    hs->tunnel = nullptr;
+    hs->tunnel_reported = true;
+    if (inbound) {
+      inbound_.emplace(peer_id, *self);
+    } else {
+      PeerReachable(peer_id);
+    }
+    HandOverPlain(hs, plain);
+  };
+  callbacks.on_closed = [this, self, peer_id](int status) {
+    ForgetInbound(*self);
+    // Sent bytes went unacknowledged for the peer timeout (TCP_USER_TIMEOUT).
+    if (status == UV_ETIMEDOUT) PeerUnreachable(peer_id);
+  };
+  callbacks.on_failed = [this, hs](std::string reason) {
+    hs->tunnel = nullptr;
+    hs->tunnel_reported = true;
+    Refuse(hs, reason);  // nothing when canceled already
+    hs->Release();
+  };
+  callbacks.on_gone = [this, self] {
+    ForgetInbound(*self);
+    tunnels_.erase(*self);
+    MaybeFireCloseCb();
+  };
+  TlsTunnel* tunnel = TlsTunnel::Start(loop_, tcp, ssl, hs->acceptor, std::move(callbacks));
+  *self = tunnel;
+  tunnels_.insert(tunnel);
+  if (!hs->tunnel_reported) hs->tunnel = tunnel;
+}
+
+void KeyedTransport::SetPeerTimeout(std::chrono::milliseconds timeout) { peer_timeout_ = timeout; }
+
+void KeyedTransport::ApplyPeerTimeout(uv_tcp_t* tcp) const {
+  if (peer_timeout_.count() <= 0) return;
+  int fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return;
+  unsigned int ms = static_cast<unsigned int>(peer_timeout_.count());
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+}
+
+bool KeyedTransport::Quarantined(raft_id peer) {
+  auto it = quarantine_.find(peer);
+  if (it == quarantine_.end()) return false;
+  if (uv_now(loop_) < it->second) return true;
+  quarantine_.erase(it);
+  return false;
+}
+
+void KeyedTransport::PeerUnreachable(raft_id peer) {
+  if (peer == 0 || peer_timeout_.count() <= 0) return;
+  const std::uint64_t until =
+      uv_now(loop_) + static_cast<std::uint64_t>(kQuarantineTimeouts * peer_timeout_.count());
+  if (quarantine_.insert_or_assign(peer, until).second) {
+    spdlog::info("raft: server {} does not acknowledge what this node sends; its connections to "
+                 "this node are closed until it can be reached",
+                 peer);
+  }
+  // A peer that can send to us but cannot hear us (an asymmetric partition)
+  // would otherwise keep this node a follower with heartbeats it cannot
+  // answer: without them, this node's election timer runs out and the
+  // servers that can talk to each other elect a leader.
+  auto [first, last] = inbound_.equal_range(peer);
+  std::vector<TlsTunnel*> cut;
+  for (auto it = first; it != last; ++it) cut.push_back(it->second);
+  for (TlsTunnel* tunnel : cut) tunnel->Shutdown();
+}
+
+void KeyedTransport::PeerReachable(raft_id peer) {
+  if (quarantine_.erase(peer) > 0) spdlog::info("raft: server {} can be reached again", peer);
+}
+
+void KeyedTransport::ForgetInbound(TlsTunnel* tunnel) {
+  for (auto it = inbound_.begin(); it != inbound_.end(); ++it) {
+    if (it->second == tunnel) {
+      inbound_.erase(it);
       return;
     }
-    accept_cb_(&transport_, hs->connector_id, hs->connector_address.c_str(), uv_stream);
+  }
+}
+
+void KeyedTransport::HandOverPlain(Handshake* hs, uv_stream_t* plain) {
+  auto close_plain = [plain] {
+    uv_close(reinterpret_cast<uv_handle_t*>(plain), [](uv_handle_t* h) { raft_free(h); });
+  };
+  if (hs->closing) {  // canceled while the tunnel finished its handshake
+    close_plain();
+    hs->Release();
+    return;
+  }
+  hs->closing = true;
+  pending_.erase(hs);
+  uv_timer_stop(&hs->timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(&hs->timer), &Handshake::OnClosed);
+  hs->Release();  // the tunnel's slot; the timer's close deletes hs
+  if (hs->acceptor) {
+    if (accept_cb_ == nullptr) {
+      close_plain();  // bound early, raft not started yet: the peer will retry
+      return;
+    }
+    accept_cb_(&transport_, hs->connector_id, hs->connector_address.c_str(), plain);
     return;
   }
   struct raft_uv_connect* req = hs->req;
   hs->req = nullptr;
-  req->cb(req, uv_stream, 0);
+  req->cb(req, plain, 0);
 }
 
-void KeyedTransport::HandOverBlockingStream(
-    uv_tcp_t* stream, const std::string& peer,
-    const std::function<void(int fd, std::string peer)>& server) {
+StatusOr<int> KeyedTransport::TakeBlockingSocket(uv_tcp_t* stream, const std::string& peer) {
   // The state and DR servers use blocking calls on threads of their own:
   // they get a duplicate of the socket, in blocking mode, and libuv's handle
   // is closed (which closes only libuv's descriptor, not the connection).
+  stream->data = nullptr;
   int fd = -1;
   int copy = -1;
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) == 0) copy = ::dup(fd);
   uv_close(reinterpret_cast<uv_handle_t*>(stream), [](uv_handle_t* h) { raft_free(h); });
   if (copy < 0) {
     spdlog::warn("raft: cannot take over a connection from {}", peer);
-    return;
+    return UnavailableError("cannot take over the connection");
   }
   int flags = ::fcntl(copy, F_GETFL);
   if (flags >= 0) ::fcntl(copy, F_SETFL, flags & ~O_NONBLOCK);
-  server(copy, peer);
+  return copy;
 }
 
 void KeyedTransport::SetReplicationServer(std::function<void(int fd, std::string peer)> serve) {
   replication_server_ = std::move(serve);
 }
 
-void KeyedTransport::SetStateServer(std::function<void(int fd, std::string peer)> serve) {
+void KeyedTransport::SetStateServer(StateServerFn serve) {
   state_server_ = std::move(serve);
 }
 
@@ -598,11 +827,17 @@ void KeyedTransport::Close(struct raft_uv_transport* t, raft_uv_transport_close_
   // Aborting erases from pending_, so walk a copy.
   std::vector<Handshake*> in_flight(self->pending_.begin(), self->pending_.end());
   for (Handshake* hs : in_flight) hs->Abort(RAFT_CANCELED);
+  // libraft closes its ends of the tunnels it holds; end them all now so
+  // that none outlives the transport (Shutdown is idempotent).
+  std::vector<TlsTunnel*> tunnels(self->tunnels_.begin(), self->tunnels_.end());
+  for (TlsTunnel* tunnel : tunnels) tunnel->Shutdown();
   self->MaybeFireCloseCb();
 }
 
 void KeyedTransport::MaybeFireCloseCb() {
-  if (!closing_ || listener_open_ || !live_.empty() || close_cb_ == nullptr) return;
+  if (!closing_ || listener_open_ || !live_.empty() || !tunnels_.empty() || close_cb_ == nullptr) {
+    return;
+  }
   raft_uv_transport_close_cb cb = close_cb_;
   close_cb_ = nullptr;
   cb(&transport_);

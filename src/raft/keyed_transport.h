@@ -12,11 +12,13 @@
 //      proof_a = HMAC-SHA256(key, "acceptor" || nonce_c || nonce_a || id || address)
 //   3. connector -> acceptor, once proof_a verified:
 //      proof_c = HMAC-SHA256(key, "connector" || nonce_a || nonce_c || id || address)
-// Proofs are compared in constant time. Only after step 3 does libraft get
-// the stream (accept_cb on one side, the connect callback on the other),
-// with reading stopped and not one byte of its own protocol consumed; from
-// there the stream carries libraft's protocol unchanged. Nothing is
-// encrypted: raft payloads are barrier ciphertext already.
+// Proofs are compared in constant time. After step 3 both sides run TLS 1.3
+// on the connection with the cluster's certificates (raft/cluster_tls.h),
+// each checking that the other's certificate names the raft id it claims;
+// only then does libraft get a stream (accept_cb on one side, the connect
+// callback on the other). libraft speaks only to uv streams, so the stream
+// it gets is one end of a socketpair and a TlsTunnel (raft/tls_tunnel.h)
+// carries the bytes between it and the TLS connection.
 //
 // A hello with the magic "TRSSTAT1" asks for the state stream instead
 // (raft/state_transfer.h); its proofs use their own labels. Once proven,
@@ -46,14 +48,19 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/secure_memory.h"
 #include "common/status.h"
+#include "raft/cluster_tls.h"
 #include "raft/libraft.h"
 
 namespace tresor::raft {
+
+class TlsTunnel;
 
 class KeyedTransport {
  public:
@@ -86,10 +93,35 @@ class KeyedTransport {
   void SetKey(std::string key);
   bool has_key() const { return has_key_.load(std::memory_order_relaxed); }
 
+  // Replaces the certificates every new connection uses (null: none, every
+  // connection is refused, as without a key). Open connections keep the
+  // certificates they were made with. Raft thread only.
+  void SetTls(std::shared_ptr<const ClusterTls> tls);
+  bool has_tls() const { return has_tls_.load(std::memory_order_relaxed); }
+  // How long bytes sent to a peer may stay unacknowledged (TCP_USER_TIMEOUT)
+  // and how long a TCP connect may take before the peer counts as
+  // unreachable; 0 (the default) leaves both to the kernel. A peer found
+  // unreachable is quarantined for kQuarantineTimeouts of this: its
+  // connections to us are closed, and new ones go on only once a TCP
+  // connect from us to its address succeeds within the timeout, so that a
+  // server that can send to us but not hear us (an asymmetric partition)
+  // cannot keep us a follower. A connection we make to it ends the
+  // quarantine. Set before the node starts; raft thread.
+  void SetPeerTimeout(std::chrono::milliseconds timeout);
+  static constexpr int kQuarantineTimeouts = 4;
+  // What a timed-out send to `peer` does (tests). Raft thread.
+  void MarkUnreachableForTest(raft_id peer) { PeerUnreachable(peer); }
+
+  // The certificates in use, for the state transfer client. Raft thread.
+  std::shared_ptr<const ClusterTls> tls() const { return tls_; }
+
   // Who serves the state stream: called on the raft thread with a proven
-  // connection's socket (blocking mode; the callee owns and closes it) and
-  // the peer's address, for logs. Set before the node starts. Raft thread.
-  void SetStateServer(std::function<void(int fd, std::string peer)> serve);
+  // connection's socket (blocking mode; the callee owns and closes it and
+  // runs TLS on it with `tls`, checking the peer is `peer_id`) and the
+  // peer's address, for logs. Set before the node starts. Raft thread.
+  using StateServerFn = std::function<void(int fd, std::string peer, std::uint64_t peer_id,
+                                           std::shared_ptr<const ClusterTls> tls)>;
+  void SetStateServer(StateServerFn serve);
   // The same for the DR channel ("TRSDREP1"), whose connections are handed
   // over right after the hello, unproven (the DR server runs TLS on them).
   void SetReplicationServer(std::function<void(int fd, std::string peer)> serve);
@@ -130,8 +162,16 @@ class KeyedTransport {
   Handshake* NewHandshake(bool acceptor, std::string peer);
   // Called by a Handshake: it succeeded (proven) or failed (refused).
   void HandOver(Handshake* hs);
-  void HandOverBlockingStream(uv_tcp_t* stream, const std::string& peer,
-                              const std::function<void(int fd, std::string peer)>& server);
+  // The proven raft connection gets TLS; libraft gets the tunnel's stream.
+  void StartTls(Handshake* hs);
+  void ApplyPeerTimeout(uv_tcp_t* tcp) const;
+  bool Quarantined(raft_id peer);
+  void PeerUnreachable(raft_id peer);
+  void PeerReachable(raft_id peer);
+  void ForgetInbound(TlsTunnel* tunnel);
+  void HandOverPlain(Handshake* hs, uv_stream_t* plain);
+  // The state and DR channels' socket goes, blocking, to their server.
+  StatusOr<int> TakeBlockingSocket(uv_tcp_t* stream, const std::string& peer);
   // Closes a handshake that failed, counts and logs it (never a secret).
   void Refuse(Handshake* hs, const std::string& reason,
               spdlog::level::level_enum level = spdlog::level::warn);
@@ -146,7 +186,7 @@ class KeyedTransport {
   raft_id id_ = 0;
   std::string address_;  // this server's own address, sent in every hello
   raft_uv_accept_cb accept_cb_ = nullptr;
-  std::function<void(int fd, std::string peer)> state_server_;
+  StateServerFn state_server_;
   std::function<void(int fd, std::string peer)> replication_server_;
 
   uv_tcp_t listener_{};
@@ -155,12 +195,22 @@ class KeyedTransport {
 
   SecureBytes key_;
   std::atomic<bool> has_key_{false};
+  std::shared_ptr<const ClusterTls> tls_;
+  std::atomic<bool> has_tls_{false};
   std::atomic<std::uint64_t> refused_{0};
 
   // Every Handshake not yet deleted (some may be closing their handles);
   // `pending_` holds those still mid-handshake, which close() cancels.
   std::unordered_set<Handshake*> live_;
   std::unordered_set<Handshake*> pending_;
+  // Every tunnel not yet gone (handed over or still in its TLS handshake);
+  // close() waits for them.
+  std::unordered_set<TlsTunnel*> tunnels_;
+  // Proven incoming raft connections by the server they come from.
+  std::unordered_multimap<raft_id, TlsTunnel*> inbound_;
+  // Peers found unreachable, until (uv_now, ms) their connections are refused.
+  std::unordered_map<raft_id, std::uint64_t> quarantine_;
+  std::chrono::milliseconds peer_timeout_{0};
 
   bool closing_ = false;
   raft_uv_transport_close_cb close_cb_ = nullptr;

@@ -20,11 +20,27 @@
 #include "common/hmac.h"
 #include "common/random.h"
 #include "common/temp_dir_for_test.h"
+#include "raft/cluster_tls.h"
+#include "raft/tls_tunnel.h"
 
 namespace tresor::raft {
 namespace {
 
 using namespace std::chrono_literals;
+
+std::string NewRecord() {
+  auto record = NewClusterTlsRecord(std::chrono::system_clock::now());
+  EXPECT_TRUE(record.ok()) << record.status().message();
+  return record.ok() ? *record : "";
+}
+
+// Server `id`'s certificates from `record`, as minted at `now`.
+std::shared_ptr<const ClusterTls> TlsFor(const std::string& record, raft_id id,
+                                         SystemTime now = std::chrono::system_clock::now()) {
+  auto tls = ClusterTls::Create(record, id, now);
+  EXPECT_TRUE(tls.ok()) << tls.status().message();
+  return tls.ok() ? *tls : nullptr;
+}
 
 // ---- The wire format, written out again from the spec in the header, so
 // that the tests check the documented protocol and not just the code
@@ -47,6 +63,18 @@ std::string Proof(const std::string& key, const std::string& label, const std::s
   std::string input = label + first + second;
   PutU64(&input, id);
   return HmacSha256(ToSecureBytes(key), input + address);
+}
+
+// After the proofs, a hand-made member runs TLS as server `me`, and both
+// sides confirm with TlsTunnel's ready byte. True when the peer confirmed.
+bool CompleteTls(int fd, const std::string& record, std::uint64_t me, std::uint64_t peer,
+                 bool server) {
+  std::shared_ptr<const ClusterTls> tls = TlsFor(record, me);
+  auto channel = BlockingTls::Handshake(fd, *tls, server, peer);
+  if (!channel.ok()) return false;
+  char ready = 0;
+  return (*channel)->WriteAll(std::string(1, TlsTunnel::kReadyByte)).ok() &&
+         (*channel)->ReadExact(&ready, 1).ok() && ready == TlsTunnel::kReadyByte;
 }
 
 // ---- Blocking sockets, for outsiders and hand-made peers on other threads.
@@ -155,10 +183,11 @@ struct Peer {
     uv_stream_t* stream;
   };
 
-  Peer(uv_loop_t* loop, raft_id id, std::chrono::milliseconds timeout)
+  Peer(uv_loop_t* loop, raft_id id, std::chrono::milliseconds timeout,
+       const std::string& own_address = "127.0.0.1:0")
       : transport(loop, timeout), id(id) {
     t()->data = this;
-    EXPECT_EQ(t()->init(t(), id, "127.0.0.1:0"), 0);
+    EXPECT_EQ(t()->init(t(), id, own_address.c_str()), 0);
   }
 
   struct raft_uv_transport* t() {
@@ -267,9 +296,13 @@ class KeyedTransportTest : public ::testing::Test {
   }
 
   Peer& NewPeer(raft_id id, const std::string& key,
-                std::chrono::milliseconds timeout = KeyedTransport::kDefaultHandshakeTimeout) {
-    peers_.push_back(std::make_unique<Peer>(&loop_, id, timeout));
-    if (!key.empty()) peers_.back()->transport.SetKey(key);
+                std::chrono::milliseconds timeout = KeyedTransport::kDefaultHandshakeTimeout,
+                const std::string& own_address = "127.0.0.1:0") {
+    peers_.push_back(std::make_unique<Peer>(&loop_, id, timeout, own_address));
+    if (!key.empty()) {
+      peers_.back()->transport.SetKey(key);
+      peers_.back()->transport.SetTls(TlsFor(tls_record_, id));
+    }
     return *peers_.back();
   }
 
@@ -286,10 +319,13 @@ class KeyedTransportTest : public ::testing::Test {
 
   // Makes `from` connect to `to`; returns once the attempt completes.
   std::unique_ptr<Attempt> ConnectAndWait(Peer& from, Peer& to) {
+    return ConnectAndWait(from, to.id, to.address());
+  }
+  // The same, dialling server `id` at `address`.
+  std::unique_ptr<Attempt> ConnectAndWait(Peer& from, raft_id id, const std::string& address) {
     auto attempt = std::make_unique<Attempt>();
     attempt->req.data = attempt.get();
-    int rv = from.t()->connect(from.t(), &attempt->req, to.id, to.address().c_str(),
-                               &Attempt::OnConnect);
+    int rv = from.t()->connect(from.t(), &attempt->req, id, address.c_str(), &Attempt::OnConnect);
     if (rv != 0) {
       attempt->done = true;
       attempt->status = rv;
@@ -316,6 +352,7 @@ class KeyedTransportTest : public ::testing::Test {
   std::vector<std::unique_ptr<Peer>> peers_;
   std::vector<uv_stream_t*> streams_;  // handed-over streams, closed in TearDown
   const std::string key_ = RandomBytes(32);
+  const std::string tls_record_ = NewRecord();
 };
 
 TEST_F(KeyedTransportTest, SameKeyConnectsAndCarriesBytesBothWays) {
@@ -361,6 +398,157 @@ TEST_F(KeyedTransportTest, DifferentKeysRefuseOnBothSides) {
   EXPECT_TRUE(a.accepted.empty());
 }
 
+// ---- TLS after the proof: the certificates must come from the cluster's
+// CA and name the raft id each side claims.
+
+TEST_F(KeyedTransportTest, AnotherClustersCaIsRefusedOnBothSides) {
+  Peer& a = NewPeer(1, key_);
+  Peer& b = NewPeer(2, key_);
+  b.transport.SetTls(TlsFor(NewRecord(), 2));  // the key, but another CA
+  a.Listen();
+  auto attempt = ConnectAndWait(b, a);
+  EXPECT_EQ(attempt->status, RAFT_NOCONNECTION);
+  EXPECT_EQ(attempt->stream, nullptr);
+  EXPECT_EQ(b.transport.refused(), 1u);
+  ASSERT_TRUE(RunUntil([&] { return a.transport.refused() == 1; }));
+  EXPECT_TRUE(a.accepted.empty());
+}
+
+TEST_F(KeyedTransportTest, CertificatesMustNameTheRaftIdEachSideClaims) {
+  Peer& a = NewPeer(1, key_);
+  Peer& b = NewPeer(2, key_);
+  a.Listen();
+  // b claims id 2 in its hello but presents server 5's certificate.
+  b.transport.SetTls(TlsFor(tls_record_, 5));
+  EXPECT_EQ(ConnectAndWait(b, a)->status, RAFT_NOCONNECTION);
+  ASSERT_TRUE(RunUntil([&] { return a.transport.refused() == 1; }));
+  EXPECT_TRUE(a.accepted.empty());
+  // A connector checks the acceptor is the server it dialled: a is 1, not 7.
+  b.transport.SetTls(TlsFor(tls_record_, 2));
+  EXPECT_EQ(ConnectAndWait(b, 7, a.address())->status, RAFT_NOCONNECTION);
+  EXPECT_TRUE(a.accepted.empty());
+  // With the right names it connects.
+  EXPECT_EQ(ConnectAndWait(b, a)->status, 0);
+  ASSERT_TRUE(RunUntil([&] { return a.accepted.size() == 1; }));
+}
+
+TEST_F(KeyedTransportTest, AKeyWithoutCertificatesRefusesLikeNoKey) {
+  Peer& a = NewPeer(1, key_);
+  Peer& b = NewPeer(2, key_);
+  a.Listen();
+  b.transport.SetTls(nullptr);
+  EXPECT_FALSE(b.transport.has_tls());
+  EXPECT_EQ(ConnectAndWait(b, a)->status, RAFT_NOCONNECTION);  // not even dialled
+  EXPECT_EQ(b.transport.refused(), 1u);
+  EXPECT_EQ(a.transport.refused(), 0u);
+}
+
+TEST_F(KeyedTransportTest, ARotatedCaIsTrustedAtOnceButSignsOnlyAfterTheDelay) {
+  const SystemTime now = std::chrono::system_clock::now();
+  auto rotated = RotateClusterTlsRecord(tls_record_, now);
+  ASSERT_TRUE(rotated.ok()) << rotated.status().message();
+  Peer& a = NewPeer(1, key_);  // has not read the rotated record yet
+  Peer& b = NewPeer(2, key_);
+  b.transport.SetTls(TlsFor(*rotated, 2, now));
+  a.Listen();
+  b.Listen();
+  // During the delay b still presents a certificate of the old CA, and
+  // trusts both: connections work both ways.
+  EXPECT_EQ(ConnectAndWait(b, a)->status, 0);
+  EXPECT_EQ(ConnectAndWait(a, b)->status, 0);
+  // After it, b's certificate comes from the new CA: only a peer that read
+  // the rotated record accepts it.
+  b.transport.SetTls(TlsFor(*rotated, 2, now + kCaActivationDelay + 1s));
+  EXPECT_EQ(ConnectAndWait(b, a)->status, RAFT_NOCONNECTION);
+  a.transport.SetTls(TlsFor(*rotated, 1, now));
+  EXPECT_EQ(ConnectAndWait(b, a)->status, 0);
+  // Rotating again before the new CA signs would drop a CA still in use.
+  auto again = RotateClusterTlsRecord(*rotated, now);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  auto later = RotateClusterTlsRecord(*rotated, now + kCaActivationDelay + 1s);
+  ASSERT_TRUE(later.ok());
+  auto cas = DescribeClusterTlsRecord(*later, now + kCaActivationDelay + 1s);
+  ASSERT_TRUE(cas.ok());
+  EXPECT_EQ(cas->size(), 2u);  // the oldest CA is gone
+}
+
+// An on-path attacker relays two members' connection and alters one bit
+// after the handshake (a splice): the receiving side's TLS detects it and
+// ends the connection; libraft never reads a byte of the altered record.
+TEST_F(KeyedTransportTest, AnAlteredByteEndsTheConnectionUnread) {
+  Peer& a = NewPeer(1, key_);
+  Peer& b = NewPeer(2, key_);
+  a.Listen();
+  RawListener relay;
+  std::atomic<bool> flip{false};
+  std::atomic<bool> flipped{false};
+  Background relay_thread(&wake_, [&] {
+    int from_b = relay.Accept();
+    int to_a = ConnectTo(a.transport.port());
+    char buffer[65536];
+    for (bool open = from_b >= 0 && to_a >= 0; open;) {
+      pollfd fds[2] = {{from_b, POLLIN, 0}, {to_a, POLLIN, 0}};
+      if (poll(fds, 2, 10000) <= 0) break;
+      for (int i = 0; i < 2 && open; ++i) {
+        if (fds[i].revents == 0) continue;
+        ssize_t n = recv(fds[i].fd, buffer, sizeof(buffer), 0);
+        if (n <= 0) {
+          open = false;
+          break;
+        }
+        if (i == 0 && flip.exchange(false)) {
+          buffer[n - 1] ^= 0x01;
+          flipped = true;
+        }
+        open = SendAll(i == 0 ? to_a : from_b, std::string(buffer, static_cast<std::size_t>(n)));
+      }
+    }
+    if (from_b >= 0) close(from_b);
+    if (to_a >= 0) close(to_a);
+  });
+  auto attempt = ConnectAndWait(b, a.id, "127.0.0.1:" + std::to_string(relay.port));
+  ASSERT_EQ(attempt->status, 0);
+  ASSERT_TRUE(RunUntil([&] { return a.accepted.size() == 1; }));
+  Sink at_a;
+  at_a.Start(a.accepted[0].stream);
+  flip = true;
+  WriteTo(attempt->stream, "raft bytes from b");
+  ASSERT_TRUE(RunUntil([&] { return at_a.eof; }));
+  EXPECT_TRUE(flipped);
+  EXPECT_EQ(at_a.bytes, "");
+  ASSERT_TRUE(RunUntil([&] { return relay_thread.done(); }));
+}
+
+int ReleasedListenerPort();
+
+// An asymmetric partition: b can send to a, but what a sends b is never
+// acknowledged. a then closes b's connections and lets new ones through
+// only once a TCP connect to b's own address succeeds.
+TEST_F(KeyedTransportTest, AnUnreachablePeerIsCutOffUntilItCanBeReachedAgain) {
+  Peer& a = NewPeer(1, key_);
+  a.transport.SetPeerTimeout(300ms);
+  const std::string b_address = "127.0.0.1:" + std::to_string(ReleasedListenerPort());
+  Peer& b = NewPeer(2, key_, KeyedTransport::kDefaultHandshakeTimeout, b_address);
+  a.Listen();
+  ASSERT_EQ(ConnectAndWait(b, a)->status, 0);
+  ASSERT_TRUE(RunUntil([&] { return a.accepted.size() == 1; }));
+  Sink at_a;
+  at_a.Start(a.accepted[0].stream);
+
+  a.transport.MarkUnreachableForTest(2);
+  ASSERT_TRUE(RunUntil([&] { return at_a.eof; }));  // b's connection is closed
+  // b does not listen yet: a cannot reach it, so b cannot connect.
+  EXPECT_EQ(ConnectAndWait(b, a)->status, RAFT_NOCONNECTION);
+  EXPECT_EQ(a.accepted.size(), 1u);
+  // Once b can be reached (it listens), its connection goes through.
+  b.Listen();
+  EXPECT_EQ(ConnectAndWait(b, a)->status, 0);
+  ASSERT_TRUE(RunUntil([&] { return a.accepted.size() == 2; }));
+  // And the quarantine is over: no probe needed for the next one.
+  EXPECT_EQ(ConnectAndWait(b, a)->status, 0);
+  ASSERT_TRUE(RunUntil([&] { return a.accepted.size() == 3; }));
+}
+
 TEST_F(KeyedTransportTest, NoKeyRefusesUntilOneIsSet) {
   Peer& a = NewPeer(1, "");
   Peer& b = NewPeer(2, key_);
@@ -382,6 +570,7 @@ TEST_F(KeyedTransportTest, NoKeyRefusesUntilOneIsSet) {
 
   a.transport.SetKey(key_);
   EXPECT_TRUE(a.transport.has_key());
+  a.transport.SetTls(TlsFor(tls_record_, a.id));
   auto keyed = ConnectAndWait(b, a);
   EXPECT_EQ(keyed->status, 0);
   ASSERT_TRUE(RunUntil([&] { return a.accepted.size() == 1; }));
@@ -496,6 +685,7 @@ TEST_F(KeyedTransportTest, ReplayedConnectorProofIsRefused) {
           first_reply.substr(32) == Proof(key_, "acceptor", nonce_c, nonce_a, 5, address)) {
         proof_c = Proof(key_, "connector", nonce_a, nonce_c, 5, address);
         SendAll(fd, proof_c);
+        CompleteTls(fd, tls_record_, 5, 1, /*server=*/false);
       }
       close(fd);
     });
@@ -556,6 +746,7 @@ TEST_F(KeyedTransportTest, ReplayedAcceptorProofIsRefused) {
     recorded_reply = nonce_a + Proof(key_, "acceptor", nonce_c, nonce_a, 2, "127.0.0.1:0");
     SendAll(fd, recorded_reply);
     proof_ok = Receive(fd, 32) == Proof(key_, "connector", nonce_a, nonce_c, 2, "127.0.0.1:0");
+    if (proof_ok) CompleteTls(fd, tls_record_, 1, 2, /*server=*/true);
   });
   EXPECT_EQ(first->status, 0);
   EXPECT_TRUE(proof_ok);
@@ -656,9 +847,11 @@ TEST_F(KeyedTransportTest, CloseWithNothingOpenCallsBackAtOnce) {
 // handed over (and frees them as its own).
 
 struct RaftServer {
-  RaftServer(uv_loop_t* loop, raft_id id, const std::string& address, const std::string& key)
+  RaftServer(uv_loop_t* loop, raft_id id, const std::string& address, const std::string& key,
+             const std::string& tls_record)
       : transport(loop), id(id), address(address) {
     transport.SetKey(key);
+    transport.SetTls(TlsFor(tls_record, id));
     fsm.version = 1;
     fsm.data = this;
     fsm.apply = [](struct raft_fsm* f, const struct raft_buffer* buf, void** result) {
@@ -697,7 +890,8 @@ TEST_F(KeyedTransportTest, TwoLibraftServersReplicateOverTheKeyedTransport) {
   const std::string addresses[] = {"127.0.0.1:" + std::to_string(ReleasedListenerPort()),
                                    "127.0.0.1:" + std::to_string(ReleasedListenerPort())};
   for (raft_id id : {1, 2}) {
-    servers.push_back(std::make_unique<RaftServer>(&loop_, id, addresses[id - 1], key_));
+    servers.push_back(
+        std::make_unique<RaftServer>(&loop_, id, addresses[id - 1], key_, tls_record_));
   }
   for (auto& s : servers) {
     struct raft_configuration conf;

@@ -162,6 +162,10 @@ Status Node::Init() {
   // port, rather than the bootstrap at init (which would leave raft state
   // behind) or the first election.
   transport_ = std::make_unique<KeyedTransport>(&loop_);
+  // Half an election timeout: a follower whose answers to the leader go
+  // unacknowledged that long stops listening to it (an asymmetric
+  // partition) early enough for its own election timer to decide.
+  transport_->SetPeerTimeout(std::chrono::milliseconds(options_.election_timeout_ms / 2));
   if (Status bound = transport_->Bind(options_.cluster_address); !bound.ok()) {
     uv_run(&loop_, UV_RUN_NOWAIT);  // runs the failed listener's close callback
     transport_.reset();
@@ -169,7 +173,10 @@ Status Node::Init() {
     return bound;
   }
   transport_->SetStateServer(
-      [this](int fd, std::string peer) { state_server_->Serve(fd, std::move(peer)); });
+      [this](int fd, std::string peer, std::uint64_t peer_id,
+             std::shared_ptr<const ClusterTls> tls) {
+        state_server_->Serve(fd, std::move(peer), peer_id, std::move(tls));
+      });
   transport_->SetReplicationServer([this](int fd, std::string peer) {
     std::function<void(int, std::string)> serve;
     {
@@ -264,6 +271,7 @@ StatusOr<std::uint64_t> Node::FetchStateFromMembers(std::uint64_t min_index) {
     fetch.id = options_.id;
     fetch.own_address = options_.cluster_address;
     fetch.key = transport_->KeyCopy();
+    fetch.tls = transport_->tls();
     fetch.min_index = min_index;
     auto installed = FetchState(fetch, *store_);
     if (installed.ok()) {
@@ -379,7 +387,7 @@ Status Node::Start() {
 }
 
 void Node::TryDeferredStart() {
-  if (deferred_start_index_ == 0 || !transport_->has_key()) return;
+  if (deferred_start_index_ == 0 || !transport_->has_key() || !transport_->has_tls()) return;
   spdlog::info("raft: this node is behind the snapshot at index {}: fetching the state",
                deferred_start_index_);
   auto fetched = FetchStateFromMembers(deferred_start_index_);
@@ -653,6 +661,27 @@ Status Node::TransferLeadership(std::uint64_t id) {
   if (GetStatus().role == Role::kLeader && raft_state(&raft_) == RAFT_LEADER) {
     return UnavailableError("raft: leadership transfer did not complete; this node still leads");
   }
+  return Status::Ok();
+}
+
+Status Node::SetClusterTls(std::string_view record) {
+  std::shared_ptr<const ClusterTls> tls;
+  if (!record.empty()) {
+    const SystemTime now = std::chrono::system_clock::now();
+    {
+      std::lock_guard lock(tls_mutex_);
+      if (tls_ != nullptr && !tls_->Stale(record, now)) return Status::Ok();
+    }
+    TRESOR_ASSIGN_OR_RETURN(tls, ClusterTls::Create(record, options_.id, now));
+  }
+  {
+    std::lock_guard lock(tls_mutex_);
+    tls_ = tls;
+  }
+  Post([this, tls] {
+    transport_->SetTls(tls);
+    TryDeferredStart();
+  });
   return Status::Ok();
 }
 

@@ -198,6 +198,12 @@ class Node {
   // (docs/cluster-security.md); until one is set, and after "" is set,
   // this node neither accepts nor makes raft connections.
   void SetClusterKey(std::string key);
+  // The cluster CA record (raft/cluster_tls.h) the transport's TLS comes
+  // from: this node mints its certificate from it, unless the one it has is
+  // still current for `record` (so calling this every few seconds is cheap).
+  // An empty record forgets the certificates: no raft connections, as
+  // without a key. Any thread.
+  Status SetClusterTls(std::string_view record);
 
   NodeStatus GetStatus() const;
   // {GetStatus().leader_id, .term} without copying the configuration (hot
@@ -282,6 +288,8 @@ class Node {
   std::vector<PendingWrite*> published_;
 
   mutable std::mutex status_mutex_;
+  std::mutex tls_mutex_;
+  std::shared_ptr<const ClusterTls> tls_;  // the last set, for SetClusterTls's staleness check
   mutable std::condition_variable status_changed_;
   NodeStatus status_;
   std::atomic<bool> started_{false};

@@ -343,6 +343,12 @@ TEST(NodeTest, ARestartReplaysOnlyTheLogBehindTheLastSnapshot) {
 
 const std::string kClusterKey(32, 'k');
 
+// One cluster CA for every node of every test here.
+const std::string& ClusterTlsRecord() {
+  static const std::string record = *NewClusterTlsRecord(std::chrono::system_clock::now());
+  return record;
+}
+
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -358,6 +364,7 @@ class ClusterTest : public ::testing::Test {
       options_[i] = o;
       nodes_[i] = OpenOrDie(o);
       nodes_[i]->SetClusterKey(kClusterKey);
+      ASSERT_TRUE(nodes_[i]->SetClusterTls(ClusterTlsRecord()).ok());
     }
     ASSERT_TRUE(nodes_[0]->Bootstrap().ok());
     for (int i = 1; i < 3; ++i) {
@@ -416,6 +423,7 @@ TEST_F(SnapshottingClusterTest, AWipedFollowerFetchesTheLeadersStateOverTheClust
   nodes_[2] = OpenOrDie(options_[2]);
   EXPECT_EQ(nodes_[2]->state_installs(), 0u);
   nodes_[2]->SetClusterKey(kClusterKey);
+  ASSERT_TRUE(nodes_[2]->SetClusterTls(ClusterTlsRecord()).ok());
   ASSERT_TRUE(nodes_[2]->StartJoining().ok());
   ASSERT_TRUE(Eventually([&] { return ValueAt(*nodes_[2], "k179") == value; }));
   // Counted once the install returns, a moment after its data is visible.
@@ -456,6 +464,7 @@ TEST_F(ClusterTest, LeaderLossElectsANewLeaderThatHasEveryAcknowledgedWrite) {
   // The old leader comes back as a follower and catches up.
   nodes_[0] = OpenOrDie(options_[0]);
   nodes_[0]->SetClusterKey(kClusterKey);
+  ASSERT_TRUE(nodes_[0]->SetClusterTls(ClusterTlsRecord()).ok());
   ASSERT_TRUE(nodes_[0]->Start().ok());
   EXPECT_TRUE(Eventually([&] { return ValueAt(*nodes_[0], "after") == "failover"; }));
   EXPECT_NE(nodes_[0]->GetStatus().role, Role::kLeader);
@@ -496,6 +505,7 @@ TEST_F(ClusterTest, RecoverAfterQuorumLossMakesTheSurvivorServeWithEveryWrite) {
   nodes_[2]->Close();
   nodes_[2] = OpenOrDie(options_[2]);
   nodes_[2]->SetClusterKey(kClusterKey);
+  ASSERT_TRUE(nodes_[2]->SetClusterTls(ClusterTlsRecord()).ok());
   ASSERT_TRUE(nodes_[2]->Start().ok());
   EXPECT_EQ(nodes_[2]->Recover({self}).code(), StatusCode::kFailedPrecondition);  // running
   ASSERT_TRUE(nodes_[2]->WaitUntilLeader(std::chrono::seconds(10)));

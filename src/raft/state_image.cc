@@ -16,7 +16,7 @@ constexpr std::size_t kHeaderBytes = 8 + 8;  // magic + applied index
 
 using Digest = std::array<unsigned char, kDigestBytes>;
 
-Digest Sha256(std::string_view bytes) {
+Digest DigestOf(std::string_view bytes) {
   Digest digest{};
   unsigned int length = 0;
   // EVP_Digest only fails on allocation failure or a broken OpenSSL; serving
@@ -78,7 +78,7 @@ void StateImageWriter::Add(std::string_view key, std::string_view value) {
 }
 
 std::string StateImageWriter::Finish() {
-  Digest digest = Sha256(image_);
+  Digest digest = DigestOf(image_);
   image_.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   return std::move(image_);
 }
@@ -95,7 +95,7 @@ Status ParseStateImage(
   }
   std::string_view covered = image.substr(0, image.size() - kDigestBytes);
   std::string_view stored_digest = image.substr(covered.size());
-  Digest digest = Sha256(covered);
+  Digest digest = DigestOf(covered);
   // The checksum guards against accidents, not an adversary (the image is
   // public ciphertext), so an ordinary comparison is enough.
   if (stored_digest !=

@@ -99,7 +99,8 @@ StateServer::StateServer(const StateStore& store) : store_(store) {}
 
 StateServer::~StateServer() { Stop(); }
 
-void StateServer::Serve(int fd, std::string peer) {
+void StateServer::Serve(int fd, std::string peer, std::uint64_t peer_id,
+                        std::shared_ptr<const ClusterTls> tls) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_ || streams_.size() >= static_cast<std::size_t>(kMaxStreams)) {
@@ -110,8 +111,8 @@ void StateServer::Serve(int fd, std::string peer) {
     }
     streams_.insert(fd);
   }
-  std::thread([this, fd, peer = std::move(peer)] {
-    Run(fd, peer);
+  std::thread([this, fd, peer = std::move(peer), peer_id, tls = std::move(tls)] {
+    Run(fd, peer, peer_id, *tls);
     std::lock_guard<std::mutex> lock(mutex_);
     streams_.erase(fd);
     ::close(fd);
@@ -126,10 +127,17 @@ void StateServer::Stop() {
   idle_.wait(lock, [this] { return streams_.empty(); });
 }
 
-void StateServer::Run(int fd, const std::string& peer) {
+void StateServer::Run(int fd, const std::string& peer, std::uint64_t peer_id,
+                      const ClusterTls& tls) {
   SetTimeouts(fd, kServerIoTimeout);
+  auto channel = BlockingTls::Handshake(fd, tls, /*server=*/true, peer_id);
+  if (!channel.ok()) {
+    spdlog::warn("raft: refused the state stream to {}: {}", peer, channel.status().message());
+    return;
+  }
+  BlockingTls& tls_fd = **channel;
   char request[8];
-  if (Status read = ReadExact(fd, request, sizeof(request)); !read.ok()) {
+  if (Status read = tls_fd.ReadExact(request, sizeof(request)); !read.ok()) {
     spdlog::warn("raft: state request from {}: {}", peer, read.message());
     return;
   }
@@ -143,17 +151,17 @@ void StateServer::Run(int fd, const std::string& peer) {
   std::string answer(1, applied >= wanted ? kAnswerOk : kAnswerBehind);
   if (applied < wanted) {
     handshake::PutU64(&answer, applied);
-    WriteAll(fd, answer).IgnoreError();
+    tls_fd.WriteAll(answer).IgnoreError();
     spdlog::info("raft: {} asked for the state at index {}; this node is at {}", peer, wanted,
                  applied);
     return;
   }
   std::uint64_t bytes = 0;
-  Status sent = WriteAll(fd, answer);
+  Status sent = tls_fd.WriteAll(answer);
   if (sent.ok()) {
     sent = WriteViewStream(**view, [&](std::string_view piece) {
       bytes += piece.size();
-      return WriteAll(fd, piece);
+      return tls_fd.WriteAll(piece);
     });
   }
   if (!sent.ok()) {
@@ -183,16 +191,24 @@ StatusOr<std::uint64_t> FetchState(const StateFetchOptions& options, StateStore&
     return PermissionDeniedError("state transfer: " + options.address +
                                  " did not prove it holds the cluster key");
   }
-  std::string request = handshake::ConnectorProof(options.key, Channel::kState, nonce_a, nonce_c,
-                                                  options.id, options.own_address);
+  TRESOR_RETURN_IF_ERROR(WriteAll(fd, handshake::ConnectorProof(options.key, Channel::kState,
+                                                                nonce_a, nonce_c, options.id,
+                                                                options.own_address)));
+  if (options.tls == nullptr) return UnavailableError("state transfer: no cluster TLS yet");
+  auto channel = BlockingTls::Handshake(fd, *options.tls, /*server=*/false, /*peer_id=*/0);
+  if (!channel.ok()) {
+    return channel.status().WithContext("state transfer: TLS with " + options.address);
+  }
+  BlockingTls& tls_fd = **channel;
+  std::string request;
   handshake::PutU64(&request, options.min_index);
-  TRESOR_RETURN_IF_ERROR(WriteAll(fd, request));
+  TRESOR_RETURN_IF_ERROR(tls_fd.WriteAll(request));
 
   char answer = 0;
-  TRESOR_RETURN_IF_ERROR(ReadExact(fd, &answer, 1));
+  TRESOR_RETURN_IF_ERROR(tls_fd.ReadExact(&answer, 1));
   if (answer == kAnswerBehind) {
     char index[8];
-    TRESOR_RETURN_IF_ERROR(ReadExact(fd, index, sizeof(index)));
+    TRESOR_RETURN_IF_ERROR(tls_fd.ReadExact(index, sizeof(index)));
     return UnavailableError("state transfer: " + options.address + " is at index " +
                             std::to_string(handshake::GetU64(index)) + ", behind " +
                             std::to_string(options.min_index));
@@ -202,7 +218,7 @@ StatusOr<std::uint64_t> FetchState(const StateFetchOptions& options, StateStore&
   }
 
   return InstallStateStream(
-      [fd](char* buffer, std::size_t size) { return ReadExact(fd, buffer, size); },
+      [&tls_fd](char* buffer, std::size_t size) { return tls_fd.ReadExact(buffer, size); },
       options.min_index, store);
 }
 

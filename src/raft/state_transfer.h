@@ -6,7 +6,8 @@
 // StateStore, durable on every node. A follower whose store is older than a
 // manifest it receives fetches the state: it connects to the leader's
 // cluster port, proves it holds the cluster key ("TRSSTAT1" handshake,
-// raft/cluster_handshake.h), sends the index it needs (u64), and reads one
+// raft/cluster_handshake.h), runs TLS with the cluster certificates on the
+// connection (raft/cluster_tls.h), sends the index it needs (u64), and reads one
 // byte: 'K' followed by a state stream (raft/state_stream.h) taken from one
 // LMDB read transaction, or 'B' followed by the server's applied index (u64)
 // when the server's state is older than that (a new leader that has not
@@ -26,12 +27,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 
 #include "common/secure_memory.h"
 #include "common/status.h"
+#include "raft/cluster_tls.h"
 #include "raft/state_store.h"
 
 namespace tresor::raft {
@@ -46,15 +49,16 @@ class StateServer {
   StateServer(const StateServer&) = delete;
   StateServer& operator=(const StateServer&) = delete;
 
-  // Serves one proven connection and closes `fd`. Beyond kMaxStreams at
+  // Serves one proven connection from raft server `peer_id` and closes
+  // `fd`: TLS with `tls` first, then the request. Beyond kMaxStreams at
   // once, or after Stop, the connection is closed at once.
-  void Serve(int fd, std::string peer);
+  void Serve(int fd, std::string peer, std::uint64_t peer_id, std::shared_ptr<const ClusterTls> tls);
 
   // Cuts every stream in progress short and waits for their threads.
   void Stop();
 
  private:
-  void Run(int fd, const std::string& peer);
+  void Run(int fd, const std::string& peer, std::uint64_t peer_id, const ClusterTls& tls);
 
   const StateStore& store_;
   std::mutex mutex_;
@@ -68,6 +72,7 @@ struct StateFetchOptions {
   std::uint64_t id = 0;     // this node's raft id, sent in the hello
   std::string own_address;  // this node's cluster address, sent in the hello
   SecureBytes key;          // the cluster key
+  std::shared_ptr<const ClusterTls> tls;  // the certificates (raft/cluster_tls.h)
   std::uint64_t min_index = 0;
   // Bounds connecting and every single read or write (not the whole
   // transfer, which takes as long as the state is large).

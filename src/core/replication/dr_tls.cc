@@ -22,7 +22,7 @@
 namespace tresor::core::replication {
 namespace {
 
-constexpr long kValidDays = 3650;
+constexpr int kValidDays = 3650;
 
 std::string SslError(std::string_view what) {
   unsigned long code = ERR_get_error();
@@ -30,112 +30,6 @@ std::string SslError(std::string_view what) {
   if (code != 0) ERR_error_string_n(code, buf, sizeof(buf));
   ERR_clear_error();
   return "DR channel: " + std::string(what) + ": " + buf;
-}
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
-std::string BioString(BIO* bio) {
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
-
-StatusOr<X509Ptr> ParseCert(std::string_view pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) return InvalidArgumentError(SslError("reading a certificate"));
-  return cert;
-}
-
-StatusOr<PkeyPtr> ParseKey(const SecureBytes& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return InvalidArgumentError(SslError("reading a private key"));
-  return key;
-}
-
-Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (ext == nullptr) return InternalError(SslError("making a certificate extension"));
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-  return Status::Ok();
-}
-
-// A certificate for `key` named `common_name`, signed by issuer_key (the
-// issuer is the certificate itself when issuer is null).
-StatusOr<KeyPair> MakeCert(EVP_PKEY* key, std::string_view common_name, X509* issuer,
-                           EVP_PKEY* issuer_key, bool ca) {
-  X509Ptr cert(X509_new());
-  X509_set_version(cert.get(), 2);
-  std::string serial = RandomBytes(16);
-  serial[0] &= 0x7f;
-  BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(serial.data()), 16, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
-  BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), kValidDays * 24 * 3600);
-  X509_set_pubkey(cert.get(), key);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(common_name.data()),
-                             static_cast<int>(common_name.size()), -1, 0);
-  X509* signer = issuer != nullptr ? issuer : cert.get();
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
-  TRESOR_RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_basic_constraints,
-                                      ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
-  TRESOR_RETURN_IF_ERROR(AddExtension(
-      cert.get(), signer, NID_key_usage,
-      ca ? "critical,keyCertSign,digitalSignature" : "critical,digitalSignature"));
-  if (ca) {
-    // The CA is also the primary's server certificate.
-    TRESOR_RETURN_IF_ERROR(
-        AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth,clientAuth"));
-  } else {
-    TRESOR_RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_ext_key_usage, "clientAuth"));
-  }
-  if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) {
-    return InternalError(SslError("signing a certificate"));
-  }
-  BioPtr cert_bio(BIO_new(BIO_s_mem()));
-  BioPtr key_bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return InternalError(SslError("writing a certificate"));
-  }
-  KeyPair pair;
-  pair.cert_pem = BioString(cert_bio.get());
-  char* data = nullptr;
-  long size = BIO_get_mem_data(key_bio.get(), &data);
-  pair.key_pem.assign(data, data + size);
-  OPENSSL_cleanse(data, static_cast<std::size_t>(size));
-  return pair;
-}
-
-StatusOr<PkeyPtr> NewKey() {
-  PkeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) return InternalError(SslError("generating a key"));
-  return key;
-}
-
-// The common name of a certificate.
-std::string CommonName(X509* cert) {
-  char buf[256] = {0};
-  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof(buf));
-  return buf;
 }
 
 StatusOr<SSL_CTX*> NewContext(bool server, std::string_view trusted_pem, const KeyPair* identity) {
@@ -146,7 +40,7 @@ StatusOr<SSL_CTX*> NewContext(bool server, std::string_view trusted_pem, const K
     return InternalError(SslError(what));
   };
   SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-  auto trusted = ParseCert(trusted_pem);
+  auto trusted = ParseCertPem(trusted_pem);
   if (!trusted.ok()) {
     SSL_CTX_free(ctx);
     return trusted.status();
@@ -155,8 +49,8 @@ StatusOr<SSL_CTX*> NewContext(bool server, std::string_view trusted_pem, const K
     return fail("trusting the primary's CA");
   }
   if (identity != nullptr) {
-    auto cert = ParseCert(identity->cert_pem);
-    auto key = ParseKey(identity->key_pem);
+    auto cert = ParseCertPem(identity->cert_pem);
+    auto key = ParseKeyPem(identity->key_pem);
     if (!cert.ok() || !key.ok()) {
       SSL_CTX_free(ctx);
       return cert.ok() ? key.status() : cert.status();
@@ -220,16 +114,11 @@ StatusOr<int> ConnectTcp(std::string address, std::chrono::milliseconds timeout)
 }  // namespace
 
 StatusOr<KeyPair> CreateCa(std::string_view cluster_id) {
-  TRESOR_ASSIGN_OR_RETURN(PkeyPtr key, NewKey());
-  return MakeCert(key.get(), "tresor-dr-primary-" + std::string(cluster_id), nullptr, key.get(),
-                  /*ca=*/true);
+  return ::tresor::CreateCa("tresor-dr-primary-" + std::string(cluster_id), kValidDays);
 }
 
 StatusOr<KeyPair> IssueClientCert(const KeyPair& ca, std::string_view id) {
-  TRESOR_ASSIGN_OR_RETURN(X509Ptr ca_cert, ParseCert(ca.cert_pem));
-  TRESOR_ASSIGN_OR_RETURN(PkeyPtr ca_key, ParseKey(ca.key_pem));
-  TRESOR_ASSIGN_OR_RETURN(PkeyPtr key, NewKey());
-  return MakeCert(key.get(), id, ca_cert.get(), ca_key.get(), /*ca=*/false);
+  return IssueCert(ca, id, CertUse::kClient, kValidDays);
 }
 
 TlsChannel::TlsChannel(int fd, SSL_CTX* ctx, SSL* ssl) : fd_(fd), ctx_(ctx), ssl_(ssl) {}
@@ -276,7 +165,7 @@ StatusOr<std::unique_ptr<TlsChannel>> TlsChannel::Accept(int fd, const KeyPair& 
     if (SSL_get_verify_result(ssl) != X509_V_OK) {
       return PermissionDeniedError("DR channel: the client certificate is not the primary's");
     }
-    channel->peer_id_ = CommonName(peer);
+    channel->peer_id_ = CommonNameOf(peer);
   }
   return channel;
 }

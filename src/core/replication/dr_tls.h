@@ -20,6 +20,7 @@
 
 #include "common/secure_memory.h"
 #include "common/status.h"
+#include "common/x509_certs.h"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -27,10 +28,7 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace tresor::core::replication {
 
 // A certificate and its private key, PEM.
-struct KeyPair {
-  std::string cert_pem;
-  SecureBytes key_pem;
-};
+using KeyPair = ::tresor::CertKeyPair;
 
 // A new self-signed CA for a primary cluster (10 years).
 StatusOr<KeyPair> CreateCa(std::string_view cluster_id);
