@@ -76,24 +76,15 @@ class Scenario:
     """name, how the cluster is made, and the fault for a trial."""
 
     def __init__(self, name, make_fault, title, disk_mb=None, faketime=False,
-                 available=None):
+                 fsync_fault=False, available=None, short_unavailable=None):
         self.name = name
         self.title = title
         self.make_fault = make_fault  # (cluster, target, args) -> faults.Fault
         self.disk_mb = disk_mb
         self.faketime = faketime
+        self.fsync_fault = fsync_fault
         self.available = available or (lambda: None)  # -> None, or why it cannot run
-        self.short_unavailable = ("no device-mapper here; covered in-process "
-                                  "(src/storage/fault)")
-
-
-def _fsync_unavailable():
-    if faults.dm_available():
-        return ("device-mapper is present but the dm-flakey fault is not implemented yet; "
-                "the in-process fault-injecting storage covers failing fsync")
-    return ("not run: no device-mapper in this container (no /dev/mapper/control), so "
-            "fsync cannot be failed under a real process; covered in-process by "
-            "src/storage/fault/ (FaultInjectingFilesystem fail_sync_file)")
+        self.short_unavailable = short_unavailable  # for the table; None: the full reason
 
 
 SCENARIOS = {s.name: s for s in [
@@ -113,8 +104,12 @@ SCENARIOS = {s.name: s for s in [
              # preallocated open segments and the closed ones) within 4-6
              # trials of 15 s: the fault must stay on the one target node.
              disk_mb=256),
-    Scenario("fsync-failure", None, "fsync fails under the active node",
-             available=_fsync_unavailable),
+    Scenario("fsync-failure", lambda c, t, a: faults.FsyncFailure(t, restart=c.restart,
+                                                                   aio=a.fsync_aio),
+             "fsync, fdatasync and libraft's kernel-AIO log writes fail with EIO under the "
+             "active node's data directory (LD_PRELOAD shim, fsync_fault.c); heal lets them "
+             "succeed again and restarts and unseals the node if it exited",
+             fsync_fault=True),
     # Not in the default set (the issue's table does not list them):
     Scenario("pause", lambda c, t, a: faults.Pause(t),
              "SIGSTOP of the active node; heal is SIGCONT"),
@@ -249,8 +244,9 @@ def repair(cluster, log):
 
 
 def save_logs(cluster, history_dir, prefix):
-    """Copies every node's server log and a listing of its data directory
-    next to the histories (the node directories go when the cluster closes)."""
+    """Copies every node's server log, a listing of its data directory and
+    the fsync shim's list of failed calls next to the histories (the node
+    directories go when the cluster closes)."""
     import shutil
     out = os.path.join(history_dir, prefix + "-logs")
     os.makedirs(out, exist_ok=True)
@@ -264,6 +260,9 @@ def save_logs(cluster, history_dir, prefix):
                         f.write(f"{os.path.getsize(path):>12} {path}\n")
                 if node.disk is not None:
                     f.write(f"free on tmpfs: {node.disk.free_bytes()}\n")
+            count = (node.fsync_flag or "") + ".count"  # the calls the fsync shim failed
+            if node.fsync_flag and os.path.exists(count):
+                shutil.copy(count, os.path.join(out, f"{node.name}.fsync-failures"))
         except OSError as e:
             print(f"cannot keep the log of {node.name}: {e}", file=sys.stderr)
     return out
@@ -308,15 +307,17 @@ def run_scenario(scenario, size, args, history_dir, log):
            "trials": 0, "acknowledged": 0, "lost": 0, "lost_examples": [],
            "linearizable": None, "histories": [], "failing_histories": [],
            "first_write_after_fault": [], "recovery_after_heal": [], "fault_held": [],
-           "not_recovered": 0, "restarts": [], "ops": {}, "exit_codes": {}, "note": None}
+           "not_recovered": 0, "restarts": [], "heal_restarts": [], "ops": {}, "exit_codes": {},
+           "note": None}
     why = scenario.available()
     if why:
         row["note"] = why
-        row["short_note"] = "not run: " + scenario.short_unavailable
+        row["short_note"] = "not run: " + (scenario.short_unavailable or why)
         log(f"{scenario.name} on {size} nodes: {why}")
         return row
     log(f"{scenario.name} on {size} nodes: forming the cluster")
-    c = chaos_cluster.Cluster(size, disk_mb=scenario.disk_mb, faketime=scenario.faketime)
+    c = chaos_cluster.Cluster(size, disk_mb=scenario.disk_mb, faketime=scenario.faketime,
+                              fsync_fault=scenario.fsync_fault)
     acked_all = []
     verdicts = []
     try:
@@ -340,6 +341,11 @@ def run_scenario(scenario, size, args, history_dir, log):
             time.sleep(hold)  # the fault's duration
             heal_at = time.monotonic()
             fault.heal()
+            if getattr(fault, "restarted", False):  # the target exited under the fault
+                row["heal_restarts"].append({"trial": trial, "node": target.name,
+                                             "exit_code": fault.exit_code})
+            if hasattr(fault, "failures"):  # calls the fsync shim failed in this trial
+                row.setdefault("injected_failures", []).append(fault.failures)
             recovery = wait_recovered(c, trial, heal_at, args.recovery_timeout)
             rest = args.seconds - (time.monotonic() - fault_at) - warm
             if rest > 0:
@@ -352,6 +358,11 @@ def run_scenario(scenario, size, args, history_dir, log):
                 restarted = repair(c, log)
                 row["restarts"].append({"trial": trial, "nodes": restarted})
             first = work.first_ack_after(fault_at)
+            heal_note = ""
+            if getattr(fault, "restarted", False):
+                heal_note += f", exited under the fault ({fault.exit_code}), restarted by the heal"
+            if hasattr(fault, "failures"):
+                heal_note += f", {fault.failures} calls failed by the fsync shim"
             verdict = linearizability.check(load_history(path), seconds=args.check_seconds)
             verdicts.append(verdict.ok)
             row["histories"].append(path)
@@ -373,8 +384,14 @@ def run_scenario(scenario, size, args, history_dir, log):
                 f"ops {work.counts}, first write after fault "
                 f"{'-' if first is None else f'{first:.2f} s'}, recovery "
                 f"{'not within %g s' % args.recovery_timeout if recovery is None else f'{recovery:.2f} s'}"
-                f"{', restarted ' + ','.join(restarted) if restarted else ''}, "
+                f"{', restarted ' + ','.join(restarted) if restarted else ''}"
+                f"{heal_note}, "
                 f"linearizable {verdict.ok} ({verdict.ops} ops, {verdict.seconds:.1f} s)")
+        if row["heal_restarts"]:
+            row["note"] = (f"the target node exited under the fault in {len(row['heal_restarts'])} "
+                           f"of {row['trials']} trials (exit codes "
+                           f"{sorted({str(r['exit_code']) for r in row['heal_restarts']})}) "
+                           "and needed a restart by the heal")
         lost = check_lost(c, acked_all)
         row["acknowledged"] = len(acked_all)
         row["lost"] = len(lost)
@@ -423,6 +440,8 @@ def _fmt_recovery(row):
     text = _fmt_pair(row["recovery_after_heal"])
     if row["not_recovered"]:
         text += f" ({row['not_recovered']} not within the timeout: restart)"
+    if row.get("heal_restarts"):
+        text += f" ({len(row['heal_restarts'])} exited under the fault: the heal restarted it)"
     return text
 
 
@@ -495,6 +514,9 @@ def parse_args(argv):
     p.add_argument("--jitter-ms", type=int, default=20)
     p.add_argument("--loss-pct", type=float, default=2.0)
     p.add_argument("--clock-jump", type=float, default=3600.0)
+    p.add_argument("--fsync-aio", choices=("complete", "submit"), default="complete",
+                   help="fsync-failure: libraft's AIO log writes fail in their completion "
+                        "event (like a real disk) or at io_submit")
     p.add_argument("--out", default=os.path.join(HERE, "..", "..", "bench", "results"),
                    help="directory for chaos.json and chaos.md")
     p.add_argument("--no-write", action="store_true", help="print only, write no results")

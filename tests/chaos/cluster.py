@@ -8,7 +8,9 @@ active_node, wait_for). What a chaos node adds to a TresorServer:
     on 127.0.0.1 (faults.Partition);
   - optionally its data directory on a small tmpfs of its own
     (faults.TmpfsMount), for faults.DiskFull;
-  - optionally libfaketime in its environment, for faults.ClockJump.
+  - optionally libfaketime in its environment, for faults.ClockJump;
+  - optionally the fsync_fault.c shim in its environment (LD_PRELOAD, flag
+    file off), for faults.FsyncFailure.
 
 Every process, mount and directory is registered in the faults cleanup list,
 so an interrupted run leaves nothing behind.
@@ -34,7 +36,7 @@ KV_MOUNT = "kv"
 
 class ChaosNode(TresorServer):
     def __init__(self, name, gid, disk_mb=None, faketime=False, fake_monotonic=False,
-                 **server_args):
+                 fsync_fault=False, **server_args):
         # The directory is the harness's own (removed by the cleanup list
         # after the tmpfs inside it is unmounted: cleanups run newest first).
         server_args.setdefault("workdir", faults.make_scratch_dir(f"tresor-chaos-{name}-"))
@@ -43,6 +45,7 @@ class ChaosNode(TresorServer):
         self.gid = gid
         self.disk = None
         self.faketime_file = None
+        self.fsync_flag = None
         self.exit_codes = []  # every exit seen by stop(): -9 after a kill
         if disk_mb:
             self.disk = faults.TmpfsMount(os.path.join(self.workdir, "disk"), disk_mb)
@@ -51,6 +54,12 @@ class ChaosNode(TresorServer):
         if faketime:
             self.faketime_file = os.path.join(self.workdir, "faketime.rc")
             self.env = {**self.env, **faults.faketime_env(self.faketime_file, fake_monotonic)}
+        if fsync_fault:
+            # The flag lives outside the data directory: only files under
+            # it are failed.
+            self.fsync_flag = os.path.join(self.workdir, "fsync-fault.flag")
+            self.env = faults.merge_env(self.env,
+                                        faults.fsync_fault_env(self.data_dir, self.fsync_flag))
 
     def _spawn(self):
         self._open_log()
@@ -100,11 +109,12 @@ class Cluster:
     """
 
     def __init__(self, size, disk_mb=None, faketime=False, fake_monotonic=False,
-                 shares=3, threshold=2, storage_extra="", extra_config=""):
+                 fsync_fault=False, shares=3, threshold=2, storage_extra="", extra_config=""):
         self.size = size
         self.disk_mb = disk_mb
         self.faketime = faketime
         self.fake_monotonic = fake_monotonic
+        self.fsync_fault = fsync_fault
         self.shares, self.threshold = shares, threshold
         self.storage_extra = storage_extra
         self.extra_config = extra_config
@@ -120,7 +130,8 @@ class Cluster:
         for i in range(self.size):
             node = ChaosNode(f"n{i + 1}", gid_base + i, disk_mb=self.disk_mb,
                              faketime=self.faketime, fake_monotonic=self.fake_monotonic,
-                             storage_extra=self.storage_extra, extra_config=self.extra_config)
+                             fsync_fault=self.fsync_fault, storage_extra=self.storage_extra,
+                             extra_config=self.extra_config)
             self.nodes.append(node)
         for node in self.nodes:
             node.start()
@@ -158,6 +169,12 @@ class Cluster:
                 codes[node.name] = node.close()
             except Exception as e:  # keep closing the others
                 codes[node.name] = f"close failed: {e}"
+                # A node that ignored SIGTERM (wedged) must not outlive
+                # the cluster once its cleanup is unregistered below.
+                node.force_kill()
+                if node.disk is not None:
+                    node.disk._force_unmount()
+                faults.remove_scratch_dir(node.workdir)
         if self._token is not None:
             faults.unregister_cleanup(self._token)
             self._token = None

@@ -51,11 +51,22 @@ are only valid there); cleanup unhooks, flushes and deletes them. Chains left
 by a harness process that no longer exists (killed with -9) are swept on the
 first use.
 
-Failing fsync at process level: device-mapper (dm-flakey / dm-error over a
-loop device) is not available in this container (no /dev/mapper/control, no
-dm module), so FsyncFailure is not offered; the in-process fault-injecting
-storage (src/storage/fault/) covers a failing fsync. dm_available() says
-whether a machine could do it.
+  FsyncFailure(node)    the node runs with an LD_PRELOAD shim (fsync_fault.c,
+                        compiled by the harness) and, while a flag file
+                        exists, every durability call on a file under its
+                        data directory fails with EIO: fsync, fdatasync,
+                        sync_file_range, msync, O_DSYNC / RWF_DSYNC writes,
+                        and the kernel-AIO writes of libraft's log (their
+                        completion reports -EIO; or io_submit fails). Inject
+                        creates the flag, heal removes it and, when the node
+                        exited meanwhile (a process may rightly crash on a
+                        failed fsync), restarts and unseals it. It fails the
+                        call only: data already in the page cache stays
+                        readable, which a failing disk would not promise.
+
+device-mapper (dm-flakey / dm-error over a loop device) would fail the disk
+itself, but is not available in this container (no /dev/mapper/control, no
+dm module); dm_available() says whether a machine could do it.
 """
 
 import atexit
@@ -709,7 +720,119 @@ class ClockJump(Fault):
         self._write(0)
 
 
-# --- failing fsync (not available here) ----------------------------------------
+# --- failing fsync -------------------------------------------------------------
+
+FSYNC_SHIM_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fsync_fault.c")
+_fsync_shim = None
+_fsync_shim_lock = threading.Lock()
+
+
+def fsync_shim():
+    """The path of fsync_fault.so, compiled on first use into a scratch
+    directory the cleanup list removes at exit."""
+    global _fsync_shim
+    with _fsync_shim_lock:
+        if _fsync_shim is None:
+            if shutil.which("cc") is None:
+                raise RuntimeError("the fsync shim needs a C compiler: install gcc (cc)")
+            out = os.path.join(make_scratch_dir("tresor-chaos-fsync-shim-"), "fsync_fault.so")
+            run("cc", "-shared", "-fPIC", "-O2", "-o", out, FSYNC_SHIM_SOURCE, "-ldl")
+            _fsync_shim = out
+        return _fsync_shim
+
+
+def fsync_fault_env(data_dir, flag_file):
+    """The environment that runs a process under the shim: durability calls
+    on files under data_dir fail with EIO while flag_file exists."""
+    return {"LD_PRELOAD": fsync_shim(),
+            "TRESOR_FSYNC_FAULT_DIR": os.path.realpath(data_dir),
+            "TRESOR_FSYNC_FAULT_FLAG": flag_file,
+            # An ASan build insists on coming first in the library list.
+            "ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+                             ).lstrip(":")}
+
+
+def merge_env(env, extra):
+    """env updated with extra, LD_PRELOAD lists joined rather than replaced."""
+    out = {**env, **extra}
+    if env.get("LD_PRELOAD") and extra.get("LD_PRELOAD"):
+        out["LD_PRELOAD"] = env["LD_PRELOAD"] + ":" + extra["LD_PRELOAD"]
+    return out
+
+
+def injected_fsync_failures(flag_file):
+    """How many calls the shim has failed so far (a line each in <flag>.count)."""
+    try:
+        with open(flag_file + ".count", "rb") as f:
+            return f.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+class FsyncFailure(Fault):
+    """Durability calls on the node's data directory fail with EIO while the
+    fault lasts (the node must run under the shim: cluster.py fsync_fault).
+    Heal removes the flag; if the node exited meanwhile, it is restarted
+    through restart(node) (the cluster's restart, which unseals it), and
+    `restarted` / `exit_code` say so. `failures`: calls failed by the shim
+    during the fault.
+
+    aio: how libraft's kernel-AIO log writes fail. "complete" (the default):
+    the write is done and its completion event says -EIO, which is how the
+    kernel reports a failed direct write; "submit": io_submit itself fails
+    with EIO (the flag file's content tells the shim)."""
+
+    name = "fsync failure"
+
+    def __init__(self, node, restart=None, aio="complete"):
+        super().__init__()
+        if aio not in ("complete", "submit"):
+            raise ValueError(f"aio must be complete or submit, not {aio!r}")
+        self.node = node
+        self.restart = restart
+        self.aio = aio
+        self.restarted = False
+        self.exit_code = None
+        self.failures = 0
+        self._count_before = 0
+
+    def describe(self):
+        return f"fsync failure under {_node_name(self.node)} (AIO fails at {self.aio})"
+
+    def _flag(self):
+        flag = getattr(self.node, "fsync_flag", None)
+        if flag is None:
+            raise RuntimeError("the node was not started under the fsync shim")
+        return flag
+
+    def _inject(self):
+        flag = self._flag()
+        self._count_before = injected_fsync_failures(flag)
+        # Whole or absent: the shim reads the mode from the flag's content.
+        with open(flag + ".tmp", "w") as f:
+            f.write(self.aio + "\n")
+        os.replace(flag + ".tmp", flag)
+
+    def _remove_flag(self):
+        try:
+            os.unlink(self._flag())
+        except FileNotFoundError:
+            pass
+
+    def _heal(self):
+        self._remove_flag()
+        self.failures = injected_fsync_failures(self._flag()) - self._count_before
+        proc = self.node.proc
+        if proc is not None and proc.poll() is not None:
+            self.exit_code = self.node.stop()  # reaps it; the node keeps the code
+            self.restarted = True
+            (self.restart or (lambda n: n.start()))(self.node)
+
+    def _emergency_heal(self):
+        self._remove_flag()  # the cluster's own cleanup stops the processes
+
+
+# --- device-mapper (not available here) -------------------------------------------
 
 
 def dm_available():
