@@ -112,6 +112,12 @@ struct NodeStatus {
 
 class Node {
  public:
+  // The stuck-log watchdog's limits (WatchLogProgress): after this many
+  // election timeouts without a log write completing the leader hands
+  // over; after twice as many it exits with this code (EX_IOERR).
+  static constexpr int kStuckLogTimeouts = 10;
+  static constexpr int kStuckLogExitCode = 74;
+
   // Opens the state store and prepares libraft; InvalidArgument for bad
   // options, IOError when the directory or the store cannot be opened.
   static StatusOr<std::unique_ptr<Node>> Open(NodeOptions options);
@@ -245,6 +251,12 @@ class Node {
   Status ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
                       std::string_view what);
   void PromoteNonVoters();
+  // The stuck-log watchdog (every second on the raft thread): a server whose
+  // log has stored nothing for kStuckLogTimeouts election timeouts while
+  // entries wait exits the process with kStuckLogExitCode; a leader first
+  // hands leadership over and exits only if still stuck as long again.
+  // docs/raft.md, "A failing disk".
+  void WatchLogProgress();
   // Raft thread, inside a snapshot restore: Fsm's state fetcher.
   StatusOr<std::uint64_t> FetchStateFromMembers(std::uint64_t min_index);
   // Raft thread: a start deferred by Start (the store behind this node's
@@ -269,6 +281,12 @@ class Node {
   uv_async_t wakeup_{};
   uv_check_t after_iteration_{};
   uv_timer_t promoter_{};
+  struct LogWatch {
+    std::uint64_t stored = 0;  // raft_.last_stored when `since` began
+    std::chrono::steady_clock::time_point since;
+    bool handed_over = false;
+  };
+  LogWatch log_watch_;  // raft thread
   bool promoting_ = false;                     // raft thread only
   std::vector<std::string> remembered_peers_;  // raft thread only
   std::uint64_t deferred_start_index_ = 0;     // raft thread only

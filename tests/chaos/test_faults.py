@@ -361,6 +361,39 @@ def test_fsync_failure_fails_writes_and_heal_lets_them_succeed_again(aio):
         cl.close()
 
 
+def test_a_leader_whose_log_cannot_be_written_steps_aside_and_stops():
+    """The stuck-log watchdog (docs/raft.md, "A failing disk"): io_submit
+    fails under the active node of 3, so libraft 0.15 never completes its
+    log writes. Within 2 x 10 election timeouts the node hands leadership
+    over and exits with code 74; another node becomes active and takes
+    writes; restarted with a healthy disk, the node rejoins."""
+    cl = chaos_cluster.Cluster(3, fsync_fault=True).start()
+    try:
+        old = cl.wait_active()
+        others = [n for n in cl.nodes if n is not old]
+        fault = faults.FsyncFailure(old, restart=cl.restart, aio="submit")
+        with fault:
+            kv = KVClient(old.address, cl.root, mount=chaos_cluster.KV_MOUNT, timeout=2)
+            # Writes keep coming, as they would (the first may fail at once;
+            # the later ones wait behind the append that never completes;
+            # once another node leads, this one may forward them).
+            def stopped():
+                kv.write("stuck/during", "1")
+                return old.proc.poll() is not None
+            wait_for(stopped, timeout=40, what="the node with the stuck log to stop")
+            assert old.proc.returncode == 74, old.proc.returncode
+            assert "stored nothing of its log" in old.logs()
+            new = cl.wait_active(timeout=30)
+            assert new in others
+            kv = KVClient(new.address, cl.root, mount=chaos_cluster.KV_MOUNT, timeout=5)
+            assert kv.write("stuck/after", "2").outcome == "ok"
+        assert fault.restarted  # the heal restarted it, with the flag off
+        wait_for(lambda: chaos.wait_recovered(cl, "stuck", time.monotonic(), 5) is not None,
+                 timeout=60, what="the restarted node to take writes again")
+    finally:
+        cl.close()
+
+
 # --- the fixed-seed chaos run kept in CI ----------------------------------------
 
 
