@@ -258,7 +258,7 @@ struct KeyedTransport::Handshake {
     }
     connector_address = std::move(tail->connector_address);
     nonce_c = std::move(tail->nonce_c);
-    if (channel == Channel::kRaft && owner->Quarantined(connector_id)) {
+    if (channel == Channel::kRaft && owner->quarantine_.count(connector_id) > 0) {
       StartProbe();
       return;
     }
@@ -399,7 +399,6 @@ struct KeyedTransport::Handshake {
     auto* hs = static_cast<Handshake*>(req->data);
     if (hs->closing) return;
     if (status == 0) {
-      hs->owner->ApplyPeerTimeout(hs->tcp);
       hs->step = Step::kReadAcceptorProof;  // the connect phase's short limit is over
       uv_timer_stop(&hs->timer);
       hs->StartTimer();
@@ -560,7 +559,6 @@ void KeyedTransport::OnConnection(uv_stream_t* listener, int status) {
     return;
   }
   hs->peer = PeerName(hs->tcp);
-  self->ApplyPeerTimeout(hs->tcp);
   if (self->key_.empty() || self->tls_ == nullptr) {
     self->Refuse(hs, kNoKey, spdlog::level::debug);
     return;
@@ -665,21 +663,16 @@ void KeyedTransport::StartTls(Handshake* hs) {
   callbacks.check_peer = [peer_id](SSL* s) { return ClusterTls::CheckPeer(s, peer_id); };
   auto self = std::make_shared<TlsTunnel*>(nullptr);
   const bool inbound = hs->acceptor;
-  callbacks.on_ready = [this, hs, self, inbound, peer_id](uv_stream_t* plain) {
+  int fd = -1;
+  uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
+  callbacks.on_ready = [this, hs, self, inbound, peer_id, fd](uv_stream_t* plain) {
     hs->tunnel = nullptr;
     hs->tunnel_reported = true;
-    if (inbound) {
-      inbound_.emplace(peer_id, *self);
-    } else {
-      PeerReachable(peer_id);
-    }
+    open_.insert_or_assign(*self, OpenTunnel{peer_id, fd, inbound});
+    if (!inbound) PeerReachable(peer_id);
     HandOverPlain(hs, plain);
   };
-  callbacks.on_closed = [this, self, peer_id](int status) {
-    ForgetInbound(*self);
-    // Sent bytes went unacknowledged for the peer timeout (TCP_USER_TIMEOUT).
-    if (status == UV_ETIMEDOUT) PeerUnreachable(peer_id);
-  };
+  callbacks.on_closed = [this, self](int) { open_.erase(*self); };
   callbacks.on_failed = [this, hs](std::string reason) {
     hs->tunnel = nullptr;
     hs->tunnel_reported = true;
@@ -687,7 +680,7 @@ void KeyedTransport::StartTls(Handshake* hs) {
     hs->Release();
   };
   callbacks.on_gone = [this, self] {
-    ForgetInbound(*self);
+    open_.erase(*self);
     tunnels_.erase(*self);
     MaybeFireCloseCb();
   };
@@ -697,29 +690,51 @@ void KeyedTransport::StartTls(Handshake* hs) {
   if (!hs->tunnel_reported) hs->tunnel = tunnel;
 }
 
-void KeyedTransport::SetPeerTimeout(std::chrono::milliseconds timeout) { peer_timeout_ = timeout; }
-
-void KeyedTransport::ApplyPeerTimeout(uv_tcp_t* tcp) const {
-  if (peer_timeout_.count() <= 0) return;
-  int fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return;
-  unsigned int ms = static_cast<unsigned int>(peer_timeout_.count());
-  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+void KeyedTransport::SetPeerTimeout(std::chrono::milliseconds timeout) {
+  peer_timeout_ = timeout;
+  if (timeout.count() <= 0 || ack_watch_open_) return;
+  uv_timer_init(loop_, &ack_watch_);
+  ack_watch_.data = this;
+  ack_watch_open_ = true;
+  const auto every = static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count() / 5, 10));
+  uv_timer_start(
+      &ack_watch_, [](uv_timer_t* t) { static_cast<KeyedTransport*>(t->data)->WatchAcks(); },
+      every, every);
+  // The watch must not keep a loop alive that has nothing else to do.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&ack_watch_));
 }
 
-bool KeyedTransport::Quarantined(raft_id peer) {
-  auto it = quarantine_.find(peer);
-  if (it == quarantine_.end()) return false;
-  if (uv_now(loop_) < it->second) return true;
-  quarantine_.erase(it);
-  return false;
+void KeyedTransport::WatchAcks() {
+  // TCP_INFO, not TCP_USER_TIMEOUT: a peer that is merely slow to read
+  // (a zero window, whose probes it acknowledges) is reachable, and
+  // TCP_USER_TIMEOUT would abort its connection too.
+  // A connection idle for long has an old last ACK: what it sends next is
+  // unacknowledged for a round trip without anything being wrong, so the
+  // silence must also be seen on ticks half a timeout apart.
+  const std::uint64_t now = uv_now(loop_);
+  const auto timeout = static_cast<std::uint64_t>(peer_timeout_.count());
+  std::vector<std::pair<TlsTunnel*, OpenTunnel>> silent;
+  for (auto& [tunnel, open] : open_) {
+    tcp_info info{};
+    socklen_t len = sizeof(info);
+    if (::getsockopt(open.fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) continue;
+    if (info.tcpi_unacked == 0 || info.tcpi_last_ack_recv <= timeout) {
+      open.silent_since = 0;
+    } else if (open.silent_since == 0) {
+      open.silent_since = now;
+    } else if (now - open.silent_since >= timeout / 2) {
+      silent.emplace_back(tunnel, open);
+    }
+  }
+  for (const auto& [tunnel, open] : silent) {
+    PeerUnreachable(open.peer);
+    if (open_.count(tunnel) > 0) tunnel->Shutdown();  // libraft reconnects, or learns it cannot
+  }
 }
 
 void KeyedTransport::PeerUnreachable(raft_id peer) {
   if (peer == 0 || peer_timeout_.count() <= 0) return;
-  const std::uint64_t until =
-      uv_now(loop_) + static_cast<std::uint64_t>(kQuarantineTimeouts * peer_timeout_.count());
-  if (quarantine_.insert_or_assign(peer, until).second) {
+  if (quarantine_.insert(peer).second) {
     spdlog::info("raft: server {} does not acknowledge what this node sends; its connections to "
                  "this node are closed until it can be reached",
                  peer);
@@ -728,23 +743,15 @@ void KeyedTransport::PeerUnreachable(raft_id peer) {
   // would otherwise keep this node a follower with heartbeats it cannot
   // answer: without them, this node's election timer runs out and the
   // servers that can talk to each other elect a leader.
-  auto [first, last] = inbound_.equal_range(peer);
   std::vector<TlsTunnel*> cut;
-  for (auto it = first; it != last; ++it) cut.push_back(it->second);
+  for (const auto& [tunnel, open] : open_) {
+    if (open.inbound && open.peer == peer) cut.push_back(tunnel);
+  }
   for (TlsTunnel* tunnel : cut) tunnel->Shutdown();
 }
 
 void KeyedTransport::PeerReachable(raft_id peer) {
   if (quarantine_.erase(peer) > 0) spdlog::info("raft: server {} can be reached again", peer);
-}
-
-void KeyedTransport::ForgetInbound(TlsTunnel* tunnel) {
-  for (auto it = inbound_.begin(); it != inbound_.end(); ++it) {
-    if (it->second == tunnel) {
-      inbound_.erase(it);
-      return;
-    }
-  }
 }
 
 void KeyedTransport::HandOverPlain(Handshake* hs, uv_stream_t* plain) {
@@ -831,11 +838,19 @@ void KeyedTransport::Close(struct raft_uv_transport* t, raft_uv_transport_close_
   // that none outlives the transport (Shutdown is idempotent).
   std::vector<TlsTunnel*> tunnels(self->tunnels_.begin(), self->tunnels_.end());
   for (TlsTunnel* tunnel : tunnels) tunnel->Shutdown();
+  if (self->ack_watch_open_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->ack_watch_), [](uv_handle_t* h) {
+      auto* owner = static_cast<KeyedTransport*>(h->data);
+      owner->ack_watch_open_ = false;
+      owner->MaybeFireCloseCb();
+    });
+  }
   self->MaybeFireCloseCb();
 }
 
 void KeyedTransport::MaybeFireCloseCb() {
-  if (!closing_ || listener_open_ || !live_.empty() || !tunnels_.empty() || close_cb_ == nullptr) {
+  if (!closing_ || listener_open_ || ack_watch_open_ || !live_.empty() || !tunnels_.empty() ||
+      close_cb_ == nullptr) {
     return;
   }
   raft_uv_transport_close_cb cb = close_cb_;

@@ -98,17 +98,16 @@ class KeyedTransport {
   // certificates they were made with. Raft thread only.
   void SetTls(std::shared_ptr<const ClusterTls> tls);
   bool has_tls() const { return has_tls_.load(std::memory_order_relaxed); }
-  // How long bytes sent to a peer may stay unacknowledged (TCP_USER_TIMEOUT)
-  // and how long a TCP connect may take before the peer counts as
-  // unreachable; 0 (the default) leaves both to the kernel. A peer found
-  // unreachable is quarantined for kQuarantineTimeouts of this: its
-  // connections to us are closed, and new ones go on only once a TCP
-  // connect from us to its address succeeds within the timeout, so that a
-  // server that can send to us but not hear us (an asymmetric partition)
-  // cannot keep us a follower. A connection we make to it ends the
-  // quarantine. Set before the node starts; raft thread.
+  // How long bytes sent to a peer may go without any acknowledgement
+  // (watched through TCP_INFO) and how long a TCP connect may take before
+  // the peer counts as unreachable; 0 (the default) watches nothing. A peer
+  // found unreachable is quarantined: its connections to us are closed, and
+  // new ones go on only once a TCP connect from us to its address succeeds
+  // within the timeout, so that a server that can send to us but not hear
+  // us (an asymmetric partition) cannot keep us a follower. A connection we
+  // make to it also ends the quarantine. Set before the node starts; raft
+  // thread.
   void SetPeerTimeout(std::chrono::milliseconds timeout);
-  static constexpr int kQuarantineTimeouts = 4;
   // What a timed-out send to `peer` does (tests). Raft thread.
   void MarkUnreachableForTest(raft_id peer) { PeerUnreachable(peer); }
 
@@ -164,11 +163,9 @@ class KeyedTransport {
   void HandOver(Handshake* hs);
   // The proven raft connection gets TLS; libraft gets the tunnel's stream.
   void StartTls(Handshake* hs);
-  void ApplyPeerTimeout(uv_tcp_t* tcp) const;
-  bool Quarantined(raft_id peer);
+  void WatchAcks();
   void PeerUnreachable(raft_id peer);
   void PeerReachable(raft_id peer);
-  void ForgetInbound(TlsTunnel* tunnel);
   void HandOverPlain(Handshake* hs, uv_stream_t* plain);
   // The state and DR channels' socket goes, blocking, to their server.
   StatusOr<int> TakeBlockingSocket(uv_tcp_t* stream, const std::string& peer);
@@ -206,11 +203,19 @@ class KeyedTransport {
   // Every tunnel not yet gone (handed over or still in its TLS handshake);
   // close() waits for them.
   std::unordered_set<TlsTunnel*> tunnels_;
-  // Proven incoming raft connections by the server they come from.
-  std::unordered_multimap<raft_id, TlsTunnel*> inbound_;
-  // Peers found unreachable, until (uv_now, ms) their connections are refused.
-  std::unordered_map<raft_id, std::uint64_t> quarantine_;
+  // Tunnels handed to libraft, with the peer, socket and direction.
+  struct OpenTunnel {
+    raft_id peer;
+    int fd;
+    bool inbound;
+    std::uint64_t silent_since = 0;  // uv_now of the first tick that saw no ACK
+  };
+  std::unordered_map<TlsTunnel*, OpenTunnel> open_;
+  // Peers found unreachable: their connections need a probe first.
+  std::unordered_set<raft_id> quarantine_;
   std::chrono::milliseconds peer_timeout_{0};
+  uv_timer_t ack_watch_{};  // runs WatchAcks every fifth of the peer timeout
+  bool ack_watch_open_ = false;
 
   bool closing_ = false;
   raft_uv_transport_close_cb close_cb_ = nullptr;
