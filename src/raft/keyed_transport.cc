@@ -371,9 +371,14 @@ struct KeyedTransport::Handshake {
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
     auto* hs = static_cast<Handshake*>(stream->data);
     if (nread < 0) {
-      hs->owner->Refuse(hs, nread == UV_EOF
-                                ? std::string("the peer closed the connection")
-                                : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
+      // A connector whose peer hangs up before proving anything met a
+      // sealed or quarantining server: normal, and retried many times a
+      // second, so not a warning.
+      const bool hung_up = nread == UV_EOF || nread == UV_ECONNRESET;
+      hs->owner->Refuse(hs,
+                        hung_up ? std::string("the peer closed the connection")
+                                : std::string("read: ") + uv_strerror(static_cast<int>(nread)),
+                        hung_up && !hs->acceptor ? spdlog::level::debug : spdlog::level::warn);
       return;
     }
     hs->received += static_cast<std::size_t>(nread);
@@ -517,11 +522,15 @@ Status KeyedTransport::Bind(const std::string& address) {
 int KeyedTransport::Listen(struct raft_uv_transport* t, raft_uv_accept_cb cb) {
   auto* self = static_cast<KeyedTransport*>(t->impl);
   self->accept_cb_ = cb;
-  if (self->listener_open_) return 0;  // bound early by Bind()
-  if (Status bound = self->Bind(self->address_); !bound.ok()) {
-    self->SetError(std::string(bound.message()));
-    return bound.code() == StatusCode::kInvalidArgument ? RAFT_INVALID : RAFT_IOERR;
+  if (!self->listener_open_) {  // else bound early by Bind()
+    if (Status bound = self->Bind(self->address_); !bound.ok()) {
+      self->SetError(std::string(bound.message()));
+      return bound.code() == StatusCode::kInvalidArgument ? RAFT_INVALID : RAFT_IOERR;
+    }
   }
+  // Only now, with raft running: a node that never starts (its port
+  // taken) must not leave a timer on the loop it closes.
+  self->StartAckWatch();
   return 0;
 }
 
@@ -690,8 +699,10 @@ void KeyedTransport::StartTls(Handshake* hs) {
   if (!hs->tunnel_reported) hs->tunnel = tunnel;
 }
 
-void KeyedTransport::SetPeerTimeout(std::chrono::milliseconds timeout) {
-  peer_timeout_ = timeout;
+void KeyedTransport::SetPeerTimeout(std::chrono::milliseconds timeout) { peer_timeout_ = timeout; }
+
+void KeyedTransport::StartAckWatch() {
+  const std::chrono::milliseconds timeout = peer_timeout_;
   if (timeout.count() <= 0 || ack_watch_open_) return;
   uv_timer_init(loop_, &ack_watch_);
   ack_watch_.data = this;

@@ -163,6 +163,7 @@ class KeyedTransport {
   void HandOver(Handshake* hs);
   // The proven raft connection gets TLS; libraft gets the tunnel's stream.
   void StartTls(Handshake* hs);
+  void StartAckWatch();
   void WatchAcks();
   void PeerUnreachable(raft_id peer);
   void PeerReachable(raft_id peer);

@@ -219,6 +219,10 @@ Status Node::Init() {
   // A log segment that fails its checksum must stop the node, not be moved
   // aside: auto-recovery would silently drop acknowledged entries.
   raft_uv_set_auto_recovery(&io_, false);
+  // libraft waits 1 s before it dials a peer again; a heartbeat is enough,
+  // since the transport gives up a connect within the peer timeout: a
+  // healed partition or a restarted node is reached within a heartbeat.
+  raft_uv_set_connect_retry_delay(&io_, options_.heartbeat_timeout_ms);
   raft_.data = this;
   fsm_->SetRaft(&raft_);
   raft_set_election_timeout(&raft_, options_.election_timeout_ms);
@@ -534,16 +538,30 @@ void OnChanged(struct raft_change* req, int status) {
 
 Status Node::ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
                           std::string_view what) {
+  int refused = 0;
+  Status changed = ChangeOnLoopOnce(start, what, &refused);
+  if (refused != RAFT_CANTCHANGE) return changed;
+  // A leader elected a moment ago may not know yet that the last
+  // configuration change committed (libraft: "a configuration change is
+  // already in progress"); an entry of its own term committed settles it.
+  TRESOR_RETURN_IF_ERROR(Barrier());
+  return ChangeOnLoopOnce(start, what, &refused);
+}
+
+Status Node::ChangeOnLoopOnce(const std::function<int(struct raft_change*, raft_change_cb)>& start,
+                              std::string_view what, int* refused) {
+  *refused = 0;
   auto* change = new PendingChange;
   change->req.data = change;
   std::future<int> answer = change->done.get_future();
-  Status posted = RunOnLoop([this, change, start = std::move(start), what]() -> Status {
+  Status posted = RunOnLoop([this, change, &start, what, refused]() -> Status {
     if (raft_state(&raft_) != RAFT_LEADER) {
       delete change;
       return FailedPreconditionError("not the raft leader");
     }
     int rv = start(&change->req, &OnChanged);
     if (rv != 0) {
+      *refused = rv;
       delete change;
       return FromRaft(rv, what, raft_errmsg(&raft_));
     }

@@ -250,6 +250,9 @@ class Node {
 
   Status ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
                       std::string_view what);
+  // One attempt; *refused is libraft's code when it refused to start it.
+  Status ChangeOnLoopOnce(const std::function<int(struct raft_change*, raft_change_cb)>& start,
+                          std::string_view what, int* refused);
   void PromoteNonVoters();
   // The stuck-log watchdog (every second on the raft thread): a server whose
   // log has stored nothing for kStuckLogTimeouts election timeouts while

@@ -476,7 +476,8 @@ TEST_F(ClusterTest, TransferMovesLeadershipAndRemoveShrinksTheCluster) {
   int leader = LeaderIndex();
   EXPECT_EQ(nodes_[leader]->RemoveServer(99).code(), StatusCode::kNotFound);
   int other = leader == 1 ? 2 : 1;
-  ASSERT_TRUE(nodes_[leader]->RemoveServer(options_[other].id).ok());
+  Status removed = nodes_[leader]->RemoveServer(options_[other].id);
+  ASSERT_TRUE(removed.ok()) << removed.message();
   EXPECT_EQ(nodes_[leader]->GetStatus().configuration.size(), 2u);
   EXPECT_TRUE(nodes_[leader]->Apply({StateOp::Put("two", "nodes")}).ok());
   EXPECT_EQ(nodes_[other]->AddServer(5, "127.0.0.1:1").code(), StatusCode::kFailedPrecondition);
