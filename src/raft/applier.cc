@@ -1,5 +1,8 @@
 #include "raft/applier.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include <utility>
@@ -157,6 +160,7 @@ void Applier::ApplyGroup(std::vector<Entry>& group, bool on_applier_thread) {
   bool commit_failed = false;
   Status outcome = StageAndCommit(group, results, &commit_failed);
   if (commit_failed) {
+    StopIfTheDiskFailed(outcome);
     Stall(outcome, group);
     if (!on_applier_thread) {
       // Never retry on the raft thread: the applier's thread takes the
@@ -244,9 +248,23 @@ Status Applier::RetryCommit(std::vector<Entry>& group, std::vector<Status>& resu
       if (outcome.ok()) spdlog::warn("raft: the state store commits again; writes resume");
       return outcome;
     }
+    StopIfTheDiskFailed(outcome);
     // Writers that came meanwhile get the same answer.
     AnswerQueued(PendingAnswer(stalled));
   }
+}
+
+void Applier::StopIfTheDiskFailed(const Status& cause) {
+  if (store_.last_commit_error() != EIO) return;  // a full disk stalls and resumes
+  // A failed write or sync: LMDB marks its environment unusable, and what
+  // the page cache holds can no longer be trusted. Retrying would keep the
+  // node wedged; stop (fail-stop, as PostgreSQL does after a failed fsync)
+  // and let a restart replay the raft log onto what is durable.
+  spdlog::critical("raft: the disk failed a state store commit ({}); stopping the process. Check "
+                   "the disk, then restart it",
+                   cause.message());
+  spdlog::default_logger()->flush();
+  std::_Exit(kDiskFailedExitCode);
 }
 
 void Applier::Break(const Status& cause) {

@@ -59,6 +59,9 @@ namespace tresor::raft {
 
 class Applier {
  public:
+  // The exit code of a node whose disk failed a commit (EX_IOERR, as the
+  // stuck-log watchdog's).
+  static constexpr int kDiskFailedExitCode = 74;
   static constexpr std::size_t kMaxQueuedBytes = std::size_t{32} << 20;
   static constexpr std::size_t kInlineEntries = 2;
   static constexpr std::chrono::milliseconds kCommitRetryPause{1000};
@@ -131,6 +134,9 @@ class Applier {
   // The answer of a writer whose entry waits in a stalled applier.
   static Status PendingAnswer(const Status& stalled);
   Status BrokenForGood() const;
+  // Exits the process (kDiskFailedExitCode) when the last commit failed
+  // with EIO; returns otherwise. docs/raft.md, "A failing disk".
+  void StopIfTheDiskFailed(const Status& cause);
   void Break(const Status& cause);
 
   StateStore& store_;

@@ -396,6 +396,7 @@ Status StateStore::Commit() {
   int rc = mdb_txn_commit(write_txn_);
   write_txn_ = nullptr;
   bool replaced = std::exchange(staged_replacement_, false);
+  last_commit_error_.store(rc, std::memory_order_relaxed);
   if (rc != 0) {
     staged_applied_index_ = committed_applied_index_.load(std::memory_order_relaxed);
     return LmdbError(rc, "committing");

@@ -291,6 +291,9 @@ class StateStore {
   // staged entries are then lost and the store is back at its last commit
   // (the applier stages the same entries again and retries: raft/applier.h).
   Status Commit();
+  // LMDB's code for the last Commit (0: it succeeded). EIO means the disk
+  // failed a write or a sync: LMDB then marks the environment unusable.
+  int last_commit_error() const { return last_commit_error_.load(std::memory_order_relaxed); }
 
   // Drops everything staged since the last commit (the store is back at
   // its last commit), e.g. a group holding an entry that must not be
@@ -477,6 +480,7 @@ class StateStore {
 
   // Written by the writer after each commit, read by any thread.
   std::atomic<std::uint64_t> committed_applied_index_;
+  std::atomic<int> last_commit_error_{0};
   // Published entries, until a commit covers them.
   StateOverlay overlay_;
   // A restore commit staged in the open write transaction.
