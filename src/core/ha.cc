@@ -254,6 +254,11 @@ std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
   // A leader that lost its majority stops serving at once, without waiting
   // for the watcher.
   if (active_ && raft_->node().IsLeader()) return std::nullopt;
+  // A standby took this node for the active one, but it no longer is (or
+  // not yet: it does not lead). Say so at once, so that the standby asks
+  // again where the active is: waiting here would hold the request for the
+  // whole wait when this node is the one cut off from the others.
+  if (request.forwarded && !raft_->node().IsLeader()) return "";
   // Just after a change of leader (or an unseal) this node may be finishing
   // becoming active, or the new active's record may not have reached it
   // yet: wait a little rather than answer 503, so that a fail-over stays

@@ -56,6 +56,9 @@ struct Request {
   // Anyone can send those headers, so it is never trusted alone: see
   // ClientInCidrs.
   std::string forwarded_client_address;
+  // The request carries X-Tresor-Forwarded: a standby relayed it here,
+  // taking this node for the active one (see core::Ha::ForwardTarget).
+  bool forwarded = false;
   std::string request_id;
   bool head_only = false;
   // Whether the request path ended in '/' (for LIST of a folder).

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -264,14 +265,25 @@ class Connection final : public DrainableConnection,
     context.head_only = parsed->head_only;
     std::optional<std::string> active_url;
     if (!AskForwardTarget(*parsed, context, active_url)) return;
-    if (active_url) {
+    const auto give_up = std::chrono::steady_clock::now() + kReforwardWindow;
+    auto pause = std::chrono::milliseconds(10);
+    while (active_url) {
       // A standby relays the request to the active node (http/forwarder.h),
       // except what is streamed, which the forwarder would hold in memory.
       if (env_.handler->RedirectOnly(*parsed)) {
         return Respond(RedirectAsStandby(*active_url, request, context), context.keep_alive);
       }
-      return Respond(AnswerAsStandby(*active_url, request, remote_address_, context),
-                     context.keep_alive);
+      HttpResponse answer = AnswerAsStandby(*active_url, request, remote_address_, context);
+      // The node this one took for the active has lost the role (a change
+      // of leader not seen here yet) and did nothing: ask again, until the
+      // new active is known here or this node is it.
+      if (parsed->forwarded || !IsNotActiveAnswer(answer) ||
+          std::chrono::steady_clock::now() >= give_up) {
+        return Respond(std::move(answer), context.keep_alive);
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(160));
+      if (!AskForwardTarget(*parsed, context, active_url)) return;
     }
     if (Status body = ParseApiRequestBody(request, *parsed); !body.ok()) {
       return Respond(BuildHttpResponse(body, context), context.keep_alive);

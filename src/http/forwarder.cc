@@ -566,6 +566,15 @@ std::string LoggablePath(const HttpRequest& request) {
   return std::string(target.substr(0, target.find('?')));
 }
 
+// The 503 of a standby that knows no active node; `forwarded`: the request
+// came from another standby, which is told it may ask again.
+HttpResponse NoActiveNode(bool forwarded, const ResponseContext& context) {
+  HttpResponse answer =
+      BuildHttpResponse(UnavailableError(std::string(kNoActiveNodeMessage)), context);
+  if (forwarded) answer.set(BeastView(kNotActiveHeader), "1");
+  return answer;
+}
+
 }  // namespace
 
 StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpRequest& request,
@@ -595,9 +604,8 @@ StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpReq
 
 HttpResponse RedirectAsStandby(const std::string& active_url, const HttpRequest& request,
                                const ResponseContext& context) {
-  if (active_url.empty() || request.find(BeastView(kForwardedHeader)) != request.end()) {
-    return BuildHttpResponse(UnavailableError(std::string(kNoActiveNodeMessage)), context);
-  }
+  const bool already_forwarded = request.find(BeastView(kForwardedHeader)) != request.end();
+  if (active_url.empty() || already_forwarded) return NoActiveNode(already_forwarded, context);
   return RedirectToActive(active_url, request, context);
 }
 
@@ -606,12 +614,13 @@ HttpResponse AnswerAsStandby(const std::string& active_url, const HttpRequest& r
   const bool already_forwarded = request.find(BeastView(kForwardedHeader)) != request.end();
   if (active_url.empty() || already_forwarded) {
     if (already_forwarded) {
-      spdlog::warn(
-          "http: {} {} was forwarded here by a standby, but this node is a standby too; "
+      // Routine during a change of active node: the standby asks again.
+      spdlog::debug(
+          "http: {} {} was forwarded here by a standby, but this node is not the active one; "
           "answering 503",
           std::string(ToStdView(request.method_string())), LoggablePath(request));
     }
-    return BuildHttpResponse(UnavailableError(std::string(kNoActiveNodeMessage)), context);
+    return NoActiveNode(already_forwarded, context);
   }
   if (request.find(BeastView(kNoForwardingHeader)) != request.end()) {
     return RedirectToActive(active_url, request, context);
@@ -626,6 +635,11 @@ HttpResponse AnswerAsStandby(const std::string& active_url, const HttpRequest& r
     return BuildHttpResponse(IOError("error " + answer.status().message()), context);
   }
   return RedirectToActive(active_url, request, context);
+}
+
+bool IsNotActiveAnswer(const HttpResponse& answer) {
+  return answer.result() == beast_http::status::service_unavailable &&
+         answer.find(BeastView(kNotActiveHeader)) != answer.end();
 }
 
 }  // namespace tresor::http

@@ -40,6 +40,14 @@ inline constexpr std::string_view kNoForwardingHeader = "X-Vault-No-Request-Forw
 // other is active (briefly, during a leadership change) answer 503 instead
 // of bouncing the request between them until the timeouts expire.
 inline constexpr std::string_view kForwardedHeader = "X-Tresor-Forwarded";
+// Set on the 503 a node answers, without acting, to a request a standby
+// forwarded to it while it is not the active node (any more). The standby
+// then asks again where the active is (IsNotActiveAnswer): the request can
+// go there safely, nothing was done with it.
+inline constexpr std::string_view kNotActiveHeader = "X-Tresor-Not-Active";
+// How long a standby goes on asking again after such answers before it
+// passes the 503 on: about as long as an election can take.
+inline constexpr std::chrono::seconds kReforwardWindow{5};
 // How long a standby waits for the active's answer (Vault waits as long).
 inline constexpr std::chrono::seconds kForwardTimeout{60};
 
@@ -93,7 +101,8 @@ StatusOr<HttpResponse> ForwardRequest(const std::string& base_url, const HttpReq
 // The response a standby sends for `request` (from `client_address`),
 // given `active_url`, the non-null value of RequestHandler::ForwardTarget:
 //   - "" or the request was already forwarded once (kForwardedHeader):
-//     503 {"errors":[kNoActiveNodeMessage]};
+//     503 {"errors":[kNoActiveNodeMessage]}, with kNotActiveHeader when it
+//     was forwarded;
 //   - the request carries kNoForwardingHeader: 307 with
 //     Location: <active_url><request target> and no body;
 //   - otherwise the active's response from ForwardRequest (timeout
@@ -117,5 +126,10 @@ HttpResponse AnswerAsStandby(const std::string& active_url, const HttpRequest& r
 // so it may come from a parser that has not read the body.
 HttpResponse RedirectAsStandby(const std::string& active_url, const HttpRequest& request,
                                const ResponseContext& context);
+
+// Whether `answer` (from AnswerAsStandby) is another node's refusal of a
+// forwarded request because it is not the active node: nothing was done,
+// and the request may be forwarded again once the active is known.
+bool IsNotActiveAnswer(const HttpResponse& answer);
 
 }  // namespace tresor::http

@@ -261,6 +261,7 @@ StatusOr<core::Request> ParseApiRequestHead(const HttpRequest& request,
   if (content_type != request.end()) result.content_type = std::string(content_type->value());
   result.remote_address = std::string(remote_address);
   if (!HeaderValue(request, kForwardedHeader).empty()) {
+    result.forwarded = true;
     // The forwarding standby appended the address it saw last.
     std::string_view chain = HeaderValue(request, "X-Forwarded-For");
     result.forwarded_client_address = std::string(Trim(chain.substr(chain.rfind(',') + 1)));

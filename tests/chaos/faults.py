@@ -73,6 +73,7 @@ import atexit
 import itertools
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -284,6 +285,15 @@ def _iptables(*args, check=True):
     return run("iptables", "-w", "5", *args, check=check)
 
 
+def _iptables_batch(commands):
+    """Applies iptables commands to the filter table in one transaction
+    (iptables-restore --noflush): all of them take effect at once, or none."""
+    script = "*filter\n" + "".join(" ".join(shlex.quote(a) for a in c) + "\n"
+                                    for c in commands) + "COMMIT\n"
+    subprocess.run(["iptables-restore", "-w", "5", "--noflush"], input=script, text=True,
+                   check=True, capture_output=True)
+
+
 def _remove_chains(pid):
     inbound, outbound = chain_names(pid)
     for parent, chain in (("INPUT", inbound), ("OUTPUT", outbound)):
@@ -327,26 +337,50 @@ def remove_chains():
         _chains_ready = False
 
 
+# A partition marks the connections it cuts (conntrack's mark, set in
+# OUTPUT by the first packet the sending node's gid sends on them) and drops
+# every packet of those connections on arrival (INPUT), in both directions:
+# packets leave their sockets and are lost on the way, as in a real network.
+# A DROP in OUTPUT would fail the send locally instead (TCP then holds the
+# bytes unsent, with nothing in flight), and an owner match alone misses the
+# retransmissions of a socket already closed (the kernel keeps sending what
+# it holds, and owns it no more). Each partition has its own mark value, so
+# a connection marked by an earlier, healed one is not cut by the next.
+PARTITION_MARK_MASK = 0xff0000
+_partition_marks = itertools.count()
+
+
+def _next_partition_mark():
+    return f"{(next(_partition_marks) % 255 + 1) << 16:#x}/{PARTITION_MARK_MASK:#x}"
+
+
 class _IptablesFault(Fault):
-    """A set of rules, each (chain kind "in"|"out", [match args]); inject
-    appends them, heal deletes exactly them."""
+    """A set of rules, each (chain kind "in"|"out", [match args]) dropping
+    what matches, or (kind, [match args], [target args]); inject appends
+    them, heal deletes exactly them."""
 
     def rules(self):
         raise NotImplementedError
 
     def _rule_args(self):
         inbound, outbound = chain_names()
-        for kind, match in self.rules():
-            yield (inbound if kind == "in" else outbound), [*match, "-j", "DROP"]
+        for kind, match, *target in self.rules():
+            yield (inbound if kind == "in" else outbound), [*match, "-j",
+                                                            *(target[0] if target else ["DROP"])]
 
     def _inject(self):
         _ensure_chains()
-        for chain, args in self._rule_args():
-            _iptables("-A", chain, *args)
+        _iptables_batch([["-A", chain, *args] for chain, args in self._rule_args()])
 
     def _heal(self):
-        for chain, args in self._rule_args():
-            _iptables("-D", chain, *args, check=False)
+        # One batch, as inject: a partition healed rule by rule would be
+        # half open for as long as the commands take.
+        commands = [["-D", chain, *args] for chain, args in self._rule_args()]
+        try:
+            _iptables_batch(commands)
+        except subprocess.CalledProcessError:
+            for command in commands:  # some were gone already: delete the rest
+                _iptables(*command, check=False)
 
 
 def _node_name(node):
@@ -355,21 +389,25 @@ def _node_name(node):
 
 class Partition(_IptablesFault):
     """Symmetric partition between nodes a and b: neither reaches the other's
-    cluster port (each node's outgoing packets are told by its gid)."""
+    cluster port (each node's connections are told by its gid, marked, and
+    their packets lost on arrival: see PARTITION_MARK_MASK)."""
 
     name = "symmetric partition"
 
     def __init__(self, a, b):
         super().__init__()
         self.a, self.b = a, b
+        self.mark = _next_partition_mark()
 
     def describe(self):
         return f"partition {_node_name(self.a)} <-/-> {_node_name(self.b)}"
 
     def rules(self):
-        return [("out", ["-o", "lo", "-m", "owner", "--gid-owner", str(x.gid),
-                         "-p", "tcp", "--dport", str(y.cluster_port)])
-                for x, y in ((self.a, self.b), (self.b, self.a))]
+        marks = [("out", ["-o", "lo", "-m", "owner", "--gid-owner", str(x.gid),
+                          "-p", "tcp", "--dport", str(y.cluster_port)],
+                  ["CONNMARK", "--set-xmark", self.mark])
+                 for x, y in ((self.a, self.b), (self.b, self.a))]
+        return marks + [("in", ["-i", "lo", "-m", "connmark", "--mark", self.mark])]
 
 
 class Isolate(_IptablesFault):
@@ -381,16 +419,14 @@ class Isolate(_IptablesFault):
         super().__init__()
         self.a = a
         self.others = [o for o in others if o is not a]
+        self.parts = [Partition(a, o) for o in self.others]
 
     def describe(self):
         return (f"isolate {_node_name(self.a)} from "
                 + ",".join(_node_name(o) for o in self.others))
 
     def rules(self):
-        out = []
-        for o in self.others:
-            out += Partition(self.a, o).rules()
-        return out
+        return [rule for part in self.parts for rule in part.rules()]
 
 
 class InboundDrop(_IptablesFault):

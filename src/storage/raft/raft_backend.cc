@@ -218,6 +218,12 @@ Status RaftBackend::Write(const std::vector<raft::StateOp>& ops) {
       applied = node_->Apply(ops);
     }
   }
+  if (applied.code() == StatusCode::kFailedPrecondition) {
+    // Not a fault of the request (a 400 would say so): leadership moved
+    // while it was on its way, and a retry reaches the new active node.
+    return UnavailableError("this node is not the raft leader (any more): the write was not "
+                            "applied; retry it");
+  }
   return applied;
 }
 
