@@ -224,5 +224,68 @@ TEST_F(ForwardingTest, TwoStandbysPointingAtEachOtherAnswer503) {
   other_server.Shutdown(5s);
 }
 
+// Answers ForwardTarget from a list, one entry per call, the last one
+// repeated: a standby that learns of a new active node between two calls.
+class ChangingStandbyHandler final : public core::RequestHandler {
+ public:
+  explicit ChangingStandbyHandler(std::vector<std::string> targets)
+      : targets_(std::move(targets)) {}
+  StatusOr<core::Response> Handle(const core::Request&) override {
+    return InternalError("the standby handled a request itself");
+  }
+  std::optional<std::string> ForwardTarget(const core::Request&) override {
+    std::lock_guard lock(mu_);
+    const std::size_t at = std::min(calls_++, targets_.size() - 1);
+    return targets_[at];
+  }
+  std::size_t calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> targets_;
+  std::size_t calls_ = 0;  // guarded by mu_
+};
+
+TEST_F(ForwardingTest, ANodeNoLongerActiveRefusesAForwardedRequestAtOnce) {
+  standby_.SetTarget("");  // a former active that knows of no active node
+  HttpRequest forwarded = MakeRequest(beast_http::verb::put, "/v1/secret/data/a", R"({"a":1})");
+  forwarded.set(std::string(kForwardedHeader), "1");
+  HttpResponse response = client_.RoundTrip(std::move(forwarded));
+  EXPECT_EQ(response.result_int(), 503);
+  EXPECT_TRUE(IsNotActiveAnswer(response));
+  // A client's own request that gets no active is a plain 503.
+  HttpResponse plain = client_.RoundTrip(MakeRequest(beast_http::verb::get, "/v1/secret/a"));
+  EXPECT_EQ(plain.result_int(), 503);
+  EXPECT_FALSE(IsNotActiveAnswer(plain));
+}
+
+TEST_F(ForwardingTest, AStandbyAsksAgainWhenTheNodeItTookForTheActiveIsNotAndReachesTheNewOne) {
+  // `former` lost the active role and knows no active node yet.
+  StandbyHandler former;
+  former.SetTarget("");
+  Server former_server(former, 1, 2);
+  ASSERT_TRUE(former_server.AddListener(PlainLoopbackOptions()).ok());
+  former_server.Start();
+  ChangingStandbyHandler changing({"http://" + former_server.BoundAddress(0), active_url_});
+  Server changing_server(changing, 1, 2);
+  ASSERT_TRUE(changing_server.AddListener(PlainLoopbackOptions()).ok());
+  changing_server.Start();
+  PlainClient client;
+  ASSERT_FALSE(client.Connect(changing_server.BoundAddress(0)));
+
+  HttpResponse response = client.RoundTrip(
+      MakeRequest(beast_http::verb::put, "/v1/secret/data/c", R"({"data":{"k":"v"}})"));
+  EXPECT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_EQ(json::parse(response.body())["data"]["path"], "secret/data/c");
+  EXPECT_FALSE(IsNotActiveAnswer(response));
+  EXPECT_EQ(active_.Seen().size(), 1u);  // once: the former active did nothing
+  EXPECT_EQ(changing.calls(), 2u);
+  changing_server.Shutdown(5s);
+  former_server.Shutdown(5s);
+}
+
 }  // namespace
 }  // namespace tresor::http
