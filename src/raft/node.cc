@@ -118,6 +118,9 @@ struct Node::PendingWrite {
   // this loop iteration when published, otherwise by the Applier once
   // committed.
   bool Failed(int status, std::string_view what) {
+    // libraft 0.15 keeps a leader whose own log write failed in office,
+    // failing every write: the stuck-log watchdog must know.
+    if (status == RAFT_IOERR) node->log_watch_.write_failed = true;
     if (status != 0) {
       Answer(FromRaft(status, what, nullptr));
       return true;

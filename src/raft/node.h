@@ -256,8 +256,10 @@ class Node {
   void PromoteNonVoters();
   // The stuck-log watchdog (every second on the raft thread): a server whose
   // log has stored nothing for kStuckLogTimeouts election timeouts while
-  // entries wait exits the process with kStuckLogExitCode; a leader first
-  // hands leadership over and exits only if still stuck as long again.
+  // entries wait, or since a write of it failed, exits the process with kStuckLogExitCode; a leader first
+  // hands leadership over and exits only if still stuck as long again. A
+  // log stuck on a full disk (less than two segments free) waits for space
+  // instead.
   // docs/raft.md, "A failing disk".
   void WatchLogProgress();
   // Raft thread, inside a snapshot restore: Fsm's state fetcher.
@@ -288,6 +290,11 @@ class Node {
     std::uint64_t stored = 0;  // raft_.last_stored when `since` began
     std::chrono::steady_clock::time_point since;
     bool handed_over = false;
+    bool full_reported = false;  // the "disk is full" line was logged
+    // A write of this node's log failed (RAFT_IOERR) since the log last
+    // stored something: stuck, even with no entry waiting (libraft drops
+    // the entries it could not write).
+    bool write_failed = false;
   };
   LogWatch log_watch_;  // raft thread
   bool promoting_ = false;                     // raft thread only

@@ -4,8 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
+#include "common/free_space.h"
 #include "raft/node.h"
 
 namespace tresor::raft {
@@ -13,9 +17,10 @@ namespace tresor::raft {
 void Node::WatchLogProgress() {
   const auto now = std::chrono::steady_clock::now();
   const bool leader = raft_state(&raft_) == RAFT_LEADER;
-  const bool waiting = started_ && raft_last_index(&raft_) > raft_.last_stored;
+  const bool waiting =
+      started_ && (raft_last_index(&raft_) > raft_.last_stored || log_watch_.write_failed);
   if (!waiting || raft_.last_stored != log_watch_.stored) {
-    log_watch_ = {raft_.last_stored, now, false};
+    log_watch_ = {raft_.last_stored, now};  // progress: failures before it are past
     return;
   }
   const auto limit = std::chrono::milliseconds(options_.election_timeout_ms) * kStuckLogTimeouts;
@@ -35,6 +40,20 @@ void Node::WatchLogProgress() {
     return;
   }
   if (leader && stuck < 2 * limit) return;
+  // A full disk is not a failing one: libraft prepares its next segment
+  // again once space returns, and the log goes on (the state store stalls
+  // and resumes the same way). Wait for space, leading no more.
+  if (std::optional<std::uint64_t> free = FreeBytesUnder(raft_dir_);
+      free && *free < kDiskFullBelowBytes) {
+    if (!log_watch_.full_reported) {
+      log_watch_.full_reported = true;
+      spdlog::error("raft: the log of this server has been stuck for {}s and its disk is full "
+                    "({} bytes free under {}); waiting for space (writes go on through the other "
+                    "servers)",
+                    seconds, *free, raft_dir_);
+    }
+    return;
+  }
   // Still stuck: libraft 0.15 never completes a log write the kernel
   // refused, so this process cannot recover by itself. A leader's
   // heartbeats would keep every follower from electing; a follower counts
