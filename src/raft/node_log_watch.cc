@@ -19,7 +19,10 @@ void Node::WatchLogProgress() {
   const bool leader = raft_state(&raft_) == RAFT_LEADER;
   const bool waiting =
       started_ && (raft_last_index(&raft_) > raft_.last_stored || log_watch_.write_failed);
-  if (!waiting || raft_.last_stored != log_watch_.stored) {
+  // The first look (since is unset) starts the clock: until then nothing
+  // was watched, however long the process has been up.
+  if (!waiting || raft_.last_stored != log_watch_.stored ||
+      log_watch_.since == std::chrono::steady_clock::time_point{}) {
     log_watch_ = {raft_.last_stored, now};  // progress: failures before it are past
     return;
   }
