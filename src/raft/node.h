@@ -256,10 +256,10 @@ class Node {
   void PromoteNonVoters();
   // The stuck-log watchdog (every second on the raft thread): a server whose
   // log has stored nothing for kStuckLogTimeouts election timeouts while
-  // entries wait, or since a write of it failed, exits the process with kStuckLogExitCode; a leader first
-  // hands leadership over and exits only if still stuck as long again. A
-  // log stuck on a full disk (less than two segments free) waits for space
-  // instead.
+  // entries wait, or since a write of it failed, exits the process with
+  // kStuckLogExitCode; a leader first hands leadership over and exits only
+  // if still stuck as long again. A log stuck on a full disk (less than two
+  // segments free) waits for space instead.
   // docs/raft.md, "A failing disk".
   void WatchLogProgress();
   // Raft thread, inside a snapshot restore: Fsm's state fetcher.
