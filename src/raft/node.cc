@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "common/metrics.h"
 #include "raft/command.h"
@@ -66,6 +68,8 @@ Status FromRaft(int rv, std::string_view what, const char* detail) {
       return TooLargeError(message);
     case RAFT_NOSPACE:
       return ResourceExhaustedError(message);
+    case RAFT_CANTCHANGE:  // another change outlasted ChangeOnLoop's wait
+      return UnavailableError(message + "; try again once it has finished");
     default:
       return IOError(message);
   }
@@ -541,14 +545,24 @@ void OnChanged(struct raft_change* req, int status) {
 
 Status Node::ChangeOnLoop(std::function<int(struct raft_change*, raft_change_cb)> start,
                           std::string_view what) {
-  int refused = 0;
-  Status changed = ChangeOnLoopOnce(start, what, &refused);
-  if (refused != RAFT_CANTCHANGE) return changed;
-  // A leader elected a moment ago may not know yet that the last
-  // configuration change committed (libraft: "a configuration change is
-  // already in progress"); an entry of its own term committed settles it.
-  TRESOR_RETURN_IF_ERROR(Barrier());
-  return ChangeOnLoopOnce(start, what, &refused);
+  // libraft runs one configuration change at a time and refuses another
+  // with RAFT_CANTCHANGE ("a configuration change is already in progress").
+  // Two causes, both temporary: a leader elected a moment ago does not know
+  // yet that the last change committed (an entry of its own term committed,
+  // the barrier, settles it), or an earlier change is still running, such
+  // as the promoter making a previous joiner a voter while it catches up.
+  // So ask again, after a barrier and a short pause, for a bounded time.
+  constexpr auto kChangeWindow = std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + kChangeWindow;
+  auto pause = std::chrono::milliseconds(20);
+  for (;;) {
+    int refused = 0;
+    Status changed = ChangeOnLoopOnce(start, what, &refused);
+    if (refused != RAFT_CANTCHANGE || std::chrono::steady_clock::now() >= deadline) return changed;
+    TRESOR_RETURN_IF_ERROR(Barrier());
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(320));
+  }
 }
 
 Status Node::ChangeOnLoopOnce(const std::function<int(struct raft_change*, raft_change_cb)>& start,
@@ -800,6 +814,7 @@ void Node::RefreshStatus() {
   next.applied_index = raft_last_applied(&raft_);
   next.last_index = raft_last_index(&raft_);
   next.log_entries = next.last_index - raft_.log.offset;
+  next.promoting = promoting_;
   const bool leading = next.role == Role::kLeader;
   if (!leading) {
     last_heard_.clear();

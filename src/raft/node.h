@@ -103,6 +103,9 @@ struct NodeStatus {
   // yet dropped by a snapshot to last_index.
   std::uint64_t log_entries = 0;
   std::vector<ServerInfo> configuration;
+  // Leader only: a non-voter's promotion to voter is running (libraft takes
+  // no other configuration change meanwhile).
+  bool promoting = false;
   // When this node last knew of a leader (itself included): a follower
   // keeps its leader until an election timeout passes without word from
   // it, so this is the last contact with the leader, up to one election

@@ -368,9 +368,16 @@ class ClusterTest : public ::testing::Test {
     }
     ASSERT_TRUE(nodes_[0]->Bootstrap().ok());
     for (int i = 1; i < 3; ++i) {
-      ASSERT_TRUE(nodes_[i]->StartJoining().ok());
+      const bool silent = silent_first_joiner_ && i == 1;
+      if (!silent) {
+        ASSERT_TRUE(nodes_[i]->StartJoining().ok());
+      }
       Status added = nodes_[0]->AddServer(options_[i].id, options_[i].cluster_address);
       ASSERT_TRUE(added.ok()) << added.ToString();
+      if (silent) {
+        ASSERT_TRUE(Eventually([&] { return nodes_[0]->GetStatus().promoting; }));
+        ASSERT_TRUE(nodes_[i]->StartJoining().ok());
+      }
     }
     ASSERT_TRUE(Eventually([&] { return Voters(*nodes_[0]) == 3; }));
   }
@@ -388,6 +395,9 @@ class ClusterTest : public ::testing::Test {
     return -1;
   }
 
+  // The first joiner starts answering only once the leader is promoting it,
+  // so that promotion is still running when the second join comes.
+  bool silent_first_joiner_ = false;
   unsigned snapshot_threshold_ = NodeOptions().snapshot_threshold;
   unsigned trailing_logs_ = NodeOptions().trailing_logs;
   TempDirForTest dirs_[3];
@@ -439,6 +449,23 @@ TEST_F(SnapshottingClusterTest, AWipedFollowerFetchesTheLeadersStateOverTheClust
   nodes_[2] = OpenOrDie(options_[2]);
   EXPECT_EQ(ValueAt(*nodes_[2], "after"), "2");
   EXPECT_EQ(ValueAt(*nodes_[2], "k150"), value);
+}
+
+// The second join is asked while the leader still promotes the first
+// joiner, and libraft refuses it ("a configuration change is already in
+// progress"); the join waits its turn instead of failing (SetUp asserts that
+// both joins succeed).
+class SlowPromotionClusterTest : public ClusterTest {
+ protected:
+  SlowPromotionClusterTest() { silent_first_joiner_ = true; }
+};
+
+TEST_F(SlowPromotionClusterTest, ASecondJoinWaitsForTheFirstJoinersPromotion) {
+  EXPECT_EQ(Voters(*nodes_[0]), 3);
+  ASSERT_TRUE(nodes_[0]->Apply({StateOp::Put("k", "v")}).ok());
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_TRUE(Eventually([&] { return ValueAt(*nodes_[i], "k") == "v"; }));
+  }
 }
 
 TEST_F(ClusterTest, JoinedNodesReplicateAndRefuseWritesAsFollowers) {

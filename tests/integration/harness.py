@@ -342,24 +342,46 @@ def join_and_unseal(node, leader, keys):
     assert node.seal_status()["sealed"] is False
 
 
+def close_all(nodes):
+    """Closes every node, also when closing one fails (a bad exit code at
+    shutdown), and then raises the first failure."""
+    failures = []
+    for n in nodes:
+        try:
+            n.close()
+        except AssertionError as e:
+            failures.append(e)
+    if failures:
+        raise failures[0]
+
+
 def form_raft_cluster(count=3, shares=3, threshold=2, storage_extra="", **server_args):
     """Starts `count` raft nodes, initialises the first, joins and unseals
     the others, and waits until all are voters. `server_args` go to each
     TresorServer (extra_config, listener_extra). Returns (nodes, keys, root)."""
     nodes = [TresorServer(storage="raft", storage_extra=storage_extra, **server_args)
              for _ in range(count)]
-    for n in nodes:
-        n.start()
-    first = nodes[0]
-    init = first.init(shares, threshold)
-    keys, root = init["keys"], init["root_token"]
-    first.unseal(keys[:threshold])
-    wait_for(lambda: first.api("GET", "sys/leader").json["is_self"], timeout=30,
-             what="the first node to become active")
-    for n in nodes[1:]:
-        join_and_unseal(n, first, keys[:threshold])
-    wait_for(lambda: len(voters(first, root)) == count, timeout=60,
-             what="every node to be promoted to voter")
+    try:
+        for n in nodes:
+            n.start()
+        first = nodes[0]
+        init = first.init(shares, threshold)
+        keys, root = init["keys"], init["root_token"]
+        first.unseal(keys[:threshold])
+        wait_for(lambda: first.api("GET", "sys/leader").json["is_self"], timeout=30,
+                 what="the first node to become active")
+        for n in nodes[1:]:
+            join_and_unseal(n, first, keys[:threshold])
+        wait_for(lambda: len(voters(first, root)) == count, timeout=60,
+                 what="every node to be promoted to voter")
+    except BaseException:
+        # The caller gets no nodes to clean up when forming fails; the
+        # forming error is the one to report.
+        try:
+            close_all(nodes)
+        except AssertionError:
+            pass
+        raise
     return nodes, keys, root
 
 

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from harness import active_node, form_raft_cluster, wait_for
+from harness import active_node, form_raft_cluster, wait_for, close_all
 from snapshot_support import restore, save
 
 SECRET = "cluster-audit-secret-5d1e"
@@ -19,8 +19,7 @@ SECRET = "cluster-audit-secret-5d1e"
 def cluster():
     nodes, keys, root = form_raft_cluster(3)
     yield nodes, root
-    for n in nodes:
-        n.close()
+    close_all(nodes)
 
 
 def lines(path):

@@ -14,7 +14,7 @@ server, a batch token survives a restart (the key is stored).
 import hvac
 import pytest
 
-from harness import ROOT_TOKEN, TresorServer, active_node, form_raft_cluster, wait_for
+from harness import ROOT_TOKEN, TresorServer, active_node, form_raft_cluster, wait_for, close_all
 from hvac_support import client
 
 READ_POLICY = 'path "secret/data/batch/*" {\n  capabilities = ["read"]\n}\n'
@@ -145,8 +145,7 @@ def cluster():
     assert first.api("POST", "secret/data/batch/app", {"data": {"k": "v"}},
                      token=root).status == 200
     yield nodes, keys, root
-    for n in nodes:
-        n.close()
+    close_all(nodes)
 
 
 def readable_everywhere(nodes, token):

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from harness import TresorServer, active_node, wait_for
+from harness import TresorServer, active_node, wait_for, close_all
 
 
 def ok(result):
@@ -44,8 +44,7 @@ def cluster():
             ok(n.cli("operator", "unseal", key))
         assert n.seal_status()["sealed"] is False
     yield nodes, root
-    for n in nodes:
-        n.close()
+    close_all(nodes)
 
 
 def test_join_formed_a_cluster_of_three_voters_with_one_leader(cluster):

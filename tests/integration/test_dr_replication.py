@@ -11,15 +11,14 @@ import pytest
 
 from dr_support import (dr_status, enable_primary, operation_token, secondary_token,
                         set_up_pair, wait_caught_up)
-from harness import form_raft_cluster, wait_for
+from harness import form_raft_cluster, wait_for, close_all
 
 
 @pytest.fixture(scope="module")
 def pair():
     pnodes, pkeys, proot, snodes = set_up_pair()
     yield pnodes[0], pkeys, proot, snodes[0]
-    for n in pnodes + snodes:
-        n.close()
+    close_all(pnodes + snodes)
 
 
 def test_status_of_both_sides(pair):
@@ -228,5 +227,4 @@ def test_a_secondary_too_far_behind_resyncs():
         # trim it would have streamed on (0).
         assert dr_status(secondary)["resyncs"] == 1
     finally:
-        for n in pnodes + snodes:
-            n.close()
+        close_all(pnodes + snodes)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from dr_support import dr_status, operation_token, set_up_pair
-from harness import wait_for
+from harness import wait_for, close_all
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,7 @@ def pair():
     assert primary.api("POST", "sys/mounts/kv", {"type": "kv", "options": {"version": "2"}},
                        token=proot).status == 204
     yield primary, pkeys, proot, snodes[0]
-    for n in pnodes + snodes:
-        n.close()
+    close_all(pnodes + snodes)
 
 
 def test_status_says_synchronous(pair):
@@ -80,5 +79,4 @@ def test_a_write_without_any_secondary_times_out_with_503():
         # Reads do not wait.
         assert primary.api("GET", "sys/mounts", token=proot).status == 200
     finally:
-        for n in pnodes + snodes:
-            n.close()
+        close_all(pnodes + snodes)

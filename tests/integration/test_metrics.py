@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 
 from harness import (DevServer, ROOT_TOKEN, TresorServer, active_node, form_raft_cluster,
-                     free_port, wait_for)
+                     free_port, wait_for, close_all)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -193,8 +193,7 @@ def cluster():
     nodes, keys, root = form_raft_cluster(3, extra_config=TELEMETRY,
                                           listener_extra=UNAUTHENTICATED)
     yield nodes, root
-    for n in nodes:
-        n.close()
+    close_all(nodes)
 
 
 @pytest.fixture(scope="module")
@@ -366,5 +365,4 @@ def test_standby_answers_with_a_token():
         r = active.api("GET", "sys/metrics?format=prometheus", token=root)
         assert re.search(r"^vault_core_active 1$", r.body, re.M), r.body
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)

@@ -2,7 +2,7 @@
 real processes: the leader has compacted its log past what the node has, so
 the node must be sent a raft snapshot; once back it holds every write and,
 made active by step-down, serves them all."""
-from harness import form_raft_cluster, wait_for
+from harness import form_raft_cluster, wait_for, close_all
 
 # Small enough that 400 writes compact the log several times over.
 SMALL_LOG = "  snapshot_threshold = 64\n  trailing_logs = 16\n"
@@ -39,5 +39,4 @@ def test_a_node_offline_past_snapshot_threshold_catches_up_through_a_snapshot():
             r = laggard.api("GET", f"kv/k{i}", token=root)
             assert r.status == 200 and r.json["data"] == {"i": i}, (i, r)
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)

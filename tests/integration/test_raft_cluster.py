@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from harness import TresorServer, active_node, form_raft_cluster, voters, wait_for
+from harness import TresorServer, active_node, form_raft_cluster, voters, wait_for, close_all
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,7 @@ def cluster():
     status = nodes[1].seal_status()
     assert status["initialized"] is True and status["t"] == 2 and status["n"] == 3
     yield nodes, keys, root
-    for n in nodes:
-        n.close()
+    close_all(nodes)
 
 
 def test_standbys_report_the_active_and_answer_health_with_429(cluster):

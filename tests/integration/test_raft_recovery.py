@@ -6,7 +6,7 @@ ones, and a wiped node joins it again. Bad input to recover changes nothing."""
 import subprocess
 
 from harness import (BINARY, TresorServer, form_raft_cluster, join_and_unseal, voters,
-                     wait_for)
+                     wait_for, close_all)
 
 
 def recover(node, *extra):
@@ -76,8 +76,7 @@ def test_recover_brings_back_a_cluster_that_lost_its_majority():
         r = rejoined.api("GET", "secret/data/after", token=root)
         assert r.status == 200 and r.json["data"]["data"] == {"v": "recovered"}, r
     finally:
-        for n in nodes + ([rejoined] if rejoined else []):
-            n.close()
+        close_all(nodes + ([rejoined] if rejoined else []))
 
 
 def test_recover_refuses_bad_input_and_changes_nothing():

@@ -5,7 +5,7 @@ it; the cluster keeps serving with two voters; wiped, the node joins again
 under the same node_id and serves."""
 import shutil
 
-from harness import form_raft_cluster, join_and_unseal, voters, wait_for
+from harness import form_raft_cluster, join_and_unseal, voters, wait_for, close_all
 
 
 def is_active(node):
@@ -55,5 +55,4 @@ def test_a_removed_node_refuses_to_serve_until_wiped_and_rejoined():
         r = victim.api("GET", "kv/after-removal", token=root)
         assert r.status == 200 and r.json["data"] == {"v": "1"}, r
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)

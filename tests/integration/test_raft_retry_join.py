@@ -2,7 +2,7 @@
 `retry_join { leader_api_addr = ... }` start before their leader exists,
 keep retrying, join once it is initialised, and become voters after being
 unsealed with the cluster's keys; a restarted member does not join again."""
-from harness import TresorServer, voters, wait_for
+from harness import TresorServer, voters, wait_for, close_all
 
 
 def test_new_nodes_join_by_retry_join_once_the_leader_is_up():
@@ -48,5 +48,4 @@ def test_new_nodes_join_by_retry_join_once_the_leader_is_up():
         assert followers[0].logs().count("retry_join:") == attempts
         assert len(voters(leader, root)) == 3
     finally:
-        for n in [leader] + followers:
-            n.close()
+        close_all([leader] + followers)

@@ -13,7 +13,7 @@ processes, with kills on either side of the stream:
 import os
 import signal
 
-from harness import form_raft_cluster, wait_for
+from harness import form_raft_cluster, wait_for, close_all
 
 # Small enough that the writes below compact the log many times over.
 SMALL_LOG = "  snapshot_threshold = 16\n  trailing_logs = 4\n"
@@ -108,5 +108,4 @@ def test_state_transfer_survives_a_kill_on_either_side():
         r = laggard.api("GET", "kv/after", token=root)
         assert r.status == 200 and r.json["data"] == {"v": "failover"}, r
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)

@@ -11,7 +11,7 @@ import urllib.error
 import pytest
 
 from fake_kms import FakeKms
-from harness import TresorServer, active_node, form_raft_cluster, voters, wait_for
+from harness import TresorServer, active_node, form_raft_cluster, voters, wait_for, close_all
 from seal_support import Unsealer, init_auto, wait_unsealed
 from test_seal_awskms import ACCESS, SECRET, awskms_block
 
@@ -192,7 +192,6 @@ def test_cluster_migrates_node_by_node_with_a_writer_running(direction):
     finally:
         if writer is not None:
             writer.stop_event.set()
-        for n in nodes:
-            n.close()
+        close_all(nodes)
         kms.stop()
         unsealer.close()

@@ -10,7 +10,7 @@ import urllib.error
 import hvac
 import pytest
 
-from harness import TresorServer, form_raft_cluster, wait_for
+from harness import TresorServer, form_raft_cluster, wait_for, close_all
 
 
 def started(shares, threshold, env=None):
@@ -181,8 +181,7 @@ def test_rekey_through_a_standby_changes_the_shares_of_the_whole_cluster():
         assert not opens_with(standby, keys[:2])
         assert opens_with(standby, new_keys)
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)
 
 
 @pytest.mark.parametrize("step", ["rekey-before-commit", "rekey-after-commit"])

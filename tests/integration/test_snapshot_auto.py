@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from harness import BINARY, active_node, form_raft_cluster, wait_for
+from harness import BINARY, active_node, form_raft_cluster, wait_for, close_all
 from snapshot_support import count_between_snapshots
 
 CONFIG = "sys/storage/raft/snapshot-auto/config"
@@ -181,5 +181,4 @@ def test_the_new_active_carries_the_schedule_on(tmp_path):
         first.start()
         first.unseal(keys[:2])
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)

@@ -6,7 +6,7 @@ import pytest
 
 import datetime
 
-from harness import TresorServer, active_node, form_raft_cluster, wait_for
+from harness import TresorServer, active_node, form_raft_cluster, wait_for, close_all
 from s3rver_support import ACCESS, SECRET, S3rver
 from snapshot_support import count_between_snapshots, read_secret, wait_unsealed_active
 
@@ -157,6 +157,5 @@ def test_the_active_killed_mid_upload_leaves_no_partial_object(tmp_path):
         first.start()
         first.unseal(keys[:2])
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)
         s3.close()

@@ -3,7 +3,7 @@ the active and every node converges on it; a standby redirects a save, or
 serves its own state with ?stale=true, also when the leader is dead."""
 import pytest
 
-from harness import active_node, form_raft_cluster, wait_for
+from harness import active_node, form_raft_cluster, wait_for, close_all
 from snapshot_support import enable_kv1, put_secrets, read_secret, records, restore, save
 
 
@@ -11,8 +11,7 @@ from snapshot_support import enable_kv1, put_secrets, read_secret, records, rest
 def cluster():
     nodes, keys, root = form_raft_cluster(3, shares=3, threshold=2)
     yield nodes, keys, root
-    for n in nodes:
-        n.close()
+    close_all(nodes)
 
 
 def _own_state(node, root):

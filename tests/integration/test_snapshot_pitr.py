@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from harness import TresorServer, active_node, form_raft_cluster, wait_for
+from harness import TresorServer, active_node, form_raft_cluster, wait_for, close_all
 from snapshot_support import enable_kv1, read_secret, wait_unsealed_active
 
 CONFIG = "sys/storage/raft/snapshot-auto/config"
@@ -210,8 +210,7 @@ def test_a_new_active_node_carries_the_archive_on(tmp_path):
             for key in ("before", "unarchived", "after"):
                 assert fresh.api("GET", f"kv/{key}", token=root).status == 200, key
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)
 
 
 def test_a_restarted_log_is_a_gap_and_a_point_after_it_restores(tmp_path):

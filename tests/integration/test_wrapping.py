@@ -10,7 +10,7 @@ import json
 import hvac
 import pytest
 
-from harness import DevServer, ROOT_TOKEN, active_node, form_raft_cluster, wait_for
+from harness import DevServer, ROOT_TOKEN, active_node, form_raft_cluster, wait_for, close_all
 from hvac_support import client
 
 SECRET = "wrapped-Qx9-correct-horse-7731"
@@ -249,5 +249,4 @@ def test_wrapping_tokens_work_across_a_cluster_and_its_failover():
             if n.proc is not None:
                 assert SECRET not in n.logs()
     finally:
-        for n in nodes:
-            n.close()
+        close_all(nodes)
