@@ -10,4 +10,9 @@ std::optional<std::uint64_t> FreeBytesUnder(const std::string& path) {
   return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
+bool DiskFullUnder(const std::string& path) {
+  std::optional<std::uint64_t> free = FreeBytesUnder(path);
+  return free && *free < kDiskFullBelowBytes;
+}
+
 }  // namespace tresor

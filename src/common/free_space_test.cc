@@ -17,12 +17,14 @@ TEST(FreeSpaceTest, FreeBytesAreWhatStatvfsGivesAnUnprivilegedWriter) {
   // The same filesystem, read a moment apart: within a few MiB.
   const auto expected = static_cast<double>(fs.f_bavail) * fs.f_frsize;
   EXPECT_NEAR(static_cast<double>(*free), expected, 8.0 * 1024 * 1024);
+  EXPECT_EQ(DiskFullUnder(dir.path()), *free < kDiskFullBelowBytes);
 }
 
-TEST(FreeSpaceTest, AMissingPathCannotBeTold) {
+TEST(FreeSpaceTest, AMissingPathCannotBeToldAndIsNotFull) {
   TempDirForTest dir;
   const std::string missing = dir.path() + "/no/such/dir";
   EXPECT_FALSE(FreeBytesUnder(missing).has_value());
+  EXPECT_FALSE(DiskFullUnder(missing));
 }
 
 }  // namespace

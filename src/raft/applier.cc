@@ -256,6 +256,9 @@ Status Applier::RetryCommit(std::vector<Entry>& group, std::vector<Status>& resu
 
 void Applier::StopIfTheDiskFailed(const Status& cause) {
   if (store_.last_commit_error() != EIO) return;  // a full disk stalls and resumes
+  // LMDB reports a short write as EIO, and a full disk makes them: as long
+  // as it only aborted the transaction, that is a full disk too.
+  if (store_.OnFullDisk() && !store_.Unusable()) return;
   // A failed write or sync: LMDB marks its environment unusable, and what
   // the page cache holds can no longer be trusted. Retrying would keep the
   // node wedged; stop (fail-stop, as PostgreSQL does after a failed fsync)

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "raft/command.h"
 #include "raft/peers_file.h"
+#include "raft/segment_space.h"
 
 namespace tresor::raft {
 namespace {
@@ -869,6 +870,8 @@ void Node::RefreshStatus() {
 void Node::Close() {
   if (closed_.exchange(true)) return;
   if (!thread_.joinable()) return;  // Init failed before the loop ran
+  // A segment waiting for space (segment_space.h) would hold the close.
+  BeginClosingSegmentWaits();
   {
     std::lock_guard lock(queue_mutex_);
     closing_ = true;
@@ -888,6 +891,7 @@ void Node::Close() {
   }
   uv_async_send(&wakeup_);
   thread_.join();
+  EndClosingSegmentWaits();
   state_server_->Stop();  // before the store it reads from goes
   // Entries applied in the loop's last iteration, and their writers.
   for (PendingWrite* pending : published_) pending->Answer(Status::Ok());

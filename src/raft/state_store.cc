@@ -8,6 +8,7 @@
 #include <iterator>
 #include <utility>
 
+#include "common/free_space.h"
 #include "raft/lmdb_util.h"
 #include "raft/state_image.h"  // kMaxStateKeyBytes
 
@@ -409,6 +410,18 @@ Status StateStore::Commit() {
   if (replaced) replaced_count_.fetch_add(1, std::memory_order_acq_rel);
   overlay_.RetireThrough(staged_applied_index_);
   return Status::Ok();
+}
+
+bool StateStore::Unusable() const {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc == 0) mdb_txn_abort(txn);
+  return rc == MDB_PANIC;
+}
+
+bool StateStore::OnFullDisk() const {
+  const char* path = nullptr;
+  return mdb_env_get_path(env_, &path) == 0 && path != nullptr && DiskFullUnder(path);
 }
 
 // ---- publishing ----

@@ -294,6 +294,12 @@ class StateStore {
   // LMDB's code for the last Commit (0: it succeeded). EIO means the disk
   // failed a write or a sync: LMDB then marks the environment unusable.
   int last_commit_error() const { return last_commit_error_.load(std::memory_order_relaxed); }
+  // Whether LMDB refuses every transaction from now on (MDB_PANIC): after a
+  // failed write of its meta page. Short writes of data pages (EIO on a
+  // full disk) only abort their transaction. Any thread.
+  bool Unusable() const;
+  // Whether the filesystem of the store is full (common/free_space.h).
+  bool OnFullDisk() const;
 
   // Drops everything staged since the last commit (the store is back at
   // its last commit), e.g. a group holding an entry that must not be
