@@ -15,6 +15,7 @@ from snapshot_support import count_between_snapshots
 CONFIG = "sys/storage/raft/snapshot-auto/config"
 STATUS = "sys/storage/raft/snapshot-auto/status"
 NAME_RE = re.compile(r"^nightly-(\d{19})\.snap$")
+PARTIAL_RE = re.compile(r"^\.partial-(nightly-\d{19}\.snap)(?:\.tmp-[0-9A-Za-z]{12})?$")
 
 
 def snapshots_in(directory):
@@ -89,11 +90,13 @@ def test_verified_snapshots_on_a_schedule_with_retention(single):
         inspected += 1
     assert inspected >= 1
     # No temporary file left beside them: at most the one being written
-    # now, newer than every snapshot kept.
+    # now, newer than every snapshot kept. It is ".partial-<name>", or,
+    # while the archive is still being written and read back before its
+    # rename to that, ".partial-<name>.tmp-<random>" (snapshot/archive_file.cc).
     kept = snapshots_in(directory)
     others = [n for n in os.listdir(directory) if not NAME_RE.match(n)]
-    assert all(n.startswith(".partial-") and NAME_RE.match(n[len(".partial-"):]) and
-               (not kept or n[len(".partial-"):] > kept[-1]) for n in others), others
+    in_progress = [PARTIAL_RE.match(n) for n in others]
+    assert all(m and (not kept or m.group(1) > kept[-1]) for m in in_progress), others
     assert len(others) <= 1, others
     # The CLI's table: the schedule, its newest verified snapshot's age.
     # (Snapshots go on meanwhile, and each one's status is a write: the
