@@ -102,9 +102,15 @@ def read_http_response(sock):
     return status, headers, body
 
 
+# Every server the running test created, so that a failing test's report
+# can show their logs (conftest.py) before their directories go away.
+SERVERS_OF_THIS_TEST = []
+
+
 class TresorServer:
     def __init__(self, storage="raft", workdir=None, extra_config="", listener_extra="",
                  tls=None, env=None, storage_extra=""):
+        SERVERS_OF_THIS_TEST.append(self)
         self._tmp = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="tresor-it-")
@@ -125,6 +131,7 @@ class TresorServer:
         self.env = env or {}
         self.proc = None
         self._started = False
+        self.closing_log_tail = None
         self.write_config()
 
     def write_config(self, log_level="info"):
@@ -236,9 +243,21 @@ class TresorServer:
         at shutdown fails the test) and removes its directory."""
         code = self.stop()
         logs = self.logs() if code not in (0, None) else ""
+        self.closing_log_tail = self.log_tail()
         if self._tmp:
             self._tmp.cleanup()
         assert code in (0, None), f"server exited with {code} at shutdown:\n{logs}"
+
+    def log_tail(self, lines=80):
+        """The last lines the server logged ("" when it never ran)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 64 * 1024))
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
 
     def __enter__(self):
         return self.start()
