@@ -17,10 +17,13 @@ constexpr char kActiveRecord[] = "core/ha/active";
 constexpr char kClusterKeyPath[] = "core/raft/cluster-key";
 constexpr char kClusterTlsPath[] = "core/raft/cluster-tls";
 constexpr char kZeroTime[] = "0001-01-01T00:00:00Z";
-// How often the watcher looks at the raft role. Losing leadership is also
-// checked on every request (IsLeader is lock-free), so this only bounds how
-// soon a new leader starts serving.
+// How often the watcher does its chores, and the contender retries
+// becoming active after a failure (losing the lock wakes it at once).
 constexpr std::chrono::milliseconds kWatchInterval{25};
+
+// How long the contender waits before it asks for the lock again after an
+// error (the backend retries transient ones inside Acquire).
+constexpr std::chrono::seconds kAcquireRetry{1};
 
 // How long a standby waits for the record of a newly elected active node.
 constexpr std::chrono::seconds kRecordWait{5};
@@ -51,33 +54,57 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-Ha::Ha(Lifecycle& lifecycle, storage::RaftBackend* raft, Clock& clock, HaOptions options)
-    : lifecycle_(lifecycle), raft_(raft), clock_(clock), options_(std::move(options)) {}
+Ha::Ha(Lifecycle& lifecycle, storage::HABackend* ha, storage::RaftBackend* raft,
+       const storage::Snapshotter* snapshotter, Clock& clock, HaOptions options)
+    : lifecycle_(lifecycle),
+      ha_(ha),
+      raft_(raft),
+      snapshotter_(snapshotter),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 Ha::~Ha() { Stop(); }
 
 void Ha::Start(std::function<Status()> on_become_active) {
-  if (raft_ == nullptr) return;
+  if (ha_ == nullptr) return;
   on_become_active_ = std::move(on_become_active);
   {
     std::lock_guard lock(replaced_mu_);
-    replaced_seen_ = raft_->ReplacedCount();
+    replaced_seen_ = snapshotter_ != nullptr ? snapshotter_->ReplacedCount() : 0;
   }
   watcher_ = std::thread([this] { Watch(); });
+  contender_ = std::thread([this] { Contend(); });
 }
 
 void Ha::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    acquire_stop_.request_stop();
   }
   stop_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+  if (contender_.joinable()) contender_.join();
   active_ = false;
 }
 
+void Ha::SetTenure(std::shared_ptr<storage::HALock> tenure) {
+  std::lock_guard lock(tenure_mu_);
+  tenure_ = std::move(tenure);
+}
+
+std::shared_ptr<storage::HALock> Ha::CurrentTenure() const {
+  std::lock_guard lock(tenure_mu_);
+  return tenure_;
+}
+
+void Ha::WakeContender() {
+  { std::lock_guard lock(mu_); }  // a waiter between its check and its wait sees the change
+  stop_cv_.notify_all();
+}
+
 void Ha::CheckRemoved() {
-  if (removed_) return;
+  if (removed_ || raft_ == nullptr) return;
   // The key is in plain text in storage (the barrier encrypts values only),
   // so a sealed node can see it too.
   auto marker = raft_->Get(kRemovedMarkerPrefix + std::to_string(raft_->raft_id()));
@@ -88,6 +115,7 @@ void Ha::CheckRemoved() {
                 "its storage path is wiped, after which it may join again",
                 raft_->node_id());
   if (!lifecycle_.Sealed()) lifecycle_.Seal().IgnoreError();
+  WakeContender();
 }
 
 void Ha::Watch() {
@@ -97,32 +125,78 @@ void Ha::Watch() {
     CheckRemoved();
     ReloadIfStateReplaced();
     RefreshClusterTls(/*now_please=*/false);
-    bool leads = !removed_ && raft_->node().IsLeader() && !lifecycle_.Sealed();
-    if (leads && !active_) {
-      Status became = BecomeActive();
-      if (became.ok()) {
-        became_active_at_ = std::chrono::steady_clock::now();
-        active_ = true;
-        spdlog::info("ha: this node is now the active node");
-      } else {
-        spdlog::warn("ha: could not become active yet: {}", became.message());
-      }
-    } else if (!leads && active_) {
-      static metrics::Summary& lost = metrics::Default().GetSummary(
-          "vault.core.leadership_lost", "How long this node was active before it lost that (ms).");
-      lost.Observe(std::chrono::steady_clock::now() - became_active_at_);
-      active_ = false;
-      spdlog::info("ha: this node is now a standby");
-    }
     lock.lock();
     stop_cv_.wait_for(lock, kWatchInterval, [this] { return stopping_; });
   }
 }
 
+void Ha::Contend() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (removed_ || lifecycle_.Sealed()) {
+      stop_cv_.wait_for(lock, kWatchInterval, [this] { return stopping_; });
+      continue;
+    }
+    acquire_stop_ = std::stop_source();
+    std::stop_token stop = acquire_stop_.get_token();
+    lock.unlock();
+    auto acquired = ha_->Acquire(
+        kActiveLock, raft_ != nullptr ? raft_->node_id() : options_.api_addr,
+        [this] {
+          lock_held_ = false;
+          WakeContender();
+        },
+        stop);
+    if (acquired.ok()) {
+      std::shared_ptr<storage::HALock> tenure = std::move(acquired).value();
+      lock_held_ = tenure->Held();
+      SetTenure(tenure);
+      ServeAsActive(*tenure);
+      lock_held_ = false;
+      SetTenure(nullptr);
+      tenure.reset();  // gives up what the backend holds for it (not raft leadership)
+    } else if (!stop.stop_requested()) {
+      spdlog::warn("ha: cannot take the active lock: {}", acquired.status().message());
+    }
+    lock.lock();
+    if (!acquired.ok() && !stopping_) {
+      stop_cv_.wait_for(lock, kAcquireRetry, [this] { return stopping_; });
+    }
+  }
+}
+
+void Ha::ServeAsActive(storage::HALock& tenure) {
+  std::unique_lock lock(mu_);
+  while (!stopping_ && !removed_ && tenure.Held() && !lifecycle_.Sealed()) {
+    if (!active_) {
+      lock.unlock();
+      Status became = BecomeActive(tenure);
+      if (became.ok() && tenure.Held()) {
+        became_active_at_ = std::chrono::steady_clock::now();
+        active_ = true;
+        spdlog::info("ha: this node is now the active node");
+      } else if (!became.ok()) {
+        spdlog::warn("ha: could not become active yet: {}", became.message());
+      }
+      lock.lock();
+    }
+    stop_cv_.wait_for(lock, kWatchInterval, [this, &tenure] {
+      return stopping_ || removed_ || !tenure.Held() || lifecycle_.Sealed();
+    });
+  }
+  if (active_) {
+    static metrics::Summary& lost = metrics::Default().GetSummary(
+        "vault.core.leadership_lost", "How long this node was active before it lost that (ms).");
+    lost.Observe(std::chrono::steady_clock::now() - became_active_at_);
+    active_ = false;
+    spdlog::info("ha: this node is now a standby");
+  }
+}
+
 void Ha::ReloadIfStateReplaced() {
-  if (raft_ == nullptr) return;
+  if (snapshotter_ == nullptr) return;
   std::lock_guard lock(replaced_mu_);
-  std::uint64_t replaced = raft_->ReplacedCount();
+  std::uint64_t replaced = snapshotter_->ReplacedCount();
   if (replaced == replaced_seen_) return;
   replaced_seen_ = replaced;
   lifecycle_.ReloadAfterStateReplaced();
@@ -136,6 +210,11 @@ void Ha::OnUnseal() {
 }
 
 void Ha::OnSeal() {
+  {
+    std::lock_guard lock(mu_);
+    acquire_stop_.request_stop();  // a sealed node does not contend
+  }
+  stop_cv_.notify_all();
   if (raft_ == nullptr) return;
   raft_->node().SetClusterKey("");
   raft_->node().SetClusterTls("").IgnoreError();
@@ -144,7 +223,7 @@ void Ha::OnSeal() {
 void Ha::RefreshClusterTls(bool now_please) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(tls_mu_);
-  if (lifecycle_.Sealed()) return;
+  if (raft_ == nullptr || lifecycle_.Sealed()) return;
   if (!now_please && now - tls_checked_at_ < raft::kClusterTlsRefreshInterval) return;
   tls_checked_at_ = now;
   auto record = lifecycle_.Barrier().Get(kClusterTlsPath);
@@ -181,28 +260,30 @@ StatusOr<std::string> Ha::ClusterKey() const {
   return std::move(*key);
 }
 
-Status Ha::BecomeActive() {
-  TRESOR_RETURN_IF_ERROR(raft_->node().Barrier());
-  TRESOR_ASSIGN_OR_RETURN(auto key, lifecycle_.Barrier().Get(kClusterKeyPath));
-  if (!key.has_value()) {
-    key = RandomBytes(32);
-    TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterKeyPath, *key));
+Status Ha::BecomeActive(const storage::HALock& tenure) {
+  if (raft_ != nullptr) {
+    TRESOR_ASSIGN_OR_RETURN(auto key, lifecycle_.Barrier().Get(kClusterKeyPath));
+    if (!key.has_value()) {
+      key = RandomBytes(32);
+      TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterKeyPath, *key));
+    }
+    raft_->node().SetClusterKey(std::move(*key));
+    TRESOR_ASSIGN_OR_RETURN(auto tls, lifecycle_.Barrier().Get(kClusterTlsPath));
+    if (!tls.has_value()) {
+      TRESOR_ASSIGN_OR_RETURN(tls, raft::NewClusterTlsRecord(std::chrono::system_clock::now()));
+      TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterTlsPath, *tls));
+    }
+    TRESOR_RETURN_IF_ERROR(raft_->node().SetClusterTls(*tls));
+    // The first node never joined, so nothing recorded its name: without
+    // this, other nodes would list it by its numeric raft id.
+    TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(
+        kServerNamesPrefix + std::to_string(raft_->raft_id()), raft_->node_id()));
   }
-  raft_->node().SetClusterKey(std::move(*key));
-  TRESOR_ASSIGN_OR_RETURN(auto tls, lifecycle_.Barrier().Get(kClusterTlsPath));
-  if (!tls.has_value()) {
-    TRESOR_ASSIGN_OR_RETURN(tls, raft::NewClusterTlsRecord(std::chrono::system_clock::now()));
-    TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterTlsPath, *tls));
-  }
-  TRESOR_RETURN_IF_ERROR(raft_->node().SetClusterTls(*tls));
-  // The first node never joined, so nothing recorded its name: without
-  // this, other nodes would list it by its numeric raft id.
-  TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(
-      kServerNamesPrefix + std::to_string(raft_->raft_id()), raft_->node_id()));
   if (on_become_active_) TRESOR_RETURN_IF_ERROR(on_become_active_());
   std::string since = Rfc3339(clock_.Now());
-  nlohmann::json record = {{"node_id", raft_->node_id()},
-                           {"raft_id", raft_->raft_id()},
+  nlohmann::json record = {{"node_id", raft_ != nullptr ? raft_->node_id() : ""},
+                           {"holder_id", tenure.holder_id()},
+                           {"epoch", tenure.epoch()},
                            {"api_addr", options_.api_addr},
                            {"cluster_addr", options_.cluster_addr},
                            {"active_time", since}};
@@ -213,61 +294,71 @@ Status Ha::BecomeActive() {
 }
 
 Status Ha::ConfirmActiveForRequest() const {
-  if (raft_ == nullptr || !active_) return Status::Ok();
-  Status leading = raft_->node().ConfirmLeadershipForRead();
-  if (leading.ok()) return leading;
+  if (ha_ == nullptr || !active_) return Status::Ok();
+  std::shared_ptr<storage::HALock> tenure = CurrentTenure();
+  Status held = tenure != nullptr ? tenure->ConfirmHeld()
+                                  : UnavailableError("the lock is not held");
+  if (held.ok()) return held;
   return UnavailableError("this node has just lost the active role (" +
-                          std::string(leading.message()) + "); retry the request");
+                          std::string(held.message()) + "); retry the request");
 }
 
 std::string Ha::ActiveApiAddr() const {
-  auto [leader, term] = raft_->node().LeaderAndTerm();
-  if (leader == 0) return "";
+  auto holder = ha_->Holder(kActiveLock);
+  if (!holder.ok() || !holder->has_value()) return "";
+  const storage::HAHolder& current = **holder;
   {
     // Every forwarded request asks; the record is rewritten only by a new
-    // leadership, which has a new term.
+    // tenure.
     std::lock_guard lock(mu_);
-    if (cached_leader_ == leader && cached_term_ == term) return cached_api_addr_;
+    if (cached_holder_ == current.holder_id && cached_epoch_ == current.epoch) {
+      return cached_api_addr_;
+    }
   }
   auto stored = lifecycle_.Barrier().Get(kActiveRecord);
   if (!stored.ok() || !stored->has_value()) return "";
   std::string api_addr;
   try {
     auto record = nlohmann::json::parse(**stored);
-    if (record.at("raft_id").get<std::uint64_t>() != leader) return "";  // not written yet
+    // Written by an earlier tenure: the new active has not recorded itself.
+    if (record.at("holder_id").get<std::string>() != current.holder_id ||
+        record.at("epoch").get<std::uint64_t>() != current.epoch) {
+      return "";
+    }
     api_addr = record.at("api_addr").get<std::string>();
   } catch (const nlohmann::json::exception&) {
     return "";
   }
   std::lock_guard lock(mu_);
-  cached_leader_ = leader;
-  cached_term_ = term;
+  cached_holder_ = current.holder_id;
+  cached_epoch_ = current.epoch;
   cached_api_addr_ = api_addr;
   return api_addr;
 }
 
 std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
-  if (raft_ == nullptr || removed_ || lifecycle_.Sealed() || AnsweredLocally(request.path) ||
+  if (ha_ == nullptr || removed_ || lifecycle_.Sealed() || AnsweredLocally(request.path) ||
       StaleSnapshotRead(request)) {
     return std::nullopt;
   }
-  // A leader that lost its majority stops serving at once, without waiting
-  // for the watcher.
-  if (active_ && raft_->node().IsLeader()) return std::nullopt;
+  // A holder that lost the lock stops serving at once, without waiting for
+  // the contender.
+  if (active_ && lock_held_) return std::nullopt;
   // A standby took this node for the active one, but it no longer is (or
-  // not yet: it does not lead). Say so at once, so that the standby asks
-  // again where the active is: waiting here would hold the request for the
-  // whole wait when this node is the one cut off from the others.
-  if (request.forwarded && !raft_->node().IsLeader()) return "";
-  // Just after a change of leader (or an unseal) this node may be finishing
-  // becoming active, or the new active's record may not have reached it
-  // yet: wait a little rather than answer 503, so that a fail-over stays
-  // invisible to clients.
+  // not yet: it does not hold the lock). Say so at once, so that the
+  // standby asks again where the active is: waiting here would hold the
+  // request for the whole wait when this node is the one cut off from the
+  // others.
+  if (request.forwarded && !lock_held_) return "";
+  // Just after the lock changed hands (or an unseal) this node may be
+  // finishing becoming active, or the new active's record may not have
+  // reached it yet: wait a little rather than answer 503, so that a
+  // fail-over stays invisible to clients.
   // Where the wait ends: nullopt when this node turned active, the active
   // node's address when its record arrived, "" (503) otherwise.
   std::optional<std::string> target = "";
   PollUntil(clock_, kRecordWait, std::chrono::milliseconds(5), [&] {
-    if (raft_->node().IsLeader()) {
+    if (lock_held_) {
       if (active_) {
         target = std::nullopt;
         return true;
@@ -284,14 +375,18 @@ std::optional<std::string> Ha::ForwardTarget(const Request& request) const {
 LeaderInfo Ha::Leader() const {
   LeaderInfo info;
   info.active_time = kZeroTime;
-  if (raft_ == nullptr) return info;
+  if (ha_ == nullptr) return info;
   info.ha_enabled = true;
-  raft::NodeStatus status = raft_->node().GetStatus();
-  info.raft_committed_index = status.commit_index;
-  info.raft_applied_index = status.applied_index;
+  std::string leader_cluster_address;
+  if (raft_ != nullptr) {
+    raft::NodeStatus status = raft_->node().GetStatus();
+    info.raft_committed_index = status.commit_index;
+    info.raft_applied_index = status.applied_index;
+    if (!status.leader_address.empty()) leader_cluster_address = "https://" + status.leader_address;
+  }
   if (lifecycle_.Sealed()) return info;
-  info.is_self = active_;
-  if (active_) {
+  info.is_self = IsActive();
+  if (info.is_self) {
     info.leader_address = options_.api_addr;
     info.leader_cluster_address = options_.cluster_addr;
     std::lock_guard lock(mu_);
@@ -299,7 +394,7 @@ LeaderInfo Ha::Leader() const {
     return info;
   }
   info.leader_address = ActiveApiAddr();
-  if (!status.leader_address.empty()) info.leader_cluster_address = "https://" + status.leader_address;
+  info.leader_cluster_address = leader_cluster_address;
   return info;
 }
 
@@ -307,17 +402,17 @@ Status Ha::StepDown() {
   static metrics::Summary& step_down = metrics::Default().GetSummary(
       "vault.core.step_down", "Time to step down from active (ms).");
   metrics::ScopedTimer timer(step_down);
-  if (raft_ == nullptr) return Status::Ok();  // Vault: a no-op without HA
-  if (!active_) return FailedPreconditionError("this node is not the active node");
-  int voters = 0;
-  for (const raft::ServerInfo& server : raft_->node().GetStatus().configuration) {
-    voters += server.voter ? 1 : 0;
+  if (ha_ == nullptr) return Status::Ok();  // Vault: a no-op without HA
+  std::shared_ptr<storage::HALock> tenure = CurrentTenure();
+  if (!IsActive() || tenure == nullptr) {
+    return FailedPreconditionError("this node is not the active node");
   }
-  if (voters < 2) {
-    return InvalidArgumentError("this node is the cluster's only voter: there is no other node "
-                                "to take over (join more nodes first)");
+  Status released = tenure->Release();
+  if (released.ok()) {
+    lock_held_ = false;  // no on_lost after a release: stop serving as active now
+    WakeContender();
   }
-  return raft_->node().TransferLeadership(0);
+  return released;
 }
 
 }  // namespace tresor::core

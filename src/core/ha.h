@@ -1,19 +1,26 @@
-// core::Ha: high availability on integrated storage. The raft leader is the
-// active node; every other unsealed node is a standby.
+// core::Ha: high availability. The holder of the storage's HA lock
+// (storage/ha_backend.h, kActiveLock) is the active node; every other
+// unsealed node is a standby. On integrated raft storage the lock is raft
+// leadership (storage/raft/raft_ha.h).
 //
-// A watcher thread follows the raft role. When this node leads and is
-// unsealed it becomes active: a raft barrier (so every entry of earlier
-// terms is applied here), the become-active hook (core reloads the mount
-// table and drops cached policies: a standby's copies may be stale), then
-// it records itself at core/ha/active (inside the barrier: node id, raft id,
-// api_addr, cluster_addr, since when). Losing leadership makes it a standby
-// at once, before any further request is served as active.
+// A contender thread takes the lock while the node is unsealed: once it
+// holds it (raft: leads, after a barrier that applies every entry of
+// earlier terms here) it becomes active: the cluster key and CA (raft),
+// the become-active hook (core reloads the mount table and drops cached
+// policies: a standby's copies may be stale), then it records itself at
+// core/ha/active (inside the barrier: node id, the tenure's holder id and
+// epoch, api_addr, cluster_addr, since when). Losing the lock makes it a
+// standby at once (the backend's on_lost), before any further request is
+// served as active. A watcher thread does the chores of every unsealed
+// node: the removal marker, state replaced by a restore, the cluster CA.
 //
 // ForwardTarget tells http/ where a standby sends a request: the active's
-// api_addr as recorded, accepted only while the recorded raft id is the
-// leader raft reports (a record left by a previous active is never used).
+// api_addr as recorded, accepted only while the record names the tenure
+// the backend reports as holding the lock (a record left by a previous
+// active is never used).
 //
-// With any other storage (file, inmem) HA is off: the node is always active.
+// Storage without an HA capability (file, inmem): HA is off and the node is
+// always active.
 // Threads: every method is safe from any thread.
 #pragma once
 
@@ -21,8 +28,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -30,7 +39,9 @@
 #include "common/status.h"
 #include "core/lifecycle.h"
 #include "core/request.h"
+#include "storage/ha_backend.h"
 #include "storage/raft/raft_backend.h"
+#include "storage/snapshotter.h"
 
 namespace tresor::core {
 
@@ -41,6 +52,8 @@ inline constexpr char kRemovedMarkerPrefix[] = "core/raft/removed/";
 // node_id of each server by raft id (raft knows only the hashed id): the
 // join answer records a joining node's, each node becoming active its own.
 inline constexpr char kServerNamesPrefix[] = "core/raft/servers/";
+// The HA lock whose holder is the active node.
+inline constexpr char kActiveLock[] = "core/lock";
 
 struct HaOptions {
   std::string api_addr;      // advertised to standbys (forwarding, sys/leader)
@@ -59,34 +72,40 @@ struct LeaderInfo {
 
 class Ha {
  public:
-  // raft is null when the storage is not raft (HA off). lifecycle, raft and
-  // clock outlive Ha; clock stamps the active record and times the waits
-  // for a new active node's record.
-  Ha(Lifecycle& lifecycle, storage::RaftBackend* raft, Clock& clock, HaOptions options);
+  // ha is null when the storage has no HA capability (HA off). raft is the
+  // raft backend when the storage is raft (cluster key, CA, removal,
+  // indexes), else null; snapshotter tells when the state was replaced
+  // (null: never). lifecycle, the backends and clock outlive Ha; clock
+  // stamps the active record and times the waits for a new active node's
+  // record.
+  Ha(Lifecycle& lifecycle, storage::HABackend* ha, storage::RaftBackend* raft,
+     const storage::Snapshotter* snapshotter, Clock& clock, HaOptions options);
   ~Ha();
 
-  // Starts the watcher; on_become_active runs before the node serves as
+  // Starts the threads; on_become_active runs before the node serves as
   // active (its failure keeps the node a standby and is retried).
   void Start(std::function<Status()> on_become_active);
   void Stop();
 
-  bool enabled() const { return raft_ != nullptr; }
-  // Active: HA off, or this node leads, is unsealed and finished becoming
-  // active.
-  bool IsActive() const { return raft_ == nullptr || active_; }
-  // An unsealed node that is not active and not about to be (a raft
-  // leader finishing becoming active is not a standby).
+  bool enabled() const { return ha_ != nullptr; }
+  // Active: HA off, or this node holds the lock, is unsealed and finished
+  // becoming active.
+  bool IsActive() const { return ha_ == nullptr || (active_ && lock_held_); }
+  // Whether this node holds the HA lock (lock-free; active or about to be).
+  bool LockHeld() const { return lock_held_; }
+  // An unsealed node that is not active and not about to be (a node
+  // holding the lock while it finishes becoming active is not a standby).
   bool IsStandby() const {
-    return raft_ != nullptr && !lifecycle_.Sealed() && !active_ && !raft_->node().IsLeader();
+    return ha_ != nullptr && !lifecycle_.Sealed() && !active_ && !lock_held_;
   }
 
   std::optional<std::string> ForwardTarget(const Request& request) const;
 
   // Called before the active node serves a request from its own state:
   // Ok when HA is off or this node is not active (it answers only what
-  // every node answers itself), else the raft leader's read lease is
-  // confirmed (raft::Node::ConfirmLeadershipForRead); Unavailable when
-  // this node has lost the leadership, so it never serves a stale read.
+  // every node answers itself), else the lock's tenure is confirmed
+  // (HALock::ConfirmHeld: raft's read lease); Unavailable when this node
+  // has lost the lock, so it never serves a stale read.
   Status ConfirmActiveForRequest() const;
 
   // True once this node found its removal marker (see kRemovedMarkerPrefix)
@@ -111,31 +130,45 @@ class Ha {
   // record. FailedPrecondition while the last rotation is still in progress.
   StatusOr<std::string> RotateClusterTls();
   LeaderInfo Leader() const;
-  // Asks raft to hand leadership to the most up-to-date voter.
+  // Gives the lock up so that another node takes it (raft: hands leadership
+  // to the most up-to-date voter).
   Status StepDown();
   // When the storage was replaced since the last call (a snapshot restore
-  // committed, a raft snapshot installed: the backend's ReplacedCount
+  // committed, a raft snapshot installed: the snapshotter's ReplacedCount
   // moved), reloads keys and caches (Lifecycle::ReloadAfterStateReplaced),
   // which seals the node when its keys do not open the new state. The
   // watcher calls it on every node; a restore on this node calls it too, so
   // that its answer reflects the reload. Each replacement reloads once.
   void ReloadIfStateReplaced();
+  // The raft backend (membership, DR, snapshots); null on other storage.
   storage::RaftBackend* raft() const { return raft_; }
 
  private:
   void Watch();
-  Status BecomeActive();
+  // The contender thread: takes the lock whenever the node is unsealed and
+  // serves as active while it holds it.
+  void Contend();
+  void ServeAsActive(storage::HALock& tenure);
+  Status BecomeActive(const storage::HALock& tenure);
   // Hands the barrier's CA record to raft (which re-mints this node's
   // certificate only when it changed), at most every few seconds.
   void RefreshClusterTls(bool now_please);
   // Sets removed_ (and seals) when this node's removal marker is in its
   // state.
   void CheckRemoved();
-  // The active's api_addr when the record names the current raft leader.
+  // The active's api_addr when the record names the tenure holding the lock.
   std::string ActiveApiAddr() const;
+  // Wakes the contender (the lock was lost, the node sealed, Ha stops).
+  void WakeContender();
+  // The tenure the contender holds (null when none), for requests and
+  // step-down; copied out under tenure_mu_ so that no call holds the mutex.
+  void SetTenure(std::shared_ptr<storage::HALock> tenure);
+  std::shared_ptr<storage::HALock> CurrentTenure() const;
 
   Lifecycle& lifecycle_;
+  storage::HABackend* const ha_;
   storage::RaftBackend* const raft_;
+  const storage::Snapshotter* const snapshotter_;
   Clock& clock_;
   const HaOptions options_;
   std::function<Status()> on_become_active_;
@@ -143,19 +176,27 @@ class Ha {
   std::mutex tls_mu_;
   std::chrono::steady_clock::time_point tls_checked_at_{};
   std::atomic<bool> active_{false};
-  // When this node last became active (watcher thread only), for
+  // This node holds the lock: set by the contender when Acquire returns,
+  // cleared by the backend's on_lost the moment it is lost.
+  std::atomic<bool> lock_held_{false};
+  mutable std::mutex tenure_mu_;
+  std::shared_ptr<storage::HALock> tenure_;  // GUARDED_BY(tenure_mu_)
+  // Ends the contender's Acquire (Stop, OnSeal); guarded by mu_.
+  std::stop_source acquire_stop_;
+  // When this node last became active (contender thread only), for
   // vault.core.leadership_lost.
   std::chrono::steady_clock::time_point became_active_at_;
   std::atomic<bool> removed_{false};
   std::string active_since_;  // GUARDED_BY(mu_)
-  // ActiveApiAddr's answer for the leader (and term) it was computed for.
-  mutable std::uint64_t cached_leader_ = 0;  // GUARDED_BY(mu_)
-  mutable std::uint64_t cached_term_ = 0;    // GUARDED_BY(mu_)
+  // ActiveApiAddr's answer for the tenure it was computed for.
+  mutable std::string cached_holder_;        // GUARDED_BY(mu_)
+  mutable std::uint64_t cached_epoch_ = 0;   // GUARDED_BY(mu_)
   mutable std::string cached_api_addr_;      // GUARDED_BY(mu_)
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::thread watcher_;
+  std::thread contender_;
   std::mutex replaced_mu_;
   std::uint64_t replaced_seen_ = 0;  // GUARDED_BY(replaced_mu_)
 };

@@ -78,12 +78,13 @@ StatusOr<Response> HandleChallenge(SysContext ctx, std::shared_ptr<JoinChallenge
                                    const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   if (ctx.lifecycle.Sealed()) return SealedError();
-  // A raft leader that is still becoming active already answers sys/health
-  // with 200 (it is not a standby), so a script that joins on that answer
-  // may land in the gap: wait for it rather than refuse.
-  if (!ctx.ha.IsActive() && RaftOrNull(ctx)->node().IsLeader()) {
+  // A node that holds the lock but is still becoming active already
+  // answers sys/health with 200 (it is not a standby), so a script that
+  // joins on that answer may land in the gap: wait for it rather than
+  // refuse.
+  if (!ctx.ha.IsActive() && ctx.ha.LockHeld()) {
     PollUntil(ctx.clock, kBecomingActiveWait, std::chrono::milliseconds(10),
-              [&ctx] { return ctx.ha.IsActive() || !RaftOrNull(ctx)->node().IsLeader(); });
+              [&ctx] { return ctx.ha.IsActive() || !ctx.ha.LockHeld(); });
   }
   if (!ctx.ha.IsActive()) {
     return FailedPreconditionError("this node is not the active node; join through the active one");

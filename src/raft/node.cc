@@ -708,6 +708,18 @@ void Node::RefreshStatus() {
     if (role == Role::kLeader) NodeMetrics().leader.Add();
   }
   if (changed) status_changed_.notify_all();
+  const std::pair<bool, std::uint64_t> leadership{role == Role::kLeader, raft_.current_term};
+  if (leadership != told_leadership_) {
+    told_leadership_ = leadership;
+    std::lock_guard lock(listener_mutex_);
+    if (leadership_listener_) leadership_listener_(leadership.first, leadership.second);
+  }
+}
+
+void Node::SetLeadershipListener(LeadershipListener listener) {
+  std::lock_guard lock(listener_mutex_);
+  leadership_listener_ = std::move(listener);
+  if (leadership_listener_) leadership_listener_(leader_, LeaderAndTerm().second);
 }
 
 void Node::Close() {

@@ -220,6 +220,13 @@ class Node {
   std::pair<std::uint64_t, std::uint64_t> LeaderAndTerm() const;
   // Lock-free: whether the raft thread last saw this node lead.
   bool IsLeader() const { return leader_; }
+  // Called on the raft thread, at the end of the loop iteration that saw
+  // this node start or stop leading or the term change, with whether it
+  // leads and the term; at once (on the caller's thread) with the current
+  // pair. It must not block or call into the node. One listener; an empty
+  // function removes it.
+  using LeadershipListener = std::function<void(bool leads, std::uint64_t term)>;
+  void SetLeadershipListener(LeadershipListener listener);
   // How many group commits the state store has made: with many writers in
   // flight this grows slower than the number of writes.
   std::uint64_t group_commits() const { return fsm_->applier().group_commits(); }
@@ -325,6 +332,10 @@ class Node {
   NodeStatus status_;
   std::atomic<bool> started_{false};
   std::atomic<bool> leader_{false};
+  std::mutex listener_mutex_;
+  LeadershipListener leadership_listener_;  // guarded by listener_mutex_
+  // What the listener was last told (raft thread only).
+  std::pair<bool, std::uint64_t> told_leadership_{false, 0};
   // Raft thread only: when the leader last saw each server heard from
   // (progress.recent_recv), for ServerInfo::last_contact_ms.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> last_heard_;

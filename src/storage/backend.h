@@ -15,9 +15,9 @@
 //
 // Optional capabilities are separate interfaces, discovered at run time with
 // AsHA() / AsSnapshotter() / AsReplicationLog() (null when unsupported). There is no separate
-// transactional capability: Batch is atomic on every backend. HABackend is
-// only declared so far; no backend returns one, and HA on raft storage is
-// core::Ha following the raft leader (core/ha.h).
+// transactional capability: Batch is atomic on every backend. HABackend
+// (storage/ha_backend.h) is what core::Ha takes the active node's lock
+// from; raft returns one (its leadership), file and inmem do not.
 #pragma once
 
 #include <cstddef>

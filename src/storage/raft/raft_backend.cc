@@ -107,7 +107,8 @@ RaftBackend::RaftBackend(std::string node_id, std::string cluster_address,
       cluster_address_(std::move(cluster_address)),
       node_(std::move(node)),
       election_ms_(election_ms),
-      max_entry_size_(max_entry_size) {}
+      max_entry_size_(max_entry_size),
+      ha_(std::make_unique<RaftHA>(*node_, raft_id_, std::chrono::milliseconds(election_ms))) {}
 
 RaftBackend::~RaftBackend() { Close().IgnoreError(); }
 

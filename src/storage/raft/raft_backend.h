@@ -17,6 +17,8 @@
 // snapshot_threshold_bytes (default 64 MiB), trailing_logs_bytes (default
 // 32 MiB): see docs/raft.md.
 //
+// AsHA(): raft leadership is the HA lock (storage/raft/raft_ha.h).
+//
 // Threads: every method is safe from any thread.
 #pragma once
 
@@ -27,6 +29,7 @@
 
 #include "raft/node.h"
 #include "storage/backend.h"
+#include "storage/raft/raft_ha.h"
 #include "storage/replication_log.h"
 #include "storage/snapshotter.h"
 
@@ -62,6 +65,7 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
                                               std::size_t limit) override;
   Status Batch(const std::vector<Operation>& ops) override;
   Status Close() override;
+  HABackend* AsHA() override { return ha_.get(); }
   Snapshotter* AsSnapshotter() override { return this; }
   ReplicationLog* AsReplicationLog() override { return this; }
 
@@ -122,6 +126,7 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
   std::unique_ptr<raft::Node> node_;
   const unsigned election_ms_;
   const std::size_t max_entry_size_;
+  const std::unique_ptr<RaftHA> ha_;  // leadership as the HA lock
   std::mutex bootstrap_mutex_;  // one bootstrap, however many first writers
 };
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/temp_dir_for_test.h"
+#include "storage/raft/one_node_for_test.h"
 #include "storage/raft/raft_backend.h"
 
 namespace tresor::storage {
@@ -15,11 +16,8 @@ using Records = std::map<std::string, std::string>;
 class RaftSnapshotterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RaftBackendOptions options;
-    options.path = dir_.path() + "/raft";
-    options.node_id = "node1";
-    options.cluster_address = "127.0.0.1:0";  // one node: nobody dials it
-    options.max_entry_size = 4096;            // many entries per restore
+    RaftBackendOptions options = OneNodeRaftOptionsForTest(dir_.path());
+    options.max_entry_size = 4096;  // many entries per restore
     auto backend = RaftBackend::Open(options);
     ASSERT_TRUE(backend.ok()) << backend.status().ToString();
     backend_ = std::move(backend).value();
