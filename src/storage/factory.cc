@@ -1,7 +1,9 @@
 #include "storage/factory.h"
 
+#include "storage/etcd/etcd_backend.h"
 #include "storage/file/file_backend.h"
 #include "storage/inmem/inmem_backend.h"
+#include "storage/postgresql/postgresql_backend.h"
 #include "storage/raft/raft_backend.h"
 
 namespace tresor::storage {
@@ -44,8 +46,11 @@ StatusOr<std::unique_ptr<Backend>> CreateBackend(
     TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<RaftBackend> backend, RaftBackend::Open(raft));
     return std::unique_ptr<Backend>(std::move(backend));
   }
+  // External backends check their own options.
+  if (type == "postgresql") return OpenPostgreSQLBackend(options);
+  if (type == "etcd") return OpenEtcdBackend(options);
   return InvalidArgumentError("storage type \"" + type +
-                              "\" is not supported; use raft, file or inmem");
+                              "\" is not supported; use raft, file, postgresql, etcd or inmem");
 }
 
 }  // namespace tresor::storage

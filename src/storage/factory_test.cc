@@ -43,7 +43,7 @@ TEST(CreateBackend, UnknownTypeIsRejectedWithTheSupportedList) {
   auto backend = CreateBackend("consul", {});
   EXPECT_EQ(backend.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(backend.status().message(),
-            "storage type \"consul\" is not supported; use raft, file or inmem");
+            "storage type \"consul\" is not supported; use raft, file, postgresql, etcd or inmem");
 }
 
 }  // namespace

@@ -109,7 +109,7 @@ SERVERS_OF_THIS_TEST = []
 
 class TresorServer:
     def __init__(self, storage="raft", workdir=None, extra_config="", listener_extra="",
-                 tls=None, env=None, storage_extra=""):
+                 tls=None, env=None, storage_extra="", storage_block=None):
         SERVERS_OF_THIS_TEST.append(self)
         self._tmp = None
         if workdir is None:
@@ -126,6 +126,9 @@ class TresorServer:
         self.storage = storage
         self.extra_config = extra_config
         self.storage_extra = storage_extra  # lines inside the storage block
+        # A whole storage stanza (and ha_storage, if any) for backends with
+        # no path (postgresql, etcd); api_addr and cluster_addr come with it.
+        self.storage_block = storage_block
         self.listener_extra = listener_extra
         self.tls = tls
         self.env = env or {}
@@ -135,12 +138,14 @@ class TresorServer:
         self.write_config()
 
     def write_config(self, log_level="info"):
-        if self.storage == "inmem":
+        if self.storage_block is not None:
+            storage = self.storage_block.rstrip("\n") + "\n"
+        elif self.storage == "inmem":
             storage = 'storage "inmem" {}\n'
         else:
             storage = (f'storage "{self.storage}" {{\n  path = "{self.data_dir}"\n'
                        f'{self.storage_extra}}}\n')
-        if self.storage == "raft":
+        if self.storage == "raft" or self.storage_block is not None:
             storage += (f'cluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
                         f'api_addr = "{self.address}"\n')
         if self.tls:
