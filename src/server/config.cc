@@ -221,6 +221,8 @@ class ConfigReader {
     for (const ObjectEntry& entry : root.object()) {
       if (entry.key == "storage") {
         TRESOR_RETURN_IF_ERROR(ReadStorage(entry, config));
+      } else if (entry.key == "ha_storage") {
+        TRESOR_RETURN_IF_ERROR(ReadHaStorage(entry, config));
       } else if (entry.key == "listener") {
         TRESOR_RETURN_IF_ERROR(ReadListeners(entry, config));
       } else if (entry.key == "seal") {
@@ -230,13 +232,19 @@ class ConfigReader {
       } else {
         if (entry.key == "default_lease_ttl") default_ttl_line = entry.position.line;
         TRESOR_RETURN_IF_ERROR(
-            ReadField(entry, "", fields, seen, {"storage", "listener", "seal", "telemetry"}));
+            ReadField(entry, "", fields, seen,
+                      {"storage", "ha_storage", "listener", "seal", "telemetry"}));
       }
     }
     if (!config.storage.has_value()) {
       return InvalidArgumentError(filename_ +
                                   ": no storage block; add one, e.g. storage \"raft\" { path = "
                                   "\"/var/lib/tresor\" node_id = \"node1\" }");
+    }
+    if (config.ha_storage.has_value() && config.storage->type == "raft") {
+      return Error(config.ha_storage->line, "ha_storage " + Quoted(config.ha_storage->type),
+                   "storage \"raft\" brings its own high availability; remove the ha_storage "
+                   "block");
     }
     // As in Vault, a zero TTL means the system default (768h). Unlike Vault,
     // an unset default_lease_ttl follows a smaller max_lease_ttl instead of
@@ -332,9 +340,7 @@ class ConfigReader {
                                        const std::vector<std::string_view>& known) {
     std::string message = "unknown key " + Quoted(key);
     if (key == "backend") return message + " (Tresor calls it \"storage\")";
-    if (key == "ha_storage" || key == "ha_backend") {
-      return message + " (high availability comes with raft storage)";
-    }
+    if (key == "ha_backend") return message + " (Tresor calls it \"ha_storage\")";
     std::string_view best;
     std::size_t best_distance = 3;  // suggest only close misspellings
     for (std::string_view candidate : known) {
@@ -530,6 +536,65 @@ class ConfigReader {
     return l;
   }
 
+  // The option keys of the external backends (storage/postgresql,
+  // storage/etcd), which may also serve as ha_storage.
+  static const std::vector<std::string_view>* ExternalStorageKeys(std::string_view type) {
+    static const std::vector<std::string_view> kPostgreSQL = {
+        "connection_url", "table", "skip_create_table", "max_parallel", "ha_enabled",
+        "ha_table", "lock_ttl", "lock_renew_interval", "lock_retry_interval"};
+    static const std::vector<std::string_view> kEtcd = {
+        "address", "path", "ha_enabled", "lock_timeout", "request_timeout", "etcd_api",
+        "username", "password", "tls_ca_file", "tls_cert_file", "tls_key_file",
+        "tls_server_name"};
+    if (type == "postgresql") return &kPostgreSQL;
+    if (type == "etcd") return &kEtcd;
+    return nullptr;
+  }
+
+  // ha_storage "<type>" { ... }: the HA lock from another backend than the
+  // data's (docs/ha.md). Only the external backends take part; raft
+  // storage brings its own HA, so the pair is refused in Parse.
+  Status ReadHaStorage(const ObjectEntry& entry, ServerConfig& config) {
+    StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(entry, 1);
+    if (!blocks.ok()) return Error(entry.position.line, "ha_storage", blocks.status().message());
+    if (blocks->size() != 1) {
+      return Error(entry.position.line, "ha_storage",
+                   "give exactly one ha_storage block, e.g. ha_storage \"etcd\" { ... }");
+    }
+    const hcl::Block& block = blocks->front();
+    StorageConfig ha;
+    ha.type = block.labels[0];
+    ha.line = block.position.line;
+    const std::string scope = "ha_storage " + Quoted(ha.type);
+    const std::vector<std::string_view>* keys = ExternalStorageKeys(ha.type);
+    if (keys == nullptr) {
+      return Error(block.position.line, scope,
+                   "unsupported ha_storage type; Tresor takes its HA lock from \"postgresql\" "
+                   "or \"etcd\"");
+    }
+    std::vector<Field> fields;
+    for (std::string_view key : *keys) {
+      fields.push_back({key, Into(ha.options[std::string(key)], ToOptionString)});
+    }
+    std::map<std::string, int> seen;
+    for (const ObjectEntry& option : block.body->object()) {
+      TRESOR_RETURN_IF_ERROR(ReadField(option, scope, fields, seen));
+    }
+    for (std::string_view key : *keys) {
+      if (seen.count(std::string(key)) == 0) ha.options.erase(std::string(key));
+    }
+    // An ha_storage block exists for its lock: HA is on unless refused.
+    auto enabled = ha.options.find("ha_enabled");
+    if (enabled == ha.options.end()) {
+      ha.options["ha_enabled"] = "true";
+    } else if (enabled->second != "true" && enabled->second != "1") {
+      return Error(block.position.line, scope,
+                   "ha_enabled must be true in ha_storage (it is there for its HA lock)");
+    }
+    config.ha_storage = std::move(ha);
+    return Status::Ok();
+  }
+
   Status ReadStorage(const ObjectEntry& entry, ServerConfig& config) {
     StatusOr<std::vector<hcl::Block>> blocks = hcl::ExpandBlock(entry, 1);
     if (!blocks.ok()) return Error(entry.position.line, "storage", blocks.status().message());
@@ -561,9 +626,12 @@ class ConfigReader {
                        "trailing_logs",
                        "snapshot_threshold_bytes",
                        "trailing_logs_bytes"};
+      } else if (const std::vector<std::string_view>* external = ExternalStorageKeys(type)) {
+        option_keys = *external;
       } else if (type != "inmem") {
         return Error(block.position.line, scope,
-                     "unsupported storage type; Tresor supports \"inmem\", \"file\" and \"raft\"");
+                     "unsupported storage type; Tresor supports \"raft\", \"file\", "
+                     "\"postgresql\", \"etcd\" and \"inmem\"");
       }
       std::vector<Field> fields;
       for (std::string_view key : option_keys) {

@@ -59,7 +59,7 @@ struct ListenerConfig {
 // and bools are rendered as text, e.g. 5 -> "5", true -> "true"); the storage
 // factory interprets them.
 struct StorageConfig {
-  // "inmem", "file" or "raft".
+  // "inmem", "file", "raft", "postgresql" or "etcd".
   std::string type;
   std::map<std::string, std::string> options;
   // raft only: the leader_api_addr of each retry_join block, in order.
@@ -73,6 +73,10 @@ struct ServerConfig {
   // Always set by a successful parse; optional so that -dev can build a
   // config without one and fill it in.
   std::optional<StorageConfig> storage;
+  // The `ha_storage "<type>" { ... }` block, when the HA lock comes from
+  // another backend than the data (postgresql or etcd; never with raft).
+  // ha_enabled is always "true" in its options.
+  std::optional<StorageConfig> ha_storage;
   std::vector<ListenerConfig> listeners;
   // The seal blocks: none (Shamir key shares), one, or two for a migration
   // (the one moved away from has disabled = true). Validated: at most one

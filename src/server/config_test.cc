@@ -183,6 +183,28 @@ TEST(ParseConfigTest, RetryJoinBlocksKeepTheirOrder) {
   EXPECT_EQ(config->storage->options.count("retry_join"), 0u);
 }
 
+TEST(ParseConfigTest, ExternalStorageAndHaStorageBlocks) {
+  auto config = ParseConfig(
+      "storage \"postgresql\" {\n  connection_url = \"postgres://u:p@127.0.0.1/db\"\n"
+      "  ha_enabled = true\n}\n",
+      "server.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->storage->type, "postgresql");
+  EXPECT_EQ(config->storage->options.at("ha_enabled"), "true");
+  EXPECT_FALSE(config->ha_storage.has_value());
+
+  config = ParseConfig(
+      "storage \"file\" { path = \"/x\" }\n"
+      "ha_storage \"etcd\" {\n  address = \"http://127.0.0.1:2379\"\n}\n",
+      "server.hcl", false);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(config->ha_storage.has_value());
+  EXPECT_EQ(config->ha_storage->type, "etcd");
+  EXPECT_EQ(config->ha_storage->line, 2);
+  EXPECT_EQ(config->ha_storage->options.at("address"), "http://127.0.0.1:2379");
+  EXPECT_EQ(config->ha_storage->options.at("ha_enabled"), "true");  // what the block is for
+}
+
 TEST(ParseConfigTest, FileStorageAndLenientScalars) {
   StatusOr<ServerConfig> config = ParseConfig(R"(
 storage "file" { path = "/data" }
@@ -312,6 +334,19 @@ TEST(ParseConfigTest, InvalidFilesTable) {
       {"storage \"consul\" {\n  address = \"x\"\n}", false,
        "server.hcl:1: storage \"consul\": unsupported storage type"},
       {"storage \"file\" {}", false, "server.hcl:1: storage \"file\": path is required"},
+      {"storage \"raft\" {\n  path = \"/x\"\n}\nha_storage \"etcd\" {}", false,
+       "server.hcl:4: ha_storage \"etcd\": storage \"raft\" brings its own high availability; "
+       "remove the ha_storage block"},
+      {"storage \"file\" {\n  path = \"/x\"\n}\nha_storage \"file\" {}", false,
+       "server.hcl:4: ha_storage \"file\": unsupported ha_storage type"},
+      {"storage \"file\" {\n  path = \"/x\"\n}\nha_storage \"etcd\" {\n  ha_enabled = false\n}",
+       false, "server.hcl:4: ha_storage \"etcd\": ha_enabled must be true in ha_storage"},
+      {"storage \"file\" {\n  path = \"/x\"\n}\nha_storage \"etcd\" {\n  lock_ttl = \"1s\"\n}",
+       false, "server.hcl:5: ha_storage \"etcd\": unknown key \"lock_ttl\""},
+      {"storage \"postgresql\" {\n  conection_url = \"x\"\n}", false,
+       "server.hcl:2: storage \"postgresql\": unknown key \"conection_url\""},
+      {kStorage + "ha_backend \"etcd\" {}", false,
+       "server.hcl:2: unknown key \"ha_backend\" (Tresor calls it \"ha_storage\")"},
       {"storage \"raft\" {\n  path = \"/x\"\n  retry_join {\n    leader_ca_cert = \"x\"\n  }\n}",
        false,
        "server.hcl:4: storage \"raft\".retry_join: unsupported option \"leader_ca_cert\"; "

@@ -106,6 +106,11 @@ Status Server::Start() {
   const StorageConfig& sc = *config_.storage;
   const std::string cluster_address = ClusterAddressFor(config_);
   TRESOR_ASSIGN_OR_RETURN(storage_, storage::CreateBackend(sc.type, sc.options, cluster_address));
+  if (config_.ha_storage.has_value()) {
+    TRESOR_ASSIGN_OR_RETURN(storage_,
+                            storage::WithHAFrom(std::move(storage_), config_.ha_storage->type,
+                                                config_.ha_storage->options));
+  }
   core::CoreOptions core_options{.storage_type = sc.type, .cluster_name = config_.cluster_name};
   TRESOR_RETURN_IF_ERROR(MakeSeals(config_, core_options));
   core_options.api_addr = ApiAddrFor(config_);

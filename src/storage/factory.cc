@@ -1,5 +1,6 @@
 #include "storage/factory.h"
 
+#include "storage/data_with_ha.h"
 #include "storage/etcd/etcd_backend.h"
 #include "storage/file/file_backend.h"
 #include "storage/inmem/inmem_backend.h"
@@ -51,6 +52,21 @@ StatusOr<std::unique_ptr<Backend>> CreateBackend(
   if (type == "etcd") return OpenEtcdBackend(options);
   return InvalidArgumentError("storage type \"" + type +
                               "\" is not supported; use raft, file, postgresql, etcd or inmem");
+}
+
+StatusOr<std::unique_ptr<Backend>> WithHAFrom(std::unique_ptr<Backend> data,
+                                              const std::string& ha_type,
+                                              const std::map<std::string, std::string>& ha_options) {
+  if (data->AsHA() != nullptr) {
+    return FailedPreconditionError(
+        "the storage backend has high availability of its own (raft, or ha_enabled); remove "
+        "the ha_storage block or the storage's ha_enabled");
+  }
+  TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<Backend> ha, CreateBackend(ha_type, ha_options));
+  if (ha->AsHA() == nullptr) {
+    return FailedPreconditionError("ha_storage \"" + ha_type + "\" offers no HA lock");
+  }
+  return std::unique_ptr<Backend>(std::make_unique<DataWithHA>(std::move(data), std::move(ha)));
 }
 
 }  // namespace tresor::storage

@@ -9,8 +9,9 @@
 //            storage directory, and takes no other option.
 //   "raft"   RaftBackend (storage/raft/raft_backend.h): integrated storage;
 //            cluster_address (host:port) is where its raft traffic listens.
-// Any other type (Vault's external backends: consul, postgresql, ...) is
-// refused as unknown.
+//   "postgresql", "etcd"  the external backends (storage/postgresql,
+//            storage/etcd), with their HA lock when ha_enabled.
+// Any other type (consul, ...) is refused as unknown.
 //
 // Threads: thread-safe (no shared state); the returned backend documents its
 // own promises.
@@ -31,5 +32,12 @@ namespace tresor::storage {
 StatusOr<std::unique_ptr<Backend>> CreateBackend(const std::string& type,
                                                  const std::map<std::string, std::string>& options,
                                                  const std::string& cluster_address = "");
+
+// `data` with the HA lock of a backend of ha_type (the ha_storage stanza):
+// storage/data_with_ha.h. FailedPrecondition when the data backend has HA
+// of its own (raft, or ha_enabled) or the other offers none.
+StatusOr<std::unique_ptr<Backend>> WithHAFrom(std::unique_ptr<Backend> data,
+                                              const std::string& ha_type,
+                                              const std::map<std::string, std::string>& ha_options);
 
 }  // namespace tresor::storage
