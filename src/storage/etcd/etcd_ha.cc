@@ -128,8 +128,8 @@ class EtcdLock : public HALock {
     tenure_->wake.notify_all();
     if (tenure_->keeper.joinable()) tenure_->keeper.join();
     tenure_->held = false;
-    tenure_->fence->Depose(tenure_->key);
     if (!released_done_) tenure_->Revoke();
+    tenure_->fence->Clear(tenure_->key);
   }
 
   const std::string& holder_id() const override { return holder_id_; }
@@ -343,8 +343,8 @@ StatusOr<std::unique_ptr<HALock>> EtcdHA::Acquire(std::string_view name,
     tenure->keeper.request_stop();
     tenure->wake.notify_all();
     tenure->keeper.join();
-    fence_->Depose(tenure->key);
     tenure->Revoke();
+    fence_->Clear(tenure->key);
     if (stop.stop_requested()) return stopped;
     if (!failed.ok()) return failed;
     // The lease was lost while queueing: start over with a new one.
