@@ -128,9 +128,10 @@ Status PgConnection::InTransaction(const std::function<Status()>& fn) {
 }
 
 StatusOr<std::unique_ptr<PgPool>> PgPool::Open(std::string conninfo,
-                                               std::size_t max_connections) {
+                                               std::size_t max_connections,
+                                               std::size_t max_idle) {
   TRESOR_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> first, PgConnection::Connect(conninfo));
-  std::unique_ptr<PgPool> pool(new PgPool(std::move(conninfo), max_connections));
+  std::unique_ptr<PgPool> pool(new PgPool(std::move(conninfo), max_connections, max_idle));
   pool->open_ = 1;
   pool->idle_.push_back(std::move(first));
   return pool;
@@ -166,7 +167,7 @@ StatusOr<PgPool::Lease> PgPool::Get() {
 
 void PgPool::Return(std::unique_ptr<PgConnection> conn) {
   std::lock_guard lock(mu_);
-  if (closed_ || !conn->healthy()) {
+  if (closed_ || !conn->healthy() || (max_idle_ > 0 && idle_.size() >= max_idle_)) {
     --open_;
     conn.reset();
   } else {

@@ -92,9 +92,11 @@ class PgConnection {
 class PgPool {
  public:
   // Opens one connection at once, so that a wrong URL, password or host
-  // fails here with a readable message. max_connections >= 1.
+  // fails here with a readable message. max_connections >= 1; max_idle:
+  // how many unused connections stay open (0: all of them).
   static StatusOr<std::unique_ptr<PgPool>> Open(std::string conninfo,
-                                                std::size_t max_connections);
+                                                std::size_t max_connections,
+                                                std::size_t max_idle = 0);
   ~PgPool();
 
   // A leased connection; goes back to the pool (or is closed when dead) at
@@ -121,12 +123,13 @@ class PgPool {
   void Close();
 
  private:
-  PgPool(std::string conninfo, std::size_t max_connections)
-      : conninfo_(std::move(conninfo)), max_(max_connections) {}
+  PgPool(std::string conninfo, std::size_t max_connections, std::size_t max_idle)
+      : conninfo_(std::move(conninfo)), max_(max_connections), max_idle_(max_idle) {}
   void Return(std::unique_ptr<PgConnection> conn);
 
   const std::string conninfo_;
   const std::size_t max_;
+  const std::size_t max_idle_;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_

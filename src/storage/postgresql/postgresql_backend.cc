@@ -44,7 +44,8 @@ StatusOr<std::unique_ptr<Backend>> OpenPostgreSQLBackend(
 
 StatusOr<std::unique_ptr<PostgreSQLBackend>> PostgreSQLBackend::Open(
     const PostgreSQLOptions& options) {
-  auto pool = PgPool::Open(options.connection_url, options.max_parallel);
+  auto pool = PgPool::Open(options.connection_url, options.max_parallel,
+                           options.max_idle_connections);
   if (!pool.ok()) {
     return Status(pool.status().code(),
                   "storage \"postgresql\": " + std::string(pool.status().message()));
