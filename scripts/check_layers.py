@@ -25,7 +25,10 @@ ALLOWED = {
     "barrier": {"storage", "common"},
     "snapshot": {"barrier", "seal", "storage", "common"},
     "engines": {"barrier", "storage", "common"},
-    "core": {"engines", "barrier", "seal", "snapshot", "storage", "raft", "common"},
+    # core reaches storage through its interfaces only (Backend and the
+    # capabilities: HABackend, ClusterMembership, Snapshotter,
+    # ReplicationLog), never raft: see FORBIDDEN below.
+    "core": {"engines", "barrier", "seal", "snapshot", "storage", "common"},
     "http": {"core", "common"},
     # cli talks to servers over HTTP only; it may read snapshot/ because
     # reading and verifying an archive is a local file operation (inspect,
@@ -35,6 +38,10 @@ ALLOWED = {
                "raft", "common"},
     "cmd": {"server", "cli", "command", "common"},
 }
+# Headers a layer may not include although their layer is allowed: core's
+# HA and cluster endpoints use storage's interfaces, so that HA works on
+# any backend (docs/ha.md) and the consensus library stays out of core.
+FORBIDDEN = {"core": ("storage/raft/",)}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"(([a-z_]+)/[^"]*)"')
 # Test-support headers end in `_for_test.h`.
 TEST_SUPPORT = ("_for_test.h",)
@@ -64,6 +71,9 @@ def main(src: pathlib.Path) -> int:
             if target != layer and target not in allowed:
                 bad.append(f"{path}:{number}: {kind} in '{layer}' may not include "
                            f"'{header}' (allowed: {sorted(allowed)})")
+            elif header.startswith(FORBIDDEN.get(layer, ())):
+                bad.append(f"{path}:{number}: {kind} in '{layer}' may not include "
+                           f"'{header}': use the storage interfaces")
             elif not test and header.endswith(TEST_SUPPORT):
                 bad.append(f"{path}:{number}: library code in '{layer}' may not include "
                            f"the test-support header '{header}'")

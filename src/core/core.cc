@@ -61,12 +61,11 @@ Core::Core(storage::Backend& physical, Clock& clock, CoreOptions options)
       rekey_(lifecycle_, clock, Rekey::Target::kUnsealKeys),
       rekey_recovery_(lifecycle_, clock, Rekey::Target::kRecoveryKeys),
       generate_root_(lifecycle_, clock),
-      ha_(lifecycle_, physical.AsHA(), dynamic_cast<storage::RaftBackend*>(&physical),
-          physical.AsSnapshotter(), clock, HaOptions{options_.api_addr, options_.cluster_addr}),
+      ha_(lifecycle_, physical, clock, HaOptions{options_.api_addr, options_.cluster_addr}),
       dr_(physical, lifecycle_, ha_, clock,
           replication::DrOptions{options_.cluster_addr, options_.api_addr}),
       auto_snapshots_(lifecycle_, ha_, clock,
-                      ha_.raft() != nullptr ? physical.AsSnapshotter() : nullptr,
+                      physical.AsSnapshotter(),
                       physical.AsReplicationLog(),
                       options_.scratch_dir.empty()
                           ? std::filesystem::temp_directory_path().string() + "/tresor-snapshot-auto"

@@ -8,7 +8,7 @@
 
 #include "common/metrics.h"
 #include "common/random.h"
-#include "raft/cluster_tls.h"
+#include "common/cluster_ca.h"
 
 namespace tresor::core {
 namespace {
@@ -54,12 +54,13 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-Ha::Ha(Lifecycle& lifecycle, storage::HABackend* ha, storage::RaftBackend* raft,
-       const storage::Snapshotter* snapshotter, Clock& clock, HaOptions options)
+Ha::Ha(Lifecycle& lifecycle, storage::Backend& physical, Clock& clock, HaOptions options)
     : lifecycle_(lifecycle),
-      ha_(ha),
-      raft_(raft),
-      snapshotter_(snapshotter),
+      physical_(physical),
+      ha_(physical.AsHA()),
+      cluster_(physical.AsClusterMembership()),
+      snapshotter_(physical.AsSnapshotter()),
+      log_(physical.AsReplicationLog()),
       clock_(clock),
       options_(std::move(options)) {}
 
@@ -104,16 +105,16 @@ void Ha::WakeContender() {
 }
 
 void Ha::CheckRemoved() {
-  if (removed_ || raft_ == nullptr) return;
+  if (removed_ || cluster_ == nullptr) return;
   // The key is in plain text in storage (the barrier encrypts values only),
   // so a sealed node can see it too.
-  auto marker = raft_->Get(kRemovedMarkerPrefix + std::to_string(raft_->raft_id()));
+  auto marker = physical_.Get(kRemovedMarkerPrefix + std::to_string(cluster_->self_id()));
   if (!marker.ok() || !marker->has_value()) return;
   removed_ = true;
   active_ = false;
   spdlog::error("ha: this node ({}) was removed from the raft cluster; it serves nothing until "
                 "its storage path is wiped, after which it may join again",
-                raft_->node_id());
+                cluster_->node_id());
   if (!lifecycle_.Sealed()) lifecycle_.Seal().IgnoreError();
   WakeContender();
 }
@@ -133,7 +134,7 @@ void Ha::Watch() {
 void Ha::Contend() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    if (removed_ || lifecycle_.Sealed()) {
+    if (removed_ || !unseal_done_ || lifecycle_.Sealed()) {
       stop_cv_.wait_for(lock, kWatchInterval, [this] { return stopping_; });
       continue;
     }
@@ -141,7 +142,7 @@ void Ha::Contend() {
     std::stop_token stop = acquire_stop_.get_token();
     lock.unlock();
     auto acquired = ha_->Acquire(
-        kActiveLock, raft_ != nullptr ? raft_->node_id() : options_.api_addr,
+        kActiveLock, cluster_ != nullptr ? cluster_->node_id() : options_.api_addr,
         [this] {
           lock_held_ = false;
           WakeContender();
@@ -203,33 +204,39 @@ void Ha::ReloadIfStateReplaced() {
 }
 
 void Ha::OnUnseal() {
-  if (raft_ == nullptr) return;
+  {
+    std::lock_guard lock(mu_);
+    unseal_done_ = true;
+  }
+  stop_cv_.notify_all();  // the contender may take the lock now
+  if (cluster_ == nullptr) return;
   auto key = lifecycle_.Barrier().Get(kClusterKeyPath);
-  if (key.ok() && key->has_value()) raft_->node().SetClusterKey(std::move(**key));
+  if (key.ok() && key->has_value()) cluster_->SetClusterKey(std::move(**key));
   RefreshClusterTls(/*now_please=*/true);
 }
 
 void Ha::OnSeal() {
   {
     std::lock_guard lock(mu_);
+    unseal_done_ = false;
     acquire_stop_.request_stop();  // a sealed node does not contend
   }
   stop_cv_.notify_all();
-  if (raft_ == nullptr) return;
-  raft_->node().SetClusterKey("");
-  raft_->node().SetClusterTls("").IgnoreError();
+  if (cluster_ == nullptr) return;
+  cluster_->SetClusterKey("");
+  cluster_->SetClusterTls("").IgnoreError();
 }
 
 void Ha::RefreshClusterTls(bool now_please) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(tls_mu_);
-  if (raft_ == nullptr || lifecycle_.Sealed()) return;
-  if (!now_please && now - tls_checked_at_ < raft::kClusterTlsRefreshInterval) return;
+  if (cluster_ == nullptr || lifecycle_.Sealed()) return;
+  if (!now_please && now - tls_checked_at_ < kClusterTlsRefreshInterval) return;
   tls_checked_at_ = now;
   auto record = lifecycle_.Barrier().Get(kClusterTlsPath);
   // None yet: the first active node creates it (BecomeActive).
   if (!record.ok() || !record->has_value()) return;
-  if (Status set = raft_->node().SetClusterTls(**record); !set.ok()) {
+  if (Status set = cluster_->SetClusterTls(**record); !set.ok()) {
     spdlog::error("ha: cannot use the cluster's TLS certificates: {}", set.message());
   }
 }
@@ -241,16 +248,16 @@ StatusOr<std::string> Ha::ClusterTlsRecord() const {
 }
 
 StatusOr<std::string> Ha::RotateClusterTls() {
-  if (raft_ == nullptr) {
+  if (cluster_ == nullptr) {
     return FailedPreconditionError("the cluster CA exists only with integrated raft storage");
   }
   TRESOR_ASSIGN_OR_RETURN(std::string record, ClusterTlsRecord());
   TRESOR_ASSIGN_OR_RETURN(std::string rotated,
-                          raft::RotateClusterTlsRecord(record, std::chrono::system_clock::now()));
+                          RotateClusterTlsRecord(record, std::chrono::system_clock::now()));
   TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterTlsPath, rotated));
-  TRESOR_RETURN_IF_ERROR(raft_->node().SetClusterTls(rotated));
+  TRESOR_RETURN_IF_ERROR(cluster_->SetClusterTls(rotated));
   spdlog::info("ha: the cluster CA was rotated; the new CA signs node certificates in {}s",
-               raft::kCaActivationDelay.count());
+               kCaActivationDelay.count());
   return rotated;
 }
 
@@ -261,27 +268,27 @@ StatusOr<std::string> Ha::ClusterKey() const {
 }
 
 Status Ha::BecomeActive(const storage::HALock& tenure) {
-  if (raft_ != nullptr) {
+  if (cluster_ != nullptr) {
     TRESOR_ASSIGN_OR_RETURN(auto key, lifecycle_.Barrier().Get(kClusterKeyPath));
     if (!key.has_value()) {
       key = RandomBytes(32);
       TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterKeyPath, *key));
     }
-    raft_->node().SetClusterKey(std::move(*key));
+    cluster_->SetClusterKey(std::move(*key));
     TRESOR_ASSIGN_OR_RETURN(auto tls, lifecycle_.Barrier().Get(kClusterTlsPath));
     if (!tls.has_value()) {
-      TRESOR_ASSIGN_OR_RETURN(tls, raft::NewClusterTlsRecord(std::chrono::system_clock::now()));
+      TRESOR_ASSIGN_OR_RETURN(tls, NewClusterTlsRecord(std::chrono::system_clock::now()));
       TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(kClusterTlsPath, *tls));
     }
-    TRESOR_RETURN_IF_ERROR(raft_->node().SetClusterTls(*tls));
+    TRESOR_RETURN_IF_ERROR(cluster_->SetClusterTls(*tls));
     // The first node never joined, so nothing recorded its name: without
     // this, other nodes would list it by its numeric raft id.
     TRESOR_RETURN_IF_ERROR(lifecycle_.Barrier().Put(
-        kServerNamesPrefix + std::to_string(raft_->raft_id()), raft_->node_id()));
+        kServerNamesPrefix + std::to_string(cluster_->self_id()), cluster_->node_id()));
   }
   if (on_become_active_) TRESOR_RETURN_IF_ERROR(on_become_active_());
   std::string since = Rfc3339(clock_.Now());
-  nlohmann::json record = {{"node_id", raft_ != nullptr ? raft_->node_id() : ""},
+  nlohmann::json record = {{"node_id", cluster_ != nullptr ? cluster_->node_id() : ""},
                            {"holder_id", tenure.holder_id()},
                            {"epoch", tenure.epoch()},
                            {"api_addr", options_.api_addr},
@@ -378,8 +385,8 @@ LeaderInfo Ha::Leader() const {
   if (ha_ == nullptr) return info;
   info.ha_enabled = true;
   std::string leader_cluster_address;
-  if (raft_ != nullptr) {
-    raft::NodeStatus status = raft_->node().GetStatus();
+  if (cluster_ != nullptr) {
+    storage::ClusterStatus status = cluster_->GetStatus();
     info.raft_committed_index = status.commit_index;
     info.raft_applied_index = status.applied_index;
     if (!status.leader_address.empty()) leader_cluster_address = "https://" + status.leader_address;

@@ -39,8 +39,10 @@
 #include "common/status.h"
 #include "core/lifecycle.h"
 #include "core/request.h"
+#include "storage/backend.h"
+#include "storage/cluster_membership.h"
 #include "storage/ha_backend.h"
-#include "storage/raft/raft_backend.h"
+#include "storage/replication_log.h"
 #include "storage/snapshotter.h"
 
 namespace tresor::core {
@@ -72,14 +74,12 @@ struct LeaderInfo {
 
 class Ha {
  public:
-  // ha is null when the storage has no HA capability (HA off). raft is the
-  // raft backend when the storage is raft (cluster key, CA, removal,
-  // indexes), else null; snapshotter tells when the state was replaced
-  // (null: never). lifecycle, the backends and clock outlive Ha; clock
-  // stamps the active record and times the waits for a new active node's
-  // record.
-  Ha(Lifecycle& lifecycle, storage::HABackend* ha, storage::RaftBackend* raft,
-     const storage::Snapshotter* snapshotter, Clock& clock, HaOptions options);
+  // Takes the storage's capabilities: its HA lock (none: HA off), cluster
+  // membership (raft: cluster key, CA, removal, indexes), snapshotter
+  // (tells when the state was replaced). lifecycle, physical and clock
+  // outlive Ha; clock stamps the active record and times the waits for a
+  // new active node's record.
+  Ha(Lifecycle& lifecycle, storage::Backend& physical, Clock& clock, HaOptions options);
   ~Ha();
 
   // Starts the threads; on_become_active runs before the node serves as
@@ -140,8 +140,11 @@ class Ha {
   // watcher calls it on every node; a restore on this node calls it too, so
   // that its answer reflects the reload. Each replacement reloads once.
   void ReloadIfStateReplaced();
-  // The raft backend (membership, DR, snapshots); null on other storage.
-  storage::RaftBackend* raft() const { return raft_; }
+  // The storage's capabilities, for the sys/ endpoints that need one (null
+  // when the storage has none).
+  storage::ClusterMembership* cluster() const { return cluster_; }
+  storage::Snapshotter* snapshotter() const { return snapshotter_; }
+  storage::ReplicationLog* replication_log() const { return log_; }
 
  private:
   void Watch();
@@ -166,9 +169,11 @@ class Ha {
   std::shared_ptr<storage::HALock> CurrentTenure() const;
 
   Lifecycle& lifecycle_;
+  storage::Backend& physical_;
   storage::HABackend* const ha_;
-  storage::RaftBackend* const raft_;
-  const storage::Snapshotter* const snapshotter_;
+  storage::ClusterMembership* const cluster_;
+  storage::Snapshotter* const snapshotter_;
+  storage::ReplicationLog* const log_;
   Clock& clock_;
   const HaOptions options_;
   std::function<Status()> on_become_active_;
@@ -195,6 +200,11 @@ class Ha {
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
+  // The unseal finished (OnUnseal ran, the last unseal hook), until the next
+  // seal. The contender waits for it: an unseal writes (keys, migrations),
+  // and a lock taken in the middle of it would fence those writes off on a
+  // backend that fences (a tenure begun and lost while still unsealing).
+  bool unseal_done_ = false;  // GUARDED_BY(mu_)
   std::thread watcher_;
   std::thread contender_;
   std::mutex replaced_mu_;

@@ -194,6 +194,8 @@ class Lifecycle {
   // The plaintext view of storage. REQUIRES: unsealed, for any call on it to
   // succeed (it answers kSealed otherwise).
   storage::Backend& Barrier() { return barrier_; }
+  // The storage under the barrier: values are ciphertext, keys plain text.
+  storage::Backend& Physical() { return physical_; }
   engines::token::TokenStore& Tokens() { return tokens_; }
 
   // What the rest of core sets up once the barrier is open (the mount

@@ -8,28 +8,28 @@
 #include "common/clock.h"
 #include "core/core.h"
 #include "core/sys_handlers.h"
-#include "raft/cluster_tls.h"
+#include "common/cluster_ca.h"
 
 namespace tresor::core {
 namespace {
 
 StatusOr<Response> DescribeClusterCas(SysContext ctx, const std::string& record) {
-  TRESOR_ASSIGN_OR_RETURN(std::vector<raft::ClusterCaInfo> cas,
-                          raft::DescribeClusterTlsRecord(record, ctx.clock.Now()));
+  TRESOR_ASSIGN_OR_RETURN(std::vector<ClusterCaInfo> cas,
+                          DescribeClusterTlsRecord(record, ctx.clock.Now()));
   nlohmann::json list = nlohmann::json::array();
-  for (const raft::ClusterCaInfo& ca : cas) {
+  for (const ClusterCaInfo& ca : cas) {
     list.push_back({{"serial_number", ca.serial_hex},
                     {"created", FormatRfc3339(ca.created)},
                     {"not_after", FormatRfc3339(ca.not_after)},
                     {"signing", ca.signing}});
   }
   return Response::Data({{"cas", list},
-                         {"activation_delay_seconds", raft::kCaActivationDelay.count()},
-                         {"node_cert_ttl_days", raft::kNodeCertValidDays}});
+                         {"activation_delay_seconds", kCaActivationDelay.count()},
+                         {"node_cert_ttl_days", kNodeCertValidDays}});
 }
 
 Status RequireClusterPort(SysContext ctx) {
-  if (ctx.ha.raft() == nullptr) {
+  if (ctx.ha.cluster() == nullptr) {
     return InvalidArgumentError("the cluster CA exists only with storage \"raft\": this node "
                                 "has no cluster port");
   }

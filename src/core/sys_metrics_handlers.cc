@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/metrics.h"
-#include "storage/raft/raft_backend.h"
+#include "storage/cluster_membership.h"
 
 namespace tresor::core {
 namespace {
@@ -24,11 +24,11 @@ struct VoterHealth {
 // Known on the raft leader only (as Vault reports autopilot from the
 // leader); nullopt elsewhere.
 std::optional<VoterHealth> LeaderVoterHealth(Ha& ha) {
-  storage::RaftBackend* raft = ha.raft();
-  if (raft == nullptr || !raft->node().IsLeader()) return std::nullopt;
+  storage::ClusterMembership* raft = ha.cluster();
+  if (raft == nullptr || !raft->Leads()) return std::nullopt;
   VoterHealth health;
-  const raft::NodeStatus status = raft->node().GetStatus();
-  for (const raft::ServerInfo& server : status.configuration) {
+  const storage::ClusterStatus status = raft->GetStatus();
+  for (const storage::ClusterServer& server : status.servers) {
     if (!server.voter) continue;
     ++health.voters;
     const bool in_touch =

@@ -55,7 +55,7 @@ StatusOr<std::string> RequiredString(FieldReader& fields, std::string_view name)
   return *value;
 }
 
-storage::RaftBackend* RaftOrNull(SysContext ctx) { return ctx.ha.raft(); }
+storage::ClusterMembership* RaftOrNull(SysContext ctx) { return ctx.ha.cluster(); }
 
 Status RequireRaft(SysContext ctx) {
   if (RaftOrNull(ctx) == nullptr) {
@@ -67,8 +67,8 @@ Status RequireRaft(SysContext ctx) {
 
 // The node_id a raft id stands for (recorded when the node joined).
 std::string NodeName(SysContext ctx, std::uint64_t raft_id) {
-  storage::RaftBackend* raft = RaftOrNull(ctx);
-  if (raft != nullptr && raft_id == raft->raft_id()) return raft->node_id();
+  storage::ClusterMembership* raft = RaftOrNull(ctx);
+  if (raft != nullptr && raft_id == raft->self_id()) return raft->node_id();
   auto stored = ctx.lifecycle.Barrier().Get(kServerNamesPrefix + std::to_string(raft_id));
   if (stored.ok() && stored->has_value()) return **stored;
   return std::to_string(raft_id);
@@ -125,8 +125,8 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> 
     return PermissionDeniedError("the join answer does not match the challenge: the node was "
                                  "unsealed with keys of another cluster");
   }
-  storage::RaftBackend& raft = *RaftOrNull(ctx);
-  std::uint64_t id = storage::RaftBackend::RaftIdFor(server_id);
+  storage::ClusterMembership& raft = *RaftOrNull(ctx);
+  std::uint64_t id = raft.IdFor(server_id);
   TRESOR_RETURN_IF_ERROR(
       ctx.lifecycle.Barrier().Put(kServerNamesPrefix + std::to_string(id), server_id));
   TRESOR_ASSIGN_OR_RETURN(std::string cluster_key, ctx.ha.ClusterKey());
@@ -135,7 +135,7 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> 
   // must not find its old removal notice.
   TRESOR_RETURN_IF_ERROR(
       ctx.lifecycle.Barrier().Delete(kRemovedMarkerPrefix + std::to_string(id)));
-  TRESOR_RETURN_IF_ERROR(raft.node().AddServer(id, cluster_addr));
+  TRESOR_RETURN_IF_ERROR(raft.AddServer(id, cluster_addr));
   spdlog::info("raft: {} joined as a non-voter at {}", server_id, cluster_addr);
   // The node proved it holds the unseal keys: it may have the key raft
   // connections are checked with, and the CA their TLS comes from.
@@ -151,7 +151,7 @@ StatusOr<Response> HandleAnswer(SysContext ctx, std::shared_ptr<JoinChallenges> 
 // unseal shares (Shamir), or from its auto seal.
 Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string& challenge,
                     const SecureBytes& root_key) {
-  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  storage::ClusterMembership& raft = *RaftOrNull(ctx);
   auto nonce = AesGcmOpenSecure(root_key, challenge, ChallengeAad(raft.node_id()));
   if (!nonce.ok()) return CorruptionError("the join challenge cannot be opened");
   if (!ctx.options.post_json) return InternalError("no client to reach the leader");
@@ -174,14 +174,14 @@ Status CompleteJoin(SysContext ctx, const std::string& leader, const std::string
     return UnavailableError("the leader at " + leader +
                             " answered the join without a cluster key and CA");
   }
-  Status tls_set = raft.node().SetClusterTls(cluster_tls);
+  Status tls_set = raft.SetClusterTls(cluster_tls);
   SecureWipe(cluster_tls);
   TRESOR_RETURN_IF_ERROR(tls_set);
-  raft.node().SetClusterKey(std::move(cluster_key));
-  if (raft.node().IsPristine()) TRESOR_RETURN_IF_ERROR(raft.node().StartJoining());
+  raft.SetClusterKey(std::move(cluster_key));
+  if (raft.IsPristine()) TRESOR_RETURN_IF_ERROR(raft.StartJoining());
   // Unsealing reads the keyring and the rest from this node's own copy.
-  bool arrived = PollUntil(ctx.clock, kReplicationWait, std::chrono::milliseconds(20), [&raft] {
-    auto config = raft.Get(kSealConfigKey);
+  bool arrived = PollUntil(ctx.clock, kReplicationWait, std::chrono::milliseconds(20), [&ctx] {
+    auto config = ctx.lifecycle.Physical().Get(kSealConfigKey);
     return config.ok() && config->has_value();
   });
   if (arrived) return Status::Ok();
@@ -227,9 +227,9 @@ StatusOr<Response> HandleJoin(SysContext ctx, const Request& req) {
   if (leader.rfind("http://", 0) != 0 && leader.rfind("https://", 0) != 0) {
     return InvalidArgumentError("leader_api_addr must be a URL such as https://10.0.0.1:8200");
   }
-  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  storage::ClusterMembership& raft = *RaftOrNull(ctx);
   TRESOR_ASSIGN_OR_RETURN(bool initialized, ctx.lifecycle.Initialized());
-  if (initialized || !raft.node().IsPristine() || ctx.lifecycle.JoinPending()) {
+  if (initialized || !raft.IsPristine() || ctx.lifecycle.JoinPending()) {
     return InvalidArgumentError("this node is already initialized or part of a raft cluster; "
                                 "only a new node can join (wipe its storage path to reuse it)");
   }
@@ -282,9 +282,9 @@ StatusOr<Response> HandleJoin(SysContext ctx, const Request& req) {
 
 StatusOr<Response> HandleConfiguration(SysContext ctx, const Request&) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
-  raft::NodeStatus status = RaftOrNull(ctx)->node().GetStatus();
+  storage::ClusterStatus status = RaftOrNull(ctx)->GetStatus();
   nlohmann::json servers = nlohmann::json::array();
-  for (const raft::ServerInfo& server : status.configuration) {
+  for (const storage::ClusterServer& server : status.servers) {
     servers.push_back({{"node_id", NodeName(ctx, server.id)},
                        {"address", server.address},
                        {"leader", server.id == status.leader_id},
@@ -294,8 +294,8 @@ StatusOr<Response> HandleConfiguration(SysContext ctx, const Request&) {
   return Response::Data({{"config", {{"index", status.commit_index}, {"servers", servers}}}});
 }
 
-bool IsMember(const raft::NodeStatus& status, std::uint64_t id) {
-  for (const raft::ServerInfo& server : status.configuration) {
+bool IsMember(const storage::ClusterStatus& status, std::uint64_t id) {
+  for (const storage::ClusterServer& server : status.servers) {
     if (server.id == id) return true;
   }
   return false;
@@ -305,12 +305,12 @@ bool IsMember(const raft::NodeStatus& status, std::uint64_t id) {
 // the barrier, the same message told it the earlier entries are committed,
 // so it applies them. A peer that is down does not answer: after a bounded
 // wait it is removed anyway (it finds the marker only if it ever got it).
-Status WaitUntilPeerHasCommitted(Clock& clock, raft::Node& node, std::uint64_t id) {
+Status WaitUntilPeerHasCommitted(Clock& clock, storage::ClusterMembership& node, std::uint64_t id) {
   TRESOR_RETURN_IF_ERROR(node.Barrier());
   const std::uint64_t target = node.GetStatus().last_index;
   bool confirmed =
       PollUntil(clock, std::chrono::seconds(2), std::chrono::milliseconds(10), [&node, id, target] {
-        for (const raft::ServerInfo& server : node.GetStatus().configuration) {
+        for (const storage::ClusterServer& server : node.GetStatus().servers) {
           if (server.id == id && server.match_index >= target) return true;
         }
         return false;
@@ -324,21 +324,21 @@ StatusOr<Response> HandleRemovePeer(SysContext ctx, const Request& req) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
   TRESOR_ASSIGN_OR_RETURN(FieldReader fields, FieldReader::FromRequest(req));
   TRESOR_ASSIGN_OR_RETURN(std::string server_id, RequiredString(fields, "server_id"));
-  storage::RaftBackend& raft = *RaftOrNull(ctx);
+  storage::ClusterMembership& raft = *RaftOrNull(ctx);
   if (server_id == raft.node_id()) {
     return InvalidArgumentError("cannot remove the active node itself; step it down first and "
                                 "remove it from the new active node");
   }
-  std::uint64_t id = storage::RaftBackend::RaftIdFor(server_id);
-  if (!IsMember(raft.node().GetStatus(), id)) {
+  std::uint64_t id = raft.IdFor(server_id);
+  if (!IsMember(raft.GetStatus(), id)) {
     return InvalidArgumentError("no raft peer with server_id \"" + server_id + "\"");
   }
   // Tell the server first, through raft, so that it stops serving: once
   // removed it gets nothing more from the leader.
   std::string marker = kRemovedMarkerPrefix + std::to_string(id);
   TRESOR_RETURN_IF_ERROR(ctx.lifecycle.Barrier().Put(marker, server_id));
-  TRESOR_RETURN_IF_ERROR(WaitUntilPeerHasCommitted(ctx.clock, raft.node(), id));
-  Status removed = raft.node().RemoveServer(id);
+  TRESOR_RETURN_IF_ERROR(WaitUntilPeerHasCommitted(ctx.clock, raft, id));
+  Status removed = raft.RemoveServer(id);
   if (!removed.ok()) {
     ctx.lifecycle.Barrier().Delete(marker).IgnoreError();  // nothing changed
     if (removed.code() == StatusCode::kNotFound) {
@@ -369,13 +369,13 @@ std::string GoDuration(std::int64_t ms) {
 
 StatusOr<Response> HandleAutopilotState(SysContext ctx, const Request&) {
   TRESOR_RETURN_IF_ERROR(RequireRaft(ctx));
-  raft::NodeStatus status = RaftOrNull(ctx)->node().GetStatus();
+  storage::ClusterStatus status = RaftOrNull(ctx)->GetStatus();
   nlohmann::json servers = nlohmann::json::object();
   nlohmann::json voters = nlohmann::json::array();
   int voter_count = 0;
   int healthy_voters = 0;
   std::string leader_name;
-  for (const raft::ServerInfo& server : status.configuration) {
+  for (const storage::ClusterServer& server : status.servers) {
     std::string name = NodeName(ctx, server.id);
     bool is_leader = server.id == status.leader_id;
     if (is_leader) leader_name = name;
@@ -411,11 +411,11 @@ StatusOr<Response> HandleAutopilotState(SysContext ctx, const Request&) {
 
 StatusOr<Response> HandleHaStatus(SysContext ctx, const Request&) {
   nlohmann::json nodes = nlohmann::json::array();
-  storage::RaftBackend* raft = RaftOrNull(ctx);
+  storage::ClusterMembership* raft = RaftOrNull(ctx);
   if (raft != nullptr) {
-    raft::NodeStatus status = raft->node().GetStatus();
+    storage::ClusterStatus status = raft->GetStatus();
     LeaderInfo leader = ctx.ha.Leader();
-    for (const raft::ServerInfo& server : status.configuration) {
+    for (const storage::ClusterServer& server : status.servers) {
       bool active = server.id == status.leader_id;
       nodes.push_back({{"hostname", NodeName(ctx, server.id)},
                        {"api_address", active ? leader.leader_address : ""},

@@ -16,20 +16,20 @@
 #include "snapshot/archive_writer.h"
 #include "snapshot/meta.h"
 #include "snapshot/sums_seal.h"
-#include "storage/raft/raft_backend.h"
+#include "storage/cluster_membership.h"
 
 namespace tresor::core {
 namespace {
 
 
 StatusOr<storage::Snapshotter*> RequireSnapshotter(SysContext ctx) {
-  storage::RaftBackend* raft = ctx.ha.raft();
-  if (raft == nullptr) {
+  storage::Snapshotter* snapshotter = ctx.ha.snapshotter();
+  if (snapshotter == nullptr) {
     return InvalidArgumentError(
         "snapshots need integrated storage (storage \"raft\"); for a server on file storage, "
         "stop it and use `tresor operator backup save|restore`");
   }
-  return raft->AsSnapshotter();
+  return snapshotter;
 }
 
 // The uploaded archive, read as it arrives (engines/raw_body.h).
@@ -76,8 +76,8 @@ StatusOr<Response> HandleSave(SysContext ctx, const Request& req) {
   Response response;
   response.content_type = "application/gzip";
   response.headers["X-Tresor-Snapshot-Index"] = std::to_string(meta.index);
-  if (!ctx.ha.IsActive()) {
-    raft::NodeStatus status = ctx.ha.raft()->node().GetStatus();
+  if (!ctx.ha.IsActive() && ctx.ha.cluster() != nullptr) {
+    storage::ClusterStatus status = ctx.ha.cluster()->GetStatus();
     bool known = status.leader_seen_at != std::chrono::steady_clock::time_point{};
     auto since = std::chrono::steady_clock::now() - status.leader_seen_at;
     response.headers["X-Tresor-Known-Leader"] = status.leader_id != 0 ? "true" : "false";

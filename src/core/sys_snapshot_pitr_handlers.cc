@@ -11,7 +11,6 @@
 #include "core/sys_snapshot_auto_handlers.h"
 #include "engines/field_reader.h"
 #include "snapshot/sums_seal.h"
-#include "storage/raft/raft_backend.h"
 
 namespace tresor::core {
 namespace {
@@ -42,8 +41,9 @@ StatusOr<Response> HandlePitrInspect(SysContext ctx, const std::string& scratch_
 
 StatusOr<Response> HandlePitrRestore(SysContext ctx, const std::string& scratch_dir,
                                  const Request& req) {
-  storage::RaftBackend* raft = ctx.ha.raft();
-  if (raft == nullptr) {
+  storage::Snapshotter* snapshotter = ctx.ha.snapshotter();
+  storage::ReplicationLog* log = ctx.ha.replication_log();
+  if (snapshotter == nullptr || log == nullptr) {
     return InvalidArgumentError("point-in-time restores need integrated storage (storage \"raft\")");
   }
   TRESOR_ASSIGN_OR_RETURN(snapshot_auto::AutoConfig target,
@@ -60,8 +60,8 @@ StatusOr<Response> HandlePitrRestore(SysContext ctx, const std::string& scratch_
   std::optional<snapshot::RootKeySumsSeal> seal;
   if (!force) seal.emplace(ctx.lifecycle.RootKeyBarrier());
   TRESOR_ASSIGN_OR_RETURN(nlohmann::json restored,
-                          snapshot_auto::RestoreToPoint(target, point, *raft->AsSnapshotter(),
-                                                        *raft, seal ? &*seal : nullptr,
+                          snapshot_auto::RestoreToPoint(target, point, *snapshotter,
+                                                        *log, seal ? &*seal : nullptr,
                                                         scratch_dir));
   // Keys and caches of the new state, or sealed when this node's keys do
   // not open it.

@@ -19,7 +19,6 @@
 namespace tresor::raft {
 namespace {
 
-constexpr std::size_t kMaxCas = 2;
 constexpr std::string_view kNodeNamePrefix = "tresor-raft-";
 
 std::string SslError(std::string_view what) {
@@ -30,63 +29,6 @@ std::string SslError(std::string_view what) {
   return "cluster TLS: " + std::string(what) + ": " + buf;
 }
 
-struct Ca {
-  std::string cert_pem;
-  SecureBytes key_pem;
-  std::int64_t created = 0;  // unix seconds
-};
-
-std::int64_t UnixSeconds(SystemTime t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-StatusOr<std::vector<Ca>> ParseRecord(std::string_view record) {
-  std::vector<Ca> cas;
-  try {
-    nlohmann::json json = nlohmann::json::parse(record);
-    for (const nlohmann::json& entry : json.at("cas")) {
-      Ca ca;
-      ca.cert_pem = entry.at("cert").get<std::string>();
-      const std::string& key = entry.at("key").get_ref<const std::string&>();
-      ca.key_pem.assign(key.begin(), key.end());
-      ca.created = entry.at("created").get<std::int64_t>();
-      cas.push_back(std::move(ca));
-    }
-  } catch (const std::exception&) {
-    return CorruptionError("cluster TLS: the CA record in the barrier is malformed");
-  }
-  if (cas.empty()) return CorruptionError("cluster TLS: the CA record holds no CA");
-  return cas;
-}
-
-std::string WriteRecord(const std::vector<Ca>& cas) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const Ca& ca : cas) {
-    list.push_back({{"cert", ca.cert_pem},
-                    {"key", std::string(ca.key_pem.begin(), ca.key_pem.end())},
-                    {"created", ca.created}});
-  }
-  return nlohmann::json{{"cas", list}}.dump();
-}
-
-// The newest CA that signs at `now`: one created at least the activation
-// delay ago, else (a rotation in progress) the one behind it.
-std::size_t SigningIndex(const std::vector<Ca>& cas, SystemTime now) {
-  const std::int64_t activated_before = UnixSeconds(now - kCaActivationDelay);
-  for (std::size_t i = 0; i < cas.size(); ++i) {
-    if (cas[i].created <= activated_before) return i;
-  }
-  return cas.size() - 1;  // every CA is new: the oldest (only one, in practice)
-}
-
-StatusOr<Ca> NewCa(SystemTime now) {
-  // Each CA needs a name of its own: during a rotation two are trusted,
-  // and OpenSSL finds a certificate's issuer by name.
-  TRESOR_ASSIGN_OR_RETURN(CertKeyPair pair, CreateCa("tresor-cluster-ca-" + HexEncode(RandomBytes(8)),
-                                                     kClusterCaValidDays));
-  return Ca{std::move(pair.cert_pem), std::move(pair.key_pem), UnixSeconds(now)};
-}
-
 X509Ptr ReadCert(std::string_view pem) {
   auto cert = ParseCertPem(pem);
   return cert.ok() ? std::move(*cert) : X509Ptr();
@@ -94,57 +36,13 @@ X509Ptr ReadCert(std::string_view pem) {
 
 }  // namespace
 
-StatusOr<std::string> NewClusterTlsRecord(SystemTime now) {
-  TRESOR_ASSIGN_OR_RETURN(Ca ca, NewCa(now));
-  std::vector<Ca> cas;
-  cas.push_back(std::move(ca));
-  return WriteRecord(cas);
-}
-
-StatusOr<std::string> RotateClusterTlsRecord(std::string_view record, SystemTime now) {
-  TRESOR_ASSIGN_OR_RETURN(std::vector<Ca> cas, ParseRecord(record));
-  if (SigningIndex(cas, now) != 0) {
-    const std::int64_t wait = cas[0].created + kCaActivationDelay.count() - UnixSeconds(now);
-    return FailedPreconditionError(
-        "a rotation of the cluster CA is still in progress: the newest CA signs node "
-        "certificates in " +
-        std::to_string(std::max<std::int64_t>(wait, 1)) + "s; rotate again after that");
-  }
-  TRESOR_ASSIGN_OR_RETURN(Ca fresh, NewCa(now));
-  cas.insert(cas.begin(), std::move(fresh));
-  if (cas.size() > kMaxCas) cas.resize(kMaxCas);
-  return WriteRecord(cas);
-}
-
-StatusOr<std::vector<ClusterCaInfo>> DescribeClusterTlsRecord(std::string_view record,
-                                                              SystemTime now) {
-  TRESOR_ASSIGN_OR_RETURN(std::vector<Ca> cas, ParseRecord(record));
-  const std::size_t signing = SigningIndex(cas, now);
-  std::vector<ClusterCaInfo> out;
-  for (std::size_t i = 0; i < cas.size(); ++i) {
-    ClusterCaInfo info;
-    X509Ptr cert = ReadCert(cas[i].cert_pem);
-    if (!cert) return CorruptionError("cluster TLS: a CA certificate in the record is malformed");
-    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr);
-    char* hex = BN_bn2hex(bn);
-    info.serial_hex = hex;
-    OPENSSL_free(hex);
-    BN_free(bn);
-    info.created = SystemTime(std::chrono::seconds(cas[i].created));
-    TRESOR_ASSIGN_OR_RETURN(info.not_after, CertNotAfter(cas[i].cert_pem));
-    info.signing = i == signing;
-    out.push_back(std::move(info));
-  }
-  return out;
-}
-
 StatusOr<std::shared_ptr<const ClusterTls>> ClusterTls::Create(std::string_view record,
                                                                std::uint64_t self,
                                                                SystemTime now) {
-  TRESOR_ASSIGN_OR_RETURN(std::vector<Ca> cas, ParseRecord(record));
+  TRESOR_ASSIGN_OR_RETURN(std::vector<ClusterCa> cas, ParseClusterCaRecord(record));
   std::shared_ptr<ClusterTls> tls(new ClusterTls);
   tls->record_ = std::string(record);
-  tls->signing_index_ = SigningIndex(cas, now);
+  tls->signing_index_ = ClusterCaSigningIndex(cas, now);
   tls->renew_after_ = now + std::chrono::hours(24) * kNodeCertValidDays / 2;
   CertKeyPair signer{cas[tls->signing_index_].cert_pem, cas[tls->signing_index_].key_pem};
   TRESOR_ASSIGN_OR_RETURN(CertKeyPair mine, IssueCert(signer, NodeCommonName(self),
@@ -158,7 +56,7 @@ StatusOr<std::shared_ptr<const ClusterTls>> ClusterTls::Create(std::string_view 
   // ticket key to keep.
   SSL_CTX_set_num_tickets(ctx, 0);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  for (const Ca& ca : cas) {
+  for (const ClusterCa& ca : cas) {
     X509Ptr cert = ReadCert(ca.cert_pem);
     if (!cert || X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), cert.get()) != 1) {
       return CorruptionError(SslError("trusting a cluster CA"));
@@ -182,8 +80,8 @@ SSL* ClusterTls::NewSsl() const { return SSL_new(ctx_); }
 
 bool ClusterTls::Stale(std::string_view record, SystemTime now) const {
   if (record != record_ || now >= renew_after_) return true;
-  auto cas = ParseRecord(record);
-  return !cas.ok() || SigningIndex(*cas, now) != signing_index_;
+  auto cas = ParseClusterCaRecord(record);
+  return !cas.ok() || ClusterCaSigningIndex(*cas, now) != signing_index_;
 }
 
 std::string ClusterTls::NodeCommonName(std::uint64_t raft_id) {

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cluster_ca.h"
 #include "common/secure_memory.h"
 #include "common/status.h"
 
@@ -36,32 +37,17 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace tresor::raft {
 
-inline constexpr int kClusterCaValidDays = 3650;
-inline constexpr int kNodeCertValidDays = 30;
-// How long a new CA waits before it signs node certificates; nodes re-read
-// the record well within it.
-inline constexpr std::chrono::seconds kCaActivationDelay{30};
-// How often a node re-reads the record (core/ha.cc).
-inline constexpr std::chrono::seconds kClusterTlsRefreshInterval{5};
-
-using SystemTime = std::chrono::system_clock::time_point;
-
-// A record with one new CA.
-StatusOr<std::string> NewClusterTlsRecord(SystemTime now);
-// The record with a new CA in front and at most one older CA behind it.
-// FailedPrecondition while the newest CA does not sign yet (a rotation in
-// progress: rotating again would drop a CA that nodes may still present).
-StatusOr<std::string> RotateClusterTlsRecord(std::string_view record, SystemTime now);
-
-// What an operator sees of a record (no keys): per CA, newest first.
-struct ClusterCaInfo {
-  std::string serial_hex;
-  SystemTime created;
-  SystemTime not_after;
-  bool signing = false;  // signs node certificates now
-};
-StatusOr<std::vector<ClusterCaInfo>> DescribeClusterTlsRecord(std::string_view record,
-                                                              SystemTime now);
+// The record's functions and constants live in common/cluster_ca.h (core
+// makes and rotates records); these names keep raft's code as it was.
+using tresor::ClusterCaInfo;
+using tresor::DescribeClusterTlsRecord;
+using tresor::kCaActivationDelay;
+using tresor::kClusterCaValidDays;
+using tresor::kClusterTlsRefreshInterval;
+using tresor::kNodeCertValidDays;
+using tresor::NewClusterTlsRecord;
+using tresor::RotateClusterTlsRecord;
+using tresor::SystemTime;
 
 class ClusterTls {
  public:

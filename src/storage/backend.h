@@ -14,7 +14,8 @@
 // Threads: implementations are safe to call from many threads at once.
 //
 // Optional capabilities are separate interfaces, discovered at run time with
-// AsHA() / AsSnapshotter() / AsReplicationLog() (null when unsupported). There is no separate
+// AsHA() / AsClusterMembership() / AsSnapshotter() / AsReplicationLog()
+// (null when unsupported). There is no separate
 // transactional capability: Batch is atomic on every backend. HABackend
 // (storage/ha_backend.h) is what core::Ha takes the active node's lock
 // from; raft returns one (its leadership), file and inmem do not.
@@ -44,6 +45,7 @@ struct Operation {
   static Operation Delete(std::string key) { return {Type::kDelete, std::move(key), {}}; }
 };
 
+class ClusterMembership;
 class HABackend;
 class Snapshotter;
 class ReplicationLog;
@@ -83,6 +85,7 @@ class Backend {
   virtual Status Close() { return Status::Ok(); }
 
   virtual HABackend* AsHA() { return nullptr; }
+  virtual ClusterMembership* AsClusterMembership() { return nullptr; }
   virtual Snapshotter* AsSnapshotter() { return nullptr; }
   virtual ReplicationLog* AsReplicationLog() { return nullptr; }
 };

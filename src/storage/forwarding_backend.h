@@ -40,6 +40,7 @@ class ForwardingBackend : public Backend {
   Status Batch(const std::vector<Operation>& ops) override { return target_->Batch(ops); }
   Status Close() override { return target_->Close(); }
   HABackend* AsHA() override { return target_->AsHA(); }
+  ClusterMembership* AsClusterMembership() override { return target_->AsClusterMembership(); }
   Snapshotter* AsSnapshotter() override { return target_->AsSnapshotter(); }
   ReplicationLog* AsReplicationLog() override { return target_->AsReplicationLog(); }
 

@@ -104,4 +104,9 @@ class ReplicationLog {
   virtual void ServeChannel(std::function<void(int fd, std::string peer)> serve) = 0;
 };
 
+// The first bytes a DR client sends to another cluster's cluster port to
+// ask for the DR channel that ServeChannel serves there (raft's hello with
+// the replication magic; storage/raft/raft_replication_log.cc).
+std::string ReplicationChannelHello();
+
 }  // namespace tresor::storage

@@ -125,8 +125,8 @@ void DrReplication::ApplyRecord(const LocalRecord& record) {
   synchronous_.store(record.mode == Mode::kPrimary && record.synchronous,
                      std::memory_order_release);
   if (record.synchronous) has_secondaries_.store(!ActiveSecondaries().empty());
-  storage::RaftBackend* raft = ha_.raft();
-  const bool leads = raft != nullptr && raft->node().IsLeader();
+  storage::ClusterMembership* raft = ha_.cluster();
+  const bool leads = raft != nullptr && raft->Leads();
   const bool follow = record.mode == Mode::kSecondary && leads && !record.primary_addrs.empty();
   std::unique_ptr<DrClient> stale;
   {
@@ -250,8 +250,8 @@ StatusOr<nlohmann::json> DrReplication::SecondaryToken(const std::string& id,
   token.id = id;
   token.cluster_id = record.cluster_id;
   if (!record.primary_cluster_addr.empty()) token.addrs.push_back(record.primary_cluster_addr);
-  if (storage::RaftBackend* raft = ha_.raft()) {
-    for (const raft::ServerInfo& server : raft->node().GetStatus().configuration) {
+  if (storage::ClusterMembership* raft = ha_.cluster()) {
+    for (const storage::ClusterServer& server : raft->GetStatus().servers) {
       if (std::find(token.addrs.begin(), token.addrs.end(), server.address) == token.addrs.end()) {
         token.addrs.push_back(server.address);
       }
@@ -561,8 +561,8 @@ nlohmann::json DrReplication::StatusJson() const {
   }
   if (!following) {
     // The DR client runs on the raft leader only.
-    storage::RaftBackend* raft = ha_.raft();
-    out["state"] = raft != nullptr && raft->node().IsLeader() ? "connecting" : "standby";
+    storage::ClusterMembership* raft = ha_.cluster();
+    out["state"] = raft != nullptr && raft->Leads() ? "connecting" : "standby";
     return out;
   }
   out["state"] = progress.state;

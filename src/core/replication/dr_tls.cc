@@ -17,7 +17,7 @@
 #include <cstring>
 
 #include "common/random.h"
-#include "raft/cluster_handshake.h"
+#include "storage/replication_log.h"
 
 namespace tresor::core::replication {
 namespace {
@@ -175,7 +175,7 @@ StatusOr<std::unique_ptr<TlsChannel>> TlsChannel::Connect(const std::string& add
                                                           const KeyPair* client,
                                                           std::chrono::milliseconds io_timeout) {
   TRESOR_ASSIGN_OR_RETURN(int fd, ConnectTcp(address, io_timeout));
-  std::string hello = raft::handshake::ReplicationHello();
+  std::string hello = storage::ReplicationChannelHello();
   char go = 0;
   if (::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(hello.size()) ||
       ::recv(fd, &go, 1, MSG_WAITALL) != 1 || go != 'K') {

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/replication/dr_tls.h"
-#include "raft/cluster_handshake.h"
+#include "storage/replication_log.h"
 
 namespace tresor::core::replication {
 namespace {
@@ -32,13 +32,13 @@ class OneConnectionServer {
     address_ = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
     accepted_ = std::async(std::launch::async, [this]() -> StatusOr<std::unique_ptr<TlsChannel>> {
       int fd = ::accept(listener_, nullptr, nullptr);
-      std::string hello(raft::handshake::kHelloHeadSize, '\0');
+      std::string hello(storage::ReplicationChannelHello().size(), '\0');
       if (::recv(fd, hello.data(), hello.size(), MSG_WAITALL) !=
           static_cast<ssize_t>(hello.size())) {
         ::close(fd);
         return UnavailableError("no hello");
       }
-      EXPECT_EQ(hello, raft::handshake::ReplicationHello());
+      EXPECT_EQ(hello, storage::ReplicationChannelHello());
       return TlsChannel::Accept(fd, ca_, kTimeout);
     });
   }

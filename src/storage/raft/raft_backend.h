@@ -29,6 +29,7 @@
 
 #include "raft/node.h"
 #include "storage/backend.h"
+#include "storage/cluster_membership.h"
 #include "storage/raft/raft_ha.h"
 #include "storage/replication_log.h"
 #include "storage/snapshotter.h"
@@ -51,7 +52,10 @@ struct RaftBackendOptions {
 StatusOr<RaftBackendOptions> ParseRaftOptions(const std::map<std::string, std::string>& options,
                                               const std::string& cluster_address);
 
-class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
+class RaftBackend : public Backend,
+                    public Snapshotter,
+                    public ReplicationLog,
+                    public ClusterMembership {
  public:
   // Opens the node in options.path; starts raft at once when the node has
   // raft state already (a restart).
@@ -66,6 +70,7 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
   Status Batch(const std::vector<Operation>& ops) override;
   Status Close() override;
   HABackend* AsHA() override { return ha_.get(); }
+  ClusterMembership* AsClusterMembership() override { return this; }
   Snapshotter* AsSnapshotter() override { return this; }
   ReplicationLog* AsReplicationLog() override { return this; }
 
@@ -107,12 +112,28 @@ class RaftBackend : public Backend, public Snapshotter, public ReplicationLog {
   static StatusOr<std::string> Recover(const RaftBackendOptions& options,
                                        const std::map<std::string, std::string>& other_voters);
 
-  const std::string& node_id() const { return node_id_; }
   std::uint64_t raft_id() const { return raft_id_; }
-  const std::string& cluster_address() const { return cluster_address_; }
   // The raft id a node_id maps to (what libraft calls the server).
   static std::uint64_t RaftIdFor(const std::string& node_id);
   raft::Node& node() { return *node_; }
+
+  // ClusterMembership (raft_cluster.cc): raft's configuration, over
+  // raft::Node.
+  const std::string& node_id() const override { return node_id_; }
+  std::uint64_t self_id() const override { return raft_id_; }
+  const std::string& cluster_address() const override { return cluster_address_; }
+  std::uint64_t IdFor(const std::string& node_id) const override { return RaftIdFor(node_id); }
+  ClusterStatus GetStatus() const override;
+  bool Leads() const override { return node_->IsLeader(); }
+  bool IsPristine() const override { return node_->IsPristine(); }
+  Status StartJoining() override { return node_->StartJoining(); }
+  Status AddServer(std::uint64_t id, const std::string& address) override {
+    return node_->AddServer(id, address);
+  }
+  Status RemoveServer(std::uint64_t id) override { return node_->RemoveServer(id); }
+  Status Barrier() override { return node_->Barrier(); }
+  void SetClusterKey(std::string key) override { node_->SetClusterKey(std::move(key)); }
+  Status SetClusterTls(std::string_view record) override { return node_->SetClusterTls(record); }
 
  private:
   RaftBackend(std::string node_id, std::string cluster_address, std::unique_ptr<raft::Node> node,

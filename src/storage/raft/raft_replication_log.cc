@@ -4,6 +4,8 @@
 #include "raft/command.h"
 #include "storage/raft/raft_backend.h"
 
+#include "raft/cluster_handshake.h"
+
 namespace tresor::storage {
 namespace {
 
@@ -120,5 +122,7 @@ Status RaftBackend::MoveTo(const LogPosition& position) {
   TRESOR_RETURN_IF_ERROR(CheckPosition(position));
   return Write({raft::WalNextOp(ToWal(position))});
 }
+
+std::string ReplicationChannelHello() { return raft::handshake::ReplicationHello(); }
 
 }  // namespace tresor::storage
