@@ -540,7 +540,8 @@ class ConfigReader {
   // storage/etcd), which may also serve as ha_storage.
   static const std::vector<std::string_view>* ExternalStorageKeys(std::string_view type) {
     static const std::vector<std::string_view> kPostgreSQL = {
-        "connection_url", "table", "skip_create_table", "max_parallel", "ha_enabled",
+        "connection_url", "table", "skip_create_table", "max_parallel", "max_idle_connections",
+        "ha_enabled",
         "ha_table", "lock_ttl", "lock_renew_interval", "lock_retry_interval"};
     static const std::vector<std::string_view> kEtcd = {
         "address", "path", "ha_enabled", "lock_timeout", "request_timeout", "etcd_api",
