@@ -4,19 +4,12 @@ two nodes on one database (exactly one active, the standby forwards, kill -9
 of the active under a writer loses no acknowledged write and the standby
 takes over), and readable failures at start for an unreachable server and
 for wrong credentials."""
-import threading
-
-from harness import TresorServer, active_node, close_all, wait_for
+from ha_support import mount_kv_v2, one_active_forwarding_and_kill_9_failover
+from harness import TresorServer, wait_for
 from postgres_support import PostgresServer, postgresql_storage_block
 
 # Shorter than Vault's 15 s so that the fail-over test does not wait long.
 FAST_LOCK = '  lock_ttl = "4s"\n  lock_renew_interval = "1s"\n'
-
-
-def _kv_v2(node, token):
-    r = node.api("POST", "sys/mounts/kv", {"type": "kv", "options": {"version": "2"}},
-                 token=token)
-    assert r.status == 204, r
 
 
 def test_single_node_init_unseal_kv():
@@ -28,7 +21,7 @@ def test_single_node_init_unseal_kv():
             node.unseal(init["keys"])
             root = init["root_token"]
             wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
-            _kv_v2(node, root)
+            mount_kv_v2(node, root)
             r = node.api("POST", "kv/data/app", {"data": {"password": "s3cret"}}, token=root)
             assert r.status == 200, r
             r = node.api("GET", "kv/data/app", token=root)
@@ -48,63 +41,7 @@ def test_single_node_init_unseal_kv():
 
 def test_two_nodes_one_active_standby_forwards_and_kill_9_fails_over():
     with PostgresServer() as pg:
-        block = postgresql_storage_block(pg.url, extra=FAST_LOCK)
-        nodes = [TresorServer(storage_block=block) for _ in range(2)]
-        try:
-            for n in nodes:
-                n.start()
-            init = nodes[0].init()
-            keys, root = init["keys"], init["root_token"]
-            for n in nodes:
-                n.unseal(keys)
-            active = wait_for(lambda: active_node(nodes), timeout=60, what="an active node")
-            standby = nodes[1] if active is nodes[0] else nodes[0]
-
-            def standby_names_active():
-                r = standby.api("GET", "sys/leader")
-                return (r.status == 200 and r.json["is_self"] is False and
-                        r.json["leader_address"] == active.address)
-            wait_for(standby_names_active, timeout=60, what="the standby to name the active node")
-            assert active.api("GET", "sys/leader").json["is_self"] is True
-            _kv_v2(active, root)
-            r = standby.api("POST", "kv/data/forwarded", {"data": {"v": "1"}}, token=root)
-            assert r.status in (200, 204), r
-            r = active.api("GET", "kv/data/forwarded", token=root)
-            assert r.status == 200 and r.json["data"]["data"] == {"v": "1"}, r
-
-            acknowledged = {}
-            stop = threading.Event()
-
-            def writer():
-                i = 0
-                while not stop.is_set():
-                    try:
-                        r = active.api("POST", f"kv/data/w{i}", {"data": {"v": i}}, token=root,
-                                       timeout=10)
-                    except OSError:
-                        return
-                    if r.status == 200:
-                        acknowledged[f"w{i}"] = i
-                    i += 1
-
-            t = threading.Thread(target=writer)
-            t.start()
-            wait_for(lambda: len(acknowledged) >= 30, timeout=60, what="30 writes")
-            assert active.kill() == -9
-            stop.set()
-            t.join()
-
-            def standby_is_active():
-                r = standby.api("GET", "sys/leader")
-                return r.status == 200 and r.json["is_self"] is True
-            wait_for(standby_is_active, timeout=60, what="the standby to become active")
-            for key, value in acknowledged.items():
-                r = standby.api("GET", f"kv/data/{key}", token=root)
-                assert r.status == 200 and r.json["data"]["data"] == {"v": value}, (key, r)
-            r = standby.api("POST", "kv/data/after", {"data": {"v": "2"}}, token=root)
-            assert r.status == 200, r
-        finally:
-            close_all(nodes)
+        one_active_forwarding_and_kill_9_failover(postgresql_storage_block(pg.url, extra=FAST_LOCK))
 
 
 def test_unreachable_server_at_start_exits_with_a_message():
