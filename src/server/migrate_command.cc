@@ -52,9 +52,11 @@ Status ReadStorageBlock(const hcl::ObjectEntry& entry, std::string_view filename
     StorageConfig storage;
     storage.type = block.labels[0];
     storage.line = block.position.line;
-    if (storage.type != "file" && storage.type != "raft") {
+    if (storage.type != "file" && storage.type != "raft" && storage.type != "postgresql" &&
+        storage.type != "etcd") {
       return ConfigError(filename, block.position.line,
-                         scope + ": migrate reads and writes \"file\" and \"raft\" storage");
+                         scope + ": migrate reads and writes \"file\", \"raft\", "
+                                 "\"postgresql\" and \"etcd\" storage");
     }
     for (const hcl::ObjectEntry& option : block.body->object()) {
       StatusOr<std::string> value = OptionString(option.value);
@@ -276,6 +278,8 @@ Exit codes: 0 migrated and verified, 1 failed, 2 usage error.)";
     }
     MigrateOptions options;
     options.start = start_;
+    // etcd takes at most 128 operations in one transaction (--max-txn-ops).
+    if (config->destination.type == "etcd") options.batch_entries = 128;
     options.progress = [&io](std::uint64_t done, std::uint64_t total) {
       io.out << "Copied " << done << " of " << total << " entries" << std::endl;
     };

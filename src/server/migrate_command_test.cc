@@ -44,7 +44,7 @@ TEST(MigrateConfigTest, RefusesIncompleteOrUnknownConfigs) {
       {std::string(kSource) + "storage_destination \"raft\" { path = \"/r\" }\n",
        "cluster_addr is required"},
       {std::string(kSource) + "storage_destination \"consul\" { path = \"/r\" }\n",
-       "\"file\" and \"raft\""},
+       "\"file\", \"raft\", \"postgresql\" and \"etcd\""},
       {std::string(kSource) + "storage_destination \"file\" { path = [\"/r\"] }\n",
        "expected a string"},
       {"storage_source \"raft\" { path = \"/a\" }\n"

@@ -3,7 +3,6 @@
 #include <openssl/err.h>
 
 #include <charconv>
-#include <csignal>
 
 #include "common/encoding.h"
 
@@ -59,9 +58,6 @@ StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions& opti
   for (const EtcdEndpoint& endpoint : options.endpoints) any_tls = any_tls || endpoint.tls;
   SSL_CTX* ctx = nullptr;
   if (any_tls) {
-    // TLS writes with write(2): a member that hangs up must be an error,
-    // not a SIGPIPE that kills the process.
-    std::signal(SIGPIPE, SIG_IGN);
     ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     bool loaded = options.tls_ca_file.empty()
