@@ -54,7 +54,7 @@ BENCH_DOC ?= docs/performance.md
 BENCH_ARGS = --build-dir $(BENCH_BUILD) --results-dir $(BENCH_RESULTS) --doc $(BENCH_DOC)
 
 .PHONY: bench bench-quick bench-build bench-deps bench-snapshot-large bench-restore-large \
-  bench-unseal bench-dr bench-snapshot-auto bench-observability
+  bench-unseal bench-dr bench-snapshot-auto bench-observability bench-ha
 
 bench-build:
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -65,7 +65,7 @@ bench-deps:
 	scripts/install-bench-deps
 
 BENCH_SCRIPTS = compare_bench raft_bench snapshot_bench startup_bench scale_bench unseal_bench \
-  dr_bench snapshot_auto_bench profile_bench observability_bench
+  dr_bench snapshot_auto_bench profile_bench observability_bench ha_failover_bench
 
 bench: bench-build bench-deps
 	set -e; for script in $(BENCH_SCRIPTS); do \
@@ -92,6 +92,9 @@ bench-snapshot-auto: bench-build
 
 bench-observability: bench-build
 	$(PYTHON) bench/observability_bench.py $(BENCH_ARGS) --command "make bench-observability"
+
+bench-ha: bench-build
+	$(PYTHON) bench/ha_failover_bench.py $(BENCH_ARGS) --command "make bench-ha"
 
 bench-restore-large: bench-build
 	$(PYTHON) bench/restore_large_bench.py $(BENCH_ARGS) --command "make bench-restore-large"

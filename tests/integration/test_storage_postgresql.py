@@ -44,6 +44,40 @@ def test_two_nodes_one_active_standby_forwards_and_kill_9_fails_over():
         one_active_forwarding_and_kill_9_failover(postgresql_storage_block(pg.url, extra=FAST_LOCK))
 
 
+def test_postgresql_down_and_up_under_a_running_ha_node():
+    """The database crashes under the active node: writes fail with a 5xx,
+    the node cannot renew its lock and stops being active; once the
+    database is back the node takes the lock again and writes work, with
+    everything written before still there, and no restart of the node."""
+    with PostgresServer() as pg:
+        node = TresorServer(storage_block=postgresql_storage_block(pg.url, extra=FAST_LOCK))
+        node.start()
+        try:
+            init = node.init()
+            node.unseal(init["keys"])
+            root = init["root_token"]
+            wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
+            mount_kv_v2(node, root)
+            r = node.api("POST", "kv/data/before", {"data": {"v": 1}}, token=root)
+            assert r.status == 200, r
+            pg.down()
+            r = node.api("POST", "kv/data/during", {"data": {"v": 2}}, token=root, timeout=60)
+            assert r.status >= 500, r
+            wait_for(lambda: node.api("GET", "sys/health").status != 200, timeout=30,
+                     what="the node to stop being active without its lock")
+            pg.up()
+
+            def written():
+                r = node.api("POST", "kv/data/after", {"data": {"v": 3}}, token=root, timeout=30)
+                return r.status == 200
+            wait_for(written, timeout=90, interval=0.5, what="writes to work again")
+            r = node.api("GET", "kv/data/before", token=root)
+            assert r.status == 200 and r.json["data"]["data"] == {"v": 1}, r
+            assert node.api("GET", "sys/leader").json["is_self"] is True
+        finally:
+            node.close()
+
+
 def test_unreachable_server_at_start_exits_with_a_message():
     node = TresorServer(storage_block=postgresql_storage_block(
         "postgresql://tresor:pw@127.0.0.1:1/tresor?connect_timeout=3", ha=False))
