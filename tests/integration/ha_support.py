@@ -15,6 +15,17 @@ def mount_kv_v2(node, token):
     assert r.status == 204, r
 
 
+def init_unseal_with_kv(node):
+    """Initialises and unseals a started single node, waits until it is
+    active and mounts KV v2 at kv/; returns (init answer, root token)."""
+    init = node.init()
+    node.unseal(init["keys"])
+    wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60,
+             what="the node to be active")
+    mount_kv_v2(node, init["root_token"])
+    return init, init["root_token"]
+
+
 def _leader(node):
     r = node.api("GET", "sys/leader")
     return r.json if r.status == 200 else None

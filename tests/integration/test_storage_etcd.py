@@ -4,7 +4,7 @@ active, the standby forwards, kill -9 of the active under a writer loses no
 acknowledged write), an etcd restart under a running node, and a readable
 failure when etcd cannot be reached at start."""
 from etcd_support import EtcdServer, etcd_storage_block
-from ha_support import mount_kv_v2, one_active_forwarding_and_kill_9_failover
+from ha_support import init_unseal_with_kv, one_active_forwarding_and_kill_9_failover
 from harness import TresorServer, wait_for
 
 
@@ -13,11 +13,7 @@ def test_single_node_init_unseal_kv():
         node = TresorServer(storage_block=etcd_storage_block(etcd.url, ha=False))
         node.start()
         try:
-            init = node.init()
-            node.unseal(init["keys"])
-            root = init["root_token"]
-            wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
-            mount_kv_v2(node, root)
+            init, root = init_unseal_with_kv(node)
             r = node.api("POST", "kv/data/app", {"data": {"password": "s3cret"}}, token=root)
             assert r.status == 200, r
             r = node.api("GET", "kv/data/app", token=root)
@@ -44,11 +40,7 @@ def test_etcd_restart_under_a_running_node():
         node = TresorServer(storage_block=etcd_storage_block(etcd.url))
         node.start()
         try:
-            init = node.init()
-            node.unseal(init["keys"])
-            root = init["root_token"]
-            wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
-            mount_kv_v2(node, root)
+            init, root = init_unseal_with_kv(node)
             assert node.api("POST", "kv/data/before", {"data": {"v": 1}},
                             token=root).status == 200
             etcd.kill()

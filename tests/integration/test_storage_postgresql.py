@@ -4,7 +4,7 @@ two nodes on one database (exactly one active, the standby forwards, kill -9
 of the active under a writer loses no acknowledged write and the standby
 takes over), and readable failures at start for an unreachable server and
 for wrong credentials."""
-from ha_support import mount_kv_v2, one_active_forwarding_and_kill_9_failover
+from ha_support import init_unseal_with_kv, one_active_forwarding_and_kill_9_failover
 from harness import TresorServer, wait_for
 from postgres_support import PostgresServer, postgresql_storage_block
 
@@ -17,11 +17,7 @@ def test_single_node_init_unseal_kv():
         node = TresorServer(storage_block=postgresql_storage_block(pg.url, ha=False))
         node.start()
         try:
-            init = node.init()
-            node.unseal(init["keys"])
-            root = init["root_token"]
-            wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
-            mount_kv_v2(node, root)
+            init, root = init_unseal_with_kv(node)
             r = node.api("POST", "kv/data/app", {"data": {"password": "s3cret"}}, token=root)
             assert r.status == 200, r
             r = node.api("GET", "kv/data/app", token=root)
@@ -53,11 +49,7 @@ def test_postgresql_down_and_up_under_a_running_ha_node():
         node = TresorServer(storage_block=postgresql_storage_block(pg.url, extra=FAST_LOCK))
         node.start()
         try:
-            init = node.init()
-            node.unseal(init["keys"])
-            root = init["root_token"]
-            wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
-            mount_kv_v2(node, root)
+            init, root = init_unseal_with_kv(node)
             r = node.api("POST", "kv/data/before", {"data": {"v": 1}}, token=root)
             assert r.status == 200, r
             pg.down()
