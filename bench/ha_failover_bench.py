@@ -131,10 +131,17 @@ def knows_the_active(node):
     return r.status == 200 and (r.json.get("is_self") or r.json.get("leader_address"))
 
 
-def measure(index, name, backend, lock, trials, servers):
-    server = servers.get(backend)
-    nodes, keys, root = form(backend, lock, server, f"bench{index}")
+def measure(index, name, backend, lock, trials):
+    """One configuration on a database or etcd of its own (fresh, so that no
+    earlier configuration's tables or keys are in the way)."""
+    from etcd_support import EtcdServer
+    from postgres_support import PostgresServer
+    server = {"postgresql": PostgresServer, "etcd": EtcdServer}.get(backend, lambda: None)()
+    if server is not None:
+        server.start()
+    nodes = []
     try:
+        nodes, keys, root = form(backend, lock, server, f"bench{index}")
         active = wait_one_active(nodes)
         r = active.api("POST", "sys/mounts/kv", {"type": "kv", "options": {"version": "2"}},
                        token=root)
@@ -146,6 +153,8 @@ def measure(index, name, backend, lock, trials, servers):
     finally:
         import harness
         harness.close_all(nodes)
+        if server is not None:
+            server.close()
     result = {"name": name, "backend": backend, "runs_s": runs,
               "median_s": statistics.median(runs), "max_s": max(runs)}
     log(f"{name}: median {result['median_s']:.2f} s, max {result['max_s']:.2f} s")
@@ -175,8 +184,6 @@ def main():
     build_dir = os.path.abspath(args.build_dir)
     (binary,) = bench_results.require_binaries("ha_failover_bench", build_dir)
     raft_bench.load_harness(binary)
-    from etcd_support import EtcdServer
-    from postgres_support import PostgresServer
     trials = 3 if args.quick else args.trials
     workdir = os.path.join(build_dir, "ha-failover-work")
     shutil.rmtree(workdir, ignore_errors=True)
@@ -184,10 +191,8 @@ def main():
     results = bench_results.new_results(bench_results.command_line(args.command), args.quick,
                                         workdir, build_dir, trials=trials)
     started = time.monotonic()
-    with PostgresServer() as pg, EtcdServer() as etcd:
-        servers = {"postgresql": pg, "etcd": etcd}
-        results["backends"] = [measure(i, name, backend, lock, trials, servers)
-                               for i, (name, backend, lock, _) in enumerate(CONFIGS)]
+    results["backends"] = [measure(i, name, backend, lock, trials)
+                           for i, (name, backend, lock, _) in enumerate(CONFIGS)]
     shutil.rmtree(workdir, ignore_errors=True)
     bench_results.finish_results(results, started)
     bench_results.save_results(args.results_dir, "ha-failover", results,
