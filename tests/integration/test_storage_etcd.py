@@ -4,30 +4,14 @@ active, the standby forwards, kill -9 of the active under a writer loses no
 acknowledged write), an etcd restart under a running node, and a readable
 failure when etcd cannot be reached at start."""
 from etcd_support import EtcdServer, etcd_storage_block
-from ha_support import init_unseal_with_kv, one_active_forwarding_and_kill_9_failover
+from ha_support import (init_unseal_with_kv, one_active_forwarding_and_kill_9_failover,
+                        secret_survives_a_restart)
 from harness import TresorServer, wait_for
 
 
 def test_single_node_init_unseal_kv():
     with EtcdServer() as etcd:
-        node = TresorServer(storage_block=etcd_storage_block(etcd.url, ha=False))
-        node.start()
-        try:
-            init, root = init_unseal_with_kv(node)
-            r = node.api("POST", "kv/data/app", {"data": {"password": "s3cret"}}, token=root)
-            assert r.status == 200, r
-            r = node.api("GET", "kv/data/app", token=root)
-            assert r.status == 200 and r.json["data"]["data"] == {"password": "s3cret"}, r
-            # Values are ciphertext in etcd and never logged.
-            assert "s3cret" not in node.logs()
-            # A restart reads it back from etcd.
-            node.restart()
-            node.unseal(init["keys"])
-            wait_for(lambda: node.api("GET", "sys/health").status == 200, timeout=60)
-            r = node.api("GET", "kv/data/app", token=root)
-            assert r.status == 200 and r.json["data"]["data"] == {"password": "s3cret"}, r
-        finally:
-            node.close()
+        secret_survives_a_restart(etcd_storage_block(etcd.url, ha=False))
 
 
 def test_two_nodes_one_active_standby_forwards_and_kill_9_fails_over():
